@@ -1,0 +1,16 @@
+// Package topo is shardgate's topology: keyspaces, shards, tablets,
+// vschemas and the serving graph, stored as JSON in etcd.
+//
+// A Store reads and writes the topology; WatchSnapshots hands every change
+// to a gateway as a consistent Snapshot. StartEmbedded runs an in-process
+// etcd for a laptop, CI and tests.
+//
+// Key layout under Config.Root (default "/shardgate"):
+//
+//	keyspaces/{keyspace}        Keyspace
+//	shards/{keyspace}/{shard}   Shard
+//	vschemas/{keyspace}         vschema.Keyspace (Vitess vschema JSON)
+//	srvkeyspaces/{keyspace}     SrvKeyspace (serving graph)
+//	tablets/{cell}-{uid}        Tablet (uid padded to 10 digits)
+//	locks/{name}/...            Lock (etcd concurrency mutex keys)
+package topo
