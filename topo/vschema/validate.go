@@ -34,6 +34,16 @@ func (e *ValidationError) Unwrap() []error {
 	return append([]error{ErrInvalid}, e.Problems...)
 }
 
+// problem is an error whose message says it all but that still wraps the
+// error it stems from, for errors.Is.
+type problem struct {
+	msg string
+	err error
+}
+
+func (p *problem) Error() string { return p.msg }
+func (p *problem) Unwrap() error { return p.err }
+
 // Validate checks a keyspace's vschema on its own; Build also checks what
 // spans keyspaces (sequences, reference sources). The error, a
 // *ValidationError, lists every problem found, in name order.
@@ -60,8 +70,10 @@ func (k *Keyspace) vindexes() (map[string]vindex.Vindex, []error) {
 		vx, err := vindex.New(def.Type, name, def.Params)
 		switch {
 		case errors.Is(err, vindex.ErrUnknownType):
-			problems = append(problems, fmt.Errorf("unknown vindex type %q for vindex %q (known types: %s): %w",
-				def.Type, name, strings.Join(vindex.Types(), ", "), err))
+			problems = append(problems, &problem{
+				msg: fmt.Sprintf("unknown vindex type %q for vindex %q (known types: %s)", def.Type, name, strings.Join(vindex.Types(), ", ")),
+				err: err,
+			})
 		case err != nil:
 			problems = append(problems, fmt.Errorf("vindex %q: %w", name, err))
 		default:
