@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/shardgate/shardgate/tablet/localcluster"
+	"github.com/shardgate/shardgate/topo"
+)
+
+func up(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("shardgate up", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var g gatewayFlags
+	g.register(fs)
+	dataDir := fs.String("data-dir", ".cluster", "where the cluster keeps etcd's and every mariadbd's data; a restart with the same directory keeps all rows")
+	etcdAddr := fs.String("etcd-addr", topo.DefaultClientAddr, "embedded etcd client address")
+	replicas := fs.Int("replicas", 1, "replicas per shard")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	logger := g.logger(stderr)
+
+	cfg := localcluster.Demo(*dataDir)
+	cfg.EtcdAddr = *etcdAddr
+	cfg.Replicas = *replicas
+	cfg.Logger = logger
+	fmt.Fprintf(stdout, "shardgate: starting the local cluster in %s ...\n", *dataDir)
+	start := time.Now()
+	cluster, err := localcluster.Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "shardgate up: %v\n", err)
+		return 1
+	}
+	defer func() {
+		fmt.Fprintln(stdout, "shardgate: stopping the local cluster ...")
+		stopCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := cluster.Stop(stopCtx); err != nil {
+			fmt.Fprintf(stderr, "shardgate up: stop: %v\n", err)
+		}
+	}()
+	fmt.Fprintf(stdout, "shardgate: %d MySQL instances and etcd up in %s\n", len(cluster.Instances), time.Since(start).Round(time.Millisecond))
+	host, port, _ := net.SplitHostPort(g.listen)
+	fmt.Fprintf(stdout, `
+Connect:   mariadb -h%s -P%s -u%s service
+Keyspaces: global (unsharded), service (4 shards: -40 40-80 80-c0 c0-, hash vindex)
+Operate:   shardctl --topo-endpoints %s keyspace list
+Stop:      Ctrl-C
+`, host, port, g.user, strings.Join(cluster.Endpoints(), ","))
+	return runGateway(ctx, g.config(cluster.Store, logger), stdout, stderr)
+}

@@ -1,0 +1,236 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/topo"
+)
+
+// errReported means the error was already sent to the client (it happened
+// after a result set had begun), so the caller only stops.
+var errReported = errors.New("gateway: error already sent to the client")
+
+// runQuery runs the statements of one COM_QUERY in order, stopping at the
+// first error, and writes every response.
+func (s *session) runQuery(sql string) {
+	ctx := s.srv.ctx
+	if handled, err := s.execSpecial(ctx, sql); handled {
+		if err != nil {
+			s.writeErr(err)
+		}
+		return
+	}
+	stmts, err := s.parser.Parse(sql)
+	if err != nil {
+		s.writeErr(err)
+		return
+	}
+	if len(stmts) == 0 {
+		s.writeErr(mysql.NewError(mysql.ER_EMPTY_QUERY, "Query was empty"))
+		return
+	}
+	for i, stmt := range stmts {
+		text := stmt.Text()
+		if len(stmts) == 1 || text == "" {
+			text = sql
+		}
+		if err := s.execStmt(ctx, stmt, text, nil, false, i < len(stmts)-1); err != nil {
+			if !errors.Is(err, errReported) {
+				s.writeErr(err)
+			}
+			return
+		}
+	}
+}
+
+// runOne runs a prepared statement's text with its arguments.
+func (s *session) runOne(sql string, args []any, binary bool) error {
+	stmts, err := s.parser.Parse(sql)
+	if err != nil {
+		return err
+	}
+	if len(stmts) != 1 {
+		return mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
+	}
+	err = s.execStmt(s.srv.ctx, stmts[0], sql, args, binary, false)
+	if errors.Is(err, errReported) {
+		return nil
+	}
+	return err
+}
+
+// execStmt runs one statement and writes its response. A returned error
+// has not been written yet (except errReported).
+func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, args []any, binary, more bool) error {
+	if show, ok := stmt.(*ast.ShowStmt); !ok || (show.Tp != ast.ShowWarnings && show.Tp != ast.ShowErrors) {
+		s.warnings = s.warnings[:0]
+	}
+	switch st := stmt.(type) {
+	case *ast.SetStmt:
+		return s.execSet(ctx, st, sql, more)
+	case *ast.UseStmt:
+		if err := s.UseDB(st.DBName); err != nil {
+			return err
+		}
+		return s.writeOK(0, 0, more)
+	case *ast.ShowStmt:
+		return s.execShow(ctx, st, sql, binary, more)
+	case *ast.BeginStmt:
+		if err := s.begin(ctx); err != nil {
+			return err
+		}
+		return s.writeOK(0, 0, more)
+	case *ast.CommitStmt:
+		if err := s.commit(ctx); err != nil {
+			return err
+		}
+		return s.writeOK(0, 0, more)
+	case *ast.RollbackStmt:
+		if st.SavepointName != "" {
+			return notSupported("ROLLBACK TO SAVEPOINT")
+		}
+		s.rollback(ctx)
+		return s.writeOK(0, 0, more)
+	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
+		return notSupported("SAVEPOINT")
+	}
+
+	r := s.srv.topo.current.Load()
+	if r.snap == nil {
+		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "gateway has no topology yet")
+	}
+	plan, err := planner.Build(stmt, sql, r.snap.VSchema, s.target())
+	if err != nil {
+		return err
+	}
+	if plan.Type == planner.StmtDDL && s.tx != nil {
+		// DDL commits the open transaction first, as in MySQL.
+		if err := s.commit(ctx); err != nil {
+			return err
+		}
+	}
+	if s.tx == nil && !s.autocommit && s.tabletType == topo.TabletPrimary {
+		// With autocommit off every statement runs in a transaction; it
+		// is opened here, before the plan may fan out to several shards.
+		s.tx = s.newTransaction()
+	}
+	vc := s.newVCursor(r)
+	if plan.Type == planner.StmtSelect {
+		return s.streamPlan(ctx, plan, vc, args, binary, more)
+	}
+	res, err := plan.Root.Execute(ctx, vc, args)
+	vc.flushWarnings()
+	if err != nil {
+		return err
+	}
+	return s.writeResult(res, binary, more)
+}
+
+// executePlanned plans and runs a statement, returning its result instead
+// of writing it (COM_FIELD_LIST, SHOW passthrough).
+func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql string, args []any) (*planner.Result, error) {
+	r := s.srv.topo.current.Load()
+	if r.snap == nil {
+		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "gateway has no topology yet")
+	}
+	plan, err := planner.Build(stmt, sql, r.snap.VSchema, s.target())
+	if err != nil {
+		return nil, err
+	}
+	return plan.Root.Execute(ctx, s.newVCursor(r), args)
+}
+
+// streamPlan sends a SELECT's rows to the client as the shards produce them.
+func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc *vcursor, args []any, binary, more bool) error {
+	var fields []*mysql.Field
+	started := false
+	err := plan.Root.Stream(ctx, vc, args, func(r *planner.Result) error {
+		if !started && r.Fields != nil {
+			fields = r.Fields
+			started = true
+			if err := s.w.writeFields(fields, s.status(more)); err != nil {
+				return err
+			}
+		}
+		return s.writeRows(fields, r.Rows, binary)
+	})
+	vc.flushWarnings()
+	if err != nil {
+		if !started {
+			return err
+		}
+		s.writeErr(err)
+		return errReported
+	}
+	if !started {
+		// No shard answered with columns (nothing to read from).
+		return s.writeOK(0, 0, more)
+	}
+	return s.w.writeEOF(s.status(more), s.warningCount())
+}
+
+func (s *session) writeRows(fields []*mysql.Field, rows [][][]byte, binary bool) error {
+	for _, row := range rows {
+		var err error
+		if binary {
+			err = s.w.writeBinaryRow(fields, row)
+		} else {
+			err = s.w.writeTextRow(row)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeResult sends a buffered result: rows if it has columns, else OK.
+func (s *session) writeResult(res *planner.Result, binary, more bool) error {
+	if len(res.Fields) == 0 {
+		if res.InsertID != 0 {
+			s.lastInsertID = res.InsertID
+		}
+		return s.writeOK(res.RowsAffected, res.InsertID, more)
+	}
+	if err := s.w.writeFields(res.Fields, s.status(more)); err != nil {
+		return err
+	}
+	if err := s.writeRows(res.Fields, res.Rows, binary); err != nil {
+		return err
+	}
+	return s.w.writeEOF(s.status(more), s.warningCount())
+}
+
+func (s *session) writeOK(affected, insertID uint64, more bool) error {
+	return s.w.writeOK(affected, insertID, s.status(more), s.warningCount(), "")
+}
+
+func (s *session) warningCount() uint16 {
+	if len(s.warnings) > 0xffff {
+		return 0xffff
+	}
+	return uint16(len(s.warnings))
+}
+
+// countParams counts the `?` markers of a statement.
+func countParams(stmt ast.StmtNode) int {
+	var c paramCounter
+	stmt.Accept(&c)
+	return c.n
+}
+
+type paramCounter struct{ n int }
+
+func (c *paramCounter) Enter(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(ast.ParamMarkerExpr); ok {
+		c.n++
+	}
+	return n, false
+}
+
+func (c *paramCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }

@@ -1,0 +1,227 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/server"
+
+	"github.com/shardgate/shardgate/topo"
+	"github.com/shardgate/shardgate/topo/vschema"
+)
+
+// TopoStore is what the gateway needs of the topology service.
+type TopoStore interface {
+	// WatchSnapshots calls fn with the current topology and again after
+	// every change, until ctx is done.
+	WatchSnapshots(ctx context.Context, fn func(*topo.Snapshot)) error
+	// UpdateVSchema atomically changes one keyspace's vschema.
+	UpdateVSchema(ctx context.Context, keyspace string, update func(*vschema.Keyspace) error) error
+}
+
+// Config configures a gateway.
+type Config struct {
+	// ListenAddr is the MySQL protocol address, e.g. "127.0.0.1:15306".
+	ListenAddr string
+	Topo       TopoStore
+	Backend    BackendConfig
+	// Users maps user names to passwords (mysql_native_password).
+	Users map[string]string
+	// ServerVersion is the version string sent in the handshake.
+	ServerVersion string
+	// DefaultVindexType is used for tables that CREATE TABLE adds to a
+	// sharded keyspace's vschema ("hash" when empty).
+	DefaultVindexType string
+	// TopoWait bounds how long Start waits for the first topology snapshot.
+	TopoWait time.Duration
+	Logger   *slog.Logger
+}
+
+// Server is a running gateway. It owns: the accept goroutine, one goroutine
+// per client connection, and the topology watch goroutine; Close stops
+// all of them and waits.
+type Server struct {
+	cfg    Config
+	logger *slog.Logger
+	topo   *topology
+	mysql  *server.Server
+	auth   *server.InMemoryAuthenticationHandler
+	ln     net.Listener
+
+	// done is handed to go-mysql as the response of every command whose
+	// packets the session wrote itself: a Resultset it will not write.
+	done *mysql.Result
+
+	// replicaPick spreads replica reads over a shard's replicas.
+	replicaPick atomic.Uint32
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+// New checks the config and prepares a server; Start listens.
+func New(cfg Config) (*Server, error) {
+	if cfg.Topo == nil {
+		return nil, errors.New("gateway: Config.Topo is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ServerVersion == "" {
+		cfg.ServerVersion = "10.11.0-MariaDB-shardgate"
+	}
+	if cfg.DefaultVindexType == "" {
+		cfg.DefaultVindexType = "hash"
+	}
+	if cfg.Backend.PoolSize <= 0 {
+		cfg.Backend.PoolSize = 64
+	}
+	if cfg.TopoWait <= 0 {
+		cfg.TopoWait = 10 * time.Second
+	}
+	if len(cfg.Users) == 0 {
+		cfg.Users = map[string]string{"root": ""}
+	}
+	auth := server.NewInMemoryAuthenticationHandler()
+	for user, password := range cfg.Users {
+		if err := auth.AddUser(user, password); err != nil {
+			return nil, fmt.Errorf("gateway: user %q: %w", user, err)
+		}
+	}
+	return &Server{
+		cfg:    cfg,
+		logger: cfg.Logger,
+		topo:   newTopology(cfg.Backend, cfg.Logger),
+		mysql:  server.NewServer(cfg.ServerVersion, mysql.DEFAULT_COLLATION_ID, mysql.AUTH_NATIVE_PASSWORD, nil, nil),
+		auth:   auth,
+		done: &mysql.Result{Resultset: &mysql.Resultset{
+			Fields:        []*mysql.Field{{}},
+			Streaming:     mysql.StreamingMultiple,
+			StreamingDone: true,
+		}},
+		conns: map[net.Conn]struct{}{},
+	}, nil
+}
+
+// Start begins watching the topology, waits for the first snapshot, and
+// starts accepting connections.
+func (s *Server) Start(ctx context.Context) error {
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	first := make(chan struct{})
+	var once sync.Once
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := s.cfg.Topo.WatchSnapshots(s.ctx, func(snap *topo.Snapshot) {
+			s.topo.update(snap)
+			once.Do(func() { close(first) })
+		})
+		if err != nil && s.ctx.Err() == nil {
+			s.logger.Error("topology watch stopped", "err", err)
+		}
+	}()
+	wait, cancelWait := context.WithTimeout(ctx, s.cfg.TopoWait)
+	defer cancelWait()
+	select {
+	case <-first:
+	case <-wait.Done():
+		s.Close()
+		return fmt.Errorf("gateway: no topology snapshot within %s: %w", s.cfg.TopoWait, wait.Err())
+	}
+
+	ln, err := net.Listen("tcp", s.cfg.ListenAddr)
+	if err != nil {
+		s.Close()
+		return fmt.Errorf("gateway: listen: %w", err)
+	}
+	s.ln = ln
+	s.wg.Add(1)
+	go s.accept()
+	return nil
+}
+
+// Addr is the address the gateway listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.logger.Error("accept failed", "err", err)
+			}
+			return
+		}
+		s.mu.Lock()
+		if s.ctx.Err() != nil {
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
+		s.conns[nc] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			defer func() {
+				s.mu.Lock()
+				delete(s.conns, nc)
+				s.mu.Unlock()
+			}()
+			s.serveConn(nc)
+		}()
+	}
+}
+
+func (s *Server) serveConn(nc net.Conn) {
+	defer nc.Close()
+	bc := newBufferedConn(nc)
+	sess := newSession(s)
+	defer sess.close()
+	c, err := s.mysql.NewCustomizedConn(bc, s.auth, sess)
+	if err != nil {
+		s.logger.Debug("handshake failed", "remote", nc.RemoteAddr(), "err", err)
+		return
+	}
+	sess.attach(c)
+	bc.buffer()
+	for !c.Closed() {
+		err := c.HandleCommand()
+		if ferr := bc.Flush(); err == nil {
+			err = ferr
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Close stops accepting, closes every client connection (rolling back
+// their transactions) and the tablet pools, and waits for all goroutines.
+func (s *Server) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Lock()
+	for nc := range s.conns {
+		nc.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.topo.close()
+}

@@ -1,0 +1,229 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/server"
+
+	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/topo"
+)
+
+// session is one client connection's state. go-mysql calls its Handler
+// methods from the connection's goroutine only, so it needs no locks except
+// where the executor fans out to several shards (see vcursor.go).
+type session struct {
+	srv    *Server
+	conn   *server.Conn
+	w      packetWriter
+	parser *planner.Parser
+
+	// target is what USE selected: a keyspace, optionally one shard of it
+	// (`ks:-80`) and the tablet type to read from (`ks@replica`).
+	keyspace   string
+	shard      string
+	tabletType topo.TabletType
+
+	autocommit bool
+	tx         *transaction // nil outside a transaction
+	settings   settings
+	// nextTxIsolation is SET TRANSACTION ISOLATION LEVEL's level for the
+	// next transaction only ("READ COMMITTED"), or "".
+	nextTxIsolation string
+
+	warnings     []warning
+	lastInsertID uint64
+}
+
+type warning struct {
+	level   string
+	code    uint16
+	message string
+}
+
+// prepared is the context of a prepared statement.
+type prepared struct {
+	sql        string
+	paramCount int
+}
+
+func newSession(srv *Server) *session {
+	return &session{
+		srv:        srv,
+		parser:     planner.NewParser(),
+		tabletType: topo.TabletPrimary,
+		autocommit: true,
+	}
+}
+
+func (s *session) attach(c *server.Conn) {
+	s.conn = c
+	s.w.conn = c
+}
+
+// close releases everything the session holds when its client goes away:
+// an open transaction is rolled back on every shard.
+func (s *session) close() {
+	if s.tx != nil {
+		s.tx.rollback(context.Background())
+		s.tx = nil
+	}
+}
+
+// status is the server status word for the next OK/EOF packet.
+func (s *session) status(more bool) uint16 {
+	var st uint16
+	if s.autocommit {
+		st |= mysql.SERVER_STATUS_AUTOCOMMIT
+	}
+	if s.tx != nil {
+		st |= mysql.SERVER_STATUS_IN_TRANS
+	}
+	if more {
+		st |= mysql.SERVER_MORE_RESULTS_EXISTS
+	}
+	return st
+}
+
+// target is what the planner routes unqualified tables with.
+func (s *session) target() planner.Target {
+	return planner.Target{Keyspace: s.keyspace, Shard: s.shard}
+}
+
+// UseDB handles COM_INIT_DB and `USE`: `ks`, `ks:shard`, `ks@replica`.
+func (s *session) UseDB(db string) error {
+	ks, shard, typ, err := parseTarget(db)
+	if err != nil {
+		return err
+	}
+	r := s.srv.topo.current.Load()
+	if ks != "" && (r.snap == nil || r.snap.Keyspaces[ks] == nil) {
+		return mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s'", db))
+	}
+	if shard != "" && !hasShard(r.snap, ks, shard) {
+		return mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s' (no shard %s in keyspace %s)", db, shard, ks))
+	}
+	s.keyspace, s.shard, s.tabletType = ks, shard, typ
+	return nil
+}
+
+func hasShard(snap *topo.Snapshot, ks, shard string) bool {
+	for _, sh := range snap.Shards[ks] {
+		if sh.Name == shard {
+			return true
+		}
+	}
+	return false
+}
+
+// parseTarget splits Vitess's target syntax: keyspace[:shard][@type].
+func parseTarget(db string) (ks, shard string, typ topo.TabletType, err error) {
+	typ = topo.TabletPrimary
+	if at := strings.LastIndexByte(db, '@'); at >= 0 {
+		switch strings.ToLower(db[at+1:]) {
+		case "primary", "master":
+		case "replica", "rdonly":
+			typ = topo.TabletReplica
+		default:
+			return "", "", "", mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s' (unknown tablet type %q)", db, db[at+1:]))
+		}
+		db = db[:at]
+	}
+	if colon := strings.IndexByte(db, ':'); colon >= 0 {
+		db, shard = db[:colon], db[colon+1:]
+	}
+	return db, shard, typ, nil
+}
+
+// HandleQuery runs COM_QUERY text: one statement or several (multi
+// statements run in order and stop at the first error, as in MySQL).
+func (s *session) HandleQuery(query string) (*mysql.Result, error) {
+	s.runQuery(query)
+	return s.srv.done, nil
+}
+
+// HandleFieldList answers COM_FIELD_LIST with the table's columns as a
+// shard reports them.
+func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field, error) {
+	q := "select * from " + quoteIdent(table) + " limit 0"
+	stmts, err := s.parser.Parse(q)
+	if err != nil {
+		return nil, toMyError(err)
+	}
+	res, err := s.executePlanned(s.srv.ctx, stmts[0], q, nil)
+	if err != nil {
+		return nil, toMyError(err)
+	}
+	return res.Fields, nil
+}
+
+// HandleStmtPrepare parses the statement once to check it and count its
+// parameters; the plan is built at execution, against the vschema of
+// that moment.
+func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
+	stmts, err := s.parser.Parse(query)
+	if err != nil {
+		return 0, 0, nil, toMyError(err)
+	}
+	if len(stmts) != 1 {
+		return 0, 0, nil, mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
+	}
+	return countParams(stmts[0]), 0, &prepared{sql: query, paramCount: countParams(stmts[0])}, nil
+}
+
+// HandleStmtExecute runs a prepared statement with its arguments.
+func (s *session) HandleStmtExecute(context any, query string, args []any) (*mysql.Result, error) {
+	s.warnings = s.warnings[:0]
+	vals, err := normalizeArgs(args)
+	if err == nil {
+		err = s.runOne(query, vals, true)
+	}
+	if err != nil {
+		s.writeErr(err)
+	}
+	return s.srv.done, nil
+}
+
+// HandleStmtClose has nothing to free: prepared statements hold no shard
+// resources.
+func (s *session) HandleStmtClose(context any) error { return nil }
+
+// HandleOtherCommand answers the commands go-mysql does not dispatch itself.
+func (s *session) HandleOtherCommand(cmd byte, data []byte) error {
+	switch cmd {
+	case mysql.COM_RESET_CONNECTION:
+		s.reset()
+		return nil
+	case mysql.COM_SET_OPTION:
+		// MYSQL_OPTION_MULTI_STATEMENTS_ON/OFF: multi statements are always
+		// accepted; go-mysql answers with EOF.
+		return nil
+	}
+	return mysql.NewError(mysql.ER_UNKNOWN_COM_ERROR, fmt.Sprintf("Unknown command %d", cmd))
+}
+
+// reset returns the session to the state of a new connection, keeping the
+// selected database (as MySQL's COM_RESET_CONNECTION does).
+func (s *session) reset() {
+	s.close()
+	s.autocommit = true
+	s.settings = settings{}
+	s.nextTxIsolation = ""
+	s.warnings = nil
+	s.lastInsertID = 0
+}
+
+func (s *session) writeErr(err error) {
+	me := toMyError(err)
+	s.warnings = append(s.warnings[:0], warning{level: "Error", code: me.Code, message: me.Message})
+	if werr := s.w.writeErr(me); werr != nil {
+		s.srv.logger.Debug("write error packet", "err", werr)
+	}
+}
+
+func quoteIdent(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}

@@ -1,0 +1,171 @@
+package gateway
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/tablet"
+	"github.com/shardgate/shardgate/topo"
+)
+
+// BackendConfig says how the gateway logs in to the MySQL instances.
+type BackendConfig struct {
+	User     string
+	Password string
+	// PoolSize bounds the connections to each tablet.
+	PoolSize int
+	// IdleTimeout closes pooled connections left unused this long.
+	IdleTimeout time.Duration
+}
+
+// shardKey names one shard of one keyspace.
+type shardKey struct{ keyspace, shard string }
+
+// routing is an immutable view of the topology, rebuilt on every change and
+// swapped in atomically, so the query path reads it without locks.
+type routing struct {
+	snap *topo.Snapshot
+	// shards lists each keyspace's serving shards per tablet type, in key order.
+	shards map[topo.TabletType]map[string][]planner.ShardRange
+	// tablets maps a shard and type to the pools of the tablets serving it.
+	tablets map[topo.TabletType]map[shardKey][]*tablet.Pool
+}
+
+// topology keeps the latest routing and one connection pool per tablet.
+// update is called by the topo watch goroutine that Server owns; readers
+// call current() from any goroutine.
+type topology struct {
+	backend BackendConfig
+	logger  *slog.Logger
+
+	current atomic.Pointer[routing]
+
+	mu    sync.Mutex
+	pools map[string]*tabletPool // by tablet alias
+}
+
+type tabletPool struct {
+	addr string
+	db   string
+	pool *tablet.Pool
+}
+
+func newTopology(backend BackendConfig, logger *slog.Logger) *topology {
+	t := &topology{backend: backend, logger: logger, pools: map[string]*tabletPool{}}
+	t.current.Store(&routing{})
+	return t
+}
+
+// update installs a new snapshot: pools are opened for new tablets and
+// closed for tablets that left or moved.
+func (t *topology) update(snap *topo.Snapshot) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	seen := map[string]bool{}
+	r := &routing{
+		snap:    snap,
+		shards:  map[topo.TabletType]map[string][]planner.ShardRange{},
+		tablets: map[topo.TabletType]map[shardKey][]*tablet.Pool{},
+	}
+	for _, tb := range snap.Tablets {
+		alias := tb.Alias.String()
+		addr := fmt.Sprintf("%s:%d", tb.Host, tb.Port)
+		p := t.pools[alias]
+		if p == nil || p.addr != addr || p.db != tb.Keyspace {
+			if p != nil {
+				p.pool.Close()
+			}
+			p = &tabletPool{addr: addr, db: tb.Keyspace, pool: tablet.NewPool(tablet.PoolConfig{
+				Conn:        tablet.ConnConfig{Addr: addr, User: t.backend.User, Password: t.backend.Password, DB: tb.Keyspace},
+				Size:        t.backend.PoolSize,
+				IdleTimeout: t.backend.IdleTimeout,
+				Logger:      t.logger,
+			})}
+			t.pools[alias] = p
+		}
+		seen[alias] = true
+		typ := tb.Type
+		// The shard record names the primary; a tablet that claims to be
+		// primary but is not named there is not written to.
+		if typ == topo.TabletPrimary && !isNamedPrimary(snap, tb) {
+			continue
+		}
+		if r.tablets[typ] == nil {
+			r.tablets[typ] = map[shardKey][]*tablet.Pool{}
+		}
+		k := shardKey{tb.Keyspace, tb.Shard}
+		r.tablets[typ][k] = append(r.tablets[typ][k], p.pool)
+	}
+	for alias, p := range t.pools {
+		if !seen[alias] {
+			p.pool.Close()
+			delete(t.pools, alias)
+		}
+	}
+	for ks, srv := range snap.Srv {
+		shardsByName := map[string]*topo.Shard{}
+		for _, s := range snap.Shards[ks] {
+			shardsByName[s.Name] = s
+		}
+		for typ, names := range srv.Partitions {
+			if r.shards[typ] == nil {
+				r.shards[typ] = map[string][]planner.ShardRange{}
+			}
+			ranges := make([]planner.ShardRange, 0, len(names))
+			for _, name := range names {
+				if s := shardsByName[name]; s != nil {
+					ranges = append(ranges, planner.ShardRange{Name: name, KeyRange: s.KeyRange})
+				}
+			}
+			r.shards[typ][ks] = ranges
+		}
+	}
+	t.current.Store(r)
+}
+
+func isNamedPrimary(snap *topo.Snapshot, tb *topo.Tablet) bool {
+	for _, s := range snap.Shards[tb.Keyspace] {
+		if s.Name == tb.Shard {
+			return s.PrimaryAlias != nil && *s.PrimaryAlias == tb.Alias
+		}
+	}
+	return false
+}
+
+// close closes every pool; the topology is not used afterwards.
+func (t *topology) close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for alias, p := range t.pools {
+		p.pool.Close()
+		delete(t.pools, alias)
+	}
+}
+
+func (r *routing) shardRanges(keyspace string, typ topo.TabletType) ([]planner.ShardRange, error) {
+	if r.snap == nil || r.snap.Keyspaces[keyspace] == nil {
+		return nil, mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s'", keyspace))
+	}
+	ranges := r.shards[typ][keyspace]
+	if len(ranges) == 0 {
+		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("no serving shards for keyspace %s (%s)", keyspace, typ))
+	}
+	return ranges, nil
+}
+
+// pool picks the pool of a tablet serving the shard; replicas are chosen
+// round-robin by the caller's counter.
+func (r *routing) pool(keyspace, shard string, typ topo.TabletType, pick uint32) (*tablet.Pool, error) {
+	pools := r.tablets[typ][shardKey{keyspace, shard}]
+	if len(pools) == 0 {
+		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("no %s tablet serving %s/%s", typ, keyspace, shard))
+	}
+	return pools[int(pick)%len(pools)], nil
+}
