@@ -31,14 +31,15 @@
 //   - hash: the value as a uint64 (an int64 reinterpreted as two's
 //     complement), 8 bytes big-endian, encrypted as one DES block under the
 //     all-zero key. Identical to Vitess. Strings and []byte are parsed as a
-//     base-10 integer, signed or unsigned; Vitess parses them unsigned only and
-//     routes "-1" nowhere, while we route it where the row with id -1 lives.
+//     base-10 integer, signed or unsigned; the Vitess releases we read parse
+//     text as unsigned only and route "-1" nowhere, while we route it where
+//     the row with id -1 lives.
 //   - xxhash: xxHash64 of the value's bytes (an integer's decimal text),
 //     written little-endian. Identical to Vitess, except that NULL is
 //     unmappable here (Vitess hashes it as the empty string).
 //   - numeric: the uint64 itself, 8 bytes big-endian. Identical to Vitess for
 //     non-negative values; a negative int64 maps to its two's complement, as
-//     for hash, where Vitess refuses it.
+//     for hash, where Vitess refuses it (so no Vitess data lives there).
 //   - binary: the value's bytes as they are (an integer's decimal text).
 //     Identical to Vitess.
 //   - unicode_loose_xxhash: the UTF-8 text with trailing spaces removed, turned
