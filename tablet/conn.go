@@ -1,0 +1,584 @@
+package tablet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/packet"
+)
+
+// ConnConfig says how to reach and log into one instance.
+type ConnConfig struct {
+	// Addr is "host:port", or the path of a unix socket (any Addr that
+	// contains a '/').
+	Addr     string
+	User     string
+	Password string
+	// DB is the default database; empty for none.
+	DB string
+	// Charset is the connection character set; empty means utf8mb4.
+	// utf8mb4 is negotiated in the handshake (collation
+	// utf8mb4_general_ci, known to MySQL and MariaDB alike); any other is
+	// set with SET NAMES, which picks the server's default collation.
+	Charset string
+	// Logger receives what a statement's caller can't be told (a failed
+	// KILL QUERY after a cancel). Nil discards.
+	Logger *slog.Logger
+}
+
+// killTimeout bounds the KILL QUERY sent for a cancelled statement.
+const killTimeout = 2 * time.Second
+
+// aLongTimeAgo is a deadline in the past: setting it unblocks any read or
+// write in progress on a net.Conn.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// Conn is one backend connection. It wraps a go-mysql client.Conn for the
+// handshake and then reads and writes the command phase's packets itself
+// through the embedded packet.Conn.
+//
+// A Conn is used by one goroutine at a time.
+type Conn struct {
+	cfg  ConnConfig
+	log  *slog.Logger
+	cc   *client.Conn
+	pc   *packet.Conn
+	nc   net.Conn
+	raw  syscall.RawConn // for the liveness check; nil where unavailable
+	id   uint32
+	addr string
+
+	// deprecateEOF is true when CLIENT_DEPRECATE_EOF was negotiated: no
+	// EOF packet after the column definitions, and an OK packet with the
+	// 0xfe header ends the rows.
+	deprecateEOF bool
+	// status holds the SERVER_STATUS_* flags of the last OK or EOF packet.
+	status uint16
+	// broken is set once the connection is unusable; the socket is closed
+	// then too.
+	broken bool
+	// inFlight is set while a statement's result has not been read to its
+	// end.
+	inFlight bool
+	// abandoned is set when a callback of Stream returned an error: the
+	// rest of the result was not read.
+	abandoned bool
+
+	interruptFn func() // c.interrupt, bound once
+	rbuf        packetBuffer
+	wbuf        []byte
+	row         [][]byte // Stream's row, reused for every row
+
+	// Owned by the Pool the connection belongs to.
+	idleSince time.Time
+	idle      bool
+}
+
+// packetBuffer is the io.Writer packet.Conn.ReadPacketTo fills; it keeps
+// its memory from one packet to the next.
+type packetBuffer struct{ b []byte }
+
+func (p *packetBuffer) Write(d []byte) (int, error) {
+	p.b = append(p.b, d...)
+	return len(d), nil
+}
+
+// maxKeptBuffer is the largest read or write buffer a Conn keeps after a
+// statement; a larger one (a huge row or query) is dropped.
+const maxKeptBuffer = 1 << 20
+
+// Dial opens a connection. ctx bounds the TCP connect and the handshake.
+func Dial(ctx context.Context, cfg ConnConfig) (*Conn, error) {
+	return dial(ctx, cfg, true)
+}
+
+// dial is Dial, optionally refusing CLIENT_DEPRECATE_EOF (tests cover both
+// ways of ending a result set).
+func dial(ctx context.Context, cfg ConnConfig, deprecateEOF bool) (*Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	charset := cfg.Charset
+	if charset == "" {
+		charset = mysql.DEFAULT_CHARSET
+	}
+	if !isIdentifier(charset) {
+		return nil, fmt.Errorf("tablet: charset %q is not a character set name", charset)
+	}
+	network := "tcp"
+	if strings.Contains(cfg.Addr, "/") {
+		network = "unix"
+	}
+
+	var (
+		nc   net.Conn
+		stop func() bool
+	)
+	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		nc = conn
+		if ctx.Done() != nil {
+			// The handshake itself does not watch ctx: poison the
+			// deadline so its reads and writes fail when ctx ends.
+			stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(aLongTimeAgo) })
+		}
+		return conn, nil
+	}
+	option := func(cc *client.Conn) error {
+		// Query attributes (MySQL 8) would change COM_QUERY's layout.
+		cc.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
+		if !deprecateEOF {
+			cc.UnsetCapability(mysql.CLIENT_DEPRECATE_EOF)
+		}
+		// go-mysql's default collation (utf8mb4_0900_ai_ci, id 255) is
+		// unknown to MariaDB.
+		return cc.SetCollation("utf8mb4_general_ci")
+	}
+	cc, err := client.ConnectWithDialer(ctx, network, cfg.Addr, cfg.User, cfg.Password, cfg.DB, dialer, option)
+	fired := stop != nil && !stop()
+	if err != nil {
+		if fired {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("tablet: connect to %s as %q: %w", cfg.Addr, cfg.User, err)
+	}
+	if fired {
+		_ = cc.Close()
+		return nil, ctx.Err()
+	}
+	if err := nc.SetDeadline(time.Time{}); err != nil {
+		_ = cc.Close()
+		return nil, fmt.Errorf("tablet: connect to %s: %w", cfg.Addr, err)
+	}
+
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Conn{
+		cfg:          cfg,
+		log:          log,
+		cc:           cc,
+		pc:           cc.Conn,
+		nc:           nc,
+		id:           cc.GetConnectionID(),
+		addr:         cfg.Addr,
+		deprecateEOF: strings.Contains(cc.CapabilityString(), "CLIENT_DEPRECATE_EOF"),
+		status:       mysql.SERVER_STATUS_AUTOCOMMIT,
+	}
+	c.interruptFn = c.interrupt
+	if sc, ok := nc.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	if charset != mysql.DEFAULT_CHARSET {
+		if _, err := c.Execute(ctx, "SET NAMES "+charset); err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("tablet: connect to %s: %w", cfg.Addr, err)
+		}
+	}
+	return c, nil
+}
+
+// isIdentifier accepts what can follow SET NAMES unquoted: letters,
+// digits and '_'.
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ID returns the server's id for this connection (what KILL takes).
+func (c *Conn) ID() uint32 { return c.id }
+
+// IsBroken tells whether the connection failed or was closed; a broken
+// connection must not be used again.
+func (c *Conn) IsBroken() bool { return c.broken }
+
+// Status returns the SERVER_STATUS_* flags of the last OK or EOF packet.
+func (c *Conn) Status() uint16 { return c.status }
+
+// InTransaction tells whether the server said, in its last OK or EOF
+// packet, that a transaction is open (SERVER_STATUS_IN_TRANS).
+func (c *Conn) InTransaction() bool { return c.status&mysql.SERVER_STATUS_IN_TRANS != 0 }
+
+// Close says COM_QUIT and closes the connection. Closing a broken or closed
+// connection does nothing.
+func (c *Conn) Close() error {
+	if c.broken {
+		return nil
+	}
+	c.broken = true
+	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	c.pc.ResetSequence()
+	// COM_QUIT: payload length [24 bit] = 1, sequence [8 bit] = 0, command.
+	_ = c.pc.WritePacket([]byte{1, 0, 0, 0, mysql.COM_QUIT})
+	return c.nc.Close()
+}
+
+// Execute runs one statement with the text protocol (COM_QUERY) and
+// returns its whole result. The rows' memory belongs to the Result.
+//
+// A server error is returned as *mysql.MyError and leaves the connection
+// usable. If ctx ends first, the connection is closed, the statement is
+// killed on the server (best effort) and ctx.Err() is returned.
+func (c *Conn) Execute(ctx context.Context, query string) (*Result, error) {
+	r := new(Result)
+	if err := c.exec(ctx, query, r, modeBuffer, nil, nil); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Stream runs one statement and hands its result over without buffering
+// it: onFields once with the column definitions (which the callee may
+// keep), then onRow for each row. The row slice and its values alias the
+// connection's read buffer: they are valid only until onRow returns, so
+// copy what must outlive the call. Either callback may be nil.
+//
+// The returned Result carries the final OK/EOF packet's warnings and
+// status (and the fields); its Rows are nil. A callback error stops the
+// stream: the connection is closed, the statement killed on the server,
+// and the callback's error returned. Errors and ctx otherwise behave as in
+// Execute.
+func (c *Conn) Stream(ctx context.Context, query string, onFields func([]*mysql.Field) error, onRow func(row [][]byte) error) (*Result, error) {
+	r := new(Result)
+	if err := c.exec(ctx, query, r, modeStream, onFields, onRow); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// resultMode says what readResult does with rows.
+type resultMode uint8
+
+const (
+	modeBuffer  resultMode = iota // copy them into the Result
+	modeStream                    // hand them to a callback
+	modeDiscard                   // skip them
+)
+
+// exec runs one statement under ctx.
+func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMode, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+	if c.broken {
+		return fmt.Errorf("%w: %s", ErrConnBroken, c.addr)
+	}
+	var stop func() bool
+	if ctx.Done() != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		stop = context.AfterFunc(ctx, c.interruptFn)
+	}
+	err := c.roundTrip(query, r, mode, onFields, onRow)
+	fired := stop != nil && !stop()
+	if fired || c.inFlight {
+		// Either the deadline was poisoned (perhaps just after the result
+		// was complete) or the result was left half read: the connection
+		// can't be trusted with another statement.
+		c.fail(nil)
+	}
+	if c.inFlight && (fired || c.abandoned) {
+		// The statement may still run on the server.
+		c.killQuery(ctx)
+	}
+	c.inFlight, c.abandoned = false, false
+	if cap(c.rbuf.b) > maxKeptBuffer {
+		c.rbuf.b = nil
+	}
+	if cap(c.wbuf) > maxKeptBuffer {
+		c.wbuf = nil
+	}
+	if fired && err != nil && !isServerError(err) {
+		return ctx.Err()
+	}
+	return err
+}
+
+// isServerError tells whether err is what the server answered (the
+// connection is still in step), as opposed to a failure of the connection.
+func isServerError(err error) bool {
+	var me *mysql.MyError
+	return errors.As(err, &me)
+}
+
+// interrupt unblocks whatever read or write is in progress; it runs on
+// the goroutine of context.AfterFunc.
+func (c *Conn) interrupt() { _ = c.nc.SetDeadline(aLongTimeAgo) }
+
+// roundTrip sends the statement and reads its result. c.inFlight stays set
+// if it returns before the result's last packet.
+func (c *Conn) roundTrip(query string, r *Result, mode resultMode, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+	if err := c.writeQuery(query); err != nil {
+		return c.fail(err)
+	}
+	c.inFlight = true
+	err := c.readResult(r, mode, onFields, onRow)
+	more := r.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0
+	for err == nil && more {
+		// Several results (a multi-statement or a procedure's result
+		// sets): drain them to keep the connection in step, then refuse.
+		var extra Result
+		err = c.readResult(&extra, modeDiscard, nil, nil)
+		more = extra.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0
+		if err == nil && !more {
+			err = ErrMultipleResults
+		}
+	}
+	if err == nil || !c.broken && !c.abandoned {
+		// The last packet was read: an OK, EOF or ERR.
+		c.inFlight = false
+	}
+	return err
+}
+
+// writeQuery sends COM_QUERY:
+//
+//	payload length  [24 bit]
+//	sequence        [8 bit] = 0
+//	command         [1] 0x03
+//	query           rest
+func (c *Conn) writeQuery(query string) error {
+	n := 4 + 1 + len(query)
+	if cap(c.wbuf) < n {
+		c.wbuf = make([]byte, n, max(n, 256))
+	}
+	b := c.wbuf[:n]
+	b[4] = mysql.COM_QUERY
+	copy(b[5:], query)
+	c.pc.ResetSequence()
+	return c.pc.WritePacket(b)
+}
+
+// readPacket reads one packet (reassembling a payload of 16 MiB or more)
+// into the connection's read buffer. It is valid until the next read.
+func (c *Conn) readPacket() ([]byte, error) {
+	c.rbuf.b = c.rbuf.b[:0]
+	if err := c.pc.ReadPacketTo(&c.rbuf); err != nil {
+		return nil, err
+	}
+	return c.rbuf.b, nil
+}
+
+// fail marks the connection broken, closes it, and wraps err (nil stays
+// nil).
+func (c *Conn) fail(err error) error {
+	if !c.broken {
+		c.broken = true
+		_ = c.nc.Close()
+	}
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %s: %w", ErrConnBroken, c.addr, err)
+}
+
+// readResult reads one COM_QUERY response: an OK, an ERR, a LOCAL INFILE
+// request, or a result set (column count, column definitions, [EOF], rows,
+// EOF/OK).
+func (c *Conn) readResult(r *Result, mode resultMode, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+	pkt, err := c.readPacket()
+	if err != nil {
+		return c.fail(err)
+	}
+	if len(pkt) == 0 {
+		return c.fail(errMalformed)
+	}
+	switch pkt[0] {
+	case headerOK:
+		if err := parseOK(pkt, r); err != nil {
+			return c.fail(err)
+		}
+		c.status = r.Status
+		return nil
+	case headerERR:
+		if err := parseERR(pkt); err != errMalformed {
+			return err
+		}
+		return c.fail(errMalformed)
+	case headerLocalInfile:
+		return c.refuseLocalInfile(r)
+	}
+	n, next, ok := lenEncInt(pkt, 0)
+	if !ok || next != len(pkt) || n == 0 || n > 1<<16 {
+		return c.fail(errMalformed)
+	}
+	return c.readResultSet(int(n), r, mode, onFields, onRow)
+}
+
+// refuseLocalInfile answers a LOAD DATA LOCAL INFILE request with an empty
+// file (one empty packet) and reads the server's answer.
+func (c *Conn) refuseLocalInfile(r *Result) error {
+	if err := c.pc.WritePacket(make([]byte, 4)); err != nil {
+		return c.fail(err)
+	}
+	pkt, err := c.readPacket()
+	if err != nil {
+		return c.fail(err)
+	}
+	switch {
+	case len(pkt) > 0 && pkt[0] == headerOK:
+		if err := parseOK(pkt, r); err != nil {
+			return c.fail(err)
+		}
+		c.status = r.Status
+		r.Status &^= mysql.SERVER_MORE_RESULTS_EXISTS
+		return ErrLocalInfile
+	case len(pkt) > 0 && pkt[0] == headerERR:
+		if err := parseERR(pkt); err != errMalformed {
+			return fmt.Errorf("%w: %w", ErrLocalInfile, err)
+		}
+	}
+	return c.fail(errMalformed)
+}
+
+// readResultSet reads a result set's n column definitions and its rows.
+func (c *Conn) readResultSet(n int, r *Result, mode resultMode, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+	var a arena
+	if mode != modeDiscard {
+		fields := make([]mysql.Field, n)
+		r.Fields = make([]*mysql.Field, n)
+		for i := range fields {
+			pkt, err := c.readPacket()
+			if err != nil {
+				return c.fail(err)
+			}
+			if err := parseField(&fields[i], a.copy(pkt)); err != nil {
+				return c.fail(err)
+			}
+			r.Fields[i] = &fields[i]
+		}
+	} else {
+		for range n {
+			if _, err := c.readPacket(); err != nil {
+				return c.fail(err)
+			}
+		}
+	}
+	if !c.deprecateEOF {
+		pkt, err := c.readPacket()
+		if err != nil {
+			return c.fail(err)
+		}
+		if !isEOF(pkt) {
+			return c.fail(errMalformed)
+		}
+	}
+	if onFields != nil {
+		if err := onFields(r.Fields); err != nil {
+			c.abandoned = true
+			return err
+		}
+	}
+
+	var row [][]byte
+	if mode == modeStream {
+		if cap(c.row) < n {
+			c.row = make([][]byte, n)
+		}
+		row = c.row[:n]
+	}
+	for {
+		pkt, err := c.readPacket()
+		if err != nil {
+			return c.fail(err)
+		}
+		if len(pkt) == 0 {
+			return c.fail(errMalformed)
+		}
+		if isEOF(pkt) {
+			if c.deprecateEOF {
+				err = parseOK(pkt, r)
+			} else {
+				err = parseEOF(pkt, r)
+			}
+			if err != nil {
+				return c.fail(err)
+			}
+			c.status = r.Status
+			return nil
+		}
+		if pkt[0] == headerERR {
+			// The statement failed part way (killed, out of memory...);
+			// the ERR ends the result and the connection stays in step.
+			if err := parseERR(pkt); err != errMalformed {
+				return err
+			}
+			return c.fail(errMalformed)
+		}
+		switch mode {
+		case modeBuffer:
+			vals := a.values(n)
+			if err := parseTextRow(a.copy(pkt), vals); err != nil {
+				return c.fail(err)
+			}
+			r.Rows = append(r.Rows, vals)
+		case modeStream:
+			if err := parseTextRow(pkt, row); err != nil {
+				return c.fail(err)
+			}
+			if onRow != nil {
+				if err := onRow(row); err != nil {
+					c.abandoned = true
+					return err
+				}
+			}
+		}
+	}
+}
+
+// parseField parses a column definition packet; go-mysql's parser indexes
+// without checking lengths, so a short packet is turned into errMalformed
+// instead of a panic.
+func parseField(f *mysql.Field, data []byte) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = errMalformed
+		}
+	}()
+	if err := f.Parse(data); err != nil {
+		return errMalformed
+	}
+	return nil
+}
+
+// killQuery kills the connection's statement from a fresh connection, best
+// effort: the connection itself is closed already, and a statement that
+// has finished is no error.
+func (c *Conn) killQuery(ctx context.Context) {
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
+	defer cancel()
+	cfg := c.cfg
+	cfg.DB, cfg.Charset = "", ""
+	k, err := Dial(kctx, cfg)
+	if err != nil {
+		c.log.Warn("tablet: cannot kill a cancelled statement", "addr", c.addr, "connection_id", c.id, "err", err)
+		return
+	}
+	defer func() { _ = k.Close() }()
+	_, err = k.Execute(kctx, "KILL QUERY "+strconv.FormatUint(uint64(c.id), 10))
+	var me *mysql.MyError
+	if err != nil && !(errors.As(err, &me) && me.Code == mysql.ER_NO_SUCH_THREAD) {
+		c.log.Warn("tablet: cannot kill a cancelled statement", "addr", c.addr, "connection_id", c.id, "err", err)
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package tablet
+
+// alive reports a connection that is not known broken as alive where the
+// socket can't be probed without blocking.
+func (c *Conn) alive() bool { return !c.broken }

@@ -1,0 +1,298 @@
+package tablet
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// DefaultPoolSize is the Size of a Pool whose config leaves it zero.
+const DefaultPoolSize = 16
+
+// rollbackTimeout bounds the ROLLBACK that Put sends for a connection
+// returned with an open transaction.
+const rollbackTimeout = 5 * time.Second
+
+// PoolConfig configures a Pool.
+type PoolConfig struct {
+	// Conn is how each connection is dialled.
+	Conn ConnConfig
+	// Size is the most connections open at once (handed out, being
+	// dialled, or idle); 0 means DefaultPoolSize.
+	Size int
+	// IdleTimeout closes connections idle for longer; 0 keeps them.
+	IdleTimeout time.Duration
+	// Logger receives the pool's warnings; nil discards. Connections log
+	// here too unless Conn.Logger is set.
+	Logger *slog.Logger
+}
+
+// PoolStats is a snapshot of a Pool.
+type PoolStats struct {
+	Open      int   // connections open: in use plus idle (and being dialled)
+	InUse     int   // connections handed out by Get and not yet Put back
+	Waiting   int   // Get calls waiting now for a connection
+	WaitCount int64 // Get calls that had to wait, since the pool was made
+}
+
+// Pool bounds and reuses the connections to one instance. It dials
+// lazily, hands out the most recently used idle connection first, and
+// makes a Get wait (until its ctx ends) while Size connections are out.
+//
+// The pool owns no goroutine: idle connections past IdleTimeout are
+// closed by a timer that Close stops, and by Get.
+type Pool struct {
+	cfg    PoolConfig
+	log    *slog.Logger
+	slots  chan struct{} // a token per connection handed out (or being dialled)
+	closed chan struct{} // closed by Close, to wake waiting Gets
+
+	mu        sync.Mutex
+	idle      []*Conn // oldest first; Get takes the newest
+	open      int
+	inUse     int
+	waiting   int
+	waitCount int64
+	isClosed  bool
+	reaper    *time.Timer // armed while there are idle connections and an IdleTimeout
+}
+
+// NewPool returns a pool that dials on demand.
+func NewPool(cfg PoolConfig) *Pool {
+	if cfg.Size <= 0 {
+		cfg.Size = DefaultPoolSize
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Conn.Logger == nil {
+		cfg.Conn.Logger = cfg.Logger
+	}
+	return &Pool{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		slots:  make(chan struct{}, cfg.Size),
+		closed: make(chan struct{}),
+	}
+}
+
+// Addr is the address of the pool's instance.
+func (p *Pool) Addr() string { return p.cfg.Conn.Addr }
+
+// Get hands out a connection: an idle one that still looks open, or a new
+// one. It waits while Size connections are out, until ctx ends. Give the
+// connection back with Put.
+func (p *Pool) Get(ctx context.Context) (*Conn, error) {
+	if err := p.acquire(ctx); err != nil {
+		return nil, err
+	}
+	for {
+		p.mu.Lock()
+		if p.isClosed {
+			p.mu.Unlock()
+			<-p.slots
+			return nil, ErrPoolClosed
+		}
+		var c *Conn
+		if n := len(p.idle); n > 0 {
+			c = p.idle[n-1]
+			p.idle[n-1] = nil
+			p.idle = p.idle[:n-1]
+			c.idle = false
+		} else {
+			p.open++
+		}
+		p.inUse++
+		p.mu.Unlock()
+
+		if c == nil {
+			c, err := Dial(ctx, p.cfg.Conn)
+			if err != nil {
+				p.forget()
+				return nil, err
+			}
+			return c, nil
+		}
+		if p.cfg.IdleTimeout > 0 && time.Since(c.idleSince) > p.cfg.IdleTimeout {
+			_ = c.Close()
+			p.forget()
+			continue
+		}
+		if !c.alive() {
+			c.fail(nil)
+			p.forget()
+			continue
+		}
+		return c, nil
+	}
+}
+
+// acquire takes a slot, waiting if all are out.
+func (p *Pool) acquire(ctx context.Context) error {
+	select {
+	case <-p.closed:
+		return ErrPoolClosed
+	default:
+	}
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	p.mu.Lock()
+	p.waiting++
+	p.waitCount++
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.waiting--
+		p.mu.Unlock()
+	}()
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.closed:
+		return ErrPoolClosed
+	}
+}
+
+// forget drops a connection Get counted as in use but will not hand out,
+// and frees its slot.
+func (p *Pool) forget() {
+	p.mu.Lock()
+	p.open--
+	p.inUse--
+	p.mu.Unlock()
+	<-p.slots
+}
+
+// Put gives a connection back. A broken one is closed and its slot freed.
+//
+// A connection must not go back to other users inside a transaction: if
+// the server's last word on it was SERVER_STATUS_IN_TRANS, Put sends
+// ROLLBACK (bounded by 5 s, so Put may block that long on a hung server)
+// and closes the connection if that fails or the transaction is still
+// open. Rolling back rather than discarding keeps the connection, and
+// releases the transaction's locks before Put returns. A prepared XA
+// branch refuses ROLLBACK, so such a connection is closed, which leaves the
+// branch prepared for its coordinator. Other session state (variables set,
+// temporary tables, USE) is not reset.
+func (p *Pool) Put(c *Conn) {
+	if c == nil {
+		return
+	}
+	if c.idle {
+		panic("tablet: Put of a connection that is already back in its pool")
+	}
+	if !c.broken && c.InTransaction() {
+		p.rollback(c)
+	}
+	p.mu.Lock()
+	p.inUse--
+	if c.broken || p.isClosed {
+		p.open--
+		p.mu.Unlock()
+		_ = c.Close()
+		<-p.slots
+		return
+	}
+	c.idle = true
+	c.idleSince = time.Now()
+	p.idle = append(p.idle, c)
+	if p.cfg.IdleTimeout > 0 && p.reaper == nil {
+		p.reaper = time.AfterFunc(p.cfg.IdleTimeout, p.reap)
+	}
+	p.mu.Unlock()
+	<-p.slots
+}
+
+// rollback ends the transaction a connection was returned with, or closes
+// the connection.
+func (p *Pool) rollback(c *Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
+	defer cancel()
+	_, err := c.Execute(ctx, "ROLLBACK")
+	if err == nil && !c.InTransaction() {
+		return
+	}
+	p.log.Warn("tablet: closing a connection returned inside a transaction that did not roll back",
+		"addr", c.addr, "connection_id", c.id, "err", err)
+	_ = c.Close()
+}
+
+// reap closes the connections idle for longer than IdleTimeout; it runs
+// on the reaper timer's goroutine and re-arms the timer for the next one.
+func (p *Pool) reap() {
+	p.mu.Lock()
+	now := time.Now()
+	n := 0
+	for n < len(p.idle) && now.Sub(p.idle[n].idleSince) >= p.cfg.IdleTimeout {
+		n++
+	}
+	expired := make([]*Conn, n)
+	copy(expired, p.idle[:n])
+	rest := copy(p.idle, p.idle[n:])
+	clear(p.idle[rest:])
+	p.idle = p.idle[:rest]
+	p.open -= n
+	for _, c := range expired {
+		c.idle = false
+	}
+	if len(p.idle) > 0 && !p.isClosed {
+		p.reaper.Reset(p.idle[0].idleSince.Add(p.cfg.IdleTimeout).Sub(now))
+	} else {
+		p.reaper = nil
+	}
+	p.mu.Unlock()
+	for _, c := range expired {
+		_ = c.Close()
+	}
+}
+
+// Execute runs one autocommit statement on a pooled connection: Get,
+// Execute, Put. (A transaction needs one connection throughout: use Get
+// and Put.)
+func (p *Pool) Execute(ctx context.Context, query string) (*Result, error) {
+	c, err := p.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.Execute(ctx, query)
+	p.Put(c)
+	return r, err
+}
+
+// Stats returns a snapshot of the pool's counters.
+func (p *Pool) Stats() PoolStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PoolStats{Open: p.open, InUse: p.inUse, Waiting: p.waiting, WaitCount: p.waitCount}
+}
+
+// Close closes the idle connections and makes Get fail with
+// ErrPoolClosed, waking those waiting. Connections handed out are closed
+// when they are Put back.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if p.isClosed {
+		p.mu.Unlock()
+		return
+	}
+	p.isClosed = true
+	close(p.closed)
+	idle := p.idle
+	p.idle = nil
+	p.open -= len(idle)
+	if p.reaper != nil {
+		p.reaper.Stop()
+		p.reaper = nil
+	}
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.idle = false
+		_ = c.Close()
+	}
+}
