@@ -1,0 +1,191 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/topo/vschema"
+)
+
+// singleTable returns the one table of a FROM/INTO clause, or nil.
+func singleTable(refs *ast.TableRefsClause, p placement) *source {
+	if refs == nil || refs.TableRefs == nil || refs.TableRefs.Right != nil {
+		return nil
+	}
+	ts, ok := refs.TableRefs.Left.(*ast.TableSource)
+	if !ok {
+		return nil
+	}
+	tn, ok := ts.Source.(*ast.TableName)
+	if !ok {
+		return nil
+	}
+	for _, r := range p.refs {
+		if r.node == tn {
+			return &source{ref: r, alias: ts.AsName.O}
+		}
+	}
+	return nil
+}
+
+func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
+	p, err := b.place(s)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok, err := b.simpleRoute(p); ok || err != nil {
+		return r, err
+	}
+	verb := "INSERT"
+	if s.IsReplace {
+		verb = "REPLACE"
+	}
+	src := singleTable(s.Table, p)
+	if src == nil {
+		return nil, errInternal("%s without a table", verb)
+	}
+	t := src.ref.table
+	if t.Type == vschema.TypeReference {
+		return nil, unsupportedf("%s into reference table '%s'", verb, t.Name)
+	}
+	if s.Select != nil {
+		return nil, unsupportedf("%s ... SELECT into a sharded table", verb)
+	}
+	if hasSubquery(s) {
+		return nil, unsupportedf("subqueries in %s into a sharded table", verb)
+	}
+	col, vx, ok := primaryVindex(t)
+	if !ok {
+		return nil, unsupportedf("%s into table '%s' whose primary vindex cannot compute a shard", verb, t.Name)
+	}
+	if len(s.Columns) == 0 {
+		return nil, refusedf("%s into sharded table '%s' must list its columns, including the primary vindex column '%s'", verb, t.Name, col)
+	}
+	at := -1
+	for i, c := range s.Columns {
+		if strings.EqualFold(c.Name.O, col) {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return nil, refusedf("%s into sharded table '%s' must include the primary vindex column '%s'", verb, t.Name, col)
+	}
+	for _, a := range s.OnDuplicate {
+		if strings.EqualFold(a.Column.Name.O, col) {
+			return nil, unsupportedf("ON DUPLICATE KEY UPDATE of primary vindex column %s.%s", t.Name, col)
+		}
+	}
+	ins := &Insert{Keyspace: src.ref.ks.Name, Table: t.Name, Vindex: vx}
+	for i, row := range s.Lists {
+		if len(row) != len(s.Columns) {
+			return nil, mysql.NewError(mysql.ER_WRONG_VALUE_COUNT_ON_ROW, fmt.Sprintf("Column count doesn't match value count at row %d", i+1))
+		}
+		v, ok := valueOf(unparen(row[at]))
+		if !ok {
+			return nil, unsupportedf("%s with a value other than a literal or ? for primary vindex column %s.%s", verb, t.Name, col)
+		}
+		ins.Values = append(ins.Values, v)
+		parts := make([]string, len(row))
+		for j, e := range row {
+			if parts[j], err = restore(e); err != nil {
+				return nil, err
+			}
+		}
+		rt, err := compileTemplate(strings.Join(parts, ","))
+		if err != nil {
+			return nil, err
+		}
+		ins.Rows = append(ins.Rows, rt)
+	}
+	if len(ins.Rows) == 0 {
+		return nil, errInternal("%s without rows", verb)
+	}
+	s.Setlist = false
+	s.Lists = [][]ast.ExprNode{{newHoleExpr(holeValsText)}}
+	if ins.Query, err = render(s); err != nil {
+		return nil, err
+	}
+	return ins, nil
+}
+
+func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
+	p, err := b.place(s)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok, err := b.simpleRoute(p); ok || err != nil {
+		return r, err
+	}
+	src := singleTable(s.TableRefs, p)
+	if src == nil || s.MultipleTable {
+		return nil, unsupported("multi-table UPDATE on sharded tables")
+	}
+	t := src.ref.table
+	if t.Type == vschema.TypeReference {
+		return nil, unsupportedf("UPDATE of reference table '%s'", t.Name)
+	}
+	if s.With != nil {
+		return nil, unsupported("WITH (common table expressions) on sharded tables")
+	}
+	if hasSubquery(s) {
+		return nil, unsupported("subqueries in UPDATE of a sharded table")
+	}
+	if col, _, ok := primaryVindexColumn(t); ok {
+		for _, a := range s.List {
+			if strings.EqualFold(a.Column.Name.O, col) && src.matches(a.Column, true) {
+				return nil, unsupportedf("UPDATE of primary vindex column %s.%s", t.Name, col)
+			}
+		}
+	}
+	return b.routedDML("Update", s, s.Where, s.Limit, src)
+}
+
+func (b *builder) buildDelete(s *ast.DeleteStmt) (Primitive, error) {
+	p, err := b.place(s)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok, err := b.simpleRoute(p); ok || err != nil {
+		return r, err
+	}
+	src := singleTable(s.TableRefs, p)
+	if src == nil || s.IsMultiTable {
+		return nil, unsupported("multi-table DELETE on sharded tables")
+	}
+	t := src.ref.table
+	if t.Type == vschema.TypeReference {
+		return nil, unsupportedf("DELETE from reference table '%s'", t.Name)
+	}
+	if s.With != nil {
+		return nil, unsupported("WITH (common table expressions) on sharded tables")
+	}
+	if hasSubquery(s) {
+		return nil, unsupported("subqueries in DELETE from a sharded table")
+	}
+	return b.routedDML("Delete", s, s.Where, s.Limit, src)
+}
+
+// primaryVindexColumn is the first column of the primary vindex, whatever
+// its kind.
+func primaryVindexColumn(t *vschema.TableSchema) (string, bool, bool) {
+	if t == nil || len(t.ColumnVindexes) == 0 || len(t.ColumnVindexes[0].Columns) == 0 {
+		return "", false, false
+	}
+	return t.ColumnVindexes[0].Columns[0], true, true
+}
+
+func (b *builder) routedDML(op string, stmt ast.StmtNode, where ast.ExprNode, limit *ast.Limit, src *source) (Primitive, error) {
+	vr := routeByWhere(where, src, true)
+	if limit != nil && vr.opcode != EqualUnique {
+		return nil, unsupportedf("%s with LIMIT across shards", strings.ToUpper(op))
+	}
+	vr.cutInList()
+	q, err := render(stmt)
+	if err != nil {
+		return nil, err
+	}
+	return &DML{Route: Route{routing: vr.routing(src), Query: q}, Op: op}, nil
+}

@@ -1,0 +1,277 @@
+package planner
+
+import (
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/shardgate/shardgate/topo/vschema"
+)
+
+// builder holds the state of one Build call.
+type builder struct {
+	vs      *vschema.VSchema
+	target  Target
+	sql     string
+	nparams int
+	markers []*paramMarker
+}
+
+// numberParams gives each ? marker its index in text order.
+func (b *builder) numberParams(stmt ast.Node) {
+	v := &markerCollector{}
+	stmt.Accept(v)
+	sort.SliceStable(v.markers, func(i, j int) bool { return v.markers[i].offset < v.markers[j].offset })
+	for i, m := range v.markers {
+		m.index = i
+	}
+	b.markers = v.markers
+	b.nparams = len(v.markers)
+}
+
+type markerCollector struct{ markers []*paramMarker }
+
+func (v *markerCollector) Enter(n ast.Node) (ast.Node, bool) {
+	if m, ok := n.(*paramMarker); ok {
+		v.markers = append(v.markers, m)
+	}
+	return n, false
+}
+
+func (v *markerCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// build dispatches on the statement type.
+func (b *builder) build(stmt ast.StmtNode) (Primitive, StmtType, error) {
+	typ, known := stmtType(stmt)
+	if !known {
+		if name := sessionStatement(stmt); name != "" {
+			return nil, typ, unsupported(name)
+		}
+	}
+	if b.target.Shard != "" {
+		ks, err := b.targetKeyspace()
+		if err != nil {
+			return nil, typ, err
+		}
+		r, err := b.passthrough(ByDestination, ks)
+		if err != nil {
+			return nil, typ, err
+		}
+		r.Shard = b.target.Shard
+		return r, typ, nil
+	}
+	switch s := stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		p, err := b.buildSelect(s)
+		return p, typ, err
+	case *ast.InsertStmt:
+		p, err := b.buildInsert(s)
+		return p, typ, err
+	case *ast.UpdateStmt:
+		p, err := b.buildUpdate(s)
+		return p, typ, err
+	case *ast.DeleteStmt:
+		p, err := b.buildDelete(s)
+		return p, typ, err
+	case *ast.CreateTableStmt, *ast.AlterTableStmt, *ast.DropTableStmt, *ast.CreateIndexStmt,
+		*ast.DropIndexStmt, *ast.TruncateTableStmt, *ast.RenameTableStmt:
+		p, err := b.buildDDL(s)
+		return p, typ, err
+	}
+	// Anything else passes through only to an unsharded target keyspace.
+	if b.target.Keyspace != "" {
+		ks, err := b.targetKeyspace()
+		if err != nil {
+			return nil, typ, err
+		}
+		if !ks.Sharded {
+			r, err := b.passthrough(Unsharded, ks)
+			return r, typ, err
+		}
+	}
+	return nil, typ, unsupported(stmtName(stmt))
+}
+
+func stmtType(stmt ast.StmtNode) (StmtType, bool) {
+	switch s := stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		return StmtSelect, true
+	case *ast.InsertStmt:
+		if s.IsReplace {
+			return StmtReplace, true
+		}
+		return StmtInsert, true
+	case *ast.UpdateStmt:
+		return StmtUpdate, true
+	case *ast.DeleteStmt:
+		return StmtDelete, true
+	case *ast.CreateTableStmt, *ast.AlterTableStmt, *ast.DropTableStmt, *ast.CreateIndexStmt,
+		*ast.DropIndexStmt, *ast.TruncateTableStmt, *ast.RenameTableStmt:
+		return StmtDDL, true
+	case ast.DDLNode:
+		return StmtDDL, false
+	}
+	return StmtOther, false
+}
+
+// sessionStatement names statements that change the state of a backend
+// connection (or that the gateway handles itself); they never pass through.
+func sessionStatement(stmt ast.StmtNode) string {
+	switch s := stmt.(type) {
+	case *ast.SetStmt:
+		return "SET"
+	case *ast.UseStmt:
+		return "USE"
+	case *ast.ShowStmt:
+		return "SHOW"
+	case *ast.BeginStmt:
+		return "BEGIN"
+	case *ast.CommitStmt:
+		return "COMMIT"
+	case *ast.RollbackStmt:
+		return "ROLLBACK"
+	case *ast.SavepointStmt:
+		return "SAVEPOINT"
+	case *ast.ReleaseSavepointStmt:
+		return "RELEASE SAVEPOINT"
+	case *ast.LockTablesStmt:
+		return "LOCK TABLES"
+	case *ast.UnlockTablesStmt:
+		return "UNLOCK TABLES"
+	case *ast.PrepareStmt:
+		return "PREPARE"
+	case *ast.ExecuteStmt:
+		return "EXECUTE"
+	case *ast.DeallocateStmt:
+		return "DEALLOCATE PREPARE"
+	case *ast.ExplainStmt:
+		if s.Format == "vexplain" {
+			return "VEXPLAIN"
+		}
+		return "EXPLAIN"
+	}
+	return ""
+}
+
+// stmtName is a statement's kind for refusals: "CREATE VIEW", "CALL", ...
+func stmtName(stmt ast.StmtNode) string {
+	var sb strings.Builder
+	if err := stmt.Restore(format.NewRestoreCtx(format.RestoreKeyWordUppercase|format.RestoreNameBackQuotes|format.RestoreStringSingleQuotes, &sb)); err != nil || sb.Len() == 0 {
+		return "this statement"
+	}
+	words := strings.Fields(sb.String())
+	var kw []string
+	for _, w := range words {
+		if w != strings.ToUpper(w) || strings.ContainsAny(w, "`'(0123456789") || len(kw) == 2 {
+			break
+		}
+		kw = append(kw, w)
+	}
+	if len(kw) == 0 {
+		return "this statement"
+	}
+	return strings.Join(kw, " ")
+}
+
+// targetKeyspace is the session's keyspace, which must exist.
+func (b *builder) targetKeyspace() (*vschema.KeyspaceSchema, error) {
+	if b.target.Keyspace == "" {
+		return nil, errNoDB()
+	}
+	ks := b.vs.Keyspaces[b.target.Keyspace]
+	if ks == nil {
+		return nil, errBadDB(b.target.Keyspace)
+	}
+	return ks, nil
+}
+
+// defaultKeyspace is where a statement without tables goes: the target
+// keyspace, else the first unsharded keyspace by name, else the first.
+func (b *builder) defaultKeyspace() (*vschema.KeyspaceSchema, error) {
+	if b.target.Keyspace != "" {
+		return b.targetKeyspace()
+	}
+	names := slices.Sorted(maps.Keys(b.vs.Keyspaces))
+	for _, n := range names {
+		if !b.vs.Keyspaces[n].Sharded {
+			return b.vs.Keyspaces[n], nil
+		}
+	}
+	if len(names) == 0 {
+		return nil, errNoDB()
+	}
+	return b.vs.Keyspaces[names[0]], nil
+}
+
+// passthrough is a Route that sends the statement text unchanged.
+func (b *builder) passthrough(op Opcode, ks *vschema.KeyspaceSchema) (*Route, error) {
+	t, err := b.originalTemplate()
+	if err != nil {
+		return nil, err
+	}
+	return &Route{routing: routing{Opcode: op, Keyspace: ks.Name, Sharded: ks.Sharded}, Query: t}, nil
+}
+
+// originalTemplate is the statement text with holes at its ? markers.
+func (b *builder) originalTemplate() (*template, error) {
+	if b.nparams == 0 {
+		return textTemplate(b.sql), nil
+	}
+	t := &template{}
+	prev := 0
+	for _, m := range b.markers {
+		if m.offset < prev || m.offset >= len(b.sql) || b.sql[m.offset] != '?' {
+			return nil, errInternal("cannot find parameter marker %d in the statement text", m.index+1)
+		}
+		t.chunks = append(t.chunks, b.sql[prev:m.offset])
+		t.holes = append(t.holes, hole{kind: holeArg, n: m.index})
+		prev = m.offset + 1
+	}
+	t.chunks = append(t.chunks, b.sql[prev:])
+	for _, c := range t.chunks {
+		t.static += len(c)
+	}
+	return t, nil
+}
+
+// restoreFlags render shard queries: lowercase keywords, backquoted names,
+// keyspace qualifiers removed (a shard's database is not named after the
+// keyspace).
+const restoreFlags = format.RestoreStringSingleQuotes | format.RestoreKeyWordLowercase |
+	format.RestoreNameBackQuotes | format.RestoreSpacesAroundBinaryOperation | format.RestoreWithoutSchemaName
+
+// render restores a node into a template.
+func render(n ast.Node) (*template, error) {
+	s, err := restore(n)
+	if err != nil {
+		return nil, err
+	}
+	return compileTemplate(s)
+}
+
+func restore(n ast.Node) (string, error) {
+	var sb strings.Builder
+	if err := n.Restore(format.NewRestoreCtx(restoreFlags, &sb)); err != nil {
+		return "", errInternal("cannot render query: %v", err)
+	}
+	return sb.String(), nil
+}
+
+// holeExpr is an expression restored as a template hole.
+type holeExpr struct {
+	valueExpr
+	text string
+}
+
+func newHoleExpr(text string) *holeExpr {
+	return &holeExpr{valueExpr: valueExpr{projOff: -1}, text: text}
+}
+
+// Restore implements ast.Node.
+func (h *holeExpr) Restore(ctx *format.RestoreCtx) error {
+	ctx.WritePlain(h.text)
+	return nil
+}

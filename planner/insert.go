@@ -1,0 +1,164 @@
+package planner
+
+import (
+	"context"
+
+	"github.com/shardgate/shardgate/vindex"
+)
+
+// Insert splits the rows of an INSERT (or REPLACE) into a sharded table by
+// the shard owning each row's primary vindex value, and sends one
+// statement per shard with that shard's rows.
+type Insert struct {
+	Keyspace string
+	Table    string
+	Vindex   vindex.Functional
+	// Query is the statement with a hole where the rows go.
+	Query *template
+	// Rows are each row's values, rendered: "1,'a',now()".
+	Rows []*template
+	// Values are each row's primary vindex value.
+	Values []evalValue
+}
+
+var _ Primitive = (*Insert)(nil)
+
+// Execute implements Primitive.
+func (ins *Insert) Execute(ctx context.Context, vc VCursor, args []any) (*Result, error) {
+	ss, err := vc.Shards(ctx, ins.Keyspace)
+	if err != nil {
+		return nil, err
+	}
+	if len(ss) == 0 {
+		return nil, errNoShards(ins.Keyspace)
+	}
+	r := routing{Keyspace: ins.Keyspace, Vindex: ins.Vindex}
+	perShard := make([][]int, len(ss))
+	firstShard := -1
+	for i, v := range ins.Values {
+		id, ok, err := r.mapValue(v, args)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			val, _, _ := v.resolve(args)
+			return nil, errInternal("INSERT into '%s': row %d: cannot compute the shard of vindex value %s", ins.Table, i+1, describeValue(val, v))
+		}
+		s, err := shardFor(ss, id, ins.Keyspace)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			firstShard = s
+		}
+		perShard[s] = append(perShard[s], i)
+	}
+	var shards, queries []string
+	rowShard := -1
+	for s, rows := range perShard {
+		if len(rows) == 0 {
+			continue
+		}
+		if s == firstShard {
+			rowShard = len(shards)
+		}
+		q, err := ins.render(rows, args)
+		if err != nil {
+			return nil, err
+		}
+		shards = append(shards, ss[s].Name)
+		queries = append(queries, q)
+	}
+	rs, err := vc.ExecuteMulti(ctx, ins.Keyspace, shards, queries)
+	if err != nil {
+		return nil, err
+	}
+	out := concatResults(rs)
+	if rowShard >= 0 && rowShard < len(rs) && rs[rowShard] != nil && rs[rowShard].InsertID != 0 {
+		out.InsertID = rs[rowShard].InsertID // the id MySQL reports: the first row's
+	}
+	return out, nil
+}
+
+func describeValue(val any, v evalValue) string {
+	if v.param < 0 {
+		return v.sql
+	}
+	s, err := sqlLiteral(val)
+	if err != nil {
+		return "?"
+	}
+	return s
+}
+
+// render builds one shard's statement from its rows.
+func (ins *Insert) render(rows []int, args []any) (string, error) {
+	env := renderEnv{args: args}
+	var b []byte
+	for i, r := range rows {
+		if i > 0 {
+			b = append(b, "),("...)
+		}
+		s, err := ins.Rows[r].render(&env)
+		if err != nil {
+			return "", err
+		}
+		b = append(b, s...)
+	}
+	env.vals = []evalValue{{param: -1, sql: string(b)}}
+	return ins.Query.render(&env)
+}
+
+// Stream implements Primitive.
+func (ins *Insert) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
+	r, err := ins.Execute(ctx, vc, args)
+	if err != nil {
+		return err
+	}
+	return fn(r)
+}
+
+// Inputs implements Primitive.
+func (ins *Insert) Inputs() []Primitive { return nil }
+
+func (ins *Insert) description() Description {
+	vals := make([]string, len(ins.Values))
+	for i, v := range ins.Values {
+		vals[i] = v.String()
+	}
+	rows := make([]string, len(ins.Rows))
+	for i, r := range ins.Rows {
+		rows[i] = "(" + r.String() + ")"
+	}
+	return Description{OperatorType: "Insert", Variant: "Sharded", Keyspace: ins.Keyspace, Sharded: true, Other: map[string]any{
+		"Table":  ins.Table,
+		"Vindex": ins.Vindex.Name(),
+		"Values": vals,
+		"Query":  ins.Query.String(),
+		"Rows":   rows,
+	}}
+}
+
+// DML is an UPDATE or DELETE routed like a SELECT; the shards' affected
+// row counts are added up.
+type DML struct {
+	Route
+	Op string // "Update" or "Delete"
+}
+
+var _ Primitive = (*DML)(nil)
+
+// Stream implements Primitive.
+func (d *DML) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
+	r, err := d.Execute(ctx, vc, args)
+	if err != nil {
+		return err
+	}
+	return fn(r)
+}
+
+func (d *DML) description() Description {
+	desc := d.describe(d.Op)
+	desc.Other["Query"] = d.Query.String()
+	return desc
+}

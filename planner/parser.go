@@ -1,0 +1,78 @@
+package planner
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/terror"
+)
+
+// Parser parses SQL text into TiDB AST statements whose literals come from
+// this package's driver (driver.go). It is not safe for concurrent use: the
+// gateway keeps one per session.
+type Parser struct {
+	p *parser.Parser
+}
+
+// NewParser returns a parser in MySQL's default SQL mode.
+func NewParser() *Parser {
+	installDriver()
+	return &Parser{p: parser.New()}
+}
+
+// Parse parses one or more statements. A syntax error is a *mysql.MyError
+// 1064 (SQLSTATE 42000) with MySQL's wording.
+func (p *Parser) Parse(sql string) (stmts []ast.StmtNode, err error) {
+	defer func() {
+		// The parser is generated code; never let a bug in it take a session down.
+		if r := recover(); r != nil {
+			stmts, err = nil, mysql.NewError(mysql.ER_PARSE_ERROR, syntaxMessage("", sql))
+			p.p = parser.New()
+		}
+	}()
+	stmts, _, err = p.p.Parse(sql, "", "")
+	if err != nil {
+		return nil, parseError(err, sql)
+	}
+	if len(stmts) == 0 {
+		return nil, mysql.NewError(mysql.ER_EMPTY_QUERY, "Query was empty")
+	}
+	return stmts, nil
+}
+
+// parseError turns the TiDB parser's error into MySQL's 1064 text:
+// "You have an error in your SQL syntax; ... near '...' at line N".
+func parseError(err error, sql string) error {
+	msg := err.Error()
+	var te *terror.Error
+	if errors.As(err, &te) {
+		msg = te.GetMsg()
+	}
+	// TiDB: "... to use line 1 column 14 near \"frm t\" "
+	if i := strings.Index(msg, " near \""); i >= 0 {
+		near := msg[i+len(" near \""):]
+		near = strings.TrimSuffix(strings.TrimRight(near, " "), "\"")
+		line := "1"
+		if j := strings.LastIndex(msg[:i], "line "); j >= 0 {
+			rest := msg[j+len("line "):i]
+			if k := strings.IndexByte(rest, ' '); k >= 0 {
+				line = rest[:k]
+			}
+		}
+		return mysql.NewError(mysql.ER_PARSE_ERROR, syntaxMessageLine(near, line))
+	}
+	return mysql.NewError(mysql.ER_PARSE_ERROR, syntaxMessage("", sql))
+}
+
+func syntaxMessage(near, _ string) string { return syntaxMessageLine(near, "1") }
+
+func syntaxMessageLine(near, line string) string {
+	if len(near) > 80 {
+		near = near[:80]
+	}
+	return "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '" +
+		near + "' at line " + line
+}

@@ -1,0 +1,66 @@
+package planner
+
+import (
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/topo/vschema"
+)
+
+// StmtType classifies a planned statement for the gateway (transactions,
+// metrics, read-only checks).
+type StmtType int
+
+// Statement types.
+const (
+	StmtUnknown StmtType = iota
+	StmtSelect
+	StmtInsert
+	StmtReplace
+	StmtUpdate
+	StmtDelete
+	StmtDDL
+	StmtOther
+)
+
+var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER"}
+
+func (t StmtType) String() string {
+	if t >= 0 && int(t) < len(stmtTypeNames) {
+		return stmtTypeNames[t]
+	}
+	return "UNKNOWN"
+}
+
+// Target is where a session sends unqualified statements: the keyspace
+// from USE `ks` (may be ""), and, after USE `ks:-80`, one shard of it.
+type Target struct {
+	Keyspace string
+	Shard    string
+}
+
+// Plan is a built statement, ready to execute any number of times (and
+// safe to share between sessions: primitives hold no execution state).
+type Plan struct {
+	Type       StmtType
+	Root       Primitive
+	Original   string
+	ParamCount int // number of ? markers
+}
+
+// Build plans one statement. sql is its text (what the gateway received);
+// statements sent unchanged to a shard are sent as this text. Build may
+// rewrite stmt in place: parse again to plan it again.
+func Build(stmt ast.StmtNode, sql string, vs *vschema.VSchema, target Target) (*Plan, error) {
+	if stmt == nil {
+		return nil, errInternal("no statement to plan")
+	}
+	if vs == nil {
+		vs = &vschema.VSchema{}
+	}
+	b := &builder{vs: vs, target: target, sql: sql}
+	b.numberParams(stmt)
+	root, typ, err := b.build(stmt)
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{Type: typ, Root: root, Original: sql, ParamCount: b.nparams}, nil
+}

@@ -1,0 +1,195 @@
+package planner
+
+import (
+	"context"
+	"errors"
+
+	"github.com/shardgate/shardgate/vindex"
+)
+
+// Opcode says how a routed query picks its shards.
+type Opcode int
+
+// Routing opcodes (Vitess's names).
+const (
+	// Unsharded: the single shard of an unsharded keyspace.
+	Unsharded Opcode = iota
+	// ByDestination: the shard the session targeted with USE `ks:shard`.
+	ByDestination
+	// EqualUnique: the shard owning one value of a unique vindex.
+	EqualUnique
+	// IN: the shards owning a list of values, each getting its own values.
+	IN
+	// Scatter: every shard of the keyspace.
+	Scatter
+	// Reference: any one shard (no table, or only reference tables).
+	Reference
+	// DBA: any one shard, for information_schema and the other system schemas.
+	DBA
+)
+
+var opcodeNames = [...]string{"Unsharded", "ByDestination", "EqualUnique", "IN", "Scatter", "Reference", "DBA"}
+
+func (o Opcode) String() string {
+	if o >= 0 && int(o) < len(opcodeNames) {
+		return opcodeNames[o]
+	}
+	return "Unknown"
+}
+
+// routing is the shard-choosing part shared by Route, Update and Delete.
+type routing struct {
+	Opcode   Opcode
+	Keyspace string
+	Sharded  bool
+	Shard    string            // ByDestination
+	Table    string            // for descriptions
+	Vindex   vindex.Functional // EqualUnique, IN
+	Values   []evalValue       // EqualUnique: one; IN: the list
+}
+
+// destinations are the shards one execution goes to. vals[i], when vals is
+// non-nil, is the IN-list for shards[i]; nil means every shard gets the full
+// list (the query has no list hole, or the list could not be split).
+type destinations struct {
+	shards []string
+	vals   [][]evalValue
+}
+
+func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinations, error) {
+	switch r.Opcode {
+	case ByDestination:
+		return destinations{shards: []string{r.Shard}}, nil
+	case Unsharded:
+		ss, err := vc.Shards(ctx, r.Keyspace)
+		if err != nil {
+			return destinations{}, err
+		}
+		if len(ss) != 1 {
+			return destinations{}, errInternal("unsharded keyspace '%s' has %d serving shards, want 1", r.Keyspace, len(ss))
+		}
+		return destinations{shards: []string{ss[0].Name}}, nil
+	case Reference, DBA:
+		ss, err := vc.Shards(ctx, r.Keyspace)
+		if err != nil {
+			return destinations{}, err
+		}
+		if len(ss) == 0 {
+			return destinations{}, errNoShards(r.Keyspace)
+		}
+		return destinations{shards: []string{ss[0].Name}}, nil
+	}
+	ss, err := vc.Shards(ctx, r.Keyspace)
+	if err != nil {
+		return destinations{}, err
+	}
+	if len(ss) == 0 {
+		return destinations{}, errNoShards(r.Keyspace)
+	}
+	switch r.Opcode {
+	case EqualUnique:
+		id, ok, err := r.mapValue(r.Values[0], args)
+		if err != nil {
+			return destinations{}, err
+		}
+		if !ok {
+			return scatter(ss), nil
+		}
+		i, err := shardFor(ss, id, r.Keyspace)
+		if err != nil {
+			return destinations{}, err
+		}
+		return destinations{shards: []string{ss[i].Name}}, nil
+	case IN:
+		perShard := make([][]evalValue, len(ss))
+		for _, v := range r.Values {
+			id, ok, err := r.mapValue(v, args)
+			if err != nil {
+				return destinations{}, err
+			}
+			if !ok {
+				// One value we cannot place: every shard gets every value.
+				return scatter(ss), nil
+			}
+			i, err := shardFor(ss, id, r.Keyspace)
+			if err != nil {
+				return destinations{}, err
+			}
+			perShard[i] = append(perShard[i], v)
+		}
+		var d destinations
+		for i, vals := range perShard {
+			if len(vals) > 0 {
+				d.shards = append(d.shards, ss[i].Name)
+				d.vals = append(d.vals, vals)
+			}
+		}
+		return d, nil
+	case Scatter:
+		return scatter(ss), nil
+	}
+	return destinations{}, errInternal("unknown routing opcode %d", r.Opcode)
+}
+
+func scatter(ss []ShardRange) destinations {
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		names[i] = s.Name
+	}
+	return destinations{shards: names}
+}
+
+// mapValue maps a value through the routing vindex; ok is false when the
+// vindex cannot say where rows with that value live (then the caller
+// scatters: never guess).
+func (r *routing) mapValue(v evalValue, args []any) (vindex.KeyspaceID, bool, error) {
+	val, mappable, err := v.resolve(args)
+	if err != nil {
+		return nil, false, err
+	}
+	if !mappable || val == nil {
+		return nil, false, nil
+	}
+	id, err := r.Vindex.Map(val)
+	if err != nil {
+		if errors.Is(err, vindex.ErrUnmappable) || errors.Is(err, vindex.ErrUnsupportedValue) {
+			return nil, false, nil
+		}
+		return nil, false, errInternal("vindex %s: %v", r.Vindex.Name(), err)
+	}
+	return id, true, nil
+}
+
+// shardFor finds the shard holding id.
+func shardFor(ss []ShardRange, id vindex.KeyspaceID, keyspace string) (int, error) {
+	for i, s := range ss {
+		if s.KeyRange.Contains(id) {
+			return i, nil
+		}
+	}
+	return 0, errInternal("no serving shard of keyspace '%s' holds keyspace id %s", keyspace, id)
+}
+
+func errNoShards(keyspace string) error {
+	return errInternal("keyspace '%s' has no serving shards", keyspace)
+}
+
+// describe fills the routing fields of a description.
+func (r *routing) describe(op string) Description {
+	d := Description{OperatorType: op, Variant: r.Opcode.String(), Keyspace: r.Keyspace, Sharded: r.Sharded, Other: map[string]any{}}
+	if r.Table != "" {
+		d.Other["Table"] = r.Table
+	}
+	if r.Opcode == ByDestination {
+		d.Other["TargetDestination"] = r.Shard
+	}
+	if r.Vindex != nil && (r.Opcode == EqualUnique || r.Opcode == IN) {
+		d.Other["Vindex"] = r.Vindex.Name()
+		vals := make([]string, len(r.Values))
+		for i, v := range r.Values {
+			vals[i] = v.String()
+		}
+		d.Other["Values"] = vals
+	}
+	return d
+}
