@@ -586,4 +586,3 @@ func (v *pinCollector) addJoin(sc *pinScope, rs ast.ResultSetNode) {
 }
 
 func (v *pinCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
-

@@ -21,12 +21,12 @@ const binaryCharset = 63 // the "binary" character set number
 type sortKind int
 
 const (
-	sortDecimal  sortKind = iota // integers, DECIMAL: exact numeric text
-	sortFloat                    // FLOAT, DOUBLE
-	sortBytes                    // temporal types with fixed-width text, BIT, binary strings, NULL type
-	sortTime                     // TIME: signed, hours may exceed 99
-	sortWeight                   // character strings: by weight_string bytes
-	sortRefused                  // ENUM, SET, JSON, GEOMETRY: MySQL's order is not in the text
+	sortDecimal sortKind = iota // integers, DECIMAL: exact numeric text
+	sortFloat                   // FLOAT, DOUBLE
+	sortBytes                   // temporal types with fixed-width text, BIT, binary strings, NULL type
+	sortTime                    // TIME: signed, hours may exceed 99
+	sortWeight                  // character strings: by weight_string bytes
+	sortRefused                 // ENUM, SET, JSON, GEOMETRY: MySQL's order is not in the text
 )
 
 func sortKindOf(f *mysql.Field) sortKind {

@@ -177,4 +177,3 @@ func (m *MergeSort) description() Description {
 
 // colRef shows a column index: "0", or "-1" for the last column.
 func colRef(i int) string { return strconv.Itoa(i) }
-

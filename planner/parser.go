@@ -57,7 +57,7 @@ func parseError(err error, sql string) error {
 		near = strings.TrimSuffix(strings.TrimRight(near, " "), "\"")
 		line := "1"
 		if j := strings.LastIndex(msg[:i], "line "); j >= 0 {
-			rest := msg[j+len("line "):i]
+			rest := msg[j+len("line ") : i]
 			if k := strings.IndexByte(rest, ' '); k >= 0 {
 				line = rest[:k]
 			}

@@ -1,0 +1,167 @@
+package planner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/topo/vschema"
+	"github.com/shardgate/shardgate/vindex"
+)
+
+// loadVSchema builds testdata/vschema.json.
+func loadVSchema(t testing.TB) *vschema.VSchema {
+	t.Helper()
+	data, err := os.ReadFile("testdata/vschema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	kss := map[string]*vschema.Keyspace{}
+	for name, r := range raw {
+		k, err := vschema.Parse(r)
+		if err != nil {
+			t.Fatalf("keyspace %s: %v", name, err)
+		}
+		kss[name] = k
+	}
+	vs, err := vschema.Build(kss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+func mustShards(names ...string) []ShardRange {
+	out := make([]ShardRange, len(names))
+	for i, n := range names {
+		kr, err := vindex.ParseKeyRange(n)
+		if err != nil {
+			panic(err)
+		}
+		out[i] = ShardRange{Name: n, KeyRange: kr}
+	}
+	return out
+}
+
+// fakeVCursor logs every call, in order, and answers queries with results
+// made up by results (or, if nil, made-up rows of integers).
+type fakeVCursor struct {
+	shards  map[string][]ShardRange
+	log     []string
+	results func(keyspace, shard, query string) (*Result, error)
+}
+
+var _ VCursor = (*fakeVCursor)(nil)
+
+func newFakeVCursor() *fakeVCursor {
+	return &fakeVCursor{shards: map[string][]ShardRange{
+		"global":  mustShards("-"),
+		"service": mustShards("-40", "40-80", "80-c0", "c0-"),
+	}}
+}
+
+func (f *fakeVCursor) Shards(_ context.Context, keyspace string) ([]ShardRange, error) {
+	ss, ok := f.shards[keyspace]
+	if !ok {
+		return nil, fmt.Errorf("fake: no keyspace %q", keyspace)
+	}
+	return ss, nil
+}
+
+func (f *fakeVCursor) result(keyspace, shard, query string) (*Result, error) {
+	if f.results != nil {
+		return f.results(keyspace, shard, query)
+	}
+	return madeUpResult(query), nil
+}
+
+func (f *fakeVCursor) ExecuteMulti(_ context.Context, keyspace string, shards []string, queries []string) ([]*Result, error) {
+	out := make([]*Result, len(shards))
+	for i, s := range shards {
+		f.log = append(f.log, fmt.Sprintf("ExecuteMulti %s.%s: %s", keyspace, s, queries[i]))
+		r, err := f.result(keyspace, s, queries[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+func (f *fakeVCursor) StreamMulti(_ context.Context, keyspace string, shards []string, queries []string, fn func(int, *Result) error) error {
+	var rs []*Result
+	for i, s := range shards {
+		f.log = append(f.log, fmt.Sprintf("StreamMulti %s.%s: %s", keyspace, s, queries[i]))
+		r, err := f.result(keyspace, s, queries[i])
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	for i, r := range rs {
+		if err := fn(i, &Result{Fields: r.Fields}); err != nil {
+			return err
+		}
+	}
+	// Interleave one row at a time from each shard.
+	for row := 0; ; row++ {
+		more := false
+		for i, r := range rs {
+			if row < len(r.Rows) {
+				more = true
+				if err := fn(i, &Result{Rows: r.Rows[row : row+1]}); err != nil {
+					return err
+				}
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+func (f *fakeVCursor) AutoAddTable(_ context.Context, keyspace, table, column string) (string, error) {
+	f.log = append(f.log, fmt.Sprintf("AutoAddTable %s.%s(%s)", keyspace, table, column))
+	return "hash", nil
+}
+
+func (f *fakeVCursor) AddWarning(code uint16, msg string) {
+	f.log = append(f.log, fmt.Sprintf("AddWarning %d: %s", code, msg))
+}
+
+// madeUpResult answers a SELECT with one BIGINT column per select field
+// (a * counts as one) and one row of 1s; anything else affects one row.
+func madeUpResult(query string) *Result {
+	stmts, err := NewParser().Parse(query)
+	if err != nil || len(stmts) != 1 {
+		return &Result{RowsAffected: 1}
+	}
+	sel, ok := stmts[0].(*ast.SelectStmt)
+	if !ok {
+		return &Result{RowsAffected: 1}
+	}
+	var fields []*mysql.Field
+	var row [][]byte
+	for i, f := range sel.Fields.Fields {
+		name := fmt.Sprintf("c%d", i)
+		if f.AsName.O != "" {
+			name = f.AsName.O
+		}
+		typ := mysql.MYSQL_TYPE_LONGLONG
+		if fc, ok := f.Expr.(*ast.FuncCallExpr); ok && strings.EqualFold(fc.FnName.O, "weight_string") {
+			typ = mysql.MYSQL_TYPE_VAR_STRING
+		}
+		fields = append(fields, &mysql.Field{Name: []byte(name), Type: typ, Charset: binaryCharset})
+		row = append(row, []byte("1"))
+	}
+	return &Result{Fields: fields, Rows: [][][]byte{row}}
+}
