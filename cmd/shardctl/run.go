@@ -22,9 +22,15 @@ const (
 	exitUsage = 2 // the command line is wrong
 )
 
-// errUsage marks an error in the command line; run prints the command's
+// usageError is an error in the command line; run prints the command's
 // usage with it and exits with exitUsage.
-var errUsage = errors.New("usage")
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
 
 // command is one "group verb" of shardctl.
 type command struct {
@@ -167,7 +173,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errUsage):
+	case errors.As(err, new(*usageError)):
 		fmt.Fprintf(stderr, "shardctl: %v\n", err)
 		commandUsage(stderr, cmd, fs)
 		return exitUsage
@@ -193,7 +199,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%v: %w", err, errUsage)
+			return nil, usageErrorf("%v", err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -208,9 +214,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func wantArgs(args []string, names ...string) error {
 	if len(args) != len(names) {
 		if len(names) == 0 {
-			return fmt.Errorf("unexpected arguments %q: %w", args, errUsage)
+			return usageErrorf("unexpected arguments %q", args)
 		}
-		return fmt.Errorf("want %s, got %q: %w", strings.Join(names, " "), args, errUsage)
+		return usageErrorf("want %s, got %q", strings.Join(names, " "), args)
 	}
 	return nil
 }

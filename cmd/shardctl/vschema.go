@@ -16,7 +16,7 @@ func vschemaCommands() []*command {
 	var keyspace, file string
 	needKeyspace := func() error {
 		if keyspace == "" {
-			return fmt.Errorf("--keyspace is required: %w", errUsage)
+			return usageErrorf("--keyspace is required")
 		}
 		return nil
 	}
@@ -59,7 +59,7 @@ func vschemaCommands() []*command {
 					return err
 				}
 				if file == "" {
-					return fmt.Errorf("--file is required: %w", errUsage)
+					return usageErrorf("--file is required")
 				}
 				data, err := os.ReadFile(file)
 				if err != nil {
