@@ -98,12 +98,18 @@ const maxKeptBuffer = 1 << 20
 
 // Dial opens a connection. ctx bounds the TCP connect and the handshake.
 func Dial(ctx context.Context, cfg ConnConfig) (*Conn, error) {
-	return dial(ctx, cfg, true)
+	return dial(ctx, cfg, dialOptions{})
 }
 
-// dial is Dial, optionally refusing CLIENT_DEPRECATE_EOF (tests cover both
-// ways of ending a result set).
-func dial(ctx context.Context, cfg ConnConfig, deprecateEOF bool) (*Conn, error) {
+// dialOptions change the capabilities Dial asks for; tests use them to
+// cover both ways of ending a result set, and multiple results.
+type dialOptions struct {
+	noDeprecateEOF  bool // refuse CLIENT_DEPRECATE_EOF
+	multiStatements bool // ask for CLIENT_MULTI_STATEMENTS
+}
+
+// dial is Dial with options.
+func dial(ctx context.Context, cfg ConnConfig, o dialOptions) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -140,8 +146,13 @@ func dial(ctx context.Context, cfg ConnConfig, deprecateEOF bool) (*Conn, error)
 	option := func(cc *client.Conn) error {
 		// Query attributes (MySQL 8) would change COM_QUERY's layout.
 		cc.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
-		if !deprecateEOF {
+		if o.noDeprecateEOF {
 			cc.UnsetCapability(mysql.CLIENT_DEPRECATE_EOF)
+		}
+		if o.multiStatements {
+			if err := cc.SetCapability(mysql.CLIENT_MULTI_STATEMENTS); err != nil {
+				return err
+			}
 		}
 		// go-mysql's default collation (utf8mb4_0900_ai_ci, id 255) is
 		// unknown to MariaDB.
