@@ -121,7 +121,8 @@ func (e *Embedded) Endpoints() []string {
 }
 
 // Close stops the server and waits for its goroutines. It is safe to call
-// more than once.
+// more than once. Close clients first: a client still watching holds
+// Close up for etcd's request timeout (about 7s) before the stream is cut.
 func (e *Embedded) Close() error {
 	e.closeOnce.Do(e.etcd.Close)
 	return nil

@@ -601,6 +601,7 @@ func TestLock(t *testing.T) {
 }
 
 func TestEmbeddedRestartKeepsData(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	dir := t.TempDir()
 	open := func() (*Embedded, *Store) {
