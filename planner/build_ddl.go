@@ -16,7 +16,7 @@ func (b *builder) ddlKeyspace(tn *ast.TableName) (*vschema.KeyspaceSchema, error
 		ks := b.vs.Keyspaces[tn.Schema.O]
 		if ks == nil {
 			if isSystemSchema(tn.Schema.O) {
-				return nil, unsupportedf("DDL on system schema '%s'", tn.Schema.O)
+				return nil, unsupportedf("DDL on system schema %s", tn.Schema.O)
 			}
 			return nil, errBadDB(tn.Schema.O)
 		}
@@ -83,7 +83,7 @@ func (b *builder) buildDDL(stmt ast.StmtNode) (Primitive, error) {
 			return nil, err
 		}
 		if ks != nil && ks != k {
-			return nil, unsupportedf("DDL across keyspaces ('%s' and '%s')", ks.Name, k.Name)
+			return nil, unsupportedf("DDL across keyspaces %s and %s", ks.Name, k.Name)
 		}
 		ks = k
 		qualified = qualified || tn.Schema.O != ""

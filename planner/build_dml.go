@@ -48,7 +48,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 	}
 	t := src.ref.table
 	if t.Type == vschema.TypeReference {
-		return nil, unsupportedf("%s into reference table '%s'", verb, t.Name)
+		return nil, unsupportedf("%s into reference table %s", verb, t.Name)
 	}
 	if s.Select != nil {
 		return nil, unsupportedf("%s ... SELECT into a sharded table", verb)
@@ -58,7 +58,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 	}
 	col, vx, ok := primaryVindex(t)
 	if !ok {
-		return nil, unsupportedf("%s into table '%s' whose primary vindex cannot compute a shard", verb, t.Name)
+		return nil, unsupportedf("%s into table %s whose primary vindex cannot compute a shard", verb, t.Name)
 	}
 	if len(s.Columns) == 0 {
 		return nil, refusedf("%s into sharded table '%s' must list its columns, including the primary vindex column '%s'", verb, t.Name, col)
@@ -125,7 +125,7 @@ func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
 	}
 	t := src.ref.table
 	if t.Type == vschema.TypeReference {
-		return nil, unsupportedf("UPDATE of reference table '%s'", t.Name)
+		return nil, unsupportedf("UPDATE of reference table %s", t.Name)
 	}
 	if s.With != nil {
 		return nil, unsupported("WITH (common table expressions) on sharded tables")
@@ -157,7 +157,7 @@ func (b *builder) buildDelete(s *ast.DeleteStmt) (Primitive, error) {
 	}
 	t := src.ref.table
 	if t.Type == vschema.TypeReference {
-		return nil, unsupportedf("DELETE from reference table '%s'", t.Name)
+		return nil, unsupportedf("DELETE from reference table %s", t.Name)
 	}
 	if s.With != nil {
 		return nil, unsupported("WITH (common table expressions) on sharded tables")

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -156,24 +157,22 @@ func sessionStatement(stmt ast.StmtNode) string {
 	return ""
 }
 
-// stmtName is a statement's kind for refusals: "CREATE VIEW", "CALL", ...
+// stmtName is a statement's kind for refusals, from its AST type:
+// *ast.CreateViewStmt is "CREATE VIEW".
 func stmtName(stmt ast.StmtNode) string {
-	var sb strings.Builder
-	if err := stmt.Restore(format.NewRestoreCtx(format.RestoreKeyWordUppercase|format.RestoreNameBackQuotes|format.RestoreStringSingleQuotes, &sb)); err != nil || sb.Len() == 0 {
-		return "this statement"
-	}
-	words := strings.Fields(sb.String())
-	var kw []string
-	for _, w := range words {
-		if w != strings.ToUpper(w) || strings.ContainsAny(w, "`'(0123456789") || len(kw) == 2 {
-			break
+	name := strings.TrimSuffix(reflect.TypeOf(stmt).Elem().Name(), "Stmt")
+	var words []string
+	start := 0
+	for i := 1; i <= len(name); i++ {
+		if i == len(name) || (name[i] >= 'A' && name[i] <= 'Z' && !(name[i-1] >= 'A' && name[i-1] <= 'Z')) {
+			words = append(words, strings.ToUpper(name[start:i]))
+			start = i
 		}
-		kw = append(kw, w)
 	}
-	if len(kw) == 0 {
+	if len(words) == 0 {
 		return "this statement"
 	}
-	return strings.Join(kw, " ")
+	return strings.Join(words, " ")
 }
 
 // targetKeyspace is the session's keyspace, which must exist.

@@ -82,10 +82,10 @@ func newSortColumn(fields []*mysql.Field, col, weight int, desc bool) (sortColum
 	sc := sortColumn{col: c, weight: -1, desc: desc, kind: sortKindOf(fields[c])}
 	switch sc.kind {
 	case sortRefused:
-		return sortColumn{}, unsupportedf("ordering by ENUM, SET, JSON or GEOMETRY column '%s' across shards", fields[c].Name)
+		return sortColumn{}, unsupportedf("ordering by ENUM, SET, JSON or GEOMETRY column %s across shards", fields[c].Name)
 	case sortWeight:
 		if weight == noWeight {
-			return sortColumn{}, unsupportedf("ordering by character column '%s' across shards without its weight_string", fields[c].Name)
+			return sortColumn{}, unsupportedf("ordering by character column %s across shards without its weight_string", fields[c].Name)
 		}
 		w := resolveColumn(weight, n)
 		if w < 0 || w >= n {

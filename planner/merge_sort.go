@@ -116,8 +116,11 @@ func (m *MergeSort) Stream(ctx context.Context, vc VCursor, args []any, fn func(
 		}
 		return fn(&Result{Rows: batch})
 	}
-	var nshards int
-	err := m.Input.streamShards(ctx, vc, args, func(shard int, r *Result) error {
+	start := func(n int) {
+		queues = make([][][][]byte, n)
+		heads = make([]int, n)
+	}
+	err := m.Input.streamShards(ctx, vc, args, start, func(shard int, r *Result) error {
 		if r.Fields != nil && !sent {
 			c, err := m.sortColumns(r.Fields)
 			if err != nil {
@@ -134,10 +137,8 @@ func (m *MergeSort) Stream(ctx context.Context, vc VCursor, args []any, fn func(
 		if !sent {
 			return errInternal("shard sent rows before fields")
 		}
-		for shard >= nshards {
-			queues = append(queues, nil)
-			heads = append(heads, 0)
-			nshards++
+		if shard < 0 || shard >= len(queues) {
+			return errInternal("merge: result from shard %d of %d", shard, len(queues))
 		}
 		queues[shard] = append(queues[shard], r.Rows...)
 		return emit(false)

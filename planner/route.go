@@ -65,7 +65,7 @@ func (r *Route) Execute(ctx context.Context, vc VCursor, args []any) (*Result, e
 // shard's rows as they come.
 func (r *Route) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
 	sentFields := false
-	return r.streamShards(ctx, vc, args, func(_ int, res *Result) error {
+	return r.streamShards(ctx, vc, args, nil, func(_ int, res *Result) error {
 		if res.Fields != nil {
 			if sentFields {
 				if len(res.Rows) == 0 {
@@ -80,12 +80,15 @@ func (r *Route) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Res
 }
 
 // streamShards streams the routed query, shard by shard as the gateway
-// delivers, for primitives that merge per-shard streams. It returns the
-// number of shards queried.
-func (r *Route) streamShards(ctx context.Context, vc VCursor, args []any, fn func(shard int, res *Result) error) error {
+// delivers, for primitives that merge per-shard streams; start, if not
+// nil, learns the number of shards before any result.
+func (r *Route) streamShards(ctx context.Context, vc VCursor, args []any, start func(nshards int), fn func(shard int, res *Result) error) error {
 	d, err := r.resolve(ctx, vc, args)
 	if err != nil {
 		return err
+	}
+	if start != nil {
+		start(len(d.shards))
 	}
 	qs, err := r.queries(d, args)
 	if err != nil {

@@ -120,7 +120,7 @@ func (b *builder) place(n ast.Node) (placement, error) {
 		if p.ks == nil {
 			p.ks = ref.ks
 		} else if p.ks != ref.ks {
-			return p, unsupportedf("a query across keyspaces ('%s' and '%s')", p.ks.Name, ref.ks.Name)
+			return p, unsupportedf("a query across keyspaces %s and %s", p.ks.Name, ref.ks.Name)
 		}
 	}
 	p.noTables = len(p.refs) == 0
