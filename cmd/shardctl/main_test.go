@@ -295,6 +295,7 @@ func TestVSchema(t *testing.T) {
 }
 
 func TestUnreachableTopo(t *testing.T) {
+	t.Parallel() // it waits out the 5s dial timeout
 	var out, errb bytes.Buffer
 	start := time.Now()
 	code := run(t.Context(), []string{"--topo-endpoints", "127.0.0.1:1", "keyspace", "list"}, &out, &errb)
