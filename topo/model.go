@@ -20,13 +20,15 @@ const (
 	TabletReplica TabletType = "replica"
 )
 
-// TabletTypes lists the tablet types in serving order.
-var TabletTypes = []TabletType{TabletPrimary, TabletReplica}
+// TabletTypes lists the tablet types, primary first.
+func TabletTypes() []TabletType {
+	return []TabletType{TabletPrimary, TabletReplica}
+}
 
 // ParseTabletType accepts "primary" and "replica".
 func ParseTabletType(s string) (TabletType, error) {
 	t := TabletType(s)
-	if !slices.Contains(TabletTypes, t) {
+	if !slices.Contains(TabletTypes(), t) {
 		return "", fmt.Errorf("tablet type %q: want primary or replica: %w", s, ErrInvalid)
 	}
 	return t, nil

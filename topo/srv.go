@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -59,9 +60,9 @@ func deriveSrvKeyspace(ks *Keyspace, shards []*Shard) *SrvKeyspace {
 	}
 	srv := &SrvKeyspace{Name: ks.Name, Sharded: ks.Sharded}
 	if len(names) > 0 {
-		srv.Partitions = make(map[TabletType][]string, len(TabletTypes))
-		for _, t := range TabletTypes {
-			srv.Partitions[t] = names
+		srv.Partitions = make(map[TabletType][]string)
+		for _, t := range TabletTypes() {
+			srv.Partitions[t] = slices.Clone(names)
 		}
 	}
 	return srv
