@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
 )
 
@@ -230,6 +231,9 @@ func TestVSchemaChangeRoutesNextQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if vs.Tables == nil {
+		vs.Tables = map[string]*vschema.Table{}
+	}
 	vs.Tables["late"] = newTable("id", "hash")
 	if err := shared.cluster.Store.SaveVSchema(ctx, "service", vs); err != nil {
 		t.Fatal(err)
@@ -255,7 +259,7 @@ func TestMariaDBCLI(t *testing.T) {
 		return strings.TrimSpace(string(out))
 	}
 	run("create table cli_t (id bigint primary key, s varchar(20))")
-	run("insert into cli_t values (1, 'one'), (2, 'two'), (3, 'three'), (300, 'many')")
+	run("insert into cli_t (id, s) values (1, 'one'), (2, 'two'), (3, 'three'), (300, 'many')")
 	if got := run("select s from cli_t where id = 300"); got != "many" {
 		t.Errorf("point select: got %q, want %q", got, "many")
 	}

@@ -84,6 +84,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DefaultVindexType == "" {
 		cfg.DefaultVindexType = "hash"
 	}
+	if cfg.Backend.User == "" {
+		cfg.Backend.User = "root"
+	}
 	if cfg.Backend.PoolSize <= 0 {
 		cfg.Backend.PoolSize = 64
 	}

@@ -1,0 +1,311 @@
+// Package localcluster runs a whole shardgate topology on one machine: an
+// embedded etcd and one mariadbd per shard instance (a primary and, if
+// asked, replicas), registered in the topology with their keyspaces,
+// shards and vschemas. `shardgate up` runs it for people; the integration
+// tests and benchmarks run it for themselves.
+package localcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/shardgate/shardgate/tablet"
+	"github.com/shardgate/shardgate/topo"
+	"github.com/shardgate/shardgate/topo/vschema"
+	"github.com/shardgate/shardgate/vindex"
+)
+
+// KeyspaceSpec describes one keyspace of the cluster.
+type KeyspaceSpec struct {
+	Name string
+	// Shards is the number of equal key-range shards; 0 makes the keyspace
+	// unsharded (one shard named "0").
+	Shards int
+	// VSchema is saved only when the keyspace has none yet, so changes an
+	// operator applied survive a restart.
+	VSchema *vschema.Keyspace
+}
+
+// Config configures a local cluster.
+type Config struct {
+	// Dir holds everything: etcd/ and one directory per MySQL instance.
+	Dir       string
+	Keyspaces []KeyspaceSpec
+	// Replicas is the number of replicas per shard.
+	Replicas int
+	// Cell names the tablets' cell (default "zone1").
+	Cell string
+	// EtcdAddr is the embedded etcd's client address ("127.0.0.1:0" picks
+	// a free port; default topo.DefaultClientAddr).
+	EtcdAddr string
+	Logger   *slog.Logger
+}
+
+// Instance is one mariadbd of the cluster.
+type Instance struct {
+	Keyspace string
+	Shard    string
+	Type     topo.TabletType
+	Alias    topo.TabletAlias
+	Mysqld   *tablet.Mysqld
+}
+
+// Cluster is a running local cluster. Stop ends every process it started.
+type Cluster struct {
+	Etcd      *topo.Embedded
+	Store     *topo.Store
+	Instances []*Instance
+	cfg       Config
+}
+
+// Demo is the cluster `shardgate up` starts: keyspace global (unsharded)
+// and keyspace service with four shards and a hash vindex.
+func Demo(dir string) Config {
+	return Config{
+		Dir: dir,
+		Keyspaces: []KeyspaceSpec{
+			{Name: "global", VSchema: &vschema.Keyspace{}},
+			{Name: "service", Shards: 4, VSchema: &vschema.Keyspace{
+				Sharded:  true,
+				Vindexes: map[string]*vschema.VindexDef{"hash": {Type: "hash"}},
+			}},
+		},
+		Replicas: 1,
+	}
+}
+
+// Start brings the cluster up, reusing what an earlier run left in Dir.
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	if cfg.Cell == "" {
+		cfg.Cell = "zone1"
+	}
+	if cfg.EtcdAddr == "" {
+		cfg.EtcdAddr = topo.DefaultClientAddr
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	c := &Cluster{cfg: cfg}
+	ok := false
+	defer func() {
+		if !ok {
+			c.Stop(context.Background())
+		}
+	}()
+
+	etcd, err := topo.StartEmbedded(ctx, topo.EmbeddedConfig{Dir: filepath.Join(cfg.Dir, "etcd"), ClientAddr: cfg.EtcdAddr, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	c.Etcd = etcd
+	store, err := topo.Open(ctx, topo.Config{Endpoints: etcd.Endpoints(), Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	c.Store = store
+
+	c.Instances, err = plan(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.startMysqlds(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.register(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return c, nil
+}
+
+// plan lays out the instances: per shard a primary, then its replicas,
+// with stable server ids and tablet uids derived from their position.
+func plan(cfg Config) ([]*Instance, error) {
+	var out []*Instance
+	for ki, ks := range cfg.Keyspaces {
+		names := []string{"0"}
+		if ks.Shards > 0 {
+			ranges, err := vindex.SplitKeyRange(ks.Shards)
+			if err != nil {
+				return nil, fmt.Errorf("localcluster: keyspace %s: %w", ks.Name, err)
+			}
+			names = names[:0]
+			for _, r := range ranges {
+				names = append(names, r.String())
+			}
+		}
+		for si, shard := range names {
+			for ri := 0; ri <= cfg.Replicas; ri++ {
+				typ := topo.TabletPrimary
+				if ri > 0 {
+					typ = topo.TabletReplica
+				}
+				uid := uint32(10000*(ki+1) + si*10 + ri)
+				dir := filepath.Join(cfg.Dir, fmt.Sprintf("%s-%s-%d", ks.Name, dirName(shard), ri))
+				out = append(out, &Instance{
+					Keyspace: ks.Name,
+					Shard:    shard,
+					Type:     typ,
+					Alias:    topo.TabletAlias{Cell: cfg.Cell, UID: uid},
+					Mysqld:   tablet.NewMysqld(tablet.MysqldConfig{Dir: dir, ServerID: uid, Logger: cfg.Logger}),
+				})
+			}
+		}
+	}
+	return out, nil
+}
+
+// dirName makes a shard name safe for a directory: "-80" → "x-80".
+func dirName(shard string) string { return "x" + shard }
+
+// startMysqlds initialises and starts every instance in parallel, then
+// points replicas at their primaries and creates each keyspace's database.
+func (c *Cluster) startMysqlds(ctx context.Context) error {
+	errs := make([]error, len(c.Instances))
+	var wg sync.WaitGroup
+	for i, in := range c.Instances {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := in.Mysqld.Init(ctx); err != nil {
+				errs[i] = fmt.Errorf("%s/%s %s: %w", in.Keyspace, in.Shard, in.Type, err)
+				return
+			}
+			if err := in.Mysqld.Start(ctx); err != nil {
+				errs[i] = fmt.Errorf("%s/%s %s: %w", in.Keyspace, in.Shard, in.Type, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, in := range c.Instances {
+		if in.Type != topo.TabletPrimary {
+			continue
+		}
+		// Created on the primary with binary logging on, so it reaches
+		// the replicas through replication.
+		if err := execOnce(ctx, in.Mysqld.Addr(), "CREATE DATABASE IF NOT EXISTS `"+in.Keyspace+"`"); err != nil {
+			return fmt.Errorf("%s/%s: create database: %w", in.Keyspace, in.Shard, err)
+		}
+	}
+	for _, in := range c.Instances {
+		if in.Type == topo.TabletPrimary {
+			continue
+		}
+		primary := c.Primary(in.Keyspace, in.Shard)
+		if err := in.Mysqld.StartReplication(ctx, primary.Mysqld.Addr()); err != nil {
+			return fmt.Errorf("%s/%s replica: %w", in.Keyspace, in.Shard, err)
+		}
+	}
+	return nil
+}
+
+func execOnce(ctx context.Context, addr, query string) error {
+	conn, err := tablet.Dial(ctx, tablet.ConnConfig{Addr: addr, User: "root"})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.Execute(ctx, query)
+	return err
+}
+
+// register writes keyspaces, shards, tablets and vschemas to the topology,
+// keeping what is already there (a restart) but updating tablet addresses.
+func (c *Cluster) register(ctx context.Context) error {
+	st := c.Store
+	for _, ks := range c.cfg.Keyspaces {
+		err := st.CreateKeyspace(ctx, topo.Keyspace{Name: ks.Name, Sharded: ks.Shards > 0})
+		if err != nil && !errors.Is(err, topo.ErrNodeExists) {
+			return err
+		}
+	}
+	for _, in := range c.Instances {
+		if in.Type != topo.TabletPrimary {
+			continue
+		}
+		alias := in.Alias
+		err := st.CreateShard(ctx, &topo.Shard{Keyspace: in.Keyspace, Name: in.Shard, PrimaryAlias: &alias})
+		if errors.Is(err, topo.ErrNodeExists) {
+			err = st.UpdateShard(ctx, in.Keyspace, in.Shard, func(s *topo.Shard) error { s.PrimaryAlias = &alias; return nil })
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, in := range c.Instances {
+		t := &topo.Tablet{Alias: in.Alias, Keyspace: in.Keyspace, Shard: in.Shard, Type: in.Type, Host: "127.0.0.1", Port: in.Mysqld.Port()}
+		err := st.AddTablet(ctx, t)
+		if errors.Is(err, topo.ErrNodeExists) {
+			err = st.UpdateTablet(ctx, in.Alias, func(old *topo.Tablet) error { *old = *t; return nil })
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, ks := range c.cfg.Keyspaces {
+		if ks.VSchema == nil {
+			continue
+		}
+		err := st.UpdateVSchema(ctx, ks.Name, func(cur *vschema.Keyspace) error {
+			if len(cur.Vindexes) > 0 || len(cur.Tables) > 0 {
+				return nil // an operator's vschema is kept
+			}
+			*cur = *ks.VSchema
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Primary returns the primary instance of a shard, nil if there is none.
+func (c *Cluster) Primary(keyspace, shard string) *Instance {
+	for _, in := range c.Instances {
+		if in.Keyspace == keyspace && in.Shard == shard && in.Type == topo.TabletPrimary {
+			return in
+		}
+	}
+	return nil
+}
+
+// Endpoints are the embedded etcd's client URLs.
+func (c *Cluster) Endpoints() []string { return c.Etcd.Endpoints() }
+
+// Stop stops every mariadbd and the etcd server; data stays in Dir.
+func (c *Cluster) Stop(ctx context.Context) error {
+	var errs []error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, in := range c.Instances {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := in.Mysqld.Stop(ctx); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if c.Store != nil {
+		c.Store.Close()
+	}
+	if c.Etcd != nil {
+		errs = append(errs, c.Etcd.Close())
+	}
+	return errors.Join(errs...)
+}
