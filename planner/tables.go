@@ -80,6 +80,9 @@ type tableCollector struct {
 
 func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
 	switch x := n.(type) {
+	case *ast.DeleteTableList:
+		// DELETE t1, t2 FROM ...: names of tables (or aliases) of the FROM.
+		return n, true
 	case *ast.WithClause:
 		for _, c := range x.CTEs {
 			v.ctes[c.Name.L] = true
