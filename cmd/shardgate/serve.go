@@ -69,11 +69,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
-	return runGateway(ctx, g.config(store, logger), stdout, stderr)
+	return runGateway(ctx, g.config(store, logger), stdout, stderr, nil)
 }
 
-// runGateway serves until ctx is cancelled (Ctrl-C).
-func runGateway(ctx context.Context, cfg gateway.Config, stdout, stderr io.Writer) int {
+// runGateway serves until ctx is cancelled (Ctrl-C); serving, if not nil,
+// is told the address once clients can connect.
+func runGateway(ctx context.Context, cfg gateway.Config, stdout, stderr io.Writer, serving func(addr string)) int {
 	srv, err := gateway.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "shardgate: %v\n", err)
@@ -84,6 +85,9 @@ func runGateway(ctx context.Context, cfg gateway.Config, stdout, stderr io.Write
 		return 1
 	}
 	fmt.Fprintf(stdout, "shardgate: serving MySQL protocol on %s\n", srv.Addr())
+	if serving != nil {
+		serving(srv.Addr())
+	}
 	<-ctx.Done()
 	srv.Close()
 	return 0

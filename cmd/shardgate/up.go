@@ -46,12 +46,14 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 	fmt.Fprintf(stdout, "shardgate: %d MySQL instances and etcd up in %s\n", len(cluster.Instances), time.Since(start).Round(time.Millisecond))
-	host, port, _ := net.SplitHostPort(g.listen)
-	fmt.Fprintf(stdout, `
+	banner := func(addr string) {
+		host, port, _ := net.SplitHostPort(addr)
+		fmt.Fprintf(stdout, `
 Connect:   mariadb -h%s -P%s -u%s service
 Keyspaces: global (unsharded), service (4 shards: -40 40-80 80-c0 c0-, hash vindex)
-Operate:   shardctl --topo-endpoints %s keyspace list
+Operate:   bin/shardctl --topo-endpoints %s keyspace list
 Stop:      Ctrl-C
 `, host, port, g.user, strings.Join(cluster.Endpoints(), ","))
-	return runGateway(ctx, g.config(cluster.Store, logger), stdout, stderr)
+	}
+	return runGateway(ctx, g.config(cluster.Store, logger), stdout, stderr, banner)
 }
