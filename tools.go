@@ -10,8 +10,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/pingcap/tidb/pkg/parser"
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver"
+	_ "github.com/prometheus/client_golang/prometheus"
 	_ "go.etcd.io/etcd/client/v3"
 	_ "go.etcd.io/etcd/server/v3/embed"
-	_ "github.com/prometheus/client_golang/prometheus"
 )
-
