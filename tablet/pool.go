@@ -110,10 +110,13 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 			c, err := Dial(ctx, p.cfg.Conn)
 			if err != nil {
 				p.forget()
+				<-p.slots
 				return nil, err
 			}
 			return c, nil
 		}
+		// Keeping the slot, replace an idle connection that expired or
+		// that the server closed.
 		if p.cfg.IdleTimeout > 0 && time.Since(c.idleSince) > p.cfg.IdleTimeout {
 			_ = c.Close()
 			p.forget()
@@ -159,14 +162,13 @@ func (p *Pool) acquire(ctx context.Context) error {
 	}
 }
 
-// forget drops a connection Get counted as in use but will not hand out,
-// and frees its slot.
+// forget uncounts a connection Get counted as in use but will not hand
+// out.
 func (p *Pool) forget() {
 	p.mu.Lock()
 	p.open--
 	p.inUse--
 	p.mu.Unlock()
-	<-p.slots
 }
 
 // Put gives a connection back. A broken one is closed and its slot freed.
