@@ -100,6 +100,10 @@ func (s *session) execSet(ctx context.Context, st *ast.SetStmt, sql string, more
 			if err != nil {
 				return err
 			}
+			if name == "sql_mode" && strings.Contains(strings.ToUpper(text), "NO_BACKSLASH_ESCAPES") {
+				// The planner escapes string values with backslashes.
+				return notSupported("sql_mode NO_BACKSLASH_ESCAPES")
+			}
 			reset := text[:strings.IndexByte(text, '=')+1]
 			if v.IsSystem {
 				reset += "DEFAULT"

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
+	"github.com/go-sql-driver/mysql"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while `up` writes to it.
@@ -31,11 +36,79 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var servingRE = regexp.MustCompile(`serving MySQL protocol on (\S+)`)
+var (
+	servingRE   = regexp.MustCompile(`serving MySQL protocol on (\S+)`)
+	endpointsRE = regexp.MustCompile(`--topo-endpoints (\S+)`)
+)
+
+// applyWithShardctl shows an operator's `shardctl vschema apply` changing
+// the running gateway's routing: a table created on the shards behind the
+// gateway's back is unknown (1146) until the applied vschema names it.
+func applyWithShardctl(t *testing.T, db *sql.DB, upOutput string) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "shardctl")
+	if out, err := exec.Command("go", "build", "-o", bin, "../shardctl").CombinedOutput(); err != nil {
+		t.Fatalf("build shardctl: %v\n%s", err, out)
+	}
+	for _, shard := range []string{"-40", "40-80", "80-c0", "c0-"} {
+		if _, err := db.Exec("use `service:" + shard + "`"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("create table applied (id bigint primary key)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("use service"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(context.Background(), "insert into applied (id) values (1)")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1146 {
+		t.Fatalf("insert before apply: got %v, want error 1146", err)
+	}
+	m := endpointsRE.FindStringSubmatch(upOutput)
+	if m == nil {
+		t.Fatalf("up's banner names no --topo-endpoints:\n%s", upOutput)
+	}
+	shardctl := func(args ...string) string {
+		out, err := exec.Command(bin, append([]string{"--topo-endpoints", m[1]}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("shardctl %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	vs := shardctl("vschema", "get", "--keyspace", "service")
+	if !strings.Contains(vs, `"kept"`) {
+		t.Errorf("vschema get: the table CREATE TABLE added is missing:\n%s", vs)
+	}
+	file := filepath.Join(t.TempDir(), "vschema.json")
+	applied := strings.Replace(vs, `"tables": {`, `"tables": {"applied": {"column_vindexes": [{"column": "id", "name": "hash"}]},`, 1)
+	if err := os.WriteFile(file, []byte(applied), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shardctl("vschema", "apply", "--keyspace", "service", "--file", file)
+	deadline := time.Now().Add(time.Second)
+	for {
+		_, err = conn.ExecContext(context.Background(), "insert into applied (id) values (1)")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("insert within 1s of shardctl vschema apply: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
 
 // startUp runs `shardgate up` as a user would (Ctrl-C is cancelling ctx) and
-// returns the gateway address and a func that stops it and waits.
-func startUp(t *testing.T, dataDir string) (string, func()) {
+// returns the gateway address, what it printed, and a func that stops it
+// and waits.
+func startUp(t *testing.T, dataDir string) (string, string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
@@ -56,8 +129,9 @@ func startUp(t *testing.T, dataDir string) (string, func()) {
 	}
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		if m := servingRE.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1], stop
+		out := stdout.String()
+		if m := servingRE.FindStringSubmatch(out); m != nil && strings.Contains(out, "Ctrl-C") {
+			return m[1], out, stop
 		}
 		select {
 		case code := <-done:
@@ -76,7 +150,7 @@ func startUp(t *testing.T, dataDir string) (string, func()) {
 // the demo keyspaces are what the README promises.
 func TestUpRestartKeepsRows(t *testing.T) {
 	dataDir := t.TempDir()
-	addr, stop := startUp(t, dataDir)
+	addr, banner, stop := startUp(t, dataDir)
 	db, err := sql.Open("mysql", fmt.Sprintf("root@tcp(%s)/service", addr))
 	if err != nil {
 		t.Fatal(err)
@@ -108,10 +182,11 @@ func TestUpRestartKeepsRows(t *testing.T) {
 	if shards != 5 {
 		t.Errorf("show vitess_shards: got %d shards, want 5 (global/0 and four of service)", shards)
 	}
+	applyWithShardctl(t, db, banner)
 	db.Close()
 	stop()
 
-	addr, stop = startUp(t, dataDir)
+	addr, _, stop = startUp(t, dataDir)
 	defer stop()
 	db, err = sql.Open("mysql", fmt.Sprintf("root@tcp(%s)/service", addr))
 	if err != nil {
