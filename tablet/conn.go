@@ -48,14 +48,15 @@ var aLongTimeAgo = time.Unix(1, 0)
 //
 // A Conn is used by one goroutine at a time.
 type Conn struct {
-	cfg  ConnConfig
-	log  *slog.Logger
-	cc   *client.Conn
-	pc   *packet.Conn
-	nc   net.Conn
-	raw  syscall.RawConn // for the liveness check; nil where unavailable
-	id   uint32
-	addr string
+	cfg   ConnConfig
+	log   *slog.Logger
+	cc    *client.Conn
+	pc    *packet.Conn
+	nc    net.Conn
+	raw   syscall.RawConn // for the liveness check; nil where unavailable
+	probe probe
+	id    uint32
+	addr  string
 
 	// deprecateEOF is true when CLIENT_DEPRECATE_EOF was negotiated: no
 	// EOF packet after the column definitions, and an OK packet with the

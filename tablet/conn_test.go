@@ -521,10 +521,16 @@ func TestStreamAllocations(t *testing.T) {
 	mallocs := after.Mallocs - before.Mallocs
 	allocated := after.TotalAlloc - before.TotalAlloc
 	t.Logf("%d rows, %d bytes of values: %d mallocs, %d bytes allocated", rows, bytesSeen, mallocs, allocated)
-	if mallocs > 1000 {
-		t.Errorf("Stream of %d rows: %d allocations, want at most 1000 (none per row)", n, mallocs)
+	maxMallocs, maxBytes := uint64(1000), uint64(1<<20)
+	if raceEnabled {
+		// Under the race detector go-mysql's pooled buffers allocate again
+		// now and then; still far less than the rows.
+		maxMallocs, maxBytes = n, 8<<20
 	}
-	if allocated > 1<<20 {
-		t.Errorf("Stream of %d rows (%d bytes): %d bytes allocated, want at most 1 MiB", n, bytesSeen, allocated)
+	if mallocs > maxMallocs {
+		t.Errorf("Stream of %d rows: %d allocations, want at most %d (none per row)", n, mallocs, maxMallocs)
+	}
+	if allocated > maxBytes {
+		t.Errorf("Stream of %d rows (%d bytes): %d bytes allocated, want at most %d", n, bytesSeen, allocated, maxBytes)
 	}
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package tablet_test
+
+const raceEnabled = false
