@@ -23,6 +23,3 @@ func (c *Conn) Alive() bool { return c.alive() }
 
 // SetFindBinary replaces how m finds the MariaDB programs.
 func (m *Mysqld) SetFindBinary(f func(name string) (string, error)) { m.findBinary = f }
-
-// ParseTextRow exposes the text row parser to fuzzing.
-var ParseTextRow = parseTextRow
