@@ -125,6 +125,14 @@ func TestConn(t *testing.T) {
 			t.Errorf("after multiple results: got %v, want [[5]]", got)
 		}
 	})
+	t.Run("LocalInfileRefused", func(t *testing.T) {
+		c := mustDial(t, tablet.Dial, cfg)
+		_, err := c.Execute(context.Background(), "LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE app.t")
+		if err == nil || c.IsBroken() {
+			t.Fatalf("LOAD DATA LOCAL INFILE: got %v (broken %v), want an error and a usable connection", err, c.IsBroken())
+		}
+		mustExec(t, c, "SELECT 1")
+	})
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, cfg) })
 	t.Run("CancelledBeforeStart", func(t *testing.T) {
 		c := mustDial(t, tablet.Dial, cfg)

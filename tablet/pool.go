@@ -181,7 +181,8 @@ func (p *Pool) forget() {
 // releases the transaction's locks before Put returns. A prepared XA
 // branch refuses ROLLBACK, so such a connection is closed, which leaves the
 // branch prepared for its coordinator. Other session state (variables set,
-// temporary tables, USE) is not reset.
+// temporary tables, USE) is not reset. Putting a connection back twice
+// panics.
 func (p *Pool) Put(c *Conn) {
 	if c == nil {
 		return

@@ -13,7 +13,10 @@ import (
 // ("host:port"), logging in there as ReplicationUser: read_only=ON, then
 // CHANGE MASTER TO ... MASTER_USE_GTID=slave_pos and START SLAVE. The
 // replica resumes from its own gtid_slave_pos (from the primary's first
-// binlog when new). Calling it again repoints the replica.
+// binlog when new). Calling it again repoints the replica. my.cnf has
+// skip_slave_start, so after a restart a replica applies nothing until
+// StartReplication is called again: whoever restarts it decides whom it
+// follows.
 func (m *Mysqld) StartReplication(ctx context.Context, primaryAddr string) error {
 	host, portStr, err := net.SplitHostPort(primaryAddr)
 	if err != nil {
