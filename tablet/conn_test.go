@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"strconv"
 	"strings"
@@ -183,6 +184,34 @@ func TestConn(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDialTimeout dials a server that accepts and then says nothing: the
+// handshake must end with ctx.
+func TestDialTimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			accepted <- c
+		}
+		close(accepted)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = tablet.Dial(ctx, tablet.ConnConfig{Addr: l.Addr().String(), User: "root"})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Errorf("Dial of a silent server: got %v after %v, want context.DeadlineExceeded after 200ms", err, time.Since(start))
+	}
+	if c, ok := <-accepted; ok {
+		_ = c.Close()
+	}
 }
 
 func testSelect(t *testing.T, c *tablet.Conn) {
