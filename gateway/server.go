@@ -39,6 +39,8 @@ type Config struct {
 	// DefaultVindexType is used for tables that CREATE TABLE adds to a
 	// sharded keyspace's vschema ("hash" when empty).
 	DefaultVindexType string
+	// Cell is the cell the gateway runs in: replica reads prefer it.
+	Cell string
 	// TopoWait bounds how long Start waits for the first topology snapshot.
 	TopoWait time.Duration
 	Logger   *slog.Logger
@@ -105,7 +107,7 @@ func New(cfg Config) (*Server, error) {
 	return &Server{
 		cfg:    cfg,
 		logger: cfg.Logger,
-		topo:   newTopology(cfg.Backend, cfg.Logger),
+		topo:   newTopology(cfg.Backend, cfg.Cell, cfg.Logger),
 		mysql:  server.NewServer(cfg.ServerVersion, mysql.DEFAULT_COLLATION_ID, mysql.AUTH_NATIVE_PASSWORD, nil, nil),
 		auth:   auth,
 		done: &mysql.Result{Resultset: &mysql.Resultset{

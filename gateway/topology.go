@@ -42,7 +42,10 @@ type routing struct {
 // call current() from any goroutine.
 type topology struct {
 	backend BackendConfig
-	logger  *slog.Logger
+	// cell is the gateway's cell: replica reads stay in it when it has a
+	// replica of the shard.
+	cell   string
+	logger *slog.Logger
 
 	current atomic.Pointer[routing]
 
@@ -56,8 +59,8 @@ type tabletPool struct {
 	pool *tablet.Pool
 }
 
-func newTopology(backend BackendConfig, logger *slog.Logger) *topology {
-	t := &topology{backend: backend, logger: logger, pools: map[string]*tabletPool{}}
+func newTopology(backend BackendConfig, cell string, logger *slog.Logger) *topology {
+	t := &topology{backend: backend, cell: cell, logger: logger, pools: map[string]*tabletPool{}}
 	t.current.Store(&routing{})
 	return t
 }
@@ -69,6 +72,7 @@ func (t *topology) update(snap *topo.Snapshot) {
 	defer t.mu.Unlock()
 
 	seen := map[string]bool{}
+	local := map[shardKey][]*tablet.Pool{}
 	r := &routing{
 		snap:    snap,
 		shards:  map[topo.TabletType]map[string][]planner.ShardRange{},
@@ -102,6 +106,12 @@ func (t *topology) update(snap *topo.Snapshot) {
 		}
 		k := shardKey{tb.Keyspace, tb.Shard}
 		r.tablets[typ][k] = append(r.tablets[typ][k], p.pool)
+		if typ == topo.TabletReplica && tb.Alias.Cell == t.cell {
+			local[k] = append(local[k], p.pool)
+		}
+	}
+	for k, pools := range local {
+		r.tablets[topo.TabletReplica][k] = pools
 	}
 	for alias, p := range t.pools {
 		if !seen[alias] {

@@ -59,6 +59,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g.register(fs)
 	endpoints := fs.String("topo-endpoints", topo.DefaultClientAddr, "comma-separated etcd endpoints")
 	root := fs.String("topo-root", "/shardgate", "etcd key prefix of the topology")
+	cell := fs.String("cell", "zone1", "the cell this gateway runs in; replica reads prefer its tablets")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -69,7 +70,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
-	return runGateway(ctx, g.config(store, logger), stdout, stderr, nil)
+	cfg := g.config(store, logger)
+	cfg.Cell = *cell
+	return runGateway(ctx, cfg, stdout, stderr, nil)
 }
 
 // runGateway serves until ctx is cancelled (Ctrl-C); serving, if not nil,
