@@ -205,4 +205,25 @@ func TestUpRestartKeepsRows(t *testing.T) {
 	if err := db.QueryRow("select v from kept where id = ?", 123).Scan(&v); err != nil || v != "v123" {
 		t.Errorf("after restart: point select got %q, %v; want v123", v, err)
 	}
+
+	// The replicas replicate again after the restart and serve `@replica` reads.
+	replica, err := sql.Open("mysql", fmt.Sprintf("root@tcp(%s)/service@replica", addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replica.Close()
+	if _, err := db.Exec("insert into kept (id, v) values (1000, 'after')"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := replica.QueryRow("select count(*) from kept").Scan(&n)
+		if err == nil && n == 201 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica read: got %d rows (err %v), want 201 within 10s", n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
