@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -42,6 +43,7 @@ const embeddedName = "shardgate"
 type Embedded struct {
 	etcd      *embed.Etcd
 	endpoints []string
+	quiet     *atomic.Bool // silences etcd's logs of its own shutdown
 	closeOnce sync.Once
 }
 
@@ -93,7 +95,8 @@ func startEmbeddedOnce(ctx context.Context, cfg EmbeddedConfig) (*Embedded, erro
 	ec.ListenPeerUrls = []url.URL{peerURL}
 	ec.AdvertisePeerUrls = []url.URL{peerURL}
 	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapToSlog(cfg.Logger, zapcore.ErrorLevel))
+	quiet := new(atomic.Bool)
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapToSlog(cfg.Logger, zapcore.ErrorLevel, quiet))
 	// Topology changes are rare; keep an hour of history for watchers that
 	// reconnect, and no more.
 	ec.AutoCompactionMode = "periodic"
@@ -112,7 +115,7 @@ func startEmbeddedOnce(ctx context.Context, cfg EmbeddedConfig) (*Embedded, erro
 		e.Close()
 		return nil, fmt.Errorf("topo: waiting for embedded etcd in %s: %w", cfg.Dir, ctx.Err())
 	}
-	return &Embedded{etcd: e, endpoints: []string{clientURL.String()}}, nil
+	return &Embedded{etcd: e, endpoints: []string{clientURL.String()}, quiet: quiet}, nil
 }
 
 // Endpoints returns the client URLs, ready for Config.Endpoints.
@@ -124,7 +127,10 @@ func (e *Embedded) Endpoints() []string {
 // more than once. Close clients first: a client still watching holds
 // Close up for etcd's request timeout (about 7s) before the stream is cut.
 func (e *Embedded) Close() error {
-	e.closeOnce.Do(e.etcd.Close)
+	e.closeOnce.Do(func() {
+		e.quiet.Store(true)
+		e.etcd.Close()
+	})
 	return nil
 }
 

@@ -63,7 +63,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   cfg.Endpoints,
 		DialTimeout: cfg.DialTimeout,
-		Logger:      zapToSlog(log, zapcore.ErrorLevel),
+		Logger:      zapToSlog(log, zapcore.ErrorLevel, nil),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("topo: connect to etcd %v: %w", cfg.Endpoints, err)

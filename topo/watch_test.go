@@ -95,12 +95,12 @@ func TestWatchSurvivesEtcdRestart(t *testing.T) {
 
 func TestZapToSlog(t *testing.T) {
 	var buf syncBuffer
-	lg := zapToSlog(slog.New(slog.NewTextHandler(&buf, nil)), zapcore.WarnLevel)
+	lg := zapToSlog(slog.New(slog.NewTextHandler(&buf, nil)), zapcore.WarnLevel, nil)
 	lg.Info("dropped")
 	lg.With(zap.String("member", "m1")).Error("boom", zap.Int("code", 7))
 	got := buf.String()
 	if strings.Contains(got, "dropped") || !strings.Contains(got, "level=ERROR msg=boom") || !strings.Contains(got, "member=m1") || !strings.Contains(got, "code=7") {
 		t.Errorf("zapToSlog output: got %q, want only the error with its fields", got)
 	}
-	zapToSlog(nil, zapcore.DebugLevel).Error("nowhere") // must not panic
+	zapToSlog(nil, zapcore.DebugLevel, nil).Error("nowhere") // must not panic
 }

@@ -3,6 +3,7 @@ package topo
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -11,26 +12,31 @@ import (
 // zapToSlog returns a zap logger that forwards entries at or above min to
 // lg, so etcd's server and client log through the logger the caller
 // injected. A nil lg yields a no-op logger.
-func zapToSlog(lg *slog.Logger, min zapcore.Level) *zap.Logger {
+// Entries stop once quiet is set: etcd reports its own orderly shutdown
+// ("setting up serving ... failed: server closed") at error level.
+func zapToSlog(lg *slog.Logger, min zapcore.Level, quiet *atomic.Bool) *zap.Logger {
 	if lg == nil {
 		return zap.NewNop()
 	}
-	return zap.New(&slogCore{lg: lg, min: min})
+	return zap.New(&slogCore{lg: lg, min: min, quiet: quiet})
 }
 
 // slogCore is a zapcore.Core writing to a *slog.Logger.
 type slogCore struct {
 	lg     *slog.Logger
 	min    zapcore.Level
+	quiet  *atomic.Bool // may be nil
 	fields []zapcore.Field
 }
 
 var _ zapcore.Core = (*slogCore)(nil)
 
-func (c *slogCore) Enabled(l zapcore.Level) bool { return l >= c.min }
+func (c *slogCore) Enabled(l zapcore.Level) bool {
+	return l >= c.min && (c.quiet == nil || !c.quiet.Load())
+}
 
 func (c *slogCore) With(fields []zapcore.Field) zapcore.Core {
-	return &slogCore{lg: c.lg, min: c.min, fields: append(c.fields[:len(c.fields):len(c.fields)], fields...)}
+	return &slogCore{lg: c.lg, min: c.min, quiet: c.quiet, fields: append(c.fields[:len(c.fields):len(c.fields)], fields...)}
 }
 
 func (c *slogCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {

@@ -24,14 +24,14 @@ type gatewayFlags struct {
 	logLevel   string
 }
 
-func (g *gatewayFlags) register(fs *flag.FlagSet) {
+func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.listen, "listen", "127.0.0.1:15306", "MySQL protocol listen address")
 	fs.StringVar(&g.dbUser, "db-user", "root", "user the gateway logs in to the MySQL instances with")
 	fs.StringVar(&g.dbPassword, "db-password", "", "password for --db-user")
 	fs.IntVar(&g.poolSize, "pool-size", 64, "connections per tablet")
 	fs.StringVar(&g.user, "user", "root", "user clients log in to the gateway with")
 	fs.StringVar(&g.password, "password", "", "password for --user")
-	fs.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&g.logLevel, "log-level", defaultLogLevel, "debug, info, warn or error")
 }
 
 func (g *gatewayFlags) logger(w io.Writer) *slog.Logger {
@@ -56,7 +56,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("shardgate serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var g gatewayFlags
-	g.register(fs)
+	g.register(fs, "info")
 	endpoints := fs.String("topo-endpoints", topo.DefaultClientAddr, "comma-separated etcd endpoints")
 	root := fs.String("topo-root", "/shardgate", "etcd key prefix of the topology")
 	cell := fs.String("cell", "zone1", "the cell this gateway runs in; replica reads prefer its tablets")

@@ -17,7 +17,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("shardgate up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var g gatewayFlags
-	g.register(fs)
+	g.register(fs, "warn") // keep the banner readable
 	dataDir := fs.String("data-dir", ".cluster", "where the cluster keeps etcd's and every mariadbd's data; a restart with the same directory keeps all rows")
 	etcdAddr := fs.String("etcd-addr", topo.DefaultClientAddr, "embedded etcd client address")
 	replicas := fs.Int("replicas", 1, "replicas per shard")
