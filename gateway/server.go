@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -192,6 +193,12 @@ func (s *Server) accept() {
 
 func (s *Server) serveConn(nc net.Conn) {
 	defer nc.Close()
+	defer func() {
+		// A bug must cost one connection, never the gateway.
+		if r := recover(); r != nil {
+			s.logger.Error("panic serving a connection; closing it", "remote", nc.RemoteAddr(), "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
 	bc := newBufferedConn(nc)
 	sess := newSession(s)
 	defer sess.close()
