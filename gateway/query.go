@@ -100,6 +100,12 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 		return notSupported("SAVEPOINT")
 	}
 
+	if sel, ok := stmt.(*ast.SelectStmt); ok {
+		if column, ok := lastInsertIDSelect(sel); ok {
+			return s.writeLastInsertID(column, binary, more)
+		}
+	}
+
 	r := s.srv.topo.current.Load()
 	if r.snap == nil {
 		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "gateway has no topology yet")

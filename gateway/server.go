@@ -62,6 +62,8 @@ type Server struct {
 	// packets the session wrote itself: a Resultset it will not write.
 	done *mysql.Result
 
+	sequences sequences
+
 	// replicaPick spreads replica reads over a shard's replicas.
 	replicaPick atomic.Uint32
 

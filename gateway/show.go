@@ -73,9 +73,13 @@ func (s *session) execShow(ctx context.Context, st *ast.ShowStmt, sql string, bi
 	return s.writeResult(res, binary, more)
 }
 
-// execSpecial answers the Vitess SHOW statements TiDB's parser does not
-// know. It reports whether sql was one of them.
+// execSpecial answers the Vitess statements TiDB's parser does not know
+// (SHOW VITESS_*, SELECT NEXT n VALUES FROM seq). It reports whether sql was one of them.
 func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
+	if m := nextValuesRE.FindStringSubmatch(sql); m != nil {
+		s.warnings = s.warnings[:0]
+		return true, s.execNextValues(ctx, m)
+	}
 	words := strings.Fields(strings.ToLower(strings.TrimRight(strings.TrimSpace(sql), "; \t\n")))
 	if len(words) != 2 || words[0] != "show" {
 		return false, nil

@@ -253,6 +253,11 @@ func (vc *vcursor) AutoAddTable(ctx context.Context, keyspace, table, column str
 	return vindexName, vc.s.srv.topo.waitForTable(ctx, keyspace, table, 5*time.Second)
 }
 
+// NextSequenceValues reserves n consecutive ids from a sequence table.
+func (vc *vcursor) NextSequenceValues(ctx context.Context, keyspace, table string, n int64) (int64, error) {
+	return vc.s.srv.sequences.next(ctx, vc.r, keyspace, table, n)
+}
+
 // nextPick spreads replica reads over a shard's replicas.
 func (s *session) nextPick() uint32 {
 	if s.tabletType == topo.TabletPrimary {

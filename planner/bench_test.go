@@ -33,6 +33,10 @@ func (n *nopVCursor) AutoAddTable(context.Context, string, string, string) (stri
 }
 func (n *nopVCursor) AddWarning(uint16, string) {}
 
+func (n *nopVCursor) NextSequenceValues(context.Context, string, string, int64) (int64, error) {
+	return 1, nil
+}
+
 func newNopVCursor() *nopVCursor {
 	r := &Result{Fields: []*mysql.Field{{Name: []byte("id")}}, Rows: [][][]byte{{[]byte("1")}}}
 	return &nopVCursor{shards: mustShards("-40", "40-80", "80-c0", "c0-"), results: []*Result{r, r, r, r}}

@@ -60,16 +60,21 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 	if !ok {
 		return nil, unsupportedf("%s into table %s whose primary vindex cannot compute a shard", verb, t.Name)
 	}
+	var autoInc *autoIncrement
+	if t.AutoIncrement != nil && t.Sequence != nil {
+		autoInc = &autoIncrement{Column: t.AutoIncrement.Column, SeqKeyspace: t.Sequence.Keyspace, SeqTable: t.Sequence.Name, genBase: b.nparams}
+		if len(s.Columns) > 0 && columnIndex(s.Columns, autoInc.Column) < 0 {
+			// The column is omitted: every row gets a generated id.
+			s.Columns = append(s.Columns, &ast.ColumnName{Name: ast.NewCIStr(autoInc.Column)})
+			for i := range s.Lists {
+				s.Lists[i] = append(s.Lists[i], nil)
+			}
+		}
+	}
 	if len(s.Columns) == 0 {
 		return nil, refusedf("%s into sharded table '%s' must list its columns, including the primary vindex column '%s'", verb, t.Name, col)
 	}
-	at := -1
-	for i, c := range s.Columns {
-		if strings.EqualFold(c.Name.O, col) {
-			at = i
-			break
-		}
-	}
+	at := columnIndex(s.Columns, col)
 	if at < 0 {
 		return nil, refusedf("%s into sharded table '%s' must include the primary vindex column '%s'", verb, t.Name, col)
 	}
@@ -78,10 +83,23 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 			return nil, unsupportedf("ON DUPLICATE KEY UPDATE of primary vindex column %s.%s", t.Name, col)
 		}
 	}
-	ins := &Insert{Keyspace: src.ref.ks.Name, Table: t.Name, Vindex: vx}
+	ins := &Insert{Keyspace: src.ref.ks.Name, Table: t.Name, Vindex: vx, AutoInc: autoInc}
+	autoAt := -1
+	if autoInc != nil {
+		autoAt = columnIndex(s.Columns, autoInc.Column)
+	}
 	for i, row := range s.Lists {
 		if len(row) != len(s.Columns) {
 			return nil, mysql.NewError(mysql.ER_WRONG_VALUE_COUNT_ON_ROW, fmt.Sprintf("Column count doesn't match value count at row %d", i+1))
+		}
+		if autoAt >= 0 {
+			slot, err := autoInc.slot(row[autoAt], i)
+			if err != nil {
+				return nil, err
+			}
+			if slot >= autoInc.genBase {
+				row[autoAt] = newParamExpr(slot)
+			}
 		}
 		v, ok := valueOf(unparen(row[at]))
 		if !ok {
@@ -109,6 +127,15 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 		return nil, err
 	}
 	return ins, nil
+}
+
+func columnIndex(cols []*ast.ColumnName, name string) int {
+	for i, c := range cols {
+		if strings.EqualFold(c.Name.O, name) {
+			return i
+		}
+	}
+	return -1
 }
 
 func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {

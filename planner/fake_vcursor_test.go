@@ -55,6 +55,7 @@ func mustShards(names ...string) []ShardRange {
 // fakeVCursor logs every call, in order, and answers queries with results
 // made up by results (or, if nil, made-up rows of integers).
 type fakeVCursor struct {
+	seqUsed int64
 	shards  map[string][]ShardRange
 	log     []string
 	results func(keyspace, shard, query string) (*Result, error)
@@ -132,6 +133,14 @@ func (f *fakeVCursor) StreamMulti(_ context.Context, keyspace string, shards []s
 func (f *fakeVCursor) AutoAddTable(_ context.Context, keyspace, table, column string) (string, error) {
 	f.log = append(f.log, fmt.Sprintf("AutoAddTable %s.%s(%s)", keyspace, table, column))
 	return "hash", nil
+}
+
+// NextSequenceValues hands out ids from 1000, in order of the calls.
+func (f *fakeVCursor) NextSequenceValues(_ context.Context, keyspace, table string, n int64) (int64, error) {
+	f.log = append(f.log, fmt.Sprintf("NextSequenceValues %s.%s %d", keyspace, table, n))
+	first := 1000 + f.seqUsed
+	f.seqUsed += n
+	return first, nil
 }
 
 func (f *fakeVCursor) AddWarning(code uint16, msg string) {

@@ -19,12 +19,22 @@ type Insert struct {
 	Rows []*template
 	// Values are each row's primary vindex value.
 	Values []evalValue
+	// AutoInc fills the auto-increment column from its sequence; nil when
+	// the table has none.
+	AutoInc *autoIncrement
 }
 
 var _ Primitive = (*Insert)(nil)
 
 // Execute implements Primitive.
 func (ins *Insert) Execute(ctx context.Context, vc VCursor, args []any) (*Result, error) {
+	var firstID uint64
+	if ins.AutoInc != nil {
+		var err error
+		if args, firstID, err = ins.AutoInc.fill(ctx, vc, args); err != nil {
+			return nil, err
+		}
+	}
 	ss, err := vc.Shards(ctx, ins.Keyspace)
 	if err != nil {
 		return nil, err
@@ -76,6 +86,9 @@ func (ins *Insert) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 	out := concatResults(rs)
 	if rowShard >= 0 && rowShard < len(rs) && rs[rowShard] != nil && rs[rowShard].InsertID != 0 {
 		out.InsertID = rs[rowShard].InsertID // the id MySQL reports: the first row's
+	}
+	if firstID != 0 {
+		out.InsertID = firstID
 	}
 	return out, nil
 }
@@ -130,13 +143,17 @@ func (ins *Insert) description() Description {
 	for i, r := range ins.Rows {
 		rows[i] = "(" + r.String() + ")"
 	}
-	return Description{OperatorType: "Insert", Variant: "Sharded", Keyspace: ins.Keyspace, Sharded: true, Other: map[string]any{
+	other := map[string]any{
 		"Table":  ins.Table,
 		"Vindex": ins.Vindex.Name(),
 		"Values": vals,
 		"Query":  ins.Query.String(),
 		"Rows":   rows,
-	}}
+	}
+	if a := ins.AutoInc; a != nil {
+		other["AutoIncrement"] = a.Column + " from " + a.SeqKeyspace + "." + a.SeqTable
+	}
+	return Description{OperatorType: "Insert", Variant: "Sharded", Keyspace: ins.Keyspace, Sharded: true, Other: other}
 }
 
 // DML is an UPDATE or DELETE routed like a SELECT; the shards' affected

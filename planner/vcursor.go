@@ -46,6 +46,9 @@ type VCursor interface {
 	AutoAddTable(ctx context.Context, keyspace, table, column string) (vindexName string, err error)
 	// AddWarning attaches a warning to the session's current statement.
 	AddWarning(code uint16, msg string)
+	// NextSequenceValues reserves n consecutive ids from a sequence table
+	// (in an unsharded keyspace) and returns the first.
+	NextSequenceValues(ctx context.Context, keyspace, table string, n int64) (int64, error)
 }
 
 // concatResults merges shard results of one query: the first shard's

@@ -1,0 +1,106 @@
+package planner
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// autoIncrement fills a sharded table's auto-increment column from its
+// sequence (a table in an unsharded keyspace), as Vitess does: rows that
+// omit the column, or give NULL or 0, get the next ids, one block of
+// consecutive ids per statement so LAST_INSERT_ID() and JDBC's generated
+// keys (first id + i) hold.
+type autoIncrement struct {
+	Column      string
+	SeqKeyspace string
+	SeqTable    string
+	// Slots has one entry per row: the argument that holds the row's
+	// column value. An argument at or past genBase is a slot the planner
+	// added for a row that omitted the column or gave NULL/0 as a
+	// literal; one below is the client's own `?`, generated only when it
+	// is NULL or 0 at execution.
+	Slots   []int
+	genBase int
+}
+
+// fill returns args extended with the generated ids, and the first id
+// generated (0 if none was).
+func (a *autoIncrement) fill(ctx context.Context, vc VCursor, args []any) ([]any, uint64, error) {
+	need := 0
+	for _, s := range a.Slots {
+		if a.generates(s, args) {
+			need++
+		}
+	}
+	if need == 0 {
+		return args, 0, nil
+	}
+	first, err := vc.NextSequenceValues(ctx, a.SeqKeyspace, a.SeqTable, int64(need))
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]any, a.genBase+len(a.Slots))
+	copy(out, args)
+	next := first
+	for _, s := range a.Slots {
+		if a.generates(s, args) {
+			out[s] = next
+			next++
+		}
+	}
+	return out, uint64(first), nil
+}
+
+// generates says whether the row whose slot is s gets a generated id.
+func (a *autoIncrement) generates(s int, args []any) bool {
+	return s >= a.genBase || s >= 0 && isNullOrZero(args[s])
+}
+
+func isNullOrZero(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case int64:
+		return x == 0
+	case uint64:
+		return x == 0
+	case float64:
+		return x == 0
+	case []byte:
+		n, err := strconv.ParseFloat(string(x), 64)
+		return err == nil && n == 0
+	case string:
+		n, err := strconv.ParseFloat(x, 64)
+		return err == nil && n == 0
+	}
+	return false
+}
+
+// slot records row's argument for the auto-increment column, given the
+// row's expression for it (nil when the statement omitted the column), and
+// returns it: a generated slot for an omitted column or a NULL/0 literal,
+// the `?`'s own index for a parameter, -1 for any other explicit value.
+func (a *autoIncrement) slot(e ast.ExprNode, row int) (int, error) {
+	s := -1
+	if e == nil {
+		s = a.genBase + row
+	} else {
+		switch x := unparen(e).(type) {
+		case *paramMarker:
+			s = x.index
+		case *valueExpr:
+			if isNullOrZero(x.val) {
+				s = a.genBase + row
+			}
+		}
+	}
+	a.Slots = append(a.Slots, s)
+	return s, nil
+}
+
+// newParamExpr is a `?` the planner adds, holding argument index.
+func newParamExpr(index int) *paramMarker {
+	return &paramMarker{valueExpr: valueExpr{projOff: -1}, index: index}
+}
