@@ -48,7 +48,10 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 	}
 	t := src.ref.table
 	if t.Type == vschema.TypeReference {
-		return nil, unsupportedf("%s into reference table %s", verb, t.Name)
+		if s.Select != nil {
+			return nil, unsupportedf("%s ... SELECT into reference table %s", verb, t.Name)
+		}
+		return b.referenceWrite("Insert", s, src)
 	}
 	if s.Select != nil {
 		return nil, unsupportedf("%s ... SELECT into a sharded table", verb)
@@ -152,7 +155,7 @@ func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
 	}
 	t := src.ref.table
 	if t.Type == vschema.TypeReference {
-		return nil, unsupportedf("UPDATE of reference table %s", t.Name)
+		return b.referenceWrite("Update", s, src)
 	}
 	if s.With != nil {
 		return nil, unsupported("WITH (common table expressions) on sharded tables")
@@ -184,7 +187,7 @@ func (b *builder) buildDelete(s *ast.DeleteStmt) (Primitive, error) {
 	}
 	t := src.ref.table
 	if t.Type == vschema.TypeReference {
-		return nil, unsupportedf("DELETE from reference table %s", t.Name)
+		return b.referenceWrite("Delete", s, src)
 	}
 	if s.With != nil {
 		return nil, unsupported("WITH (common table expressions) on sharded tables")
