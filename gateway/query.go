@@ -114,6 +114,11 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 	if err != nil {
 		return err
 	}
+	if plan.Type != planner.StmtSelect && s.tabletType != topo.TabletPrimary {
+		// Replicas are read-only to clients (the gateway's own user could
+		// write there, which would make them diverge).
+		return mysql.NewError(mysql.ER_OPTION_PREVENTS_STATEMENT, "The target "+s.keyspace+"@"+string(s.tabletType)+" is read-only; writes go to the primary (USE "+s.keyspace+")")
+	}
 	if plan.Type == planner.StmtDDL && s.tx != nil {
 		// DDL commits the open transaction first, as in MySQL.
 		if err := s.commit(ctx); err != nil {

@@ -171,7 +171,8 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	if len(stmts) != 1 {
 		return 0, 0, nil, mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
 	}
-	return countParams(stmts[0]), 0, &prepared{sql: query, paramCount: countParams(stmts[0])}, nil
+	n := countParams(stmts[0])
+	return n, 0, &prepared{sql: query, paramCount: n}, nil
 }
 
 // HandleStmtExecute runs a prepared statement with its arguments.

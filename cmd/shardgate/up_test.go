@@ -212,6 +212,11 @@ func TestUpRestartKeepsRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer replica.Close()
+	_, err = replica.Exec("insert into kept (id, v) values (2000, 'to a replica')")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1290 {
+		t.Errorf("insert with a replica target: got %v, want error 1290 (read-only)", err)
+	}
 	if _, err := db.Exec("insert into kept (id, v) values (1000, 'after')"); err != nil {
 		t.Fatal(err)
 	}
