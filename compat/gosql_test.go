@@ -82,7 +82,7 @@ func TestGoSQLDriver(t *testing.T) {
 				}
 				mustExec(t, tx, "insert into "+table+" (id, name, qty) values (?, 'tx', 0), (?, 'tx', 0)", 101, 102)
 				var inTx int
-				if err := tx.QueryRow("select count(*) from "+table+" where name = 'tx'").Scan(&inTx); err != nil || inTx != 2 {
+				if err := tx.QueryRow("select count(*) from " + table + " where name = 'tx'").Scan(&inTx); err != nil || inTx != 2 {
 					t.Fatalf("count inside tx: got %d %v, want 2", inTx, err)
 				}
 				if err := tx.Commit(); err != nil {
