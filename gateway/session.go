@@ -161,8 +161,9 @@ func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field
 }
 
 // HandleStmtPrepare parses the statement once to check it and count its
-// parameters; the plan is built at execution, against the vschema of
-// that moment.
+// parameters, and announces a SELECT's result columns as a shard reports
+// them (prepare.go); the plan is built at execution, against the vschema
+// of that moment.
 func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	stmts, err := s.parser.Parse(query)
 	if err != nil {
@@ -171,7 +172,8 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	if len(stmts) != 1 {
 		return 0, 0, nil, mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
 	}
-	return countParams(stmts[0]), 0, &prepared{sql: query, paramCount: countParams(stmts[0])}, nil
+	ps := s.preparedStmt(s.srv.ctx, stmts[0], query, countParams(stmts[0]))
+	return ps.Params, ps.Columns, ps, nil
 }
 
 // HandleStmtExecute runs a prepared statement with its arguments.
