@@ -203,6 +203,9 @@ func valueString(res *mysql.Result, row, col int) string {
 	if v.Type == mysql.FieldValueTypeNull {
 		return "NULL"
 	}
+	if b, ok := v.Value().([]byte); ok {
+		return fmt.Sprintf("%q", b)
+	}
 	return fmt.Sprintf("%v (%T)", v.Value(), v.Value())
 }
 

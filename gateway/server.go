@@ -221,13 +221,14 @@ func (s *Server) serveConn(nc net.Conn) {
 		return
 	}
 	sess.attach(c)
+	sess.flush = bc.Flush
 	bc.buffer()
 	for !c.Closed() {
 		err := c.HandleCommand()
 		if ferr := bc.Flush(); err == nil {
 			err = ferr
 		}
-		if err != nil {
+		if err != nil || sess.closeAfterReply {
 			return
 		}
 	}

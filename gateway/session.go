@@ -36,6 +36,12 @@ type session struct {
 
 	warnings     []warning
 	lastInsertID uint64
+
+	// flush sends what the connection has buffered (a command that reads
+	// from the client mid-command, like COM_CHANGE_USER, needs it);
+	// closeAfterReply ends the connection after the current response.
+	flush           func() error
+	closeAfterReply bool
 }
 
 type warning struct {
@@ -199,6 +205,8 @@ func (s *session) HandleOtherCommand(cmd byte, data []byte) error {
 	case mysql.COM_RESET_CONNECTION:
 		s.reset()
 		return nil
+	case mysql.COM_CHANGE_USER:
+		return s.changeUser(data)
 	case mysql.COM_SET_OPTION:
 		// MYSQL_OPTION_MULTI_STATEMENTS_ON/OFF: multi statements are always
 		// accepted; go-mysql answers with EOF.
