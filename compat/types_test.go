@@ -194,7 +194,9 @@ func knownFloatDifference(f *mysql.Field, got, want mysql.FieldValue) bool {
 	if f.Type != mysql.MYSQL_TYPE_FLOAT || got.Type != mysql.FieldValueTypeFloat || want.Type != mysql.FieldValueTypeFloat {
 		return false
 	}
-	round := func(v mysql.FieldValue) string { return strconv.FormatFloat(float64(float32(v.AsFloat64())), 'g', 6, 32) }
+	round := func(v mysql.FieldValue) string {
+		return strconv.FormatFloat(float64(float32(v.AsFloat64())), 'g', 6, 32)
+	}
 	return round(got) == round(want)
 }
 
