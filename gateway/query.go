@@ -98,6 +98,11 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 		return s.writeOK(0, 0, more)
 	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
 		return notSupported("SAVEPOINT")
+	case *ast.UnlockTablesStmt:
+		// The gateway never holds table locks (LOCK TABLES is refused), so
+		// there is nothing to release; mariadb-dump --single-transaction
+		// sends it.
+		return s.writeOK(0, 0, more)
 	}
 
 	if sel, ok := stmt.(*ast.SelectStmt); ok {

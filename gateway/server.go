@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,8 +34,16 @@ type Config struct {
 	ListenAddr string
 	Topo       TopoStore
 	Backend    BackendConfig
-	// Users maps user names to passwords (mysql_native_password).
+	// Users maps user names to passwords, checked with AuthMethod.
 	Users map[string]string
+	// AuthMethod is how passwords are checked: mysql_native_password (the
+	// default) or caching_sha2_password. A client that starts with the
+	// other one is asked to switch.
+	AuthMethod string
+	// TLSConfig, when set, lets clients upgrade to TLS in the handshake;
+	// with RequireTLS, a client that does not is refused (error 3159).
+	TLSConfig  *tls.Config
+	RequireTLS bool
 	// ServerVersion is the version string sent in the handshake.
 	ServerVersion string
 	// DefaultVindexType is used for tables that CREATE TABLE adds to a
@@ -55,7 +64,7 @@ type Server struct {
 	logger *slog.Logger
 	topo   *topology
 	mysql  *server.Server
-	auth   *server.InMemoryAuthenticationHandler
+	auth   *authHandler
 	ln     net.Listener
 
 	// done is handed to go-mysql as the response of every command whose
@@ -101,17 +110,28 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Users) == 0 {
 		cfg.Users = map[string]string{"root": ""}
 	}
-	auth := server.NewInMemoryAuthenticationHandler()
-	for user, password := range cfg.Users {
-		if err := auth.AddUser(user, password); err != nil {
-			return nil, fmt.Errorf("gateway: user %q: %w", user, err)
-		}
+	if cfg.AuthMethod == "" {
+		cfg.AuthMethod = mysql.AUTH_NATIVE_PASSWORD
+	}
+	if cfg.AuthMethod != mysql.AUTH_NATIVE_PASSWORD && cfg.AuthMethod != mysql.AUTH_CACHING_SHA2_PASSWORD {
+		return nil, fmt.Errorf("gateway: unsupported auth method %q", cfg.AuthMethod)
+	}
+	if cfg.RequireTLS && cfg.TLSConfig == nil {
+		return nil, errors.New("gateway: RequireTLS needs a TLSConfig")
+	}
+	auth, err := newAuthHandler(cfg)
+	if err != nil {
+		return nil, err
+	}
+	my, err := newMySQLServer(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return &Server{
 		cfg:    cfg,
 		logger: cfg.Logger,
 		topo:   newTopology(cfg.Backend, cfg.Cell, cfg.Logger),
-		mysql:  server.NewServer(cfg.ServerVersion, mysql.DEFAULT_COLLATION_ID, mysql.AUTH_NATIVE_PASSWORD, nil, nil),
+		mysql:  my,
 		auth:   auth,
 		done: &mysql.Result{Resultset: &mysql.Resultset{
 			Fields:        []*mysql.Field{{}},
@@ -210,13 +230,14 @@ func (s *Server) serveConn(nc net.Conn) {
 		return
 	}
 	sess.attach(c)
+	sess.flush = bc.Flush
 	bc.buffer()
 	for !c.Closed() {
 		err := c.HandleCommand()
 		if ferr := bc.Flush(); err == nil {
 			err = ferr
 		}
-		if err != nil {
+		if err != nil || sess.closeAfterReply {
 			return
 		}
 	}

@@ -36,6 +36,12 @@ type session struct {
 
 	warnings     []warning
 	lastInsertID uint64
+
+	// flush sends what the connection has buffered (a command that reads
+	// from the client mid-command, like COM_CHANGE_USER, needs it);
+	// closeAfterReply ends the connection after the current response.
+	flush           func() error
+	closeAfterReply bool
 }
 
 type warning struct {
@@ -161,8 +167,9 @@ func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field
 }
 
 // HandleStmtPrepare parses the statement once to check it and count its
-// parameters; the plan is built at execution, against the vschema of
-// that moment.
+// parameters, and announces a SELECT's result columns as a shard reports
+// them (prepare.go); the plan is built at execution, against the vschema
+// of that moment.
 func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	stmts, err := s.parser.Parse(query)
 	if err != nil {
@@ -171,8 +178,8 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	if len(stmts) != 1 {
 		return 0, 0, nil, mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
 	}
-	n := countParams(stmts[0])
-	return n, 0, &prepared{sql: query, paramCount: n}, nil
+	ps := s.preparedStmt(s.srv.ctx, stmts[0], query, countParams(stmts[0]))
+	return ps.Params, ps.Columns, ps, nil
 }
 
 // HandleStmtExecute runs a prepared statement with its arguments.
@@ -198,6 +205,8 @@ func (s *session) HandleOtherCommand(cmd byte, data []byte) error {
 	case mysql.COM_RESET_CONNECTION:
 		s.reset()
 		return nil
+	case mysql.COM_CHANGE_USER:
+		return s.changeUser(data)
 	case mysql.COM_SET_OPTION:
 		// MYSQL_OPTION_MULTI_STATEMENTS_ON/OFF: multi statements are always
 		// accepted; go-mysql answers with EOF.

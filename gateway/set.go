@@ -105,6 +105,11 @@ func (s *session) execSet(ctx context.Context, st *ast.SetStmt, sql string, more
 				return notSupported("sql_mode NO_BACKSLASH_ESCAPES")
 			}
 			reset := text[:strings.IndexByte(text, '=')+1]
+			if lit, ok, err := s.evalSetValue(ctx, v.Value); err != nil {
+				return err
+			} else if ok {
+				text = reset + lit
+			}
 			if v.IsSystem {
 				reset += "DEFAULT"
 			} else {

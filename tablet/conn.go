@@ -334,6 +334,14 @@ func isServerError(err error) bool {
 	return errors.As(err, &me)
 }
 
+// closesConnection tells whether the server closes the connection after
+// sending err: SQLSTATE class 08, "connection exception" (e.g. 1153, a
+// packet over max_allowed_packet). The connection must not be reused.
+func closesConnection(err error) bool {
+	var me *mysql.MyError
+	return errors.As(err, &me) && strings.HasPrefix(me.State, "08")
+}
+
 // interrupt unblocks whatever read or write is in progress; it runs on
 // the goroutine of context.AfterFunc.
 func (c *Conn) interrupt() { _ = c.nc.SetDeadline(aLongTimeAgo) }
@@ -425,6 +433,9 @@ func (c *Conn) readResult(r *Result, mode resultMode, onFields func([]*mysql.Fie
 		return nil
 	case headerERR:
 		if err := parseERR(pkt); err != errMalformed {
+			if closesConnection(err) {
+				c.fail(nil)
+			}
 			return err
 		}
 		return c.fail(errMalformed)

@@ -22,6 +22,7 @@ type gatewayFlags struct {
 	user       string
 	password   string
 	logLevel   string
+	security   securityFlags
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
@@ -32,6 +33,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.user, "user", "root", "user clients log in to the gateway with")
 	fs.StringVar(&g.password, "password", "", "password for --user")
 	fs.StringVar(&g.logLevel, "log-level", defaultLogLevel, "debug, info, warn or error")
+	g.security.register(fs)
 }
 
 func (g *gatewayFlags) logger(w io.Writer) *slog.Logger {
@@ -42,14 +44,15 @@ func (g *gatewayFlags) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) gateway.Config {
-	return gateway.Config{
+func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gateway.Config, error) {
+	cfg := gateway.Config{
 		ListenAddr: g.listen,
 		Topo:       store,
 		Backend:    gateway.BackendConfig{User: g.dbUser, Password: g.dbPassword, PoolSize: g.poolSize, IdleTimeout: 5 * time.Minute},
 		Users:      map[string]string{g.user: g.password},
 		Logger:     logger,
 	}
+	return cfg, g.security.apply(&cfg)
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -70,7 +73,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
-	cfg := g.config(store, logger)
+	cfg, err := g.config(store, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "shardgate: %v\n", err)
+		return 2
+	}
 	cfg.Cell = *cell
 	return runGateway(ctx, cfg, stdout, stderr, nil)
 }

@@ -25,6 +25,11 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	logger := g.logger(stderr)
+	if _, err := g.config(nil, logger); err != nil {
+		// Bad TLS or auth flags: say so before starting anything.
+		fmt.Fprintf(stderr, "shardgate up: %v\n", err)
+		return 2
+	}
 
 	cfg := localcluster.Demo(*dataDir)
 	cfg.EtcdAddr = *etcdAddr
@@ -55,5 +60,10 @@ Operate:   bin/shardctl --topo-endpoints %s keyspace list
 Stop:      Ctrl-C
 `, host, port, g.user, strings.Join(cluster.Endpoints(), ","))
 	}
-	return runGateway(ctx, g.config(cluster.Store, logger), stdout, stderr, banner)
+	gwCfg, err := g.config(cluster.Store, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "shardgate up: %v\n", err)
+		return 2
+	}
+	return runGateway(ctx, gwCfg, stdout, stderr, banner)
 }

@@ -1,0 +1,186 @@
+// Compat drives MariaDB Connector/J against a shardgate gateway the way a
+// Java service does: a pool's init and validation calls, server-side
+// prepared statements, rewritten batch inserts, transactions, generated
+// keys and DatabaseMetaData. compat/java_test.go compiles and runs it;
+// any failure is an exception (exit status 1) naming the step.
+//
+// Usage: java -cp mariadb-java-client.jar:. Compat host port user password unshardedKs shardedKs
+import java.math.BigDecimal;
+import java.sql.*;
+import java.util.*;
+
+public class Compat {
+    static String host, port, user, password;
+
+    static void check(boolean ok, String what) {
+        if (!ok) throw new AssertionError(what);
+    }
+
+    static Connection connect(String db, String extra) throws SQLException {
+        String url = "jdbc:mariadb://" + host + ":" + port + "/" + db
+                + "?user=" + user + "&password=" + password
+                + "&useServerPrepStmts=true&rewriteBatchedStatements=true" + extra;
+        return DriverManager.getConnection(url);
+    }
+
+    public static void main(String[] args) throws Exception {
+        host = args[0]; port = args[1]; user = args[2]; password = args[3];
+        String unsharded = args[4], sharded = args[5];
+        for (String ks : new String[] {unsharded, sharded}) {
+            try (Connection c = connect(ks, "")) {
+                poolInit(c);
+                crud(c, ks);
+                transactions(c);
+                metadata(c, ks);
+            }
+            System.out.println("ok " + ks);
+        }
+        try (Connection c = connect(unsharded, "")) {
+            generatedKeys(c);
+        }
+        System.out.println("ok generated keys");
+    }
+
+    // What HikariCP does with a new connection and before lending it out.
+    static void poolInit(Connection c) throws SQLException {
+        check(c.isValid(5), "isValid");
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
+            check(rs.next() && rs.getInt(1) == 1, "SELECT 1");
+        }
+        c.setAutoCommit(true);
+        check(c.getAutoCommit(), "getAutoCommit");
+        c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+        check(c.getTransactionIsolation() == Connection.TRANSACTION_READ_COMMITTED, "getTransactionIsolation");
+        c.setReadOnly(false);
+        c.setNetworkTimeout(Runnable::run, 30000);
+        c.clearWarnings();
+        check(c.isValid(5), "isValid after init");
+    }
+
+    static void crud(Connection c, String ks) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS j_items");
+            s.execute("CREATE TABLE j_items (id BIGINT PRIMARY KEY, name VARCHAR(50), amount DECIMAL(10,2), created DATETIME(6))");
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO j_items (id, name, amount, created) VALUES (?, ?, ?, ?)")) {
+            p.setLong(1, 1);
+            p.setString(2, "first \uD83D\uDE00");
+            p.setBigDecimal(3, new BigDecimal("12.34"));
+            p.setTimestamp(4, Timestamp.valueOf("2024-02-29 13:14:15.123456"));
+            check(p.executeUpdate() == 1, "single insert");
+            for (int i = 2; i <= 101; i++) {
+                p.setLong(1, i);
+                p.setString(2, "n" + i);
+                p.setBigDecimal(3, new BigDecimal(i + ".50"));
+                p.setNull(4, Types.TIMESTAMP);
+                p.addBatch();
+            }
+            int[] counts = p.executeBatch();
+            int total = 0;
+            for (int n : counts) total += (n == Statement.SUCCESS_NO_INFO ? 1 : n);
+            check(total == 100, "batch insert: got " + total + " rows, want 100 (" + Arrays.toString(counts) + ")");
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT name, amount, created FROM j_items WHERE id = ?")) {
+            p.setLong(1, 1);
+            try (ResultSet rs = p.executeQuery()) {
+                check(rs.next(), "row 1 found");
+                check(rs.getString(1).equals("first \uD83D\uDE00"), "name: got " + rs.getString(1));
+                check(rs.getBigDecimal(2).equals(new BigDecimal("12.34")), "amount: got " + rs.getBigDecimal(2));
+                check(rs.getTimestamp(3).equals(Timestamp.valueOf("2024-02-29 13:14:15.123456")), "created: got " + rs.getTimestamp(3));
+                ResultSetMetaData md = rs.getMetaData();
+                check(md.getColumnCount() == 3, "column count");
+                check(md.getColumnName(2).equalsIgnoreCase("amount"), "column name: got " + md.getColumnName(2));
+                check(md.getColumnType(2) == Types.DECIMAL, "amount type: got " + md.getColumnType(2));
+                check(!rs.next(), "one row");
+            }
+            p.setLong(1, 50);
+            try (ResultSet rs = p.executeQuery()) {
+                check(rs.next() && rs.getString(1).equals("n50") && rs.getTimestamp(3) == null, "row 50");
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT count(*), sum(amount) FROM j_items WHERE id > ?")) {
+            p.setLong(1, 0);
+            try (ResultSet rs = p.executeQuery()) {
+                check(rs.next() && rs.getLong(1) == 101, "count: got " + rs.getLong(1));
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE j_items SET name = ? WHERE id IN (?, ?)")) {
+            p.setString(1, "upd");
+            p.setLong(2, 2);
+            p.setLong(3, 3);
+            check(p.executeUpdate() == 2, "update two rows");
+        }
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM j_items WHERE name = 'upd' ORDER BY id")) {
+            check(rs.next() && rs.getLong(1) == 2 && rs.next() && rs.getLong(1) == 3 && !rs.next(), "updated rows");
+        }
+    }
+
+    static void transactions(Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO j_items (id, name) VALUES (?, ?)")) {
+            p.setLong(1, 1000);
+            p.setString(2, "rolled back");
+            p.executeUpdate();
+            c.rollback();
+            p.setLong(1, 1001);
+            p.setString(2, "kept");
+            p.executeUpdate();
+            p.setLong(1, 1002);
+            p.executeUpdate();
+            c.commit();
+        }
+        c.setAutoCommit(true);
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM j_items WHERE id >= 1000 ORDER BY id")) {
+            check(rs.next() && rs.getLong(1) == 1001 && rs.next() && rs.getLong(1) == 1002 && !rs.next(), "rows after commit/rollback");
+        }
+    }
+
+    static void metadata(Connection c, String ks) throws SQLException {
+        DatabaseMetaData md = c.getMetaData();
+        check(md.getDatabaseProductName() != null, "product name");
+        check(md.getDatabaseProductVersion().contains("10.11"), "product version: " + md.getDatabaseProductVersion());
+        check(md.getDriverName() != null && md.getUserName() != null, "driver and user");
+        boolean found = false;
+        try (ResultSet rs = md.getTables(ks, null, "j_items", new String[] {"TABLE"})) {
+            while (rs.next()) found |= rs.getString("TABLE_NAME").equalsIgnoreCase("j_items");
+        }
+        check(found, "getTables finds j_items");
+        List<String> cols = new ArrayList<>();
+        try (ResultSet rs = md.getColumns(ks, null, "j_items", "%")) {
+            while (rs.next()) cols.add(rs.getString("COLUMN_NAME"));
+        }
+        check(cols.equals(Arrays.asList("id", "name", "amount", "created")), "getColumns: " + cols);
+        try (ResultSet rs = md.getPrimaryKeys(ks, null, "j_items")) {
+            check(rs.next() && rs.getString("COLUMN_NAME").equals("id"), "getPrimaryKeys");
+        }
+        try (ResultSet rs = md.getCatalogs()) {
+            Set<String> cats = new HashSet<>();
+            while (rs.next()) cats.add(rs.getString(1));
+            check(cats.contains(ks), "getCatalogs: " + cats);
+        }
+        check(ks.equals(c.getCatalog()), "getCatalog: " + c.getCatalog());
+    }
+
+    // Auto-increment keys come from the unsharded keyspace's own MariaDB.
+    static void generatedKeys(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS j_auto");
+            s.execute("CREATE TABLE j_auto (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(10))");
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO j_auto (v) VALUES (?)", Statement.RETURN_GENERATED_KEYS)) {
+            for (long want = 1; want <= 3; want++) {
+                p.setString(1, "v" + want);
+                p.executeUpdate();
+                try (ResultSet rs = p.getGeneratedKeys()) {
+                    check(rs.next() && rs.getLong(1) == want, "generated key: want " + want);
+                }
+            }
+        }
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO j_auto (v) VALUES ('text')", Statement.RETURN_GENERATED_KEYS);
+            try (ResultSet rs = s.getGeneratedKeys()) {
+                check(rs.next() && rs.getLong(1) == 4, "generated key of a text insert");
+            }
+        }
+    }
+}

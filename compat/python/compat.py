@@ -1,0 +1,66 @@
+"""PyMySQL against a shardgate gateway: CRUD with parameters, executemany,
+transactions, unicode and NULLs, in each keyspace given. compat/clients_test.go
+runs it; any failure raises (exit status 1).
+
+Usage: python3 compat.py host port user password keyspace...
+"""
+import decimal
+import sys
+
+import pymysql
+
+
+def check(ok, what):
+    if not ok:
+        raise AssertionError(what)
+
+
+def run(host, port, user, password, ks):
+    conn = pymysql.connect(host=host, port=port, user=user, password=password,
+                           database=ks, charset="utf8mb4", autocommit=True)
+    try:
+        cur = conn.cursor()
+        cur.execute("DROP TABLE IF EXISTS py_items")
+        cur.execute("CREATE TABLE py_items (id BIGINT PRIMARY KEY, name VARCHAR(50), price DECIMAL(8,2))")
+        cur.execute("INSERT INTO py_items (id, name, price) VALUES (%s, %s, %s)", (1, "caf\u00e9 \U0001F600", decimal.Decimal("9.99")))
+        cur.executemany("INSERT INTO py_items (id, name, price) VALUES (%s, %s, %s)",
+                        [(i, "n%d" % i, None) for i in range(2, 52)])
+        cur.execute("SELECT name, price FROM py_items WHERE id = %s", (1,))
+        row = cur.fetchone()
+        check(row == ("caf\u00e9 \U0001F600", decimal.Decimal("9.99")), "row 1: %r" % (row,))
+        cur.execute("SELECT count(*) FROM py_items WHERE price IS NULL")
+        check(cur.fetchone()[0] == 50, "NULL prices")
+        cur.execute("SELECT id FROM py_items ORDER BY id DESC LIMIT 3")
+        check([r[0] for r in cur.fetchall()] == [51, 50, 49], "order by limit")
+        check(cur.execute("UPDATE py_items SET price = 1 WHERE id IN (2, 3, 4)") == 3, "update count")
+        check(cur.execute("DELETE FROM py_items WHERE id = 51") == 1, "delete count")
+
+        conn.begin()
+        cur.execute("INSERT INTO py_items (id, name) VALUES (100, 'rolled back')")
+        conn.rollback()
+        conn.begin()
+        cur.execute("INSERT INTO py_items (id, name) VALUES (101, 'kept')")
+        conn.commit()
+        cur.execute("SELECT id FROM py_items WHERE id >= 100")
+        check([r[0] for r in cur.fetchall()] == [101], "transactions")
+
+        # Warnings reach the client with SHOW WARNINGS.
+        cur.execute("SELECT 1/0")
+        check(cur.fetchone()[0] is None, "1/0 is NULL")
+        cur.execute("SHOW WARNINGS")
+        w = cur.fetchall()
+        check(len(w) == 1 and w[0][1] == 1365, "SHOW WARNINGS: %r" % (w,))
+        conn.ping()
+    finally:
+        conn.close()
+    print("ok " + ks)
+
+
+def main():
+    host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    for ks in sys.argv[5:]:
+        run(host, port, user, password, ks)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+package compat_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// typesTable has a column of every MySQL type the issue lists.
+const typesTable = `create table types_t (
+	id bigint primary key,
+	ti tinyint, tiu tinyint unsigned, si smallint, siu smallint unsigned,
+	mi mediumint, miu mediumint unsigned, i int, iu int unsigned,
+	bi bigint, biu bigint unsigned,
+	dc decimal(65,30), f float, d double, b bit(10),
+	dt date, dtm datetime(6), ts timestamp null default null, tm time, tm6 time(6), y year,
+	c char(10), vc varchar(100), tx text,
+	bn binary(4), vb varbinary(10), bl blob,
+	e enum('a','b','c'), st set('x','y','z'), j json
+)`
+
+const typesColumns = "id, ti, tiu, si, siu, mi, miu, i, iu, bi, biu, dc, f, d, b, dt, dtm, ts, tm, tm6, y, c, vc, tx, bn, vb, bl, e, st, j"
+
+// typesRows: minimums, maximums, NULLs, zero-ish and ordinary values.
+var typesRows = []string{
+	`(1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
+	  '-99999999999999999999999999999999999.999999999999999999999999999999', -3.40282e38, -1.7976931348623157e308, b'0',
+	  '1000-01-01', '1000-01-01 00:00:00.000000', '1970-01-01 00:00:01', '-838:59:59', '-838:59:59.000000', 1901,
+	  '', '', '', x'00000000', x'00', x'00', 'a', '', '[]')`,
+	`(2, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615,
+	  '99999999999999999999999999999999999.999999999999999999999999999999', 3.40282e38, 1.7976931348623157e308, b'1111111111',
+	  '9999-12-31', '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07', '838:59:59', '838:59:59.999999', 2155,
+	  'zzzzzzzzzz', repeat('é', 100), repeat('😀', 1000), x'ffffffff', x'00ff00ff00', x'0001020300ff',
+	  'c', 'x,y,z', '{"a": [1, 2.5, "😀", null, true], "b": {"c": "d"}}')`,
+	`(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+	`(4, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, '0.000000000000000000000000000001', 0.1, 0.1, b'101',
+	  '2024-02-29', '2024-02-29 12:34:56.000001', '2024-02-29 12:34:56', '00:00:00', '-00:00:01.5', 2024,
+	  'ab😀', 'héllo 😀 wörld', 'text\0with zero', x'61000062', x'', x'00000000',
+	  'b', 'y', '"just a string"')`,
+	`(5, -1, 100, -1, 100, -1, 100, -1, 100, -1, 9223372036854775808, '-1.5', 1.2345678, 2.718281828459045, b'1',
+	  '2000-01-01', '2000-01-01 00:00:00.500000', '2000-01-01 00:00:00', '12:00:00', '100:00:00.000100', 2000,
+	  ' lead', 'trail ', 'back\\slash ''quote''', x'0a0d0900', x'5c27', '',
+	  'a', 'x,z', '{"n": 18446744073709551615}')`,
+}
+
+// TestTypeFidelity reads a row of every type through the gateway and
+// directly from the MariaDB shard that holds it, in the text protocol and
+// the binary protocol (prepared statements), and compares the column
+// definitions byte for byte and the row packets byte for byte: a driver
+// sees exactly what it would see from MariaDB.
+func TestTypeFidelity(t *testing.T) {
+	for _, ks := range []string{unsharded, sharded} {
+		t.Run(ks, func(t *testing.T) {
+			db := shared.db(t, ks, "")
+			mustExec(t, db, "drop table if exists types_t")
+			mustExec(t, db, typesTable)
+			for _, row := range typesRows {
+				mustExec(t, db, "insert into types_t ("+typesColumns+") values "+row)
+			}
+			gw := rawConn(t, shared.gw.Addr(), user, password, ks)
+			var shards []*client.Conn
+			for _, in := range shared.cluster.Instances {
+				if in.Keyspace == ks {
+					shards = append(shards, rawConn(t, in.Mysqld.Addr(), "root", "", ks))
+				}
+			}
+			for id := 1; id <= len(typesRows); id++ {
+				query := fmt.Sprintf("select * from types_t where id = %d", id)
+				want := directResult(t, shards, query, nil)
+				compareResults(t, "text "+query, gw, want, func(c *client.Conn) (*mysql.Result, error) { return c.Execute(query) })
+
+				pquery := "select * from types_t where id = ?"
+				want = directResult(t, shards, pquery, []any{id})
+				compareResults(t, fmt.Sprintf("binary %s [%d]", pquery, id), gw, want, func(c *client.Conn) (*mysql.Result, error) {
+					return prepareExecute(c, pquery, id)
+				})
+			}
+			// Expressions computed by the server, not read from a column.
+			for _, expr := range []string{"1/3", "null", "now(6) > '2000-01-01'", "x'00ff'", "'😀'", "json_object('a', 1)", "cast('12:34:56.5' as time(1))", "-9223372036854775808 - 0"} {
+				query := "select " + expr + " as v from types_t where id = 4"
+				want := directResult(t, shards, query, nil)
+				compareResults(t, query, gw, want, func(c *client.Conn) (*mysql.Result, error) { return c.Execute(query) })
+			}
+		})
+	}
+}
+
+// prepareExecute runs a statement through COM_STMT_PREPARE/EXECUTE and
+// checks that the prepare response announced the result's column count,
+// as MariaDB does.
+func prepareExecute(c *client.Conn, query string, args ...any) (*mysql.Result, error) {
+	st, err := c.Prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	res, err := st.Execute(args...)
+	if err != nil {
+		return nil, err
+	}
+	if st.ColumnNum() != len(res.Fields) || st.ParamNum() != len(args) {
+		return res, &prepareCountError{fmt.Sprintf("prepare announced %d columns and %d params; the result has %d columns and there are %d args",
+			st.ColumnNum(), st.ParamNum(), len(res.Fields), len(args))}
+	}
+	return res, nil
+}
+
+// directResult is the result of the shard that has rows for query (the
+// first shard when none has).
+func directResult(t *testing.T, shards []*client.Conn, query string, args []any) *mysql.Result {
+	t.Helper()
+	var first *mysql.Result
+	for _, c := range shards {
+		var res *mysql.Result
+		var err error
+		if args == nil {
+			res, err = c.Execute(query)
+		} else {
+			res, err = prepareExecute(c, query, args...)
+		}
+		if err != nil {
+			t.Fatalf("direct %s: %v", query, err)
+		}
+		if len(res.RowDatas) > 0 {
+			return res
+		}
+		if first == nil {
+			first = res
+		}
+	}
+	return first
+}
+
+func compareResults(t *testing.T, what string, gw *client.Conn, want *mysql.Result, run func(*client.Conn) (*mysql.Result, error)) {
+	t.Helper()
+	got, err := run(gw)
+	var countErr *prepareCountError
+	if errors.As(err, &countErr) {
+		t.Errorf("gateway %s: %v", what, err)
+		err = nil
+	}
+	if err != nil {
+		t.Errorf("gateway %s: %v", what, err)
+		return
+	}
+	if len(got.Fields) != len(want.Fields) {
+		t.Errorf("%s: got %d columns, want %d", what, len(got.Fields), len(want.Fields))
+		return
+	}
+	for i := range want.Fields {
+		if g, w := got.Fields[i].Data, want.Fields[i].Data; !bytes.Equal(g, w) {
+			t.Errorf("%s: column %q definition differs:\n got %s\nwant %s", what, want.Fields[i].Name, describeField(got.Fields[i]), describeField(want.Fields[i]))
+		}
+	}
+	if len(got.RowDatas) != len(want.RowDatas) {
+		t.Errorf("%s: got %d rows, want %d", what, len(got.RowDatas), len(want.RowDatas))
+		return
+	}
+	for r := range want.RowDatas {
+		if bytes.Equal(got.RowDatas[r], want.RowDatas[r]) {
+			continue
+		}
+		// Say which value differs.
+		differs := false
+		for i, f := range want.Fields {
+			g, w := valueString(got, r, i), valueString(want, r, i)
+			if g == w {
+				continue
+			}
+			if knownFloatDifference(f, got.Values[r][i], want.Values[r][i]) {
+				t.Logf("%s: row %d column %q: got %s, want %s (known: docs/NOTES.md, FLOAT in the binary protocol)", what, r, f.Name, g, w)
+				continue
+			}
+			differs = true
+			t.Errorf("%s: row %d column %q: got %s, want %s", what, r, f.Name, g, w)
+		}
+		if differs {
+			t.Errorf("%s: row %d packet differs:\n got %x\nwant %x", what, r, got.RowDatas[r], want.RowDatas[r])
+		}
+	}
+}
+
+// knownFloatDifference: the shards send rows to the gateway in the text
+// protocol, where MariaDB prints a FLOAT with 6 significant digits, so a
+// FLOAT the gateway sends in the binary protocol is that rounded value,
+// not the stored single-precision number (docs/NOTES.md).
+func knownFloatDifference(f *mysql.Field, got, want mysql.FieldValue) bool {
+	if f.Type != mysql.MYSQL_TYPE_FLOAT || got.Type != mysql.FieldValueTypeFloat || want.Type != mysql.FieldValueTypeFloat {
+		return false
+	}
+	round := func(v mysql.FieldValue) string {
+		return strconv.FormatFloat(float64(float32(v.AsFloat64())), 'g', 6, 32)
+	}
+	return round(got) == round(want)
+}
+
+func valueString(res *mysql.Result, row, col int) string {
+	v := res.Values[row][col]
+	if v.Type == mysql.FieldValueTypeNull {
+		return "NULL"
+	}
+	if b, ok := v.Value().([]byte); ok {
+		return fmt.Sprintf("%q", b)
+	}
+	return fmt.Sprintf("%v (%T)", v.Value(), v.Value())
+}
+
+func describeField(f *mysql.Field) string {
+	return fmt.Sprintf("{schema %q table %q/%q name %q/%q charset %d len %d type %d flag %#x decimals %d}",
+		f.Schema, f.Table, f.OrgTable, f.Name, f.OrgName, f.Charset, f.ColumnLength, f.Type, f.Flag, f.Decimal)
+}
+
+func rawConn(t *testing.T, addr, user, password, db string) *client.Conn {
+	t.Helper()
+	c, err := client.Connect(addr, user, password, db)
+	if err != nil {
+		t.Fatalf("connect %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Execute("set names utf8mb4"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// prepareCountError: the prepare response announced other counts than
+// the execution had; the result is still compared.
+type prepareCountError struct{ msg string }
+
+func (e *prepareCountError) Error() string { return e.msg }

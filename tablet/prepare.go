@@ -1,0 +1,122 @@
+package tablet
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// PrepareFields asks the server to prepare query and returns the raw
+// parameter and result column definitions it announces (the payloads of
+// those packets, as a client would forward them), then closes the server's
+// statement. The gateway uses it to answer its own clients'
+// COM_STMT_PREPARE with the columns MySQL would announce.
+func (c *Conn) PrepareFields(ctx context.Context, query string) (params, columns [][]byte, err error) {
+	if c.broken {
+		return nil, nil, fmt.Errorf("%w: %s", ErrConnBroken, c.addr)
+	}
+	if ctx.Done() != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		stop := context.AfterFunc(ctx, c.interruptFn)
+		defer func() {
+			if !stop() && err == nil {
+				// The deadline was poisoned after the last read.
+				c.fail(nil)
+			}
+		}()
+	}
+	params, columns, err = c.prepareFields(query)
+	if cap(c.rbuf.b) > maxKeptBuffer {
+		c.rbuf.b = nil
+	}
+	if cap(c.wbuf) > maxKeptBuffer {
+		c.wbuf = nil
+	}
+	return params, columns, err
+}
+
+// prepareFields sends COM_STMT_PREPARE and reads the answer:
+//
+//	status          [1]  0x00 (or an ERR packet)
+//	statement id    [4]
+//	num columns     [2]
+//	num params      [2]
+//	filler          [1]
+//	warnings        [2]
+//
+// then num params definitions [EOF], num columns definitions [EOF] (the EOFs
+// only without CLIENT_DEPRECATE_EOF); then sends COM_STMT_CLOSE, which has
+// no answer.
+func (c *Conn) prepareFields(query string) (params, columns [][]byte, err error) {
+	if err := c.writeCommand(mysql.COM_STMT_PREPARE, []byte(query)); err != nil {
+		return nil, nil, c.fail(err)
+	}
+	pkt, err := c.readPacket()
+	if err != nil {
+		return nil, nil, c.fail(err)
+	}
+	if len(pkt) > 0 && pkt[0] == headerERR {
+		if err := parseERR(pkt); err != errMalformed {
+			return nil, nil, err
+		}
+		return nil, nil, c.fail(errMalformed)
+	}
+	if len(pkt) < 12 || pkt[0] != headerOK {
+		return nil, nil, c.fail(errMalformed)
+	}
+	id := binary.LittleEndian.Uint32(pkt[1:])
+	nColumns := int(binary.LittleEndian.Uint16(pkt[5:]))
+	nParams := int(binary.LittleEndian.Uint16(pkt[7:]))
+	if params, err = c.readDefinitions(nParams); err != nil {
+		return nil, nil, err
+	}
+	if columns, err = c.readDefinitions(nColumns); err != nil {
+		return nil, nil, err
+	}
+	if err := c.writeCommand(mysql.COM_STMT_CLOSE, binary.LittleEndian.AppendUint32(nil, id)); err != nil {
+		return nil, nil, c.fail(err)
+	}
+	return params, columns, nil
+}
+
+// readDefinitions reads n definition packets (copied) and the EOF after them.
+func (c *Conn) readDefinitions(n int) ([][]byte, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	defs := make([][]byte, n)
+	for i := range defs {
+		pkt, err := c.readPacket()
+		if err != nil {
+			return nil, c.fail(err)
+		}
+		defs[i] = append([]byte(nil), pkt...)
+	}
+	if !c.deprecateEOF {
+		pkt, err := c.readPacket()
+		if err != nil {
+			return nil, c.fail(err)
+		}
+		if !isEOF(pkt) {
+			return nil, c.fail(errMalformed)
+		}
+	}
+	return defs, nil
+}
+
+// writeCommand sends one command packet: [command] payload.
+func (c *Conn) writeCommand(cmd byte, payload []byte) error {
+	n := 4 + 1 + len(payload)
+	if cap(c.wbuf) < n {
+		c.wbuf = make([]byte, n, max(n, 256))
+	}
+	b := c.wbuf[:n]
+	b[4] = cmd
+	copy(b[5:], payload)
+	c.pc.ResetSequence()
+	return c.pc.WritePacket(b)
+}
