@@ -100,12 +100,6 @@ func (b *builder) shardRoute(stmt ast.StmtNode, vr vindexRoute, src *source) (*R
 // concatenation, merge sort and limit, or scalar aggregation.
 func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (Primitive, error) {
 	switch {
-	case sel.Distinct || (sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct):
-		return nil, unsupported("DISTINCT across shards")
-	case sel.GroupBy != nil:
-		return nil, unsupported("GROUP BY across shards")
-	case sel.Having != nil:
-		return nil, unsupported("HAVING across shards")
 	case len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc):
 		return nil, unsupported("window functions across shards")
 	case sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows:
@@ -113,10 +107,16 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 	case sel.SelectIntoOpt != nil:
 		return nil, unsupported("SELECT ... INTO across shards")
 	}
+	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct {
+		sel.Distinct = true
+	}
+	aggr := findNode(sel.Fields, isAggregate) || (sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate))
+	if sel.Distinct || sel.GroupBy != nil || sel.Having != nil || (aggr && !plainScalar(sel)) {
+		return b.groupedSelect(sel, vr, src)
+	}
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
 	}
-	aggr := findNode(sel.Fields, isAggregate) || (sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate))
 	if aggr {
 		return b.aggregateSelect(sel, vr, src)
 	}
@@ -164,6 +164,30 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 		top = &Limit{Input: top, Spec: *lim}
 	}
 	return top, nil
+}
+
+// plainScalar reports whether an aggregate query is only COUNT, SUM, MIN
+// and MAX columns without DISTINCT, ORDER BY or GROUP_CONCAT: the shape
+// the one-row Aggregate merges.
+func plainScalar(sel *ast.SelectStmt) bool {
+	if sel.OrderBy != nil {
+		return false
+	}
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			return false
+		}
+		a, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
+		if !ok || a.Distinct {
+			return false
+		}
+		switch strings.ToLower(a.F) {
+		case ast.AggFuncCount, ast.AggFuncSum, ast.AggFuncMin, ast.AggFuncMax:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func isWindowFunc(n ast.Node) bool {
