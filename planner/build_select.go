@@ -43,6 +43,12 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 	if src.ref.table.Type == "reference" {
 		vr = vindexRoute{opcode: Reference}
 	}
+	if vr.opcode == None {
+		// Nothing matches: one shard answers with the fields (and the
+		// zero row of a scalar aggregate) from a query that reads nothing.
+		sel.Where = &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")}
+		return b.shardRoute(sel, vr, src)
+	}
 	if vr.opcode == EqualUnique || vr.opcode == Reference {
 		// One shard: the whole query runs there as written.
 		return b.shardRoute(sel, vr, src)

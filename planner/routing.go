@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -26,9 +27,14 @@ const (
 	Reference
 	// DBA: any one shard, for information_schema and the other system schemas.
 	DBA
+	// None: the WHERE clause can never be true; the query runs on one shard
+	// only to produce the right (empty or zero) result with its fields.
+	None
+	// Range: the shards covering a range of an order-preserving vindex.
+	Range
 )
 
-var opcodeNames = [...]string{"Unsharded", "ByDestination", "EqualUnique", "IN", "Scatter", "Reference", "DBA"}
+var opcodeNames = [...]string{"Unsharded", "ByDestination", "EqualUnique", "IN", "Scatter", "Reference", "DBA", "None", "Range"}
 
 func (o Opcode) String() string {
 	if o >= 0 && int(o) < len(opcodeNames) {
@@ -46,6 +52,7 @@ type routing struct {
 	Table    string            // for descriptions
 	Vindex   vindex.Functional // EqualUnique, IN
 	Values   []evalValue       // EqualUnique: one; IN: the list
+	Lo, Hi   *evalValue        // Range: inclusive bounds, nil if open
 }
 
 // destinations are the shards one execution goes to. vals[i], when vals is
@@ -69,7 +76,7 @@ func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 			return destinations{}, errInternal("unsharded keyspace '%s' has %d serving shards, want 1", r.Keyspace, len(ss))
 		}
 		return destinations{shards: []string{ss[0].Name}}, nil
-	case Reference, DBA:
+	case Reference, DBA, None:
 		ss, err := vc.Shards(ctx, r.Keyspace)
 		if err != nil {
 			return destinations{}, err
@@ -127,8 +134,65 @@ func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 		return d, nil
 	case Scatter:
 		return scatter(ss), nil
+	case Range:
+		return r.resolveRange(ss, args)
 	}
 	return destinations{}, errInternal("unknown routing opcode %d", r.Opcode)
+}
+
+// resolveRange picks the shards whose key ranges meet [Lo, Hi]; a bound
+// that is not a non-negative integer (where the order of keyspace ids and
+// values part) scatters.
+func (r *routing) resolveRange(ss []ShardRange, args []any) (destinations, error) {
+	bound := func(v *evalValue) ([]byte, bool, error) {
+		if v == nil {
+			return nil, true, nil
+		}
+		val, ok, err := v.resolve(args)
+		if err != nil || !ok {
+			return nil, false, err
+		}
+		switch x := val.(type) {
+		case int64:
+			if x < 0 {
+				return nil, false, nil
+			}
+		case uint64:
+		default:
+			return nil, false, nil
+		}
+		id, err := r.Vindex.Map(val)
+		if err != nil {
+			return nil, false, nil
+		}
+		return id, true, nil
+	}
+	lo, ok1, err := bound(r.Lo)
+	if err != nil {
+		return destinations{}, err
+	}
+	hi, ok2, err := bound(r.Hi)
+	if err != nil {
+		return destinations{}, err
+	}
+	if !ok1 || !ok2 {
+		return scatter(ss), nil
+	}
+	var d destinations
+	for _, s := range ss {
+		if hi != nil && bytes.Compare(s.KeyRange.Start, hi) > 0 {
+			continue
+		}
+		if lo != nil && len(s.KeyRange.End) > 0 && bytes.Compare(lo, s.KeyRange.End) >= 0 {
+			continue
+		}
+		d.shards = append(d.shards, s.Name)
+	}
+	if len(d.shards) == 0 {
+		// lo > hi: no row; one shard still answers with the fields.
+		d.shards = []string{ss[0].Name}
+	}
+	return d, nil
 }
 
 func scatter(ss []ShardRange) destinations {
@@ -190,6 +254,17 @@ func (r *routing) describe(op string) Description {
 			vals[i] = v.String()
 		}
 		d.Other["Values"] = vals
+	}
+	if r.Opcode == Range {
+		d.Other["Vindex"] = r.Vindex.Name()
+		lo, hi := "-inf", "+inf"
+		if r.Lo != nil {
+			lo = r.Lo.String()
+		}
+		if r.Hi != nil {
+			hi = r.Hi.String()
+		}
+		d.Other["Range"] = []string{lo, hi}
 	}
 	return d
 }
