@@ -76,6 +76,10 @@ func (s *session) execShow(ctx context.Context, st *ast.ShowStmt, sql string, bi
 // execSpecial answers the Vitess SHOW statements TiDB's parser does not
 // know. It reports whether sql was one of them.
 func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
+	// VEXPLAIN (issue 3): see vexplain.go.
+	if mode, rest, execute, ok := vexplainMode(sql); ok {
+		return true, s.execVExplain(ctx, mode, strings.TrimRight(rest, "; \t\n"), execute)
+	}
 	words := strings.Fields(strings.ToLower(strings.TrimRight(strings.TrimSpace(sql), "; \t\n")))
 	if len(words) != 2 || words[0] != "show" {
 		return false, nil
