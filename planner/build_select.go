@@ -10,6 +10,9 @@ import (
 func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 	p, err := b.place(stmt)
 	if err != nil {
+		if sel, ok := stmt.(*ast.SelectStmt); ok && p.cross && isJoin(sel) && !hasSubquery(sel) {
+			return b.gatewayJoin(sel)
+		}
 		return nil, err
 	}
 	if r, ok, err := b.simpleRoute(p); ok || err != nil {
@@ -36,6 +39,12 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 		if hasSubquery(sel) {
 			return nil, unsupported("subqueries on sharded tables")
 		}
+		if r, ok, err := b.colocatedJoin(sel, p); ok || err != nil {
+			return r, err
+		}
+		if isJoin(sel) {
+			return b.gatewayJoin(sel)
+		}
 		return nil, unsupported("joins across shards")
 	}
 	src := &srcs[0]
@@ -54,6 +63,12 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 		return b.shardRoute(sel, vr, src)
 	}
 	return b.multiShardSelect(sel, vr, src)
+}
+
+// isJoin reports whether a SELECT reads a join of tables.
+func isJoin(sel *ast.SelectStmt) bool {
+	return sel.From != nil && sel.From.TableRefs != nil &&
+		(sel.From.TableRefs.Right != nil || func() bool { _, ok := sel.From.TableRefs.Left.(*ast.Join); return ok }())
 }
 
 // fromSources lists the FROM clause's tables; single is true for exactly

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -346,4 +347,9 @@ func formatDouble(f float64) string {
 	}
 	exp = strings.TrimLeft(exp[1:], "0")
 	return mant + "e" + sign + exp
+}
+
+// sortRows orders rows by cols, keeping the order of equal rows.
+func sortRows(rows [][][]byte, cols []sortColumn) {
+	slices.SortStableFunc(rows, func(a, b [][]byte) int { return compareRows(a, b, cols) })
 }
