@@ -8,22 +8,39 @@ import (
 )
 
 func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
-	p, err := b.place(stmt)
-	if err != nil {
-		if sel, ok := stmt.(*ast.SelectStmt); ok && p.cross && isJoin(sel) && !hasSubquery(sel) {
-			return b.gatewayJoin(sel)
-		}
-		return nil, err
+	p, placeErr := b.place(stmt)
+	if placeErr != nil && !p.cross {
+		return nil, placeErr
 	}
-	if r, ok, err := b.simpleRoute(p); ok || err != nil {
-		return r, err
+	if placeErr == nil {
+		if r, ok, err := b.simpleRoute(p); ok || err != nil {
+			if err == nil && (stmt != b.top || b.rewritten) {
+				// A part of the statement (a union branch, a subquery) or a
+				// rewritten one: send what it is now, not the original text.
+				if sel, ok := stmt.(*ast.SelectStmt); ok {
+					if err := keepFieldNames(sel); err != nil {
+						return nil, err
+					}
+				}
+				if r.Query, err = render(stmt); err != nil {
+					return nil, err
+				}
+			}
+			return r, err
+		}
 	}
 	sel, ok := stmt.(*ast.SelectStmt)
 	if !ok {
-		if pinned, err := b.pinnedShard(stmt, p); err != nil || pinned != nil {
-			return pinned, err
+		if placeErr == nil {
+			if pinned, err := b.pinnedShard(stmt, p); err != nil || pinned != nil {
+				return pinned, err
+			}
 		}
-		return nil, unsupported("UNION across shards")
+		u, ok := stmt.(*ast.SetOprStmt)
+		if !ok {
+			return nil, unsupported("this statement across shards")
+		}
+		return b.buildUnion(u)
 	}
 	if sel.With != nil {
 		return nil, unsupported("WITH (common table expressions) on sharded tables")
@@ -31,13 +48,36 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 	if sel.Kind != ast.SelectStmtKindSelect {
 		return nil, unsupported("TABLE and VALUES statements on sharded tables")
 	}
+	if hasSubquery(sel) {
+		if placeErr == nil {
+			if pinned, err := b.pinnedShard(stmt, p); err != nil || pinned != nil {
+				return pinned, err
+			}
+		}
+		subs, err := b.extractSubqueries(sel)
+		if err != nil {
+			return nil, err
+		}
+		b.rewritten = true
+		if len(subs) == 0 {
+			return nil, unsupported("subqueries on sharded tables")
+		}
+		outer, err := b.buildSelect(sel)
+		if err != nil {
+			return nil, err
+		}
+		return &UncorrelatedSubquery{Subs: subs, Outer: outer, NParams: b.nparams}, nil
+	}
+	if placeErr != nil {
+		if isJoin(sel) {
+			return b.gatewayJoin(sel)
+		}
+		return nil, placeErr
+	}
 	srcs, single := fromSources(sel, p)
-	if !single || hasSubquery(sel) {
+	if !single {
 		if pinned, err := b.pinnedShard(stmt, p); err != nil || pinned != nil {
 			return pinned, err
-		}
-		if hasSubquery(sel) {
-			return nil, unsupported("subqueries on sharded tables")
 		}
 		if r, ok, err := b.colocatedJoin(sel, p); ok || err != nil {
 			return r, err
@@ -619,6 +659,9 @@ func (v *pinCollector) addJoin(sc *pinScope, rs ast.ResultSetNode) {
 			sc.on = splitAnd(x.On.Expr, sc.on)
 		}
 	case *ast.TableSource:
+		if _, ok := x.Source.(*ast.SelectStmt); ok {
+			return // a derived table: its SELECT is a scope of its own
+		}
 		tn, ok := x.Source.(*ast.TableName)
 		if !ok {
 			v.bad = true
