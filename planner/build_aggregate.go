@@ -107,6 +107,10 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 	var keys []GroupKey
 	if sel.GroupBy != nil {
 		for _, item := range sel.GroupBy.Items {
+			if _, ok := item.Expr.(*paramMarker); ok {
+				// A shard would read the bound number as a column position.
+				return nil, unsupported("GROUP BY a parameter across shards")
+			}
 			col, expr, err := g.resolve(item.Expr, "group statement")
 			if err != nil {
 				return nil, err

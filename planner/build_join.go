@@ -1,7 +1,10 @@
 package planner
 
 import (
+	"fmt"
 	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -172,8 +175,8 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
 	if inner, ok := j.Left.(*ast.Join); ok && j.Right == nil {
 		j = inner
 	}
-	lts, ok1 := j.Left.(*ast.TableSource)
-	rts, ok2 := j.Right.(*ast.TableSource)
+	lts, ok1 := tableSourceOf(j.Left)
+	rts, ok2 := tableSourceOf(j.Right)
 	if !ok1 || !ok2 {
 		return nil, unsupported("joins of more than two tables across shards")
 	}
@@ -286,7 +289,7 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
 				}
 			}
 			if s < 0 {
-				return nil, refusedf("Unknown table '%s'", f.WildCard.Table.O)
+				return nil, mysql.NewError(mysql.ER_BAD_TABLE_ERROR, fmt.Sprintf("Unknown table '%s'", f.WildCard.Table.O))
 			}
 			sides[s].star = true
 			cols = append(cols, pendingCol{side: s, star: true})
@@ -443,4 +446,22 @@ func (b *builder) sideRouting(sd *joinSide, q *ast.SelectStmt, outer bool) (rout
 		vr = vindexRoute{opcode: Scatter} // the join values decide; the list stays in the query
 	}
 	return vr.routing(src), nil
+}
+
+// tableSourceOf unwraps the one-sided Join the parser puts around the
+// first table of `FROM a, b`.
+func tableSourceOf(n ast.ResultSetNode) (*ast.TableSource, bool) {
+	for {
+		switch x := n.(type) {
+		case *ast.TableSource:
+			return x, true
+		case *ast.Join:
+			if x.Right != nil {
+				return nil, false
+			}
+			n = x.Left
+		default:
+			return nil, false
+		}
+	}
 }

@@ -1,7 +1,10 @@
 package planner
 
 import (
+	"fmt"
 	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -319,7 +322,7 @@ func orderKeys(sel *ast.SelectStmt) ([]OrderKey, int, error) {
 				return nil, 0, unsupported("ORDER BY a parameter across shards")
 			}
 			if x.N < 1 || x.N > visible {
-				return nil, 0, refusedf("Unknown column '%d' in 'order clause'", x.N)
+				return nil, 0, mysql.NewError(mysql.ER_BAD_FIELD_ERROR, fmt.Sprintf("Unknown column '%d' in 'order clause'", x.N))
 			}
 			if starAt >= 0 && starAt < x.N {
 				return nil, 0, unsupported("ORDER BY a position after * across shards")
@@ -401,32 +404,18 @@ func matchField(fields []*ast.SelectField, expr ast.ExprNode, starAt int) int {
 // aggregateSelect plans `select count(*), sum(x), min(y), max(z) from t
 // where ...` on several shards.
 func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (Primitive, error) {
-	if sel.OrderBy != nil {
-		return nil, unsupported("ORDER BY with aggregate functions across shards")
-	}
+	// plainScalar checked the shape: only COUNT, SUM, MIN and MAX columns.
 	var cols []AggregateColumn
 	var hidden []*ast.SelectField
 	for _, f := range sel.Fields.Fields {
-		if f.WildCard != nil {
-			return nil, unsupported("aggregate functions mixed with other columns across shards")
-		}
-		a, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
-		if !ok {
-			if findNode(f.Expr, isAggregate) {
-				return nil, unsupported("expressions of aggregate functions across shards")
-			}
-			return nil, unsupported("aggregate functions mixed with other columns across shards")
-		}
-		if a.Distinct {
-			return nil, unsupportedf("%s(DISTINCT ...) across shards", strings.ToUpper(a.F))
-		}
+		a := unparen(f.Expr).(*ast.AggregateFuncExpr)
 		col := AggregateColumn{Weight: noWeight}
 		switch strings.ToLower(a.F) {
 		case ast.AggFuncCount:
 			col.Op = AggrCount
 		case ast.AggFuncSum:
 			col.Op = AggrSum
-		case ast.AggFuncMin, ast.AggFuncMax:
+		default:
 			col.Op = AggrMin
 			if strings.EqualFold(a.F, ast.AggFuncMax) {
 				col.Op = AggrMax
@@ -436,8 +425,6 @@ func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *sour
 				Args:   []ast.ExprNode{a},
 			}})
 			col.Weight = len(sel.Fields.Fields) + len(hidden) - 1
-		default:
-			return nil, unsupportedf("%s across shards", strings.ToUpper(a.F))
 		}
 		cols = append(cols, col)
 	}

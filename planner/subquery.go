@@ -167,7 +167,7 @@ func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]SubqueryInput, error
 		(sel.OrderBy != nil && findNode(sel.OrderBy, isSubquery)) || (sel.GroupBy != nil && findNode(sel.GroupBy, isSubquery)) {
 		return nil, unsupported("subqueries outside WHERE across shards")
 	}
-	if sel.From != nil && sel.From.TableRefs != nil && hasSubquery(sel.From.TableRefs) {
+	if sel.From != nil && sel.From.TableRefs != nil && findNode(sel.From.TableRefs, isSelectOrSubquery) {
 		return nil, unsupported("derived tables and subqueries in FROM across shards")
 	}
 	if sel.Where == nil {
@@ -199,6 +199,14 @@ func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]SubqueryInput, error
 	}
 	sel.Where = w.(ast.ExprNode)
 	return subs, nil
+}
+
+func isSelectOrSubquery(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt, *ast.SubqueryExpr:
+		return true
+	}
+	return false
 }
 
 func isSubquery(n ast.Node) bool {
