@@ -84,6 +84,9 @@ func (j *Join) Execute(ctx context.Context, vc VCursor, args []any) (*Result, er
 	if rk.Col < 0 || rk.Weight < 0 {
 		return nil, errInternal("join: inner side returned %d columns", len(right.Fields))
 	}
+	if err := sameComparison(left.Fields[lk.Col], right.Fields[rk.Col]); err != nil {
+		return nil, err
+	}
 	rkinds := columnKinds(right.Fields)
 	rpads := padsOf(right.Fields)
 	index := map[string][]int{}
@@ -112,6 +115,17 @@ func (j *Join) Execute(ctx context.Context, vc VCursor, args []any) (*Result, er
 		}
 	}
 	return out, nil
+}
+
+// sameComparison refuses to pair values the gateway would compare
+// differently from MySQL: columns of different kinds (a number and a
+// string, a DECIMAL and a DOUBLE) or strings of different collations.
+func sameComparison(a, b *mysql.Field) error {
+	ka, kb := sortKindOf(a), sortKindOf(b)
+	if ka != kb || (ka == sortWeight && a.Charset != b.Charset) {
+		return unsupportedf("comparing columns %s and %s of different types or collations across shards", a.Name, b.Name)
+	}
+	return nil
 }
 
 func padsOf(fields []*mysql.Field) []bool {

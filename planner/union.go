@@ -42,6 +42,12 @@ func (c *Concatenate) Execute(ctx context.Context, vc VCursor, args []any) (*Res
 			out.Fields = r.Fields
 			kinds = columnKinds(r.Fields)
 			pads = padsOf(r.Fields)
+		} else if c.DistinctInputs > 0 || len(c.Order) > 0 {
+			for col := 0; col < c.Visible; col++ {
+				if err := sameComparison(out.Fields[col], r.Fields[col]); err != nil {
+					return nil, err
+				}
+			}
 		}
 		out.Warnings = addWarnings(out.Warnings, r.Warnings)
 		for _, row := range r.Rows {
