@@ -56,16 +56,46 @@ func sameExpr(a, b ast.ExprNode) bool {
 // (by the query's keys, plus the argument of a COUNT(DISTINCT)) and the
 // gateway merges groups, evaluates HAVING, orders and limits.
 func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (Primitive, error) {
+	g, ga, lim, err := planGrouping(sel)
+	if err != nil {
+		return nil, err
+	}
+	if g.distinct != nil {
+		if sel.GroupBy == nil {
+			sel.GroupBy = &ast.GroupByClause{}
+		}
+		sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: g.distinct, NullOrder: true})
+	}
+	sel.Having, sel.OrderBy, sel.Limit = nil, nil, nil
+	sel.Fields.Fields = g.fields
+	vr.cutInList()
+	q, err := render(sel)
+	if err != nil {
+		return nil, err
+	}
+	ga.Input = &Route{routing: vr.routing(src), Query: q}
+	var top Primitive = ga
+	if lim != nil {
+		top = &Limit{Input: top, Spec: *lim}
+	}
+	return top, nil
+}
+
+// planGrouping plans the gateway's part of a grouped or aggregate SELECT:
+// the columns its input must deliver (g.fields: the select list, then
+// hidden ones) and the GroupAggregate over them (without its Input), and
+// the LIMIT to apply after it.
+func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec, error) {
 	if sel.GroupBy != nil && sel.GroupBy.Rollup {
-		return nil, unsupported("WITH ROLLUP across shards")
+		return nil, nil, nil, unsupported("WITH ROLLUP across shards")
 	}
 	for _, f := range sel.Fields.Fields {
 		if f.WildCard != nil {
-			return nil, unsupported("* with GROUP BY, DISTINCT or aggregate functions across shards")
+			return nil, nil, nil, unsupported("* with GROUP BY, DISTINCT or aggregate functions across shards")
 		}
 	}
 	if err := keepFieldNames(sel); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	g := &groupPlan{sel: sel, fields: append([]*ast.SelectField(nil), sel.Fields.Fields...), aggAt: map[int]int{}, distCol: -1, weights: map[int]int{}}
 	g.visible = len(g.fields)
@@ -77,20 +107,19 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 		hasAggr = true
 		a, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
 		if !ok {
-			return nil, unsupported("expressions of aggregate functions across shards")
+			return nil, nil, nil, unsupported("expressions of aggregate functions across shards")
 		}
 		if err := g.planAggregate(a, i); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
 	scalar := sel.GroupBy == nil
-	distinct := sel.Distinct
-	if distinct {
+	if sel.Distinct {
 		switch {
 		case sel.GroupBy != nil:
-			return nil, unsupported("DISTINCT with GROUP BY across shards")
+			return nil, nil, nil, unsupported("DISTINCT with GROUP BY across shards")
 		case hasAggr || (sel.Having != nil && findNode(sel.Having, isAggregate)):
-			distinct = false // one row: nothing to remove
+			// one row: nothing to remove
 		default:
 			// DISTINCT a, b is GROUP BY a, b.
 			sel.Distinct = false
@@ -101,31 +130,22 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 			scalar = false
 		}
 	}
-	if !scalar && len(sel.Fields.Fields) == 0 {
-		return nil, unsupported("GROUP BY without select columns across shards")
-	}
 	var keys []GroupKey
 	if sel.GroupBy != nil {
 		for _, item := range sel.GroupBy.Items {
 			if _, ok := item.Expr.(*paramMarker); ok {
 				// A shard would read the bound number as a column position.
-				return nil, unsupported("GROUP BY a parameter across shards")
+				return nil, nil, nil, unsupported("GROUP BY a parameter across shards")
 			}
 			col, expr, err := g.resolve(item.Expr, "group statement")
 			if err != nil {
-				return nil, err
+				return nil, nil, nil, err
 			}
 			if _, isAgg := g.aggAt[col]; isAgg {
-				return nil, mysql.NewError(mysql.ER_WRONG_GROUP_FIELD, fmt.Sprintf("Can't group on '%s'", fieldName(g.fields[col])))
+				return nil, nil, nil, mysql.NewError(mysql.ER_WRONG_GROUP_FIELD, fmt.Sprintf("Can't group on '%s'", fieldName(g.fields[col])))
 			}
 			keys = append(keys, GroupKey{Col: col, Weight: g.weight(col, expr)})
 		}
-	}
-	if g.distinct != nil {
-		if sel.GroupBy == nil {
-			sel.GroupBy = &ast.GroupByClause{}
-		}
-		sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: g.distinct, NullOrder: true})
 	}
 	ga := &GroupAggregate{Keys: keys, Scalar: scalar}
 	if sel.Having != nil {
@@ -138,10 +158,9 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 			return col, err
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 		ga.Having, ga.HavingText = fn, text
-		sel.Having = nil
 	}
 	if sel.OrderBy != nil {
 		for _, item := range sel.OrderBy.Items {
@@ -149,7 +168,7 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 				continue
 			}
 			if _, ok := item.Expr.(ast.ValueExpr); ok {
-				return nil, unsupported("ORDER BY a constant across shards")
+				return nil, nil, nil, unsupported("ORDER BY a constant across shards")
 			}
 			var col int
 			var expr ast.ExprNode
@@ -162,7 +181,7 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 				col, expr, err = g.resolve(item.Expr, "order clause")
 			}
 			if err != nil {
-				return nil, err
+				return nil, nil, nil, err
 			}
 			key := OrderKey{Col: col, Weight: noWeight, Desc: item.Desc}
 			if i, isAgg := g.aggAt[col]; isAgg {
@@ -172,30 +191,18 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 			}
 			ga.Order = append(ga.Order, key)
 		}
-		sel.OrderBy = nil
 	}
 	var lim *limitSpec
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
-		lim, sel.Limit = l, nil
+		lim = l
 	}
-	sel.Fields.Fields = g.fields
-	vr.cutInList()
-	q, err := render(sel)
-	if err != nil {
-		return nil, err
-	}
-	ga.Input = &Route{routing: vr.routing(src), Query: q}
 	ga.Aggregates = g.aggs
 	ga.Visible = g.visible
-	var top Primitive = ga
-	if lim != nil {
-		top = &Limit{Input: top, Spec: *lim}
-	}
-	return top, nil
+	return g, ga, lim, nil
 }
 
 func fieldName(f *ast.SelectField) string {

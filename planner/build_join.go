@@ -164,8 +164,6 @@ func sideOf(e ast.ExprNode, sides [2]*joinSide) (int, error) {
 // gatewayJoin plans a two-table join as a nested-loop Join.
 func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
 	switch {
-	case sel.GroupBy != nil || sel.Having != nil || findNode(sel.Fields, isAggregate) || sel.Distinct:
-		return nil, unsupported("GROUP BY, DISTINCT or aggregate functions over a join across shards")
 	case len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc):
 		return nil, unsupported("window functions across shards")
 	case sel.SelectIntoOpt != nil || sel.LockInfo != nil && sel.LockInfo.LockType != ast.SelectLockNone:
@@ -266,6 +264,10 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
 	if joinL == nil {
 		return nil, unsupported("a join across shards without an equality of columns of the two tables")
 	}
+	if sel.GroupBy != nil || sel.Having != nil || findNode(sel.Fields, isAggregate) || sel.Distinct ||
+		(sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate)) {
+		return b.groupedJoin(sel, sides, outer, inner, isOuter, joinL, joinR)
+	}
 	// Select list: explicit columns first on each side, then its *.
 	type pendingCol struct {
 		side int
@@ -351,45 +353,9 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
 			orders = append(orders, orderCol{side: s, val: sides[s].hide(e), weight: sides[s].hide(weightOf(e)), desc: item.Desc})
 		}
 	}
-	// Build the two side queries.
-	routes := [2]*Route{}
-	rightVindex := false
-	for s := 0; s < 2; s++ {
-		sd := sides[s]
-		var fl []*ast.SelectField
-		fl = append(fl, sd.fields...)
-		if sd.star {
-			fl = append(fl, &ast.SelectField{WildCard: &ast.WildCardField{Table: ast.NewCIStr(sd.name)}})
-		}
-		fl = append(fl, sd.hidden...)
-		where := sd.where
-		if s == inner {
-			where = append(where, &ast.PatternInExpr{Expr: joinR, List: []ast.ExprNode{newHoleExpr(holeValsText)}})
-		}
-		q := &ast.SelectStmt{
-			Kind:           ast.SelectStmtKindSelect,
-			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
-			Fields:         &ast.FieldList{Fields: fl},
-			From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: sd.ts}},
-			Where:          andAll(where),
-		}
-		rt, err := b.sideRouting(sd, q, s == outer)
-		if err != nil {
-			return nil, err
-		}
-		if s == inner && sd.ref.ks.Sharded && sd.ref.table.Type != "reference" {
-			col, vx, ok := primaryVindex(sd.ref.table)
-			c := joinR.(*ast.ColumnNameExpr)
-			rightVindex = ok && strings.EqualFold(col, c.Name.Name.O)
-			if rightVindex {
-				rt.Vindex = vx
-			}
-		}
-		tmpl, err := render(q)
-		if err != nil {
-			return nil, err
-		}
-		routes[s] = &Route{routing: rt, Query: tmpl}
+	routes, rightVindex, err := b.sideRoutes(sides, outer, inner, joinR)
+	if err != nil {
+		return nil, err
 	}
 	jn := &Join{
 		Left: routes[outer], Right: routes[inner], Outer: isOuter,
@@ -464,4 +430,137 @@ func tableSourceOf(n ast.ResultSetNode) (*ast.TableSource, bool) {
 			return nil, false
 		}
 	}
+}
+
+// sideRoutes builds the two side queries of a gateway join: each side's
+// columns, its * and hidden columns, its WHERE terms and, on the inner
+// side, the IN list of join values. rightVindex says whether the join
+// column is the inner table's primary vindex column.
+func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.ExprNode) ([2]*Route, bool, error) {
+	routes := [2]*Route{}
+	rightVindex := false
+	for s := 0; s < 2; s++ {
+		sd := sides[s]
+		var fl []*ast.SelectField
+		fl = append(fl, sd.fields...)
+		if sd.star {
+			fl = append(fl, &ast.SelectField{WildCard: &ast.WildCardField{Table: ast.NewCIStr(sd.name)}})
+		}
+		fl = append(fl, sd.hidden...)
+		where := sd.where
+		if s == inner {
+			where = append(where, &ast.PatternInExpr{Expr: joinR, List: []ast.ExprNode{newHoleExpr(holeValsText)}})
+		}
+		q := &ast.SelectStmt{
+			Kind:           ast.SelectStmtKindSelect,
+			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+			Fields:         &ast.FieldList{Fields: fl},
+			From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: sd.ts}},
+			Where:          andAll(where),
+		}
+		rt, err := b.sideRouting(sd, q, s == outer)
+		if err != nil {
+			return routes, false, err
+		}
+		if s == inner && sd.ref.ks.Sharded && sd.ref.table.Type != "reference" {
+			col, vx, ok := primaryVindex(sd.ref.table)
+			c := joinR.(*ast.ColumnNameExpr)
+			rightVindex = ok && strings.EqualFold(col, c.Name.Name.O)
+			if rightVindex {
+				rt.Vindex = vx
+			}
+		}
+		tmpl, err := render(q)
+		if err != nil {
+			return routes, false, err
+		}
+		routes[s] = &Route{routing: rt, Query: tmpl}
+	}
+	return routes, rightVindex, nil
+}
+
+// groupedJoin plans GROUP BY, DISTINCT, HAVING and aggregates over a
+// gateway join: the join delivers one row per joined pair with per-row
+// partials (1 for COUNT(*), x IS NOT NULL for COUNT(x), x for MIN/MAX),
+// which GroupAggregate merges like shard partials. SUM and AVG are
+// refused: their result types (DECIMAL precision) are MySQL's to choose.
+func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, inner int, isOuter bool, joinL, joinR ast.ExprNode) (Primitive, error) {
+	g, ga, lim, err := planGrouping(sel)
+	if err != nil {
+		return nil, err
+	}
+	var cols []JoinColumn
+	for _, f := range g.fields {
+		phys, err := partialOf(f.Expr)
+		if err != nil {
+			return nil, err
+		}
+		s, err := sideOf(phys, sides)
+		if err != nil {
+			return nil, err
+		}
+		if s == sideBoth {
+			return nil, unsupported("expressions of columns of both tables of a join across shards")
+		}
+		if s == sideNone {
+			s = outer
+		}
+		sides[s].fields = append(sides[s].fields, &ast.SelectField{Expr: phys, AsName: f.AsName})
+		cols = append(cols, JoinColumn{Right: s == inner, Col: len(sides[s].fields) - 1})
+	}
+	lkey := GroupKey{Col: sides[outer].hide(joinL), Weight: sides[outer].hide(weightOf(joinL))}
+	rkey := GroupKey{Col: sides[inner].hide(joinR), Weight: sides[inner].hide(weightOf(joinR))}
+	routes, rightVindex, err := b.sideRoutes(sides, outer, inner, joinR)
+	if err != nil {
+		return nil, err
+	}
+	jn := &Join{
+		Left: routes[outer], Right: routes[inner], Outer: isOuter,
+		LeftHidden: len(sides[outer].hidden), RightHidden: len(sides[inner].hidden),
+		RightVindex: rightVindex, Cols: cols,
+		LeftKey:  GroupKey{Col: sides[outer].at(lkey.Col), Weight: sides[outer].at(lkey.Weight)},
+		RightKey: GroupKey{Col: sides[inner].at(rkey.Col), Weight: sides[inner].at(rkey.Weight)},
+	}
+	ga.Input, ga.RetypeCounts = jn, true
+	var top Primitive = ga
+	if lim != nil {
+		top = &Limit{Input: top, Spec: *lim}
+	}
+	return top, nil
+}
+
+// partialOf is the per-row value a joined row contributes to an
+// aggregate (see groupedJoin); other expressions are themselves.
+func partialOf(e ast.ExprNode) (ast.ExprNode, error) {
+	switch x := unparen(e).(type) {
+	case *ast.AggregateFuncExpr:
+		name := strings.ToLower(x.F)
+		if len(x.Args) != 1 {
+			return nil, unsupportedf("%s of several expressions over a join across shards", strings.ToUpper(x.F))
+		}
+		switch name {
+		case ast.AggFuncCount:
+			if v, ok := x.Args[0].(*valueExpr); ok && v.val != nil && !x.Distinct {
+				return newValueExpr(int64(1), "", ""), nil
+			}
+			return &ast.IsNullExpr{Expr: x.Args[0], Not: true}, nil
+		case ast.AggFuncMin, ast.AggFuncMax:
+			return x.Args[0], nil
+		}
+		return nil, unsupportedf("%s over a join across shards", strings.ToUpper(x.F))
+	case *ast.FuncCallExpr:
+		if strings.EqualFold(x.FnName.O, "weight_string") && len(x.Args) == 1 {
+			if _, ok := x.Args[0].(*ast.AggregateFuncExpr); ok {
+				in, err := partialOf(x.Args[0])
+				if err != nil {
+					return nil, err
+				}
+				return weightOf(in), nil
+			}
+		}
+	}
+	if findNode(e, isAggregate) {
+		return nil, unsupported("expressions of aggregate functions across shards")
+	}
+	return e, nil
 }

@@ -50,6 +50,9 @@ type GroupAggregate struct {
 	Order      []OrderKey
 	// Visible is the number of columns the client sees.
 	Visible int
+	// RetypeCounts makes COUNT columns BIGINT: set when the input holds
+	// per-row partials (a gateway join) rather than the shards' COUNTs.
+	RetypeCounts bool
 }
 
 // GroupKey is one grouping column and its weight_string column.
@@ -197,7 +200,20 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 	for i, r := range out {
 		out[i] = r[:g.Visible]
 	}
-	return &Result{Fields: fields[:g.Visible], Rows: out, Warnings: in.Warnings}, nil
+	outFields := fields[:g.Visible]
+	if g.RetypeCounts {
+		outFields = slices.Clone(outFields)
+		for _, a := range g.Aggregates {
+			if (a.Op == AggrCount || a.Op == AggrCountDistinct) && a.Col < len(outFields) {
+				f := *outFields[a.Col]
+				f.Type, f.Charset, f.ColumnLength, f.Decimal = mysql.MYSQL_TYPE_LONGLONG, binaryCharset, 21, 0
+				f.Flag = mysql.NOT_NULL_FLAG | mysql.BINARY_FLAG | mysql.NUM_FLAG
+				f.Data = nil // Dump would send the shard's packet as it was
+				outFields[a.Col] = &f
+			}
+		}
+	}
+	return &Result{Fields: outFields, Rows: out, Warnings: in.Warnings}, nil
 }
 
 // appendGroupKey appends one key value in a form equal for values MySQL
