@@ -481,9 +481,10 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 
 // groupedJoin plans GROUP BY, DISTINCT, HAVING and aggregates over a
 // gateway join: the join delivers one row per joined pair with per-row
-// partials (1 for COUNT(*), x IS NOT NULL for COUNT(x), x for MIN/MAX),
-// which GroupAggregate merges like shard partials. SUM and AVG are
-// refused: their result types (DECIMAL precision) are MySQL's to choose.
+// partials (1 for COUNT(*), x IS NOT NULL for COUNT(x), x for MIN, MAX,
+// SUM and AVG), which GroupAggregate merges like shard partials. The
+// result types of SUM and AVG (MySQL's DECIMAL precision and scale) come
+// from a field query on one shard of the table they read.
 func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, inner int, isOuter bool, joinL, joinR ast.ExprNode) (Primitive, error) {
 	g, ga, lim, err := planGrouping(sel)
 	if err != nil {
@@ -522,6 +523,47 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 		RightKey: GroupKey{Col: sides[inner].at(rkey.Col), Weight: sides[inner].at(rkey.Weight)},
 	}
 	ga.Input, ga.RetypeCounts = jn, true
+	// Field queries for the types of the visible SUM and AVG columns.
+	var probeFields [2][]*ast.SelectField
+	var probeCols [2][]int
+	for col := 0; col < g.visible; col++ {
+		i, ok := g.aggAt[col]
+		if !ok || (g.aggs[i].Op != AggrSum && g.aggs[i].Op != AggrAvg) {
+			continue
+		}
+		f := g.fields[col]
+		s, err := sideOf(f.Expr, sides)
+		if err != nil {
+			return nil, err
+		}
+		if s < 0 {
+			s = outer
+		}
+		probeFields[s] = append(probeFields[s], &ast.SelectField{Expr: f.Expr, AsName: f.AsName})
+		probeCols[s] = append(probeCols[s], col)
+	}
+	for s := 0; s < 2; s++ {
+		if len(probeFields[s]) == 0 {
+			continue
+		}
+		sd := sides[s]
+		q := &ast.SelectStmt{
+			Kind:           ast.SelectStmtKindSelect,
+			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+			Fields:         &ast.FieldList{Fields: probeFields[s]},
+			From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: sd.ts}},
+			Where:          &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")},
+		}
+		tmpl, err := render(q)
+		if err != nil {
+			return nil, err
+		}
+		rt := routing{Opcode: Unsharded, Keyspace: sd.ref.ks.Name, Table: sd.ref.node.Name.O}
+		if sd.ref.ks.Sharded {
+			rt.Opcode, rt.Sharded = Reference, true // any one shard
+		}
+		ga.TypeProbes = append(ga.TypeProbes, TypeProbe{Route: &Route{routing: rt, Query: tmpl}, Cols: probeCols[s]})
+	}
 	var top Primitive = ga
 	if lim != nil {
 		top = &Limit{Input: top, Spec: *lim}
@@ -544,7 +586,7 @@ func partialOf(e ast.ExprNode) (ast.ExprNode, error) {
 				return newValueExpr(int64(1), "", ""), nil
 			}
 			return &ast.IsNullExpr{Expr: x.Args[0], Not: true}, nil
-		case ast.AggFuncMin, ast.AggFuncMax:
+		case ast.AggFuncMin, ast.AggFuncMax, ast.AggFuncSum, ast.AggFuncAvg:
 			return x.Args[0], nil
 		}
 		return nil, unsupportedf("%s over a join across shards", strings.ToUpper(x.F))

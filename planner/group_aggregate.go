@@ -53,6 +53,16 @@ type GroupAggregate struct {
 	// RetypeCounts makes COUNT columns BIGINT: set when the input holds
 	// per-row partials (a gateway join) rather than the shards' COUNTs.
 	RetypeCounts bool
+	// TypeProbes give the result columns whose type MySQL derives (SUM,
+	// AVG over per-row partials) the fields of a query that reads nothing.
+	TypeProbes []TypeProbe
+}
+
+// TypeProbe is a field query whose columns are the fields of result
+// columns Cols.
+type TypeProbe struct {
+	Route *Route
+	Cols  []int
 }
 
 // GroupKey is one grouping column and its weight_string column.
@@ -96,6 +106,26 @@ func (g *GroupAggregate) Execute(ctx context.Context, vc VCursor, args []any) (*
 	in, err := g.Input.Execute(ctx, vc, args)
 	if err != nil {
 		return nil, err
+	}
+	if len(g.TypeProbes) > 0 {
+		// The probes' fields replace the partials' before merging: AVG
+		// rounds to its field's scale.
+		fields := slices.Clone(in.Fields)
+		for _, p := range g.TypeProbes {
+			pr, err := p.Route.Execute(ctx, vc, args)
+			if err != nil {
+				return nil, err
+			}
+			if len(pr.Fields) != len(p.Cols) {
+				return nil, errInternal("type probe returned %d columns, want %d", len(pr.Fields), len(p.Cols))
+			}
+			for i, col := range p.Cols {
+				if col < len(fields) {
+					fields[col] = pr.Fields[i]
+				}
+			}
+		}
+		in = &Result{Fields: fields, Rows: in.Rows, Warnings: in.Warnings}
 	}
 	return g.merge(in, args)
 }
@@ -385,8 +415,14 @@ func avgText(st *aggState, f *mysql.Field) []byte {
 	return []byte(q.FloatString(scale))
 }
 
-// Inputs implements Primitive.
-func (g *GroupAggregate) Inputs() []Primitive { return []Primitive{g.Input} }
+// Inputs implements Primitive: the input, then any type probes.
+func (g *GroupAggregate) Inputs() []Primitive {
+	in := []Primitive{g.Input}
+	for _, p := range g.TypeProbes {
+		in = append(in, p.Route)
+	}
+	return in
+}
 
 func (g *GroupAggregate) description() Description {
 	variant := "Hash"
