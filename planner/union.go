@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -16,7 +17,8 @@ import (
 type Concatenate struct {
 	Sources        []Primitive
 	Visible        int
-	Hidden         int // weight_string columns after the visible ones
+	Hidden         int   // weight_string columns after the visible ones
+	Weights        []int // each visible column's weight_string column, or noWeight
 	DistinctInputs int
 	Order          []OrderKey
 }
@@ -55,8 +57,8 @@ func (c *Concatenate) Execute(ctx context.Context, vc VCursor, args []any) (*Res
 				key = key[:0]
 				for col := 0; col < c.Visible; col++ {
 					w := noWeight
-					if c.Hidden > 0 {
-						w = c.Visible + col
+					if col < len(c.Weights) {
+						w = c.Weights[col]
 					}
 					if key, err = appendGroupKey(key, row, GroupKey{Col: col, Weight: w}, kinds, pads); err != nil {
 						return nil, err
@@ -179,12 +181,28 @@ func (b *builder) buildUnion(u *ast.SetOprStmt) (Primitive, error) {
 			}
 		}
 		for i := 0; i < n; i++ {
+			if !needsWeight(sel.Fields.Fields[i].Expr) {
+				continue
+			}
 			sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: weightOf(sel.Fields.Fields[i].Expr)})
 		}
 	}
 	c := &Concatenate{Visible: visible, DistinctInputs: lastDistinct + 1}
 	if needWeights {
-		c.Hidden = visible
+		// Every branch must weigh the same columns (by the first branch).
+		for i := 0; i < visible; i++ {
+			w := noWeight
+			if needsWeight(sels[0].Fields.Fields[i].Expr) {
+				w = visible + c.Hidden
+				c.Hidden++
+			}
+			c.Weights = append(c.Weights, w)
+		}
+		for _, sel := range sels[1:] {
+			if len(sel.Fields.Fields) != visible+c.Hidden {
+				return nil, unsupported("UNION of aggregate and plain columns in the same position across shards")
+			}
+		}
 	}
 	for _, sel := range sels {
 		sel.AfterSetOperator = nil
@@ -219,7 +237,7 @@ func (b *builder) buildUnion(u *ast.SetOprStmt) (Primitive, error) {
 				s, _ := restore(item.Expr)
 				return nil, unsupportedf("ORDER BY %s on a UNION across shards (use a column of the result)", s)
 			}
-			c.Order = append(c.Order, OrderKey{Col: col, Weight: visible + col, Desc: item.Desc})
+			c.Order = append(c.Order, OrderKey{Col: col, Weight: c.Weights[col], Desc: item.Desc})
 		}
 	}
 	var top Primitive = c
@@ -231,6 +249,21 @@ func (b *builder) buildUnion(u *ast.SetOprStmt) (Primitive, error) {
 		top = &Limit{Input: top, Spec: *l}
 	}
 	return top, nil
+}
+
+// needsWeight reports whether a UNION column needs its weight_string to be
+// compared: not a COUNT, SUM or AVG (numbers), whose weight_string would be
+// an expression of an aggregate.
+func needsWeight(e ast.ExprNode) bool {
+	a, ok := unparen(e).(*ast.AggregateFuncExpr)
+	if !ok {
+		return true
+	}
+	switch strings.ToLower(a.F) {
+	case ast.AggFuncCount, ast.AggFuncSum, ast.AggFuncAvg:
+		return false
+	}
+	return true
 }
 
 // errUnion is ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT.
