@@ -73,6 +73,27 @@ func TestVExplain(t *testing.T) {
 		}
 	})
 
+	t.Run("queries of an IN subquery reach only the owning shards", func(t *testing.T) {
+		rows := queryStrings(t, db, "vexplain queries select name from vx_user where id in (select id from vx_user where name = 'n1' and id < 9)")
+		// ids 1 and 5 have name n1: the subquery scatters, the outer query
+		// goes to their shards only.
+		var outer []string
+		for _, r := range rows {
+			if strings.Contains(r[3], "`id` in (") {
+				outer = append(outer, r[2])
+			}
+		}
+		want := map[string]bool{owner[1]: true, owner[5]: true}
+		if len(outer) != len(want) {
+			t.Fatalf("outer queries on %v, want one per shard of ids 1 and 5 %v (all: %v)", outer, want, rows)
+		}
+		for _, sh := range outer {
+			if !want[sh] {
+				t.Fatalf("outer query on shard %s, which holds neither id 1 nor 5: %v", sh, rows)
+			}
+		}
+	})
+
 	t.Run("plan", func(t *testing.T) {
 		rows := queryStrings(t, db, "vexplain plan select * from vx_user where id = 3")
 		var plan map[string]any

@@ -57,7 +57,7 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 				return pinned, err
 			}
 		}
-		subs, err := b.extractSubqueries(sel)
+		subs, found, err := b.extractSubqueries(sel)
 		if err != nil {
 			return nil, err
 		}
@@ -65,9 +65,14 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 		if len(subs) == 0 {
 			return nil, unsupported("subqueries on sharded tables")
 		}
-		outer, err := b.buildSelect(sel)
+		outer, ok, err := b.routeBySubquery(sel, subs, found, func() (Primitive, error) { return b.buildSelect(sel) })
 		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			if outer, err = b.buildSelect(sel); err != nil {
+				return nil, err
+			}
 		}
 		return &UncorrelatedSubquery{Subs: subs, Outer: outer, NParams: b.nparams}, nil
 	}

@@ -53,6 +53,9 @@ type routing struct {
 	Vindex   vindex.Functional // EqualUnique, IN
 	Values   []evalValue       // EqualUnique: one; IN: the list
 	Lo, Hi   *evalValue        // Range: inclusive bounds, nil if open
+	// SubValues, when > 0, says IN's values are argument SubValues-1: the
+	// values of an IN subquery, known only at execution (see subquery.go).
+	SubValues int
 }
 
 // destinations are the shards one execution goes to. vals[i], when vals is
@@ -108,15 +111,32 @@ func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 		}
 		return destinations{shards: []string{ss[i].Name}}, nil
 	case IN:
+		values := r.Values
+		if r.SubValues > 0 {
+			if r.SubValues > len(args) {
+				return destinations{}, errWrongArgs(r.SubValues, len(args))
+			}
+			values, _ = args[r.SubValues-1].(subValues)
+			if len(values) == 0 {
+				// The subquery found nothing: one shard answers `IN (NULL)`.
+				return destinations{shards: []string{ss[0].Name}, vals: [][]evalValue{{{param: -1, sql: "null"}}}}, nil
+			}
+		}
 		perShard := make([][]evalValue, len(ss))
-		for _, v := range r.Values {
+		for _, v := range values {
 			id, ok, err := r.mapValue(v, args)
 			if err != nil {
 				return destinations{}, err
 			}
 			if !ok {
 				// One value we cannot place: every shard gets every value.
-				return scatter(ss), nil
+				d := scatter(ss)
+				if r.SubValues > 0 {
+					for range d.shards {
+						d.vals = append(d.vals, values)
+					}
+				}
+				return d, nil
 			}
 			i, err := shardFor(ss, id, r.Keyspace)
 			if err != nil {
@@ -252,6 +272,9 @@ func (r *routing) describe(op string) Description {
 		vals := make([]string, len(r.Values))
 		for i, v := range r.Values {
 			vals[i] = v.String()
+		}
+		if r.SubValues > 0 {
+			vals = []string{"::subquery"}
 		}
 		d.Other["Values"] = vals
 	}

@@ -26,12 +26,19 @@ const (
 // rawSQL is an argument rendered into a template as it is.
 type rawSQL string
 
+// subValues is an argument holding an IN subquery's distinct non-NULL
+// values, for a Route that routes by them (routing.SubValues).
+type subValues []evalValue
+
 // SubqueryInput is one subquery run before the outer query.
 type SubqueryInput struct {
 	Kind  subKind
 	Not   bool
 	Left  string // IN: the rendered left operand
 	Input Primitive
+	// AsValues: the outer Route routes by the values (IN on its vindex
+	// column), so they are handed over as subValues, not as SQL.
+	AsValues bool
 }
 
 // UncorrelatedSubquery runs its subqueries, then Outer with their values.
@@ -53,11 +60,37 @@ func (u *UncorrelatedSubquery) outerArgs(ctx context.Context, vc VCursor, args [
 		if err != nil {
 			return nil, err
 		}
+		if s.AsValues {
+			vals, err := s.values(r)
+			if err != nil {
+				return nil, err
+			}
+			out[u.NParams+i] = vals
+			continue
+		}
 		v, err := s.value(r)
 		if err != nil {
 			return nil, err
 		}
 		out[u.NParams+i] = v
+	}
+	return out, nil
+}
+
+// values lists an IN subquery's distinct non-NULL values.
+func (s SubqueryInput) values(r *Result) (subValues, error) {
+	if len(r.Fields) != 1 {
+		return nil, mysql.NewError(mysql.ER_OPERAND_COLUMNS, "Operand should contain 1 column(s)")
+	}
+	kind := sortKindOf(r.Fields[0])
+	seen := map[string]bool{}
+	var out subValues
+	for _, row := range r.Rows {
+		if row[0] == nil || seen[string(row[0])] {
+			continue
+		}
+		seen[string(row[0])] = true
+		out = append(out, literalOf(row[0], kind))
 	}
 	return out, nil
 }
@@ -162,16 +195,16 @@ func (u *UncorrelatedSubquery) description() Description {
 // extractSubqueries replaces the subqueries of sel's WHERE with holes and
 // plans each; nil when WHERE has none. Correlated subqueries (naming a
 // table of the outer query) and subqueries elsewhere are refused.
-func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]SubqueryInput, error) {
+func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]SubqueryInput, []foundSub, error) {
 	if findNode(sel.Fields, isSubquery) || (sel.Having != nil && findNode(sel.Having, isSubquery)) ||
 		(sel.OrderBy != nil && findNode(sel.OrderBy, isSubquery)) || (sel.GroupBy != nil && findNode(sel.GroupBy, isSubquery)) {
-		return nil, unsupported("subqueries outside WHERE across shards")
+		return nil, nil, unsupported("subqueries outside WHERE across shards")
 	}
 	if sel.From != nil && sel.From.TableRefs != nil && findNode(sel.From.TableRefs, isSelectOrSubquery) {
-		return nil, unsupported("derived tables and subqueries in FROM across shards")
+		return nil, nil, unsupported("derived tables and subqueries in FROM across shards")
 	}
 	if sel.Where == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	outer := map[string]bool{}
 	for _, tn := range collectTables(sel.From) {
@@ -183,22 +216,79 @@ func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]SubqueryInput, error
 	v := &subqueryExtractor{owned: map[*ast.SubqueryExpr]bool{}, next: b.nparams}
 	w, _ := sel.Where.Accept(v)
 	if v.err != nil {
-		return nil, v.err
+		return nil, nil, v.err
 	}
 	var subs []SubqueryInput
-	for _, f := range v.found {
+	for i := range v.found {
+		f := &v.found[i]
 		if correlated(f.query, outer) {
-			return nil, unsupported("correlated subqueries across shards")
+			return nil, nil, unsupported("correlated subqueries across shards")
 		}
 		p, err := b.buildSelect(f.query)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		f.in.Input = p
 		subs = append(subs, f.in)
 	}
 	sel.Where = w.(ast.ExprNode)
-	return subs, nil
+	return subs, v.found, nil
+}
+
+// routeBySubquery makes the outer query of `col IN (subquery)`, when col
+// is the primary vindex column of its only (sharded) table and nothing
+// else routes it, go only to the shards owning the subquery's values. It
+// reports whether it did, having built the outer plan with build (which
+// is not called otherwise).
+func (b *builder) routeBySubquery(sel *ast.SelectStmt, subs []SubqueryInput, found []foundSub, build func() (Primitive, error)) (Primitive, bool, error) {
+	p, err := b.place(sel)
+	if err != nil {
+		return nil, false, nil
+	}
+	srcs, single := fromSources(sel, p)
+	if !single || p.ks == nil || !p.ks.Sharded || srcs[0].ref.table.Type == "reference" {
+		return nil, false, nil
+	}
+	src := &srcs[0]
+	col, _, ok := primaryVindex(src.ref.table)
+	if !ok || routeByWhere(sel.Where, src, true).opcode != Scatter {
+		return nil, false, nil
+	}
+	for i := range found {
+		f := &found[i]
+		if f.in.Kind != subIn || f.in.Not || f.left == nil || !isVindexColumn(f.left, src, true, col) {
+			continue
+		}
+		text := f.hole.text
+		f.hole.text = f.in.Left + " in (" + holeValsText + ")"
+		outer, err := build()
+		if err != nil {
+			return nil, false, err
+		}
+		var routes []*Route
+		collectRoutes(outer, &routes)
+		if len(routes) == 1 && routes[0].Opcode == Scatter && routes[0].Keyspace == p.ks.Name {
+			rt := routes[0]
+			rt.Opcode, rt.SubValues = IN, b.nparams+i+1
+			_, rt.Vindex, _ = primaryVindex(src.ref.table)
+			subs[i].AsValues = true
+			return outer, true, nil
+		}
+		f.hole.text = text
+		// A single sharded table that nothing else routes always plans to
+		// one scatter Route; the AST is spent, so this cannot fall back.
+		return nil, false, errInternal("IN subquery: outer plan has %d routes", len(routes))
+	}
+	return nil, false, nil
+}
+
+func collectRoutes(p Primitive, out *[]*Route) {
+	if r, ok := p.(*Route); ok {
+		*out = append(*out, r)
+	}
+	for _, in := range p.Inputs() {
+		collectRoutes(in, out)
+	}
 }
 
 func isSelectOrSubquery(n ast.Node) bool {
@@ -262,6 +352,8 @@ func (v *allColumns) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 type foundSub struct {
 	query ast.StmtNode
 	in    SubqueryInput
+	hole  *holeExpr
+	left  ast.ExprNode // IN: the left operand
 }
 
 // subqueryExtractor replaces IN (subquery), EXISTS (subquery) and scalar
@@ -300,8 +392,8 @@ func (v *subqueryExtractor) hole(q ast.ResultSetNode, in SubqueryInput) ast.Node
 		}
 		return newHoleExpr(holeParam(v.next))
 	}
-	v.found = append(v.found, foundSub{query: stmt, in: in})
 	h := newHoleExpr(holeParam(v.next))
+	v.found = append(v.found, foundSub{query: stmt, in: in, hole: h})
 	v.next++
 	return h
 }
@@ -325,7 +417,11 @@ func (v *subqueryExtractor) Leave(n ast.Node) (ast.Node, bool) {
 			v.err = unsupported("row IN (subquery) across shards")
 			return n, true
 		}
-		return v.hole(s.Query, SubqueryInput{Kind: subIn, Not: x.Not, Left: left}), true
+		h := v.hole(s.Query, SubqueryInput{Kind: subIn, Not: x.Not, Left: left})
+		if len(v.found) > 0 && v.found[len(v.found)-1].hole == h {
+			v.found[len(v.found)-1].left = x.Expr
+		}
+		return h, true
 	case *ast.ExistsSubqueryExpr:
 		s, ok := x.Sel.(*ast.SubqueryExpr)
 		if !ok {
