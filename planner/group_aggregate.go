@@ -87,6 +87,7 @@ var _ Primitive = (*GroupAggregate)(nil)
 // aggState accumulates one aggregate of one group.
 type aggState struct {
 	n       uint64
+	isum    int64 // integer sums, until one is not an integer or overflows
 	sum     *big.Rat
 	scale   int
 	f       float64
@@ -340,12 +341,19 @@ func addSum(st *aggState, v []byte, f *mysql.Field) error {
 		st.f += x
 		return nil
 	}
+	if st.sum == nil {
+		// Fast path: whole numbers add up in an int64.
+		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			if s := st.isum + n; (n >= 0) == (s >= st.isum) {
+				st.isum = s
+				return nil
+			}
+		}
+		st.sum = new(big.Rat).SetInt64(st.isum)
+	}
 	r, ok := new(big.Rat).SetString(string(v))
 	if !ok {
 		return errInternal("aggregate: sum %q is not a number", v)
-	}
-	if st.sum == nil {
-		st.sum = new(big.Rat)
 	}
 	st.sum.Add(st.sum, r)
 	st.scale = max(st.scale, fracDigits(string(v)))
@@ -384,9 +392,19 @@ func sumText(st *aggState) []byte {
 	case !st.seen:
 		return nil
 	case st.isFloat:
-		return []byte(formatDouble(st.f + ratFloat(st.sum)))
+		return []byte(formatDouble(st.f + ratFloat(st.exact())))
+	case st.sum == nil:
+		return strconv.AppendInt(nil, st.isum, 10)
 	}
 	return []byte(st.sum.FloatString(st.scale))
+}
+
+// exact is the exact sum so far.
+func (st *aggState) exact() *big.Rat {
+	if st.sum != nil {
+		return st.sum
+	}
+	return new(big.Rat).SetInt64(st.isum)
 }
 
 func ratFloat(r *big.Rat) float64 {
@@ -405,9 +423,9 @@ func avgText(st *aggState, f *mysql.Field) []byte {
 		return nil
 	}
 	if st.isFloat || f.Type == mysql.MYSQL_TYPE_DOUBLE || f.Type == mysql.MYSQL_TYPE_FLOAT {
-		return []byte(formatDouble((st.f + ratFloat(st.sum)) / float64(st.n)))
+		return []byte(formatDouble((st.f + ratFloat(st.exact())) / float64(st.n)))
 	}
-	q := new(big.Rat).Quo(st.sum, new(big.Rat).SetUint64(st.n))
+	q := new(big.Rat).Quo(st.exact(), new(big.Rat).SetUint64(st.n))
 	scale := int(f.Decimal)
 	if scale > 30 {
 		scale = 30
