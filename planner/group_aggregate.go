@@ -256,7 +256,9 @@ func appendGroupKey(key []byte, row [][]byte, k GroupKey, kinds []sortKind, pads
 	}
 	switch kinds[k.Col] {
 	case sortDecimal:
-		if r, ok := new(big.Rat).SetString(string(v)); ok {
+		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			v = strconv.AppendInt(nil, n, 10)
+		} else if r, ok := new(big.Rat).SetString(string(v)); ok {
 			v = []byte(r.RatString())
 		}
 	case sortFloat:
