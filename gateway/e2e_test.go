@@ -199,7 +199,7 @@ func TestErrorsKeepConnectionUsable(t *testing.T) {
 	}{
 		{"selec 1", 1064},
 		{"select * from no_such_table", 1146},
-		{"select v, count(*) from errs group by v", 1235},
+		{"select sum(distinct v) from errs", 1235}, // still refused (issue 3 serves GROUP BY)
 		{"update errs set id = 5 where id = 1", 1235},
 		{"insert into errs (v) values (1)", 1235},
 		{"use no_such_keyspace", 1049},

@@ -74,11 +74,15 @@ func (s *session) execShow(ctx context.Context, st *ast.ShowStmt, sql string, bi
 }
 
 // execSpecial answers the Vitess statements TiDB's parser does not know
-// (SHOW VITESS_*, SELECT NEXT n VALUES FROM seq). It reports whether sql was one of them.
+// (SHOW VITESS_*, SELECT NEXT n VALUES FROM seq, VEXPLAIN). It reports
+// whether sql was one of them.
 func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 	if m := nextValuesRE.FindStringSubmatch(sql); m != nil {
 		s.warnings = s.warnings[:0]
 		return true, s.execNextValues(ctx, m)
+	}
+	if mode, rest, execute, ok := vexplainMode(sql); ok {
+		return true, s.execVExplain(ctx, mode, strings.TrimRight(rest, "; \t\n"), execute)
 	}
 	words := strings.Fields(strings.ToLower(strings.TrimRight(strings.TrimSpace(sql), "; \t\n")))
 	if len(words) != 2 || words[0] != "show" {

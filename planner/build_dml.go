@@ -209,7 +209,7 @@ func primaryVindexColumn(t *vschema.TableSchema) (string, bool, bool) {
 
 func (b *builder) routedDML(op string, stmt ast.StmtNode, where ast.ExprNode, limit *ast.Limit, src *source) (Primitive, error) {
 	vr := routeByWhere(where, src, true)
-	if limit != nil && vr.opcode != EqualUnique {
+	if limit != nil && vr.opcode != EqualUnique && vr.opcode != None {
 		return nil, unsupportedf("%s with LIMIT across shards", strings.ToUpper(op))
 	}
 	vr.cutInList()

@@ -1,26 +1,49 @@
 package planner
 
 import (
+	"fmt"
 	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 )
 
 func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
-	p, err := b.place(stmt)
-	if err != nil {
-		return nil, err
+	p, placeErr := b.place(stmt)
+	if placeErr != nil && !p.cross {
+		return nil, placeErr
 	}
-	if r, ok, err := b.simpleRoute(p); ok || err != nil {
-		return r, err
+	if placeErr == nil {
+		if r, ok, err := b.simpleRoute(p); ok || err != nil {
+			if err == nil && (stmt != b.top || b.rewritten) {
+				// A part of the statement (a union branch, a subquery) or a
+				// rewritten one: send what it is now, not the original text.
+				if sel, ok := stmt.(*ast.SelectStmt); ok {
+					if err := keepFieldNames(sel); err != nil {
+						return nil, err
+					}
+				}
+				if r.Query, err = render(stmt); err != nil {
+					return nil, err
+				}
+			}
+			return r, err
+		}
 	}
 	sel, ok := stmt.(*ast.SelectStmt)
 	if !ok {
-		if pinned, err := b.pinnedShard(stmt, p); err != nil || pinned != nil {
-			return pinned, err
+		if placeErr == nil {
+			if pinned, err := b.pinnedShard(stmt, p); err != nil || pinned != nil {
+				return pinned, err
+			}
 		}
-		return nil, unsupported("UNION across shards")
+		u, ok := stmt.(*ast.SetOprStmt)
+		if !ok {
+			return nil, unsupported("this statement across shards")
+		}
+		return b.buildUnion(u)
 	}
 	if sel.With != nil {
 		return nil, unsupported("WITH (common table expressions) on sharded tables")
@@ -28,13 +51,47 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 	if sel.Kind != ast.SelectStmtKindSelect {
 		return nil, unsupported("TABLE and VALUES statements on sharded tables")
 	}
+	if hasSubquery(sel) {
+		if placeErr == nil {
+			if pinned, err := b.pinnedShard(stmt, p); err != nil || pinned != nil {
+				return pinned, err
+			}
+		}
+		subs, found, err := b.extractSubqueries(sel)
+		if err != nil {
+			return nil, err
+		}
+		b.rewritten = true
+		if len(subs) == 0 {
+			return nil, unsupported("subqueries on sharded tables")
+		}
+		outer, ok, err := b.routeBySubquery(sel, subs, found, func() (Primitive, error) { return b.buildSelect(sel) })
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			if outer, err = b.buildSelect(sel); err != nil {
+				return nil, err
+			}
+		}
+		return &UncorrelatedSubquery{Subs: subs, Outer: outer, NParams: b.nparams}, nil
+	}
+	if placeErr != nil {
+		if isJoin(sel) {
+			return b.gatewayJoin(sel)
+		}
+		return nil, placeErr
+	}
 	srcs, single := fromSources(sel, p)
-	if !single || hasSubquery(sel) {
+	if !single {
 		if pinned, err := b.pinnedShard(stmt, p); err != nil || pinned != nil {
 			return pinned, err
 		}
-		if hasSubquery(sel) {
-			return nil, unsupported("subqueries on sharded tables")
+		if r, ok, err := b.colocatedJoin(sel, p); ok || err != nil {
+			return r, err
+		}
+		if isJoin(sel) {
+			return b.gatewayJoin(sel)
 		}
 		return nil, unsupported("joins across shards")
 	}
@@ -43,11 +100,23 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 	if src.ref.table.Type == "reference" {
 		vr = vindexRoute{opcode: Reference}
 	}
+	if vr.opcode == None {
+		// Nothing matches: one shard answers with the fields (and the
+		// zero row of a scalar aggregate) from a query that reads nothing.
+		sel.Where = &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")}
+		return b.shardRoute(sel, vr, src)
+	}
 	if vr.opcode == EqualUnique || vr.opcode == Reference {
 		// One shard: the whole query runs there as written.
 		return b.shardRoute(sel, vr, src)
 	}
 	return b.multiShardSelect(sel, vr, src)
+}
+
+// isJoin reports whether a SELECT reads a join of tables.
+func isJoin(sel *ast.SelectStmt) bool {
+	return sel.From != nil && sel.From.TableRefs != nil &&
+		(sel.From.TableRefs.Right != nil || func() bool { _, ok := sel.From.TableRefs.Left.(*ast.Join); return ok }())
 }
 
 // fromSources lists the FROM clause's tables; single is true for exactly
@@ -100,12 +169,6 @@ func (b *builder) shardRoute(stmt ast.StmtNode, vr vindexRoute, src *source) (*R
 // concatenation, merge sort and limit, or scalar aggregation.
 func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (Primitive, error) {
 	switch {
-	case sel.Distinct || (sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct):
-		return nil, unsupported("DISTINCT across shards")
-	case sel.GroupBy != nil:
-		return nil, unsupported("GROUP BY across shards")
-	case sel.Having != nil:
-		return nil, unsupported("HAVING across shards")
 	case len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc):
 		return nil, unsupported("window functions across shards")
 	case sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows:
@@ -113,10 +176,16 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 	case sel.SelectIntoOpt != nil:
 		return nil, unsupported("SELECT ... INTO across shards")
 	}
+	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct {
+		sel.Distinct = true
+	}
+	aggr := findNode(sel.Fields, isAggregate) || (sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate))
+	if sel.Distinct || sel.GroupBy != nil || sel.Having != nil || (aggr && !plainScalar(sel)) {
+		return b.groupedSelect(sel, vr, src)
+	}
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
 	}
-	aggr := findNode(sel.Fields, isAggregate) || (sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate))
 	if aggr {
 		return b.aggregateSelect(sel, vr, src)
 	}
@@ -164,6 +233,30 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 		top = &Limit{Input: top, Spec: *lim}
 	}
 	return top, nil
+}
+
+// plainScalar reports whether an aggregate query is only COUNT, SUM, MIN
+// and MAX columns without DISTINCT, ORDER BY or GROUP_CONCAT: the shape
+// the one-row Aggregate merges.
+func plainScalar(sel *ast.SelectStmt) bool {
+	if sel.OrderBy != nil {
+		return false
+	}
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			return false
+		}
+		a, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
+		if !ok || a.Distinct {
+			return false
+		}
+		switch strings.ToLower(a.F) {
+		case ast.AggFuncCount, ast.AggFuncSum, ast.AggFuncMin, ast.AggFuncMax:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func isWindowFunc(n ast.Node) bool {
@@ -234,7 +327,7 @@ func orderKeys(sel *ast.SelectStmt) ([]OrderKey, int, error) {
 				return nil, 0, unsupported("ORDER BY a parameter across shards")
 			}
 			if x.N < 1 || x.N > visible {
-				return nil, 0, refusedf("Unknown column '%d' in 'order clause'", x.N)
+				return nil, 0, mysql.NewError(mysql.ER_BAD_FIELD_ERROR, fmt.Sprintf("Unknown column '%d' in 'order clause'", x.N))
 			}
 			if starAt >= 0 && starAt < x.N {
 				return nil, 0, unsupported("ORDER BY a position after * across shards")
@@ -316,32 +409,18 @@ func matchField(fields []*ast.SelectField, expr ast.ExprNode, starAt int) int {
 // aggregateSelect plans `select count(*), sum(x), min(y), max(z) from t
 // where ...` on several shards.
 func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (Primitive, error) {
-	if sel.OrderBy != nil {
-		return nil, unsupported("ORDER BY with aggregate functions across shards")
-	}
+	// plainScalar checked the shape: only COUNT, SUM, MIN and MAX columns.
 	var cols []AggregateColumn
 	var hidden []*ast.SelectField
 	for _, f := range sel.Fields.Fields {
-		if f.WildCard != nil {
-			return nil, unsupported("aggregate functions mixed with other columns across shards")
-		}
-		a, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
-		if !ok {
-			if findNode(f.Expr, isAggregate) {
-				return nil, unsupported("expressions of aggregate functions across shards")
-			}
-			return nil, unsupported("aggregate functions mixed with other columns across shards")
-		}
-		if a.Distinct {
-			return nil, unsupportedf("%s(DISTINCT ...) across shards", strings.ToUpper(a.F))
-		}
+		a := unparen(f.Expr).(*ast.AggregateFuncExpr)
 		col := AggregateColumn{Weight: noWeight}
 		switch strings.ToLower(a.F) {
 		case ast.AggFuncCount:
 			col.Op = AggrCount
 		case ast.AggFuncSum:
 			col.Op = AggrSum
-		case ast.AggFuncMin, ast.AggFuncMax:
+		default:
 			col.Op = AggrMin
 			if strings.EqualFold(a.F, ast.AggFuncMax) {
 				col.Op = AggrMax
@@ -351,8 +430,6 @@ func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *sour
 				Args:   []ast.ExprNode{a},
 			}})
 			col.Weight = len(sel.Fields.Fields) + len(hidden) - 1
-		default:
-			return nil, unsupportedf("%s across shards", strings.ToUpper(a.F))
 		}
 		cols = append(cols, col)
 	}
@@ -574,6 +651,9 @@ func (v *pinCollector) addJoin(sc *pinScope, rs ast.ResultSetNode) {
 			sc.on = splitAnd(x.On.Expr, sc.on)
 		}
 	case *ast.TableSource:
+		if _, ok := x.Source.(*ast.SelectStmt); ok {
+			return // a derived table: its SELECT is a scope of its own
+		}
 		tn, ok := x.Source.(*ast.TableName)
 		if !ok {
 			v.bad = true

@@ -19,6 +19,10 @@ type builder struct {
 	sql     string
 	nparams int
 	markers []*paramMarker
+	// top is the statement being planned; rewritten is set once it has
+	// been changed (subqueries replaced), so its text is no longer b.sql.
+	top       ast.StmtNode
+	rewritten bool
 }
 
 // numberParams gives each ? marker its index in text order.
@@ -273,4 +277,11 @@ func newHoleExpr(text string) *holeExpr {
 func (h *holeExpr) Restore(ctx *format.RestoreCtx) error {
 	ctx.WritePlain(h.text)
 	return nil
+}
+
+// Accept implements ast.Node: a hole is a leaf and stays itself (the
+// embedded valueExpr's Accept would hand visitors the inner literal).
+func (h *holeExpr) Accept(v ast.Visitor) (ast.Node, bool) {
+	n, _ := v.Enter(h)
+	return v.Leave(n)
 }

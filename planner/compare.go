@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -59,6 +61,7 @@ type sortColumn struct {
 	col, weight int
 	kind        sortKind
 	desc        bool
+	pad         bool // PAD SPACE collation: trailing spaces do not count
 }
 
 // resolveColumn turns a column reference into an index: non-negative
@@ -92,18 +95,69 @@ func newSortColumn(fields []*mysql.Field, col, weight int, desc bool) (sortColum
 			return sortColumn{}, errInternal("weight column %d out of range: shards returned %d columns", weight, n)
 		}
 		sc.weight = w
+		sc.pad = padSpace(fields[c])
 	}
 	return sc, nil
 }
 
 const noWeight = math.MinInt32
 
+// padSpace reports whether a character column's collation ignores trailing
+// spaces. Every collation numbered below 255 does, in MySQL and MariaDB;
+// MySQL 8's utf8mb4_0900 family and MariaDB's _nopad_ ones (numbered from
+// 255 and 1024 up) do not.
+func padSpace(f *mysql.Field) bool {
+	return f.Charset < 255 && f.Charset != binaryCharset
+}
+
+// spaceWeights are the weight_string bytes of one space in the common
+// collations: 8-bit (latin1), 2-byte (utf8mb4_general_ci), 3-byte
+// (utf8mb4_bin) and UCA (utf8mb4_unicode_ci).
+var spaceWeights = [...]string{"\x00\x00\x20", "\x00\x20", "\x20", "\x02\x09"}
+
+// trimSpaceWeight drops the weights of value's trailing spaces from its
+// weight_string: MariaDB's weight_string keeps them even for PAD SPACE
+// collations, where 'a ' = 'a'. A fixed-width weight (one, two or three
+// bytes a character) is recognised by its length; otherwise the UCA weight
+// of a space is tried.
+func trimSpaceWeight(value, weight []byte) []byte {
+	k := 0
+	for k < len(value) && value[len(value)-1-k] == ' ' {
+		k++
+	}
+	if k == 0 || weight == nil {
+		return weight
+	}
+	runes := utf8.RuneCount(value)
+	for _, sw := range spaceWeights {
+		if len(sw) != 2 || sw[0] != 2 {
+			if len(weight) != runes*len(sw) {
+				continue
+			}
+		}
+		w := weight
+		n := 0
+		for n < k && len(w) >= len(sw) && string(w[len(w)-len(sw):]) == sw {
+			w = w[:len(w)-len(sw)]
+			n++
+		}
+		if n == k {
+			return w
+		}
+	}
+	return weight
+}
+
 // compareRows compares two rows on the columns, in order.
 func compareRows(a, b [][]byte, cols []sortColumn) int {
 	for _, c := range cols {
 		var r int
 		if c.kind == sortWeight {
-			r = compareValue(a[c.weight], b[c.weight], sortBytes)
+			wa, wb := a[c.weight], b[c.weight]
+			if c.pad {
+				wa, wb = trimSpaceWeight(a[c.col], wa), trimSpaceWeight(b[c.col], wb)
+			}
+			r = compareValue(wa, wb, sortBytes)
 		} else {
 			r = compareValue(a[c.col], b[c.col], c.kind)
 		}
@@ -293,4 +347,9 @@ func formatDouble(f float64) string {
 	}
 	exp = strings.TrimLeft(exp[1:], "0")
 	return mant + "e" + sign + exp
+}
+
+// sortRows orders rows by cols, keeping the order of equal rows.
+func sortRows(rows [][][]byte, cols []sortColumn) {
+	slices.SortStableFunc(rows, func(a, b [][]byte) int { return compareRows(a, b, cols) })
 }

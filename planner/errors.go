@@ -63,3 +63,7 @@ func errWrongArgs(want, got int) error {
 func errWrongArgs2(where string) error {
 	return mysql.NewError(mysql.ER_WRONG_ARGUMENTS, fmt.Sprintf("Incorrect arguments to %s", where))
 }
+
+func errBadField(name string) error {
+	return mysql.NewError(mysql.ER_BAD_FIELD_ERROR, fmt.Sprintf("Unknown column '%s' in 'field list'", name))
+}

@@ -56,7 +56,7 @@ func Build(stmt ast.StmtNode, sql string, vs *vschema.VSchema, target Target) (*
 	if vs == nil {
 		vs = &vschema.VSchema{}
 	}
-	b := &builder{vs: vs, target: target, sql: sql}
+	b := &builder{vs: vs, target: target, sql: sql, top: stmt}
 	b.numberParams(stmt)
 	root, typ, err := b.build(stmt)
 	if err != nil {

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -26,9 +27,14 @@ const (
 	Reference
 	// DBA: any one shard, for information_schema and the other system schemas.
 	DBA
+	// None: the WHERE clause can never be true; the query runs on one shard
+	// only to produce the right (empty or zero) result with its fields.
+	None
+	// Range: the shards covering a range of an order-preserving vindex.
+	Range
 )
 
-var opcodeNames = [...]string{"Unsharded", "ByDestination", "EqualUnique", "IN", "Scatter", "Reference", "DBA"}
+var opcodeNames = [...]string{"Unsharded", "ByDestination", "EqualUnique", "IN", "Scatter", "Reference", "DBA", "None", "Range"}
 
 func (o Opcode) String() string {
 	if o >= 0 && int(o) < len(opcodeNames) {
@@ -46,6 +52,10 @@ type routing struct {
 	Table    string            // for descriptions
 	Vindex   vindex.Functional // EqualUnique, IN
 	Values   []evalValue       // EqualUnique: one; IN: the list
+	Lo, Hi   *evalValue        // Range: inclusive bounds, nil if open
+	// SubValues, when > 0, says IN's values are argument SubValues-1: the
+	// values of an IN subquery, known only at execution (see subquery.go).
+	SubValues int
 }
 
 // destinations are the shards one execution goes to. vals[i], when vals is
@@ -69,7 +79,7 @@ func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 			return destinations{}, errInternal("unsharded keyspace '%s' has %d serving shards, want 1", r.Keyspace, len(ss))
 		}
 		return destinations{shards: []string{ss[0].Name}}, nil
-	case Reference, DBA:
+	case Reference, DBA, None:
 		ss, err := vc.Shards(ctx, r.Keyspace)
 		if err != nil {
 			return destinations{}, err
@@ -101,15 +111,32 @@ func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 		}
 		return destinations{shards: []string{ss[i].Name}}, nil
 	case IN:
+		values := r.Values
+		if r.SubValues > 0 {
+			if r.SubValues > len(args) {
+				return destinations{}, errWrongArgs(r.SubValues, len(args))
+			}
+			values, _ = args[r.SubValues-1].(subValues)
+			if len(values) == 0 {
+				// The subquery found nothing: one shard answers `IN (NULL)`.
+				return destinations{shards: []string{ss[0].Name}, vals: [][]evalValue{{{param: -1, sql: "null"}}}}, nil
+			}
+		}
 		perShard := make([][]evalValue, len(ss))
-		for _, v := range r.Values {
+		for _, v := range values {
 			id, ok, err := r.mapValue(v, args)
 			if err != nil {
 				return destinations{}, err
 			}
 			if !ok {
 				// One value we cannot place: every shard gets every value.
-				return scatter(ss), nil
+				d := scatter(ss)
+				if r.SubValues > 0 {
+					for range d.shards {
+						d.vals = append(d.vals, values)
+					}
+				}
+				return d, nil
 			}
 			i, err := shardFor(ss, id, r.Keyspace)
 			if err != nil {
@@ -127,8 +154,65 @@ func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 		return d, nil
 	case Scatter:
 		return scatter(ss), nil
+	case Range:
+		return r.resolveRange(ss, args)
 	}
 	return destinations{}, errInternal("unknown routing opcode %d", r.Opcode)
+}
+
+// resolveRange picks the shards whose key ranges meet [Lo, Hi]; a bound
+// that is not a non-negative integer (where the order of keyspace ids and
+// values part) scatters.
+func (r *routing) resolveRange(ss []ShardRange, args []any) (destinations, error) {
+	bound := func(v *evalValue) ([]byte, bool, error) {
+		if v == nil {
+			return nil, true, nil
+		}
+		val, ok, err := v.resolve(args)
+		if err != nil || !ok {
+			return nil, false, err
+		}
+		switch x := val.(type) {
+		case int64:
+			if x < 0 {
+				return nil, false, nil
+			}
+		case uint64:
+		default:
+			return nil, false, nil
+		}
+		id, err := r.Vindex.Map(val)
+		if err != nil {
+			return nil, false, nil
+		}
+		return id, true, nil
+	}
+	lo, ok1, err := bound(r.Lo)
+	if err != nil {
+		return destinations{}, err
+	}
+	hi, ok2, err := bound(r.Hi)
+	if err != nil {
+		return destinations{}, err
+	}
+	if !ok1 || !ok2 {
+		return scatter(ss), nil
+	}
+	var d destinations
+	for _, s := range ss {
+		if hi != nil && bytes.Compare(s.KeyRange.Start, hi) > 0 {
+			continue
+		}
+		if lo != nil && len(s.KeyRange.End) > 0 && bytes.Compare(lo, s.KeyRange.End) >= 0 {
+			continue
+		}
+		d.shards = append(d.shards, s.Name)
+	}
+	if len(d.shards) == 0 {
+		// lo > hi: no row; one shard still answers with the fields.
+		d.shards = []string{ss[0].Name}
+	}
+	return d, nil
 }
 
 func scatter(ss []ShardRange) destinations {
@@ -189,7 +273,21 @@ func (r *routing) describe(op string) Description {
 		for i, v := range r.Values {
 			vals[i] = v.String()
 		}
+		if r.SubValues > 0 {
+			vals = []string{"::subquery"}
+		}
 		d.Other["Values"] = vals
+	}
+	if r.Opcode == Range {
+		d.Other["Vindex"] = r.Vindex.Name()
+		lo, hi := "-inf", "+inf"
+		if r.Lo != nil {
+			lo = r.Lo.String()
+		}
+		if r.Hi != nil {
+			hi = r.Hi.String()
+		}
+		d.Other["Range"] = []string{lo, hi}
 	}
 	return d
 }

@@ -104,6 +104,7 @@ type placement struct {
 	ks       *vschema.KeyspaceSchema // the one keyspace of every non-system table
 	system   bool                    // some table is in a system schema
 	noTables bool
+	cross    bool // tables of several keyspaces (place returned an error)
 }
 
 // place resolves every table of a statement and checks they share one
@@ -123,6 +124,7 @@ func (b *builder) place(n ast.Node) (placement, error) {
 		if p.ks == nil {
 			p.ks = ref.ks
 		} else if p.ks != ref.ks {
+			p.cross = true
 			return p, unsupportedf("a query across keyspaces %s and %s", p.ks.Name, ref.ks.Name)
 		}
 	}

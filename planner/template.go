@@ -147,6 +147,8 @@ func appendLiteral(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
+	case rawSQL:
+		return append(b, x...), nil
 	case int64:
 		return strconv.AppendInt(b, x, 10), nil
 	case uint64:

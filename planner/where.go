@@ -84,34 +84,55 @@ type vindexRoute struct {
 	opcode Opcode
 	values []evalValue
 	in     *ast.PatternInExpr // IN: the list to cut per shard
+	lo, hi *evalValue         // Range: inclusive bounds, nil if open
 }
 
-// routeByWhere looks for `col = v` or `col IN (v, ...)` on src's primary
-// vindex among the top-level AND terms of where. Anything else scatters.
+// routeByWhere looks among the top-level AND terms of where for `col = v`,
+// `col IN (v, ...)` and, on an order-preserving vindex, range bounds on
+// src's primary vindex; terms that can never be true together (two
+// different values, `col = NULL`, a false constant) give None. Anything
+// else scatters.
 func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
-	col, _, ok := primaryVindex(src.ref.table)
+	terms := splitAnd(where, nil)
+	for _, term := range terms {
+		if constantFalse(term) {
+			return vindexRoute{opcode: None}
+		}
+	}
+	col, vx, ok := primaryVindex(src.ref.table)
 	if !ok {
 		return vindexRoute{opcode: Scatter}
 	}
-	var in *vindexRoute
-	for _, term := range splitAnd(where, nil) {
+	var eq, in, rng *vindexRoute
+	var eqVals [][]evalValue // every literal equality or IN list: for None
+	for _, term := range terms {
 		switch x := term.(type) {
 		case *ast.BinaryOperationExpr:
 			if x.Op != opcode.EQ {
+				if r := rangeTerm(x, src, only, col, vx); r != nil {
+					rng = mergeRange(rng, r)
+				}
 				continue
 			}
+			var v evalValue
+			var found bool
 			if isVindexColumn(x.L, src, only, col) {
-				if v, ok := valueOf(unparen(x.R)); ok {
-					return vindexRoute{opcode: EqualUnique, values: []evalValue{v}}
-				}
+				v, found = valueOf(unparen(x.R))
+			} else if isVindexColumn(x.R, src, only, col) {
+				v, found = valueOf(unparen(x.L))
 			}
-			if isVindexColumn(x.R, src, only, col) {
-				if v, ok := valueOf(unparen(x.L)); ok {
-					return vindexRoute{opcode: EqualUnique, values: []evalValue{v}}
-				}
+			if !found {
+				continue
+			}
+			if v.param < 0 && v.val == nil && v.sql == "null" {
+				return vindexRoute{opcode: None} // col = NULL is never true
+			}
+			eqVals = append(eqVals, []evalValue{v})
+			if eq == nil {
+				eq = &vindexRoute{opcode: EqualUnique, values: []evalValue{v}}
 			}
 		case *ast.PatternInExpr:
-			if x.Not || x.Sel != nil || in != nil || !isVindexColumn(x.Expr, src, only, col) {
+			if x.Not || x.Sel != nil || !isVindexColumn(x.Expr, src, only, col) {
 				continue
 			}
 			vals := make([]evalValue, 0, len(x.List))
@@ -126,22 +147,181 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 			if len(vals) == 0 {
 				continue
 			}
+			eqVals = append(eqVals, vals)
+			if in != nil {
+				continue
+			}
 			if len(vals) == 1 {
-				return vindexRoute{opcode: EqualUnique, values: vals}
+				if eq == nil {
+					eq = &vindexRoute{opcode: EqualUnique, values: vals}
+				}
+				continue
 			}
 			in = &vindexRoute{opcode: IN, values: vals, in: x}
+		case *ast.BetweenExpr:
+			if x.Not || !isVindexColumn(x.Expr, src, only, col) || !orderPreserving(vx) {
+				continue
+			}
+			lo, ok1 := valueOf(unparen(x.Left))
+			hi, ok2 := valueOf(unparen(x.Right))
+			if ok1 && ok2 {
+				rng = mergeRange(rng, &vindexRoute{opcode: Range, lo: &lo, hi: &hi})
+			}
 		}
 	}
-	if in != nil {
+	if impossible(eqVals, vx) {
+		return vindexRoute{opcode: None}
+	}
+	switch {
+	case eq != nil:
+		return *eq
+	case in != nil:
 		return *in
+	case rng != nil && rng.lo != nil:
+		// Without a lower bound, negative values (whose keyspace ids are
+		// the highest) would match too: a range needs lo >= 0.
+		return *rng
 	}
 	return vindexRoute{opcode: Scatter}
 }
 
+// constantFalse reports whether a WHERE term is a constant that is never
+// true: 0, FALSE, NULL, or a comparison of two integer literals that fails.
+func constantFalse(e ast.ExprNode) bool {
+	switch x := unparen(e).(type) {
+	case *valueExpr:
+		switch v := x.val.(type) {
+		case nil:
+			return true
+		case int64:
+			return v == 0
+		case bool:
+			return !v
+		}
+	case *ast.BinaryOperationExpr:
+		l, ok1 := unparen(x.L).(*valueExpr)
+		r, ok2 := unparen(x.R).(*valueExpr)
+		if !ok1 || !ok2 {
+			return false
+		}
+		a, ok1 := l.val.(int64)
+		b, ok2 := r.val.(int64)
+		if !ok1 || !ok2 {
+			return false
+		}
+		switch x.Op {
+		case opcode.EQ:
+			return a != b
+		case opcode.NE:
+			return a == b
+		case opcode.LT:
+			return a >= b
+		case opcode.GT:
+			return a <= b
+		case opcode.LE:
+			return a > b
+		case opcode.GE:
+			return a < b
+		}
+	}
+	return false
+}
+
+// impossible reports whether literal equalities and IN lists on the vindex
+// column share no keyspace id: a row has one, so no row matches them all.
+func impossible(sets [][]evalValue, vx vindex.Functional) bool {
+	if len(sets) < 2 {
+		return false
+	}
+	var common map[string]bool
+	for _, set := range sets {
+		ids := map[string]bool{}
+		for _, v := range set {
+			if v.param >= 0 || !v.mappable {
+				return false
+			}
+			if v.val == nil {
+				continue // NULL in a list matches nothing
+			}
+			id, err := vx.Map(v.val)
+			if err != nil {
+				return false
+			}
+			if common == nil || common[string(id)] {
+				ids[string(id)] = true
+			}
+		}
+		common = ids
+		if len(common) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// orderPreserving reports whether a vindex maps values to keyspace ids in
+// the same order (numeric: the id is the value, big-endian).
+func orderPreserving(vx vindex.Functional) bool {
+	return vx.Type() == "numeric"
+}
+
+// rangeTerm reads `col < v`, `v <= col`, ... on an order-preserving vindex.
+func rangeTerm(x *ast.BinaryOperationExpr, src *source, only bool, col string, vx vindex.Functional) *vindexRoute {
+	if !orderPreserving(vx) {
+		return nil
+	}
+	op := x.Op
+	var other ast.ExprNode
+	switch {
+	case isVindexColumn(x.L, src, only, col):
+		other = x.R
+	case isVindexColumn(x.R, src, only, col):
+		other = x.L
+		switch op { // v < col is col > v
+		case opcode.LT:
+			op = opcode.GT
+		case opcode.LE:
+			op = opcode.GE
+		case opcode.GT:
+			op = opcode.LT
+		case opcode.GE:
+			op = opcode.LE
+		}
+	default:
+		return nil
+	}
+	v, ok := valueOf(unparen(other))
+	if !ok {
+		return nil
+	}
+	switch op {
+	case opcode.GT, opcode.GE:
+		return &vindexRoute{opcode: Range, lo: &v}
+	case opcode.LT, opcode.LE:
+		return &vindexRoute{opcode: Range, hi: &v}
+	}
+	return nil
+}
+
+// mergeRange keeps the first bound of each side (either is a superset of
+// the rows both allow, which is all routing needs).
+func mergeRange(a, b *vindexRoute) *vindexRoute {
+	if a == nil {
+		return b
+	}
+	if a.lo == nil {
+		a.lo = b.lo
+	}
+	if a.hi == nil {
+		a.hi = b.hi
+	}
+	return a
+}
+
 // routing builds the routing of a single-table statement on src.
 func (vr vindexRoute) routing(src *source) routing {
-	r := routing{Opcode: vr.opcode, Keyspace: src.ref.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Values: vr.values}
-	if vr.opcode == EqualUnique || vr.opcode == IN {
+	r := routing{Opcode: vr.opcode, Keyspace: src.ref.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Values: vr.values, Lo: vr.lo, Hi: vr.hi}
+	if vr.opcode == EqualUnique || vr.opcode == IN || vr.opcode == Range {
 		_, r.Vindex, _ = primaryVindex(src.ref.table)
 	}
 	return r

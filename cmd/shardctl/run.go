@@ -43,6 +43,9 @@ type command struct {
 	run func(ctx context.Context, e *env, args []string) error
 }
 
+// name is "group verb", or the group alone for a one-word command.
+func (c *command) name() string { return strings.TrimSpace(c.group + " " + c.verb) }
+
 // env is what a command runs with: the output streams and the topology,
 // opened on first use.
 type env struct {
@@ -104,6 +107,7 @@ func commands() []*command {
 	cmds = append(cmds, shardCommands()...)
 	cmds = append(cmds, tabletCommands()...)
 	cmds = append(cmds, vschemaCommands()...)
+	cmds = append(cmds, explainCommand())
 	return cmds
 }
 
@@ -139,15 +143,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(w, global, cmds)
 		return code
 	}
-	if len(rest) < 2 {
+	// A command may be one word ("explain"): its verb is empty.
+	var cmd *command
+	argStart := 2
+	for _, c := range cmds {
+		if c.verb == "" && c.group == rest[0] {
+			cmd, argStart = c, 1
+		}
+	}
+	if cmd == nil && len(rest) < 2 {
 		fmt.Fprintf(stderr, "shardctl: %q needs a command\n", rest[0])
 		usage(stderr, global, cmds)
 		return exitUsage
 	}
-	var cmd *command
-	for _, c := range cmds {
-		if c.group == rest[0] && c.verb == rest[1] {
-			cmd = c
+	if cmd == nil {
+		for _, c := range cmds {
+			if c.group == rest[0] && c.verb == rest[1] {
+				cmd = c
+			}
 		}
 	}
 	if cmd == nil {
@@ -156,13 +169,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	fs := flag.NewFlagSet("shardctl "+cmd.group+" "+cmd.verb, flag.ContinueOnError)
+	fs := flag.NewFlagSet(strings.TrimSpace("shardctl "+cmd.group+" "+cmd.verb), flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	e.topo.register(fs) // the global flags may also follow the command
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
-	pos, err := parseInterspersed(fs, rest[2:])
+	pos, err := parseInterspersed(fs, rest[argStart:])
 	if errors.Is(err, flag.ErrHelp) {
 		commandUsage(stdout, cmd, fs)
 		return exitOK
@@ -178,7 +191,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		commandUsage(stderr, cmd, fs)
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "shardctl: %s %s: %v\n", cmd.group, cmd.verb, err)
+		fmt.Fprintf(stderr, "shardctl: %s: %v\n", cmd.name(), err)
 		return exitError
 	}
 }
@@ -226,7 +239,7 @@ func usage(w io.Writer, global *flag.FlagSet, cmds []*command) {
 	fmt.Fprintln(w, "\ncommands:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range cmds {
-		fmt.Fprintf(tw, "  %s %s %s\t%s\n", c.group, c.verb, c.args, c.summary)
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name()+" "+c.args, c.summary)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nglobal flags (also accepted after the command):")
@@ -236,7 +249,7 @@ func usage(w io.Writer, global *flag.FlagSet, cmds []*command) {
 }
 
 func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: shardctl %s %s %s\n  %s\n", c.group, c.verb, c.args, c.summary)
+	fmt.Fprintf(w, "usage: shardctl %s %s\n  %s\n", c.name(), c.args, c.summary)
 	fmt.Fprintln(w, "\nflags:")
 	fs.SetOutput(w)
 	fs.PrintDefaults()

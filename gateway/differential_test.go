@@ -1,0 +1,256 @@
+package gateway_test
+
+import (
+	"bufio"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// The differential test: the same generated data is loaded through the
+// gateway into the 4-shard keyspace `service` and into the unsharded
+// keyspace `global` (one plain MariaDB); every query of
+// testdata/differential.txt must then give the same answer from the
+// gateway on `service` as from that MariaDB directly: the same column
+// names and types, and the same rows (in order when the query has ORDER
+// BY). A query the gateway refuses (1235) counts as refused, never as
+// equal, and at most maxRefusedPercent of the queries may be refused.
+// A small table dt_city lives only in `global`, for joins across keyspaces.
+
+const maxRefusedPercent = 5
+
+var diffSchema = []string{
+	"create table dt_user (id bigint not null, name varchar(20), age int, score decimal(8,2), city varchar(12), status_code tinyint, primary key (id))",
+	"create table dt_order (user_id bigint not null, id bigint not null, amount int, status varchar(10), primary key (user_id, id))",
+}
+
+// diffData generates rows with NULLs, duplicates and mixed-case strings.
+func diffData() (users, orders [][]any) {
+	rng := rand.New(rand.NewSource(1))
+	names := []string{"alice", "Alice", "ALICE", "bob", "Bob", "carol", "carol ", "dave", "Eve", "eve", "frank", "Zoe", "zoe", "mallory", "ann"}
+	cities := []string{"Seoul", "seoul", "Busan", "BUSAN", "Tokyo", "Paris", "oslo"}
+	statuses := []string{"paid", "PAID", "open", "Open", "void"}
+	null := func(p int, v any) any {
+		if rng.Intn(100) < p {
+			return nil
+		}
+		return v
+	}
+	for id := 1; id <= 200; id++ {
+		users = append(users, []any{
+			id,
+			null(5, names[rng.Intn(len(names))]),
+			null(10, 18+rng.Intn(50)),
+			null(10, fmt.Sprintf("%d.%02d", rng.Intn(1000), rng.Intn(100))),
+			null(15, cities[rng.Intn(len(cities))]),
+			null(5, rng.Intn(4)),
+		})
+	}
+	for id := 1; id <= 600; id++ {
+		orders = append(orders, []any{
+			1 + rng.Intn(60),
+			id,
+			null(8, rng.Intn(200)),
+			null(8, statuses[rng.Intn(len(statuses))]),
+		})
+	}
+	return users, orders
+}
+
+func loadRows(t *testing.T, db *sql.DB, table, columns string, rows [][]any) {
+	ncols := strings.Count(columns, ",") + 1
+	t.Helper()
+	marks := "(" + strings.TrimSuffix(strings.Repeat("?, ", ncols), ", ") + ")"
+	for start := 0; start < len(rows); start += 50 {
+		end := min(start+50, len(rows))
+		var args []any
+		var tuples []string
+		for _, r := range rows[start:end] {
+			tuples = append(tuples, marks)
+			args = append(args, r...)
+		}
+		mustExec(t, db, "insert into "+table+" ("+columns+") values "+strings.Join(tuples, ", "), args...)
+	}
+}
+
+// expandTemplates reads the template file and expands {a|b} alternatives.
+func expandTemplates(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, expand(line)...)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func expand(s string) []string {
+	i := strings.IndexByte(s, '{')
+	if i < 0 {
+		return []string{strings.Join(strings.Fields(s), " ")}
+	}
+	j := strings.IndexByte(s[i:], '}')
+	if j < 0 {
+		return []string{s}
+	}
+	var out []string
+	for _, alt := range strings.Split(s[i+1:i+j], "|") {
+		out = append(out, expand(s[:i]+alt+s[i+j+1:])...)
+	}
+	return out
+}
+
+// answer is a query's result as a user sees it.
+type answer struct {
+	cols  []string
+	types []string
+	rows  [][]string
+	err   error
+}
+
+func ask(db *sql.DB, query string) answer {
+	rows, err := db.Query(query)
+	if err != nil {
+		return answer{err: err}
+	}
+	defer rows.Close()
+	var a answer
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return answer{err: err}
+	}
+	for _, ct := range cts {
+		a.cols = append(a.cols, ct.Name())
+		typ := ct.DatabaseTypeName()
+		if p, s, ok := ct.DecimalSize(); ok {
+			typ += fmt.Sprintf("(%d,%d)", p, s)
+		}
+		a.types = append(a.types, typ)
+	}
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cts))
+		ptrs := make([]any, len(cts))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return answer{err: err}
+		}
+		row := make([]string, len(cts))
+		for i, v := range vals {
+			row[i] = "NULL"
+			if v.Valid {
+				row[i] = "'" + v.String + "'"
+			}
+		}
+		a.rows = append(a.rows, row)
+	}
+	if err := rows.Err(); err != nil {
+		return answer{err: err}
+	}
+	return a
+}
+
+func rowsText(rows [][]string, sorted, fold bool) string {
+	lines := make([]string, len(rows))
+	for i, r := range rows {
+		cells := r
+		if fold {
+			cells = make([]string, len(r))
+			for j, c := range r {
+				cells[j] = strings.ToLower(strings.TrimRight(strings.TrimSuffix(c, "'"), " "))
+			}
+		}
+		lines[i] = strings.Join(cells, ",")
+	}
+	if sorted {
+		slices.Sort(lines)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestDifferential(t *testing.T) {
+	sharded := shared.db(t, "service", "")
+	plainVia := shared.db(t, "global", "")
+	for _, ddl := range diffSchema {
+		mustExec(t, sharded, ddl)
+		mustExec(t, plainVia, ddl)
+	}
+	mustExec(t, plainVia, "create table dt_city (name varchar(12) not null, country varchar(12), code int, primary key (name))")
+	mustExec(t, plainVia, "insert into dt_city (name, country, code) values ('seoul', 'KR', 5), ('busan', 'KR', 17), ('tokyo', 'JP', 42), ('paris', 'FR', 99), ('lima', 'PE', 150), ('Oslo', 'NO', null)")
+	users, orders := diffData()
+	for _, db := range []*sql.DB{sharded, plainVia} {
+		loadRows(t, db, "dt_user", "id, name, age, score, city, status_code", users)
+		loadRows(t, db, "dt_order", "user_id, id, amount, status", orders)
+	}
+	plain := shared.shardDB(t, "global", "0")
+
+	queries := expandTemplates(t, "testdata/differential.txt")
+	if len(queries) < 300 {
+		t.Fatalf("got %d differential queries, want at least 300", len(queries))
+	}
+	var equal, folded, refused int
+	for _, q := range queries {
+		want := ask(plain, q)
+		got := ask(sharded, q)
+		var me *mysql.MySQLError
+		if errors.As(got.err, &me) && me.Number == 1235 {
+			refused++
+			t.Logf("refused: %s: %v", q, got.err)
+			continue
+		}
+		if want.err != nil || got.err != nil {
+			var wme *mysql.MySQLError
+			if errors.As(want.err, &wme) && me != nil && wme.Number == me.Number {
+				equal++
+				continue
+			}
+			t.Errorf("%s\n got error: %v\nwant error: %v", q, got.err, want.err)
+			continue
+		}
+		if !slices.Equal(got.cols, want.cols) || !slices.Equal(got.types, want.types) {
+			t.Errorf("%s\n got columns %v %v\nwant columns %v %v", q, got.cols, got.types, want.cols, want.types)
+			continue
+		}
+		ordered := strings.Contains(strings.ToLower(q), "order by")
+		g, w := rowsText(got.rows, !ordered, false), rowsText(want.rows, !ordered, false)
+		if g == w {
+			equal++
+			continue
+		}
+		// MySQL shows any row's spelling for a group of a case-insensitive,
+		// PAD SPACE key ('Bob', 'bob', 'bob '): for GROUP BY, DISTINCT, UNION, MIN
+		// and MAX, equal up to case and trailing spaces is equal.
+		lq := strings.ToLower(q)
+		if (strings.Contains(lq, "group by") || strings.Contains(lq, "distinct") || strings.Contains(lq, " union select") || strings.Contains(lq, "min(") || strings.Contains(lq, "max(")) &&
+			rowsText(got.rows, !ordered, true) == rowsText(want.rows, !ordered, true) {
+			folded++
+			continue
+		}
+		t.Errorf("%s\n got rows:\n%s\nwant rows:\n%s", q, g, w)
+	}
+	t.Logf("differential: %d queries, %d equal, %d equal up to the case of a group's spelling, %d refused (limit %d%%)",
+		len(queries), equal, folded, refused, maxRefusedPercent)
+	if refused*100 > len(queries)*maxRefusedPercent {
+		t.Errorf("%d of %d queries refused, more than %d%%", refused, len(queries), maxRefusedPercent)
+	}
+}

@@ -1,0 +1,307 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// groupPlan collects the shard query's select list while a grouped or
+// aggregate SELECT is planned: the client's columns first, then hidden
+// ones (partials, weight_strings, grouping keys, HAVING and ORDER BY
+// operands).
+type groupPlan struct {
+	sel      *ast.SelectStmt
+	fields   []*ast.SelectField
+	visible  int
+	aggs     []GroupAggregateColumn
+	aggAt    map[int]int // column -> index in aggs
+	distinct ast.ExprNode
+	distCol  int
+	distW    int
+	weights  map[int]int // column -> its weight_string column
+}
+
+// weight returns the hidden weight_string column of column col (whose
+// expression is expr), pushing it once.
+func (g *groupPlan) weight(col int, expr ast.ExprNode) int {
+	if w, ok := g.weights[col]; ok {
+		return w
+	}
+	w := g.add(weightOf(expr))
+	g.weights[col] = w
+	return w
+}
+
+func (g *groupPlan) add(e ast.ExprNode) int {
+	g.fields = append(g.fields, &ast.SelectField{Expr: e})
+	return len(g.fields) - 1
+}
+
+func weightOf(e ast.ExprNode) ast.ExprNode {
+	return &ast.FuncCallExpr{FnName: ast.NewCIStr("weight_string"), Args: []ast.ExprNode{e}}
+}
+
+func sameExpr(a, b ast.ExprNode) bool {
+	sa, err1 := restore(unparen(a))
+	sb, err2 := restore(unparen(b))
+	return err1 == nil && err2 == nil && strings.EqualFold(sa, sb)
+}
+
+// groupedSelect plans a multi-shard SELECT with GROUP BY, HAVING, DISTINCT,
+// or aggregates the plain scalar merge does not cover: the shards group
+// (by the query's keys, plus the argument of a COUNT(DISTINCT)) and the
+// gateway merges groups, evaluates HAVING, orders and limits.
+func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (Primitive, error) {
+	g, ga, lim, err := planGrouping(sel)
+	if err != nil {
+		return nil, err
+	}
+	if g.distinct != nil {
+		if sel.GroupBy == nil {
+			sel.GroupBy = &ast.GroupByClause{}
+		}
+		sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: g.distinct, NullOrder: true})
+	}
+	sel.Having, sel.OrderBy, sel.Limit = nil, nil, nil
+	sel.Fields.Fields = g.fields
+	vr.cutInList()
+	q, err := render(sel)
+	if err != nil {
+		return nil, err
+	}
+	ga.Input = &Route{routing: vr.routing(src), Query: q}
+	var top Primitive = ga
+	if lim != nil {
+		top = &Limit{Input: top, Spec: *lim}
+	}
+	return top, nil
+}
+
+// planGrouping plans the gateway's part of a grouped or aggregate SELECT:
+// the columns its input must deliver (g.fields: the select list, then
+// hidden ones) and the GroupAggregate over them (without its Input), and
+// the LIMIT to apply after it.
+func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec, error) {
+	if sel.GroupBy != nil && sel.GroupBy.Rollup {
+		return nil, nil, nil, unsupported("WITH ROLLUP across shards")
+	}
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			return nil, nil, nil, unsupported("* with GROUP BY, DISTINCT or aggregate functions across shards")
+		}
+	}
+	if err := keepFieldNames(sel); err != nil {
+		return nil, nil, nil, err
+	}
+	g := &groupPlan{sel: sel, fields: append([]*ast.SelectField(nil), sel.Fields.Fields...), aggAt: map[int]int{}, distCol: -1, weights: map[int]int{}}
+	g.visible = len(g.fields)
+	hasAggr := false
+	for i, f := range sel.Fields.Fields {
+		if !findNode(f.Expr, isAggregate) {
+			continue
+		}
+		hasAggr = true
+		a, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
+		if !ok {
+			return nil, nil, nil, unsupported("expressions of aggregate functions across shards")
+		}
+		if err := g.planAggregate(a, i); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	scalar := sel.GroupBy == nil
+	if sel.Distinct {
+		switch {
+		case sel.GroupBy != nil:
+			return nil, nil, nil, unsupported("DISTINCT with GROUP BY across shards")
+		case hasAggr || (sel.Having != nil && findNode(sel.Having, isAggregate)):
+			// one row: nothing to remove
+		default:
+			// DISTINCT a, b is GROUP BY a, b.
+			sel.Distinct = false
+			sel.GroupBy = &ast.GroupByClause{}
+			for i := 0; i < g.visible; i++ {
+				sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: &ast.PositionExpr{N: i + 1}, NullOrder: true})
+			}
+			scalar = false
+		}
+	}
+	var keys []GroupKey
+	if sel.GroupBy != nil {
+		for _, item := range sel.GroupBy.Items {
+			if _, ok := item.Expr.(*paramMarker); ok {
+				// A shard would read the bound number as a column position.
+				return nil, nil, nil, unsupported("GROUP BY a parameter across shards")
+			}
+			col, expr, err := g.resolve(item.Expr, "group statement")
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if _, isAgg := g.aggAt[col]; isAgg {
+				return nil, nil, nil, mysql.NewError(mysql.ER_WRONG_GROUP_FIELD, fmt.Sprintf("Can't group on '%s'", fieldName(g.fields[col])))
+			}
+			keys = append(keys, GroupKey{Col: col, Weight: g.weight(col, expr)})
+		}
+	}
+	ga := &GroupAggregate{Keys: keys, Scalar: scalar}
+	if sel.Having != nil {
+		text, _ := restore(sel.Having.Expr)
+		fn, err := compileExpr(sel.Having.Expr, func(e ast.ExprNode) (int, error) {
+			if a, ok := e.(*ast.AggregateFuncExpr); ok {
+				return g.aggregateColumn(a)
+			}
+			col, _, err := g.resolve(e, "having clause")
+			return col, err
+		})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		ga.Having, ga.HavingText = fn, text
+	}
+	if sel.OrderBy != nil {
+		for _, item := range sel.OrderBy.Items {
+			if v, ok := item.Expr.(*valueExpr); ok && v.val == nil {
+				continue
+			}
+			if _, ok := item.Expr.(ast.ValueExpr); ok {
+				return nil, nil, nil, unsupported("ORDER BY a constant across shards")
+			}
+			var col int
+			var expr ast.ExprNode
+			var err error
+			if a, ok := unparen(item.Expr).(*ast.AggregateFuncExpr); ok {
+				col, err = g.aggregateColumn(a)
+			} else if findNode(item.Expr, isAggregate) {
+				err = unsupported("ORDER BY an expression of aggregate functions across shards")
+			} else {
+				col, expr, err = g.resolve(item.Expr, "order clause")
+			}
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			key := OrderKey{Col: col, Weight: noWeight, Desc: item.Desc}
+			if i, isAgg := g.aggAt[col]; isAgg {
+				key.Weight = g.aggs[i].Weight
+			} else {
+				key.Weight = g.weight(col, expr)
+			}
+			ga.Order = append(ga.Order, key)
+		}
+	}
+	var lim *limitSpec
+	if sel.Limit != nil {
+		l, err := limitOf(sel.Limit)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		lim = l
+	}
+	ga.Aggregates = g.aggs
+	ga.Visible = g.visible
+	return g, ga, lim, nil
+}
+
+func fieldName(f *ast.SelectField) string {
+	if f.AsName.O != "" {
+		return f.AsName.O
+	}
+	s, _ := restore(f.Expr)
+	return s
+}
+
+// planAggregate records the aggregate a pushed at column col, adding the
+// hidden columns its merge needs.
+func (g *groupPlan) planAggregate(a *ast.AggregateFuncExpr, col int) error {
+	name := strings.ToLower(a.F)
+	c := GroupAggregateColumn{Col: col, Weight: noWeight, Distinct: -1, DistinctWeight: noWeight, Sum: -1, Count: -1}
+	switch {
+	case name == ast.AggFuncCount && a.Distinct:
+		if len(a.Args) != 1 {
+			return unsupported("COUNT(DISTINCT) of several expressions across shards")
+		}
+		if g.distinct == nil {
+			g.distinct = a.Args[0]
+			g.distCol = g.add(a.Args[0])
+			g.distW = g.add(weightOf(a.Args[0]))
+		} else if !sameExpr(g.distinct, a.Args[0]) {
+			return unsupported("COUNT(DISTINCT) of different expressions across shards")
+		}
+		c.Op, c.Distinct, c.DistinctWeight = AggrCountDistinct, g.distCol, g.distW
+	case a.Distinct && name != ast.AggFuncMin && name != ast.AggFuncMax:
+		return unsupportedf("%s(DISTINCT ...) across shards", strings.ToUpper(a.F))
+	case name == ast.AggFuncCount:
+		c.Op = AggrCount
+	case name == ast.AggFuncSum:
+		c.Op = AggrSum
+	case name == ast.AggFuncMin || name == ast.AggFuncMax:
+		c.Op = AggrMin
+		if name == ast.AggFuncMax {
+			c.Op = AggrMax
+		}
+		c.Weight = g.add(weightOf(a))
+	case name == ast.AggFuncAvg:
+		if len(a.Args) != 1 {
+			return unsupported("AVG of several expressions across shards")
+		}
+		c.Op = AggrAvg
+		c.Sum = g.add(&ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: a.Args})
+		c.Count = g.add(&ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: a.Args})
+	default:
+		return unsupportedf("%s across shards", strings.ToUpper(a.F))
+	}
+	g.aggAt[col] = len(g.aggs)
+	g.aggs = append(g.aggs, c)
+	return nil
+}
+
+// aggregateColumn finds a's column among the visible aggregates, or pushes
+// it as a hidden one.
+func (g *groupPlan) aggregateColumn(a *ast.AggregateFuncExpr) (int, error) {
+	for col := range g.aggAt {
+		if sameExpr(g.fields[col].Expr, a) {
+			return col, nil
+		}
+	}
+	col := g.add(a)
+	return col, g.planAggregate(a, col)
+}
+
+// resolve maps a GROUP BY, HAVING or ORDER BY operand to a column of the
+// shard row: a select position, an alias, the same expression as a select
+// column, or else a new hidden column (whose value depends on the grouping
+// keys, so any row of the group has it). expr is what to take a
+// weight_string of.
+func (g *groupPlan) resolve(e ast.ExprNode, clause string) (int, ast.ExprNode, error) {
+	if p, ok := e.(*ast.PositionExpr); ok {
+		if p.P != nil {
+			return 0, nil, unsupported("a parameter as a column position across shards")
+		}
+		if p.N < 1 || p.N > g.visible {
+			return 0, nil, mysql.NewError(mysql.ER_BAD_FIELD_ERROR, fmt.Sprintf("Unknown column '%d' in '%s'", p.N, clause))
+		}
+		return p.N - 1, g.fields[p.N-1].Expr, nil
+	}
+	if c, ok := e.(*ast.ColumnNameExpr); ok && c.Name.Table.O == "" {
+		// A select column of that name first, then an alias.
+		for i := 0; i < g.visible; i++ {
+			if fc, ok := g.fields[i].Expr.(*ast.ColumnNameExpr); ok && strings.EqualFold(fc.Name.Name.O, c.Name.Name.O) {
+				return i, g.fields[i].Expr, nil
+			}
+		}
+		for i := 0; i < g.visible; i++ {
+			if strings.EqualFold(g.fields[i].AsName.O, c.Name.Name.O) {
+				return i, g.fields[i].Expr, nil
+			}
+		}
+	}
+	for i := 0; i < g.visible; i++ {
+		if sameExpr(g.fields[i].Expr, e) {
+			return i, g.fields[i].Expr, nil
+		}
+	}
+	return g.add(e), e, nil
+}

@@ -1,0 +1,608 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+)
+
+// Joins of tables that are not pinned to one shard: pushed down whole when
+// every sharded table is tied to the others by equal primary vindex
+// columns (rows that join live on the same shard), else a nested-loop
+// Join at the gateway for two tables.
+
+// colocatedJoin plans a join whose sharded tables are all connected by
+// equalities of their primary vindex columns (same vindex type), plus any
+// reference tables of the keyspace, as one query per shard with the
+// single-table merging on top. ok is false when it does not apply.
+func (b *builder) colocatedJoin(sel *ast.SelectStmt, p placement) (Primitive, bool, error) {
+	v := &pinCollector{}
+	sel.Accept(v)
+	if v.bad || len(v.scopes) != 1 {
+		return nil, false, nil
+	}
+	sc := v.scopes[0]
+	var sharded []*source
+	for i := range sc.srcs {
+		ref, ok := refOf(p, sc.srcs[i].node)
+		if !ok || ref.ks == nil || !ref.ks.Sharded {
+			return nil, false, nil
+		}
+		sc.srcs[i].src.ref = ref
+		if ref.table.Type == "reference" {
+			continue
+		}
+		if _, _, ok := primaryVindex(ref.table); !ok {
+			return nil, false, nil
+		}
+		sharded = append(sharded, &sc.srcs[i].src)
+	}
+	if len(sharded) == 0 {
+		return nil, false, nil
+	}
+	// Union-find over vindex-column equalities.
+	parent := make([]int, len(sharded))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			i = parent[i]
+		}
+		return i
+	}
+	eqs := append(splitAnd(sc.where, nil), sc.on...)
+	for _, e := range eqs {
+		be, ok := unparen(e).(*ast.BinaryOperationExpr)
+		if !ok || be.Op != opcode.EQ {
+			continue
+		}
+		for i, a := range sharded {
+			for j, c := range sharded {
+				if i == j {
+					continue
+				}
+				ca, va, _ := primaryVindex(a.ref.table)
+				cc, vc, _ := primaryVindex(c.ref.table)
+				if va.Type() != vc.Type() {
+					continue
+				}
+				if isVindexColumn(be.L, a, false, ca) && isVindexColumn(be.R, c, false, cc) {
+					parent[find(i)] = find(j)
+				}
+			}
+		}
+	}
+	for i := range sharded {
+		if find(i) != find(0) {
+			return nil, false, nil
+		}
+	}
+	// Route by the first table whose WHERE terms pick shards.
+	vr, src := vindexRoute{opcode: Scatter}, sharded[0]
+	for _, s := range sharded {
+		r := routeByWhere(sel.Where, s, false)
+		if r.opcode == None || r.opcode == EqualUnique || (r.opcode == IN && vr.opcode != IN) {
+			vr, src = r, s
+			if r.opcode != IN {
+				break
+			}
+		}
+	}
+	switch vr.opcode {
+	case None:
+		sel.Where = &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")}
+		r, err := b.shardRoute(sel, vr, src)
+		return r, true, err
+	case EqualUnique:
+		r, err := b.shardRoute(sel, vr, src)
+		return r, true, err
+	}
+	r, err := b.multiShardSelect(sel, vr, src)
+	return r, true, err
+}
+
+// joinSide is one table of a gateway join and the query built for it.
+type joinSide struct {
+	ts     *ast.TableSource
+	ref    tableRef
+	name   string // what columns qualify it with: alias or table name
+	fields []*ast.SelectField
+	star   bool
+	where  []ast.ExprNode
+	hidden []*ast.SelectField
+}
+
+// hide appends a hidden column and returns its index from the end, as
+// resolved once all hidden columns are known (fixed by finish).
+func (s *joinSide) hide(e ast.ExprNode) int {
+	s.hidden = append(s.hidden, &ast.SelectField{Expr: e})
+	return len(s.hidden) - 1
+}
+
+// at is hidden column h as a negative index from the end of the row.
+func (s *joinSide) at(h int) int { return -(len(s.hidden) - h) }
+
+const (
+	sideNone = -1
+	sideBoth = -2
+)
+
+// sideOf says which table an expression's columns belong to.
+func sideOf(e ast.ExprNode, sides [2]*joinSide) (int, error) {
+	side := sideNone
+	for _, r := range columnsOf(e, "") {
+		c := r.col
+		if c.Table.O == "" {
+			return 0, unsupportedf("unqualified column '%s' in a join across shards (qualify it with its table)", c.Name.O)
+		}
+		s := -1
+		for i, sd := range sides {
+			if strings.EqualFold(c.Table.O, sd.name) {
+				s = i
+			}
+		}
+		if s < 0 {
+			return 0, errBadField(c.Table.O + "." + c.Name.O)
+		}
+		switch side {
+		case sideNone:
+			side = s
+		case s:
+		default:
+			side = sideBoth
+		}
+	}
+	return side, nil
+}
+
+// gatewayJoin plans a two-table join as a nested-loop Join.
+func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
+	switch {
+	case len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc):
+		return nil, unsupported("window functions across shards")
+	case sel.SelectIntoOpt != nil || sel.LockInfo != nil && sel.LockInfo.LockType != ast.SelectLockNone:
+		return nil, unsupported("SELECT ... INTO or FOR UPDATE over a join across shards")
+	}
+	j := sel.From.TableRefs
+	if inner, ok := j.Left.(*ast.Join); ok && j.Right == nil {
+		j = inner
+	}
+	lts, ok1 := tableSourceOf(j.Left)
+	rts, ok2 := tableSourceOf(j.Right)
+	if !ok1 || !ok2 {
+		return nil, unsupported("joins of more than two tables across shards")
+	}
+	if j.NaturalJoin || len(j.Using) > 0 {
+		return nil, unsupported("NATURAL JOIN and JOIN ... USING across shards")
+	}
+	var sides [2]*joinSide
+	for i, ts := range []*ast.TableSource{lts, rts} {
+		tn, ok := ts.Source.(*ast.TableName)
+		if !ok {
+			return nil, unsupported("derived tables in a join across shards")
+		}
+		ref, err := b.resolveTable(tn)
+		if err != nil {
+			return nil, err
+		}
+		if ref.system {
+			return nil, unsupported("a query joining system schema tables with sharded tables")
+		}
+		name := ts.AsName.O
+		if name == "" {
+			name = tn.Name.O
+		}
+		sides[i] = &joinSide{ts: ts, ref: ref, name: name}
+	}
+	if err := keepFieldNames(sel); err != nil {
+		return nil, err
+	}
+	// outer is the side whose rows drive the loop (the preserved side of a
+	// LEFT or RIGHT JOIN).
+	outer, inner, isOuter := 0, 1, false
+	switch j.Tp {
+	case ast.LeftJoin:
+		isOuter = true
+	case ast.RightJoin:
+		outer, inner, isOuter = 1, 0, true
+	}
+	var on []ast.ExprNode
+	if j.On != nil {
+		on = splitAnd(j.On.Expr, nil)
+	}
+	var joinL, joinR ast.ExprNode
+	place := func(term ast.ExprNode, fromOn bool) error {
+		s, err := sideOf(term, sides)
+		if err != nil {
+			return err
+		}
+		switch {
+		case s == sideBoth:
+			be, ok := unparen(term).(*ast.BinaryOperationExpr)
+			if ok && be.Op == opcode.EQ && joinL == nil && (fromOn || !isOuter) {
+				ls, _ := sideOf(be.L, sides)
+				rs, _ := sideOf(be.R, sides)
+				lc, ok1 := unparen(be.L).(*ast.ColumnNameExpr)
+				rc, ok2 := unparen(be.R).(*ast.ColumnNameExpr)
+				if ok1 && ok2 && ls != rs {
+					if ls == outer {
+						joinL, joinR = lc, rc
+					} else {
+						joinL, joinR = rc, lc
+					}
+					return nil
+				}
+			}
+			return unsupported("join conditions other than one equality of columns across shards")
+		case isOuter && fromOn && (s == outer || s == sideNone):
+			return unsupported("ON conditions on the outer table of a LEFT JOIN across shards")
+		case isOuter && !fromOn && s == inner:
+			return unsupported("WHERE conditions on the inner table of a LEFT JOIN across shards")
+		case s == sideNone:
+			sides[outer].where = append(sides[outer].where, term)
+		default:
+			sides[s].where = append(sides[s].where, term)
+		}
+		return nil
+	}
+	for _, t := range on {
+		if err := place(t, true); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range splitAnd(sel.Where, nil) {
+		if err := place(t, false); err != nil {
+			return nil, err
+		}
+	}
+	if joinL == nil {
+		return nil, unsupported("a join across shards without an equality of columns of the two tables")
+	}
+	if sel.GroupBy != nil || sel.Having != nil || findNode(sel.Fields, isAggregate) || sel.Distinct ||
+		(sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate)) {
+		return b.groupedJoin(sel, sides, outer, inner, isOuter, joinL, joinR)
+	}
+	// Select list: explicit columns first on each side, then its *.
+	type pendingCol struct {
+		side int
+		idx  int
+		star bool
+	}
+	var cols []pendingCol
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			if f.WildCard.Table.O == "" {
+				for s := 0; s < 2; s++ {
+					sides[s].star = true
+					cols = append(cols, pendingCol{side: s, star: true})
+				}
+				continue
+			}
+			s := -1
+			for i, sd := range sides {
+				if strings.EqualFold(sd.name, f.WildCard.Table.O) {
+					s = i
+				}
+			}
+			if s < 0 {
+				return nil, mysql.NewError(mysql.ER_BAD_TABLE_ERROR, fmt.Sprintf("Unknown table '%s'", f.WildCard.Table.O))
+			}
+			sides[s].star = true
+			cols = append(cols, pendingCol{side: s, star: true})
+			continue
+		}
+		s, err := sideOf(f.Expr, sides)
+		if err != nil {
+			return nil, err
+		}
+		if s == sideBoth {
+			return nil, unsupported("expressions of columns of both tables of a join across shards")
+		}
+		if s == sideNone {
+			s = outer
+		}
+		sides[s].fields = append(sides[s].fields, f)
+		cols = append(cols, pendingCol{side: s, idx: len(sides[s].fields) - 1})
+	}
+	// Join columns and ORDER BY operands are hidden columns.
+	lkey := GroupKey{Col: sides[outer].hide(joinL), Weight: sides[outer].hide(weightOf(joinL))}
+	rkey := GroupKey{Col: sides[inner].hide(joinR), Weight: sides[inner].hide(weightOf(joinR))}
+	type orderCol struct {
+		side, val, weight int
+		desc              bool
+	}
+	var orders []orderCol
+	if sel.OrderBy != nil {
+		for _, item := range sel.OrderBy.Items {
+			e := item.Expr
+			if v, ok := e.(*valueExpr); ok && v.val == nil {
+				continue
+			}
+			if p, ok := e.(*ast.PositionExpr); ok {
+				if p.P != nil || p.N < 1 || p.N > len(sel.Fields.Fields) {
+					return nil, unsupported("ORDER BY this position over a join across shards")
+				}
+				f := sel.Fields.Fields[p.N-1]
+				if f.WildCard != nil {
+					return nil, unsupported("ORDER BY a position of * over a join across shards")
+				}
+				e = f.Expr
+			} else if c, ok := e.(*ast.ColumnNameExpr); ok && c.Name.Table.O == "" {
+				for _, f := range sel.Fields.Fields {
+					if f.WildCard == nil && strings.EqualFold(f.AsName.O, c.Name.Name.O) {
+						e = f.Expr
+					}
+				}
+			}
+			s, err := sideOf(e, sides)
+			if err != nil {
+				return nil, err
+			}
+			if s == sideBoth {
+				return nil, unsupported("ORDER BY an expression of both tables of a join across shards")
+			}
+			if s == sideNone {
+				return nil, unsupported("ORDER BY a constant across shards")
+			}
+			orders = append(orders, orderCol{side: s, val: sides[s].hide(e), weight: sides[s].hide(weightOf(e)), desc: item.Desc})
+		}
+	}
+	routes, rightVindex, err := b.sideRoutes(sides, outer, inner, joinR)
+	if err != nil {
+		return nil, err
+	}
+	jn := &Join{
+		Left: routes[outer], Right: routes[inner], Outer: isOuter,
+		LeftHidden: len(sides[outer].hidden), RightHidden: len(sides[inner].hidden),
+		RightVindex: rightVindex,
+	}
+	lkey = GroupKey{Col: sides[outer].at(lkey.Col), Weight: sides[outer].at(lkey.Weight)}
+	rkey = GroupKey{Col: sides[inner].at(rkey.Col), Weight: sides[inner].at(rkey.Weight)}
+	jn.LeftKey, jn.RightKey = lkey, rkey
+	for _, c := range cols {
+		jc := JoinColumn{Right: c.side == inner, Star: c.star, Col: c.idx}
+		if c.star {
+			jc.Col = len(sides[c.side].fields)
+		}
+		jn.Cols = append(jn.Cols, jc)
+	}
+	var top Primitive = jn
+	if len(orders) > 0 {
+		var keys []OrderKey
+		n := 2 * len(orders)
+		for i, o := range orders {
+			sd := sides[o.side]
+			jn.Cols = append(jn.Cols,
+				JoinColumn{Right: o.side == inner, Col: sd.at(o.val)},
+				JoinColumn{Right: o.side == inner, Col: sd.at(o.weight)})
+			keys = append(keys, OrderKey{Col: -(n - 2*i), Weight: -(n - 2*i - 1), Desc: o.desc})
+		}
+		top = &MemorySort{Input: jn, Keys: keys, Trim: n}
+	}
+	if sel.Limit != nil {
+		l, err := limitOf(sel.Limit)
+		if err != nil {
+			return nil, err
+		}
+		top = &Limit{Input: top, Spec: *l}
+	}
+	return top, nil
+}
+
+// sideRouting routes one side's query by its table and WHERE terms.
+func (b *builder) sideRouting(sd *joinSide, q *ast.SelectStmt, outer bool) (routing, error) {
+	ks := sd.ref.ks
+	if !ks.Sharded {
+		return routing{Opcode: Unsharded, Keyspace: ks.Name, Table: sd.ref.node.Name.O}, nil
+	}
+	src := &source{ref: sd.ref, alias: sd.ts.AsName.O}
+	if sd.ref.table.Type == "reference" {
+		return routing{Opcode: Reference, Keyspace: ks.Name, Sharded: true, Table: sd.ref.node.Name.O}, nil
+	}
+	vr := routeByWhere(q.Where, src, true)
+	if outer {
+		vr.cutInList()
+	} else if vr.opcode == IN {
+		vr = vindexRoute{opcode: Scatter} // the join values decide; the list stays in the query
+	}
+	return vr.routing(src), nil
+}
+
+// tableSourceOf unwraps the one-sided Join the parser puts around the
+// first table of `FROM a, b`.
+func tableSourceOf(n ast.ResultSetNode) (*ast.TableSource, bool) {
+	for {
+		switch x := n.(type) {
+		case *ast.TableSource:
+			return x, true
+		case *ast.Join:
+			if x.Right != nil {
+				return nil, false
+			}
+			n = x.Left
+		default:
+			return nil, false
+		}
+	}
+}
+
+// sideRoutes builds the two side queries of a gateway join: each side's
+// columns, its * and hidden columns, its WHERE terms and, on the inner
+// side, the IN list of join values. rightVindex says whether the join
+// column is the inner table's primary vindex column.
+func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.ExprNode) ([2]*Route, bool, error) {
+	routes := [2]*Route{}
+	rightVindex := false
+	for s := 0; s < 2; s++ {
+		sd := sides[s]
+		var fl []*ast.SelectField
+		fl = append(fl, sd.fields...)
+		if sd.star {
+			fl = append(fl, &ast.SelectField{WildCard: &ast.WildCardField{Table: ast.NewCIStr(sd.name)}})
+		}
+		fl = append(fl, sd.hidden...)
+		where := sd.where
+		if s == inner {
+			where = append(where, &ast.PatternInExpr{Expr: joinR, List: []ast.ExprNode{newHoleExpr(holeValsText)}})
+		}
+		q := &ast.SelectStmt{
+			Kind:           ast.SelectStmtKindSelect,
+			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+			Fields:         &ast.FieldList{Fields: fl},
+			From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: sd.ts}},
+			Where:          andAll(where),
+		}
+		rt, err := b.sideRouting(sd, q, s == outer)
+		if err != nil {
+			return routes, false, err
+		}
+		if s == inner && sd.ref.ks.Sharded && sd.ref.table.Type != "reference" {
+			col, vx, ok := primaryVindex(sd.ref.table)
+			c := joinR.(*ast.ColumnNameExpr)
+			rightVindex = ok && strings.EqualFold(col, c.Name.Name.O)
+			if rightVindex {
+				rt.Vindex = vx
+			}
+		}
+		tmpl, err := render(q)
+		if err != nil {
+			return routes, false, err
+		}
+		routes[s] = &Route{routing: rt, Query: tmpl}
+	}
+	return routes, rightVindex, nil
+}
+
+// groupedJoin plans GROUP BY, DISTINCT, HAVING and aggregates over a
+// gateway join: the join delivers one row per joined pair with per-row
+// partials (1 for COUNT(*), x IS NOT NULL for COUNT(x), x for MIN, MAX,
+// SUM and AVG), which GroupAggregate merges like shard partials. The
+// result types of SUM and AVG (MySQL's DECIMAL precision and scale) come
+// from a field query on one shard of the table they read.
+func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, inner int, isOuter bool, joinL, joinR ast.ExprNode) (Primitive, error) {
+	g, ga, lim, err := planGrouping(sel)
+	if err != nil {
+		return nil, err
+	}
+	var cols []JoinColumn
+	for _, f := range g.fields {
+		phys, err := partialOf(f.Expr)
+		if err != nil {
+			return nil, err
+		}
+		s, err := sideOf(phys, sides)
+		if err != nil {
+			return nil, err
+		}
+		if s == sideBoth {
+			return nil, unsupported("expressions of columns of both tables of a join across shards")
+		}
+		if s == sideNone {
+			s = outer
+		}
+		sides[s].fields = append(sides[s].fields, &ast.SelectField{Expr: phys, AsName: f.AsName})
+		cols = append(cols, JoinColumn{Right: s == inner, Col: len(sides[s].fields) - 1})
+	}
+	lkey := GroupKey{Col: sides[outer].hide(joinL), Weight: sides[outer].hide(weightOf(joinL))}
+	rkey := GroupKey{Col: sides[inner].hide(joinR), Weight: sides[inner].hide(weightOf(joinR))}
+	routes, rightVindex, err := b.sideRoutes(sides, outer, inner, joinR)
+	if err != nil {
+		return nil, err
+	}
+	jn := &Join{
+		Left: routes[outer], Right: routes[inner], Outer: isOuter,
+		LeftHidden: len(sides[outer].hidden), RightHidden: len(sides[inner].hidden),
+		RightVindex: rightVindex, Cols: cols,
+		LeftKey:  GroupKey{Col: sides[outer].at(lkey.Col), Weight: sides[outer].at(lkey.Weight)},
+		RightKey: GroupKey{Col: sides[inner].at(rkey.Col), Weight: sides[inner].at(rkey.Weight)},
+	}
+	ga.Input, ga.RetypeCounts = jn, true
+	// Field queries for the types of the visible SUM and AVG columns.
+	var probeFields [2][]*ast.SelectField
+	var probeCols [2][]int
+	for col := 0; col < g.visible; col++ {
+		i, ok := g.aggAt[col]
+		if !ok || (g.aggs[i].Op != AggrSum && g.aggs[i].Op != AggrAvg) {
+			continue
+		}
+		f := g.fields[col]
+		s, err := sideOf(f.Expr, sides)
+		if err != nil {
+			return nil, err
+		}
+		if s < 0 {
+			s = outer
+		}
+		probeFields[s] = append(probeFields[s], &ast.SelectField{Expr: f.Expr, AsName: f.AsName})
+		probeCols[s] = append(probeCols[s], col)
+	}
+	for s := 0; s < 2; s++ {
+		if len(probeFields[s]) == 0 {
+			continue
+		}
+		sd := sides[s]
+		q := &ast.SelectStmt{
+			Kind:           ast.SelectStmtKindSelect,
+			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+			Fields:         &ast.FieldList{Fields: probeFields[s]},
+			From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: sd.ts}},
+			Where:          &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")},
+		}
+		tmpl, err := render(q)
+		if err != nil {
+			return nil, err
+		}
+		rt := routing{Opcode: Unsharded, Keyspace: sd.ref.ks.Name, Table: sd.ref.node.Name.O}
+		if sd.ref.ks.Sharded {
+			rt.Opcode, rt.Sharded = Reference, true // any one shard
+		}
+		ga.TypeProbes = append(ga.TypeProbes, TypeProbe{Route: &Route{routing: rt, Query: tmpl}, Cols: probeCols[s]})
+	}
+	var top Primitive = ga
+	if lim != nil {
+		top = &Limit{Input: top, Spec: *lim}
+	}
+	return top, nil
+}
+
+// partialOf is the per-row value a joined row contributes to an
+// aggregate (see groupedJoin); other expressions are themselves.
+func partialOf(e ast.ExprNode) (ast.ExprNode, error) {
+	switch x := unparen(e).(type) {
+	case *ast.AggregateFuncExpr:
+		name := strings.ToLower(x.F)
+		if len(x.Args) != 1 {
+			return nil, unsupportedf("%s of several expressions over a join across shards", strings.ToUpper(x.F))
+		}
+		switch name {
+		case ast.AggFuncCount:
+			if v, ok := x.Args[0].(*valueExpr); ok && v.val != nil && !x.Distinct {
+				return newValueExpr(int64(1), "", ""), nil
+			}
+			return &ast.IsNullExpr{Expr: x.Args[0], Not: true}, nil
+		case ast.AggFuncMin, ast.AggFuncMax, ast.AggFuncSum, ast.AggFuncAvg:
+			return x.Args[0], nil
+		}
+		return nil, unsupportedf("%s over a join across shards", strings.ToUpper(x.F))
+	case *ast.FuncCallExpr:
+		if strings.EqualFold(x.FnName.O, "weight_string") && len(x.Args) == 1 {
+			if _, ok := x.Args[0].(*ast.AggregateFuncExpr); ok {
+				in, err := partialOf(x.Args[0])
+				if err != nil {
+					return nil, err
+				}
+				return weightOf(in), nil
+			}
+		}
+	}
+	if findNode(e, isAggregate) {
+		return nil, unsupported("expressions of aggregate functions across shards")
+	}
+	return e, nil
+}

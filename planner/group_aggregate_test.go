@@ -1,0 +1,108 @@
+package planner
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+func TestGroupAggregateMerge(t *testing.T) {
+	// name, count(*), avg(x), sum(x), count(x), weight_string(name)
+	fields := []*mysql.Field{
+		field("name", mysql.MYSQL_TYPE_VAR_STRING, utf8mb4GeneralCI),
+		field("count(*)", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		{Name: []byte("avg(x)"), Type: mysql.MYSQL_TYPE_NEWDECIMAL, Charset: binaryCharset, Decimal: 4},
+		field("sum(x)", mysql.MYSQL_TYPE_NEWDECIMAL, binaryCharset),
+		field("count(x)", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		field("ws", mysql.MYSQL_TYPE_VAR_STRING, binaryCharset),
+	}
+	g := &GroupAggregate{
+		Input: scatterRoute("q"),
+		Keys:  []GroupKey{{Col: 0, Weight: 5}},
+		Aggregates: []GroupAggregateColumn{
+			{Op: AggrCount, Col: 1, Weight: noWeight},
+			{Op: AggrAvg, Col: 2, Sum: 3, Count: 4, Weight: noWeight},
+		},
+		Order:   []OrderKey{{Col: 0, Weight: 5}},
+		Visible: 3,
+	}
+	// "Bob" and "bob " are one group (case-insensitive, PAD SPACE): the
+	// weights differ only by a trailing space's weight.
+	vc := shardResults(fields,
+		rows([]string{"Bob", "2", "1.5000", "3", "2", "\x00B\x00O\x00B"}, []string{"al", "1", "NULL", "NULL", "0", "\x00A\x00L"}),
+		rows([]string{"bob ", "1", "2.0000", "2", "1", "\x00B\x00O\x00B\x00\x20"}, []string{"NULL", "4", "1.0000", "4", "4", "NULL"}),
+	)
+	r, err := g.Execute(context.Background(), vc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5/3 = 1.6667 (rounded half up at AVG's scale); al has no x: NULL;
+	// NULL sorts first.
+	if got, want := show(r.Rows), "(NULL,4,1.0000) (al,1,NULL) (Bob,3,1.6667)"; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	if len(r.Fields) != 3 {
+		t.Fatalf("got %d fields, want 3", len(r.Fields))
+	}
+
+	// A scalar aggregate over no rows still has its row.
+	g = &GroupAggregate{Input: scatterRoute("q"), Scalar: true, Visible: 2,
+		Aggregates: []GroupAggregateColumn{{Op: AggrCount, Col: 1, Weight: noWeight}, {Op: AggrAvg, Col: 2, Sum: 3, Count: 4}}}
+	r, err = g.Execute(context.Background(), shardResults(fields, rows(), rows()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := show(r.Rows), "(NULL,0)"; got != want {
+		t.Fatalf("scalar over nothing: got %s, want %s", got, want)
+	}
+}
+
+func TestHavingEvaluator(t *testing.T) {
+	stmts, err := NewParser().Parse("select 1 from t having a > 2 and not b is null or a / b <=> null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expr := stmts[0].(*ast.SelectStmt).Having.Expr
+	fn, err := compileExpr(expr, func(e ast.ExprNode) (int, error) {
+		if s, _ := restore(e); s == "`a`" {
+			return 0, nil
+		}
+		return 1, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := []sortKind{sortDecimal, sortDecimal}
+	for _, tc := range []struct {
+		a, b []byte
+		want string
+	}{
+		{[]byte("3"), []byte("1"), "1"},
+		{[]byte("1"), []byte("1"), "0"},
+		{[]byte("1"), []byte("0"), "1"}, // a / 0 is NULL, and NULL <=> NULL
+		{nil, []byte("1"), "1"},         // NULL > 2 is NULL; a / b is NULL
+		{[]byte("3"), nil, "1"},         // NOT (b IS NULL) is false; a / NULL is NULL
+	} {
+		v, err := fn([][]byte{tc.a, tc.b}, kinds, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, null := v.truth()
+		got := "0"
+		if null {
+			got = "NULL"
+		} else if tr {
+			got = "1"
+		}
+		if got != tc.want {
+			t.Errorf("a=%s b=%s: got %s, want %s", tc.a, tc.b, got, tc.want)
+		}
+	}
+	// A character column in a comparison is refused at run time.
+	if _, err := fn([][]byte{[]byte("x"), []byte("1")}, []sortKind{sortWeight, sortDecimal}, nil); err == nil || !strings.Contains(err.Error(), "comparing strings in HAVING") {
+		t.Fatalf("got %v, want the string comparison refused", err)
+	}
+}

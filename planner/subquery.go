@@ -1,0 +1,438 @@
+package planner
+
+import (
+	"context"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// Uncorrelated subqueries in WHERE that do not stay on one shard are run
+// first, and their values written into the outer query: `x IN (select
+// ...)` becomes `x in (1, 2)` (or 0 when the subquery is empty), `x =
+// (select ...)` a literal, EXISTS 1 or 0. The outer plan is built with
+// holes for them that are filled from extra arguments after the
+// statement's own.
+
+type subKind int
+
+const (
+	subIn subKind = iota
+	subExists
+	subScalar
+)
+
+// rawSQL is an argument rendered into a template as it is.
+type rawSQL string
+
+// subValues is an argument holding an IN subquery's distinct non-NULL
+// values, for a Route that routes by them (routing.SubValues).
+type subValues []evalValue
+
+// SubqueryInput is one subquery run before the outer query.
+type SubqueryInput struct {
+	Kind  subKind
+	Not   bool
+	Left  string // IN: the rendered left operand
+	Input Primitive
+	// AsValues: the outer Route routes by the values (IN on its vindex
+	// column), so they are handed over as subValues, not as SQL.
+	AsValues bool
+}
+
+// UncorrelatedSubquery runs its subqueries, then Outer with their values.
+type UncorrelatedSubquery struct {
+	Subs    []SubqueryInput
+	Outer   Primitive
+	NParams int // the statement's own arguments; subquery values follow
+}
+
+var _ Primitive = (*UncorrelatedSubquery)(nil)
+
+func (u *UncorrelatedSubquery) outerArgs(ctx context.Context, vc VCursor, args []any) ([]any, error) {
+	if len(args) < u.NParams {
+		return nil, errWrongArgs(u.NParams, len(args))
+	}
+	out := append(args[:u.NParams:u.NParams], make([]any, len(u.Subs))...)
+	for i, s := range u.Subs {
+		r, err := s.Input.Execute(ctx, vc, args)
+		if err != nil {
+			return nil, err
+		}
+		if s.AsValues {
+			vals, err := s.values(r)
+			if err != nil {
+				return nil, err
+			}
+			out[u.NParams+i] = vals
+			continue
+		}
+		v, err := s.value(r)
+		if err != nil {
+			return nil, err
+		}
+		out[u.NParams+i] = v
+	}
+	return out, nil
+}
+
+// values lists an IN subquery's distinct non-NULL values.
+func (s SubqueryInput) values(r *Result) (subValues, error) {
+	if len(r.Fields) != 1 {
+		return nil, mysql.NewError(mysql.ER_OPERAND_COLUMNS, "Operand should contain 1 column(s)")
+	}
+	kind := sortKindOf(r.Fields[0])
+	seen := map[string]bool{}
+	var out subValues
+	for _, row := range r.Rows {
+		if row[0] == nil || seen[string(row[0])] {
+			continue
+		}
+		seen[string(row[0])] = true
+		out = append(out, literalOf(row[0], kind))
+	}
+	return out, nil
+}
+
+// value renders a subquery's result as the SQL that replaces it.
+func (s SubqueryInput) value(r *Result) (rawSQL, error) {
+	switch s.Kind {
+	case subExists:
+		if (len(r.Rows) > 0) != s.Not {
+			return "1", nil
+		}
+		return "0", nil
+	}
+	if len(r.Fields) != 1 {
+		return "", mysql.NewError(mysql.ER_OPERAND_COLUMNS, "Operand should contain 1 column(s)")
+	}
+	kind := sortKindOf(r.Fields[0])
+	lit := func(v []byte) string {
+		if v == nil {
+			return "null"
+		}
+		return literalOf(v, kind).sql
+	}
+	if s.Kind == subScalar {
+		switch len(r.Rows) {
+		case 0:
+			return "null", nil
+		case 1:
+			return rawSQL(lit(r.Rows[0][0])), nil
+		}
+		return "", mysql.NewError(mysql.ER_SUBQUERY_NO_1_ROW, "Subquery returns more than 1 row")
+	}
+	if len(r.Rows) == 0 {
+		if s.Not {
+			return "1", nil
+		}
+		return "0", nil
+	}
+	var sb strings.Builder
+	sb.WriteString(s.Left)
+	if s.Not {
+		sb.WriteString(" not")
+	}
+	sb.WriteString(" in (")
+	seen := map[string]bool{}
+	first := true
+	for _, row := range r.Rows {
+		l := lit(row[0])
+		if seen[l] {
+			continue
+		}
+		seen[l] = true
+		if !first {
+			sb.WriteString(", ")
+		}
+		first = false
+		sb.WriteString(l)
+	}
+	sb.WriteString(")")
+	return rawSQL(sb.String()), nil
+}
+
+// Execute implements Primitive.
+func (u *UncorrelatedSubquery) Execute(ctx context.Context, vc VCursor, args []any) (*Result, error) {
+	a, err := u.outerArgs(ctx, vc, args)
+	if err != nil {
+		return nil, err
+	}
+	return u.Outer.Execute(ctx, vc, a)
+}
+
+// Stream implements Primitive.
+func (u *UncorrelatedSubquery) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
+	a, err := u.outerArgs(ctx, vc, args)
+	if err != nil {
+		return err
+	}
+	return u.Outer.Stream(ctx, vc, a, fn)
+}
+
+// Inputs implements Primitive: the subqueries, then the outer query.
+func (u *UncorrelatedSubquery) Inputs() []Primitive {
+	var in []Primitive
+	for _, s := range u.Subs {
+		in = append(in, s.Input)
+	}
+	return append(in, u.Outer)
+}
+
+func (u *UncorrelatedSubquery) description() Description {
+	var kinds []string
+	for _, s := range u.Subs {
+		k := [...]string{"IN", "EXISTS", "scalar"}[s.Kind]
+		if s.Not {
+			k = "NOT " + k
+		}
+		kinds = append(kinds, k)
+	}
+	return Description{OperatorType: "UncorrelatedSubquery", Other: map[string]any{"Subqueries": kinds}}
+}
+
+// extractSubqueries replaces the subqueries of sel's WHERE with holes and
+// plans each; nil when WHERE has none. Correlated subqueries (naming a
+// table of the outer query) and subqueries elsewhere are refused.
+func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]SubqueryInput, []foundSub, error) {
+	if findNode(sel.Fields, isSubquery) || (sel.Having != nil && findNode(sel.Having, isSubquery)) ||
+		(sel.OrderBy != nil && findNode(sel.OrderBy, isSubquery)) || (sel.GroupBy != nil && findNode(sel.GroupBy, isSubquery)) {
+		return nil, nil, unsupported("subqueries outside WHERE across shards")
+	}
+	if sel.From != nil && sel.From.TableRefs != nil && findNode(sel.From.TableRefs, isSelectOrSubquery) {
+		return nil, nil, unsupported("derived tables and subqueries in FROM across shards")
+	}
+	if sel.Where == nil {
+		return nil, nil, nil
+	}
+	outer := map[string]bool{}
+	for _, tn := range collectTables(sel.From) {
+		outer[strings.ToLower(tn.Name.O)] = true
+	}
+	if sel.From != nil {
+		sel.From.Accept(&aliasCollector{names: outer})
+	}
+	v := &subqueryExtractor{owned: map[*ast.SubqueryExpr]bool{}, next: b.nparams}
+	w, _ := sel.Where.Accept(v)
+	if v.err != nil {
+		return nil, nil, v.err
+	}
+	var subs []SubqueryInput
+	for i := range v.found {
+		f := &v.found[i]
+		if correlated(f.query, outer) {
+			return nil, nil, unsupported("correlated subqueries across shards")
+		}
+		p, err := b.buildSelect(f.query)
+		if err != nil {
+			return nil, nil, err
+		}
+		f.in.Input = p
+		subs = append(subs, f.in)
+	}
+	sel.Where = w.(ast.ExprNode)
+	return subs, v.found, nil
+}
+
+// routeBySubquery makes the outer query of `col IN (subquery)`, when col
+// is the primary vindex column of its only (sharded) table and nothing
+// else routes it, go only to the shards owning the subquery's values. It
+// reports whether it did, having built the outer plan with build (which
+// is not called otherwise).
+func (b *builder) routeBySubquery(sel *ast.SelectStmt, subs []SubqueryInput, found []foundSub, build func() (Primitive, error)) (Primitive, bool, error) {
+	p, err := b.place(sel)
+	if err != nil {
+		return nil, false, nil
+	}
+	srcs, single := fromSources(sel, p)
+	if !single || p.ks == nil || !p.ks.Sharded || srcs[0].ref.table.Type == "reference" {
+		return nil, false, nil
+	}
+	src := &srcs[0]
+	col, _, ok := primaryVindex(src.ref.table)
+	if !ok || routeByWhere(sel.Where, src, true).opcode != Scatter {
+		return nil, false, nil
+	}
+	for i := range found {
+		f := &found[i]
+		if f.in.Kind != subIn || f.in.Not || f.left == nil || !isVindexColumn(f.left, src, true, col) {
+			continue
+		}
+		text := f.hole.text
+		f.hole.text = f.in.Left + " in (" + holeValsText + ")"
+		outer, err := build()
+		if err != nil {
+			return nil, false, err
+		}
+		var routes []*Route
+		collectRoutes(outer, &routes)
+		if len(routes) == 1 && routes[0].Opcode == Scatter && routes[0].Keyspace == p.ks.Name {
+			rt := routes[0]
+			rt.Opcode, rt.SubValues = IN, b.nparams+i+1
+			_, rt.Vindex, _ = primaryVindex(src.ref.table)
+			subs[i].AsValues = true
+			return outer, true, nil
+		}
+		f.hole.text = text
+		// A single sharded table that nothing else routes always plans to
+		// one scatter Route; the AST is spent, so this cannot fall back.
+		return nil, false, errInternal("IN subquery: outer plan has %d routes", len(routes))
+	}
+	return nil, false, nil
+}
+
+func collectRoutes(p Primitive, out *[]*Route) {
+	if r, ok := p.(*Route); ok {
+		*out = append(*out, r)
+	}
+	for _, in := range p.Inputs() {
+		collectRoutes(in, out)
+	}
+}
+
+func isSelectOrSubquery(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt, *ast.SubqueryExpr:
+		return true
+	}
+	return false
+}
+
+func isSubquery(n ast.Node) bool {
+	_, ok := n.(*ast.SubqueryExpr)
+	return ok
+}
+
+type aliasCollector struct{ names map[string]bool }
+
+func (a *aliasCollector) Enter(n ast.Node) (ast.Node, bool) {
+	if ts, ok := n.(*ast.TableSource); ok && ts.AsName.O != "" {
+		a.names[strings.ToLower(ts.AsName.O)] = true
+	}
+	return n, false
+}
+
+func (a *aliasCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// correlated reports whether a subquery names a column qualified by an
+// outer table that it does not read itself.
+func correlated(q ast.StmtNode, outer map[string]bool) bool {
+	own := map[string]bool{}
+	for _, tn := range collectTables(q) {
+		own[strings.ToLower(tn.Name.O)] = true
+	}
+	q.Accept(&aliasCollector{names: own})
+	for _, r := range columnsOfStmt(q) {
+		t := strings.ToLower(r.Table.O)
+		if t != "" && !own[t] && outer[t] {
+			return true
+		}
+	}
+	return false
+}
+
+func columnsOfStmt(n ast.Node) []*ast.ColumnName {
+	v := &allColumns{}
+	n.Accept(v)
+	return v.cols
+}
+
+type allColumns struct{ cols []*ast.ColumnName }
+
+func (v *allColumns) Enter(n ast.Node) (ast.Node, bool) {
+	if c, ok := n.(*ast.ColumnNameExpr); ok {
+		v.cols = append(v.cols, c.Name)
+	}
+	return n, false
+}
+
+func (v *allColumns) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+type foundSub struct {
+	query ast.StmtNode
+	in    SubqueryInput
+	hole  *holeExpr
+	left  ast.ExprNode // IN: the left operand
+}
+
+// subqueryExtractor replaces IN (subquery), EXISTS (subquery) and scalar
+// subqueries with argument holes numbered from next.
+type subqueryExtractor struct {
+	owned map[*ast.SubqueryExpr]bool
+	found []foundSub
+	next  int
+	err   error
+}
+
+func (v *subqueryExtractor) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.PatternInExpr:
+		if s, ok := x.Sel.(*ast.SubqueryExpr); ok {
+			v.owned[s] = true
+		}
+	case *ast.ExistsSubqueryExpr:
+		if s, ok := x.Sel.(*ast.SubqueryExpr); ok {
+			v.owned[s] = true
+		}
+	case *ast.CompareSubqueryExpr:
+		v.err = unsupported("ANY, SOME and ALL subqueries across shards")
+		return n, true
+	case *ast.SubqueryExpr:
+		return n, true
+	}
+	return n, false
+}
+
+func (v *subqueryExtractor) hole(q ast.ResultSetNode, in SubqueryInput) ast.Node {
+	stmt, ok := q.(*ast.SelectStmt)
+	if !ok {
+		if v.err == nil {
+			v.err = unsupported("UNION inside a subquery across shards")
+		}
+		return newHoleExpr(holeParam(v.next))
+	}
+	h := newHoleExpr(holeParam(v.next))
+	v.found = append(v.found, foundSub{query: stmt, in: in, hole: h})
+	v.next++
+	return h
+}
+
+func (v *subqueryExtractor) Leave(n ast.Node) (ast.Node, bool) {
+	if v.err != nil {
+		return n, true
+	}
+	switch x := n.(type) {
+	case *ast.PatternInExpr:
+		s, ok := x.Sel.(*ast.SubqueryExpr)
+		if !ok {
+			return n, true
+		}
+		left, err := restore(x.Expr)
+		if err != nil {
+			v.err = err
+			return n, true
+		}
+		if _, isRow := x.Expr.(*ast.RowExpr); isRow {
+			v.err = unsupported("row IN (subquery) across shards")
+			return n, true
+		}
+		h := v.hole(s.Query, SubqueryInput{Kind: subIn, Not: x.Not, Left: left})
+		if len(v.found) > 0 && v.found[len(v.found)-1].hole == h {
+			v.found[len(v.found)-1].left = x.Expr
+		}
+		return h, true
+	case *ast.ExistsSubqueryExpr:
+		s, ok := x.Sel.(*ast.SubqueryExpr)
+		if !ok {
+			return n, true
+		}
+		return v.hole(s.Query, SubqueryInput{Kind: subExists, Not: x.Not}), true
+	case *ast.SubqueryExpr:
+		if v.owned[x] {
+			return n, true
+		}
+		return v.hole(x.Query, SubqueryInput{Kind: subScalar}), true
+	}
+	return n, true
+}
