@@ -92,12 +92,23 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 		return s.writeOK(0, 0, more)
 	case *ast.RollbackStmt:
 		if st.SavepointName != "" {
-			return notSupported("ROLLBACK TO SAVEPOINT")
+			if err := s.execSavepoint(ctx, "ROLLBACK TO", st.SavepointName); err != nil {
+				return err
+			}
+			return s.writeOK(0, 0, more)
 		}
 		s.rollback(ctx)
 		return s.writeOK(0, 0, more)
-	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
-		return notSupported("SAVEPOINT")
+	case *ast.SavepointStmt:
+		if err := s.execSavepoint(ctx, "SAVEPOINT", st.Name); err != nil {
+			return err
+		}
+		return s.writeOK(0, 0, more)
+	case *ast.ReleaseSavepointStmt:
+		if err := s.execSavepoint(ctx, "RELEASE", st.Name); err != nil {
+			return err
+		}
+		return s.writeOK(0, 0, more)
 	}
 
 	r := s.srv.topo.current.Load()
@@ -123,9 +134,11 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 	if plan.Type == planner.StmtSelect {
 		return s.streamPlan(ctx, plan, vc, args, binary, more)
 	}
+	vc.write = isWrite(plan.Type)
 	res, err := plan.Root.Execute(ctx, vc, args)
 	vc.flushWarnings()
 	if err != nil {
+		s.abortOnError(ctx, err)
 		return err
 	}
 	return s.writeResult(res, binary, more)
@@ -161,6 +174,7 @@ func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc *vcurso
 	})
 	vc.flushWarnings()
 	if err != nil {
+		s.abortOnError(ctx, err)
 		if !started {
 			return err
 		}

@@ -22,6 +22,12 @@ type gatewayFlags struct {
 	user       string
 	password   string
 	logLevel   string
+
+	txMode          string
+	txIdleTimeout   time.Duration
+	twopcLeaseTTL   int
+	twopcResolve    time.Duration
+	twopcCrashAfter string
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet) {
@@ -32,6 +38,11 @@ func (g *gatewayFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.user, "user", "root", "user clients log in to the gateway with")
 	fs.StringVar(&g.password, "password", "", "password for --user")
 	fs.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&g.txMode, "transaction-mode", "twopc", "default transaction_mode of sessions: twopc (atomic), multi (shard by shard) or single")
+	fs.DurationVar(&g.txIdleTimeout, "transaction-idle-timeout", 0, "roll back a transaction (and close its client) idle this long; 0 never")
+	fs.IntVar(&g.twopcLeaseTTL, "twopc-lease-ttl", 10, "seconds after this gateway dies before its prepared transactions are resolved")
+	fs.DurationVar(&g.twopcResolve, "twopc-resolve-interval", 2*time.Second, "how often the elected 2PC resolver scans the primaries")
+	fs.StringVar(&g.twopcCrashAfter, "twopc-crash-after", "", "TESTS ONLY: SIGKILL this process at a point of a multi-shard commit ("+strings.Join(crashPoints, ", ")+"); honoured only with "+failpointEnv+"=1")
 }
 
 func (g *gatewayFlags) logger(w io.Writer) *slog.Logger {
@@ -49,6 +60,13 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) gate
 		Backend:    gateway.BackendConfig{User: g.dbUser, Password: g.dbPassword, PoolSize: g.poolSize, IdleTimeout: 5 * time.Minute},
 		Users:      map[string]string{g.user: g.password},
 		Logger:     logger,
+		TwoPC: gateway.TwoPCConfig{
+			TransactionMode: g.txMode,
+			IdleTimeout:     g.txIdleTimeout,
+			LeaseTTL:        g.twopcLeaseTTL,
+			ResolveInterval: g.twopcResolve,
+			Failpoint:       crashFailpoint(g.twopcCrashAfter, logger),
+		},
 	}
 }
 
@@ -61,6 +79,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := fs.String("topo-root", "/shardgate", "etcd key prefix of the topology")
 	cell := fs.String("cell", "zone1", "the cell this gateway runs in; replica reads prefer its tablets")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := g.check(); err != nil {
+		fmt.Fprintf(stderr, "shardgate serve: %v\n", err)
 		return 2
 	}
 	logger := g.logger(stderr)
