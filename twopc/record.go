@@ -47,9 +47,9 @@ type records struct {
 	root string
 }
 
-func (r records) dir() string              { return r.root + "/twopc/tx/" }
-func (r records) key(dtid string) string   { return r.dir() + dtid }
-func (r records) leaderPrefix() string     { return r.root + "/twopc/leader" }
+func (r records) dir() string            { return r.root + "/twopc/tx/" }
+func (r records) key(dtid string) string { return r.dir() + dtid }
+func (r records) leaderPrefix() string   { return r.root + "/twopc/leader" }
 func (r records) xidOf(dtid string, p Participant) Xid {
 	return Xid{DTID: dtid, Keyspace: p.Keyspace, Shard: p.Shard}
 }

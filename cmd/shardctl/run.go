@@ -104,6 +104,7 @@ func commands() []*command {
 	cmds = append(cmds, shardCommands()...)
 	cmds = append(cmds, tabletCommands()...)
 	cmds = append(cmds, vschemaCommands()...)
+	cmds = append(cmds, twopcCommands()...)
 	return cmds
 }
 

@@ -28,6 +28,7 @@ type gatewayFlags struct {
 	twopcLeaseTTL   int
 	twopcResolve    time.Duration
 	twopcCrashAfter string
+	twopcResolver   bool
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet) {
@@ -42,6 +43,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&g.txIdleTimeout, "transaction-idle-timeout", 0, "roll back a transaction (and close its client) idle this long; 0 never")
 	fs.IntVar(&g.twopcLeaseTTL, "twopc-lease-ttl", 10, "seconds after this gateway dies before its prepared transactions are resolved")
 	fs.DurationVar(&g.twopcResolve, "twopc-resolve-interval", 2*time.Second, "how often the elected 2PC resolver scans the primaries")
+	fs.BoolVar(&g.twopcResolver, "twopc-resolver", true, "take part in the election of the 2PC resolver")
 	fs.StringVar(&g.twopcCrashAfter, "twopc-crash-after", "", "TESTS ONLY: SIGKILL this process at a point of a multi-shard commit ("+strings.Join(crashPoints, ", ")+"); honoured only with "+failpointEnv+"=1")
 }
 
@@ -65,6 +67,7 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) gate
 			IdleTimeout:     g.txIdleTimeout,
 			LeaseTTL:        g.twopcLeaseTTL,
 			ResolveInterval: g.twopcResolve,
+			DisableResolver: !g.twopcResolver,
 			Failpoint:       crashFailpoint(g.twopcCrashAfter, logger),
 		},
 	}
