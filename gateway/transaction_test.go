@@ -261,6 +261,9 @@ func TestTwoPCCommitLeavesNothing(t *testing.T) {
 // TestIdleTransactionRolledBack: a client that sits in a transaction past
 // the idle timeout loses it (and its connection); its locks are released.
 func TestIdleTransactionRolledBack(t *testing.T) {
+	db := shared.db(t, "service", "")
+	ids := idsOnDistinctShards(t, 2)
+	txTable(t, db, "idle_tx", ids) // before the second gateway reads the vschema
 	gw, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.cluster.Store,
 		TwoPC: gateway.TwoPCConfig{IdleTimeout: 300 * time.Millisecond, DisableResolver: true}})
 	if err != nil {
@@ -275,9 +278,6 @@ func TestIdleTransactionRolledBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idb.Close()
-	db := shared.db(t, "service", "")
-	ids := idsOnDistinctShards(t, 2)
-	txTable(t, db, "idle_tx", ids)
 	c := pin(t, idb)
 	cexec(t, c, "begin")
 	cexec(t, c, "update idle_tx set v = 1 where id in (?, ?)", ids[0], ids[1])

@@ -59,7 +59,8 @@ func (s *session) setTxMode(value string) error {
 	}
 	s.txMode = m
 	if s.tx != nil {
-		s.tx = s.newTransaction()
+		// Nothing ran yet: begin it again in the new mode.
+		s.tx = newTransaction(m, s.srv.coord, s.tx.isolation)
 	}
 	return nil
 }
