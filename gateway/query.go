@@ -135,7 +135,7 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 		return s.streamPlan(ctx, plan, vc, args, binary, more)
 	}
 	vc.write = isWrite(plan.Type)
-	res, err := plan.Root.Execute(ctx, vc, args)
+	res, err := s.execute(ctx, plan, vc, args)
 	vc.flushWarnings()
 	if err != nil {
 		s.abortOnError(ctx, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/topo"
 
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/twopc"
@@ -309,4 +310,25 @@ func isWrite(t planner.StmtType) bool {
 		return true
 	}
 	return false
+}
+
+// execute runs a non-SELECT plan. One that needs a transaction (a row
+// move: several dependent shard calls) runs, when the session has none
+// open, in a transaction of its own in the session's mode.
+func (s *session) execute(ctx context.Context, plan *planner.Plan, vc *vcursor, args []any) (*planner.Result, error) {
+	if s.tx != nil || s.tabletType != topo.TabletPrimary || !planner.NeedsTransaction(plan.Root) {
+		return plan.Root.Execute(ctx, vc, args)
+	}
+	tx := newTransaction(s.txMode, s.srv.coord, "")
+	vc.implicit = tx
+	defer func() { vc.implicit = nil }()
+	res, err := plan.Root.Execute(ctx, vc, args)
+	if err != nil {
+		tx.rollback(ctx)
+		return nil, err
+	}
+	if err := tx.commit(ctx); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
