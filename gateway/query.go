@@ -132,6 +132,7 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 	}
 	vc := s.newVCursor(r)
 	if plan.Type == planner.StmtSelect {
+		vc.read = true
 		return s.streamPlan(ctx, plan, vc, args, binary, more)
 	}
 	vc.write = isWrite(plan.Type)

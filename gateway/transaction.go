@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
@@ -39,6 +40,9 @@ type transaction struct {
 type participant struct {
 	sc  *shardConn
 	xid twopc.Xid // twopc mode
+	// wrote is set once a statement other than a SELECT ran on it; a
+	// participant that only read commits in one phase (see twopc.Member).
+	wrote atomic.Bool
 }
 
 // shardConn is a connection taken from a tablet's pool, with the session's
@@ -114,12 +118,15 @@ const readCommitted = "READ COMMITTED"
 //   - every shard that joins after the first, and every shard of a
 //     transaction whose first statement spans several (spanning), begins
 //     READ COMMITTED.
-func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool, set *settings, spanning bool) (*shardConn, error) {
+func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool, set *settings, spanning, write bool) (*shardConn, error) {
 	t.mu.Lock()
 	p := t.parts[key]
 	first := len(t.order) == 0
 	t.mu.Unlock()
 	if p != nil {
+		if write {
+			p.wrote.Store(true)
+		}
 		return p.sc, nil
 	}
 	var begin []string
@@ -141,6 +148,7 @@ func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool,
 		return nil, err
 	}
 	p.sc = sc
+	p.wrote.Store(write)
 	t.mu.Lock()
 	t.parts[key] = p
 	t.order = append(t.order, key)
@@ -182,7 +190,7 @@ func (t *transaction) commit(ctx context.Context) error {
 		members := make([]twopc.Member, len(t.order))
 		for i, key := range t.order {
 			p := t.parts[key]
-			members[i] = twopc.Member{Xid: p.xid, Conn: p.sc.conn}
+			members[i] = twopc.Member{Xid: p.xid, Conn: p.sc.conn, ReadOnly: !p.wrote.Load()}
 		}
 		err := t.coord.Commit(ctx, t.dtid, members)
 		t.releaseAll(ctx)

@@ -29,6 +29,9 @@ type vcursor struct {
 	// that reaches several shards runs as a transaction of the session's
 	// transaction_mode (see txStatement).
 	write bool
+	// read is set for SELECT: a shard it reaches in a transaction is not
+	// marked as written.
+	read bool
 	// implicit is that transaction while the statement runs.
 	implicit *transaction
 	// spanning is set while a call reaches several shards: a shard
@@ -128,7 +131,7 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (*shardConn
 		return nil, nil, err
 	}
 	if tx := vc.tx(); typ == topo.TabletPrimary && tx != nil {
-		sc, err := tx.join(ctx, shardKey{keyspace, shard}, pool, &s.settings, vc.spanning)
+		sc, err := tx.join(ctx, shardKey{keyspace, shard}, pool, &s.settings, vc.spanning, !vc.read)
 		return sc, func() {}, err
 	}
 	sc, err := acquire(ctx, pool, &s.settings)

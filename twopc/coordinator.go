@@ -101,6 +101,10 @@ func (c *Coordinator) NewDTID() string {
 type Member struct {
 	Xid
 	Conn *tablet.Conn
+	// ReadOnly says the branch wrote nothing: it commits in one phase
+	// whatever the others do (committing it is rolling it back), so it
+	// never costs a prepare or a place in the decision record.
+	ReadOnly bool
 }
 
 func (c *Coordinator) failpoint(point string) {
@@ -138,13 +142,33 @@ func Rollback(ctx context.Context, m Member) error {
 // closes any connection still InTransaction). On ErrRolledBack nothing
 // was committed.
 func (c *Coordinator) Commit(ctx context.Context, dtid string, members []Member) error {
-	if len(members) == 1 {
-		if err := CommitOnePhase(ctx, members[0]); err != nil {
-			_ = Rollback(ctx, members[0])
+	var writers []Member
+	var readers []Member
+	for _, m := range members {
+		if m.ReadOnly {
+			readers = append(readers, m)
+		} else {
+			writers = append(writers, m)
+		}
+	}
+	if len(readers) > 0 {
+		// Last, so their locks (SELECT ... FOR UPDATE) are held until the
+		// writers are done, as a plain commit would. Their errors don't
+		// matter: a read-only branch that fails to commit has nothing to
+		// lose (the caller closes its connection).
+		defer parallel(len(readers), func(i int) { _ = CommitOnePhase(ctx, readers[i]) })
+	}
+	switch len(writers) {
+	case 0:
+		return nil
+	case 1:
+		if err := CommitOnePhase(ctx, writers[0]); err != nil {
+			_ = Rollback(ctx, writers[0])
 			return fmt.Errorf("%w: %w", ErrRolledBack, err)
 		}
 		return nil
 	}
+	members = writers
 	prepared := make([]bool, len(members))
 	errs := make([]error, len(members))
 	prepare := func(i int) {
@@ -177,9 +201,12 @@ func (c *Coordinator) Commit(ctx context.Context, dtid string, members []Member)
 	}
 	stands, err := c.recs.decide(ctx, rec)
 	if err != nil {
-		// The write may or may not have landed: only the resolver, reading
-		// etcd later, can tell. Leave every branch prepared.
+		// The write may or may not have landed. Leave every branch
+		// prepared, and keep trying to settle a decision in the background
+		// (ours, or a resolver's rollback): once one stands, the resolver
+		// finishes the branches even though this coordinator lives.
 		c.log.Error("twopc: decision not confirmed; leaving branches prepared for the resolver", "dtid", dtid, "err", err)
+		c.settle(rec)
 		return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	}
 	if stands.State != StateCommit {
@@ -269,4 +296,24 @@ func firstErr(errs []error) error {
 		}
 	}
 	return nil
+}
+
+// settle retries the decision until one stands (or about a minute has
+// passed: then the lease, gone with this process, lets the resolver
+// decide). It runs on a goroutine Close waits for.
+func (c *Coordinator) settle(rec *Record) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for range 60 {
+			time.Sleep(time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			stands, err := c.recs.decide(ctx, rec)
+			cancel()
+			if err == nil {
+				c.log.Info("twopc: decision settled", "dtid", rec.DTID, "state", stands.State)
+				return
+			}
+		}
+	}()
 }

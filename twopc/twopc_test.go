@@ -157,6 +157,32 @@ func TestTwoPC(t *testing.T) {
 		}
 	})
 
+	t.Run("read-only members don't make it two-phase", func(t *testing.T) {
+		table(t, "t_ro")
+		var points []string
+		c, err := NewCoordinator(ctx, Config{Client: cli, Root: e.root, LeaseTTL: 2, Failpoint: func(p string) { points = append(points, p) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		dtid := c.NewDTID()
+		ms := e.begin(t, dtid, "t_ro", 5)
+		reader := Member{Xid: Xid{DTID: dtid, Keyspace: "ks", Shard: "r"}, Conn: e.dial(t), ReadOnly: true}
+		e.exec(t, reader.Conn, reader.Start(), "select * from t_ro")
+		if err := c.Commit(ctx, dtid, append(ms, reader)); err != nil {
+			t.Fatal(err)
+		}
+		if len(points) != 0 {
+			t.Errorf("failpoints hit: %v, want none (one writer commits in one phase)", points)
+		}
+		if got := e.rows(t, "t_ro"); got != "5" {
+			t.Errorf("rows: got %q, want 5", got)
+		}
+		if reader.Conn.InTransaction() {
+			t.Error("the reader's branch is still open")
+		}
+	})
+
 	t.Run("a failed prepare rolls back everywhere", func(t *testing.T) {
 		table(t, "t_fail")
 		c := newCoord(t)
@@ -303,3 +329,4 @@ func TestTwoPC(t *testing.T) {
 		}
 	})
 }
+
