@@ -329,4 +329,3 @@ func TestTwoPC(t *testing.T) {
 		}
 	})
 }
-
