@@ -147,6 +147,11 @@ func TestTransactionModeSingle(t *testing.T) {
 	if !strings.Contains(err.Error(), "transaction_mode is 'single'") {
 		t.Errorf("error does not explain itself: %v", err)
 	}
+	// The mode can't change under a transaction that has begun; setting
+	// the same one is harmless.
+	cexec(t, c, "set transaction_mode = 'single'")
+	_, err = c.ExecContext(context.Background(), "set transaction_mode = 'twopc'")
+	wantMySQLError(t, err, 1568, "changing transaction_mode inside a transaction")
 	// The transaction goes on.
 	if got := cvalue(t, c, "select v from mode_single where id = ?", a); got != "5" {
 		t.Errorf("after the refusal: got %s, want 5", got)

@@ -58,7 +58,7 @@ func (s *session) setTxMode(value string) error {
 		return mysql.NewError(mysql.ER_WRONG_VALUE_FOR_VAR, "Variable 'transaction_mode' can't be set to the value of 'twopc': this gateway has no etcd-backed coordinator")
 	}
 	s.txMode = m
-	if s.tx != nil {
+	if s.tx != nil && len(s.tx.order) == 0 && s.tx.mode != m {
 		// Nothing ran yet: begin it again in the new mode.
 		s.tx = newTransaction(m, s.srv.coord, s.tx.isolation)
 	}
