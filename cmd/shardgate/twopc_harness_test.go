@@ -260,6 +260,7 @@ func (h *twopcHarness) shardctlRun(args ...string) string {
 	out, err := exec.Command(h.shardctl, full...).CombinedOutput()
 	s := dtidRE.ReplaceAllString(string(out), "DTID")
 	s = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(s, "ADDR")
+	s = regexp.MustCompile(`\d{4}-\d\d-\d\dT[\d:.]+Z`).ReplaceAllString(s, "TIME")
 	// Whether the dead coordinator's lease has expired yet depends on
 	// timing; masked dtids also break the table's alignment.
 	s = regexp.MustCompile(`\b(alive|gone)\b`).ReplaceAllString(s, "alive|gone")

@@ -28,7 +28,8 @@ import (
 //	transfer            BEGIN; move 30 from account 1 to the others; COMMIT
 //	wait-exit           wait for the gateway process to die
 //	state               balances and prepared branches, read on the shards; decision records
-//	shardctl ARGS...    run shardctl (dtids and addresses masked)
+//	shardctl ARGS...    run shardctl (dtids and addresses masked; $DTID is the
+//	                    first unresolved transaction)
 //	recover             start a fresh gateway process and wait for its resolver
 //	check               all-committed, all-rolled-back, or a failure
 func TestTwoPCCrashScenarios(t *testing.T) {
@@ -147,7 +148,16 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 	case "shardctl":
 		var args []string
 		for _, a := range d.CmdArgs {
-			args = append(args, a.String())
+			arg := a.String()
+			if arg == "$DTID" {
+				// The first unresolved transaction's id.
+				txs, err := twopc.Inspect(context.Background(), h.resolveConfig())
+				if err != nil || len(txs) == 0 {
+					t.Fatalf("no unresolved transaction for $DTID (%v)", err)
+				}
+				arg = txs[0].DTID
+			}
+			args = append(args, arg)
 		}
 		return h.shardctlRun(args...)
 	case "recover":
