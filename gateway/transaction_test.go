@@ -350,3 +350,31 @@ func TestDeadlockRollsBackEverywhere(t *testing.T) {
 		t.Errorf("after the deadlock: got v=%s, want 3", got)
 	}
 }
+
+// TestClientGoneRollsBack: a client that disconnects inside a twopc
+// transaction spanning shards has it rolled back on every shard, its
+// locks released and no branch left prepared.
+func TestClientGoneRollsBack(t *testing.T) {
+	db := shared.db(t, "service", "")
+	ids := idsOnDistinctShards(t, 2)
+	txTable(t, db, "gone_tx", ids)
+	gone := shared.db(t, "service", "")
+	gone.SetMaxIdleConns(0) // Conn.Close really closes
+	c := pin(t, gone)
+	cexec(t, c, "begin")
+	cexec(t, c, "update gone_tx set v = 1 where id in (?, ?)", ids[0], ids[1])
+	c.Close()
+	other := pin(t, db)
+	cexec(t, other, "set innodb_lock_wait_timeout = 5")
+	cexec(t, other, "update gone_tx set v = v + 10 where id in (?, ?)", ids[0], ids[1])
+	for _, row := range queryStrings(t, db, "select v from gone_tx") {
+		if row[0] != "10" {
+			t.Errorf("got v=%s, want 10 (the gone client's update rolled back)", row[0])
+		}
+	}
+	for _, shard := range serviceShards {
+		if n := len(queryStrings(t, shared.shardDB(t, "service", shard), "xa recover")); n != 0 {
+			t.Errorf("shard %s: %d prepared branches left", shard, n)
+		}
+	}
+}
