@@ -92,12 +92,23 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 		return s.writeOK(0, 0, more)
 	case *ast.RollbackStmt:
 		if st.SavepointName != "" {
-			return notSupported("ROLLBACK TO SAVEPOINT")
+			if err := s.execSavepoint(ctx, "ROLLBACK TO", st.SavepointName); err != nil {
+				return err
+			}
+			return s.writeOK(0, 0, more)
 		}
 		s.rollback(ctx)
 		return s.writeOK(0, 0, more)
-	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
-		return notSupported("SAVEPOINT")
+	case *ast.SavepointStmt:
+		if err := s.execSavepoint(ctx, "SAVEPOINT", st.Name); err != nil {
+			return err
+		}
+		return s.writeOK(0, 0, more)
+	case *ast.ReleaseSavepointStmt:
+		if err := s.execSavepoint(ctx, "RELEASE", st.Name); err != nil {
+			return err
+		}
+		return s.writeOK(0, 0, more)
 	case *ast.UnlockTablesStmt:
 		// The gateway never holds table locks (LOCK TABLES is refused), so
 		// there is nothing to release; mariadb-dump --single-transaction
@@ -137,11 +148,14 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 	}
 	vc := s.newVCursor(r)
 	if plan.Type == planner.StmtSelect {
+		vc.read = true
 		return s.streamPlan(ctx, plan, vc, args, binary, more)
 	}
-	res, err := plan.Root.Execute(ctx, vc, args)
+	vc.write = isWrite(plan.Type)
+	res, err := s.execute(ctx, plan, vc, args)
 	vc.flushWarnings()
 	if err != nil {
+		s.abortOnError(ctx, err)
 		return err
 	}
 	return s.writeResult(res, binary, more)
@@ -177,6 +191,7 @@ func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc *vcurso
 	})
 	vc.flushWarnings()
 	if err != nil {
+		s.abortOnError(ctx, err)
 		if !started {
 			return err
 		}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/shardgate/shardgate/topo"
 	"github.com/shardgate/shardgate/topo/vschema"
+	"github.com/shardgate/shardgate/twopc"
 )
 
 // TopoStore is what the gateway needs of the topology service.
@@ -54,6 +56,9 @@ type Config struct {
 	// TopoWait bounds how long Start waits for the first topology snapshot.
 	TopoWait time.Duration
 	Logger   *slog.Logger
+
+	// Transactions (see transaction.go, txmode.go, twopc.go).
+	TwoPC TwoPCConfig
 }
 
 // Server is a running gateway. It owns: the accept goroutine, one goroutine
@@ -82,6 +87,11 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+
+	// txMode is the sessions' default transaction_mode; coord runs their
+	// two-phase commits (nil when the topology offers no etcd client).
+	txMode txMode
+	coord  *twopc.Coordinator
 }
 
 // New checks the config and prepares a server; Start listens.
@@ -103,6 +113,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Backend.PoolSize <= 0 {
 		cfg.Backend.PoolSize = 64
+	}
+	mode, err := parseTxMode(cmp.Or(cfg.TwoPC.TransactionMode, "twopc"))
+	if err != nil {
+		return nil, fmt.Errorf("gateway: Config.TwoPC.TransactionMode: %w", err)
 	}
 	if cfg.TopoWait <= 0 {
 		cfg.TopoWait = 10 * time.Second
@@ -138,7 +152,8 @@ func New(cfg Config) (*Server, error) {
 			Streaming:     mysql.StreamingMultiple,
 			StreamingDone: true,
 		}},
-		conns: map[net.Conn]struct{}{},
+		conns:  map[net.Conn]struct{}{},
+		txMode: mode,
 	}, nil
 }
 
@@ -168,6 +183,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("gateway: no topology snapshot within %s: %w", s.cfg.TopoWait, wait.Err())
 	}
 
+	if err := s.startTwoPC(ctx); err != nil {
+		s.Close()
+		return err
+	}
 	ln, err := net.Listen("tcp", s.cfg.ListenAddr)
 	if err != nil {
 		s.Close()
@@ -233,7 +252,9 @@ func (s *Server) serveConn(nc net.Conn) {
 	sess.flush = bc.Flush
 	bc.buffer()
 	for !c.Closed() {
+		disarm := sess.armIdleTimeout(nc)
 		err := c.HandleCommand()
+		disarm()
 		if ferr := bc.Flush(); err == nil {
 			err = ferr
 		}
@@ -258,5 +279,6 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.stopTwoPC()
 	s.topo.close()
 }

@@ -29,6 +29,7 @@ type session struct {
 
 	autocommit bool
 	tx         *transaction // nil outside a transaction
+	txMode     txMode       // SET transaction_mode
 	settings   settings
 	// nextTxIsolation is SET TRANSACTION ISOLATION LEVEL's level for the
 	// next transaction only ("READ COMMITTED"), or "".
@@ -62,6 +63,7 @@ func newSession(srv *Server) *session {
 		parser:     planner.NewParser(),
 		tabletType: topo.TabletPrimary,
 		autocommit: true,
+		txMode:     srv.txMode,
 	}
 }
 
@@ -220,6 +222,7 @@ func (s *session) HandleOtherCommand(cmd byte, data []byte) error {
 func (s *session) reset() {
 	s.close()
 	s.autocommit = true
+	s.txMode = s.srv.txMode
 	s.settings = settings{}
 	s.nextTxIsolation = ""
 	s.warnings = nil

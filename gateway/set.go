@@ -88,6 +88,15 @@ func (s *session) execSet(ctx context.Context, st *ast.SetStmt, sql string, more
 				continue
 			}
 			s.settings.set(setting{key: "names", assign: text, reset: "NAMES utf8mb4"})
+		case name == "transaction_mode":
+			// The gateway's own: how transactions spanning shards commit.
+			text, err := restoreExpr(v.Value)
+			if err != nil {
+				return err
+			}
+			if err := s.setTxMode(text); err != nil {
+				return err
+			}
 		case name == "tx_isolation_one_shot":
 			// SET TRANSACTION ISOLATION LEVEL: only the next transaction.
 			level, err := restoreExpr(v.Value)

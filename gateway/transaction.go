@@ -2,22 +2,47 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/topo"
 
 	"github.com/shardgate/shardgate/tablet"
+	"github.com/shardgate/shardgate/twopc"
 )
 
 // transaction is a session's open transaction: one dedicated connection per
 // shard it has touched, opened lazily on the first statement that reaches
-// the shard. Commit goes shard by shard in the order they joined
-// (best-effort "multi" mode; atomic two-phase commit is a later capability).
+// the shard. How it commits is its mode (see txmode.go); which isolation
+// each shard begins with is in join.
 type transaction struct {
 	mu    sync.Mutex // the executor may join shards from parallel goroutines
-	conns map[shardKey]*shardConn
-	order []shardKey
+	mode  txMode
+	coord *twopc.Coordinator // twopc mode only
+	// dtid names the distributed transaction in twopc mode; every shard
+	// transaction is the XA branch (dtid, "keyspace:shard").
+	dtid  string
+	parts map[shardKey]*participant
+	order []shardKey // join order
 	// isolation is SET TRANSACTION ISOLATION LEVEL's level for this
-	// transaction, "" for the session's own.
-	isolation string
+	// transaction, "" for the session's own. It applies to the first
+	// participant only; see join.
+	isolation  string
+	savepoints []savepoint
+}
+
+// participant is one shard of a transaction.
+type participant struct {
+	sc  *shardConn
+	xid twopc.Xid // twopc mode
+	// wrote is set once a statement other than a SELECT ran on it; a
+	// participant that only read commits in one phase (see twopc.Member).
+	wrote atomic.Bool
 }
 
 // shardConn is a connection taken from a tablet's pool, with the session's
@@ -30,17 +55,30 @@ type shardConn struct {
 
 // acquire takes a connection from the pool and applies the session settings.
 func acquire(ctx context.Context, pool *tablet.Pool, set *settings) (*shardConn, error) {
+	return acquireWith(ctx, pool, set)
+}
+
+// acquireWith takes a connection, applies the session settings and runs
+// then (transaction control), all pipelined in one round trip. On error
+// the connection is closed: whatever part of the pipeline ran is
+// undone with it.
+func acquireWith(ctx context.Context, pool *tablet.Pool, set *settings, then ...string) (*shardConn, error) {
 	conn, err := pool.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	sc := &shardConn{pool: pool, conn: conn}
+	stmts := then
 	if apply := set.applySQL(); apply != "" {
-		if _, err := conn.Execute(ctx, apply); err != nil {
+		stmts = append([]string{apply}, then...)
+		sc.reset = set.resetSQL()
+	}
+	if len(stmts) > 0 {
+		if err := conn.Pipeline(ctx, stmts...); err != nil {
+			conn.Close()
 			pool.Put(conn)
 			return nil, err
 		}
-		sc.reset = set.resetSQL()
 	}
 	return sc, nil
 }
@@ -56,55 +94,150 @@ func (sc *shardConn) release(ctx context.Context) {
 	sc.pool.Put(sc.conn)
 }
 
-func newTransaction(isolation string) *transaction {
-	return &transaction{conns: map[shardKey]*shardConn{}, isolation: isolation}
+func newTransaction(mode txMode, coord *twopc.Coordinator, isolation string) *transaction {
+	t := &transaction{mode: mode, parts: map[shardKey]*participant{}, isolation: isolation}
+	if mode == modeTwoPC {
+		t.coord = coord
+		t.dtid = coord.NewDTID()
+	}
+	return t
 }
 
+// readCommitted is the level of every shard of a transaction that spans
+// shards (see join).
+const readCommitted = "READ COMMITTED"
+
 // join returns the shard's connection, beginning the shard transaction on
-// first use.
-func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool, set *settings) (*shardConn, error) {
+// first use. Isolation, per the sharding rules (docs/NOTES.md):
+//
+//   - the first participant of a transaction whose first statement
+//     touches one shard begins with the session's level (REPEATABLE READ
+//     unless the session or SET TRANSACTION said otherwise) and keeps it
+//     even if the transaction grows: a running transaction's level can't
+//     be changed;
+//   - every shard that joins after the first, and every shard of a
+//     transaction whose first statement spans several (spanning), begins
+//     READ COMMITTED.
+func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool, set *settings, spanning, write bool) (*shardConn, error) {
 	t.mu.Lock()
-	sc := t.conns[key]
+	p := t.parts[key]
+	first := len(t.order) == 0
 	t.mu.Unlock()
-	if sc != nil {
-		return sc, nil
+	if p != nil {
+		if write {
+			p.wrote.Store(true)
+		}
+		return p.sc, nil
 	}
-	sc, err := acquire(ctx, pool, set)
+	var begin []string
+	switch {
+	case !first || spanning:
+		begin = append(begin, "SET TRANSACTION ISOLATION LEVEL "+readCommitted)
+	case t.isolation != "":
+		begin = append(begin, "SET TRANSACTION ISOLATION LEVEL "+t.isolation)
+	}
+	p = &participant{}
+	if t.mode == modeTwoPC {
+		p.xid = twopc.Xid{DTID: t.dtid, Keyspace: key.keyspace, Shard: key.shard}
+		begin = append(begin, p.xid.Start())
+	} else {
+		begin = append(begin, "START TRANSACTION")
+	}
+	sc, err := acquireWith(ctx, pool, set, begin...)
 	if err != nil {
 		return nil, err
 	}
-	if t.isolation != "" {
-		if _, err := sc.conn.Execute(ctx, "SET TRANSACTION ISOLATION LEVEL "+t.isolation); err != nil {
-			sc.release(ctx)
-			return nil, err
-		}
-	}
-	if _, err := sc.conn.Execute(ctx, "START TRANSACTION"); err != nil {
-		sc.release(ctx)
-		return nil, err
-	}
+	p.sc = sc
+	p.wrote.Store(write)
 	t.mu.Lock()
-	t.conns[key] = sc
+	t.parts[key] = p
 	t.order = append(t.order, key)
 	t.mu.Unlock()
 	return sc, nil
 }
 
-// commit commits every shard in join order and releases the connections.
-// It keeps going after a failure so no connection stays in a transaction,
-// and returns the first error.
+// wouldSpan reports whether running on shards would make the transaction
+// touch more than one shard, and two of them.
+func (t *transaction) wouldSpan(keyspace string, shards []string) (shardKey, shardKey, bool) {
+	t.mu.Lock()
+	keys := append([]shardKey(nil), t.order...)
+	t.mu.Unlock()
+	for _, sh := range shards {
+		keys = append(keys, shardKey{keyspace, sh})
+	}
+	for _, k := range keys[1:] {
+		if k != keys[0] {
+			return keys[0], k, true
+		}
+	}
+	return shardKey{}, shardKey{}, false
+}
+
+// errSingleSpan refuses, in transaction_mode single, a statement that
+// would touch a second shard. Nothing ran: the transaction goes on.
+func errSingleSpan(have, next shardKey) error {
+	return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, fmt.Sprintf(
+		"transaction_mode is 'single': the transaction is on %s/%s and this statement would also touch %s/%s (SET transaction_mode = 'twopc' to span shards)",
+		have.keyspace, have.shard, next.keyspace, next.shard))
+}
+
+// commit ends the transaction per its mode and releases the connections.
+// single/multi: COMMIT shard by shard in join order, going on after a
+// failure so no connection stays in a transaction, returning the first
+// error. twopc: see package twopc.
 func (t *transaction) commit(ctx context.Context) error {
+	if t.mode == modeTwoPC && len(t.order) > 0 {
+		members := make([]twopc.Member, len(t.order))
+		for i, key := range t.order {
+			p := t.parts[key]
+			members[i] = twopc.Member{Xid: p.xid, Conn: p.sc.conn, ReadOnly: !p.wrote.Load()}
+		}
+		err := t.coord.Commit(ctx, t.dtid, members)
+		t.releaseAll(ctx)
+		return err
+	}
 	return t.finish(ctx, "COMMIT")
 }
 
 func (t *transaction) rollback(ctx context.Context) {
+	if t.mode == modeTwoPC {
+		for _, key := range t.order {
+			t.rollbackPart(ctx, key)
+		}
+		t.parts, t.order = nil, nil
+		return
+	}
 	_ = t.finish(ctx, "ROLLBACK")
+}
+
+// rollbackPart rolls one participant back entirely and releases it.
+func (t *transaction) rollbackPart(ctx context.Context, key shardKey) {
+	p := t.parts[key]
+	if t.mode == modeTwoPC {
+		if err := twopc.Rollback(ctx, twopc.Member{Xid: p.xid, Conn: p.sc.conn}); err != nil {
+			p.sc.conn.Close() // an unprepared branch dies with its connection
+		}
+	} else if _, err := p.sc.conn.Execute(ctx, "ROLLBACK"); err != nil {
+		p.sc.conn.Close()
+	}
+	p.sc.release(ctx)
+	delete(t.parts, key)
+}
+
+// releaseAll returns every connection. One still inside a transaction (a
+// prepared branch whose commit failed) is closed by its pool, which
+// leaves the branch to the resolver.
+func (t *transaction) releaseAll(ctx context.Context) {
+	for _, key := range t.order {
+		t.parts[key].sc.release(ctx)
+	}
+	t.parts, t.order = nil, nil
 }
 
 func (t *transaction) finish(ctx context.Context, verb string) error {
 	var first error
 	for _, key := range t.order {
-		sc := t.conns[key]
+		sc := t.parts[key].sc
 		if _, err := sc.conn.Execute(ctx, verb); err != nil {
 			if first == nil {
 				first = err
@@ -116,7 +249,7 @@ func (t *transaction) finish(ctx context.Context, verb string) error {
 		}
 		sc.release(ctx)
 	}
-	t.conns, t.order = nil, nil
+	t.parts, t.order = nil, nil
 	return first
 }
 
@@ -134,7 +267,7 @@ func (s *session) begin(ctx context.Context) error {
 // newTransaction starts the session's next transaction, which takes the
 // one-shot isolation level if one was set.
 func (s *session) newTransaction() *transaction {
-	tx := newTransaction(s.nextTxIsolation)
+	tx := newTransaction(s.txMode, s.srv.coord, s.nextTxIsolation)
 	s.nextTxIsolation = ""
 	return tx
 }
@@ -155,4 +288,55 @@ func (s *session) rollback(ctx context.Context) {
 	tx := s.tx
 	s.tx = nil
 	tx.rollback(ctx)
+}
+
+// Errors after which the whole transaction is rolled back on every shard:
+// a shard has rolled back (deadlock) or kept a half-done statement (lock
+// wait timeout), so the distributed transaction can't go on consistently.
+const (
+	erLockWaitTimeout = 1205
+	erLockDeadlock    = 1213
+)
+
+// abortOnError rolls the open transaction back if err is a lock wait
+// timeout or a deadlock; err reaches the client unchanged.
+func (s *session) abortOnError(ctx context.Context, err error) {
+	var me *mysql.MyError
+	if s.tx == nil || !errors.As(err, &me) {
+		return
+	}
+	if me.Code == erLockWaitTimeout || me.Code == erLockDeadlock {
+		s.rollback(ctx)
+	}
+}
+
+// isWrite tells the statements that, in autocommit mode, run as a
+// transaction when they reach several shards.
+func isWrite(t planner.StmtType) bool {
+	switch t {
+	case planner.StmtInsert, planner.StmtReplace, planner.StmtUpdate, planner.StmtDelete:
+		return true
+	}
+	return false
+}
+
+// execute runs a non-SELECT plan. One that needs a transaction (a row
+// move: several dependent shard calls) runs, when the session has none
+// open, in a transaction of its own in the session's mode.
+func (s *session) execute(ctx context.Context, plan *planner.Plan, vc *vcursor, args []any) (*planner.Result, error) {
+	if s.tx != nil || s.tabletType != topo.TabletPrimary || !planner.NeedsTransaction(plan.Root) {
+		return plan.Root.Execute(ctx, vc, args)
+	}
+	tx := newTransaction(s.txMode, s.srv.coord, "")
+	vc.implicit = tx
+	defer func() { vc.implicit = nil }()
+	res, err := plan.Root.Execute(ctx, vc, args)
+	if err != nil {
+		tx.rollback(ctx)
+		return nil, err
+	}
+	if err := tx.commit(ctx); err != nil {
+		return nil, err
+	}
+	return res, nil
 }

@@ -24,6 +24,19 @@ type vcursor struct {
 
 	mu       sync.Mutex
 	warnings []warning
+
+	// write is set for INSERT/UPDATE/DELETE/REPLACE: an autocommit one
+	// that reaches several shards runs as a transaction of the session's
+	// transaction_mode (see txStatement).
+	write bool
+	// read is set for SELECT: a shard it reaches in a transaction is not
+	// marked as written.
+	read bool
+	// implicit is that transaction while the statement runs.
+	implicit *transaction
+	// spanning is set while a call reaches several shards: a shard
+	// joining a transaction then begins READ COMMITTED.
+	spanning bool
 }
 
 var _ planner.VCursor = (*vcursor)(nil)
@@ -39,7 +52,12 @@ func (vc *vcursor) Shards(ctx context.Context, keyspace string) ([]planner.Shard
 
 // ExecuteMulti runs queries[i] on shards[i]; several shards run in parallel,
 // one runs on the calling goroutine.
-func (vc *vcursor) ExecuteMulti(ctx context.Context, keyspace string, shards []string, queries []string) ([]*planner.Result, error) {
+func (vc *vcursor) ExecuteMulti(ctx context.Context, keyspace string, shards []string, queries []string) (_ []*planner.Result, err error) {
+	done, err := vc.txStatement(ctx, keyspace, shards)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = done(err) }()
 	results := make([]*planner.Result, len(shards))
 	if len(shards) == 1 {
 		res, err := vc.executeOne(ctx, keyspace, shards[0], queries[0])
@@ -67,8 +85,12 @@ func (vc *vcursor) ExecuteMulti(ctx context.Context, keyspace string, shards []s
 // StreamMulti streams queries[i] from shards[i]. Calls to fn are serialised;
 // the rows handed to fn are the callee's to keep.
 func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []string, queries []string, fn func(int, *planner.Result) error) error {
+	done, err := vc.txStatement(ctx, keyspace, shards)
+	if err != nil {
+		return err
+	}
 	if len(shards) == 1 {
-		return vc.streamOne(ctx, keyspace, shards[0], queries[0], func(r *planner.Result) error { return fn(0, r) })
+		return done(vc.streamOne(ctx, keyspace, shards[0], queries[0], func(r *planner.Result) error { return fn(0, r) }))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -95,11 +117,12 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 		}()
 	}
 	wg.Wait()
-	return firstErr
+	return done(firstErr)
 }
 
 // conn finds the connection a statement on the shard runs on: the
-// transaction's, or a pooled one released by the returned func.
+// transaction's (joining the shard to it on first use), or a pooled one
+// released by the returned func.
 func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (*shardConn, func(), error) {
 	s := vc.s
 	typ := s.tabletType
@@ -107,8 +130,8 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (*shardConn
 	if err != nil {
 		return nil, nil, err
 	}
-	if typ == topo.TabletPrimary && s.tx != nil {
-		sc, err := s.tx.join(ctx, shardKey{keyspace, shard}, pool, &s.settings)
+	if tx := vc.tx(); typ == topo.TabletPrimary && tx != nil {
+		sc, err := tx.join(ctx, shardKey{keyspace, shard}, pool, &s.settings, vc.spanning, !vc.read)
 		return sc, func() {}, err
 	}
 	sc, err := acquire(ctx, pool, &s.settings)
@@ -116,6 +139,56 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (*shardConn
 		return nil, nil, err
 	}
 	return sc, func() { sc.release(context.Background()) }, nil
+}
+
+// tx is the transaction the statement runs in, if any.
+func (vc *vcursor) tx() *transaction {
+	if vc.implicit != nil {
+		return vc.implicit
+	}
+	return vc.s.tx
+}
+
+// txStatement applies the transaction rules before a call reaches shards:
+// transaction_mode single refuses a second shard (before anything runs,
+// so the transaction goes on); an autocommit write reaching several
+// shards runs in its own transaction of the session's mode (multi keeps
+// each shard's autocommit, as best effort). The returned func ends that
+// transaction: commit, or roll back if err is not nil.
+func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []string) (func(error) error, error) {
+	s := vc.s
+	vc.spanning = len(shards) > 1
+	none := func(err error) error { return err }
+	if s.tabletType != topo.TabletPrimary {
+		return none, nil
+	}
+	if tx := vc.tx(); tx != nil {
+		if tx.mode == modeSingle {
+			if have, next, span := tx.wouldSpan(keyspace, shards); span {
+				return nil, errSingleSpan(have, next)
+			}
+		}
+		return none, nil
+	}
+	if !vc.write || len(shards) < 2 {
+		return none, nil
+	}
+	switch s.txMode {
+	case modeSingle:
+		return nil, errSingleSpan(shardKey{keyspace, shards[0]}, shardKey{keyspace, shards[1]})
+	case modeMulti:
+		return none, nil
+	}
+	vc.implicit = newTransaction(s.txMode, s.srv.coord, "")
+	return func(err error) error {
+		tx := vc.implicit
+		vc.implicit = nil
+		if err != nil {
+			tx.rollback(ctx)
+			return err
+		}
+		return tx.commit(ctx)
+	}, nil
 }
 
 func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string) (*planner.Result, error) {

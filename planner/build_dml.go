@@ -166,7 +166,7 @@ func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
 	if col, _, ok := primaryVindexColumn(t); ok {
 		for _, a := range s.List {
 			if strings.EqualFold(a.Column.Name.O, col) && src.matches(a.Column, true) {
-				return nil, unsupportedf("UPDATE of primary vindex column %s.%s", t.Name, col)
+				return b.buildMoveRows(s, src, col, a.Expr)
 			}
 		}
 	}
@@ -218,4 +218,24 @@ func (b *builder) routedDML(op string, stmt ast.StmtNode, where ast.ExprNode, li
 		return nil, err
 	}
 	return &DML{Route: Route{routing: vr.routing(src), Query: q}, Op: op}, nil
+}
+
+// buildMoveRows plans an UPDATE that sets the primary vindex column (see
+// MoveRows). The new value must be a literal or ?, and the vindex a
+// functional one.
+func (b *builder) buildMoveRows(s *ast.UpdateStmt, src *source, col string, newExpr ast.ExprNode) (Primitive, error) {
+	t := src.ref.table
+	v, ok := valueOf(newExpr)
+	_, fn, isFn := primaryVindex(t)
+	if !ok || !isFn {
+		return nil, unsupportedf("UPDATE of primary vindex column %s.%s to anything but a literal or ?", t.Name, col)
+	}
+	if s.Limit != nil || s.Order != nil {
+		return nil, unsupportedf("UPDATE of primary vindex column %s.%s with ORDER BY or LIMIT", t.Name, col)
+	}
+	p, err := b.routedDML("Update", s, s.Where, nil, src)
+	if err != nil {
+		return nil, err
+	}
+	return &MoveRows{Update: p.(*DML), Table: t.Name, Column: col, Vindex: fn, NewValue: v}, nil
 }

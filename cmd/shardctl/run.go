@@ -108,6 +108,7 @@ func commands() []*command {
 	cmds = append(cmds, tabletCommands()...)
 	cmds = append(cmds, vschemaCommands()...)
 	cmds = append(cmds, explainCommand())
+	cmds = append(cmds, twopcCommands()...)
 	return cmds
 }
 

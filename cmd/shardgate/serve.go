@@ -23,6 +23,13 @@ type gatewayFlags struct {
 	password   string
 	logLevel   string
 	security   securityFlags
+
+	txMode          string
+	txIdleTimeout   time.Duration
+	twopcLeaseTTL   int
+	twopcResolve    time.Duration
+	twopcCrashAfter string
+	twopcResolver   bool
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
@@ -34,6 +41,12 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.password, "password", "", "password for --user")
 	fs.StringVar(&g.logLevel, "log-level", defaultLogLevel, "debug, info, warn or error")
 	g.security.register(fs)
+	fs.StringVar(&g.txMode, "transaction-mode", "twopc", "default transaction_mode of sessions: twopc (atomic), multi (shard by shard) or single")
+	fs.DurationVar(&g.txIdleTimeout, "transaction-idle-timeout", 0, "roll back a transaction (and close its client) idle this long; 0 never")
+	fs.IntVar(&g.twopcLeaseTTL, "twopc-lease-ttl", 10, "seconds after this gateway dies before its prepared transactions are resolved")
+	fs.DurationVar(&g.twopcResolve, "twopc-resolve-interval", 2*time.Second, "how often the elected 2PC resolver scans the primaries")
+	fs.BoolVar(&g.twopcResolver, "twopc-resolver", true, "take part in the election of the 2PC resolver")
+	fs.StringVar(&g.twopcCrashAfter, "twopc-crash-after", "", "TESTS ONLY: SIGKILL this process at a point of a multi-shard commit ("+strings.Join(crashPoints, ", ")+"); honoured only with "+failpointEnv+"=1")
 }
 
 func (g *gatewayFlags) logger(w io.Writer) *slog.Logger {
@@ -51,6 +64,14 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 		Backend:    gateway.BackendConfig{User: g.dbUser, Password: g.dbPassword, PoolSize: g.poolSize, IdleTimeout: 5 * time.Minute},
 		Users:      map[string]string{g.user: g.password},
 		Logger:     logger,
+		TwoPC: gateway.TwoPCConfig{
+			TransactionMode: g.txMode,
+			IdleTimeout:     g.txIdleTimeout,
+			LeaseTTL:        g.twopcLeaseTTL,
+			ResolveInterval: g.twopcResolve,
+			DisableResolver: !g.twopcResolver,
+			Failpoint:       crashFailpoint(g.twopcCrashAfter, logger),
+		},
 	}
 	return cfg, g.security.apply(&cfg)
 }
@@ -64,6 +85,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := fs.String("topo-root", "/shardgate", "etcd key prefix of the topology")
 	cell := fs.String("cell", "zone1", "the cell this gateway runs in; replica reads prefer its tablets")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := g.check(); err != nil {
+		fmt.Fprintf(stderr, "shardgate serve: %v\n", err)
 		return 2
 	}
 	logger := g.logger(stderr)

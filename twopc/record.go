@@ -1,0 +1,124 @@
+package twopc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// State is a durable decision.
+type State string
+
+// Decisions. A prepared branch with no record is presumed aborted.
+const (
+	StateCommit   State = "commit"
+	StateRollback State = "rollback"
+)
+
+// Participant is one shard of a distributed transaction.
+type Participant struct {
+	Keyspace string `json:"keyspace"`
+	Shard    string `json:"shard"`
+}
+
+// Record is the decision of one distributed transaction, stored at
+// <root>/twopc/tx/<dtid> from the decision until every branch is
+// finished.
+type Record struct {
+	DTID         string        `json:"dtid"`
+	State        State         `json:"state"`
+	Participants []Participant `json:"participants"`
+	// Decided is when the decision was made; By says who made it
+	// ("coordinator" or "resolver" or "operator").
+	Decided time.Time `json:"decided"`
+	By      string    `json:"by"`
+}
+
+// ErrNoRecord: no decision record for the dtid.
+var ErrNoRecord = errors.New("twopc: no decision record")
+
+// records reads and writes decision records under root.
+type records struct {
+	cli  *clientv3.Client
+	root string
+}
+
+func (r records) dir() string            { return r.root + "/twopc/tx/" }
+func (r records) key(dtid string) string { return r.dir() + dtid }
+func (r records) leaderPrefix() string   { return r.root + "/twopc/leader" }
+func (r records) xidOf(dtid string, p Participant) Xid {
+	return Xid{DTID: dtid, Keyspace: p.Keyspace, Shard: p.Shard}
+}
+
+// decide creates the record unless one exists, and returns the record
+// that stands: rec, or the decision made first by someone else.
+func (r records) decide(ctx context.Context, rec *Record) (*Record, error) {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	key := r.key(rec.DTID)
+	resp, err := r.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, string(data))).
+		Else(clientv3.OpGet(key)).
+		Commit()
+	if err != nil {
+		return nil, fmt.Errorf("twopc: record decision for %s: %w", rec.DTID, err)
+	}
+	if resp.Succeeded {
+		return rec, nil
+	}
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	if len(kvs) == 0 {
+		return nil, fmt.Errorf("twopc: decision for %s vanished", rec.DTID)
+	}
+	var other Record
+	if err := json.Unmarshal(kvs[0].Value, &other); err != nil {
+		return nil, fmt.Errorf("twopc: decision for %s: %w", rec.DTID, err)
+	}
+	return &other, nil
+}
+
+func (r records) get(ctx context.Context, dtid string) (*Record, error) {
+	resp, err := r.cli.Get(ctx, r.key(dtid))
+	if err != nil {
+		return nil, fmt.Errorf("twopc: read decision for %s: %w", dtid, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, fmt.Errorf("%s: %w", dtid, ErrNoRecord)
+	}
+	var rec Record
+	if err := json.Unmarshal(resp.Kvs[0].Value, &rec); err != nil {
+		return nil, fmt.Errorf("twopc: decision for %s: %w", dtid, err)
+	}
+	return &rec, nil
+}
+
+func (r records) list(ctx context.Context) ([]*Record, error) {
+	resp, err := r.cli.Get(ctx, r.dir(), clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("twopc: list decisions: %w", err)
+	}
+	out := make([]*Record, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		var rec Record
+		if err := json.Unmarshal(kv.Value, &rec); err != nil {
+			return nil, fmt.Errorf("twopc: decision %s: %w", kv.Key, err)
+		}
+		out = append(out, &rec)
+	}
+	return out, nil
+}
+
+func (r records) remove(ctx context.Context, dtid string) error {
+	_, err := r.cli.Delete(ctx, r.key(dtid))
+	if err != nil {
+		return fmt.Errorf("twopc: delete decision for %s: %w", dtid, err)
+	}
+	return nil
+}

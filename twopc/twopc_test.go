@@ -1,0 +1,331 @@
+package twopc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"github.com/shardgate/shardgate/tablet"
+	"github.com/shardgate/shardgate/tablet/tablettest"
+	"github.com/shardgate/shardgate/topo"
+)
+
+// env is one mariadbd (standing in for every shard: branches carry their
+// shard in the xid) and an embedded etcd.
+type env struct {
+	conn tablet.ConnConfig
+	cli  *clientv3.Client
+	root string
+}
+
+func (e *env) resolveConfig() ResolveConfig {
+	return ResolveConfig{Client: e.cli, Root: e.root, Conn: e.conn,
+		Primaries: func(context.Context) ([]Primary, error) {
+			return []Primary{{Keyspace: "ks", Shard: "0", Addr: e.conn.Addr}}, nil
+		}}
+}
+
+func (e *env) dial(t *testing.T) *tablet.Conn {
+	t.Helper()
+	c, err := tablet.Dial(context.Background(), e.conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (e *env) exec(t *testing.T, c *tablet.Conn, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := c.Execute(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// rows returns the table's ids, in order, as one string.
+func (e *env) rows(t *testing.T, table string) string {
+	t.Helper()
+	c := e.dial(t)
+	res, err := c.Execute(context.Background(), "select id from "+table+" order by id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range res.Rows {
+		ids = append(ids, string(r[0]))
+	}
+	return strings.Join(ids, ",")
+}
+
+func (e *env) recovered(t *testing.T) int {
+	t.Helper()
+	bs, err := Recover(context.Background(), e.dial(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(bs)
+}
+
+// begin starts one branch per shard on its own connection, each inserting
+// its id into table.
+func (e *env) begin(t *testing.T, dtid, table string, ids ...int) []Member {
+	t.Helper()
+	var ms []Member
+	for i, id := range ids {
+		m := Member{Xid: Xid{DTID: dtid, Keyspace: "ks", Shard: fmt.Sprintf("s%d", i)}, Conn: e.dial(t)}
+		e.exec(t, m.Conn, m.Start(), fmt.Sprintf("insert into %s values (%d)", table, id))
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// prepareAndDrop prepares every branch and closes its connection, as a
+// coordinator that dies after the prepares leaves them.
+func (e *env) prepareAndDrop(t *testing.T, ms []Member) {
+	t.Helper()
+	for _, m := range ms {
+		e.exec(t, m.Conn, m.End(), m.Prepare())
+		m.Conn.Close()
+	}
+}
+
+func TestTwoPC(t *testing.T) {
+	m := tablettest.StartMysqld(t)
+	ctx := context.Background()
+	etcd, err := topo.StartEmbedded(ctx, topo.EmbeddedConfig{Dir: t.TempDir(), ClientAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { etcd.Close() })
+	cli, err := clientv3.New(clientv3.Config{Endpoints: etcd.Endpoints(), DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	e := &env{conn: tablet.ConnConfig{Addr: m.SocketPath(), User: "root"}, cli: cli, root: "/t"}
+	setup := e.dial(t)
+	e.exec(t, setup, "create database if not exists test")
+	e.conn.DB = "test"
+	newCoord := func(t *testing.T) *Coordinator {
+		c, err := NewCoordinator(ctx, Config{Client: cli, Root: e.root, LeaseTTL: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	table := func(t *testing.T, name string) {
+		e.exec(t, e.dial(t), "drop table if exists "+name, "create table "+name+" (id int primary key)")
+	}
+
+	t.Run("commit with two participants", func(t *testing.T) {
+		table(t, "t_commit")
+		c := newCoord(t)
+		dtid := c.NewDTID()
+		if err := c.Commit(ctx, dtid, e.begin(t, dtid, "t_commit", 1, 2)); err != nil {
+			t.Fatal(err)
+		}
+		c.Close() // waits for the record's deletion
+		if got := e.rows(t, "t_commit"); got != "1,2" {
+			t.Errorf("rows: got %q, want 1,2", got)
+		}
+		if n := e.recovered(t); n != 0 {
+			t.Errorf("XA RECOVER: got %d branches, want 0", n)
+		}
+		if _, err := (records{cli: cli, root: e.root}).get(ctx, dtid); !errors.Is(err, ErrNoRecord) {
+			t.Errorf("record after commit: got %v, want ErrNoRecord", err)
+		}
+	})
+
+	t.Run("one participant commits in one phase", func(t *testing.T) {
+		table(t, "t_one")
+		c := newCoord(t)
+		defer c.Close()
+		dtid := c.NewDTID()
+		if err := c.Commit(ctx, dtid, e.begin(t, dtid, "t_one", 7)); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.rows(t, "t_one"); got != "7" {
+			t.Errorf("rows: got %q, want 7", got)
+		}
+	})
+
+	t.Run("read-only members don't make it two-phase", func(t *testing.T) {
+		table(t, "t_ro")
+		var points []string
+		c, err := NewCoordinator(ctx, Config{Client: cli, Root: e.root, LeaseTTL: 2, Failpoint: func(p string) { points = append(points, p) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		dtid := c.NewDTID()
+		ms := e.begin(t, dtid, "t_ro", 5)
+		reader := Member{Xid: Xid{DTID: dtid, Keyspace: "ks", Shard: "r"}, Conn: e.dial(t), ReadOnly: true}
+		e.exec(t, reader.Conn, reader.Start(), "select * from t_ro")
+		if err := c.Commit(ctx, dtid, append(ms, reader)); err != nil {
+			t.Fatal(err)
+		}
+		if len(points) != 0 {
+			t.Errorf("failpoints hit: %v, want none (one writer commits in one phase)", points)
+		}
+		if got := e.rows(t, "t_ro"); got != "5" {
+			t.Errorf("rows: got %q, want 5", got)
+		}
+		if reader.Conn.InTransaction() {
+			t.Error("the reader's branch is still open")
+		}
+	})
+
+	t.Run("a failed prepare rolls back everywhere", func(t *testing.T) {
+		table(t, "t_fail")
+		c := newCoord(t)
+		defer c.Close()
+		dtid := c.NewDTID()
+		ms := e.begin(t, dtid, "t_fail", 1, 2)
+		ms[1].Conn.Close() // the second shard is gone before the commit
+		err := c.Commit(ctx, dtid, ms)
+		if !errors.Is(err, ErrRolledBack) {
+			t.Fatalf("got %v, want ErrRolledBack", err)
+		}
+		if got := e.rows(t, "t_fail"); got != "" {
+			t.Errorf("rows: got %q, want none", got)
+		}
+		if n := e.recovered(t); n != 0 {
+			t.Errorf("XA RECOVER: got %d branches, want 0", n)
+		}
+	})
+
+	t.Run("resolver commits per the decision", func(t *testing.T) {
+		table(t, "t_decided")
+		c := newCoord(t)
+		defer c.Close()
+		dtid := c.NewDTID()
+		ms := e.begin(t, dtid, "t_decided", 1, 2)
+		e.prepareAndDrop(t, ms)
+		if _, err := (records{cli: cli, root: e.root}).decide(ctx, &Record{DTID: dtid, State: StateCommit}); err != nil {
+			t.Fatal(err)
+		}
+		// The decision stands even though the coordinator is alive.
+		outs, err := Resolve(ctx, e.resolveConfig(), "", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(outs) != 1 || outs[0].State != StateCommit || outs[0].Finished != 2 {
+			t.Fatalf("outcomes: got %+v, want one commit of 2 branches", outs)
+		}
+		if got := e.rows(t, "t_decided"); got != "1,2" {
+			t.Errorf("rows: got %q, want 1,2", got)
+		}
+		if txs, _ := Inspect(ctx, e.resolveConfig()); len(txs) != 0 {
+			t.Errorf("unresolved after resolve: %+v", txs)
+		}
+	})
+
+	t.Run("no decision: skipped while the coordinator lives, rolled back after", func(t *testing.T) {
+		table(t, "t_orphan")
+		c := newCoord(t)
+		dtid := c.NewDTID()
+		e.prepareAndDrop(t, e.begin(t, dtid, "t_orphan", 1, 2))
+		outs, err := Resolve(ctx, e.resolveConfig(), "", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(outs) != 1 || outs[0].Skipped == "" {
+			t.Fatalf("outcomes with a live coordinator: got %+v, want skipped", outs)
+		}
+		c.Close() // revokes the lease: the coordinator is gone
+		outs, err = Resolve(ctx, e.resolveConfig(), "", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(outs) != 1 || outs[0].State != StateRollback || outs[0].Finished != 2 {
+			t.Fatalf("outcomes: got %+v, want a rollback of 2 branches", outs)
+		}
+		if got := e.rows(t, "t_orphan"); got != "" {
+			t.Errorf("rows: got %q, want none", got)
+		}
+	})
+
+	t.Run("operator force resolves a live coordinator's branch", func(t *testing.T) {
+		table(t, "t_force")
+		c := newCoord(t)
+		defer c.Close()
+		dtid := c.NewDTID()
+		e.prepareAndDrop(t, e.begin(t, dtid, "t_force", 1))
+		outs, err := Resolve(ctx, e.resolveConfig(), dtid, true)
+		if err != nil || len(outs) != 1 || outs[0].State != StateRollback {
+			t.Fatalf("got %+v, %v; want a rollback", outs, err)
+		}
+		if n := e.recovered(t); n != 0 {
+			t.Errorf("XA RECOVER: got %d, want 0", n)
+		}
+	})
+
+	t.Run("a resolver's rollback decided first wins over the coordinator", func(t *testing.T) {
+		table(t, "t_race")
+		c := newCoord(t)
+		defer c.Close()
+		dtid := c.NewDTID()
+		ms := e.begin(t, dtid, "t_race", 1, 2)
+		if _, err := (records{cli: cli, root: e.root}).decide(ctx, &Record{DTID: dtid, State: StateRollback, By: "resolver"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Commit(ctx, dtid, ms); !errors.Is(err, ErrRolledBack) {
+			t.Fatalf("got %v, want ErrRolledBack", err)
+		}
+		if got := e.rows(t, "t_race"); got != "" {
+			t.Errorf("rows: got %q, want none", got)
+		}
+		if n := e.recovered(t); n != 0 {
+			t.Errorf("XA RECOVER: got %d, want 0", n)
+		}
+		(records{cli: cli, root: e.root}).remove(ctx, dtid)
+	})
+
+	t.Run("one resolver leads; another takes over when it stops", func(t *testing.T) {
+		leader := func() string {
+			sess, err := concurrency.NewSession(cli, concurrency.WithTTL(2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				resp, err := concurrency.NewElection(sess, records{root: e.root}.leaderPrefix()).Leader(ctx)
+				if err == nil {
+					return string(resp.Kvs[0].Value)
+				}
+			}
+			t.Fatal("no leader within 10s")
+			return ""
+		}
+		run := func(id string) (stop func()) {
+			rctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				NewResolver(e.resolveConfig(), id, 100*time.Millisecond).Run(rctx, 2)
+			}()
+			return func() { cancel(); <-done }
+		}
+		stopA := run("a")
+		time.Sleep(300 * time.Millisecond)
+		stopB := run("b")
+		defer stopB()
+		if got := leader(); got != "a" {
+			t.Fatalf("leader: got %q, want a (first to campaign)", got)
+		}
+		stopA() // resigns
+		for deadline := time.Now().Add(10 * time.Second); leader() != "b"; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("b did not take over within 10s")
+			}
+		}
+	})
+}
