@@ -19,6 +19,9 @@ var errReported = errors.New("gateway: error already sent to the client")
 // first error, and writes every response.
 func (s *session) runQuery(sql string) {
 	ctx := s.srv.ctx
+	if s.runCached(ctx, sql) { // plan cache (plancache.go)
+		return
+	}
 	if handled, err := s.execSpecial(ctx, sql); handled {
 		if err != nil {
 			s.writeErr(err)
@@ -50,6 +53,9 @@ func (s *session) runQuery(sql string) {
 
 // runOne runs a prepared statement's text with its arguments.
 func (s *session) runOne(sql string, args []any, binary bool) error {
+	if handled, err := s.runPreparedCached(s.srv.ctx, sql, args, binary); handled { // plan cache (plancache.go)
+		return err
+	}
 	stmts, err := s.parser.Parse(sql)
 	if err != nil {
 		return err
@@ -108,6 +114,12 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 	if err != nil {
 		return err
 	}
+	return s.execPlan(ctx, plan, r, args, binary, more)
+}
+
+// execPlan runs a built plan (fresh or from the plan cache) and writes its
+// response; errors are as execStmt's.
+func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, args []any, binary, more bool) error {
 	if plan.Type == planner.StmtDDL && s.tx != nil {
 		// DDL commits the open transaction first, as in MySQL.
 		if err := s.commit(ctx); err != nil {
@@ -119,7 +131,7 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 		// is opened here, before the plan may fan out to several shards.
 		s.tx = s.newTransaction()
 	}
-	vc := s.newVCursor(r)
+	vc := s.cursor(r)
 	if plan.Type == planner.StmtSelect {
 		return s.streamPlan(ctx, plan, vc, args, binary, more)
 	}
@@ -146,7 +158,7 @@ func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql str
 }
 
 // streamPlan sends a SELECT's rows to the client as the shards produce them.
-func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc *vcursor, args []any, binary, more bool) error {
+func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCursor, args []any, binary, more bool) error {
 	var fields []*mysql.Field
 	started := false
 	err := plan.Root.Stream(ctx, vc, args, func(r *planner.Result) error {

@@ -41,6 +41,11 @@ type Config struct {
 	DefaultVindexType string
 	// Cell is the cell the gateway runs in: replica reads prefer it.
 	Cell string
+	// PlanCacheEntries and PlanCacheBytes bound the plan cache shared by
+	// all sessions (defaults 5000 plans, 32 MiB estimated);
+	// PlanCacheEntries < 0 turns the cache off.
+	PlanCacheEntries int
+	PlanCacheBytes   int64
 	// TopoWait bounds how long Start waits for the first topology snapshot.
 	TopoWait time.Duration
 	Logger   *slog.Logger
@@ -53,6 +58,7 @@ type Server struct {
 	cfg    Config
 	logger *slog.Logger
 	topo   *topology
+	plans  *planCache
 	mysql  *server.Server
 	auth   *server.InMemoryAuthenticationHandler
 	ln     net.Listener
@@ -98,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Users) == 0 {
 		cfg.Users = map[string]string{"root": ""}
 	}
-	auth := server.NewInMemoryAuthenticationHandler()
+	auth := server.NewInMemoryAuthenticationHandler(mysql.AUTH_NATIVE_PASSWORD)
 	for user, password := range cfg.Users {
 		if err := auth.AddUser(user, password); err != nil {
 			return nil, fmt.Errorf("gateway: user %q: %w", user, err)
@@ -108,6 +114,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:    cfg,
 		logger: cfg.Logger,
 		topo:   newTopology(cfg.Backend, cfg.Cell, cfg.Logger),
+		plans:  newPlanCache(cfg.PlanCacheEntries, cfg.PlanCacheBytes),
 		mysql:  server.NewServer(cfg.ServerVersion, mysql.DEFAULT_COLLATION_ID, mysql.AUTH_NATIVE_PASSWORD, nil, nil),
 		auth:   auth,
 		done: &mysql.Result{Resultset: &mysql.Resultset{
@@ -202,6 +209,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	sess.attach(c)
 	bc.buffer()
+	bc.readPackets(&sess.stmtTypes)
 	for !c.Closed() {
 		err := c.HandleCommand()
 		if ferr := bc.Flush(); err == nil {

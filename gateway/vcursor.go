@@ -32,6 +32,22 @@ func (s *session) newVCursor(r *routing) *vcursor {
 	return &vcursor{s: s, r: r}
 }
 
+// execCursor is the VCursor a statement runs with and hands its warnings
+// to the session when done.
+type execCursor interface {
+	planner.VCursor
+	flushWarnings()
+}
+
+// cursor is the statement's execCursor: the session's, or the fake a
+// benchmark installs (fakeCursor).
+func (s *session) cursor(r *routing) execCursor {
+	if s.fakeCursor != nil {
+		return s.fakeCursor(r)
+	}
+	return s.newVCursor(r)
+}
+
 // Shards lists the serving shards of a keyspace for the session's tablet type.
 func (vc *vcursor) Shards(ctx context.Context, keyspace string) ([]planner.ShardRange, error) {
 	return vc.r.shardRanges(keyspace, vc.s.tabletType)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -22,6 +24,8 @@ type gatewayFlags struct {
 	user       string
 	password   string
 	logLevel   string
+	statusAddr string
+	planCache  int
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet) {
@@ -32,6 +36,8 @@ func (g *gatewayFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.user, "user", "root", "user clients log in to the gateway with")
 	fs.StringVar(&g.password, "password", "", "password for --user")
 	fs.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&g.statusAddr, "status-addr", "", "HTTP address for /metrics (Prometheus) and /debug/pprof/; empty: off")
+	fs.IntVar(&g.planCache, "plan-cache-entries", 0, "plans kept in the plan cache (0: default 5000, -1: no plan cache)")
 }
 
 func (g *gatewayFlags) logger(w io.Writer) *slog.Logger {
@@ -49,6 +55,8 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) gate
 		Backend:    gateway.BackendConfig{User: g.dbUser, Password: g.dbPassword, PoolSize: g.poolSize, IdleTimeout: 5 * time.Minute},
 		Users:      map[string]string{g.user: g.password},
 		Logger:     logger,
+
+		PlanCacheEntries: g.planCache,
 	}
 }
 
@@ -72,12 +80,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer store.Close()
 	cfg := g.config(store, logger)
 	cfg.Cell = *cell
-	return runGateway(ctx, cfg, stdout, stderr, nil)
+	return runGateway(ctx, cfg, g.statusAddr, stdout, stderr, nil)
 }
 
 // runGateway serves until ctx is cancelled (Ctrl-C); serving, if not nil,
-// is told the address once clients can connect.
-func runGateway(ctx context.Context, cfg gateway.Config, stdout, stderr io.Writer, serving func(addr string)) int {
+// is told the address once clients can connect. statusAddr, if not
+// empty, serves the status pages (metrics, pprof) over HTTP.
+func runGateway(ctx context.Context, cfg gateway.Config, statusAddr string, stdout, stderr io.Writer, serving func(addr string)) int {
 	srv, err := gateway.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "shardgate: %v\n", err)
@@ -87,6 +96,15 @@ func runGateway(ctx context.Context, cfg gateway.Config, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "shardgate: %v\n", err)
 		return 1
 	}
+	if statusAddr != "" {
+		stop, err := serveStatus(statusAddr, srv.StatusHandler(), stdout)
+		if err != nil {
+			srv.Close()
+			fmt.Fprintf(stderr, "shardgate: status: %v\n", err)
+			return 1
+		}
+		defer stop()
+	}
 	fmt.Fprintf(stdout, "shardgate: serving MySQL protocol on %s\n", srv.Addr())
 	if serving != nil {
 		serving(srv.Addr())
@@ -94,4 +112,23 @@ func runGateway(ctx context.Context, cfg gateway.Config, stdout, stderr io.Write
 	<-ctx.Done()
 	srv.Close()
 	return 0
+}
+
+// serveStatus serves h on addr until the returned stop is called.
+func serveStatus(addr string, h http.Handler, stdout io.Writer) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hs.Serve(ln) // returns http.ErrServerClosed after Close
+	}()
+	fmt.Fprintf(stdout, "shardgate: status on http://%s/metrics\n", ln.Addr())
+	return func() {
+		hs.Close()
+		<-done
+	}, nil
 }

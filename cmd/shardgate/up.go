@@ -55,5 +55,5 @@ Operate:   bin/shardctl --topo-endpoints %s keyspace list
 Stop:      Ctrl-C
 `, host, port, g.user, strings.Join(cluster.Endpoints(), ","))
 	}
-	return runGateway(ctx, g.config(cluster.Store, logger), stdout, stderr, banner)
+	return runGateway(ctx, g.config(cluster.Store, logger), g.statusAddr, stdout, stderr, banner)
 }
