@@ -52,9 +52,13 @@ func newFakeShards(tb testing.TB) *fakeShards {
 	for i := range c {
 		c[i] = '0' + byte(i%10)
 	}
+	// As from a backend: the column definition's packet bytes are kept.
+	field := &mysql.Field{Schema: []byte("service"), Table: []byte("sbtest1"), OrgTable: []byte("sbtest1"),
+		Name: []byte("c"), OrgName: []byte("c"), Type: mysql.MYSQL_TYPE_STRING, Charset: 45, ColumnLength: 480}
+	field.Data = field.Dump()
 	return &fakeShards{
 		shards: ranges,
-		fields: &planner.Result{Fields: []*mysql.Field{{Name: []byte("c"), Type: mysql.MYSQL_TYPE_STRING, Charset: 45}}},
+		fields: &planner.Result{Fields: []*mysql.Field{field}},
 		rows:   &planner.Result{Rows: [][][]byte{{c}}},
 	}
 }

@@ -131,7 +131,7 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 		// is opened here, before the plan may fan out to several shards.
 		s.tx = s.newTransaction()
 	}
-	vc := s.cursor(r)
+	vc := s.cursor(r, plan)
 	if plan.Type == planner.StmtSelect {
 		return s.streamPlan(ctx, plan, vc, args, binary, more)
 	}

@@ -21,6 +21,10 @@ import (
 type vcursor struct {
 	s *session
 	r *routing
+	// borrowRows: every row streamed is written to the client before the
+	// callback returns (the plan's root is a Route), so it need not be
+	// copied out of the shard connection's read buffer.
+	borrowRows bool
 
 	mu       sync.Mutex
 	warnings []warning
@@ -39,13 +43,17 @@ type execCursor interface {
 	flushWarnings()
 }
 
-// cursor is the statement's execCursor: the session's, or the fake a
-// benchmark installs (fakeCursor).
-func (s *session) cursor(r *routing) execCursor {
+// cursor is plan's execCursor: the session's, or the fake a benchmark
+// installs (fakeCursor).
+func (s *session) cursor(r *routing, plan *planner.Plan) execCursor {
 	if s.fakeCursor != nil {
 		return s.fakeCursor(r)
 	}
-	return s.newVCursor(r)
+	vc := s.newVCursor(r)
+	// A Route hands each row to the session's writer and keeps none;
+	// parents that merge, sort or aggregate keep rows and need copies.
+	_, vc.borrowRows = plan.Root.(*planner.Route)
+	return vc
 }
 
 // Shards lists the serving shards of a keyspace for the session's tablet type.
@@ -162,14 +170,19 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace, shard, query string,
 		return err
 	}
 	defer release()
-	batch := &planner.Result{Rows: make([][][]byte, 1)}
+	b := &rowBatch{}
+	b.res.Rows = b.rows[:]
 	res, err := sc.conn.Stream(ctx, query,
 		func(fields []*mysql.Field) error {
 			return fn(&planner.Result{Fields: fields})
 		},
 		func(row [][]byte) error {
-			batch.Rows[0] = copyRow(row)
-			return fn(batch)
+			if vc.borrowRows {
+				b.rows[0] = row
+			} else {
+				b.rows[0] = copyRow(row)
+			}
+			return fn(&b.res)
 		})
 	if err != nil {
 		return err
@@ -178,6 +191,12 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace, shard, query string,
 		vc.collectWarnings(ctx, sc.conn)
 	}
 	return nil
+}
+
+// rowBatch is the one-row Result streamOne hands on, in one allocation.
+type rowBatch struct {
+	res  planner.Result
+	rows [1][][]byte
 }
 
 // copyRow detaches a streamed row from the connection's read buffer.

@@ -65,18 +65,18 @@ type normalizer struct {
 	args   []any
 	insert bool // INSERT or REPLACE: VALUES rows are normalised
 
-	levels []level
-	stack  [8]level
+	// levels[depth] is the innermost parenthesis level (an array, not a
+	// slice into itself, so the normalizer stays on the stack).
+	levels [16]level
+	depth  int
 	// prev is the last significant token: its kind and text.
 	prevKind tokKind
 	prev     string
 }
 
-func (n *normalizer) top() *level { return &n.levels[len(n.levels)-1] }
+func (n *normalizer) top() *level { return &n.levels[n.depth] }
 
 func (n *normalizer) run() bool {
-	n.levels = n.stack[:1]
-	n.levels[0] = level{}
 	s := n.sql
 	first := true
 	i := 0
@@ -175,8 +175,8 @@ func (n *normalizer) run() bool {
 			n.prevKind, n.prev = tokValue, s[i:j]
 			i = j
 		case c == '(':
-			if len(n.levels) >= 64 {
-				return false
+			if n.depth+1 == len(n.levels) {
+				return false // deeper than any OLTP statement: left alone
 			}
 			outer := n.top()
 			kind := parenOther
@@ -186,15 +186,16 @@ func (n *normalizer) run() bool {
 			case outer.values && (n.prevKind == tokWord || n.prev == ","):
 				kind = parenValues
 			}
-			n.levels = append(n.levels, level{kind: kind})
+			n.depth++
+			n.levels[n.depth] = level{kind: kind}
 			n.dst = append(n.dst, c)
 			n.prevKind, n.prev = tokPunct, "("
 			i++
 		case c == ')':
-			if len(n.levels) == 1 {
+			if n.depth == 0 {
 				return false
 			}
-			n.levels = n.levels[:len(n.levels)-1]
+			n.depth--
 			n.dst = append(n.dst, c)
 			n.prevKind, n.prev = tokPunct, ")"
 			i++
@@ -223,15 +224,17 @@ func (n *normalizer) run() bool {
 			i = j
 		}
 	}
-	return !first && len(n.levels) == 1
+	return !first && n.depth == 0
 }
 
 // startStatement accepts the statements whose literals may become markers.
 func (n *normalizer) startStatement(word string) bool {
-	switch strings.ToLower(word) {
-	case "select", "update", "delete":
-		return true
-	case "insert", "replace":
+	for _, w := range [...]string{"select", "update", "delete"} {
+		if strings.EqualFold(word, w) {
+			return true
+		}
+	}
+	if strings.EqualFold(word, "insert") || strings.EqualFold(word, "replace") {
 		n.insert = true
 		return true
 	}
@@ -273,7 +276,7 @@ func (n *normalizer) keyword(word string) {
 			l.values = false
 		}
 	case "values", "value":
-		if n.insert && len(n.levels) == 1 {
+		if n.insert && n.depth == 0 {
 			l.values = true
 		}
 	case "between":

@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	fs.DurationVar(&o.legTime, "leg-time", 4*time.Second, "sysbench --time of each leg")
+	fs.DurationVar(&o.legTime, "leg-time", 3*time.Second, "sysbench --time of each leg (whole seconds)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "one untimed point-select run per leg before the first round")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds; every leg of every workload runs once per round")
 	fs.IntVar(&o.tableSize, "table-size", 10000, "rows in sbtest1")
