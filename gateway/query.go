@@ -159,18 +159,14 @@ func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql str
 
 // streamPlan sends a SELECT's rows to the client as the shards produce them.
 func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCursor, args []any, binary, more bool) error {
-	var fields []*mysql.Field
-	started := false
-	err := plan.Root.Stream(ctx, vc, args, func(r *planner.Result) error {
-		if !started && r.Fields != nil {
-			fields = r.Fields
-			started = true
-			if err := s.w.writeFields(fields, s.status(more)); err != nil {
-				return err
-			}
-		}
-		return s.writeRows(fields, r.Rows, binary)
-	})
+	st := &s.stream
+	if st.fn == nil {
+		st.s, st.fn = s, st.write
+	}
+	*st = rowStream{s: s, fn: st.fn, binary: binary, more: more}
+	err := plan.Root.Stream(ctx, vc, args, st.fn)
+	started := st.started
+	st.fields = nil
 	vc.flushWarnings()
 	if err != nil {
 		if !started {
@@ -184,6 +180,28 @@ func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCur
 		return s.writeOK(0, 0, more)
 	}
 	return s.w.writeEOF(s.status(more), s.warningCount())
+}
+
+// rowStream is streamPlan's state for one statement. The session keeps one
+// and the func value bound to its write, so streaming a result allocates
+// neither a closure nor its variables.
+type rowStream struct {
+	s                     *session
+	fn                    func(*planner.Result) error // st.write, bound once
+	fields                []*mysql.Field
+	started, binary, more bool
+}
+
+func (st *rowStream) write(r *planner.Result) error {
+	s := st.s
+	if !st.started && r.Fields != nil {
+		st.fields = r.Fields
+		st.started = true
+		if err := s.w.writeFields(st.fields, s.status(st.more)); err != nil {
+			return err
+		}
+	}
+	return s.writeRows(st.fields, r.Rows, st.binary)
 }
 
 func (s *session) writeRows(fields []*mysql.Field, rows [][][]byte, binary bool) error {

@@ -46,6 +46,9 @@ type session struct {
 	// stmtTypes keeps prepared statements' parameter types (stmt_types.go).
 	stmtTypes stmtTypes
 
+	// stream is streamPlan's reusable state (query.go).
+	stream rowStream
+
 	// fakeCursor, when set (benchmarks only), replaces the shards.
 	fakeCursor func(*routing) execCursor
 }

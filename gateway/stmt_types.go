@@ -84,6 +84,7 @@ type packetReader struct {
 	pending []byte // what Read hands out next
 	pkt     []byte // the packet as the client sent it
 	alt     []byte // a rewritten packet
+	hdr     [4]byte
 	// cont: the previous packet was 16 MiB - 1 bytes, so this one
 	// continues its payload (never a command of its own).
 	cont bool
@@ -101,8 +102,8 @@ func (p *packetReader) Read(b []byte) (int, error) {
 }
 
 func (p *packetReader) next() error {
-	var hdr [4]byte
-	if _, err := io.ReadFull(p.r, hdr[:]); err != nil {
+	hdr := p.hdr[:]
+	if _, err := io.ReadFull(p.r, hdr); err != nil {
 		return err
 	}
 	size := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
@@ -110,7 +111,7 @@ func (p *packetReader) next() error {
 		p.pkt = make([]byte, 4+size)
 	}
 	pkt := p.pkt[:4+size]
-	copy(pkt, hdr[:])
+	copy(pkt, hdr)
 	if _, err := io.ReadFull(p.r, pkt[4:]); err != nil {
 		return err
 	}

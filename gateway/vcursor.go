@@ -92,7 +92,7 @@ func (vc *vcursor) ExecuteMulti(ctx context.Context, keyspace string, shards []s
 // the rows handed to fn are the callee's to keep.
 func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []string, queries []string, fn func(int, *planner.Result) error) error {
 	if len(shards) == 1 {
-		return vc.streamOne(ctx, keyspace, shards[0], queries[0], func(r *planner.Result) error { return fn(0, r) })
+		return vc.streamOne(ctx, keyspace, 0, shards[0], queries[0], fn)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -106,7 +106,7 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := vc.streamOne(ctx, keyspace, shards[i], queries[i], func(r *planner.Result) error {
+			err := vc.streamOne(ctx, keyspace, i, shards[i], queries[i], func(i int, r *planner.Result) error {
 				mu.Lock()
 				defer mu.Unlock()
 				return fn(i, r)
@@ -123,31 +123,35 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 }
 
 // conn finds the connection a statement on the shard runs on: the
-// transaction's, or a pooled one released by the returned func.
-func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (*shardConn, func(), error) {
+// transaction's, or a pooled one (pooled true) that the caller releases.
+func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, pooled bool, err error) {
 	s := vc.s
 	typ := s.tabletType
 	pool, err := vc.r.pool(keyspace, shard, typ, s.nextPick())
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
 	if typ == topo.TabletPrimary && s.tx != nil {
 		sc, err := s.tx.join(ctx, shardKey{keyspace, shard}, pool, &s.settings)
-		return sc, func() {}, err
+		return sc, false, err
 	}
-	sc, err := acquire(ctx, pool, &s.settings)
-	if err != nil {
-		return nil, nil, err
+	sc, err = acquire(ctx, pool, &s.settings)
+	return sc, err == nil, err
+}
+
+// done releases a connection conn returned as pooled.
+func done(sc *shardConn, pooled bool) {
+	if pooled {
+		sc.release(context.Background())
 	}
-	return sc, func() { sc.release(context.Background()) }, nil
 }
 
 func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string) (*planner.Result, error) {
-	sc, release, err := vc.conn(ctx, keyspace, shard)
+	sc, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer done(sc, pooled)
 	res, err := sc.conn.Execute(ctx, query)
 	if err != nil {
 		return nil, err
@@ -164,17 +168,17 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 	}, nil
 }
 
-func (vc *vcursor) streamOne(ctx context.Context, keyspace, shard, query string, fn func(*planner.Result) error) error {
-	sc, release, err := vc.conn(ctx, keyspace, shard)
+func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *planner.Result) error) error {
+	sc, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer done(sc, pooled)
 	b := &rowBatch{}
 	b.res.Rows = b.rows[:]
 	res, err := sc.conn.Stream(ctx, query,
 		func(fields []*mysql.Field) error {
-			return fn(&planner.Result{Fields: fields})
+			return fn(idx, &planner.Result{Fields: fields})
 		},
 		func(row [][]byte) error {
 			if vc.borrowRows {
@@ -182,7 +186,7 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace, shard, query string,
 			} else {
 				b.rows[0] = copyRow(row)
 			}
-			return fn(&b.res)
+			return fn(idx, &b.res)
 		})
 	if err != nil {
 		return err
