@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 )
@@ -22,6 +23,10 @@ type legRun struct {
 	Round int `json:"round"`
 	sbResult
 	GatewayCPUs float64 `json:"gateway_cpu_s,omitempty"`
+	// RelayCPUs is the relay's CPU time in leg B (it runs in this
+	// process, which does nothing else meanwhile): the cost of a hop
+	// that only copies bytes.
+	RelayCPUs   float64 `json:"relay_cpu_s,omitempty"`
 	MariadbCPUs float64 `json:"mariadb_cpu_s"`
 	// GatewayMallocs is the change of go_memstats_mallocs_total.
 	GatewayMallocs float64 `json:"gateway_mallocs,omitempty"`
@@ -139,9 +144,20 @@ func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 	if err != nil {
 		return fail(err)
 	}
+	self0, err := cpuSeconds(os.Getpid())
+	if err != nil {
+		return fail(err)
+	}
 	res, err := sysbenchRun(ctx, w, l.target, o.tableSize, o.legTime)
 	if err != nil {
 		return fail(err)
+	}
+	self1, err := cpuSeconds(os.Getpid())
+	if err != nil {
+		return fail(err)
+	}
+	if l.name == "B" {
+		lr.RelayCPUs = self1 - self0
 	}
 	lr.sbResult = res
 	gw1, err := cpuSeconds(e.gwPid())

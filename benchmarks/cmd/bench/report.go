@@ -56,6 +56,7 @@ type legReport struct {
 	P99us  float64  `json:"p99_us_median"`
 	// Per query, over all rounds: CPU microseconds and allocations.
 	GatewayCPUus   float64 `json:"gateway_cpu_us_per_query,omitempty"`
+	RelayCPUus     float64 `json:"relay_cpu_us_per_query,omitempty"`
 	MariadbCPUus   float64 `json:"mariadb_cpu_us_per_query"`
 	GatewayAllocsQ float64 `json:"gateway_allocs_per_query,omitempty"`
 	Failed         int     `json:"failed_runs,omitempty"`
@@ -74,6 +75,9 @@ type ratios struct {
 	// Gateway CPU per query over the serving mariadbds' CPU per query.
 	GwCPUvsDBC *float64 `json:"gateway_cpu_vs_mariadb_C,omitempty"`
 	GwCPUvsDBD *float64 `json:"gateway_cpu_vs_mariadb_D,omitempty"`
+	// The relay's CPU per query over mariadbd's, leg B: what a hop that
+	// only copies bytes costs, the floor under the gateway's.
+	RelayCPUvsDBB *float64 `json:"relay_cpu_vs_mariadb_B,omitempty"`
 }
 
 // memoryReport compares the gateway's live heap (after a forced garbage
@@ -139,7 +143,7 @@ func (r *report) finish(d time.Duration) {
 
 func (lp *legReport) summarise() {
 	var qps, p50, p99 []float64
-	var queries, gwCPU, dbCPU, mallocs float64
+	var queries, gwCPU, relayCPU, dbCPU, mallocs float64
 	for _, run := range lp.Runs {
 		if run.Err != "" {
 			lp.Failed++
@@ -150,6 +154,7 @@ func (lp *legReport) summarise() {
 		p99 = append(p99, run.P99us)
 		queries += float64(run.Queries)
 		gwCPU += run.GatewayCPUs
+		relayCPU += run.RelayCPUs
 		dbCPU += run.MariadbCPUs
 		mallocs += run.GatewayMallocs
 	}
@@ -159,6 +164,7 @@ func (lp *legReport) summarise() {
 	lp.QPS, lp.QPSMin, lp.QPSMax = median(qps), slicesMin(qps), slicesMax(qps)
 	lp.P50us, lp.P99us = median(p50), median(p99)
 	lp.GatewayCPUus = 1e6 * gwCPU / queries
+	lp.RelayCPUus = 1e6 * relayCPU / queries
 	lp.MariadbCPUus = 1e6 * dbCPU / queries
 	lp.GatewayAllocsQ = mallocs / queries
 }
@@ -196,6 +202,9 @@ func (wr *workloadReport) ratios() ratios {
 	}
 	if d != nil {
 		out.GwCPUvsDBD = div(d.GatewayCPUus, d.MariadbCPUus)
+	}
+	if b != nil {
+		out.RelayCPUvsDBB = div(b.RelayCPUus, b.MariadbCPUus)
 	}
 	return out
 }
@@ -235,20 +244,21 @@ func (r *report) print(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %s: %s\n", n, r.Legs[n])
 	}
-	fmt.Fprintf(w, "\n%-22s %8s %5s %5s %5s %7s %7s %7s %7s %6s %6s %7s %7s\n",
-		"workload", "A qps", "C/A", "C/B", "D/A", "+p50 C", "+p99 C", "+p50 D", "+p99 D", "cpu C", "cpu D", "allocC", "allocD")
+	fmt.Fprintf(w, "\n%-22s %8s %5s %5s %5s %7s %7s %7s %7s %6s %6s %6s %7s %7s\n",
+		"workload", "A qps", "C/A", "C/B", "D/A", "+p50 C", "+p99 C", "+p50 D", "+p99 D", "cpu C", "cpu D", "cpu B", "allocC", "allocD")
 	for _, wr := range r.Workloads {
 		aq := 0.0
 		if a := wr.Legs["A"]; a != nil {
 			aq = a.QPS
 		}
 		rt := wr.Ratios
-		fmt.Fprintf(w, "%-22s %8.0f %5s %5s %5s %7s %7s %7s %7s %6s %6s %7s %7s\n", wr.ID, aq,
+		fmt.Fprintf(w, "%-22s %8.0f %5s %5s %5s %7s %7s %7s %7s %6s %6s %6s %7s %7s\n", wr.ID, aq,
 			f2(rt.CA), f2(rt.CB), f2(rt.DA), f0(rt.AddedP50C), f0(rt.AddedP99C), f0(rt.AddedP50D), f0(rt.AddedP99D),
-			f2(rt.GwCPUvsDBC), f2(rt.GwCPUvsDBD), allocs(wr.Legs["C"]), allocs(wr.Legs["D"]))
+			f2(rt.GwCPUvsDBC), f2(rt.GwCPUvsDBD), f2(rt.RelayCPUvsDBB), allocs(wr.Legs["C"]), allocs(wr.Legs["D"]))
 	}
 	fmt.Fprintln(w, "\nC/A, C/B, D/A: QPS ratios (medians of the rounds); +p50/+p99: added event latency over A in µs;")
-	fmt.Fprintln(w, "cpu: gateway CPU per query / mariadbd CPU per query; alloc: gateway allocations per query.")
+	fmt.Fprintln(w, "cpu C/D: gateway CPU per query / mariadbd CPU per query (cpu B: the same for the byte-copying relay);")
+	fmt.Fprintln(w, "alloc: gateway allocations per query.")
 	fmt.Fprintf(w, "\nQPS spread (min–max over rounds):\n")
 	for _, wr := range r.Workloads {
 		fmt.Fprintf(w, "  %-22s", wr.ID)
