@@ -90,11 +90,6 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 	}
 
 	rep := newReport(o, ws, legs)
-	memStart, err := gatewayMemory(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	rep.Memory.Start = memStart
 	total := o.rounds * len(ws) * len(legs)
 	n := 0
 	for r := 0; r < o.rounds; r++ {
@@ -118,12 +113,12 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 				}
 			}
 		}
+		mem, err := gatewayMemory(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		rep.Memory.Rounds = append(rep.Memory.Rounds, mem)
 	}
-	memEnd, err := gatewayMemory(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	rep.Memory.End = memEnd
 	rep.finish(time.Since(start))
 	return rep, nil
 }

@@ -60,6 +60,8 @@ type legReport struct {
 	MariadbCPUus   float64 `json:"mariadb_cpu_us_per_query"`
 	GatewayAllocsQ float64 `json:"gateway_allocs_per_query,omitempty"`
 	Failed         int     `json:"failed_runs,omitempty"`
+	// Errors sysbench ignored (deadlocks, lock wait timeouts), all rounds.
+	Errors int64 `json:"ignored_errors,omitempty"`
 }
 
 // ratios compare legs of one workload. Nil when a leg is missing.
@@ -72,6 +74,7 @@ type ratios struct {
 	AddedP99C *float64 `json:"added_p99_us_C,omitempty"`
 	AddedP50D *float64 `json:"added_p50_us_D,omitempty"`
 	AddedP99D *float64 `json:"added_p99_us_D,omitempty"`
+	AddedP50B *float64 `json:"added_p50_us_B,omitempty"`
 	// Gateway CPU per query over the serving mariadbds' CPU per query.
 	GwCPUvsDBC *float64 `json:"gateway_cpu_vs_mariadb_C,omitempty"`
 	GwCPUvsDBD *float64 `json:"gateway_cpu_vs_mariadb_D,omitempty"`
@@ -80,12 +83,14 @@ type ratios struct {
 	RelayCPUvsDBB *float64 `json:"relay_cpu_vs_mariadb_B,omitempty"`
 }
 
-// memoryReport compares the gateway's live heap (after a forced garbage
-// collection) before the first measured leg and after the last.
+// memoryReport is the gateway's live heap (after a forced garbage
+// collection) and RSS after each round. Growth compares the last round
+// with the first, once pools and the plan cache have filled.
 type memoryReport struct {
-	Start         memSample `json:"start"`
-	End           memSample `json:"end"`
-	HeapGrowthPct float64   `json:"heap_growth_pct"`
+	Rounds        []memSample `json:"after_each_round"`
+	Start         memSample   `json:"after_first_round"`
+	End           memSample   `json:"after_last_round"`
+	HeapGrowthPct float64     `json:"heap_growth_pct"`
 }
 
 type targetCheck struct {
@@ -135,6 +140,9 @@ func (r *report) finish(d time.Duration) {
 		}
 		wr.Ratios = wr.ratios()
 	}
+	if n := len(r.Memory.Rounds); n > 0 {
+		r.Memory.Start, r.Memory.End = r.Memory.Rounds[0], r.Memory.Rounds[n-1]
+	}
 	if r.Memory.Start.HeapInuse > 0 {
 		r.Memory.HeapGrowthPct = 100 * (r.Memory.End.HeapInuse - r.Memory.Start.HeapInuse) / r.Memory.Start.HeapInuse
 	}
@@ -153,6 +161,7 @@ func (lp *legReport) summarise() {
 		p50 = append(p50, run.P50us)
 		p99 = append(p99, run.P99us)
 		queries += float64(run.Queries)
+		lp.Errors += run.Errors
 		gwCPU += run.GatewayCPUs
 		relayCPU += run.RelayCPUs
 		dbCPU += run.MariadbCPUs
@@ -192,6 +201,9 @@ func (wr *workloadReport) ratios() ratios {
 	}
 	if c != nil && b != nil {
 		out.CB = div(c.QPS, b.QPS)
+	}
+	if b != nil && a != nil {
+		out.AddedP50B = diff(b.P50us, a.P50us)
 	}
 	if d != nil && a != nil {
 		out.DA = div(d.QPS, a.QPS)
@@ -244,35 +256,40 @@ func (r *report) print(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %s: %s\n", n, r.Legs[n])
 	}
-	fmt.Fprintf(w, "\n%-22s %8s %5s %5s %5s %7s %7s %7s %7s %6s %6s %6s %7s %7s\n",
-		"workload", "A qps", "C/A", "C/B", "D/A", "+p50 C", "+p99 C", "+p50 D", "+p99 D", "cpu C", "cpu D", "cpu B", "allocC", "allocD")
+	fmt.Fprintf(w, "\n%-22s %8s %5s %5s %5s %7s %7s %7s %7s %7s %6s %6s %6s %7s %7s\n",
+		"workload", "A qps", "C/A", "C/B", "D/A", "+p50 C", "+p99 C", "+p50 D", "+p99 D", "+p50 B", "cpu C", "cpu D", "cpu B", "allocC", "allocD")
 	for _, wr := range r.Workloads {
 		aq := 0.0
 		if a := wr.Legs["A"]; a != nil {
 			aq = a.QPS
 		}
 		rt := wr.Ratios
-		fmt.Fprintf(w, "%-22s %8.0f %5s %5s %5s %7s %7s %7s %7s %6s %6s %6s %7s %7s\n", wr.ID, aq,
-			f2(rt.CA), f2(rt.CB), f2(rt.DA), f0(rt.AddedP50C), f0(rt.AddedP99C), f0(rt.AddedP50D), f0(rt.AddedP99D),
+		fmt.Fprintf(w, "%-22s %8.0f %5s %5s %5s %7s %7s %7s %7s %7s %6s %6s %6s %7s %7s\n", wr.ID, aq,
+			f2(rt.CA), f2(rt.CB), f2(rt.DA), f0(rt.AddedP50C), f0(rt.AddedP99C), f0(rt.AddedP50D), f0(rt.AddedP99D), f0(rt.AddedP50B),
 			f2(rt.GwCPUvsDBC), f2(rt.GwCPUvsDBD), f2(rt.RelayCPUvsDBB), allocs(wr.Legs["C"]), allocs(wr.Legs["D"]))
 	}
-	fmt.Fprintln(w, "\nC/A, C/B, D/A: QPS ratios (medians of the rounds); +p50/+p99: added event latency over A in µs;")
+	fmt.Fprintln(w, "\nC/A, C/B, D/A: QPS ratios (medians of the rounds); +p50/+p99: added event latency over A in µs")
+	fmt.Fprintln(w, "(+p50 B: what the relay alone adds);")
 	fmt.Fprintln(w, "cpu C/D: gateway CPU per query / mariadbd CPU per query (cpu B: the same for the byte-copying relay);")
 	fmt.Fprintln(w, "alloc: gateway allocations per query.")
-	fmt.Fprintf(w, "\nQPS spread (min–max over rounds):\n")
+	fmt.Fprintf(w, "\nQPS spread (min–max over rounds; errors: sysbench's ignored errors, e.g. 1205 lock wait timeouts):\n")
 	for _, wr := range r.Workloads {
 		fmt.Fprintf(w, "  %-22s", wr.ID)
 		for _, n := range names {
 			if lp := wr.Legs[n]; lp != nil && lp.QPS > 0 {
-				fmt.Fprintf(w, "  %s %6.0f–%-6.0f", n, lp.QPSMin, lp.QPSMax)
+				errs := ""
+				if lp.Errors > 0 {
+					errs = fmt.Sprintf(" (%d errors)", lp.Errors)
+				}
+				fmt.Fprintf(w, "  %s %6.0f–%-6.0f%s", n, lp.QPSMin, lp.QPSMax, errs)
 			} else if lp != nil && lp.Failed > 0 {
 				fmt.Fprintf(w, "  %s %-13s", n, "FAILED")
 			}
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "\ngateway memory: live heap %.1f MiB → %.1f MiB (%+.1f%%), RSS %.1f MiB → %.1f MiB\n",
-		r.Memory.Start.HeapInuse/(1<<20), r.Memory.End.HeapInuse/(1<<20), r.Memory.HeapGrowthPct,
+	fmt.Fprintf(w, "\ngateway memory after round 1 and round %d: live heap %.1f MiB → %.1f MiB (%+.1f%%), RSS %.1f MiB → %.1f MiB\n",
+		len(r.Memory.Rounds), r.Memory.Start.HeapInuse/(1<<20), r.Memory.End.HeapInuse/(1<<20), r.Memory.HeapGrowthPct,
 		float64(r.Memory.Start.RSS)/(1<<20), float64(r.Memory.End.RSS)/(1<<20))
 	fmt.Fprintln(w, "\ntargets:")
 	for _, t := range r.Targets {
