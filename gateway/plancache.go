@@ -39,6 +39,9 @@ type planEntry struct {
 	// planned: such statements take the uncached path, without the cost
 	// of trying to normalise-and-plan them again.
 	plan *planner.Plan
+	// cols, for a planKeyColumns entry, are a prepared query's column
+	// definitions (prepare.go).
+	cols [][]byte
 	size int64
 }
 
@@ -85,7 +88,20 @@ func (c *planCache) get(key []byte, vs *vschema.VSchema) (*planEntry, bool) {
 // put stores a plan (nil: "do not normalise this one") for key and vs,
 // replacing an entry planned against another vschema.
 func (c *planCache) put(key string, vs *vschema.VSchema, plan *planner.Plan) {
-	e := &planEntry{key: key, vs: vs, plan: plan, size: int64(2*len(key)) + planOverhead}
+	c.store(&planEntry{key: key, vs: vs, plan: plan, size: int64(2*len(key)) + planOverhead})
+}
+
+// putColumns stores a prepared query's column definitions.
+func (c *planCache) putColumns(key string, vs *vschema.VSchema, cols [][]byte) {
+	size := int64(len(key)) + 64
+	for _, col := range cols {
+		size += int64(len(col)) + 24
+	}
+	c.store(&planEntry{key: key, vs: vs, cols: cols, size: size})
+}
+
+func (c *planCache) store(e *planEntry) {
+	key := e.key
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[key]; ok {
@@ -133,10 +149,12 @@ func appendPlanKey(dst []byte, t planner.Target, kind byte) []byte {
 }
 
 // Key kinds: COM_QUERY text normalised by the lexer, and prepared
-// statement text (its ? markers are the client's arguments).
+// statement text (its ? markers are the client's arguments), and the
+// column definitions of a prepared query.
 const (
 	planKeyQuery    byte = 'q'
 	planKeyPrepared byte = 'p'
+	planKeyColumns  byte = 'c' // a prepared query's columns (prepare.go)
 )
 
 // runCached runs one COM_QUERY statement through the plan cache: the text

@@ -136,4 +136,24 @@ func TestPreparedSelectReportsColumns(t *testing.T) {
 		}
 		st.Close()
 	}
+
+	// The columns are cached; DDL through the gateway makes them stale.
+	prepareCols := func() int {
+		st, err := conn.Prepare("SELECT * FROM ps_cols WHERE id = ?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		return st.ColumnNum()
+	}
+	if n := prepareCols(); n != 3 {
+		t.Fatalf("SELECT * prepared with %d columns, want 3", n)
+	}
+	if n := prepareCols(); n != 3 {
+		t.Fatalf("SELECT * prepared again with %d columns, want 3", n)
+	}
+	mustExec(t, db, "ALTER TABLE ps_cols ADD COLUMN d INT")
+	if n := prepareCols(); n != 4 {
+		t.Errorf("after ALTER TABLE ADD COLUMN, SELECT * prepared with %d columns, want 4", n)
+	}
 }

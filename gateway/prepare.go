@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -17,7 +18,48 @@ import (
 // nil (the client learns the columns at execution) for statements without
 // columns, for those that already have a LIMIT (or INTO, FOR UPDATE), and
 // inside a transaction, where the probe would join shards to it.
+//
+// The answer is kept in the plan cache, so a client that prepares the
+// same statement for every execution (Go's database/sql does) pays for the
+// probe once: keyed by target and text, valid for the compiled vschema and
+// until this gateway runs DDL (a DDL generation in the key). DDL applied
+// to the shards some other way is not seen until the vschema changes.
 func (s *session) preparedColumns(stmt ast.StmtNode, query string, nparams int) [][]byte {
+	if !isQuery(stmt) {
+		return nil
+	}
+	var r *routing
+	var key []byte
+	if plans := s.srv.plans; plans != nil {
+		r = s.srv.topo.current.Load()
+		if r.snap == nil {
+			return nil
+		}
+		key = appendPlanKey(s.keyBuf[:0], s.target(), planKeyColumns)
+		key = strconv.AppendUint(key, s.srv.ddlGen.Load(), 10)
+		key = append(append(key, 0), query...)
+		s.keyBuf = key[:0]
+		if e, hit := plans.get(key, r.snap.VSchema); hit {
+			return e.cols
+		}
+	}
+	cols := s.probeColumns(stmt, query, nparams)
+	if cols != nil && key != nil {
+		s.srv.plans.putColumns(string(key), r.snap.VSchema, cols)
+	}
+	return cols
+}
+
+func isQuery(stmt ast.StmtNode) bool {
+	switch stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		return true
+	}
+	return false
+}
+
+// probeColumns runs the LIMIT 0 probe.
+func (s *session) probeColumns(stmt ast.StmtNode, query string, nparams int) [][]byte {
 	if s.tx != nil || !s.autocommit {
 		return nil
 	}

@@ -137,6 +137,9 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 	}
 	res, err := plan.Root.Execute(ctx, vc, args)
 	vc.flushWarnings()
+	if plan.Type == planner.StmtDDL {
+		s.srv.ddlGen.Add(1) // cached prepared columns may be stale (prepare.go)
+	}
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,9 @@ type Server struct {
 
 	// replicaPick spreads replica reads over a shard's replicas.
 	replicaPick atomic.Uint32
+	// ddlGen counts DDL statements this gateway ran: cached prepared
+	// statement columns are keyed by it (prepare.go).
+	ddlGen atomic.Uint64
 
 	ctx    context.Context
 	cancel context.CancelFunc
