@@ -6,7 +6,7 @@ GO        ?= go
 DATA_DIR  ?= .cluster
 TEST_FLAGS ?= -race -count=1 -timeout 25m
 
-.PHONY: deps build up test vet fmt check bench clean
+.PHONY: deps build up test vet fmt check bench bench-go clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,6 +22,18 @@ test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test $(TEST_FLAGS) ./...
+
+# bench: the sysbench harness (benchmarks/README.md): legs A-D interleaved,
+# 3 rounds, about 9 minutes on 2 cores; BENCH_FLAGS passes options, e.g.
+# BENCH_FLAGS='-rounds 1 -leg-time 2s -workloads point_select/4t/text'.
+BENCH_FLAGS ?=
+bench: deps
+	@scripts/install-deps.sh sysbench
+	$(GO) run ./benchmarks/cmd/bench $(BENCH_FLAGS)
+
+# bench-go: the Go microbenchmarks of the hot path (allocations reported).
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./vindex ./planner ./gateway
 
 vet:
 	$(GO) vet ./...

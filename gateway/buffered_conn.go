@@ -13,6 +13,9 @@ type bufferedConn struct {
 	net.Conn
 	w        *bufio.Writer
 	buffered bool
+	// reader, once the handshake is over, reads the client's packets
+	// (stmt_types.go).
+	reader *packetReader
 }
 
 func newBufferedConn(c net.Conn) *bufferedConn {
@@ -20,6 +23,21 @@ func newBufferedConn(c net.Conn) *bufferedConn {
 }
 
 func (c *bufferedConn) buffer() { c.buffered = true }
+
+// readPackets makes Read go through a packetReader that fixes the
+// COM_STMT_EXECUTE packets of the session's prepared statements. Called
+// after the handshake, when the client waits for nothing and go-mysql has
+// buffered none of its bytes.
+func (c *bufferedConn) readPackets(types *stmtTypes) {
+	c.reader = &packetReader{r: bufio.NewReaderSize(c.Conn, 16*1024), types: types}
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) {
+	if c.reader == nil {
+		return c.Conn.Read(p)
+	}
+	return c.reader.Read(p)
+}
 
 func (c *bufferedConn) Write(p []byte) (int, error) {
 	if !c.buffered {

@@ -19,6 +19,9 @@ var errReported = errors.New("gateway: error already sent to the client")
 // first error, and writes every response.
 func (s *session) runQuery(sql string) {
 	ctx := s.srv.ctx
+	if s.runCached(ctx, sql) { // plan cache (plancache.go)
+		return
+	}
 	if handled, err := s.execSpecial(ctx, sql); handled {
 		if err != nil {
 			s.writeErr(err)
@@ -50,6 +53,9 @@ func (s *session) runQuery(sql string) {
 
 // runOne runs a prepared statement's text with its arguments.
 func (s *session) runOne(sql string, args []any, binary bool) error {
+	if handled, err := s.runPreparedCached(s.srv.ctx, sql, args, binary); handled { // plan cache (plancache.go)
+		return err
+	}
 	stmts, err := s.parser.Parse(sql)
 	if err != nil {
 		return err
@@ -130,6 +136,12 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 	if err != nil {
 		return err
 	}
+	return s.execPlan(ctx, plan, r, args, binary, more)
+}
+
+// execPlan runs a built plan (fresh or from the plan cache) and writes its
+// response; errors are as execStmt's.
+func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, args []any, binary, more bool) error {
 	if plan.Type != planner.StmtSelect && s.tabletType != topo.TabletPrimary {
 		// Replicas are read-only to clients (the gateway's own user could
 		// write there, which would make them diverge).
@@ -146,12 +158,10 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 		// is opened here, before the plan may fan out to several shards.
 		s.tx = s.newTransaction()
 	}
-	vc := s.newVCursor(r)
+	vc := s.cursor(r, plan)
 	if plan.Type == planner.StmtSelect {
-		vc.read = true
 		return s.streamPlan(ctx, plan, vc, args, binary, more)
 	}
-	vc.write = isWrite(plan.Type)
 	res, err := s.execute(ctx, plan, vc, args)
 	vc.flushWarnings()
 	if err != nil {
@@ -176,19 +186,15 @@ func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql str
 }
 
 // streamPlan sends a SELECT's rows to the client as the shards produce them.
-func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc *vcursor, args []any, binary, more bool) error {
-	var fields []*mysql.Field
-	started := false
-	err := plan.Root.Stream(ctx, vc, args, func(r *planner.Result) error {
-		if !started && r.Fields != nil {
-			fields = r.Fields
-			started = true
-			if err := s.w.writeFields(fields, s.status(more)); err != nil {
-				return err
-			}
-		}
-		return s.writeRows(fields, r.Rows, binary)
-	})
+func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCursor, args []any, binary, more bool) error {
+	st := &s.stream
+	if st.fn == nil {
+		st.s, st.fn = s, st.write
+	}
+	*st = rowStream{s: s, fn: st.fn, binary: binary, more: more}
+	err := plan.Root.Stream(ctx, vc, args, st.fn)
+	started := st.started
+	st.fields = nil
 	vc.flushWarnings()
 	if err != nil {
 		s.abortOnError(ctx, err)
@@ -203,6 +209,28 @@ func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc *vcurso
 		return s.writeOK(0, 0, more)
 	}
 	return s.w.writeEOF(s.status(more), s.warningCount())
+}
+
+// rowStream is streamPlan's state for one statement. The session keeps one
+// and the func value bound to its write, so streaming a result allocates
+// neither a closure nor its variables.
+type rowStream struct {
+	s                     *session
+	fn                    func(*planner.Result) error // st.write, bound once
+	fields                []*mysql.Field
+	started, binary, more bool
+}
+
+func (st *rowStream) write(r *planner.Result) error {
+	s := st.s
+	if !st.started && r.Fields != nil {
+		st.fields = r.Fields
+		st.started = true
+		if err := s.w.writeFields(st.fields, s.status(st.more)); err != nil {
+			return err
+		}
+	}
+	return s.writeRows(st.fields, r.Rows, st.binary)
 }
 
 func (s *session) writeRows(fields []*mysql.Field, rows [][][]byte, binary bool) error {

@@ -53,6 +53,11 @@ type Config struct {
 	DefaultVindexType string
 	// Cell is the cell the gateway runs in: replica reads prefer it.
 	Cell string
+	// PlanCacheEntries and PlanCacheBytes bound the plan cache shared by
+	// all sessions (defaults 5000 plans, 32 MiB estimated);
+	// PlanCacheEntries < 0 turns the cache off.
+	PlanCacheEntries int
+	PlanCacheBytes   int64
 	// TopoWait bounds how long Start waits for the first topology snapshot.
 	TopoWait time.Duration
 	Logger   *slog.Logger
@@ -68,6 +73,7 @@ type Server struct {
 	cfg    Config
 	logger *slog.Logger
 	topo   *topology
+	plans  *planCache
 	mysql  *server.Server
 	auth   *authHandler
 	ln     net.Listener
@@ -145,6 +151,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:    cfg,
 		logger: cfg.Logger,
 		topo:   newTopology(cfg.Backend, cfg.Cell, cfg.Logger),
+		plans:  newPlanCache(cfg.PlanCacheEntries, cfg.PlanCacheBytes),
 		mysql:  my,
 		auth:   auth,
 		done: &mysql.Result{Resultset: &mysql.Resultset{
@@ -251,6 +258,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	sess.attach(c)
 	sess.flush = bc.Flush
 	bc.buffer()
+	bc.readPackets(&sess.stmtTypes)
 	for !c.Closed() {
 		disarm := sess.armIdleTimeout(nc)
 		err := c.HandleCommand()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/server"
+	"github.com/go-mysql-org/go-mysql/stmt"
 
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/topo"
@@ -43,18 +44,26 @@ type session struct {
 	// closeAfterReply ends the connection after the current response.
 	flush           func() error
 	closeAfterReply bool
+
+	// keyBuf and argBuf are reused by every statement for its plan cache
+	// key and the literals the normaliser extracts.
+	keyBuf []byte
+	argBuf []any
+
+	// stmtTypes keeps prepared statements' parameter types (stmt_types.go).
+	stmtTypes stmtTypes
+
+	// stream is streamPlan's reusable state (query.go).
+	stream rowStream
+
+	// fakeCursor, when set (benchmarks only), replaces the shards.
+	fakeCursor func(*routing) execCursor
 }
 
 type warning struct {
 	level   string
 	code    uint16
 	message string
-}
-
-// prepared is the context of a prepared statement.
-type prepared struct {
-	sql        string
-	paramCount int
 }
 
 func newSession(srv *Server) *session {
@@ -170,9 +179,11 @@ func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field
 
 // HandleStmtPrepare parses the statement once to check it and count its
 // parameters, and announces a SELECT's result columns as a shard reports
-// them (prepare.go); the plan is built at execution, against the vschema
-// of that moment.
+// them (prepare.go); the plan is built at execution (and cached), against
+// the vschema of that moment.
 func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
+	s.stmtTypes.nextID++ // go-mysql numbers every prepare, failed or not
+	id := s.stmtTypes.nextID
 	stmts, err := s.parser.Parse(query)
 	if err != nil {
 		return 0, 0, nil, toMyError(err)
@@ -180,7 +191,10 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	if len(stmts) != 1 {
 		return 0, 0, nil, mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
 	}
-	ps := s.preparedStmt(s.srv.ctx, stmts[0], query, countParams(stmts[0]))
+	n := countParams(stmts[0])
+	ps := s.preparedStmt(s.srv.ctx, stmts[0], query, n)
+	ps.ID = id
+	s.stmtTypes.prepared(id, n)
 	return ps.Params, ps.Columns, ps, nil
 }
 
@@ -197,9 +211,14 @@ func (s *session) HandleStmtExecute(context any, query string, args []any) (*mys
 	return s.srv.done, nil
 }
 
-// HandleStmtClose has nothing to free: prepared statements hold no shard
-// resources.
-func (s *session) HandleStmtClose(context any) error { return nil }
+// HandleStmtClose forgets the statement's parameter types; prepared
+// statements hold no shard resources.
+func (s *session) HandleStmtClose(context any) error {
+	if ps, ok := context.(*stmt.PreparedStmt); ok {
+		s.stmtTypes.closed(ps.ID)
+	}
+	return nil
+}
 
 // HandleOtherCommand answers the commands go-mysql does not dispatch itself.
 func (s *session) HandleOtherCommand(cmd byte, data []byte) error {

@@ -323,9 +323,10 @@ func isWrite(t planner.StmtType) bool {
 // execute runs a non-SELECT plan. One that needs a transaction (a row
 // move: several dependent shard calls) runs, when the session has none
 // open, in a transaction of its own in the session's mode.
-func (s *session) execute(ctx context.Context, plan *planner.Plan, vc *vcursor, args []any) (*planner.Result, error) {
-	if s.tx != nil || s.tabletType != topo.TabletPrimary || !planner.NeedsTransaction(plan.Root) {
-		return plan.Root.Execute(ctx, vc, args)
+func (s *session) execute(ctx context.Context, plan *planner.Plan, cursor execCursor, args []any) (*planner.Result, error) {
+	vc, real := cursor.(*vcursor)
+	if !real || s.tx != nil || s.tabletType != topo.TabletPrimary || !planner.NeedsTransaction(plan.Root) {
+		return plan.Root.Execute(ctx, cursor, args)
 	}
 	tx := newTransaction(s.txMode, s.srv.coord, "")
 	vc.implicit = tx

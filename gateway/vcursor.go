@@ -21,6 +21,10 @@ import (
 type vcursor struct {
 	s *session
 	r *routing
+	// borrowRows: every row streamed is written to the client before the
+	// callback returns (the plan's root is a Route), so it need not be
+	// copied out of the shard connection's read buffer.
+	borrowRows bool
 
 	mu       sync.Mutex
 	warnings []warning
@@ -43,6 +47,28 @@ var _ planner.VCursor = (*vcursor)(nil)
 
 func (s *session) newVCursor(r *routing) *vcursor {
 	return &vcursor{s: s, r: r}
+}
+
+// execCursor is the VCursor a statement runs with and hands its warnings
+// to the session when done.
+type execCursor interface {
+	planner.VCursor
+	flushWarnings()
+}
+
+// cursor is plan's execCursor: the session's, or the fake a benchmark
+// installs (fakeCursor).
+func (s *session) cursor(r *routing, plan *planner.Plan) execCursor {
+	if s.fakeCursor != nil {
+		return s.fakeCursor(r)
+	}
+	vc := s.newVCursor(r)
+	// A Route hands each row to the session's writer and keeps none;
+	// parents that merge, sort or aggregate keep rows and need copies.
+	_, vc.borrowRows = plan.Root.(*planner.Route)
+	vc.read = plan.Type == planner.StmtSelect
+	vc.write = isWrite(plan.Type)
+	return vc
 }
 
 // Shards lists the serving shards of a keyspace for the session's tablet type.
@@ -90,7 +116,7 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 		return err
 	}
 	if len(shards) == 1 {
-		return done(vc.streamOne(ctx, keyspace, shards[0], queries[0], func(r *planner.Result) error { return fn(0, r) }))
+		return done(vc.streamOne(ctx, keyspace, 0, shards[0], queries[0], fn))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -104,7 +130,7 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := vc.streamOne(ctx, keyspace, shards[i], queries[i], func(r *planner.Result) error {
+			err := vc.streamOne(ctx, keyspace, i, shards[i], queries[i], func(i int, r *planner.Result) error {
 				mu.Lock()
 				defer mu.Unlock()
 				return fn(i, r)
@@ -122,23 +148,27 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 
 // conn finds the connection a statement on the shard runs on: the
 // transaction's (joining the shard to it on first use), or a pooled one
-// released by the returned func.
-func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (*shardConn, func(), error) {
+// (pooled true) that the caller releases with releasePooled.
+func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, pooled bool, err error) {
 	s := vc.s
 	typ := s.tabletType
 	pool, err := vc.r.pool(keyspace, shard, typ, s.nextPick())
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
 	if tx := vc.tx(); typ == topo.TabletPrimary && tx != nil {
 		sc, err := tx.join(ctx, shardKey{keyspace, shard}, pool, &s.settings, vc.spanning, !vc.read)
-		return sc, func() {}, err
+		return sc, false, err
 	}
-	sc, err := acquire(ctx, pool, &s.settings)
-	if err != nil {
-		return nil, nil, err
+	sc, err = acquire(ctx, pool, &s.settings)
+	return sc, err == nil, err
+}
+
+// releasePooled releases a connection conn returned as pooled.
+func releasePooled(sc *shardConn, pooled bool) {
+	if pooled {
+		sc.release(context.Background())
 	}
-	return sc, func() { sc.release(context.Background()) }, nil
 }
 
 // tx is the transaction the statement runs in, if any.
@@ -192,11 +222,11 @@ func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []st
 }
 
 func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string) (*planner.Result, error) {
-	sc, release, err := vc.conn(ctx, keyspace, shard)
+	sc, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer releasePooled(sc, pooled)
 	res, err := sc.conn.Execute(ctx, query)
 	if err != nil {
 		return nil, err
@@ -213,20 +243,25 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 	}, nil
 }
 
-func (vc *vcursor) streamOne(ctx context.Context, keyspace, shard, query string, fn func(*planner.Result) error) error {
-	sc, release, err := vc.conn(ctx, keyspace, shard)
+func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *planner.Result) error) error {
+	sc, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return err
 	}
-	defer release()
-	batch := &planner.Result{Rows: make([][][]byte, 1)}
+	defer releasePooled(sc, pooled)
+	b := &rowBatch{}
+	b.res.Rows = b.rows[:]
 	res, err := sc.conn.Stream(ctx, query,
 		func(fields []*mysql.Field) error {
-			return fn(&planner.Result{Fields: fields})
+			return fn(idx, &planner.Result{Fields: fields})
 		},
 		func(row [][]byte) error {
-			batch.Rows[0] = copyRow(row)
-			return fn(batch)
+			if vc.borrowRows {
+				b.rows[0] = row
+			} else {
+				b.rows[0] = copyRow(row)
+			}
+			return fn(idx, &b.res)
 		})
 	if err != nil {
 		return err
@@ -235,6 +270,12 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace, shard, query string,
 		vc.collectWarnings(ctx, sc.conn)
 	}
 	return nil
+}
+
+// rowBatch is the one-row Result streamOne hands on, in one allocation.
+type rowBatch struct {
+	res  planner.Result
+	rows [1][][]byte
 }
 
 // copyRow detaches a streamed row from the connection's read buffer.

@@ -9,9 +9,18 @@ import (
 // Every buffer starts with 4 reserved bytes for the packet header, which
 // go-mysql's WritePacket fills in (and splits payloads over 16 MiB).
 type packetWriter struct {
-	conn *server.Conn
+	conn packetConn
 	buf  []byte
 }
+
+// packetConn is what the writer needs of go-mysql's *server.Conn (a
+// benchmark writes to a fake one).
+type packetConn interface {
+	WritePacket(data []byte) error
+	HasCapability(capability uint32) bool
+}
+
+var _ packetConn = (*server.Conn)(nil)
 
 // status is the server status word sent in OK and EOF packets
 // (SERVER_STATUS_AUTOCOMMIT, SERVER_STATUS_IN_TRANS, SERVER_MORE_RESULTS_EXISTS).
@@ -90,7 +99,10 @@ func (w *packetWriter) writeFields(fields []*mysql.Field, status uint16) error {
 // writeTextRow: one text-protocol row, each value a length-encoded string
 // or 0xfb for NULL.
 func (w *packetWriter) writeTextRow(row [][]byte) error {
-	data := w.start()
+	return w.write(appendTextRow(w.start(), row))
+}
+
+func appendTextRow(data []byte, row [][]byte) []byte {
 	for _, v := range row {
 		if v == nil {
 			data = append(data, 0xfb)
@@ -99,7 +111,7 @@ func (w *packetWriter) writeTextRow(row [][]byte) error {
 		data = mysql.AppendLengthEncodedInteger(data, uint64(len(v)))
 		data = append(data, v...)
 	}
-	return w.write(data)
+	return data
 }
 
 // writeBinaryRow: one binary-protocol row (COM_STMT_EXECUTE), converted from

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -30,6 +32,9 @@ type gatewayFlags struct {
 	twopcResolve    time.Duration
 	twopcCrashAfter string
 	twopcResolver   bool
+
+	statusAddr string
+	planCache  int
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
@@ -47,6 +52,8 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.DurationVar(&g.twopcResolve, "twopc-resolve-interval", 2*time.Second, "how often the elected 2PC resolver scans the primaries")
 	fs.BoolVar(&g.twopcResolver, "twopc-resolver", true, "take part in the election of the 2PC resolver")
 	fs.StringVar(&g.twopcCrashAfter, "twopc-crash-after", "", "TESTS ONLY: SIGKILL this process at a point of a multi-shard commit ("+strings.Join(crashPoints, ", ")+"); honoured only with "+failpointEnv+"=1")
+	fs.StringVar(&g.statusAddr, "status-addr", "", "HTTP address for /metrics (Prometheus) and /debug/pprof/; empty: off")
+	fs.IntVar(&g.planCache, "plan-cache-entries", 0, "plans kept in the plan cache (0: default 5000, -1: no plan cache)")
 }
 
 func (g *gatewayFlags) logger(w io.Writer) *slog.Logger {
@@ -72,6 +79,7 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 			DisableResolver: !g.twopcResolver,
 			Failpoint:       crashFailpoint(g.twopcCrashAfter, logger),
 		},
+		PlanCacheEntries: g.planCache,
 	}
 	return cfg, g.security.apply(&cfg)
 }
@@ -104,12 +112,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Cell = *cell
-	return runGateway(ctx, cfg, stdout, stderr, nil)
+	return runGateway(ctx, cfg, g.statusAddr, stdout, stderr, nil)
 }
 
 // runGateway serves until ctx is cancelled (Ctrl-C); serving, if not nil,
-// is told the address once clients can connect.
-func runGateway(ctx context.Context, cfg gateway.Config, stdout, stderr io.Writer, serving func(addr string)) int {
+// is told the address once clients can connect. statusAddr, if not
+// empty, serves the status pages (metrics, pprof) over HTTP.
+func runGateway(ctx context.Context, cfg gateway.Config, statusAddr string, stdout, stderr io.Writer, serving func(addr string)) int {
 	srv, err := gateway.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "shardgate: %v\n", err)
@@ -119,6 +128,15 @@ func runGateway(ctx context.Context, cfg gateway.Config, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "shardgate: %v\n", err)
 		return 1
 	}
+	if statusAddr != "" {
+		stop, err := serveStatus(statusAddr, srv.StatusHandler(), stdout)
+		if err != nil {
+			srv.Close()
+			fmt.Fprintf(stderr, "shardgate: status: %v\n", err)
+			return 1
+		}
+		defer stop()
+	}
 	fmt.Fprintf(stdout, "shardgate: serving MySQL protocol on %s\n", srv.Addr())
 	if serving != nil {
 		serving(srv.Addr())
@@ -126,4 +144,23 @@ func runGateway(ctx context.Context, cfg gateway.Config, stdout, stderr io.Write
 	<-ctx.Done()
 	srv.Close()
 	return 0
+}
+
+// serveStatus serves h on addr until the returned stop is called.
+func serveStatus(addr string, h http.Handler, stdout io.Writer) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hs.Serve(ln) // returns http.ErrServerClosed after Close
+	}()
+	fmt.Fprintf(stdout, "shardgate: status on http://%s/metrics\n", ln.Addr())
+	return func() {
+		hs.Close()
+		<-done
+	}, nil
 }

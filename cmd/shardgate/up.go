@@ -65,5 +65,5 @@ Stop:      Ctrl-C
 		fmt.Fprintf(stderr, "shardgate up: %v\n", err)
 		return 2
 	}
-	return runGateway(ctx, gwCfg, stdout, stderr, banner)
+	return runGateway(ctx, gwCfg, g.statusAddr, stdout, stderr, banner)
 }

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// leg is one way sysbench reaches the data.
+type leg struct {
+	name    string // A, B, C, D
+	what    string
+	target  target
+	gateway bool  // the statements pass through the gateway
+	dbPids  []int // the mariadbds that serve it
+}
+
+// legRun is one leg of one workload in one round.
+type legRun struct {
+	Round int `json:"round"`
+	sbResult
+	GatewayCPUs float64 `json:"gateway_cpu_s,omitempty"`
+	// RelayCPUs is the relay's CPU time in leg B (it runs in this
+	// process, which does nothing else meanwhile): the cost of a hop
+	// that only copies bytes.
+	RelayCPUs   float64 `json:"relay_cpu_s,omitempty"`
+	MariadbCPUs float64 `json:"mariadb_cpu_s"`
+	// GatewayMallocs is the change of go_memstats_mallocs_total.
+	GatewayMallocs float64 `json:"gateway_mallocs,omitempty"`
+	// Gateway memory after the leg.
+	GatewayHeapInuse float64 `json:"gateway_heap_inuse_bytes,omitempty"`
+	GatewayRSS       int64   `json:"gateway_rss_bytes,omitempty"`
+	Err              string  `json:"error,omitempty"`
+}
+
+func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*report, error) {
+	start := time.Now()
+	e, err := startEnv(ctx, o, log)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+
+	directPid, err := mysqldPid(e.direct)
+	if err != nil {
+		return nil, err
+	}
+	var shardPids []int
+	for _, in := range e.shards {
+		pid, err := mysqldPid(in)
+		if err != nil {
+			return nil, err
+		}
+		shardPids = append(shardPids, pid)
+	}
+	all := []leg{
+		{name: "A", what: "sysbench → mariadbd", target: target{e.direct.Mysqld.Addr(), ksUnsharded}, dbPids: []int{directPid}},
+		{name: "B", what: "sysbench → relay → mariadbd", target: target{e.relay.addr(), ksUnsharded}, dbPids: []int{directPid}},
+		{name: "C", what: "sysbench → gateway → 2 shards", target: target{e.gwAddr, ksSharded}, gateway: true, dbPids: shardPids},
+		{name: "D", what: "sysbench → gateway → unsharded", target: target{e.gwAddr, ksUnsharded}, gateway: true, dbPids: []int{directPid}},
+	}
+	var legs []leg
+	for _, l := range all {
+		if strings.Contains(o.legs, l.name) {
+			legs = append(legs, l)
+		}
+	}
+
+	for _, l := range all {
+		fmt.Fprintf(log, "bench: leg %s at %s/%s (%s)\n", l.name, l.target.addr, l.target.db, l.what)
+	}
+	fmt.Fprintf(log, "bench: preparing %d rows in %s (direct) and %s (through the gateway)\n", o.tableSize, ksUnsharded, ksSharded)
+	if err := sysbenchPrepare(ctx, all[0].target, o.tableSize); err != nil {
+		return nil, err
+	}
+	if err := sysbenchPrepare(ctx, all[2].target, o.tableSize); err != nil {
+		return nil, err
+	}
+	if o.warmup > 0 {
+		fmt.Fprintln(log, "bench: warming up every leg")
+		for _, l := range legs {
+			w := workload{"oltp_read_only", 4, "disable"}
+			if _, err := sysbenchRun(ctx, w, l.target, o.tableSize, o.warmup); err != nil {
+				return nil, fmt.Errorf("warm-up of leg %s: %w", l.name, err)
+			}
+		}
+	}
+
+	rep := newReport(o, ws, legs)
+	total := o.rounds * len(ws) * len(legs)
+	n := 0
+	for r := 0; r < o.rounds; r++ {
+		for wi, w := range ws {
+			for k := range legs {
+				// Rotate the order so no leg always runs first (a cold
+				// cache) or last.
+				l := legs[(k+r+wi)%len(legs)]
+				n++
+				fmt.Fprintf(log, "bench: [%d/%d] round %d %-22s leg %s ... ", n, total, r+1, w.id(), l.name)
+				lr := runLeg(ctx, e, w, l, o)
+				lr.Round = r + 1
+				if lr.Err != "" {
+					fmt.Fprintf(log, "FAILED: %s\n", firstLine(lr.Err))
+				} else {
+					fmt.Fprintf(log, "%8.0f qps  p50 %6.0f µs  p99 %6.0f µs\n", lr.QPS, lr.P50us, lr.P99us)
+				}
+				rep.add(w, l, lr)
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+			}
+		}
+		mem, err := gatewayMemory(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		rep.Memory.Rounds = append(rep.Memory.Rounds, mem)
+	}
+	rep.finish(time.Since(start))
+	return rep, nil
+}
+
+// runLeg runs sysbench once and measures CPU and allocations around it.
+func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
+	var lr legRun
+	fail := func(err error) legRun { lr.Err = err.Error(); return lr }
+	gw0, err := cpuSeconds(e.gwPid())
+	if err != nil {
+		return fail(err)
+	}
+	db0, err := sumCPU(l.dbPids)
+	if err != nil {
+		return fail(err)
+	}
+	m0, err := scrape(ctx, e.status, "go_memstats_mallocs_total")
+	if err != nil {
+		return fail(err)
+	}
+	self0, err := cpuSeconds(os.Getpid())
+	if err != nil {
+		return fail(err)
+	}
+	res, err := sysbenchRun(ctx, w, l.target, o.tableSize, o.legTime)
+	if err != nil {
+		return fail(err)
+	}
+	self1, err := cpuSeconds(os.Getpid())
+	if err != nil {
+		return fail(err)
+	}
+	if l.name == "B" {
+		lr.RelayCPUs = self1 - self0
+	}
+	lr.sbResult = res
+	gw1, err := cpuSeconds(e.gwPid())
+	if err != nil {
+		return fail(err)
+	}
+	db1, err := sumCPU(l.dbPids)
+	if err != nil {
+		return fail(err)
+	}
+	m1, err := scrape(ctx, e.status, "go_memstats_mallocs_total", "go_memstats_heap_inuse_bytes")
+	if err != nil {
+		return fail(err)
+	}
+	lr.MariadbCPUs = db1 - db0
+	if l.gateway {
+		lr.GatewayCPUs = gw1 - gw0
+		lr.GatewayMallocs = m1["go_memstats_mallocs_total"] - m0["go_memstats_mallocs_total"]
+		lr.GatewayHeapInuse = m1["go_memstats_heap_inuse_bytes"]
+		lr.GatewayRSS, _ = rssBytes(e.gwPid())
+	}
+	return lr
+}
+
+func sumCPU(pids []int) (float64, error) {
+	var t float64
+	for _, p := range pids {
+		c, err := cpuSeconds(p)
+		if err != nil {
+			return 0, err
+		}
+		t += c
+	}
+	return t, nil
+}
+
+// memSample is the gateway's memory at one moment.
+type memSample struct {
+	HeapInuse float64 `json:"live_heap_bytes"`
+	RSS       int64   `json:"rss_bytes"`
+}
+
+// gatewayMemory is the gateway's live heap: a heap profile request with
+// gc=1 collects garbage first, so the number does not depend on when the
+// last collection happened.
+func gatewayMemory(ctx context.Context, e *env) (memSample, error) {
+	if err := collectGarbage(ctx, e.status); err != nil {
+		return memSample{}, err
+	}
+	m, err := scrape(ctx, e.status, "go_memstats_heap_alloc_bytes")
+	if err != nil {
+		return memSample{}, err
+	}
+	rss, err := rssBytes(e.gwPid())
+	return memSample{HeapInuse: m["go_memstats_heap_alloc_bytes"], RSS: rss}, err
+}
+
+// firstLine is the first line of an error, with sysbench's first FATAL
+// line if it printed one.
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "FATAL: ") {
+			return first + ": " + line
+		}
+	}
+	return first
+}

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/shardgate/shardgate/tablet"
+	"github.com/shardgate/shardgate/tablet/localcluster"
+	"github.com/shardgate/shardgate/topo/vschema"
+)
+
+// The benchmark's keyspaces: one unsharded, one with two shards.
+const (
+	ksUnsharded = "bench_u"
+	ksSharded   = "bench_s"
+)
+
+// env is everything a run starts; close stops it all.
+type env struct {
+	dir     string
+	keepDir bool
+	cluster *localcluster.Cluster
+	gw      *exec.Cmd
+	gwAddr  string
+	status  string // gateway status address (metrics)
+	relay   *relay
+
+	// direct is bench_u's mariadbd; shards are bench_s's.
+	direct    *localcluster.Instance
+	shards    []*localcluster.Instance
+	gwStopped chan struct{}
+}
+
+func startEnv(ctx context.Context, o options, log io.Writer) (_ *env, err error) {
+	dir, err := os.MkdirTemp("", "shardgate-bench-")
+	if err != nil {
+		return nil, err
+	}
+	e := &env{dir: dir, keepDir: o.keepDir}
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
+	fmt.Fprintf(log, "bench: starting a local cluster in %s\n", dir)
+	e.cluster, err = localcluster.Start(ctx, localcluster.Config{
+		Dir:      filepath.Join(dir, "cluster"),
+		EtcdAddr: "127.0.0.1:0",
+		Keyspaces: []localcluster.KeyspaceSpec{
+			{Name: ksUnsharded, VSchema: &vschema.Keyspace{}},
+			{Name: ksSharded, Shards: 2, VSchema: &vschema.Keyspace{
+				Sharded:  true,
+				Vindexes: map[string]*vschema.VindexDef{"hash": {Type: "hash"}},
+			}},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("local cluster: %w", err)
+	}
+	for _, in := range e.cluster.Instances {
+		switch in.Keyspace {
+		case ksUnsharded:
+			e.direct = in
+		case ksSharded:
+			e.shards = append(e.shards, in)
+		}
+	}
+
+	// A transaction that locks rows on two shards can wait for one that
+	// locked them in the other order: neither mariadbd sees the cycle, so
+	// it ends at innodb_lock_wait_timeout (50 s by default, longer than a
+	// leg). Every instance gets 2 s, set before any connection (the
+	// gateway's pools included) is opened; sysbench counts the 1205
+	// errors as ignored errors, reported per leg.
+	for _, in := range e.cluster.Instances {
+		if err := execOn(ctx, in, "SET GLOBAL innodb_lock_wait_timeout = 2"); err != nil {
+			return nil, err
+		}
+	}
+
+	bin := filepath.Join(dir, "shardgate")
+	fmt.Fprintln(log, "bench: building shardgate")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/shardgate/shardgate/cmd/shardgate")
+	build.Stdout, build.Stderr = log, log
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("go build shardgate: %w", err)
+	}
+	if err := e.startGateway(ctx, bin, o.gwArgs); err != nil {
+		return nil, err
+	}
+	e.relay, err = startRelay(e.direct.Mysqld.Addr())
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// startGateway runs `shardgate serve` and reads the addresses it prints.
+func (e *env) startGateway(ctx context.Context, bin, extra string) error {
+	args := []string{"serve",
+		"--topo-endpoints", strings.Join(e.cluster.Endpoints(), ","),
+		"--listen", "127.0.0.1:0",
+		"--status-addr", "127.0.0.1:0",
+		"--log-level", "warn",
+	}
+	args = append(args, strings.Fields(extra)...)
+	cmd := exec.Command(bin, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	logf, err := os.Create(filepath.Join(e.dir, "shardgate.log"))
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return err
+	}
+	e.gw = cmd
+	e.gwStopped = make(chan struct{})
+	addrs := make(chan [2]string, 1)
+	go func() {
+		defer close(e.gwStopped)
+		defer logf.Close()
+		var a [2]string
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(logf, line)
+			if rest, ok := strings.CutPrefix(line, "shardgate: status on http://"); ok {
+				a[1] = strings.TrimSuffix(rest, "/metrics")
+			}
+			if rest, ok := strings.CutPrefix(line, "shardgate: serving MySQL protocol on "); ok {
+				a[0] = rest
+				addrs <- a
+			}
+		}
+		cmd.Wait()
+	}()
+	select {
+	case a := <-addrs:
+		e.gwAddr, e.status = a[0], a[1]
+		return nil
+	case <-e.gwStopped:
+		return fmt.Errorf("shardgate serve exited; see %s", filepath.Join(e.dir, "shardgate.log"))
+	case <-time.After(30 * time.Second):
+		return errors.New("shardgate serve did not start within 30s")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *env) gwPid() int { return e.gw.Process.Pid }
+
+// mysqldPid reads an instance's pid file (mariadbd writes it at start).
+func mysqldPid(in *localcluster.Instance) (int, error) {
+	b, err := os.ReadFile(filepath.Join(in.Mysqld.Dir(), "mysqld.pid"))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+func (e *env) close() {
+	if e.relay != nil {
+		e.relay.close()
+	}
+	if e.gw != nil && e.gw.Process != nil {
+		e.gw.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-e.gwStopped:
+		case <-time.After(10 * time.Second):
+			e.gw.Process.Kill()
+			<-e.gwStopped
+		}
+	}
+	if e.cluster != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		e.cluster.Stop(ctx)
+		cancel()
+	}
+	if !e.keepDir {
+		os.RemoveAll(e.dir)
+	}
+}
+
+// relay is leg B's hop: it copies bytes between each client and the
+// backend and does nothing else.
+type relay struct {
+	ln net.Listener
+	wg sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func startRelay(backend string) (*relay, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &relay{ln: ln, conns: map[net.Conn]struct{}{}}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				r.pipe(c, backend)
+			}()
+		}
+	}()
+	return r, nil
+}
+
+func (r *relay) addr() string { return r.ln.Addr().String() }
+
+func (r *relay) pipe(c net.Conn, backend string) {
+	b, err := net.Dial("tcp", backend)
+	if err != nil {
+		c.Close()
+		return
+	}
+	r.mu.Lock()
+	r.conns[c], r.conns[b] = struct{}{}, struct{}{}
+	r.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		io.Copy(b, c)
+		b.Close()
+		close(done)
+	}()
+	io.Copy(c, b)
+	c.Close()
+	<-done
+	r.mu.Lock()
+	delete(r.conns, c)
+	delete(r.conns, b)
+	r.mu.Unlock()
+}
+
+func (r *relay) close() {
+	r.ln.Close()
+	r.mu.Lock()
+	for c := range r.conns {
+		c.Close()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+}
+
+func execOn(ctx context.Context, in *localcluster.Instance, query string) error {
+	conn, err := tablet.Dial(ctx, in.Mysqld.ConnConfig())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.Execute(ctx, query)
+	return err
+}

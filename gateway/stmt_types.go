@@ -1,0 +1,131 @@
+package gateway
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// stmtTypes restores what go-mysql v1.16 drops. COM_STMT_EXECUTE:
+//
+//	[0x17] stmt_id [32 bit] flags [8 bit] iteration_count [32 bit]
+//	null_bitmap [(params+7)/8] new_params_bound_flag [8 bit]
+//	(if 1) param types [16 bit each] param values
+//
+// A client sends the parameter types only when they change (libmariadb:
+// on the first execute after binding) and the values every time; with
+// the flag 0, go-mysql reads no values at all and hands the handler nil
+// arguments, so `WHERE id = ?` silently ran as `id = NULL`. The gateway
+// remembers each statement's last types and rewrites such packets to
+// carry them (flag 1) before go-mysql reads them.
+//
+// It is used from the connection's goroutine only.
+type stmtTypes struct {
+	// nextID mirrors go-mysql's statement ids: it numbers every
+	// COM_STMT_PREPARE from 1, successful or not.
+	nextID uint32
+	params map[uint32]int    // parameter count per prepared statement
+	types  map[uint32][]byte // last types sent per statement
+}
+
+func (t *stmtTypes) prepared(id uint32, params int) {
+	if t.params == nil {
+		t.params, t.types = map[uint32]int{}, map[uint32][]byte{}
+	}
+	t.params[id] = params
+}
+
+func (t *stmtTypes) closed(id uint32) {
+	delete(t.params, id)
+	delete(t.types, id)
+}
+
+// rewrite looks at a COM_STMT_EXECUTE payload: it remembers the types it
+// carries, or appends to dst the payload with the remembered types filled
+// in (ok true) when it carries none.
+func (t *stmtTypes) rewrite(dst, payload []byte) (out []byte, ok bool) {
+	if len(payload) < 10 {
+		return dst, false
+	}
+	id := binary.LittleEndian.Uint32(payload[1:5])
+	n := t.params[id]
+	if n == 0 {
+		return dst, false
+	}
+	pos := 10 + (n+7)/8
+	if len(payload) <= pos {
+		return dst, false
+	}
+	switch payload[pos] {
+	case 1:
+		if len(payload) >= pos+1+2*n {
+			t.types[id] = append(t.types[id][:0], payload[pos+1:pos+1+2*n]...)
+		}
+	case 0:
+		types := t.types[id]
+		if len(types) != 2*n {
+			return dst, false // never bound: go-mysql reports what it reports
+		}
+		dst = append(dst, payload[:pos]...)
+		dst = append(dst, 1)
+		dst = append(dst, types...)
+		return append(dst, payload[pos+1:]...), true
+	}
+	return dst, false
+}
+
+// packetReader hands go-mysql the client's packets one at a time, with
+// COM_STMT_EXECUTE packets rewritten by stmtTypes.
+type packetReader struct {
+	r       *bufio.Reader
+	types   *stmtTypes
+	pending []byte // what Read hands out next
+	pkt     []byte // the packet as the client sent it
+	alt     []byte // a rewritten packet
+	hdr     [4]byte
+	// cont: the previous packet was 16 MiB - 1 bytes, so this one
+	// continues its payload (never a command of its own).
+	cont bool
+}
+
+func (p *packetReader) Read(b []byte) (int, error) {
+	if len(p.pending) == 0 {
+		if err := p.next(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(b, p.pending)
+	p.pending = p.pending[n:]
+	return n, nil
+}
+
+func (p *packetReader) next() error {
+	hdr := p.hdr[:]
+	if _, err := io.ReadFull(p.r, hdr); err != nil {
+		return err
+	}
+	size := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
+	if cap(p.pkt) < 4+size || cap(p.pkt) > 1<<20 && 4+size <= 1<<20 {
+		p.pkt = make([]byte, 4+size)
+	}
+	pkt := p.pkt[:4+size]
+	copy(pkt, hdr)
+	if _, err := io.ReadFull(p.r, pkt[4:]); err != nil {
+		return err
+	}
+	command := !p.cont && hdr[3] == 0
+	p.cont = size == 0xffffff
+	if command && size > 0 && size < 0xffffff && pkt[4] == mysql.COM_STMT_EXECUTE {
+		out, ok := p.types.rewrite(append(p.alt[:0], 0, 0, 0, hdr[3]), pkt[4:])
+		if ok && len(out)-4 < 0xffffff {
+			n := len(out) - 4
+			out[0], out[1], out[2] = byte(n), byte(n>>8), byte(n>>16)
+			p.alt, p.pending = out, out
+			return nil
+		}
+	}
+	p.pending = pkt
+	return nil
+}
