@@ -24,12 +24,15 @@ test: deps
 	$(GO) test $(TEST_FLAGS) ./...
 
 # bench: the sysbench harness (benchmarks/README.md): legs A-D interleaved,
-# 3 rounds, about 9 minutes on 2 cores; BENCH_FLAGS passes options, e.g.
+# 3 rounds, about 9 minutes on 2 cores, then the 2PC commit-latency ratios
+# (about a minute); BENCH_FLAGS passes options to the harness, e.g.
 # BENCH_FLAGS='-rounds 1 -leg-time 2s -workloads point_select/4t/text'.
 BENCH_FLAGS ?=
 bench: deps
 	@scripts/install-deps.sh sysbench
 	$(GO) run ./benchmarks/cmd/bench $(BENCH_FLAGS)
+	@echo "== Commit latency ratios (twopc vs multi vs autocommit, one run; see gateway/commit_bench_test.go)"
+	$(GO) test -run '^$$' -bench 'Commit' -benchtime 1000x ./gateway
 
 # bench-go: the Go microbenchmarks of the hot path (allocations reported).
 bench-go:
