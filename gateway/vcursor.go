@@ -282,3 +282,11 @@ func (t *topology) waitForTable(ctx context.Context, keyspace, table string, lim
 		}
 	}
 }
+
+var _ planner.ShardStreamer = (*vcursor)(nil)
+
+// StreamShard streams one shard's query; MergeSort calls it from one
+// goroutine per shard. The rows handed to fn are the callee's to keep.
+func (vc *vcursor) StreamShard(ctx context.Context, keyspace, shard, query string, fn func(*planner.Result) error) error {
+	return vc.streamOne(ctx, keyspace, shard, query, fn)
+}
