@@ -6,10 +6,13 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/shardgate/shardgate/gateway"
 )
 
 const largeRows = 1_000_000
@@ -124,5 +127,37 @@ func sampleHeap(t *testing.T) func() uint64 {
 			return p - base
 		}
 		return 0
+	}
+}
+
+// TestMaxBufferedRows: a statement whose result the gateway must hold
+// whole gets error 1041 once it passes MaxBufferedRows (--max-buffered-rows),
+// while streamed results of any size are not limited and the gateway
+// goes on serving.
+func TestMaxBufferedRows(t *testing.T) {
+	addr := startGateway(t, func(c *gateway.Config) { c.MaxBufferedRows = 50 })
+	db := openDB(t, fmt.Sprintf("%s:%s@tcp(%s)/%s", user, password, addr, sharded))
+	mustExec(t, db, "drop table if exists limit_t")
+	mustExec(t, db, "create table limit_t (id bigint primary key, v int)")
+	var values []string
+	for i := 1; i <= 200; i++ {
+		values = append(values, fmt.Sprintf("(%d, %d)", i, i%7))
+	}
+	mustExec(t, db, "insert into limit_t (id, v) values "+strings.Join(values, ", "))
+	// Streamed: a scatter and a merged ORDER BY of 200 rows.
+	for _, q := range []string{"select id from limit_t", "select id from limit_t order by id desc"} {
+		if got := queryStrings(t, db, q); len(got) != 200 {
+			t.Fatalf("%s: got %d rows, want 200", q, len(got))
+		}
+	}
+	// An aggregate buffers one row per shard.
+	if got := queryStrings(t, db, "select count(*), sum(v) from limit_t"); got[0][0] != "200" {
+		t.Fatalf("count: got %v", got)
+	}
+	// SHOW COLLATION (hundreds of rows) is read whole from a shard.
+	_, err := db.Query("show collation")
+	wantMySQLError(t, err, 1041)
+	if got := queryStrings(t, db, "select count(*) from limit_t"); got[0][0] != "200" {
+		t.Fatalf("after the refusal: got %v", got)
 	}
 }

@@ -128,6 +128,7 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 	if plan.Type == planner.StmtSelect {
 		return s.streamPlan(ctx, plan, vc, args, binary, more)
 	}
+	vc.buffering = true
 	res, err := plan.Root.Execute(ctx, vc, args)
 	vc.flushWarnings()
 	if err != nil {
@@ -147,7 +148,9 @@ func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql str
 	if err != nil {
 		return nil, err
 	}
-	return plan.Root.Execute(ctx, s.newVCursor(r), args)
+	vc := s.newVCursor(r)
+	vc.buffering = true
+	return plan.Root.Execute(ctx, vc, args)
 }
 
 // streamPlan sends a SELECT's rows to the client as the shards produce them.

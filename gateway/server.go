@@ -50,6 +50,11 @@ type Config struct {
 	DefaultVindexType string
 	// Cell is the cell the gateway runs in: replica reads prefer it.
 	Cell string
+	// MaxBufferedRows bounds the rows one statement may hold in the
+	// gateway's memory (results that are not streamed: an aggregate's
+	// inputs, a merge executed whole); more is error 1041 instead of an
+	// out-of-memory. 0 means DefaultMaxBufferedRows.
+	MaxBufferedRows int
 	// TopoWait bounds how long Start waits for the first topology snapshot.
 	TopoWait time.Duration
 	Logger   *slog.Logger

@@ -24,12 +24,18 @@ type vcursor struct {
 
 	mu       sync.Mutex
 	warnings []warning
+
+	// budget counts the rows the statement buffers (row_limit.go);
+	// buffering says the plan runs with Execute, so even streamed shard
+	// rows end up held in memory.
+	budget    *rowBudget
+	buffering bool
 }
 
 var _ planner.VCursor = (*vcursor)(nil)
 
 func (s *session) newVCursor(r *routing) *vcursor {
-	return &vcursor{s: s, r: r}
+	return &vcursor{s: s, r: r, budget: newRowBudget(s.srv.cfg.MaxBufferedRows)}
 }
 
 // Shards lists the serving shards of a keyspace for the session's tablet type.
@@ -124,7 +130,16 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 		return nil, err
 	}
 	defer release()
-	res, err := sc.conn.Execute(ctx, query)
+	// Streamed and counted, so a result over the row budget stops early
+	// instead of being read whole.
+	var rows [][][]byte
+	res, err := sc.conn.Stream(ctx, query, nil, func(row [][]byte) error {
+		if err := vc.budget.take(1); err != nil {
+			return err
+		}
+		rows = append(rows, copyRow(row))
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +148,7 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 	}
 	return &planner.Result{
 		Fields:       res.Fields,
-		Rows:         res.Rows,
+		Rows:         rows,
 		RowsAffected: res.RowsAffected,
 		InsertID:     res.InsertID,
 		Warnings:     res.Warnings,
@@ -152,6 +167,11 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace, shard, query string,
 			return fn(&planner.Result{Fields: fields})
 		},
 		func(row [][]byte) error {
+			if vc.buffering {
+				if err := vc.budget.take(1); err != nil {
+					return err
+				}
+			}
 			batch.Rows[0] = copyRow(row)
 			return fn(batch)
 		})

@@ -23,6 +23,7 @@ type gatewayFlags struct {
 	password   string
 	logLevel   string
 	security   securityFlags
+	maxRows    int
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet) {
@@ -33,6 +34,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.user, "user", "root", "user clients log in to the gateway with")
 	fs.StringVar(&g.password, "password", "", "password for --user")
 	fs.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&g.maxRows, "max-buffered-rows", gateway.DefaultMaxBufferedRows, "rows one statement may hold in the gateway's memory (results it cannot stream); more is error 1041")
 	g.security.register(fs)
 }
 
@@ -51,6 +53,8 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 		Backend:    gateway.BackendConfig{User: g.dbUser, Password: g.dbPassword, PoolSize: g.poolSize, IdleTimeout: 5 * time.Minute},
 		Users:      map[string]string{g.user: g.password},
 		Logger:     logger,
+
+		MaxBufferedRows: g.maxRows,
 	}
 	return cfg, g.security.apply(&cfg)
 }
