@@ -3,11 +3,16 @@ package compat_test
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/gateway"
 )
 
 // need returns the path of a client program, failing the test with the
@@ -50,8 +55,12 @@ func TestJavaConnectorJ(t *testing.T) {
 	out := t.TempDir()
 	run(t, "java", "", javac, "-cp", connectorJ, "-d", out, "Compat.java")
 	host, port := shared.hostPort()
-	got := run(t, ".", "", java, "-cp", connectorJ+":"+out, "Compat", host, port, user, password, unsharded, sharded)
-	want := "ok uks\nok sks\nok generated keys\n"
+	tlsAddr := startGateway(t, func(c *gateway.Config) {
+		c.TLSConfig, c.RequireTLS, c.AuthMethod = selfSignedTLS(t), true, mysql.AUTH_CACHING_SHA2_PASSWORD
+	})
+	_, tlsPort, _ := net.SplitHostPort(tlsAddr)
+	got := run(t, ".", "", java, "-cp", connectorJ+":"+out, "Compat", host, port, user, password, unsharded, sharded, tlsPort)
+	want := "ok uks\nok sks\nok generated keys\nok tls\n"
 	if got != want {
 		t.Fatalf("Compat.java: got %q, want %q", got, want)
 	}

@@ -55,6 +55,10 @@ type Config struct {
 	// inputs, a merge executed whole); more is error 1041 instead of an
 	// out-of-memory. 0 means DefaultMaxBufferedRows.
 	MaxBufferedRows int
+	// MaxAllowedPacket bounds a statement's size (COM_QUERY text, or a
+	// prepared statement's values): more is error 1153 before parsing.
+	// 0 means DefaultMaxAllowedPacket.
+	MaxAllowedPacket int
 	// TopoWait bounds how long Start waits for the first topology snapshot.
 	TopoWait time.Duration
 	Logger   *slog.Logger

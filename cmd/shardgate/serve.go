@@ -24,6 +24,7 @@ type gatewayFlags struct {
 	logLevel   string
 	security   securityFlags
 	maxRows    int
+	maxPacket  int
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet) {
@@ -35,6 +36,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.password, "password", "", "password for --user")
 	fs.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&g.maxRows, "max-buffered-rows", gateway.DefaultMaxBufferedRows, "rows one statement may hold in the gateway's memory (results it cannot stream); more is error 1041")
+	fs.IntVar(&g.maxPacket, "max-allowed-packet", gateway.DefaultMaxAllowedPacket, "largest statement (bytes) a client may send; more is error 1153")
 	g.security.register(fs)
 }
 
@@ -54,7 +56,8 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 		Users:      map[string]string{g.user: g.password},
 		Logger:     logger,
 
-		MaxBufferedRows: g.maxRows,
+		MaxBufferedRows:  g.maxRows,
+		MaxAllowedPacket: g.maxPacket,
 	}
 	return cfg, g.security.apply(&cfg)
 }
