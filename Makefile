@@ -6,7 +6,7 @@ GO        ?= go
 DATA_DIR  ?= .cluster
 TEST_FLAGS ?= -race -count=1 -timeout 25m
 
-.PHONY: deps build up test vet fmt check bench clean
+.PHONY: deps build up test compat vet fmt check bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,6 +22,12 @@ test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test $(TEST_FLAGS) ./...
+
+# The driver and tool compatibility suite alone (make test runs it too, as
+# part of ./...): go-sql-driver, GORM, Connector/J, PyMySQL, mysql2, the
+# mariadb CLI and mariadb-dump against a gateway (docs/NOTES.md).
+compat: deps
+	$(GO) test $(TEST_FLAGS) ./compat
 
 vet:
 	$(GO) vet ./...

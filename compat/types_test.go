@@ -2,9 +2,11 @@ package compat_test
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -80,6 +82,25 @@ func TestTypeFidelity(t *testing.T) {
 				compareResults(t, fmt.Sprintf("binary %s [%d]", pquery, id), gw, want, func(c *client.Conn) (*mysql.Result, error) {
 					return prepareExecute(c, pquery, id)
 				})
+			}
+			// go-sql-driver's view of the columns (what database/sql users
+			// see), text and binary protocol.
+			var shardName string
+			for _, in := range shared.cluster.Instances {
+				if in.Keyspace == ks {
+					shardName = in.Shard
+					break
+				}
+			}
+			direct := shared.shardDB(t, ks, shardName, "")
+			for _, args := range [][]any{nil, {0}} {
+				q := "select * from types_t where id = 4"
+				if args != nil {
+					q = "select * from types_t where id > ?"
+				}
+				if got, want := columnTypes(t, db, q, args), columnTypes(t, direct, q, args); got != want {
+					t.Errorf("%s: ColumnTypes through the gateway:\n%s\nwant:\n%s", q, got, want)
+				}
 			}
 			// Expressions computed by the server, not read from a column.
 			for _, expr := range []string{"1/3", "null", "now(6) > '2000-01-01'", "x'00ff'", "'😀'", "json_object('a', 1)", "cast('12:34:56.5' as time(1))", "-9223372036854775808 - 0"} {
@@ -234,3 +255,25 @@ func rawConn(t *testing.T, addr, user, password, db string) *client.Conn {
 type prepareCountError struct{ msg string }
 
 func (e *prepareCountError) Error() string { return e.msg }
+
+// columnTypes describes go-sql-driver's ColumnTypes of a query's result.
+func columnTypes(t *testing.T, db *sql.DB, query string, args []any) string {
+	t.Helper()
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, ct := range cts {
+		nullable, _ := ct.Nullable()
+		length, _ := ct.Length()
+		prec, scale, _ := ct.DecimalSize()
+		fmt.Fprintf(&b, "%s %s null=%v len=%d dec=%d,%d scan=%v\n", ct.Name(), ct.DatabaseTypeName(), nullable, length, prec, scale, ct.ScanType())
+	}
+	return b.String()
+}
