@@ -50,11 +50,17 @@ func (s *session) prepareColumns(ctx context.Context, node ast.StmtNode, query s
 		}
 		shard = ranges[0].Name
 	}
-	sc, release, err := s.newVCursor(r).conn(ctx, ks, shard)
+	// A pooled connection even inside a transaction: preparing must not
+	// make this shard a participant of it.
+	pool, err := r.pool(ks, shard, s.tabletType, s.nextPick())
 	if err != nil {
 		return nil
 	}
-	defer release()
+	sc, err := acquire(ctx, pool, &s.settings)
+	if err != nil {
+		return nil
+	}
+	defer sc.release(context.Background())
 	_, columns, err := sc.conn.PrepareFields(ctx, query)
 	if err != nil {
 		s.srv.logger.Debug("prepare on shard failed; announcing no columns", "keyspace", ks, "shard", shard, "err", err)
