@@ -286,3 +286,45 @@ func columnTypes(t *testing.T, db *sql.DB, query string, args []any) string {
 	}
 	return b.String()
 }
+
+// TestPrepareCache: the gateway asks a shard for a prepared SELECT's
+// columns once (counted by the shard's Com_stmt_prepare), and again after
+// a DDL through the gateway changed them.
+func TestPrepareCache(t *testing.T) {
+	db := shared.db(t, unsharded, "")
+	mustExec(t, db, "drop table if exists prep_t")
+	mustExec(t, db, "create table prep_t (id bigint primary key, a int)")
+	in := shared.cluster.Primary(unsharded, "0")
+	if in == nil {
+		t.Fatal("no primary for the unsharded keyspace")
+	}
+	direct := rawConn(t, in.Mysqld.Addr(), "root", "", unsharded)
+	prepares := func() int64 {
+		res := mustRaw(t, direct, "show global status like 'Com_stmt_prepare'")
+		n, _ := strconv.ParseInt(string(res.Values[0][1].AsString()), 10, 64)
+		return n
+	}
+	gw := rawConn(t, shared.gw.Addr(), user, password, unsharded)
+	columns := func() int {
+		st, err := gw.Prepare("select * from prep_t where id = ?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		return st.ColumnNum()
+	}
+	before := prepares()
+	if got := columns(); got != 2 {
+		t.Fatalf("first prepare: got %d columns, want 2", got)
+	}
+	if got := columns(); got != 2 {
+		t.Fatalf("second prepare: got %d columns, want 2", got)
+	}
+	if got := prepares() - before; got != 1 {
+		t.Errorf("two prepares of one SELECT: the shard prepared %d times, want 1", got)
+	}
+	mustExec(t, db, "alter table prep_t add column b int")
+	if got := columns(); got != 3 {
+		t.Errorf("prepare after ALTER TABLE: got %d columns, want 3", got)
+	}
+}

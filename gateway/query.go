@@ -113,6 +113,10 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 	if err != nil {
 		return err
 	}
+	if plan.Type == planner.StmtDDL {
+		// Prepared statements' announced columns may change.
+		defer s.srv.prepared.clear()
+	}
 	if plan.Type == planner.StmtDDL && s.tx != nil {
 		// DDL commits the open transaction first, as in MySQL.
 		if err := s.commit(ctx); err != nil {

@@ -79,6 +79,9 @@ type Server struct {
 	// packets the session wrote itself: a Resultset it will not write.
 	done *mysql.Result
 
+	// prepared caches the columns COM_STMT_PREPARE announces (prepare_cache.go).
+	prepared prepareCache
+
 	// replicaPick spreads replica reads over a shard's replicas.
 	replicaPick atomic.Uint32
 
