@@ -81,10 +81,10 @@ func flatten(sets [][]string) []string {
 
 // TestLargePackets: statements and rows over 16 MiB (split into several
 // wire packets) in the binary and text protocol, and a statement over the
-// shards' max_allowed_packet (64 MiB) is an error, not a hang. The big
-// statements are mostly prepared (COM_STMT_EXECUTE carries the blob as an
-// argument); one text INSERT of the blob runs in the unsharded keyspace,
-// because parsing 35 MB of SQL is slow under the race detector.
+// shards' max_allowed_packet (64 MiB) is an error, not a hang. The blob
+// is written as a prepared statement's argument (a 17 MiB COM_STMT_EXECUTE):
+// a 17 MiB text INSERT works too but takes seconds through the gateway
+// (about a minute under the race detector), see docs/NOTES.md.
 func TestLargePackets(t *testing.T) {
 	const size = 17 << 20
 	blob := bytes.Repeat([]byte("0123456789abcdef"), size/16)
@@ -96,10 +96,6 @@ func TestLargePackets(t *testing.T) {
 			mustExec(t, db, "drop table if exists big_t")
 			mustExec(t, db, "create table big_t (id bigint primary key, b longblob)")
 			mustExec(t, db, "insert into big_t (id, b) values (?, ?)", 1, blob)
-			if ks == unsharded {
-				text := shared.db(t, ks, "interpolateParams=true")
-				mustExec(t, text, "insert into big_t (id, b) values (?, ?)", 2, blob)
-			}
 			for _, q := range []string{"select b from big_t where id = ?", "select b from big_t where id = 1"} {
 				var got []byte
 				var err error
@@ -124,8 +120,8 @@ func TestLargePackets(t *testing.T) {
 			big := shared.db(t, ks, "maxAllowedPacket=134217728&interpolateParams=true")
 			_, err := big.Exec("insert into big_t (id, b) values (?, ?)", 3, over)
 			wantMySQLError(t, err, 1153)
-			if got := queryStrings(t, db, "select count(*) from big_t"); got[0][0] != "2" {
-				t.Fatalf("rows after the refused insert: got %v, want 2", got)
+			if got := queryStrings(t, db, "select count(*) from big_t"); got[0][0] != "1" {
+				t.Fatalf("rows after the refused insert: got %v, want 1", got)
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"net"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/topo"
 )
 
 // changeUser answers COM_CHANGE_USER, which go-mysql does not dispatch:
@@ -39,7 +41,7 @@ func (s *session) changeUser(data []byte) error {
 		return err
 	}
 	s.reset()
-	s.keyspace, s.shard = "", ""
+	s.keyspace, s.shard, s.tabletType = "", "", topo.TabletPrimary
 	if len(db) > 0 {
 		if err := s.UseDB(string(db)); err != nil {
 			return err
