@@ -83,8 +83,8 @@ func flatten(sets [][]string) []string {
 // wire packets) in the binary and text protocol, and a statement over the
 // shards' max_allowed_packet (64 MiB) is an error, not a hang. The blob
 // is written as a prepared statement's argument (a 17 MiB COM_STMT_EXECUTE):
-// a 17 MiB text INSERT works too but takes seconds through the gateway
-// (about a minute under the race detector), see docs/NOTES.md.
+// a 17 MiB text INSERT works too but takes about a minute under the race
+// detector (docs/NOTES.md).
 func TestLargePackets(t *testing.T) {
 	const size = 17 << 20
 	blob := bytes.Repeat([]byte("0123456789abcdef"), size/16)
