@@ -100,6 +100,7 @@ func sampleHeap(t *testing.T) func() uint64 {
 		return sample[0].Value.Uint64()
 	}
 	base := read()
+	t.Logf("heap at the start: %.1f MiB", float64(base)/(1<<20))
 	var peak atomic.Uint64
 	peak.Store(base)
 	done := make(chan struct{})
