@@ -34,13 +34,17 @@ func (s *session) changeUser(data []byte) error {
 		return mysql.ErrMalformPacket
 	}
 	rest = rest[1+int(rest[0]):]
-	db, _, _ := bytes.Cut(rest, []byte{0})
+	db, rest, _ := bytes.Cut(rest, []byte{0})
 
 	password, known := s.srv.cfg.Users[string(user)]
 	if err := s.switchAuthNative(string(user), known, password); err != nil {
 		return err
 	}
 	s.reset()
+	if len(rest) >= 2 {
+		// charset [2]: the collation id, as in the handshake.
+		s.applyClientCharset(rest[0])
+	}
 	s.keyspace, s.shard, s.tabletType = "", "", topo.TabletPrimary
 	if len(db) > 0 {
 		if err := s.UseDB(string(db)); err != nil {

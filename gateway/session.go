@@ -68,6 +68,7 @@ func newSession(srv *Server) *session {
 func (s *session) attach(c *server.Conn) {
 	s.conn = c
 	s.w.conn = c
+	s.applyClientCharset(c.Charset())
 }
 
 // close releases everything the session holds when its client goes away:

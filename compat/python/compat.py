@@ -54,6 +54,23 @@ def run(host, port, user, password, ks):
         conn.ping()
     finally:
         conn.close()
+
+    # A client that logs in with latin1 (no SET NAMES of its own) sends and
+    # receives latin1, as from MariaDB.
+    conn = pymysql.connect(host=host, port=port, user=user, password=password,
+                           database=ks, charset="latin1", autocommit=True)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT @@character_set_client, @@character_set_results")
+        check(cur.fetchone() == ("latin1", "latin1"), "latin1 session")
+        cur.execute("INSERT INTO py_items (id, name) VALUES (%s, %s)", (300, "caf\u00e9"))
+        cur.execute("SELECT name, hex(name) FROM py_items WHERE id = 300")
+        row = cur.fetchone()
+        check(row == ("caf\u00e9", "636166C3A9"), "latin1 round trip: %r" % (row,))
+        cur.execute("SELECT name FROM py_items WHERE id = 1")
+        check(cur.fetchone()[0] == "caf\u00e9 ?", "utf8mb4 row read as latin1")
+    finally:
+        conn.close()
     print("ok " + ks)
 
 
