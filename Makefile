@@ -6,7 +6,7 @@ GO        ?= go
 DATA_DIR  ?= .cluster
 TEST_FLAGS ?= -race -count=1 -timeout 25m
 
-.PHONY: deps build up test vet fmt check bench bench-go clean
+.PHONY: deps build up test compat vet fmt check bench bench-go clean
 
 deps:
 	@scripts/install-deps.sh
@@ -37,6 +37,12 @@ bench: deps
 # bench-go: the Go microbenchmarks of the hot path (allocations reported).
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./vindex ./planner ./gateway
+
+# The driver and tool compatibility suite alone (make test runs it too, as
+# part of ./...): go-sql-driver, GORM, Connector/J, PyMySQL, mysql2, the
+# mariadb CLI and mariadb-dump against a gateway (docs/NOTES.md).
+compat: deps
+	$(GO) test $(TEST_FLAGS) ./compat
 
 vet:
 	$(GO) vet ./...

@@ -1,6 +1,7 @@
 package compat_test
 
 import (
+	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -33,10 +34,19 @@ show warnings;
 				"Current database:\t" + ks + "\n",
 				"Server version:\t\t10.11.0-MariaDB-shardgate",
 				"Server characterset:\tutf8mb4\n",
-				"Conn.  characterset:\tutf8mb4\n",
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("mariadb output lacks %q; got:\n%s", want, out)
+				}
+			}
+			// The client's character set (from its handshake: the CLI takes
+			// it from the locale) is the session's, as with MariaDB itself.
+			in := shared.cluster.Primary(ks, shardOf(ks))
+			host, port, _ := net.SplitHostPort(in.Mysqld.Addr())
+			direct := run(t, ".", "", cli, "-h"+host, "-P"+port, "-uroot", "-e", "status", ks)
+			for _, line := range []string{"Client characterset:", "Conn.  characterset:"} {
+				if got, want := statusLine(out, line), statusLine(direct, line); got != want || want == "" {
+					t.Errorf("status %q: got %q, want %q (MariaDB's)", line, got, want)
 				}
 			}
 			// --show-warnings prints them after each statement.
@@ -85,4 +95,24 @@ func TestMariaDBDump(t *testing.T) {
 			}
 		})
 	}
+}
+
+// statusLine is the line of the CLI's status output that starts with prefix.
+func statusLine(out, prefix string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
+}
+
+// shardOf is the first shard of a keyspace.
+func shardOf(ks string) string {
+	for _, in := range shared.cluster.Instances {
+		if in.Keyspace == ks {
+			return in.Shard
+		}
+	}
+	return ""
 }

@@ -3,11 +3,16 @@ package compat_test
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/gateway"
 )
 
 // need returns the path of a client program, failing the test with the
@@ -50,8 +55,9 @@ func TestJavaConnectorJ(t *testing.T) {
 	out := t.TempDir()
 	run(t, "java", "", javac, "-cp", connectorJ, "-d", out, "Compat.java")
 	host, port := shared.hostPort()
-	got := run(t, ".", "", java, "-cp", connectorJ+":"+out, "Compat", host, port, user, password, unsharded, sharded)
-	want := "ok uks\nok sks\nok generated keys\n"
+	tlsPort := requireTLSGateway(t)
+	got := run(t, ".", "", java, "-cp", connectorJ+":"+out, "Compat", host, port, user, password, unsharded, sharded, tlsPort)
+	want := "ok uks\nok sks\nok generated keys\nok tls\n"
 	if got != want {
 		t.Fatalf("Compat.java: got %q, want %q", got, want)
 	}
@@ -64,8 +70,8 @@ func TestPyMySQL(t *testing.T) {
 		python = need(t, "python3")
 	}
 	host, port := shared.hostPort()
-	got := run(t, "python", "", python, "compat.py", host, port, user, password, unsharded, sharded)
-	if want := "ok uks\nok sks\n"; got != want {
+	got := run(t, "python", "", python, "compat.py", host, port, user, password, unsharded, sharded, "tls="+requireTLSGateway(t))
+	if want := "ok uks\nok sks\nok tls\n"; got != want {
 		t.Fatalf("compat.py: got %q, want %q", got, want)
 	}
 }
@@ -78,8 +84,19 @@ func TestNodeMySQL2(t *testing.T) {
 		run(t, "node", "", need(t, "npm"), "ci", "--no-audit", "--no-fund")
 	}
 	host, port := shared.hostPort()
-	got := run(t, "node", "", node, "compat.js", host, port, user, password, unsharded, sharded)
-	if want := "ok uks\nok sks\n"; got != want {
+	got := run(t, "node", "", node, "compat.js", host, port, user, password, unsharded, sharded, "tls="+requireTLSGateway(t))
+	if want := "ok uks\nok sks\nok tls\n"; got != want {
 		t.Fatalf("compat.js: got %q, want %q", got, want)
 	}
+}
+
+// requireTLSGateway starts a gateway with --require-tls and
+// caching_sha2_password over the shared cluster and returns its port.
+func requireTLSGateway(t *testing.T) string {
+	t.Helper()
+	addr := startGateway(t, func(c *gateway.Config) {
+		c.TLSConfig, c.RequireTLS, c.AuthMethod = selfSignedTLS(t), true, mysql.AUTH_CACHING_SHA2_PASSWORD
+	})
+	_, port, _ := net.SplitHostPort(addr)
+	return port
 }

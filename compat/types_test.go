@@ -2,9 +2,11 @@ package compat_test
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -47,6 +49,15 @@ var typesRows = []string{
 	  '2000-01-01', '2000-01-01 00:00:00.500000', '2000-01-01 00:00:00', '12:00:00', '100:00:00.000100', 2000,
 	  ' lead', 'trail ', 'back\\slash ''quote''', x'0a0d0900', x'5c27', '',
 	  'a', 'x,z', '{"n": 18446744073709551615}')`,
+	// Zero dates and times, the shortest binary forms, fractions alone.
+	`(6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '0', 0, 0, b'1111111111',
+	  '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00', '00:00:00', '00:00:00.000001', 0,
+	  'x', 'y', 'z', x'01', x'02', x'03',
+	  'c', 'x', 'null')`,
+	`(7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, '-0.000000000000000000000000000001', -0.0, 1e-300, b'0000000001',
+	  '2001-02-03', '2001-02-03 00:00:00.000000', '2001-02-03 04:05:06', '-00:00:00.5', '-838:59:58.999999', 1999,
+	  'é', 'ü', 'ß', x'ff', x'fe', x'fd',
+	  'b', 'z', '123')`,
 }
 
 // TestTypeFidelity reads a row of every type through the gateway and
@@ -80,6 +91,25 @@ func TestTypeFidelity(t *testing.T) {
 				compareResults(t, fmt.Sprintf("binary %s [%d]", pquery, id), gw, want, func(c *client.Conn) (*mysql.Result, error) {
 					return prepareExecute(c, pquery, id)
 				})
+			}
+			// go-sql-driver's view of the columns (what database/sql users
+			// see), text and binary protocol.
+			var shardName string
+			for _, in := range shared.cluster.Instances {
+				if in.Keyspace == ks {
+					shardName = in.Shard
+					break
+				}
+			}
+			direct := shared.shardDB(t, ks, shardName, "")
+			for _, args := range [][]any{nil, {0}} {
+				q := "select * from types_t where id = 4"
+				if args != nil {
+					q = "select * from types_t where id > ?"
+				}
+				if got, want := columnTypes(t, db, q, args), columnTypes(t, direct, q, args); got != want {
+					t.Errorf("%s: ColumnTypes through the gateway:\n%s\nwant:\n%s", q, got, want)
+				}
 			}
 			// Expressions computed by the server, not read from a column.
 			for _, expr := range []string{"1/3", "null", "now(6) > '2000-01-01'", "x'00ff'", "'😀'", "json_object('a', 1)", "cast('12:34:56.5' as time(1))", "-9223372036854775808 - 0"} {
@@ -234,3 +264,67 @@ func rawConn(t *testing.T, addr, user, password, db string) *client.Conn {
 type prepareCountError struct{ msg string }
 
 func (e *prepareCountError) Error() string { return e.msg }
+
+// columnTypes describes go-sql-driver's ColumnTypes of a query's result.
+func columnTypes(t *testing.T, db *sql.DB, query string, args []any) string {
+	t.Helper()
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, ct := range cts {
+		nullable, _ := ct.Nullable()
+		length, _ := ct.Length()
+		prec, scale, _ := ct.DecimalSize()
+		fmt.Fprintf(&b, "%s %s null=%v len=%d dec=%d,%d scan=%v\n", ct.Name(), ct.DatabaseTypeName(), nullable, length, prec, scale, ct.ScanType())
+	}
+	return b.String()
+}
+
+// TestPrepareCache: the gateway asks a shard for a prepared SELECT's
+// columns once (counted by the shard's Com_stmt_prepare), and again after
+// a DDL through the gateway changed them.
+func TestPrepareCache(t *testing.T) {
+	db := shared.db(t, unsharded, "")
+	mustExec(t, db, "drop table if exists prep_t")
+	mustExec(t, db, "create table prep_t (id bigint primary key, a int)")
+	in := shared.cluster.Primary(unsharded, "0")
+	if in == nil {
+		t.Fatal("no primary for the unsharded keyspace")
+	}
+	direct := rawConn(t, in.Mysqld.Addr(), "root", "", unsharded)
+	prepares := func() int64 {
+		res := mustRaw(t, direct, "show global status like 'Com_stmt_prepare'")
+		n, _ := strconv.ParseInt(string(res.Values[0][1].AsString()), 10, 64)
+		return n
+	}
+	gw := rawConn(t, shared.gw.Addr(), user, password, unsharded)
+	columns := func() int {
+		st, err := gw.Prepare("select * from prep_t where id = ?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		return st.ColumnNum()
+	}
+	before := prepares()
+	if got := columns(); got != 2 {
+		t.Fatalf("first prepare: got %d columns, want 2", got)
+	}
+	if got := columns(); got != 2 {
+		t.Fatalf("second prepare: got %d columns, want 2", got)
+	}
+	if got := prepares() - before; got != 1 {
+		t.Errorf("two prepares of one SELECT: the shard prepared %d times, want 1", got)
+	}
+	mustExec(t, db, "alter table prep_t add column b int")
+	if got := columns(); got != 3 {
+		t.Errorf("prepare after ALTER TABLE: got %d columns, want 3", got)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"net"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/topo"
 )
 
 // changeUser answers COM_CHANGE_USER, which go-mysql does not dispatch:
@@ -32,14 +34,18 @@ func (s *session) changeUser(data []byte) error {
 		return mysql.ErrMalformPacket
 	}
 	rest = rest[1+int(rest[0]):]
-	db, _, _ := bytes.Cut(rest, []byte{0})
+	db, rest, _ := bytes.Cut(rest, []byte{0})
 
 	password, known := s.srv.cfg.Users[string(user)]
 	if err := s.switchAuthNative(string(user), known, password); err != nil {
 		return err
 	}
 	s.reset()
-	s.keyspace, s.shard = "", ""
+	if len(rest) >= 2 {
+		// charset [2]: the collation id, as in the handshake.
+		s.applyClientCharset(rest[0])
+	}
+	s.keyspace, s.shard, s.tabletType = "", "", topo.TabletPrimary
 	if len(db) > 0 {
 		if err := s.UseDB(string(db)); err != nil {
 			return err

@@ -50,6 +50,10 @@ func (s *session) prepareColumns(ctx context.Context, node ast.StmtNode, query s
 		}
 		shard = ranges[0].Name
 	}
+	key := prepareKey{keyspace: ks, shard: shard, settings: s.settings.applySQL(), query: query}
+	if cols, ok := s.srv.prepared.get(r, key); ok {
+		return cols
+	}
 	// A pooled connection even inside a transaction: preparing must not
 	// make this shard a participant of it.
 	pool, err := r.pool(ks, shard, s.tabletType, s.nextPick())
@@ -66,6 +70,7 @@ func (s *session) prepareColumns(ctx context.Context, node ast.StmtNode, query s
 		s.srv.logger.Debug("prepare on shard failed; announcing no columns", "keyspace", ks, "shard", shard, "err", err)
 		return nil
 	}
+	s.srv.prepared.put(r, key, columns)
 	return columns
 }
 

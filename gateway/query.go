@@ -147,6 +147,10 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 		// write there, which would make them diverge).
 		return mysql.NewError(mysql.ER_OPTION_PREVENTS_STATEMENT, "The target "+s.keyspace+"@"+string(s.tabletType)+" is read-only; writes go to the primary (USE "+s.keyspace+")")
 	}
+	if plan.Type == planner.StmtDDL {
+		// Prepared statements' announced columns may change.
+		defer s.srv.prepared.clear()
+	}
 	if plan.Type == planner.StmtDDL && s.tx != nil {
 		// DDL commits the open transaction first, as in MySQL.
 		if err := s.commit(ctx); err != nil {
@@ -182,7 +186,9 @@ func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql str
 	if err != nil {
 		return nil, err
 	}
-	return plan.Root.Execute(ctx, s.newVCursor(r), args)
+	vc := s.newVCursor(r)
+	vc.buffering = true
+	return plan.Root.Execute(ctx, vc, args)
 }
 
 // streamPlan sends a SELECT's rows to the client as the shards produce them.

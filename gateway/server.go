@@ -58,6 +58,15 @@ type Config struct {
 	// PlanCacheEntries < 0 turns the cache off.
 	PlanCacheEntries int
 	PlanCacheBytes   int64
+	// MaxBufferedRows bounds the rows one statement may hold in the
+	// gateway's memory (results that are not streamed: an aggregate's
+	// inputs, a merge executed whole); more is error 1041 instead of an
+	// out-of-memory. 0 means DefaultMaxBufferedRows.
+	MaxBufferedRows int
+	// MaxAllowedPacket bounds a statement's size (COM_QUERY text, or a
+	// prepared statement's values): more is error 1153 before parsing.
+	// 0 means DefaultMaxAllowedPacket.
+	MaxAllowedPacket int
 	// TopoWait bounds how long Start waits for the first topology snapshot.
 	TopoWait time.Duration
 	Logger   *slog.Logger
@@ -83,6 +92,8 @@ type Server struct {
 	done *mysql.Result
 
 	sequences sequences
+	// prepared caches the columns COM_STMT_PREPARE announces (prepare_cache.go).
+	prepared prepareCache
 
 	// replicaPick spreads replica reads over a shard's replicas.
 	replicaPick atomic.Uint32

@@ -79,6 +79,7 @@ func newSession(srv *Server) *session {
 func (s *session) attach(c *server.Conn) {
 	s.conn = c
 	s.w.conn = c
+	s.applyClientCharset(c.Charset())
 }
 
 // close releases everything the session holds when its client goes away:
@@ -158,6 +159,10 @@ func parseTarget(db string) (ks, shard string, typ topo.TabletType, err error) {
 // HandleQuery runs COM_QUERY text: one statement or several (multi
 // statements run in order and stop at the first error, as in MySQL).
 func (s *session) HandleQuery(query string) (*mysql.Result, error) {
+	if err := s.tooLarge(len(query)); err != nil {
+		s.writeErr(err)
+		return s.srv.done, nil
+	}
 	s.runQuery(query)
 	return s.srv.done, nil
 }
@@ -202,6 +207,9 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 func (s *session) HandleStmtExecute(context any, query string, args []any) (*mysql.Result, error) {
 	s.warnings = s.warnings[:0]
 	vals, err := normalizeArgs(args)
+	if err == nil {
+		err = s.tooLarge(len(query) + argsSize(args))
+	}
 	if err == nil {
 		err = s.runOne(query, vals, true)
 	}

@@ -41,12 +41,17 @@ type vcursor struct {
 	// spanning is set while a call reaches several shards: a shard
 	// joining a transaction then begins READ COMMITTED.
 	spanning bool
+	// budget counts the rows the statement buffers (row_limit.go);
+	// buffering says the plan runs with Execute, so even streamed shard
+	// rows end up held in memory.
+	budget    *rowBudget
+	buffering bool
 }
 
 var _ planner.VCursor = (*vcursor)(nil)
 
 func (s *session) newVCursor(r *routing) *vcursor {
-	return &vcursor{s: s, r: r}
+	return &vcursor{s: s, r: r, budget: newRowBudget(s.srv.cfg.MaxBufferedRows)}
 }
 
 // execCursor is the VCursor a statement runs with and hands its warnings
@@ -68,6 +73,8 @@ func (s *session) cursor(r *routing, plan *planner.Plan) execCursor {
 	_, vc.borrowRows = plan.Root.(*planner.Route)
 	vc.read = plan.Type == planner.StmtSelect
 	vc.write = isWrite(plan.Type)
+	// Execute (everything but a SELECT) holds its shard rows whole.
+	vc.buffering = plan.Type != planner.StmtSelect
 	return vc
 }
 
@@ -227,7 +234,16 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 		return nil, err
 	}
 	defer releasePooled(sc, pooled)
-	res, err := sc.conn.Execute(ctx, query)
+	// Streamed and counted, so a result over the row budget stops early
+	// instead of being read whole.
+	var rows [][][]byte
+	res, err := sc.conn.Stream(ctx, query, nil, func(row [][]byte) error {
+		if err := vc.budget.take(1); err != nil {
+			return err
+		}
+		rows = append(rows, copyRow(row))
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +252,7 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 	}
 	return &planner.Result{
 		Fields:       res.Fields,
-		Rows:         res.Rows,
+		Rows:         rows,
 		RowsAffected: res.RowsAffected,
 		InsertID:     res.InsertID,
 		Warnings:     res.Warnings,
@@ -256,6 +272,11 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 			return fn(idx, &planner.Result{Fields: fields})
 		},
 		func(row [][]byte) error {
+			if vc.buffering {
+				if err := vc.budget.take(1); err != nil {
+					return err
+				}
+			}
 			if vc.borrowRows {
 				b.rows[0] = row
 			} else {
@@ -400,4 +421,12 @@ func (t *topology) waitForTable(ctx context.Context, keyspace, table string, lim
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+var _ planner.ShardStreamer = (*vcursor)(nil)
+
+// StreamShard streams one shard's query; MergeSort calls it from one
+// goroutine per shard. The rows handed to fn are the callee's to keep.
+func (vc *vcursor) StreamShard(ctx context.Context, keyspace, shard, query string, fn func(*planner.Result) error) error {
+	return vc.streamOne(ctx, keyspace, 0, shard, query, func(_ int, r *planner.Result) error { return fn(r) })
 }

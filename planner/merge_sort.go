@@ -78,6 +78,10 @@ func (m *MergeSort) Execute(ctx context.Context, vc VCursor, args []any) (*Resul
 // sent on as soon as every shard has a row queued, so the buffer holds
 // what the fastest shards are ahead by, not the whole result.
 func (m *MergeSort) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
+	if ss, ok := vc.(ShardStreamer); ok {
+		// One reader per shard with a bounded buffer (merge_stream.go).
+		return m.streamMerged(ctx, vc, ss, args, fn)
+	}
 	var (
 		cols   []sortColumn
 		queues [][][][]byte

@@ -35,6 +35,9 @@ type gatewayFlags struct {
 
 	statusAddr string
 	planCache  int
+
+	maxRows   int
+	maxPacket int
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
@@ -45,6 +48,8 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.user, "user", "root", "user clients log in to the gateway with")
 	fs.StringVar(&g.password, "password", "", "password for --user")
 	fs.StringVar(&g.logLevel, "log-level", defaultLogLevel, "debug, info, warn or error")
+	fs.IntVar(&g.maxRows, "max-buffered-rows", gateway.DefaultMaxBufferedRows, "rows one statement may hold in the gateway's memory (results it cannot stream); more is error 1041")
+	fs.IntVar(&g.maxPacket, "max-allowed-packet", gateway.DefaultMaxAllowedPacket, "largest statement (bytes) a client may send; more is error 1153")
 	g.security.register(fs)
 	fs.StringVar(&g.txMode, "transaction-mode", "twopc", "default transaction_mode of sessions: twopc (atomic), multi (shard by shard) or single")
 	fs.DurationVar(&g.txIdleTimeout, "transaction-idle-timeout", 0, "roll back a transaction (and close its client) idle this long; 0 never")
@@ -80,6 +85,8 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 			Failpoint:       crashFailpoint(g.twopcCrashAfter, logger),
 		},
 		PlanCacheEntries: g.planCache,
+		MaxBufferedRows:  g.maxRows,
+		MaxAllowedPacket: g.maxPacket,
 	}
 	return cfg, g.security.apply(&cfg)
 }

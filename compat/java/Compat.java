@@ -4,7 +4,7 @@
 // keys and DatabaseMetaData. compat/java_test.go compiles and runs it;
 // any failure is an exception (exit status 1) naming the step.
 //
-// Usage: java -cp mariadb-java-client.jar:. Compat host port user password unshardedKs shardedKs
+// Usage: java -cp mariadb-java-client.jar:. Compat host port user password unshardedKs shardedKs [tlsPort]
 import java.math.BigDecimal;
 import java.sql.*;
 import java.util.*;
@@ -39,6 +39,21 @@ public class Compat {
             generatedKeys(c);
         }
         System.out.println("ok generated keys");
+        if (args.length > 6) {
+            // A gateway with --require-tls and caching_sha2_password: TLS
+            // connects (Connector/J 2.7's spelling of sslMode=REQUIRED with
+            // a self-signed certificate), a plain connection gets 3159.
+            port = args[6];
+            try (Connection c = connect(sharded, "&useSsl=true&trustServerCertificate=true")) {
+                poolInit(c);
+            }
+            try (Connection c = connect(sharded, "")) {
+                throw new AssertionError("plain connection to a --require-tls gateway succeeded");
+            } catch (SQLException e) {
+                check(e.getErrorCode() == 3159, "plain connection: got error " + e.getErrorCode() + " " + e.getMessage());
+            }
+            System.out.println("ok tls");
+        }
     }
 
     // What HikariCP does with a new connection and before lending it out.

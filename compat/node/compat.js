@@ -3,7 +3,7 @@
 // bulk inserts, in each keyspace given. compat/clients_test.go runs it; any
 // failure throws (exit status 1).
 //
-// Usage: node compat.js host port user password keyspace...
+// Usage: node compat.js host port user password keyspace... [tls=PORT]
 'use strict';
 const mysql = require('mysql2/promise');
 const assert = require('node:assert/strict');
@@ -46,7 +46,21 @@ async function run(host, port, user, password, ks) {
   console.log('ok ' + ks);
 }
 
+// A --require-tls gateway with caching_sha2_password: TLS connects
+// (mysql2's ssl option is sslMode=REQUIRED), a plain connection gets 3159.
+async function tls(host, port, user, password, ks) {
+  const c = await mysql.createConnection({ host, port, user, password, database: ks, ssl: { rejectUnauthorized: false } });
+  const [rows] = await c.query('SELECT 1 AS one');
+  assert.equal(rows[0].one, 1);
+  await c.end();
+  await assert.rejects(mysql.createConnection({ host, port, user, password, database: ks }), e => e.errno === 3159);
+  console.log('ok tls');
+}
+
 (async () => {
   const [host, port, user, password, ...keyspaces] = process.argv.slice(2);
+  let tlsPort;
+  if (keyspaces.length && keyspaces[keyspaces.length - 1].startsWith('tls=')) tlsPort = Number(keyspaces.pop().slice(4));
   for (const ks of keyspaces) await run(host, Number(port), user, password, ks);
+  if (tlsPort) await tls(host, tlsPort, user, password, keyspaces[keyspaces.length - 1]);
 })().catch(e => { console.error(e); process.exit(1); });

@@ -2,9 +2,10 @@
 transactions, unicode and NULLs, in each keyspace given. compat/clients_test.go
 runs it; any failure raises (exit status 1).
 
-Usage: python3 compat.py host port user password keyspace...
+Usage: python3 compat.py host port user password keyspace... [tls=PORT]
 """
 import decimal
+import ssl
 import sys
 
 import pymysql
@@ -53,13 +54,57 @@ def run(host, port, user, password, ks):
         conn.ping()
     finally:
         conn.close()
+
+    # A client that logs in with latin1 (no SET NAMES of its own) sends and
+    # receives latin1, as from MariaDB.
+    conn = pymysql.connect(host=host, port=port, user=user, password=password,
+                           database=ks, charset="latin1", autocommit=True)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT @@character_set_client, @@character_set_results")
+        check(cur.fetchone() == ("latin1", "latin1"), "latin1 session")
+        cur.execute("INSERT INTO py_items (id, name) VALUES (%s, %s)", (300, "caf\u00e9"))
+        cur.execute("SELECT name, hex(name) FROM py_items WHERE id = 300")
+        row = cur.fetchone()
+        check(row == ("caf\u00e9", "636166C3A9"), "latin1 round trip: %r" % (row,))
+        cur.execute("SELECT name FROM py_items WHERE id = 1")
+        check(cur.fetchone()[0] == "caf\u00e9 ?", "utf8mb4 row read as latin1")
+    finally:
+        conn.close()
     print("ok " + ks)
+
+
+def tls(host, port, user, password, ks):
+    """A --require-tls gateway with caching_sha2_password: TLS connects
+    (PyMySQL's ssl= is sslMode=REQUIRED), a plain connection gets 3159."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = pymysql.connect(host=host, port=port, user=user, password=password, database=ks, ssl=ctx)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT 1")
+        check(cur.fetchone() == (1,), "select 1 over TLS")
+    finally:
+        conn.close()
+    try:
+        pymysql.connect(host=host, port=port, user=user, password=password, database=ks)
+        raise AssertionError("plain connection to a --require-tls gateway succeeded")
+    except pymysql.err.OperationalError as e:
+        check(e.args[0] == 3159, "plain connection: %r" % (e.args,))
+    print("ok tls")
 
 
 def main():
     host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-    for ks in sys.argv[5:]:
+    keyspaces = sys.argv[5:]
+    tls_port = None
+    if keyspaces and keyspaces[-1].startswith("tls="):
+        tls_port = int(keyspaces.pop()[4:])
+    for ks in keyspaces:
         run(host, port, user, password, ks)
+    if tls_port:
+        tls(host, tls_port, user, password, keyspaces[-1])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,42 @@
+package gateway
+
+import (
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// DefaultMaxAllowedPacket is Config.MaxAllowedPacket when it is not set:
+// MySQL 8's default, and what localcluster gives the shards.
+const DefaultMaxAllowedPacket = 64 << 20
+
+// tooLarge is the error for a statement over max_allowed_packet, checked
+// before the gateway parses it (the parser would otherwise spend time and
+// memory on it before a shard refuses it). Unlike MySQL, the gateway
+// keeps the connection open.
+func (s *session) tooLarge(size int) error {
+	max := s.srv.cfg.MaxAllowedPacket
+	if max <= 0 {
+		max = DefaultMaxAllowedPacket
+	}
+	if size <= max {
+		return nil
+	}
+	return mysql.NewDefaultError(mysql.ER_NET_PACKET_TOO_LARGE)
+}
+
+// argsSize is roughly the size of a COM_STMT_EXECUTE's values.
+func argsSize(args []any) int {
+	n := 0
+	for _, a := range args {
+		switch v := a.(type) {
+		case []byte:
+			n += len(v)
+		case string:
+			n += len(v)
+		case mysql.TypedBytes:
+			n += len(v.Bytes)
+		default:
+			n += 8
+		}
+	}
+	return n
+}

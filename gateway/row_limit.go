@@ -1,0 +1,38 @@
+package gateway
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// DefaultMaxBufferedRows is Config.MaxBufferedRows when it is not set.
+const DefaultMaxBufferedRows = 100_000
+
+// rowBudget bounds the rows one statement holds in the gateway's memory at
+// once (not the rows it streams): shard results read whole
+// (ExecuteMulti: an aggregate's inputs, writes, SHOWs) and everything a
+// primitive executed without streaming collects. Exceeding it is
+// ER_OUT_OF_RESOURCES, not an out-of-memory. Shards' readers share it, so
+// it is atomic.
+type rowBudget struct {
+	max  int64
+	used atomic.Int64
+}
+
+func newRowBudget(max int) *rowBudget {
+	if max <= 0 {
+		max = DefaultMaxBufferedRows
+	}
+	return &rowBudget{max: int64(max)}
+}
+
+// take accounts for n more buffered rows.
+func (b *rowBudget) take(n int) error {
+	if b.used.Add(int64(n)) <= b.max {
+		return nil
+	}
+	return mysql.NewError(mysql.ER_OUT_OF_RESOURCES, fmt.Sprintf(
+		"Out of resources: the statement needs more than %d rows buffered at the gateway (--max-buffered-rows); stream it (a SELECT without aggregation), add a LIMIT, or run it on one shard", b.max))
+}
