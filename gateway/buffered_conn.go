@@ -13,9 +13,6 @@ type bufferedConn struct {
 	net.Conn
 	w        *bufio.Writer
 	buffered bool
-	// reader, once the handshake is over, reads the client's packets
-	// (stmt_types.go).
-	reader *packetReader
 }
 
 func newBufferedConn(c net.Conn) *bufferedConn {
@@ -24,20 +21,23 @@ func newBufferedConn(c net.Conn) *bufferedConn {
 
 func (c *bufferedConn) buffer() { c.buffered = true }
 
-// readPackets makes Read go through a packetReader that fixes the
-// COM_STMT_EXECUTE packets of the session's prepared statements. Called
-// after the handshake, when the client waits for nothing and go-mysql has
+// packetReadConn reads the client's packets through a packetReader that
+// fixes the COM_STMT_EXECUTE packets of the session's prepared statements
+// (stmt_types.go). It wraps the connection go-mysql reads MySQL packets
+// from after the handshake: the TCP connection, or the TLS connection the
+// handshake upgraded it to (below TLS the bytes are TLS records, not
+// packets). Installed when the client waits for nothing and go-mysql has
 // buffered none of its bytes.
-func (c *bufferedConn) readPackets(types *stmtTypes) {
-	c.reader = &packetReader{r: bufio.NewReaderSize(c.Conn, 16*1024), types: types}
+type packetReadConn struct {
+	net.Conn
+	reader *packetReader
 }
 
-func (c *bufferedConn) Read(p []byte) (int, error) {
-	if c.reader == nil {
-		return c.Conn.Read(p)
-	}
-	return c.reader.Read(p)
+func newPacketReadConn(c net.Conn, types *stmtTypes) *packetReadConn {
+	return &packetReadConn{Conn: c, reader: &packetReader{r: bufio.NewReaderSize(c, 16*1024), types: types}}
 }
+
+func (c *packetReadConn) Read(p []byte) (int, error) { return c.reader.Read(p) }
 
 func (c *bufferedConn) Write(p []byte) (int, error) {
 	if !c.buffered {

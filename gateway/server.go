@@ -269,7 +269,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	sess.attach(c)
 	sess.flush = bc.Flush
 	bc.buffer()
-	bc.readPackets(&sess.stmtTypes)
+	c.Conn.Conn = newPacketReadConn(c.Conn.Conn, &sess.stmtTypes)
 	for !c.Closed() {
 		disarm := sess.armIdleTimeout(nc)
 		err := c.HandleCommand()
