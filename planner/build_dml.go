@@ -142,28 +142,11 @@ func columnIndex(cols []*ast.ColumnName, name string) int {
 }
 
 func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
-	p, err := b.place(s)
-	if err != nil {
-		return nil, err
-	}
-	if r, ok, err := b.simpleRoute(p); ok || err != nil {
+	r, src, err := b.dmlTarget(s, "Update", s.TableRefs, s.MultipleTable, s.With, "UPDATE of")
+	if r != nil || err != nil {
 		return r, err
 	}
-	src := singleTable(s.TableRefs, p)
-	if src == nil || s.MultipleTable {
-		return nil, unsupported("multi-table UPDATE on sharded tables")
-	}
-	t := src.ref.table
-	if t.Type == vschema.TypeReference {
-		return b.referenceWrite("Update", s, src)
-	}
-	if s.With != nil {
-		return nil, unsupported("WITH (common table expressions) on sharded tables")
-	}
-	if hasSubquery(s) {
-		return nil, unsupported("subqueries in UPDATE of a sharded table")
-	}
-	if col, _, ok := primaryVindexColumn(t); ok {
+	if col, _, ok := primaryVindexColumn(src.ref.table); ok {
 		for _, a := range s.List {
 			if strings.EqualFold(a.Column.Name.O, col) && src.matches(a.Column, true) {
 				return b.buildMoveRows(s, src, col, a.Expr)
@@ -174,28 +157,41 @@ func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
 }
 
 func (b *builder) buildDelete(s *ast.DeleteStmt) (Primitive, error) {
-	p, err := b.place(s)
-	if err != nil {
-		return nil, err
-	}
-	if r, ok, err := b.simpleRoute(p); ok || err != nil {
+	r, src, err := b.dmlTarget(s, "Delete", s.TableRefs, s.IsMultiTable, s.With, "DELETE from")
+	if r != nil || err != nil {
 		return r, err
 	}
-	src := singleTable(s.TableRefs, p)
-	if src == nil || s.IsMultiTable {
-		return nil, unsupported("multi-table DELETE on sharded tables")
+	return b.routedDML("Delete", s, s.Where, s.Limit, src)
+}
+
+// dmlTarget does what UPDATE and DELETE share before their own rules: a
+// statement for an unsharded keyspace or a targeted shard passes through,
+// a reference table's goes to every copy (r is then the plan), and
+// multi-table statements, WITH and subqueries on a sharded table are
+// refused. Otherwise src is the one sharded table.
+func (b *builder) dmlTarget(s ast.StmtNode, op string, refs *ast.TableRefsClause, multi bool, with *ast.WithClause, phrase string) (Primitive, *source, error) {
+	p, err := b.place(s)
+	if err != nil {
+		return nil, nil, err
 	}
-	t := src.ref.table
-	if t.Type == vschema.TypeReference {
-		return b.referenceWrite("Delete", s, src)
+	if r, ok, err := b.simpleRoute(p); ok || err != nil {
+		return r, nil, err
 	}
-	if s.With != nil {
-		return nil, unsupported("WITH (common table expressions) on sharded tables")
+	src := singleTable(refs, p)
+	if src == nil || multi {
+		return nil, nil, unsupportedf("multi-table %s on sharded tables", strings.ToUpper(op))
+	}
+	if src.ref.table.Type == vschema.TypeReference {
+		r, err := b.referenceWrite(op, s, src)
+		return r, nil, err
+	}
+	if with != nil {
+		return nil, nil, unsupported("WITH (common table expressions) on sharded tables")
 	}
 	if hasSubquery(s) {
-		return nil, unsupported("subqueries in DELETE from a sharded table")
+		return nil, nil, unsupportedf("subqueries in %s a sharded table", phrase)
 	}
-	return b.routedDML("Delete", s, s.Where, s.Limit, src)
+	return nil, src, nil
 }
 
 // primaryVindexColumn is the first column of the primary vindex, whatever
