@@ -51,8 +51,11 @@ func TestPrepareFieldsAndPacketTooLarge(t *testing.T) {
 	t.Cleanup(func() { setup.Execute(context.Background(), "SET GLOBAL max_allowed_packet = DEFAULT") })
 	c := mustDial(t, tablet.Dial, cfg)
 	_, err := c.Execute(ctx, "SELECT '"+strings.Repeat("a", 2<<20)+"'")
-	if !isCode(err, mysql.ER_NET_PACKET_TOO_LARGE) {
-		t.Fatalf("2 MiB statement over a 1 MiB max_allowed_packet: got %v, want 1153", err)
+	// The server answers 1153 and closes the connection while the client
+	// may still be writing: which the client sees first is a race, so a
+	// reset during the write is as right as the error packet.
+	if !isCode(err, mysql.ER_NET_PACKET_TOO_LARGE) && !errors.Is(err, tablet.ErrConnBroken) {
+		t.Fatalf("2 MiB statement over a 1 MiB max_allowed_packet: got %v, want 1153 or a broken connection", err)
 	}
 	if !c.IsBroken() {
 		t.Fatal("after 1153 the connection is not marked broken")
