@@ -115,8 +115,9 @@ func (vc *vcursor) ExecuteMulti(ctx context.Context, keyspace string, shards []s
 	return results, nil
 }
 
-// StreamMulti streams queries[i] from shards[i]. Calls to fn are serialised;
-// the rows handed to fn are the callee's to keep.
+// StreamMulti streams queries[i] from shards[i]. Calls to fn are serialised.
+// The rows handed to fn are the callee's to keep, except when the plan's
+// root is a Route (borrowRows): then they are valid only during the call.
 func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []string, queries []string, fn func(int, *planner.Result) error) error {
 	done, err := vc.txStatement(ctx, keyspace, shards)
 	if err != nil {
