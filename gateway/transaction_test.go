@@ -147,6 +147,13 @@ func TestTransactionModeSingle(t *testing.T) {
 	if !strings.Contains(err.Error(), "transaction_mode is 'single'") {
 		t.Errorf("error does not explain itself: %v", err)
 	}
+	// A streaming merge across shards (ORDER BY without LIMIT) is refused
+	// the same way, before it reads anything.
+	rows, err := c.QueryContext(context.Background(), "select id from mode_single order by id")
+	if err == nil {
+		rows.Close()
+	}
+	wantMySQLError(t, err, 1235, "merge-sorted scatter in single mode")
 	// The mode can't change under a transaction that has begun; setting
 	// the same one is harmless.
 	cexec(t, c, "set transaction_mode = 'single'")

@@ -426,6 +426,13 @@ func (t *topology) waitForTable(ctx context.Context, keyspace, table string, lim
 
 var _ planner.ShardStreamer = (*vcursor)(nil)
 
+// BeginShards applies the transaction rules (transaction_mode single,
+// READ COMMITTED for shards joining a spanning statement) once for all the
+// shards a streaming merge reads, before its per-shard readers start.
+func (vc *vcursor) BeginShards(ctx context.Context, keyspace string, shards []string) (func(error) error, error) {
+	return vc.txStatement(ctx, keyspace, shards)
+}
+
 // StreamShard streams one shard's query; MergeSort calls it from one
 // goroutine per shard. The rows handed to fn are the callee's to keep.
 func (vc *vcursor) StreamShard(ctx context.Context, keyspace, shard, query string, fn func(*planner.Result) error) error {

@@ -14,6 +14,11 @@ import (
 // fast shard never runs ahead of a slow one by more than a few batches,
 // and a shard that has finished no longer holds the others back.
 type ShardStreamer interface {
+	// BeginShards is called once, before any shard's stream starts, with
+	// every shard the merge reads, so the VCursor can apply its rules for
+	// a statement that spans shards (a transaction's mode and isolation);
+	// the func it returns is called with the merge's outcome.
+	BeginShards(ctx context.Context, keyspace string, shards []string) (func(error) error, error)
 	StreamShard(ctx context.Context, keyspace, shard, query string, fn func(*Result) error) error
 }
 
@@ -36,7 +41,7 @@ type shardBatch struct {
 var errMergeDone = errors.New("planner: merge finished")
 
 // streamMerged is Stream for a VCursor that is a ShardStreamer.
-func (m *MergeSort) streamMerged(ctx context.Context, vc VCursor, ss ShardStreamer, args []any, fn func(*Result) error) error {
+func (m *MergeSort) streamMerged(ctx context.Context, vc VCursor, ss ShardStreamer, args []any, fn func(*Result) error) (err error) {
 	d, err := m.Input.resolve(ctx, vc, args)
 	if err != nil {
 		return err
@@ -48,6 +53,12 @@ func (m *MergeSort) streamMerged(ctx context.Context, vc VCursor, ss ShardStream
 	if len(d.shards) == 0 {
 		return nil
 	}
+	finish, err := ss.BeginShards(ctx, m.Input.Keyspace, d.shards)
+	if err != nil {
+		return err
+	}
+	// Runs after the readers below have stopped (defers run last first).
+	defer func() { err = finish(err) }()
 	ctx, cancel := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
 	defer func() {

@@ -18,6 +18,10 @@ type streamingFake struct{ *fakeVCursor }
 
 var _ ShardStreamer = streamingFake{}
 
+func (f streamingFake) BeginShards(context.Context, string, []string) (func(error) error, error) {
+	return func(err error) error { return err }, nil
+}
+
 func (f streamingFake) StreamShard(ctx context.Context, keyspace, shard, query string, fn func(*Result) error) error {
 	r, err := f.result(keyspace, shard, query)
 	if err != nil {
