@@ -270,18 +270,24 @@ func argVal(a any) (sqlVal, error) {
 	return sqlVal{}, errStringCompare()
 }
 
+// evalBoth evaluates a binary operator's operands, left first.
+func evalBoth(l, r evalFn, row [][]byte, k []sortKind, args []any) (sqlVal, sqlVal, error) {
+	a, err := l(row, k, args)
+	if err != nil {
+		return a, sqlVal{}, err
+	}
+	b, err := r(row, k, args)
+	return a, b, err
+}
+
 // binaryOp builds a binary operator, or nil for one it does not know.
 func binaryOp(op opcode.Op, l, r evalFn) evalFn {
 	switch op {
 	case opcode.LogicAnd, opcode.LogicOr, opcode.LogicXor:
 		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
-			a, err := l(row, k, args)
+			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
-				return a, err
-			}
-			b, err := r(row, k, args)
-			if err != nil {
-				return b, err
+				return sqlVal{}, err
 			}
 			if a.isStr || b.isStr {
 				return sqlVal{}, errStringCompare()
@@ -313,13 +319,9 @@ func binaryOp(op opcode.Op, l, r evalFn) evalFn {
 		}
 	case opcode.EQ, opcode.NE, opcode.LT, opcode.LE, opcode.GT, opcode.GE, opcode.NullEQ:
 		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
-			a, err := l(row, k, args)
+			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
-				return a, err
-			}
-			b, err := r(row, k, args)
-			if err != nil {
-				return b, err
+				return sqlVal{}, err
 			}
 			if op == opcode.NullEQ {
 				if a.null || b.null {
@@ -351,13 +353,9 @@ func binaryOp(op opcode.Op, l, r evalFn) evalFn {
 		}
 	case opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div, opcode.IntDiv, opcode.Mod:
 		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
-			a, err := l(row, k, args)
+			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
-				return a, err
-			}
-			b, err := r(row, k, args)
-			if err != nil {
-				return b, err
+				return sqlVal{}, err
 			}
 			if a.null || b.null {
 				return valNull, nil

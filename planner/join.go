@@ -340,19 +340,7 @@ func (m *MemorySort) Stream(ctx context.Context, vc VCursor, args []any, fn func
 func (m *MemorySort) Inputs() []Primitive { return []Primitive{m.Input} }
 
 func (m *MemorySort) description() Description {
-	keys := make([]string, len(m.Keys))
-	for i, k := range m.Keys {
-		s := colRef(k.Col)
-		if k.Weight != noWeight {
-			s += " weight_string " + colRef(k.Weight)
-		}
-		if k.Desc {
-			s += " DESC"
-		} else {
-			s += " ASC"
-		}
-		keys[i] = s
-	}
+	keys := describeKeys(m.Keys)
 	d := Description{OperatorType: "Sort", Variant: "Memory", Other: map[string]any{"OrderBy": keys}}
 	if m.Trim > 0 {
 		d.Other["HiddenColumns"] = m.Trim

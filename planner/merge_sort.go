@@ -160,19 +160,7 @@ func (m *MergeSort) Stream(ctx context.Context, vc VCursor, args []any, fn func(
 func (m *MergeSort) Inputs() []Primitive { return []Primitive{m.Input} }
 
 func (m *MergeSort) description() Description {
-	keys := make([]string, len(m.Keys))
-	for i, k := range m.Keys {
-		s := colRef(k.Col)
-		if k.Weight != noWeight {
-			s += " weight_string " + colRef(k.Weight)
-		}
-		if k.Desc {
-			s += " DESC"
-		} else {
-			s += " ASC"
-		}
-		keys[i] = s
-	}
+	keys := describeKeys(m.Keys)
 	d := Description{OperatorType: "MergeSort", Other: map[string]any{"OrderBy": keys}}
 	if m.Trim > 0 {
 		d.Other["HiddenColumns"] = m.Trim
@@ -182,3 +170,21 @@ func (m *MergeSort) description() Description {
 
 // colRef shows a column index: "0", or "-1" for the last column.
 func colRef(i int) string { return strconv.Itoa(i) }
+
+// describeKeys renders sort keys for plan descriptions: "#0 weight_string #2 DESC".
+func describeKeys(keys []OrderKey) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		s := colRef(k.Col)
+		if k.Weight != noWeight {
+			s += " weight_string " + colRef(k.Weight)
+		}
+		if k.Desc {
+			s += " DESC"
+		} else {
+			s += " ASC"
+		}
+		out[i] = s
+	}
+	return out
+}
