@@ -254,7 +254,7 @@ func TestSplitKeyRangeErrors(t *testing.T) {
 // vindexes give falls in exactly one shard of each split.
 func TestSplitKeyRangeCoversMapped(t *testing.T) {
 	var ids []KeyspaceID
-	for _, typ := range Types() {
+	for _, typ := range functionalTypes() {
 		vx := mustNew(t, typ)
 		for i := int64(-500); i <= 500; i++ {
 			ids = append(ids, mustMap(t, vx, i))

@@ -13,16 +13,21 @@ type constructor func(name string, params map[string]string) (Vindex, error)
 // a new type is one line here.
 func constructors() map[string]constructor {
 	return map[string]constructor{
-		"binary":               newBinary,
-		"hash":                 newHash,
-		"numeric":              newNumeric,
-		"unicode_loose_xxhash": newUnicodeLooseXXHash,
-		"xxhash":               newXXHash,
+		"binary":                   newBinary,
+		"consistent_lookup":        newLookup(false, true),
+		"consistent_lookup_unique": newLookup(true, true),
+		"hash":                     newHash,
+		"lookup":                   newLookup(false, false),
+		"lookup_unique":            newLookup(true, false),
+		"numeric":                  newNumeric,
+		"unicode_loose_xxhash":     newUnicodeLooseXXHash,
+		"xxhash":                   newXXHash,
 	}
 }
 
 // New builds the vindex named name of type typ. params are the vschema's
-// "params"; the types here take none and, like Vitess, ignore unknown ones.
+// "params"; the functional types take none, the lookup types need table,
+// from and to, and all of them, like Vitess, ignore unknown ones.
 // An unknown type returns an error wrapping ErrUnknownType that names it,
 // e.g. `vindex: unknown vindex type "hsh"`.
 func New(typ, name string, params map[string]string) (Vindex, error) {

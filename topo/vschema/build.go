@@ -51,6 +51,11 @@ type ColumnVindexSchema struct {
 	Columns []string
 	Name    string
 	Vindex  vindex.Vindex
+	// Owned is set when the table is the vindex's owner: its inserts,
+	// updates and deletes keep the lookup rows in step.
+	Owned bool
+	// LookupKeyspace and LookupTable locate a lookup vindex's table.
+	LookupKeyspace, LookupTable string
 }
 
 // Build compiles the vschemas of all keyspaces, keyed by keyspace name.
@@ -82,6 +87,11 @@ func Build(keyspaces map[string]*Keyspace) (*VSchema, error) {
 				}
 				t.Sequence = seq
 			}
+			for _, cv := range t.ColumnVindexes {
+				if err := vs.checkLookupTable(cv); err != nil {
+					problems = append(problems, fmt.Errorf("keyspace %q table %q vindex %q: %w", ksName, tName, cv.Name, err))
+				}
+			}
 			if src := ks.Raw.Tables[tName].Source; src != "" {
 				srcKs, _, _ := strings.Cut(src, ".")
 				if vs.Keyspaces[srcKs] == nil {
@@ -112,15 +122,52 @@ func buildKeyspace(name string, k *Keyspace) (*KeyspaceSchema, error) {
 	for tName, t := range k.Tables {
 		ts := &TableSchema{Name: tName, Keyspace: name, Type: t.Type, AutoIncrement: t.AutoIncrement}
 		for _, cv := range t.ColumnVindexes {
-			ts.ColumnVindexes = append(ts.ColumnVindexes, &ColumnVindexSchema{
+			cvs := &ColumnVindexSchema{
 				Columns: slices.Clone(cv.columns()),
 				Name:    cv.Name,
 				Vindex:  vxs[cv.Name],
-			})
+				Owned:   k.Vindexes[cv.Name].Owner == tName,
+			}
+			if l, ok := cvs.Vindex.(*vindex.Lookup); ok {
+				cvs.LookupKeyspace, cvs.LookupTable = name, l.Table()
+				if ks, tbl, ok := strings.Cut(l.Table(), "."); ok {
+					cvs.LookupKeyspace, cvs.LookupTable = ks, tbl
+				}
+			}
+			ts.ColumnVindexes = append(ts.ColumnVindexes, cvs)
 		}
 		ks.Tables[tName] = ts
 	}
 	return ks, nil
+}
+
+// checkLookupTable checks that a lookup vindex's table can be reached: its
+// keyspace exists and, if sharded, declares the table with a primary
+// vindex on the `from` column (so lookups and lookup writes go to one
+// shard per value).
+func (v *VSchema) checkLookupTable(cv *ColumnVindexSchema) error {
+	l, ok := cv.Vindex.(*vindex.Lookup)
+	if !ok {
+		return nil
+	}
+	ks := v.Keyspaces[cv.LookupKeyspace]
+	if ks == nil {
+		return fmt.Errorf("lookup table %q names unknown keyspace %q", l.Table(), cv.LookupKeyspace)
+	}
+	if !ks.Sharded {
+		return nil
+	}
+	t := ks.Tables[cv.LookupTable]
+	if t == nil {
+		return fmt.Errorf("lookup table %q is not a table of sharded keyspace %q", l.Table(), ks.Name)
+	}
+	if t.Type != "" || len(t.ColumnVindexes) == 0 || len(t.ColumnVindexes[0].Columns) != 1 || t.ColumnVindexes[0].Columns[0] != l.From() {
+		return fmt.Errorf("lookup table %q in sharded keyspace %q must have its primary vindex on column %q", l.Table(), ks.Name, l.From())
+	}
+	if _, ok := t.ColumnVindexes[0].Vindex.(vindex.Functional); !ok {
+		return fmt.Errorf("lookup table %q's primary vindex must be functional", l.Table())
+	}
+	return nil
 }
 
 // findSequence resolves an auto_increment sequence name.

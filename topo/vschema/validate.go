@@ -81,9 +81,25 @@ func (k *Keyspace) vindexes() (map[string]vindex.Vindex, []error) {
 		}
 		if def.Owner != "" && k.Tables[def.Owner] == nil {
 			problems = append(problems, fmt.Errorf("vindex %q has owner %q, which is not a table of this keyspace", name, def.Owner))
+		} else if _, isLookup := out[name].(*vindex.Lookup); isLookup && def.Owner != "" && !usesVindex(k.Tables[def.Owner], name) {
+			// Only lookups use their owner (Vitess ignores it on the others).
+			problems = append(problems, fmt.Errorf("lookup vindex %q has owner %q, which does not use it in its column_vindexes", name, def.Owner))
 		}
 	}
 	return out, problems
+}
+
+// usesVindex reports whether table t applies the vindex named name.
+func usesVindex(t *Table, name string) bool {
+	if t == nil {
+		return false
+	}
+	for _, cv := range t.ColumnVindexes {
+		if cv != nil && cv.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // checkTables checks the tables; vxs are the vindexes that could be built.
@@ -174,6 +190,9 @@ func (k *Keyspace) checkTables(vxs map[string]vindex.Vindex) []error {
 			}
 			if i == 0 && !vx.IsUnique() {
 				add("table %q primary vindex %q (type %s) must be unique", name, cv.Name, def.Type)
+			}
+			if _, ok := vx.(*vindex.Lookup); ok && i == 0 && vx.IsUnique() {
+				add("table %q primary vindex %q (type %s) must be functional: a lookup cannot place new rows", name, cv.Name, def.Type)
 			}
 		}
 

@@ -78,7 +78,25 @@ func TestValidateErrors(t *testing.T) {
 		{
 			"unknown vindex type",
 			`{"sharded": true, "vindexes": {"h": {"type": "hsh"}}}`,
-			[]string{`unknown vindex type "hsh" for vindex "h" (known types: binary, hash,`},
+			[]string{`unknown vindex type "hsh" for vindex "h" (known types: binary, consistent_lookup,`},
+		},
+		{
+			"lookup owner does not use it",
+			`{"sharded": true, "vindexes": {"h": {"type": "hash"},
+			    "e": {"type": "lookup_unique", "owner": "t", "params": {"table": "g.e", "from": "email", "to": "ksid"}}},
+			  "tables": {"t": {"column_vindexes": [{"column": "id", "name": "h"}]}}}`,
+			[]string{`lookup vindex "e" has owner "t", which does not use it`},
+		},
+		{
+			"lookup as primary vindex",
+			`{"sharded": true, "vindexes": {"e": {"type": "lookup_unique", "params": {"table": "g.e", "from": "email", "to": "ksid"}}},
+			  "tables": {"t": {"column_vindexes": [{"column": "email", "name": "e"}]}}}`,
+			[]string{`table "t" primary vindex "e" (type lookup_unique) must be functional`},
+		},
+		{
+			"lookup params",
+			`{"sharded": true, "vindexes": {"e": {"type": "lookup", "params": {"table": "g.e"}}}}`,
+			[]string{`vindex "e": vindex "e" (lookup): missing params from, to`},
 		},
 		{
 			"null vindex",
@@ -305,6 +323,11 @@ func TestBuildErrors(t *testing.T) {
 			"column_vindexes": [{"column": "id", "name": "h"}],
 			"auto_increment": {"column": "id", "sequence": "` + seq + `"}}}}`
 	}
+	lookupUser := func(table string) string {
+		return `{"sharded": true, "vindexes": {"h": {"type": "hash"},
+			"e": {"type": "lookup_unique", "owner": "u", "params": {"table": "` + table + `", "from": "email", "to": "ksid"}}},
+			"tables": {"u": {"column_vindexes": [{"column": "id", "name": "h"}, {"column": "email", "name": "e"}]}}}`
+	}
 	cases := []struct {
 		name string
 		kss  map[string]string
@@ -322,6 +345,12 @@ func TestBuildErrors(t *testing.T) {
 			`sequence "customer_seq" is in keyspaces commerce, global`},
 		{"reference source keyspace", map[string]string{"ks": `{"tables": {"r": {"type": "reference", "source": "nope.r"}}}`},
 			`reference table "r": source "nope.r" names unknown keyspace "nope"`},
+		{"lookup keyspace", map[string]string{"ks": lookupUser("nope.email_idx")},
+			`lookup table "nope.email_idx" names unknown keyspace "nope"`},
+		{"lookup table in sharded keyspace undeclared", map[string]string{"ks": lookupUser("email_idx")},
+			`lookup table "email_idx" is not a table of sharded keyspace "ks"`},
+		{"lookup table sharded by another column", map[string]string{"ks": lookupUser("ks.u")},
+			`lookup table "ks.u" in sharded keyspace "ks" must have its primary vindex on column "email"`},
 		{"invalid keyspace", map[string]string{"bad": `{"sharded": true, "tables": {"t": {}}}`},
 			`keyspace "bad": invalid vschema: sharded table "t" has no primary vindex`},
 	}
