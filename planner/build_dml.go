@@ -86,7 +86,19 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 			return nil, unsupportedf("ON DUPLICATE KEY UPDATE of primary vindex column %s.%s", t.Name, col)
 		}
 	}
-	ins := &Insert{Keyspace: src.ref.ks.Name, Table: t.Name, Vindex: vx, AutoInc: autoInc}
+	ins := &Insert{Keyspace: src.ref.ks.Name, Table: t.Name, Vindex: vx, AutoInc: autoInc, Lookups: b.ownedLookups(src)}
+	if len(ins.Lookups) > 0 {
+		// Each of these may write no row, or change another, where the
+		// lookup rows were written for an inserted one.
+		switch {
+		case s.IsReplace:
+			return nil, unsupportedf("REPLACE into table %s, which owns lookup vindexes", t.Name)
+		case s.IgnoreErr:
+			return nil, unsupportedf("INSERT IGNORE into table %s, which owns lookup vindexes", t.Name)
+		case len(s.OnDuplicate) > 0:
+			return nil, unsupportedf("ON DUPLICATE KEY UPDATE on table %s, which owns lookup vindexes", t.Name)
+		}
+	}
 	autoAt := -1
 	if autoInc != nil {
 		autoAt = columnIndex(s.Columns, autoInc.Column)
@@ -109,6 +121,17 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 			return nil, unsupportedf("%s with a value other than a literal or ? for primary vindex column %s.%s", verb, t.Name, col)
 		}
 		ins.Values = append(ins.Values, v)
+		for _, o := range ins.Lookups {
+			li := columnIndex(s.Columns, o.Column)
+			if li < 0 {
+				return nil, refusedf("%s into table '%s' must include the column '%s' of lookup vindex '%s'", verb, t.Name, o.Column, o.Vindex.vx.Name())
+			}
+			lv, ok := valueOf(unparen(row[li]))
+			if !ok {
+				return nil, unsupportedf("%s with a value other than a literal or ? for lookup vindex column %s.%s", verb, t.Name, o.Column)
+			}
+			o.Values = append(o.Values, lv)
+		}
 		parts := make([]string, len(row))
 		for j, e := range row {
 			if parts[j], err = restore(e); err != nil {
@@ -146,12 +169,30 @@ func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
 	if r != nil || err != nil {
 		return r, err
 	}
+	owned := b.ownedLookups(src)
 	if col, _, ok := primaryVindexColumn(src.ref.table); ok {
-		for _, a := range s.List {
-			if strings.EqualFold(a.Column.Name.O, col) && src.matches(a.Column, true) {
-				return b.buildMoveRows(s, src, col, a.Expr)
+		if e, set := setValue(s.List, src, col); set {
+			if len(owned) > 0 {
+				return nil, unsupportedf("UPDATE of primary vindex column %s.%s of a table that owns lookup vindexes", src.ref.table.Name, col)
 			}
+			return b.buildMoveRows(s, src, col, e)
 		}
+	}
+	var changed []*ownedLookup
+	for _, o := range owned {
+		e, set := setValue(s.List, src, o.Column)
+		if !set {
+			continue
+		}
+		v, ok := valueOf(unparen(e))
+		if !ok {
+			return nil, unsupportedf("UPDATE of lookup vindex column %s.%s to anything but a literal or ?", src.ref.table.Name, o.Column)
+		}
+		o.NewValue = &v
+		changed = append(changed, o)
+	}
+	if len(changed) > 0 {
+		return b.ownedDML("Update", s, s.Where, s.Order, s.Limit, src, changed)
 	}
 	return b.routedDML("Update", s, s.Where, s.Limit, src)
 }
@@ -160,6 +201,9 @@ func (b *builder) buildDelete(s *ast.DeleteStmt) (Primitive, error) {
 	r, src, err := b.dmlTarget(s, "Delete", s.TableRefs, s.IsMultiTable, s.With, "DELETE from")
 	if r != nil || err != nil {
 		return r, err
+	}
+	if owned := b.ownedLookups(src); len(owned) > 0 {
+		return b.ownedDML("Delete", s, s.Where, s.Order, s.Limit, src, owned)
 	}
 	return b.routedDML("Delete", s, s.Where, s.Limit, src)
 }
@@ -204,7 +248,7 @@ func primaryVindexColumn(t *vschema.TableSchema) (string, bool, bool) {
 }
 
 func (b *builder) routedDML(op string, stmt ast.StmtNode, where ast.ExprNode, limit *ast.Limit, src *source) (Primitive, error) {
-	vr := routeByWhere(where, src, true)
+	vr := b.routeWhere(where, src, true)
 	if limit != nil && vr.opcode != EqualUnique && vr.opcode != None {
 		return nil, unsupportedf("%s with LIMIT across shards", strings.ToUpper(op))
 	}

@@ -405,7 +405,7 @@ func (b *builder) sideRouting(sd *joinSide, q *ast.SelectStmt, outer bool) (rout
 	if sd.ref.table.Type == "reference" {
 		return routing{Opcode: Reference, Keyspace: ks.Name, Sharded: true, Table: sd.ref.node.Name.O}, nil
 	}
-	vr := routeByWhere(q.Where, src, true)
+	vr := b.routeWhere(q.Where, src, true)
 	if outer {
 		vr.cutInList()
 	} else if vr.opcode == IN {

@@ -96,7 +96,7 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 		return nil, unsupported("joins across shards")
 	}
 	src := &srcs[0]
-	vr := routeByWhere(sel.Where, src, true)
+	vr := b.routeWhere(sel.Where, src, true)
 	if src.ref.table.Type == "reference" {
 		vr = vindexRoute{opcode: Reference}
 	}

@@ -22,6 +22,10 @@ type Insert struct {
 	// AutoInc fills the auto-increment column from its sequence; nil when
 	// the table has none.
 	AutoInc *autoIncrement
+	// Lookups are the lookup vindexes the table owns: each row's lookup
+	// rows are written first (so a duplicate fails before the owner row
+	// is), in the same transaction (NeedsTransaction).
+	Lookups []*ownedLookup
 }
 
 var _ Primitive = (*Insert)(nil)
@@ -45,6 +49,7 @@ func (ins *Insert) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 	r := routing{Keyspace: ins.Keyspace, Vindex: ins.Vindex}
 	perShard := make([][]int, len(ss))
 	firstShard := -1
+	lookupRows := make([][]lookupRow, len(ins.Lookups))
 	for i, v := range ins.Values {
 		id, ok, err := r.mapValue(v, args)
 		if err != nil {
@@ -62,6 +67,20 @@ func (ins *Insert) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 			firstShard = s
 		}
 		perShard[s] = append(perShard[s], i)
+		for j, o := range ins.Lookups {
+			lv, ok, err := lookupValueOf(o.Values[i], args)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				lookupRows[j] = append(lookupRows[j], lookupRow{lookupValue: lv, ksid: id})
+			}
+		}
+	}
+	for j, o := range ins.Lookups {
+		if err := o.Vindex.insert(ctx, vc, lookupRows[j]); err != nil {
+			return nil, err
+		}
 	}
 	var shards, queries []string
 	rowShard := -1
@@ -152,6 +171,9 @@ func (ins *Insert) description() Description {
 	}
 	if a := ins.AutoInc; a != nil {
 		other["AutoIncrement"] = a.Column + " from " + a.SeqKeyspace + "." + a.SeqTable
+	}
+	if len(ins.Lookups) > 0 {
+		other["OwnedLookups"] = describeOwned(ins.Lookups)
 	}
 	return Description{OperatorType: "Insert", Variant: "Sharded", Keyspace: ins.Keyspace, Sharded: true, Other: other}
 }

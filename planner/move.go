@@ -29,8 +29,11 @@ var _ Primitive = (*MoveRows)(nil)
 // calls that must commit together: the gateway then runs it in a
 // transaction of the session's transaction_mode when none is open.
 func NeedsTransaction(p Primitive) bool {
-	if _, ok := p.(*MoveRows); ok {
+	switch x := p.(type) {
+	case *MoveRows, *OwnedDML:
 		return true
+	case *Insert:
+		return len(x.Lookups) > 0
 	}
 	for _, in := range p.Inputs() {
 		if NeedsTransaction(in) {
@@ -124,17 +127,7 @@ func (m *MoveRows) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 				if j > 0 {
 					ins = append(ins, ", "...)
 				}
-				switch {
-				case v == nil:
-					ins = append(ins, "NULL"...)
-				case res.Fields[j].Charset == binaryCharset:
-					// Binary strings, numbers and temporals: byte for byte;
-					// the column converts the string as MySQL does.
-					ins = append(ins, "_binary"...)
-					ins = appendQuoted(ins, string(v))
-				default:
-					ins = appendQuoted(ins, string(v))
-				}
+				ins = appendColumnLiteral(ins, res.Fields[j], v)
 			}
 			ins = append(ins, ')')
 		}

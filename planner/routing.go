@@ -32,9 +32,11 @@ const (
 	None
 	// Range: the shards covering a range of an order-preserving vindex.
 	Range
+	// Equal: the shards a non-unique lookup vindex names for one value.
+	Equal
 )
 
-var opcodeNames = [...]string{"Unsharded", "ByDestination", "EqualUnique", "IN", "Scatter", "Reference", "DBA", "None", "Range"}
+var opcodeNames = [...]string{"Unsharded", "ByDestination", "EqualUnique", "IN", "Scatter", "Reference", "DBA", "None", "Range", "Equal"}
 
 func (o Opcode) String() string {
 	if o >= 0 && int(o) < len(opcodeNames) {
@@ -51,7 +53,10 @@ type routing struct {
 	Shard    string            // ByDestination
 	Table    string            // for descriptions
 	Vindex   vindex.Functional // EqualUnique, IN
-	Values   []evalValue       // EqualUnique: one; IN: the list
+	// Lookup, instead of Vindex, finds the shards through a lookup
+	// vindex's table (EqualUnique, Equal, IN; IN lists are not cut).
+	Lookup *lookupVindex
+	Values []evalValue // EqualUnique, Equal: one; IN: the list
 	Lo, Hi   *evalValue        // Range: inclusive bounds, nil if open
 	// SubValues, when > 0, says IN's values are argument SubValues-1: the
 	// values of an IN subquery, known only at execution (see subquery.go).
@@ -95,6 +100,9 @@ func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 	}
 	if len(ss) == 0 {
 		return destinations{}, errNoShards(r.Keyspace)
+	}
+	if r.Lookup != nil {
+		return r.resolveLookup(ctx, vc, args, ss)
 	}
 	switch r.Opcode {
 	case EqualUnique:
@@ -158,6 +166,49 @@ func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 		return r.resolveRange(ss, args)
 	}
 	return destinations{}, errInternal("unknown routing opcode %d", r.Opcode)
+}
+
+// resolveLookup asks the lookup table which keyspace ids hold the values
+// and picks their shards. When it knows none, no row matches: one shard
+// still answers, with the fields (the WHERE clause finds nothing there).
+func (r *routing) resolveLookup(ctx context.Context, vc VCursor, args []any, ss []ShardRange) (destinations, error) {
+	vals := make([]lookupValue, 0, len(r.Values))
+	for _, v := range r.Values {
+		lv, ok, err := lookupValueOf(v, args)
+		if err != nil {
+			return destinations{}, err
+		}
+		if ok {
+			vals = append(vals, lv)
+		}
+	}
+	ids, err := r.Lookup.keyspaceIDs(ctx, vc, vals)
+	if err != nil {
+		return destinations{}, err
+	}
+	hit := make([]bool, len(ss))
+	for _, id := range ids {
+		i, err := shardFor(ss, id, r.Keyspace)
+		if err != nil {
+			return destinations{}, err
+		}
+		hit[i] = true
+	}
+	var d destinations
+	for i, h := range hit {
+		if h {
+			d.shards = append(d.shards, ss[i].Name)
+		}
+	}
+	switch {
+	case len(d.shards) == 0:
+		d.shards = []string{ss[0].Name}
+	case len(d.shards) > 1 && r.Opcode == EqualUnique:
+		// The plan runs whole on one shard; a unique lookup naming two
+		// must be refused, not answered from both.
+		return destinations{}, errInternal("unique lookup vindex %s: the lookup table %s.%s names %d shards for one value", r.Lookup.vx.Name(), r.Lookup.Keyspace, r.Lookup.Table, len(d.shards))
+	}
+	return d, nil
 }
 
 // resolveRange picks the shards whose key ranges meet [Lo, Hi]; a bound
@@ -266,6 +317,15 @@ func (r *routing) describe(op string) Description {
 	}
 	if r.Opcode == ByDestination {
 		d.Other["TargetDestination"] = r.Shard
+	}
+	if r.Lookup != nil {
+		d.Other["Vindex"] = r.Lookup.vx.Name()
+		d.Other["LookupTable"] = r.Lookup.Keyspace + "." + r.Lookup.Table
+		vals := make([]string, len(r.Values))
+		for i, v := range r.Values {
+			vals[i] = v.String()
+		}
+		d.Other["Values"] = vals
 	}
 	if r.Vindex != nil && (r.Opcode == EqualUnique || r.Opcode == IN) {
 		d.Other["Vindex"] = r.Vindex.Name()

@@ -85,6 +85,9 @@ type vindexRoute struct {
 	values []evalValue
 	in     *ast.PatternInExpr // IN: the list to cut per shard
 	lo, hi *evalValue         // Range: inclusive bounds, nil if open
+	// lookup, when set, routes values of a lookup vindex's column
+	// (EqualUnique, Equal or IN) instead of the primary vindex.
+	lookup *lookupVindex
 }
 
 // routeByWhere looks among the top-level AND terms of where for `col = v`,
@@ -320,8 +323,8 @@ func mergeRange(a, b *vindexRoute) *vindexRoute {
 
 // routing builds the routing of a single-table statement on src.
 func (vr vindexRoute) routing(src *source) routing {
-	r := routing{Opcode: vr.opcode, Keyspace: src.ref.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Values: vr.values, Lo: vr.lo, Hi: vr.hi}
-	if vr.opcode == EqualUnique || vr.opcode == IN || vr.opcode == Range {
+	r := routing{Opcode: vr.opcode, Keyspace: src.ref.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Values: vr.values, Lo: vr.lo, Hi: vr.hi, Lookup: vr.lookup}
+	if vr.lookup == nil && (vr.opcode == EqualUnique || vr.opcode == IN || vr.opcode == Range) {
 		_, r.Vindex, _ = primaryVindex(src.ref.table)
 	}
 	return r

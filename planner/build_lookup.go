@@ -1,0 +1,215 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/shardgate/shardgate/vindex"
+)
+
+// routeWhere is routeByWhere that also considers the table's lookup
+// vindexes: among the vindexes the WHERE clause pins, the best opcode
+// wins (EqualUnique, then Equal, IN, Range, Scatter), then the cheapest
+// vindex (functional 0-1, lookup_unique 10, lookup 20), as Vitess
+// chooses. None and a primary-vindex EqualUnique cannot be beaten.
+func (b *builder) routeWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
+	best := routeByWhere(where, src, only)
+	t := src.ref.table
+	if best.opcode == None || best.opcode == EqualUnique || t == nil || len(t.ColumnVindexes) < 2 {
+		return best
+	}
+	bestCost := 0
+	if _, vx, ok := primaryVindex(t); ok {
+		bestCost = vx.Cost()
+	}
+	for _, cv := range t.ColumnVindexes[1:] {
+		l, ok := cv.Vindex.(*vindex.Lookup)
+		if !ok || len(cv.Columns) != 1 {
+			continue
+		}
+		vals := columnValues(where, src, only, cv.Columns[0])
+		if len(vals) == 0 {
+			continue
+		}
+		op := IN
+		if len(vals) == 1 {
+			op = Equal
+			if l.IsUnique() {
+				op = EqualUnique
+			}
+		}
+		if opRank(op) > opRank(best.opcode) || (opRank(op) == opRank(best.opcode) && l.Cost() >= bestCost) {
+			continue
+		}
+		lv, ok := newLookupVindex(b.vs, t, cv)
+		if !ok {
+			continue
+		}
+		best, bestCost = vindexRoute{opcode: op, values: vals, lookup: lv}, l.Cost()
+	}
+	return best
+}
+
+// opRank orders routing opcodes from the fewest shards to the most.
+func opRank(op Opcode) int {
+	switch op {
+	case EqualUnique:
+		return 0
+	case Equal:
+		return 1
+	case IN:
+		return 2
+	case Range:
+		return 3
+	}
+	return 4
+}
+
+// columnValues finds, among the top-level AND terms of where, the first
+// `col = v` or `col IN (v, ...)` whose values are all literals or ?.
+func columnValues(where ast.ExprNode, src *source, only bool, col string) []evalValue {
+	for _, term := range splitAnd(where, nil) {
+		switch x := term.(type) {
+		case *ast.BinaryOperationExpr:
+			if x.Op != opcode.EQ {
+				continue
+			}
+			var other ast.ExprNode
+			switch {
+			case isVindexColumn(x.L, src, only, col):
+				other = x.R
+			case isVindexColumn(x.R, src, only, col):
+				other = x.L
+			default:
+				continue
+			}
+			if v, ok := valueOf(unparen(other)); ok {
+				return []evalValue{v}
+			}
+		case *ast.PatternInExpr:
+			if x.Not || x.Sel != nil || !isVindexColumn(x.Expr, src, only, col) {
+				continue
+			}
+			vals := make([]evalValue, 0, len(x.List))
+			for _, e := range x.List {
+				v, ok := valueOf(unparen(e))
+				if !ok {
+					vals = nil
+					break
+				}
+				vals = append(vals, v)
+			}
+			if len(vals) > 0 {
+				return vals
+			}
+		}
+	}
+	return nil
+}
+
+// ownedLookups are the lookup vindexes table t owns, resolved.
+func (b *builder) ownedLookups(src *source) []*ownedLookup {
+	t := src.ref.table
+	var out []*ownedLookup
+	for _, cv := range t.ColumnVindexes {
+		if !cv.Owned {
+			continue
+		}
+		if lv, ok := newLookupVindex(b.vs, t, cv); ok {
+			out = append(out, &ownedLookup{Vindex: lv, Column: cv.Columns[0]})
+		}
+	}
+	return out
+}
+
+// ownedLookup is a lookup vindex an INSERT, UPDATE or DELETE keeps in
+// step with the owner table's rows.
+type ownedLookup struct {
+	Vindex *lookupVindex
+	Column string
+	// Values (INSERT) are each row's value of Column.
+	Values []evalValue
+	// NewValue (UPDATE) is the value Column is set to; nil when the
+	// UPDATE leaves Column alone.
+	NewValue *evalValue
+}
+
+func (o *ownedLookup) describe() string {
+	return o.Vindex.vx.Name() + " (" + o.Vindex.vx.Type() + ") on " + o.Column + " in " + o.Vindex.Keyspace + "." + o.Vindex.Table
+}
+
+func describeOwned(ls []*ownedLookup) []string {
+	out := make([]string, len(ls))
+	for i, o := range ls {
+		out[i] = o.describe()
+	}
+	return out
+}
+
+// setValue finds `col = v` in an UPDATE's SET list.
+func setValue(list []*ast.Assignment, src *source, col string) (ast.ExprNode, bool) {
+	for _, a := range list {
+		if strings.EqualFold(a.Column.Name.O, col) && src.matches(a.Column, true) {
+			return a.Expr, true
+		}
+	}
+	return nil, false
+}
+
+// ownedDML plans an UPDATE or DELETE of a table that owns lookup vindexes
+// (lookups: those whose rows it changes): the statement as routedDML
+// plans it, and a SELECT ... FOR UPDATE of the same rows on the same
+// shards that reads their primary vindex and lookup columns.
+func (b *builder) ownedDML(op string, stmt ast.StmtNode, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*ownedLookup) (Primitive, error) {
+	t := src.ref.table
+	col, vx, ok := primaryVindex(t)
+	if !ok {
+		return nil, unsupportedf("%s of table %s, which owns lookup vindexes, without a functional primary vindex", strings.ToUpper(op), t.Name)
+	}
+	p, err := b.routedDML(op, stmt, where, limit, src)
+	if err != nil {
+		return nil, err
+	}
+	dml := p.(*DML)
+	// routedDML cut the IN list of where: the SELECT gets the same hole.
+	sel := "select " + quoteIdent(col)
+	for _, o := range lookups {
+		sel += ", " + quoteIdent(o.Column)
+	}
+	sel += " from " + quoteIdent(t.Name)
+	if src.alias != "" {
+		sel += " as " + quoteIdent(src.alias)
+	}
+	for _, part := range []ast.Node{where, order, limit} {
+		if part == nil || isNilNode(part) {
+			continue
+		}
+		s, err := restore(part)
+		if err != nil {
+			return nil, err
+		}
+		if part == ast.Node(where) {
+			s = "where " + s
+		}
+		sel += " " + s
+	}
+	q, err := compileTemplate(sel + " for update")
+	if err != nil {
+		return nil, err
+	}
+	return &OwnedDML{DML: dml, Select: &Route{routing: dml.routing, Query: q}, Vindex: vx, Lookups: lookups}, nil
+}
+
+// isNilNode reports whether an interface holds a nil pointer.
+func isNilNode(n ast.Node) bool {
+	switch x := n.(type) {
+	case *ast.OrderByClause:
+		return x == nil
+	case *ast.Limit:
+		return x == nil
+	case ast.ExprNode:
+		return x == nil
+	}
+	return false
+}

@@ -1,0 +1,382 @@
+package planner
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/shardgate/shardgate/topo/vschema"
+	"github.com/shardgate/shardgate/vindex"
+)
+
+// lookupVindex is a lookup vindex as plans use it: its lookup table (rows
+// `from` value → `to` keyspace id), how to reach the shard holding a
+// value's rows, and the owner column it indexes. Every read and write of
+// the lookup table goes through the VCursor like any shard query, so it
+// joins the session's transaction (reads see the transaction's own
+// writes; owned writes commit or roll back with the owner's rows).
+type lookupVindex struct {
+	vx *vindex.Lookup
+	// Keyspace and Table locate the lookup table; Sharded says whether its
+	// keyspace is, and then TableVindex (its primary vindex, on From)
+	// places its rows.
+	Keyspace, Table string
+	Sharded         bool
+	TableVindex     vindex.Functional
+	// OwnerKeyspace, OwnerTable and OwnerColumn are the indexed column, for
+	// the consistent types' check that a duplicate's owner row exists.
+	OwnerKeyspace, OwnerTable, OwnerColumn string
+}
+
+// newLookupVindex resolves column vindex cv of table t; ok is false when
+// cv is not a lookup the vschema can reach.
+func newLookupVindex(vs *vschema.VSchema, t *vschema.TableSchema, cv *vschema.ColumnVindexSchema) (*lookupVindex, bool) {
+	l, ok := cv.Vindex.(*vindex.Lookup)
+	if !ok || len(cv.Columns) != 1 {
+		return nil, false
+	}
+	ks := vs.Keyspaces[cv.LookupKeyspace]
+	if ks == nil {
+		return nil, false
+	}
+	lv := &lookupVindex{vx: l, Keyspace: ks.Name, Table: cv.LookupTable, Sharded: ks.Sharded,
+		OwnerKeyspace: t.Keyspace, OwnerTable: t.Name, OwnerColumn: cv.Columns[0]}
+	if ks.Sharded {
+		_, fn, ok := primaryVindex(ks.Tables[cv.LookupTable])
+		if !ok {
+			return nil, false
+		}
+		lv.TableVindex = fn
+	}
+	return lv, true
+}
+
+// lookupValue is one value of the indexed column: its SQL literal and,
+// for placing it on a sharded lookup table, its Go value.
+type lookupValue struct {
+	sql string
+	val any
+}
+
+// lookupRow is one lookup table row: a value and its row's keyspace id.
+type lookupRow struct {
+	lookupValue
+	ksid vindex.KeyspaceID
+}
+
+// place groups values by the lookup table shard their rows live on.
+func (l *lookupVindex) place(ctx context.Context, vc VCursor, vals []lookupValue) (shards []string, groups [][]int, err error) {
+	ss, err := vc.Shards(ctx, l.Keyspace)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ss) == 0 {
+		return nil, nil, errNoShards(l.Keyspace)
+	}
+	if !l.Sharded {
+		all := make([]int, len(vals))
+		for i := range vals {
+			all[i] = i
+		}
+		return []string{ss[0].Name}, [][]int{all}, nil
+	}
+	r := routing{Keyspace: l.Keyspace, Vindex: l.TableVindex}
+	at := make(map[int]int) // shard index → group
+	for i, v := range vals {
+		id, ok, err := r.mapValue(evalValue{param: -1, val: v.val, mappable: true}, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			return nil, nil, errInternal("lookup vindex %s: cannot place value %s on a shard of %s", l.vx.Name(), v.sql, l.Keyspace)
+		}
+		s, err := shardFor(ss, id, l.Keyspace)
+		if err != nil {
+			return nil, nil, err
+		}
+		g, seen := at[s]
+		if !seen {
+			g = len(shards)
+			at[s] = g
+			shards = append(shards, ss[s].Name)
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return shards, groups, nil
+}
+
+// keyspaceIDs reads the keyspace ids the lookup table holds for vals.
+func (l *lookupVindex) keyspaceIDs(ctx context.Context, vc VCursor, vals []lookupValue) ([]vindex.KeyspaceID, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	shards, groups, err := l.place(ctx, vc, vals)
+	if err != nil {
+		return nil, err
+	}
+	qs := make([]string, len(shards))
+	for i, g := range groups {
+		b := []byte("select " + quoteIdent(l.vx.To()) + " from " + quoteIdent(l.Table) + " where " + quoteIdent(l.vx.From()) + " in (")
+		for j, at := range g {
+			if j > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, vals[at].sql...)
+		}
+		qs[i] = string(append(b, ')'))
+	}
+	rs, err := vc.ExecuteMulti(ctx, l.Keyspace, shards, qs)
+	if err != nil {
+		return nil, err
+	}
+	var ids []vindex.KeyspaceID
+	for _, r := range rs {
+		for _, row := range r.Rows {
+			if len(row) == 1 && row[0] != nil {
+				ids = append(ids, vindex.KeyspaceID(append([]byte(nil), row[0]...)))
+			}
+		}
+	}
+	return ids, nil
+}
+
+// rounds runs per-shard lists of statements on the lookup table: the
+// shards in parallel, each shard's statements one after the other.
+func (l *lookupVindex) rounds(ctx context.Context, vc VCursor, shards []string, perShard [][]string) error {
+	for round := 0; ; round++ {
+		var ss, qs []string
+		for i, list := range perShard {
+			if round < len(list) {
+				ss = append(ss, shards[i])
+				qs = append(qs, list[round])
+			}
+		}
+		if len(ss) == 0 {
+			return nil
+		}
+		if _, err := vc.ExecuteMulti(ctx, l.Keyspace, ss, qs); err != nil {
+			return err
+		}
+	}
+}
+
+// ksidLiteral renders a keyspace id for the `to` column.
+func ksidLiteral(id vindex.KeyspaceID) string {
+	if len(id) == 0 {
+		return "''"
+	}
+	return "0x" + hex.EncodeToString(id)
+}
+
+// insert writes one lookup row per row, one statement per lookup shard.
+// A duplicate (MySQL error 1062 from the lookup table's unique key) fails
+// the write, except for the consistent types, which take over a lookup
+// row whose owner row no longer exists (see takeOver).
+func (l *lookupVindex) insert(ctx context.Context, vc VCursor, rows []lookupRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	vals := make([]lookupValue, len(rows))
+	for i, r := range rows {
+		vals[i] = r.lookupValue
+	}
+	shards, groups, err := l.place(ctx, vc, vals)
+	if err != nil {
+		return err
+	}
+	head := "insert into " + quoteIdent(l.Table) + " (" + quoteIdent(l.vx.From()) + ", " + quoteIdent(l.vx.To()) + ") values "
+	qs := make([]string, len(shards))
+	for i, g := range groups {
+		b := []byte(head)
+		for j, at := range g {
+			if j > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, '(')
+			b = append(b, rows[at].sql...)
+			b = append(b, ", "...)
+			b = append(b, ksidLiteral(rows[at].ksid)...)
+			b = append(b, ')')
+		}
+		qs[i] = string(b)
+	}
+	_, err = vc.ExecuteMulti(ctx, l.Keyspace, shards, qs)
+	if err == nil || !l.vx.Consistent() || !isDuplicateKey(err) {
+		return err
+	}
+	// A shard's statement failed as a whole; go row by row (a failed
+	// statement changed nothing, and the others' rows are simply
+	// duplicates now, which takeOver recognises as this row's own).
+	for i, g := range groups {
+		for _, at := range g {
+			q := head + "(" + rows[at].sql + ", " + ksidLiteral(rows[at].ksid) + ")"
+			_, err := vc.ExecuteMulti(ctx, l.Keyspace, shards[i:i+1], []string{q})
+			if err == nil {
+				continue
+			}
+			if !isDuplicateKey(err) {
+				return err
+			}
+			if err := l.takeOver(ctx, vc, shards[i], rows[at]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// takeOver resolves a duplicate lookup row the consistent way: if the
+// row's owner (an owner row holding the value, on the shard of the
+// keyspace id the lookup row names) exists, the insert is a duplicate
+// key; if not, the lookup row is left over from a failure and now points
+// at the new row.
+func (l *lookupVindex) takeOver(ctx context.Context, vc VCursor, shard string, row lookupRow) error {
+	rs, err := vc.ExecuteMulti(ctx, l.Keyspace, []string{shard}, []string{
+		"select " + quoteIdent(l.vx.To()) + " from " + quoteIdent(l.Table) + " where " + quoteIdent(l.vx.From()) + " = " + row.sql + " for update"})
+	if err != nil {
+		return err
+	}
+	ss, err := vc.Shards(ctx, l.OwnerKeyspace)
+	if err != nil {
+		return err
+	}
+	for _, existing := range rs[0].Rows {
+		if len(existing) != 1 || existing[0] == nil {
+			continue
+		}
+		if !l.vx.IsUnique() && string(existing[0]) != string(row.ksid) {
+			continue
+		}
+		s, err := shardFor(ss, vindex.KeyspaceID(existing[0]), l.OwnerKeyspace)
+		if err != nil {
+			return err
+		}
+		owner, err := vc.ExecuteMulti(ctx, l.OwnerKeyspace, []string{ss[s].Name}, []string{
+			"select 1 from " + quoteIdent(l.OwnerTable) + " where " + quoteIdent(l.OwnerColumn) + " = " + row.sql + " limit 1 for update"})
+		if err != nil {
+			return err
+		}
+		if len(owner[0].Rows) > 0 {
+			return errDuplicateLookup(row.sql, l.vx.Name())
+		}
+	}
+	if !l.vx.IsUnique() {
+		return nil // the row (value, keyspace id) is already there
+	}
+	_, err = vc.ExecuteMulti(ctx, l.Keyspace, []string{shard}, []string{
+		"update " + quoteIdent(l.Table) + " set " + quoteIdent(l.vx.To()) + " = " + ksidLiteral(row.ksid) +
+			" where " + quoteIdent(l.vx.From()) + " = " + row.sql})
+	return err
+}
+
+// delete removes one lookup row per row (a value held by several owner
+// rows of one keyspace id has that many lookup rows). A unique lookup's
+// rows go in one statement per shard; a non-unique one's take one
+// statement per distinct (value, keyspace id), limited to its count.
+func (l *lookupVindex) delete(ctx context.Context, vc VCursor, rows []lookupRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	vals := make([]lookupValue, len(rows))
+	for i, r := range rows {
+		vals[i] = r.lookupValue
+	}
+	shards, groups, err := l.place(ctx, vc, vals)
+	if err != nil {
+		return err
+	}
+	from, to := quoteIdent(l.vx.From()), quoteIdent(l.vx.To())
+	head := "delete from " + quoteIdent(l.Table) + " where "
+	perShard := make([][]string, len(shards))
+	for i, g := range groups {
+		if l.vx.IsUnique() {
+			b := []byte(head + "(" + from + ", " + to + ") in (")
+			for j, at := range g {
+				if j > 0 {
+					b = append(b, ", "...)
+				}
+				b = append(b, "("+rows[at].sql+", "+ksidLiteral(rows[at].ksid)+")"...)
+			}
+			perShard[i] = []string{string(append(b, ')'))}
+			continue
+		}
+		count := map[string]int{}
+		var order []string
+		for _, at := range g {
+			cond := from + " = " + rows[at].sql + " and " + to + " = " + ksidLiteral(rows[at].ksid)
+			if count[cond] == 0 {
+				order = append(order, cond)
+			}
+			count[cond]++
+		}
+		for _, cond := range order {
+			perShard[i] = append(perShard[i], head+cond+" limit "+strconv.Itoa(count[cond]))
+		}
+	}
+	return l.rounds(ctx, vc, shards, perShard)
+}
+
+func isDuplicateKey(err error) bool {
+	var me *mysql.MyError
+	return errors.As(err, &me) && me.Code == mysql.ER_DUP_ENTRY
+}
+
+func errDuplicateLookup(value, vindexName string) error {
+	return mysql.NewError(mysql.ER_DUP_ENTRY, fmt.Sprintf("Duplicate entry %s for key '%s'", value, vindexName))
+}
+
+func (l *lookupVindex) String() string { return l.vx.Name() }
+
+// lookupValueOf is a literal or argument as a lookup value; ok is false
+// for NULL, which no lookup row holds.
+func lookupValueOf(v evalValue, args []any) (lookupValue, bool, error) {
+	val, _, err := v.resolve(args)
+	if err != nil {
+		return lookupValue{}, false, err
+	}
+	if v.param < 0 {
+		if v.val == nil && v.sql == "null" {
+			return lookupValue{}, false, nil
+		}
+		if !v.mappable {
+			val = v.sql
+		}
+		return lookupValue{sql: v.sql, val: val}, true, nil
+	}
+	if val == nil && args[v.param] == nil {
+		return lookupValue{}, false, nil
+	}
+	b, err := v.appendSQL(nil, args)
+	if err != nil {
+		return lookupValue{}, false, err
+	}
+	return lookupValue{sql: string(b), val: val}, true, nil
+}
+
+// columnLookupValue is a value read from a shard row as a lookup value;
+// ok is false for NULL.
+func columnLookupValue(f *mysql.Field, v []byte) (lookupValue, bool) {
+	if v == nil {
+		return lookupValue{}, false
+	}
+	return lookupValue{sql: string(appendColumnLiteral(nil, f, v)), val: v}, true
+}
+
+// appendColumnLiteral renders a text-protocol column value as a literal
+// that compares and converts back to the same value.
+func appendColumnLiteral(b []byte, f *mysql.Field, v []byte) []byte {
+	switch {
+	case v == nil:
+		return append(b, "NULL"...)
+	case f.Charset == binaryCharset:
+		// Binary strings, numbers and temporals: byte for byte; the column
+		// converts the string as MySQL does.
+		return appendQuoted(append(b, "_binary"...), string(v))
+	default:
+		return appendQuoted(b, string(v))
+	}
+}

@@ -1,0 +1,121 @@
+package planner
+
+import (
+	"context"
+
+	"github.com/shardgate/shardgate/vindex"
+)
+
+// OwnedDML is an UPDATE or DELETE of a table that owns lookup vindexes.
+// It locks and reads the rows it will change (Select, routed like the
+// statement), removes their lookup rows, writes the new ones for the
+// values an UPDATE sets, then runs the statement: all in one transaction
+// (NeedsTransaction), so owner and lookup rows never disagree after a
+// commit (in twopc mode, not after a crash either).
+type OwnedDML struct {
+	DML    *DML
+	Select *Route
+	// Vindex is the primary vindex: it gives each row's keyspace id.
+	Vindex  vindex.Functional
+	Lookups []*ownedLookup
+}
+
+var _ Primitive = (*OwnedDML)(nil)
+
+// Execute implements Primitive.
+func (o *OwnedDML) Execute(ctx context.Context, vc VCursor, args []any) (*Result, error) {
+	d, err := o.DML.resolve(ctx, vc, args)
+	if err != nil {
+		return nil, err
+	}
+	qs, err := o.Select.queries(d, args)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := vc.ExecuteMulti(ctx, o.DML.Keyspace, d.shards, qs)
+	if err != nil {
+		return nil, err
+	}
+	r := routing{Keyspace: o.DML.Keyspace, Vindex: o.Vindex}
+	dels := make([][]lookupRow, len(o.Lookups))
+	adds := make([][]lookupRow, len(o.Lookups))
+	for _, res := range rs {
+		for _, row := range res.Rows {
+			if len(row) != 1+len(o.Lookups) {
+				return nil, errInternal("%s of '%s': the row read for its lookup vindexes has %d columns, want %d", o.DML.Op, o.DML.Table, len(row), 1+len(o.Lookups))
+			}
+			id, ok, err := r.mapValue(evalValue{param: -1, val: row[0], mappable: row[0] != nil}, nil)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, errInternal("%s of '%s': cannot compute the keyspace id of primary vindex value %q", o.DML.Op, o.DML.Table, row[0])
+			}
+			for j, l := range o.Lookups {
+				if old, ok := columnLookupValue(res.Fields[1+j], row[1+j]); ok {
+					dels[j] = append(dels[j], lookupRow{lookupValue: old, ksid: id})
+				}
+				if l.NewValue == nil {
+					continue
+				}
+				nv, ok, err := lookupValueOf(*l.NewValue, args)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					adds[j] = append(adds[j], lookupRow{lookupValue: nv, ksid: id})
+				}
+			}
+		}
+	}
+	// Old rows go first: an UPDATE may give a row the value another
+	// row gives up.
+	for j, l := range o.Lookups {
+		if err := l.Vindex.delete(ctx, vc, dels[j]); err != nil {
+			return nil, err
+		}
+	}
+	for j, l := range o.Lookups {
+		if err := l.Vindex.insert(ctx, vc, adds[j]); err != nil {
+			return nil, err
+		}
+	}
+	dq, err := o.DML.queries(d, args)
+	if err != nil {
+		return nil, err
+	}
+	res, err := vc.ExecuteMulti(ctx, o.DML.Keyspace, d.shards, dq)
+	if err != nil {
+		return nil, err
+	}
+	return concatResults(res), nil
+}
+
+// Stream implements Primitive.
+func (o *OwnedDML) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
+	r, err := o.Execute(ctx, vc, args)
+	if err != nil {
+		return err
+	}
+	return fn(r)
+}
+
+// Inputs implements Primitive.
+func (o *OwnedDML) Inputs() []Primitive { return nil }
+
+func (o *OwnedDML) description() Description {
+	desc := o.DML.description()
+	desc.Other["OwnedLookups"] = describeOwned(o.Lookups)
+	desc.Other["LookupSelect"] = o.Select.Query.String()
+	for _, l := range o.Lookups {
+		if l.NewValue != nil {
+			desc.Other["NewLookupValues"] = append(asStrings(desc.Other["NewLookupValues"]), l.Column+" = "+l.NewValue.String())
+		}
+	}
+	return desc
+}
+
+func asStrings(v any) []string {
+	s, _ := v.([]string)
+	return s
+}
