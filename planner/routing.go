@@ -57,7 +57,7 @@ type routing struct {
 	// vindex's table (EqualUnique, Equal, IN; IN lists are not cut).
 	Lookup *lookupVindex
 	Values []evalValue // EqualUnique, Equal: one; IN: the list
-	Lo, Hi   *evalValue        // Range: inclusive bounds, nil if open
+	Lo, Hi *evalValue  // Range: inclusive bounds, nil if open
 	// SubValues, when > 0, says IN's values are argument SubValues-1: the
 	// values of an IN subquery, known only at execution (see subquery.go).
 	SubValues int
