@@ -365,6 +365,26 @@ func testLookupDuplicates(t *testing.T, svc *sql.DB) {
 	}
 	assertLookupsMatchOwners(t)
 
+	// In a transaction, a failed statement's lookup writes are undone with
+	// it (the owner insert fails on its primary key after the lookup rows
+	// went in), and the transaction goes on, as in MySQL.
+	tx, err := svc.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tx.Exec("insert into lk_cust (id, email, name, phone) values (200, 'orphan@x.com', 'o', '555-0400')")
+	wantDup("insert of a duplicate primary key in a transaction", err, "PRIMARY")
+	if _, err := tx.Exec("insert into lk_cust (id, email, name, phone) values (204, 'kept@x.com', 'k', '555-0204')"); err != nil {
+		t.Fatalf("the transaction after a failed statement: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryStrings(t, svc, "select id from lk_cust where email in ('orphan@x.com', 'kept@x.com')"); fmt.Sprint(got) != "[[204]]" {
+		t.Errorf("after the transaction: got %v, want [[204]]", got)
+	}
+	assertLookupsMatchOwners(t)
+
 	// A leftover lookup row (its owner row never committed, e.g. written
 	// outside a transaction) is taken over by the next owner of the value.
 	hash, _ := vindex.New("hash", "hash", nil)

@@ -325,8 +325,11 @@ func isWrite(t planner.StmtType) bool {
 // open, in a transaction of its own in the session's mode.
 func (s *session) execute(ctx context.Context, plan *planner.Plan, cursor execCursor, args []any) (*planner.Result, error) {
 	vc, real := cursor.(*vcursor)
-	if !real || s.tx != nil || s.tabletType != topo.TabletPrimary || !planner.NeedsTransaction(plan.Root) {
+	if !real || s.tabletType != topo.TabletPrimary || !planner.NeedsTransaction(plan.Root) {
 		return plan.Root.Execute(ctx, cursor, args)
+	}
+	if s.tx != nil {
+		return s.executeAtomically(ctx, plan, cursor, args)
 	}
 	tx := newTransaction(s.txMode, s.srv.coord, "")
 	vc.implicit = tx
@@ -340,4 +343,32 @@ func (s *session) execute(ctx context.Context, plan *planner.Plan, cursor execCu
 		return nil, err
 	}
 	return res, nil
+}
+
+// stmtSavepoint is the savepoint a dependent multi-call statement sets in
+// an open transaction (a name applications are unlikely to use).
+const stmtSavepoint = "shardgate_statement"
+
+// executeAtomically runs a plan of several dependent shard calls inside
+// the session's transaction as MySQL runs a statement: if it fails, its
+// work so far is undone (ROLLBACK TO a savepoint set before it; shards it
+// joined leave the transaction) and the transaction goes on. Without
+// this, a failed owner write would leave the lookup rows written before
+// it in the transaction.
+func (s *session) executeAtomically(ctx context.Context, plan *planner.Plan, cursor execCursor, args []any) (*planner.Result, error) {
+	tx := s.tx
+	if err := tx.setSavepoint(ctx, stmtSavepoint); err != nil {
+		return nil, err
+	}
+	res, err := plan.Root.Execute(ctx, cursor, args)
+	if err == nil {
+		return res, nil
+	}
+	if s.tx == tx { // a deadlock may have ended it already
+		if rbErr := tx.rollbackTo(ctx, stmtSavepoint); rbErr != nil {
+			s.rollback(ctx)
+			return nil, err
+		}
+	}
+	return nil, err
 }
