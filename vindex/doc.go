@@ -5,8 +5,9 @@
 // owns a [KeyRange] of them, written in hex as in Vitess shard names ("-80",
 // "80-", "40-80", "-"). A vindex ([Vindex]) is a named instance of a vindex
 // type from a vschema; the functional ones ([Functional]) compute a row's
-// keyspace id from one column value alone. [New] builds a vindex of a known
-// type and [Types] lists the types.
+// keyspace id from one column value alone; the lookup types ([Lookup]) name
+// a lookup table that the gateway reads and writes (this package does no
+// I/O). [New] builds a vindex of a known type and [Types] lists the types.
 //
 // The package is a leaf: it imports nothing of shardgate's, holds no
 // package-level mutable state and registers nothing in init. Every vindex
