@@ -91,16 +91,7 @@ func columnValues(where ast.ExprNode, src *source, only bool, col string) []eval
 			if x.Not || x.Sel != nil || !isVindexColumn(x.Expr, src, only, col) {
 				continue
 			}
-			vals := make([]evalValue, 0, len(x.List))
-			for _, e := range x.List {
-				v, ok := valueOf(unparen(e))
-				if !ok {
-					vals = nil
-					break
-				}
-				vals = append(vals, v)
-			}
-			if len(vals) > 0 {
+			if vals := listValues(x.List); len(vals) > 0 {
 				return vals
 			}
 		}

@@ -109,6 +109,15 @@ func (l *lookupVindex) place(ctx context.Context, vc VCursor, vals []lookupValue
 	return shards, groups, nil
 }
 
+// placeRows is place for the values of lookup rows.
+func (l *lookupVindex) placeRows(ctx context.Context, vc VCursor, rows []lookupRow) ([]string, [][]int, error) {
+	vals := make([]lookupValue, len(rows))
+	for i, r := range rows {
+		vals[i] = r.lookupValue
+	}
+	return l.place(ctx, vc, vals)
+}
+
 // keyspaceIDs reads the keyspace ids the lookup table holds for vals.
 func (l *lookupVindex) keyspaceIDs(ctx context.Context, vc VCursor, vals []lookupValue) ([]vindex.KeyspaceID, error) {
 	if len(vals) == 0 {
@@ -180,11 +189,7 @@ func (l *lookupVindex) insert(ctx context.Context, vc VCursor, rows []lookupRow)
 	if len(rows) == 0 {
 		return nil
 	}
-	vals := make([]lookupValue, len(rows))
-	for i, r := range rows {
-		vals[i] = r.lookupValue
-	}
-	shards, groups, err := l.place(ctx, vc, vals)
+	shards, groups, err := l.placeRows(ctx, vc, rows)
 	if err != nil {
 		return err
 	}
@@ -281,11 +286,7 @@ func (l *lookupVindex) delete(ctx context.Context, vc VCursor, rows []lookupRow)
 	if len(rows) == 0 {
 		return nil
 	}
-	vals := make([]lookupValue, len(rows))
-	for i, r := range rows {
-		vals[i] = r.lookupValue
-	}
-	shards, groups, err := l.place(ctx, vc, vals)
+	shards, groups, err := l.placeRows(ctx, vc, rows)
 	if err != nil {
 		return err
 	}

@@ -138,15 +138,7 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 			if x.Not || x.Sel != nil || !isVindexColumn(x.Expr, src, only, col) {
 				continue
 			}
-			vals := make([]evalValue, 0, len(x.List))
-			for _, e := range x.List {
-				v, ok := valueOf(unparen(e))
-				if !ok {
-					vals = nil
-					break
-				}
-				vals = append(vals, v)
-			}
+			vals := listValues(x.List)
 			if len(vals) == 0 {
 				continue
 			}
@@ -186,6 +178,20 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 		return *rng
 	}
 	return vindexRoute{opcode: Scatter}
+}
+
+// listValues returns an IN list's values, or nil unless every one is a
+// literal or ?.
+func listValues(list []ast.ExprNode) []evalValue {
+	vals := make([]evalValue, 0, len(list))
+	for _, e := range list {
+		v, ok := valueOf(unparen(e))
+		if !ok {
+			return nil
+		}
+		vals = append(vals, v)
+	}
+	return vals
 }
 
 // constantFalse reports whether a WHERE term is a constant that is never
