@@ -211,6 +211,9 @@ func TestLookupVindexes(t *testing.T) {
 	both(t, svc, global, "update lk_cust set name = ?, phone = ? where id in (4, 5, 6, 7)", "name9", nil)
 	both(t, svc, global, "update lk_cust set email = ? where email = ?", "renamed8@x.com", "u8@x.com")
 	both(t, svc, global, "update lk_cust set city = 'moved' where name = 'name2'")
+	// Row moves: every lookup row of the row gets its new keyspace id.
+	both(t, svc, global, "update lk_cust set id = 500 where id = 17")
+	both(t, svc, global, "update lk_cust set id = ?, email = ? where email = ?", 501, "moved18@x.com", "u18@x.com")
 	both(t, svc, global, "delete from lk_cust where id = 11")
 	both(t, svc, global, "delete from lk_cust where email = 'u12@x.com'")
 	both(t, svc, global, "delete from lk_cust where city = 'city2' and id > 30")
@@ -280,6 +283,8 @@ func TestLookupVindexes(t *testing.T) {
 			{"select id from lk_cust where phone is null order by id", nil},
 			{"select id from lk_cust where email = 'u22@x.com' and name = 'name1'", nil},
 			{"select id from lk_cust where name = 'name1' and city = 'city9' order by id", nil},
+			{"select id, email, name, phone from lk_cust where email in ('u17@x.com', 'moved18@x.com', 'u18@x.com') or id in (500, 501) order by id", nil},
+			{"select id, phone from lk_cust where phone in ('555-0017', '555-0018') order by id", nil},
 		}
 		for _, q := range queries {
 			got := queryStrings(t, svc, q.q, q.args...)

@@ -170,14 +170,6 @@ func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
 		return r, err
 	}
 	owned := b.ownedLookups(src)
-	if col, _, ok := primaryVindexColumn(src.ref.table); ok {
-		if e, set := setValue(s.List, src, col); set {
-			if len(owned) > 0 {
-				return nil, unsupportedf("UPDATE of primary vindex column %s.%s of a table that owns lookup vindexes", src.ref.table.Name, col)
-			}
-			return b.buildMoveRows(s, src, col, e)
-		}
-	}
 	var changed []*ownedLookup
 	for _, o := range owned {
 		e, set := setValue(s.List, src, o.Column)
@@ -190,6 +182,15 @@ func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
 		}
 		o.NewValue = &v
 		changed = append(changed, o)
+	}
+	if col, _, ok := primaryVindexColumn(src.ref.table); ok {
+		if e, set := setValue(s.List, src, col); set {
+			if len(owned) > 0 {
+				// A moved row's every lookup row gets its new keyspace id.
+				return b.ownedMove(s, src, col, e, owned)
+			}
+			return b.buildMoveRows(s, src, col, e)
+		}
 	}
 	if len(changed) > 0 {
 		return b.ownedDML("Update", s, s.Where, s.Order, s.Limit, src, changed)

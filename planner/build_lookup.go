@@ -153,17 +153,33 @@ func setValue(list []*ast.Assignment, src *source, col string) (ast.ExprNode, bo
 // plans it, and a SELECT ... FOR UPDATE of the same rows on the same
 // shards that reads their primary vindex and lookup columns.
 func (b *builder) ownedDML(op string, stmt ast.StmtNode, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*ownedLookup) (Primitive, error) {
-	t := src.ref.table
-	col, vx, ok := primaryVindex(t)
-	if !ok {
-		return nil, unsupportedf("%s of table %s, which owns lookup vindexes, without a functional primary vindex", strings.ToUpper(op), t.Name)
+	if _, _, ok := primaryVindex(src.ref.table); !ok {
+		return nil, unsupportedf("%s of table %s, which owns lookup vindexes, without a functional primary vindex", strings.ToUpper(op), src.ref.table.Name)
 	}
 	p, err := b.routedDML(op, stmt, where, limit, src)
 	if err != nil {
 		return nil, err
 	}
-	dml := p.(*DML)
-	// routedDML cut the IN list of where: the SELECT gets the same hole.
+	return wrapOwned(p.(*DML), nil, where, order, limit, src, lookups)
+}
+
+// ownedMove plans an UPDATE that moves rows of a table owning lookup
+// vindexes (it sets the primary vindex column): every lookup row of a
+// moved row must name its new keyspace id.
+func (b *builder) ownedMove(s *ast.UpdateStmt, src *source, col string, newExpr ast.ExprNode, lookups []*ownedLookup) (Primitive, error) {
+	p, err := b.buildMoveRows(s, src, col, newExpr)
+	if err != nil {
+		return nil, err
+	}
+	m := p.(*MoveRows)
+	return wrapOwned(m.Update, m, s.Where, nil, nil, src, lookups)
+}
+
+// wrapOwned builds the OwnedDML around a planned statement; where has had
+// its IN list cut by routedDML, so the SELECT gets the same hole.
+func wrapOwned(dml *DML, move *MoveRows, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*ownedLookup) (Primitive, error) {
+	t := src.ref.table
+	col, vx, _ := primaryVindex(t)
 	sel := "select " + quoteIdent(col)
 	for _, o := range lookups {
 		sel += ", " + quoteIdent(o.Column)
@@ -189,7 +205,7 @@ func (b *builder) ownedDML(op string, stmt ast.StmtNode, where ast.ExprNode, ord
 	if err != nil {
 		return nil, err
 	}
-	return &OwnedDML{DML: dml, Select: &Route{routing: dml.routing, Query: q}, Vindex: vx, Lookups: lookups}, nil
+	return &OwnedDML{DML: dml, Move: move, Select: &Route{routing: dml.routing, Query: q}, Vindex: vx, Lookups: lookups}, nil
 }
 
 // isNilNode reports whether an interface holds a nil pointer.

@@ -70,6 +70,14 @@ func (m *MoveRows) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 	if err != nil {
 		return nil, err
 	}
+	return m.executeAt(ctx, vc, args, ss, owner, d)
+}
+
+// executeAt runs the move on destinations d, resolved by the caller
+// (OwnedDML resolves them before it changes the lookup rows a lookup
+// routing would read again); ss[owner] owns the new value.
+func (m *MoveRows) executeAt(ctx context.Context, vc VCursor, args []any, ss []ShardRange, owner int, d destinations) (*Result, error) {
+	ks := m.Update.Keyspace
 	qs, err := m.Update.queries(d, args)
 	if err != nil {
 		return nil, err

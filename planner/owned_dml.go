@@ -13,7 +13,11 @@ import (
 // (NeedsTransaction), so owner and lookup rows never disagree after a
 // commit (in twopc mode, not after a crash either).
 type OwnedDML struct {
-	DML    *DML
+	DML *DML
+	// Move, when set, runs instead of DML: the UPDATE sets the primary
+	// vindex column, so every lookup row of a row gets its new keyspace
+	// id (and Lookups are all the owned ones).
+	Move   *MoveRows
 	Select *Route
 	// Vindex is the primary vindex: it gives each row's keyspace id.
 	Vindex  vindex.Functional
@@ -37,6 +41,18 @@ func (o *OwnedDML) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 		return nil, err
 	}
 	r := routing{Keyspace: o.DML.Keyspace, Vindex: o.Vindex}
+	var newID vindex.KeyspaceID
+	if o.Move != nil {
+		id, ok, err := r.mapValue(o.Move.NewValue, args)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			val, _, _ := o.Move.NewValue.resolve(args)
+			return nil, errInternal("UPDATE of '%s': cannot compute the keyspace id of new vindex value %s", o.DML.Table, describeValue(val, o.Move.NewValue))
+		}
+		newID = id
+	}
 	dels := make([][]lookupRow, len(o.Lookups))
 	adds := make([][]lookupRow, len(o.Lookups))
 	for _, res := range rs {
@@ -51,11 +67,19 @@ func (o *OwnedDML) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 			if !ok {
 				return nil, errInternal("%s of '%s': cannot compute the keyspace id of primary vindex value %q", o.DML.Op, o.DML.Table, row[0])
 			}
+			to := id
+			if newID != nil {
+				to = newID
+			}
 			for j, l := range o.Lookups {
-				if old, ok := columnLookupValue(res.Fields[1+j], row[1+j]); ok {
+				old, hadOld := columnLookupValue(res.Fields[1+j], row[1+j])
+				if hadOld {
 					dels[j] = append(dels[j], lookupRow{lookupValue: old, ksid: id})
 				}
 				if l.NewValue == nil {
+					if hadOld && newID != nil {
+						adds[j] = append(adds[j], lookupRow{lookupValue: old, ksid: to})
+					}
 					continue
 				}
 				nv, ok, err := lookupValueOf(*l.NewValue, args)
@@ -63,7 +87,7 @@ func (o *OwnedDML) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 					return nil, err
 				}
 				if ok {
-					adds[j] = append(adds[j], lookupRow{lookupValue: nv, ksid: id})
+					adds[j] = append(adds[j], lookupRow{lookupValue: nv, ksid: to})
 				}
 			}
 		}
@@ -79,6 +103,17 @@ func (o *OwnedDML) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 		if err := l.Vindex.insert(ctx, vc, adds[j]); err != nil {
 			return nil, err
 		}
+	}
+	if o.Move != nil {
+		ss, err := vc.Shards(ctx, o.DML.Keyspace)
+		if err != nil {
+			return nil, err
+		}
+		owner, err := shardFor(ss, newID, o.DML.Keyspace)
+		if err != nil {
+			return nil, err
+		}
+		return o.Move.executeAt(ctx, vc, args, ss, owner, d)
 	}
 	dq, err := o.DML.queries(d, args)
 	if err != nil {
@@ -105,6 +140,9 @@ func (o *OwnedDML) Inputs() []Primitive { return nil }
 
 func (o *OwnedDML) description() Description {
 	desc := o.DML.description()
+	if o.Move != nil {
+		desc = o.Move.description()
+	}
 	desc.Other["OwnedLookups"] = describeOwned(o.Lookups)
 	desc.Other["LookupSelect"] = o.Select.Query.String()
 	for _, l := range o.Lookups {
