@@ -13,9 +13,10 @@ const explainVSchema = `{
   "global": {"tables": {"config": {}}},
   "service": {
     "sharded": true,
-    "vindexes": {"hash": {"type": "hash"}},
+    "vindexes": {"hash": {"type": "hash"},
+      "email_idx": {"type": "lookup_unique", "owner": "user", "params": {"table": "global.user_email_idx", "from": "email", "to": "keyspace_id"}}},
     "tables": {
-      "user": {"column_vindexes": [{"column": "id", "name": "hash"}]},
+      "user": {"column_vindexes": [{"column": "id", "name": "hash"}, {"column": "email", "name": "email_idx"}]},
       "orders": {"column_vindexes": [{"column": "user_id", "name": "hash"}]}
     }
   }
@@ -31,7 +32,7 @@ func offline(t *testing.T, args ...string) (string, string, int) {
 	if err := os.WriteFile(vs, []byte(explainVSchema), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(schema, []byte("create table user (id bigint primary key, name varchar(20));\ncreate table orders (user_id bigint, id bigint, amount int, primary key (user_id, id));"), 0o644); err != nil {
+	if err := os.WriteFile(schema, []byte("create table user (id bigint primary key, name varchar(20), email varchar(64));\ncreate table orders (user_id bigint, id bigint, amount int, primary key (user_id, id));"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
@@ -48,6 +49,15 @@ func TestExplainOffline(t *testing.T) {
 		}
 		if !strings.Contains(out, `"Variant": "EqualUnique"`) || strings.Count(out, "service   40-80") != 1 || strings.Count(out, "select `id`,`name` from `user` where `id` = 5") != 2 {
 			t.Fatalf("got:\n%s\nwant an EqualUnique plan and one query on 40-80", out)
+		}
+	})
+	t.Run("lookup vindex: the lookup query, then a shard", func(t *testing.T) {
+		out, errs, code := offline(t, "--keyspace", "service", "--sql", "select id from user where email = 'a@x.com'")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		if !strings.Contains(out, `"Vindex": "email_idx"`) || !strings.Contains(out, "select `keyspace_id` from `user_email_idx` where `email` in ('a@x.com')") {
+			t.Fatalf("got:\n%s\nwant a plan routed by email_idx and its lookup query", out)
 		}
 	})
 	t.Run("IN list: each shard its values, as JSON", func(t *testing.T) {
