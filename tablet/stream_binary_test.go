@@ -3,6 +3,7 @@ package tablet_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -116,6 +117,22 @@ func TestStreamBinary(t *testing.T) {
 			for _, q := range queries {
 				textFields, textRows := streamAll(t, c, q, false)
 				binFields, binRows := streamAll(t, c, q, true)
+				// Buffered, the same values (copied out of the buffers
+				// streaming reuses; '' stays apart from NULL).
+				buffered, err := c.ExecuteBinary(context.Background(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := fmt.Sprintf("%q", buffered.Rows), fmt.Sprintf("%q", binRows); got != want {
+					t.Errorf("%s: ExecuteBinary rows differ from StreamBinary's:\n got %s\nwant %s", q, got, want)
+				}
+				for r, row := range buffered.Rows {
+					for i, v := range row {
+						if (v == nil) != (binRows[r][i] == nil) {
+							t.Errorf("%s: row %d column %d: ExecuteBinary %s, StreamBinary %s", q, r, i, show(v), show(binRows[r][i]))
+						}
+					}
+				}
 				want := exactRows(t, exact, q)
 				if len(binFields) != len(textFields) || len(binRows) != len(textRows) || len(binRows) != len(want) {
 					t.Fatalf("%s: binary %d columns %d rows, text %d columns %d rows, go-mysql %d rows",
@@ -270,5 +287,11 @@ func TestStreamBinaryErrors(t *testing.T) {
 	}
 	if got := rowStrings(mustExec(t, c, "SELECT 'usable'").Rows); len(got) != 1 {
 		t.Fatalf("after the errors: got %v", got)
+	}
+	// A callback that gives up leaves the result half read: the
+	// connection is closed, as with Stream.
+	stop := errors.New("enough")
+	if _, err := c.StreamBinary(ctx, "SELECT seq FROM mysql.seq_1_to_100000", nil, func([][]byte) error { return stop }); !errors.Is(err, stop) || !c.IsBroken() {
+		t.Fatalf("callback error: got %v (broken %v), want the callback's error and a broken connection", err, c.IsBroken())
 	}
 }
