@@ -123,10 +123,15 @@ func TestTypeFidelity(t *testing.T) {
 				}
 			}
 			// Expressions computed by the server, not read from a column.
-			for _, expr := range []string{"1/3", "null", "now(6) > '2000-01-01'", "x'00ff'", "'😀'", "json_object('a', 1)", "cast('12:34:56.5' as time(1))", "-9223372036854775808 - 0"} {
-				query := "select " + expr + " as v from types_t where id = 4"
+			for _, expr := range []string{"1/3", "null", "now(6) > '2000-01-01'", "x'00ff'", "'😀'", "json_object('a', 1)", "cast('12:34:56.5' as time(1))", "-9223372036854775808 - 0",
+				"cast(3.1415927 as float)", "f * 1", "ifnull(f, f)", "1e0/3", "sec_to_time(-90061.5)"} {
+				query := "select " + expr + " as v from types_t where id = 8"
 				want := directResult(t, shards, query, nil)
 				compareResults(t, query, gw, want, func(c *client.Conn) (*mysql.Result, error) { return c.Execute(query) })
+
+				pquery := "select " + expr + " as v from types_t where id = ?"
+				want = directResult(t, shards, pquery, []any{8})
+				compareResults(t, "binary "+pquery, gw, want, func(c *client.Conn) (*mysql.Result, error) { return prepareExecute(c, pquery, 8) })
 			}
 		})
 	}
