@@ -9,9 +9,8 @@
 //     results of any size. Conn.StreamBinary runs a query through the
 //     prepared-statement protocol instead and renders the binary rows as
 //     the same text values (FLOAT exactly: see its comment). A Pool
-//     bounds the connections open to one
-//     instance and hands them to autocommit statements and to sessions'
-//     transactions alike.
+//     bounds the connections open to one instance and hands them to
+//     autocommit statements and to sessions' transactions alike.
 //   - CheckHealth: whether an instance answers, is read-only, and how far
 //     its replication lags.
 //   - Mysqld: a local mariadbd process that shardgate owns (`shardgate up`,
