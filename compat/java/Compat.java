@@ -229,8 +229,14 @@ public class Compat {
             checkRows(d, "j_direct_auto", keys, Arrays.asList("m1", "m2", "m3"), "direct MariaDB");
             List<Long> offsets = new ArrayList<>();
             for (long k : keys) offsets.add(k - keys.get(0));
-            s.execute("DROP TABLE j_direct_auto");
             System.err.println("direct MariaDB multi-row insert: keys " + keys + ", offsets " + offsets);
+            try (PreparedStatement p = d.prepareStatement("INSERT INTO j_direct_auto (v) VALUES (?)", Statement.RETURN_GENERATED_KEYS)) {
+                List<Long> batch = batchInsert(p);
+                System.err.println("direct MariaDB batch insert: keys " + batch);
+                check(batch.equals(Arrays.asList(5L, 6L, 7L)), "direct MariaDB batch insert: keys " + batch + ", want [5, 6, 7]");
+                checkRows(d, "j_direct_auto", batch, Arrays.asList("b1", "b2", "b3"), "direct MariaDB batch");
+            }
+            s.execute("DROP TABLE j_direct_auto");
             return offsets;
         }
     }
@@ -301,9 +307,28 @@ public class Compat {
             checkRows(c, "j_seq_items", keys, Arrays.asList("pm1", "pm2"), "prepared multi-row insert");
             all.addAll(keys);
         }
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM j_seq_items")) {
-            check(rs.next() && rs.getLong(1) == 1 + 1 + 2 + 3 + 2, "rows in j_seq_items: " + rs.getLong(1));
+        // A batch (rewriteBatchedStatements): one key per row, as from
+        // MariaDB directly.
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO j_seq_items (v) VALUES (?)", Statement.RETURN_GENERATED_KEYS)) {
+            List<Long> keys = batchInsert(p);
+            check(keys.size() == 3 && keys.get(0) > all.get(all.size() - 1), "batch insert: generated keys " + keys + ", want 3 ids after " + all);
+            checkRows(c, "j_seq_items", keys, Arrays.asList("b1", "b2", "b3"), "batch insert");
+            all.addAll(keys);
         }
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM j_seq_items")) {
+            check(rs.next() && rs.getLong(1) == 1 + 1 + 2 + 3 + 2 + 3, "rows in j_seq_items: " + rs.getLong(1));
+        }
+    }
+
+    // batchInsert inserts b1, b2, b3 as one batch and returns the keys.
+    static List<Long> batchInsert(PreparedStatement p) throws SQLException {
+        for (int i = 1; i <= 3; i++) {
+            p.setString(1, "b" + i);
+            p.addBatch();
+        }
+        int[] counts = p.executeBatch();
+        check(counts.length == 3, "batch counts: " + Arrays.toString(counts));
+        return keys(p.getGeneratedKeys());
     }
 
     static List<Long> keys(ResultSet rs) throws SQLException {
