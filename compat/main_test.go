@@ -17,12 +17,17 @@ import (
 )
 
 // The keyspaces every compat test uses: uks is unsharded, sks has two
-// shards (-80, 80-) with a hash vindex.
+// shards (-80, 80-) with a hash vindex. The vschema also names a sequence
+// table in uks and a table of sks whose id comes from it (seqTable,
+// seqItems: compat/java creates them).
 const (
 	unsharded = "uks"
 	sharded   = "sks"
 	user      = "compat"
 	password  = "compat-pw"
+
+	seqTable = "j_seq"
+	seqItems = "j_seq_items"
 )
 
 // env is the cluster and gateway the package's tests share.
@@ -60,10 +65,16 @@ func startEnv(ctx context.Context, dir string) (*env, error) {
 	c, err := localcluster.Start(ctx, localcluster.Config{
 		Dir: filepath.Join(dir, "cluster"),
 		Keyspaces: []localcluster.KeyspaceSpec{
-			{Name: unsharded, VSchema: &vschema.Keyspace{}},
+			{Name: unsharded, VSchema: &vschema.Keyspace{
+				Tables: map[string]*vschema.Table{seqTable: {Type: vschema.TypeSequence}},
+			}},
 			{Name: sharded, Shards: 2, VSchema: &vschema.Keyspace{
 				Sharded:  true,
 				Vindexes: map[string]*vschema.VindexDef{"hash": {Type: "hash"}},
+				Tables: map[string]*vschema.Table{seqItems: {
+					ColumnVindexes: []*vschema.ColumnVindex{{Column: "id", Name: "hash"}},
+					AutoIncrement:  &vschema.AutoIncrement{Column: "id", Sequence: seqTable},
+				}},
 			}},
 		},
 		EtcdAddr: "127.0.0.1:0",

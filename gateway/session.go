@@ -52,6 +52,10 @@ type session struct {
 
 	// stmtTypes keeps prepared statements' parameter types (stmt_types.go).
 	stmtTypes stmtTypes
+	// exactFloats is set while a COM_STMT_EXECUTE runs whose result, as
+	// announced at prepare time, has a FLOAT column: its shard SELECTs
+	// then use the binary protocol (exact_float.go).
+	exactFloats bool
 
 	// stream is streamPlan's reusable state (query.go).
 	stream rowStream
@@ -199,7 +203,7 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	n := countParams(stmts[0])
 	ps := s.preparedStmt(s.srv.ctx, stmts[0], query, n)
 	ps.ID = id
-	s.stmtTypes.prepared(id, n)
+	s.stmtTypes.prepared(id, n, hasFloatColumn(ps.RawColumnFields))
 	return ps.Params, ps.Columns, ps, nil
 }
 
@@ -211,7 +215,9 @@ func (s *session) HandleStmtExecute(context any, query string, args []any) (*mys
 		err = s.tooLarge(len(query) + argsSize(args))
 	}
 	if err == nil {
+		s.exactFloats = s.stmtTypes.floatResult(context)
 		err = s.runOne(query, vals, true)
+		s.exactFloats = false
 	}
 	if err != nil {
 		s.writeErr(err)

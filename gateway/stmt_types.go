@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/stmt"
 )
 
 // stmtTypes restores what go-mysql v1.16 drops. COM_STMT_EXECUTE:
@@ -28,18 +29,31 @@ type stmtTypes struct {
 	nextID uint32
 	params map[uint32]int    // parameter count per prepared statement
 	types  map[uint32][]byte // last types sent per statement
+	// floats holds the statements whose result has a FLOAT column
+	// (exact_float.go), found once at prepare time.
+	floats map[uint32]bool
 }
 
-func (t *stmtTypes) prepared(id uint32, params int) {
+func (t *stmtTypes) prepared(id uint32, params int, floatResult bool) {
 	if t.params == nil {
-		t.params, t.types = map[uint32]int{}, map[uint32][]byte{}
+		t.params, t.types, t.floats = map[uint32]int{}, map[uint32][]byte{}, map[uint32]bool{}
 	}
 	t.params[id] = params
+	if floatResult {
+		t.floats[id] = true
+	}
 }
 
 func (t *stmtTypes) closed(id uint32) {
 	delete(t.params, id)
 	delete(t.types, id)
+	delete(t.floats, id)
+}
+
+// floatResult tells whether the statement's result has a FLOAT column.
+func (t *stmtTypes) floatResult(context any) bool {
+	ps, ok := context.(*stmt.PreparedStmt)
+	return ok && t.floats[ps.ID]
 }
 
 // rewrite looks at a COM_STMT_EXECUTE payload: it remembers the types it

@@ -34,7 +34,7 @@ func TestStmtExecuteWithoutTypes(t *testing.T) {
 	in.Write(execPacket(nil, v2))
 	in.Write(execPacket(nil, v2)) // again: no growth of the rewrite
 	var st stmtTypes
-	st.prepared(1, 2)
+	st.prepared(1, 2, false)
 	r := &packetReader{r: bufio.NewReader(&in), types: &st}
 	got, err := io.ReadAll(r)
 	if err != nil {

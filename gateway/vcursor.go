@@ -25,6 +25,9 @@ type vcursor struct {
 	// callback returns (the plan's root is a Route), so it need not be
 	// copied out of the shard connection's read buffer.
 	borrowRows bool
+	// exactFloats: the shard queries run in the binary protocol, so FLOAT
+	// values reach a binary-protocol client exactly (exact_float.go).
+	exactFloats bool
 
 	mu       sync.Mutex
 	warnings []warning
@@ -72,6 +75,7 @@ func (s *session) cursor(r *routing, plan *planner.Plan) execCursor {
 	// parents that merge, sort or aggregate keep rows and need copies.
 	_, vc.borrowRows = plan.Root.(*planner.Route)
 	vc.read = plan.Type == planner.StmtSelect
+	vc.exactFloats = s.exactFloats && plan.Type == planner.StmtSelect
 	vc.write = isWrite(plan.Type)
 	// Execute (everything but a SELECT) holds its shard rows whole.
 	vc.buffering = plan.Type != planner.StmtSelect
@@ -238,7 +242,7 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 	// Streamed and counted, so a result over the row budget stops early
 	// instead of being read whole.
 	var rows [][][]byte
-	res, err := sc.conn.Stream(ctx, query, nil, func(row [][]byte) error {
+	res, err := vc.stream(ctx, sc.conn, query, nil, func(row [][]byte) error {
 		if err := vc.budget.take(1); err != nil {
 			return err
 		}
@@ -268,7 +272,7 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 	defer releasePooled(sc, pooled)
 	b := &rowBatch{}
 	b.res.Rows = b.rows[:]
-	res, err := sc.conn.Stream(ctx, query,
+	res, err := vc.stream(ctx, sc.conn, query,
 		func(fields []*mysql.Field) error {
 			return fn(idx, &planner.Result{Fields: fields})
 		},

@@ -59,6 +59,27 @@ func BenchmarkExecutePointSelect(b *testing.B) {
 			}
 		}
 	})
+	// The text protocol and the prepared-statement protocol (an extra
+	// round trip: the prepare) that the gateway uses for FLOAT results.
+	for _, binary := range []bool{false, true} {
+		b.Run(fmt.Sprintf("Conn/stream/binary=%v", binary), func(b *testing.B) {
+			c := mustDial(b, tablet.Dial, cfg)
+			stream := c.Stream
+			if binary {
+				stream = c.StreamBinary
+			}
+			rows := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := stream(context.Background(), q, nil, func([][]byte) error { rows++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if rows != b.N {
+				b.Fatalf("%d rows, want %d", rows, b.N)
+			}
+		})
+	}
 	b.Run("Pool", func(b *testing.B) {
 		p := tablet.NewPool(tablet.PoolConfig{Conn: cfg, Size: 4})
 		defer p.Close()
@@ -94,25 +115,9 @@ func BenchmarkStreamRow(b *testing.B) {
 	m := benchMysqld(b)
 	cfg := m.ConnConfig()
 
-	b.Run("Conn", func(b *testing.B) {
-		c := mustDial(b, tablet.Dial, cfg)
-		b.ReportAllocs()
-		sum := 0
-		for left := b.N; left > 0; left -= benchRows {
-			_, err := c.Stream(context.Background(),
-				fmt.Sprintf("SELECT id, s, n FROM app.t LIMIT %d", min(left, benchRows)), nil,
-				func(row [][]byte) error {
-					sum += len(row[1])
-					return nil
-				})
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		if sum != 100*b.N {
-			b.Fatalf("streamed %d bytes, want %d", sum, 100*b.N)
-		}
-	})
+	b.Run("Conn", func(b *testing.B) { benchStreamRows(b, cfg, false) })
+	// Binary rows turned into text values (StreamBinary).
+	b.Run("Conn/binary", func(b *testing.B) { benchStreamRows(b, cfg, true) })
 	b.Run("go-mysql", func(b *testing.B) {
 		c, err := client.Connect(cfg.Addr, cfg.User, cfg.Password, "", func(c *client.Conn) error {
 			return c.SetCollation("utf8mb4_general_ci")
@@ -138,4 +143,30 @@ func BenchmarkStreamRow(b *testing.B) {
 			b.Fatalf("streamed %d bytes, want %d", sum, 100*b.N)
 		}
 	})
+}
+
+// benchStreamRows streams b.N rows in results of up to benchRows rows,
+// with Stream or StreamBinary.
+func benchStreamRows(b *testing.B, cfg tablet.ConnConfig, binary bool) {
+	c := mustDial(b, tablet.Dial, cfg)
+	stream := c.Stream
+	if binary {
+		stream = c.StreamBinary
+	}
+	b.ReportAllocs()
+	sum := 0
+	for left := b.N; left > 0; left -= benchRows {
+		_, err := stream(context.Background(),
+			fmt.Sprintf("SELECT id, s, n FROM app.t LIMIT %d", min(left, benchRows)), nil,
+			func(row [][]byte) error {
+				sum += len(row[1])
+				return nil
+			})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if sum != 100*b.N {
+		b.Fatalf("streamed %d bytes, want %d", sum, 100*b.N)
+	}
 }

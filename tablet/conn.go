@@ -78,6 +78,7 @@ type Conn struct {
 	rbuf        packetBuffer
 	wbuf        []byte
 	row         [][]byte // Stream's row, reused for every row
+	binRows     binaryRowDecoder
 
 	// Owned by the Pool the connection belongs to.
 	idleSince time.Time
@@ -256,7 +257,7 @@ func (c *Conn) Close() error {
 // killed on the server (best effort) and ctx.Err() is returned.
 func (c *Conn) Execute(ctx context.Context, query string) (*Result, error) {
 	r := new(Result)
-	if err := c.exec(ctx, query, r, modeBuffer, nil, nil); err != nil {
+	if err := c.exec(ctx, query, r, modeBuffer, false, nil, nil); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -275,7 +276,7 @@ func (c *Conn) Execute(ctx context.Context, query string) (*Result, error) {
 // Execute.
 func (c *Conn) Stream(ctx context.Context, query string, onFields func([]*mysql.Field) error, onRow func(row [][]byte) error) (*Result, error) {
 	r := new(Result)
-	if err := c.exec(ctx, query, r, modeStream, onFields, onRow); err != nil {
+	if err := c.exec(ctx, query, r, modeStream, false, onFields, onRow); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -290,8 +291,9 @@ const (
 	modeDiscard                   // skip them
 )
 
-// exec runs one statement under ctx.
-func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMode, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+// exec runs one statement under ctx, with the text protocol or (binary)
+// the prepared-statement protocol.
+func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
 	if c.broken {
 		return fmt.Errorf("%w: %s", ErrConnBroken, c.addr)
 	}
@@ -302,7 +304,12 @@ func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMod
 		}
 		stop = context.AfterFunc(ctx, c.interruptFn)
 	}
-	err := c.roundTrip(query, r, mode, onFields, onRow)
+	var err error
+	if binary {
+		err = c.roundTripBinary(query, r, mode, onFields, onRow)
+	} else {
+		err = c.roundTrip(query, r, mode, onFields, onRow)
+	}
 	fired := stop != nil && !stop()
 	if fired || c.inFlight {
 		// Either the deadline was poisoned (perhaps just after the result
@@ -353,13 +360,19 @@ func (c *Conn) roundTrip(query string, r *Result, mode resultMode, onFields func
 		return c.fail(err)
 	}
 	c.inFlight = true
-	err := c.readResult(r, mode, onFields, onRow)
+	return c.readResults(r, mode, false, onFields, onRow)
+}
+
+// readResults reads a statement's result and, if the server says more
+// follow, drains them and refuses the statement.
+func (c *Conn) readResults(r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+	err := c.readResult(r, mode, binary, onFields, onRow)
 	more := r.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0
 	for err == nil && more {
 		// Several results (a multi-statement or a procedure's result
 		// sets): drain them to keep the connection in step, then refuse.
 		var extra Result
-		err = c.readResult(&extra, modeDiscard, nil, nil)
+		err = c.readResult(&extra, modeDiscard, binary, nil, nil)
 		more = extra.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0
 		if err == nil && !more {
 			err = ErrMultipleResults
@@ -413,10 +426,10 @@ func (c *Conn) fail(err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrConnBroken, c.addr, err)
 }
 
-// readResult reads one COM_QUERY response: an OK, an ERR, a LOCAL INFILE
-// request, or a result set (column count, column definitions, [EOF], rows,
-// EOF/OK).
-func (c *Conn) readResult(r *Result, mode resultMode, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+// readResult reads one COM_QUERY (or COM_STMT_EXECUTE: binary rows)
+// response: an OK, an ERR, a LOCAL INFILE request, or a result set (column
+// count, column definitions, [EOF], rows, EOF/OK).
+func (c *Conn) readResult(r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
 	pkt, err := c.readPacket()
 	if err != nil {
 		return c.fail(err)
@@ -446,7 +459,7 @@ func (c *Conn) readResult(r *Result, mode resultMode, onFields func([]*mysql.Fie
 	if !ok || next != len(pkt) || n == 0 || n > 1<<16 {
 		return c.fail(errMalformed)
 	}
-	return c.readResultSet(int(n), r, mode, onFields, onRow)
+	return c.readResultSet(int(n), r, mode, binary, onFields, onRow)
 }
 
 // refuseLocalInfile answers a LOAD DATA LOCAL INFILE request with an empty
@@ -475,8 +488,9 @@ func (c *Conn) refuseLocalInfile(r *Result) error {
 	return c.fail(errMalformed)
 }
 
-// readResultSet reads a result set's n column definitions and its rows.
-func (c *Conn) readResultSet(n int, r *Result, mode resultMode, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+// readResultSet reads a result set's n column definitions and its rows:
+// text rows, or binary rows (binary) turned into text values.
+func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
 	var a arena
 	if mode != modeDiscard {
 		fields := make([]mysql.Field, n)
@@ -552,12 +566,23 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, onFields func([]
 		switch mode {
 		case modeBuffer:
 			vals := a.values(n)
-			if err := parseTextRow(a.copy(pkt), vals); err != nil {
+			if binary {
+				err = c.binRows.decode(pkt, r.Fields, vals)
+				copyValues(&a, vals)
+			} else {
+				err = parseTextRow(a.copy(pkt), vals)
+			}
+			if err != nil {
 				return c.fail(err)
 			}
 			r.Rows = append(r.Rows, vals)
 		case modeStream:
-			if err := parseTextRow(pkt, row); err != nil {
+			if binary {
+				err = c.binRows.decode(pkt, r.Fields, row)
+			} else {
+				err = parseTextRow(pkt, row)
+			}
+			if err != nil {
 				return c.fail(err)
 			}
 			if onRow != nil {
@@ -566,6 +591,20 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, onFields func([]
 					return err
 				}
 			}
+		}
+	}
+}
+
+// copyValues moves a decoded binary row's values, which alias the read
+// buffer and the decoder's, into the arena.
+func copyValues(a *arena, vals [][]byte) {
+	for i, v := range vals {
+		switch {
+		case v == nil:
+		case len(v) == 0:
+			vals[i] = make([]byte, 0) // '', not NULL; allocates nothing
+		default:
+			vals[i] = a.copy(v)
 		}
 	}
 }

@@ -6,9 +6,11 @@
 //     (COM_QUERY) and hand rows over as the raw bytes the server sent, so the
 //     gateway forwards them without decoding and re-encoding. Conn.Execute
 //     buffers one result; Conn.Stream hands rows over one at a time for
-//     results of any size. A Pool bounds the connections open to one
-//     instance and hands them to autocommit statements and to sessions'
-//     transactions alike.
+//     results of any size. Conn.StreamBinary runs a query through the
+//     prepared-statement protocol instead and renders the binary rows as
+//     the same text values (FLOAT exactly: see its comment). A Pool
+//     bounds the connections open to one instance and hands them to
+//     autocommit statements and to sessions' transactions alike.
 //   - CheckHealth: whether an instance answers, is read-only, and how far
 //     its replication lags.
 //   - Mysqld: a local mariadbd process that shardgate owns (`shardgate up`,

@@ -23,3 +23,12 @@ func (c *Conn) Alive() bool { return c.alive() }
 
 // SetFindBinary replaces how m finds the MariaDB programs.
 func (m *Mysqld) SetFindBinary(f func(name string) (string, error)) { m.findBinary = f }
+
+// ExecuteBinary is StreamBinary buffered: the result's rows are copies.
+func (c *Conn) ExecuteBinary(ctx context.Context, query string) (*Result, error) {
+	r := new(Result)
+	if err := c.exec(ctx, query, r, modeBuffer, true, nil, nil); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

@@ -42,7 +42,7 @@ func (c *Conn) Pipeline(ctx context.Context, queries ...string) error {
 			// command was packet 0.
 			c.pc.Sequence = 1
 			var r Result
-			err := c.readResult(&r, modeDiscard, nil, nil)
+			err := c.readResult(&r, modeDiscard, false, nil, nil)
 			if err != nil && !isServerError(err) {
 				first = err
 				break

@@ -55,46 +55,75 @@ func (c *Conn) prepareFields(query string) (params, columns [][]byte, err error)
 	if err := c.writeCommand(mysql.COM_STMT_PREPARE, []byte(query)); err != nil {
 		return nil, nil, c.fail(err)
 	}
-	pkt, err := c.readPacket()
+	id, nColumns, nParams, err := c.readPrepareOK()
 	if err != nil {
-		return nil, nil, c.fail(err)
+		return nil, nil, err
 	}
-	if len(pkt) > 0 && pkt[0] == headerERR {
-		if err := parseERR(pkt); err != errMalformed {
-			return nil, nil, err
-		}
-		return nil, nil, c.fail(errMalformed)
-	}
-	if len(pkt) < 12 || pkt[0] != headerOK {
-		return nil, nil, c.fail(errMalformed)
-	}
-	id := binary.LittleEndian.Uint32(pkt[1:])
-	nColumns := int(binary.LittleEndian.Uint16(pkt[5:]))
-	nParams := int(binary.LittleEndian.Uint16(pkt[7:]))
 	if params, err = c.readDefinitions(nParams); err != nil {
 		return nil, nil, err
 	}
 	if columns, err = c.readDefinitions(nColumns); err != nil {
 		return nil, nil, err
 	}
-	if err := c.writeCommand(mysql.COM_STMT_CLOSE, binary.LittleEndian.AppendUint32(nil, id)); err != nil {
+	if err := c.closeStatement(id); err != nil {
 		return nil, nil, c.fail(err)
 	}
 	return params, columns, nil
 }
 
+// readPrepareOK reads the first packet of the answer to COM_STMT_PREPARE:
+// the statement's id and counts, or the server's error.
+func (c *Conn) readPrepareOK() (id uint32, nColumns, nParams int, err error) {
+	pkt, err := c.readPacket()
+	if err != nil {
+		return 0, 0, 0, c.fail(err)
+	}
+	if len(pkt) > 0 && pkt[0] == headerERR {
+		if err := parseERR(pkt); err != errMalformed {
+			return 0, 0, 0, err
+		}
+		return 0, 0, 0, c.fail(errMalformed)
+	}
+	if len(pkt) < 12 || pkt[0] != headerOK {
+		return 0, 0, 0, c.fail(errMalformed)
+	}
+	id = binary.LittleEndian.Uint32(pkt[1:])
+	nColumns = int(binary.LittleEndian.Uint16(pkt[5:]))
+	nParams = int(binary.LittleEndian.Uint16(pkt[7:]))
+	return id, nColumns, nParams, nil
+}
+
+// closeStatement sends COM_STMT_CLOSE: [0x19] statement id [32 bit]. The
+// server does not answer it.
+func (c *Conn) closeStatement(id uint32) error {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], id)
+	return c.writeCommand(mysql.COM_STMT_CLOSE, b[:])
+}
+
 // readDefinitions reads n definition packets (copied) and the EOF after them.
 func (c *Conn) readDefinitions(n int) ([][]byte, error) {
+	return c.definitions(n, true)
+}
+
+// definitions reads n definition packets, keeping copies if keep, and the
+// EOF after them.
+func (c *Conn) definitions(n int, keep bool) ([][]byte, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	defs := make([][]byte, n)
-	for i := range defs {
+	var defs [][]byte
+	if keep {
+		defs = make([][]byte, n)
+	}
+	for i := range n {
 		pkt, err := c.readPacket()
 		if err != nil {
 			return nil, c.fail(err)
 		}
-		defs[i] = append([]byte(nil), pkt...)
+		if keep {
+			defs[i] = append([]byte(nil), pkt...)
+		}
 	}
 	if !c.deprecateEOF {
 		pkt, err := c.readPacket()

@@ -4,7 +4,11 @@
 // keys and DatabaseMetaData. compat/java_test.go compiles and runs it;
 // any failure is an exception (exit status 1) naming the step.
 //
-// Usage: java -cp mariadb-java-client.jar:. Compat host port user password unshardedKs shardedKs [tlsPort]
+// Usage: java -cp mariadb-java-client.jar:. Compat host port user password unshardedKs shardedKs [tlsPort [mariadbHost:port]]
+//
+// mariadbHost:port is the unsharded keyspace's MariaDB itself (user root,
+// no password): Connector/J's generated keys from it are the reference
+// the gateway's sequence-generated keys must match.
 import java.math.BigDecimal;
 import java.sql.*;
 import java.util.*;
@@ -39,6 +43,17 @@ public class Compat {
             generatedKeys(c);
         }
         System.out.println("ok generated keys");
+        if (args.length > 7) {
+            List<Long> reference;
+            try (Connection d = DriverManager.getConnection("jdbc:mariadb://" + args[7] + "/" + unsharded
+                    + "?user=root&useServerPrepStmts=true&rewriteBatchedStatements=true")) {
+                reference = directMultiRowKeys(d);
+            }
+            try (Connection u = connect(unsharded, ""); Connection c = connect(sharded, "")) {
+                sequenceKeys(u, c, reference);
+            }
+            System.out.println("ok sequence keys");
+        }
         if (args.length > 6) {
             // A gateway with --require-tls and caching_sha2_password: TLS
             // connects (Connector/J 2.7's spelling of sslMode=REQUIRED with
@@ -195,6 +210,147 @@ public class Compat {
             s.executeUpdate("INSERT INTO j_auto (v) VALUES ('text')", Statement.RETURN_GENERATED_KEYS);
             try (ResultSet rs = s.getGeneratedKeys()) {
                 check(rs.next() && rs.getLong(1) == 4, "generated key of a text insert");
+            }
+        }
+    }
+
+    // The keys Connector/J returns for a 3-row INSERT into an
+    // AUTO_INCREMENT table of MariaDB itself, as offsets from the first
+    // (it derives them from the OK packet's first id, the affected rows
+    // and auto_increment_increment): the shape the gateway must give too.
+    static List<Long> directMultiRowKeys(Connection d) throws SQLException {
+        try (Statement s = d.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS j_direct_auto");
+            s.execute("CREATE TABLE j_direct_auto (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(10))");
+            s.execute("INSERT INTO j_direct_auto (v) VALUES ('first')");
+            s.executeUpdate("INSERT INTO j_direct_auto (v) VALUES ('m1'), ('m2'), ('m3')", Statement.RETURN_GENERATED_KEYS);
+            List<Long> keys = keys(s.getGeneratedKeys());
+            check(!keys.isEmpty() && keys.get(0) == 2, "direct MariaDB multi-row insert: keys " + keys + ", want the first to be 2");
+            checkRows(d, "j_direct_auto", keys, Arrays.asList("m1", "m2", "m3"), "direct MariaDB");
+            List<Long> offsets = new ArrayList<>();
+            for (long k : keys) offsets.add(k - keys.get(0));
+            System.err.println("direct MariaDB multi-row insert: keys " + keys + ", offsets " + offsets);
+            try (PreparedStatement p = d.prepareStatement("INSERT INTO j_direct_auto (v) VALUES (?)", Statement.RETURN_GENERATED_KEYS)) {
+                List<Long> batch = batchInsert(p);
+                System.err.println("direct MariaDB batch insert: keys " + batch);
+                check(batch.equals(Arrays.asList(5L, 6L, 7L)), "direct MariaDB batch insert: keys " + batch + ", want [5, 6, 7]");
+                checkRows(d, "j_direct_auto", batch, Arrays.asList("b1", "b2", "b3"), "direct MariaDB batch");
+            }
+            s.execute("DROP TABLE j_direct_auto");
+            return offsets;
+        }
+    }
+
+    // Generated keys of a sharded table whose ids come from a sequence in
+    // the unsharded keyspace: the gateway generates them and reports the
+    // first in the OK packet, so getGeneratedKeys() must return ids the
+    // rows really have, for a plain Statement, a server-side
+    // PreparedStatement and a multi-row insert (whose keys must have the
+    // shape direct MariaDB gives: reference).
+    static void sequenceKeys(Connection u, Connection c, List<Long> reference) throws SQLException {
+        try (Statement s = u.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS j_seq");
+            s.execute("CREATE TABLE j_seq (id BIGINT, next_id BIGINT, cache BIGINT, PRIMARY KEY (id)) COMMENT 'vitess_sequence'");
+            // A block of 4 ids: the multi-row insert below needs a new one.
+            s.execute("INSERT INTO j_seq (id, next_id, cache) VALUES (0, 1000, 4)");
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS j_seq_items");
+            s.execute("CREATE TABLE j_seq_items (id BIGINT NOT NULL PRIMARY KEY, v VARCHAR(20))");
+            // A row with an explicit id, so a gateway reporting it would be caught.
+            s.execute("INSERT INTO j_seq_items (id, v) VALUES (1, 'explicit')");
+        }
+        List<Long> all = new ArrayList<>();
+
+        try (Statement s = c.createStatement()) {
+            check(s.executeUpdate("INSERT INTO j_seq_items (v) VALUES ('plain')", Statement.RETURN_GENERATED_KEYS) == 1, "plain insert count");
+            List<Long> keys = keys(s.getGeneratedKeys());
+            check(keys.size() == 1 && keys.get(0) >= 1000, "plain Statement: generated keys " + keys + ", want one id from the sequence (>= 1000)");
+            checkRows(c, "j_seq_items", keys, Arrays.asList("plain"), "plain Statement");
+            all.addAll(keys);
+        }
+
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO j_seq_items (v) VALUES (?)", Statement.RETURN_GENERATED_KEYS)) {
+            for (int i = 1; i <= 2; i++) {
+                p.setString(1, "prep" + i);
+                check(p.executeUpdate() == 1, "prepared insert count");
+                List<Long> keys = keys(p.getGeneratedKeys());
+                check(keys.size() == 1 && keys.get(0) > all.get(all.size() - 1),
+                        "server-side PreparedStatement: generated keys " + keys + ", want one id after " + all);
+                checkRows(c, "j_seq_items", keys, Arrays.asList("prep" + i), "server-side PreparedStatement");
+                all.addAll(keys);
+            }
+        }
+
+        try (Statement s = c.createStatement()) {
+            check(s.executeUpdate("INSERT INTO j_seq_items (v) VALUES ('m1'), ('m2'), ('m3')", Statement.RETURN_GENERATED_KEYS) == 3, "multi-row insert count");
+            List<Long> keys = keys(s.getGeneratedKeys());
+            check(!keys.isEmpty() && keys.get(0) > all.get(all.size() - 1), "multi-row insert: generated keys " + keys + ", want ids after " + all);
+            List<Long> offsets = new ArrayList<>();
+            for (long k : keys) offsets.add(k - keys.get(0));
+            check(offsets.equals(reference), "multi-row insert: generated keys " + keys + " (offsets " + offsets + "), want offsets " + reference + " as from MariaDB");
+            checkRows(c, "j_seq_items", keys, Arrays.asList("m1", "m2", "m3"), "multi-row insert");
+            all.addAll(keys);
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO j_seq_items (v) VALUES (?), (?)", Statement.RETURN_GENERATED_KEYS)) {
+            p.setString(1, "pm1");
+            p.setString(2, "pm2");
+            check(p.executeUpdate() == 2, "prepared multi-row insert count");
+            List<Long> keys = keys(p.getGeneratedKeys());
+            // As for 3 rows: a key per row (or only the first, if that is
+            // what Connector/J gave from MariaDB).
+            List<Long> want = reference.size() == 1 ? Arrays.asList(0L) : Arrays.asList(0L, 1L);
+            List<Long> offsets = new ArrayList<>();
+            for (long k : keys) offsets.add(k - keys.get(0));
+            check(!keys.isEmpty() && keys.get(0) > all.get(all.size() - 1) && offsets.equals(want),
+                    "prepared multi-row insert: generated keys " + keys + ", want ids after " + all + " with offsets " + want);
+            checkRows(c, "j_seq_items", keys, Arrays.asList("pm1", "pm2"), "prepared multi-row insert");
+            all.addAll(keys);
+        }
+        // A batch (rewriteBatchedStatements): one key per row, as from
+        // MariaDB directly.
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO j_seq_items (v) VALUES (?)", Statement.RETURN_GENERATED_KEYS)) {
+            List<Long> keys = batchInsert(p);
+            check(keys.size() == 3 && keys.get(0) > all.get(all.size() - 1), "batch insert: generated keys " + keys + ", want 3 ids after " + all);
+            checkRows(c, "j_seq_items", keys, Arrays.asList("b1", "b2", "b3"), "batch insert");
+            all.addAll(keys);
+        }
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM j_seq_items")) {
+            check(rs.next() && rs.getLong(1) == 1 + 1 + 2 + 3 + 2 + 3, "rows in j_seq_items: " + rs.getLong(1));
+        }
+    }
+
+    // batchInsert inserts b1, b2, b3 as one batch and returns the keys.
+    static List<Long> batchInsert(PreparedStatement p) throws SQLException {
+        for (int i = 1; i <= 3; i++) {
+            p.setString(1, "b" + i);
+            p.addBatch();
+        }
+        int[] counts = p.executeBatch();
+        check(counts.length == 3, "batch counts: " + Arrays.toString(counts));
+        return keys(p.getGeneratedKeys());
+    }
+
+    static List<Long> keys(ResultSet rs) throws SQLException {
+        List<Long> keys = new ArrayList<>();
+        try (ResultSet r = rs) {
+            while (r.next()) keys.add(r.getLong(1));
+        }
+        return keys;
+    }
+
+    // checkRows selects each key back by id: its row must exist and hold
+    // the value inserted in that position (ids follow the rows' order).
+    static void checkRows(Connection c, String table, List<Long> keys, List<String> values, String what) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT v FROM " + table + " WHERE id = ?")) {
+            for (int i = 0; i < keys.size(); i++) {
+                String want = values.get(i);
+                p.setLong(1, keys.get(i));
+                try (ResultSet rs = p.executeQuery()) {
+                    check(rs.next(), what + ": no row with the generated id " + keys.get(i) + " (keys " + keys + ")");
+                    String got = rs.getString(1);
+                    check(want.equals(got), what + ": the row with generated id " + keys.get(i) + " has v = " + got + ", want " + want + " (keys " + keys + ")");
+                }
             }
         }
     }
