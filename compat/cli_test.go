@@ -9,7 +9,7 @@ import (
 
 // mariadbArgs are the CLI's connection options for the gateway.
 func mariadbArgs(extra ...string) []string {
-	host, port := shared.hostPort()
+	host, port := shared.HostPort()
 	return append([]string{"-h" + host, "-P" + port, "-u" + user, "-p" + password}, extra...)
 }
 
@@ -41,7 +41,7 @@ show warnings;
 			}
 			// The client's character set (from its handshake: the CLI takes
 			// it from the locale) is the session's, as with MariaDB itself.
-			in := shared.cluster.Primary(ks, shardOf(ks))
+			in := shared.Cluster.Primary(ks, shardOf(ks))
 			host, port, _ := net.SplitHostPort(in.Mysqld.Addr())
 			direct := run(t, ".", "", cli, "-h"+host, "-P"+port, "-uroot", "-e", "status", ks)
 			for _, line := range []string{"Client characterset:", "Conn.  characterset:"} {
@@ -109,7 +109,7 @@ func statusLine(out, prefix string) string {
 
 // shardOf is the first shard of a keyspace.
 func shardOf(ks string) string {
-	for _, in := range shared.cluster.Instances {
+	for _, in := range shared.Cluster.Instances {
 		if in.Keyspace == ks {
 			return in.Shard
 		}

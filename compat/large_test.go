@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shardgate/shardgate/gateway"
+	"github.com/shardgate/shardgate/gateway/gatewaytest"
 )
 
 const largeRows = 1_000_000
@@ -34,9 +35,9 @@ func TestLargeScatterBoundedMemory(t *testing.T) {
 	// read it is done long before the other, whose rows must still not
 	// pile up at the gateway.
 	var shards []*sql.DB
-	for _, in := range shared.cluster.Instances {
+	for _, in := range shared.Cluster.Instances {
 		if in.Keyspace == sharded {
-			shards = append(shards, shared.shardDB(t, sharded, in.Shard, ""))
+			shards = append(shards, shared.ShardDB(t, sharded, in.Shard, ""))
 		}
 	}
 	if len(shards) != 2 {
@@ -137,7 +138,7 @@ func sampleHeap(t *testing.T) func() uint64 {
 // goes on serving.
 func TestMaxBufferedRows(t *testing.T) {
 	addr := startGateway(t, func(c *gateway.Config) { c.MaxBufferedRows = 50 })
-	db := openDB(t, fmt.Sprintf("%s:%s@tcp(%s)/%s", user, password, addr, sharded))
+	db := gatewaytest.Open(t, fmt.Sprintf("%s:%s@tcp(%s)/%s", user, password, addr, sharded))
 	mustExec(t, db, "drop table if exists limit_t")
 	mustExec(t, db, "create table limit_t (id bigint primary key, v int)")
 	var values []string

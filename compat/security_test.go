@@ -17,6 +17,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/gateway"
+	"github.com/shardgate/shardgate/gateway/gatewaytest"
 )
 
 // selfSignedTLS is a server TLS config with a fresh self-signed RSA
@@ -47,7 +48,7 @@ func selfSignedTLS(t *testing.T) *tls.Config {
 // security settings.
 func startGateway(t *testing.T, change func(*gateway.Config)) string {
 	t.Helper()
-	cfg := gatewayConfig(shared.cluster)
+	cfg := gatewayConfig(shared.Cluster)
 	change(&cfg)
 	gw, err := gateway.New(cfg)
 	if err != nil {
@@ -64,7 +65,7 @@ func startGateway(t *testing.T, change func(*gateway.Config)) string {
 
 func selectOne(t *testing.T, addr, params string) error {
 	t.Helper()
-	db := openDB(t, fmt.Sprintf("%s:%s@tcp(%s)/%s?%s", user, password, addr, sharded, params))
+	db := gatewaytest.Open(t, fmt.Sprintf("%s:%s@tcp(%s)/%s?%s", user, password, addr, sharded, params))
 	var one int
 	return db.QueryRow("select 1").Scan(&one)
 }
@@ -109,7 +110,7 @@ func TestCachingSha2Password(t *testing.T) {
 			t.Fatalf("caching_sha2_password %q: %v", params, err)
 		}
 	}
-	db := openDB(t, fmt.Sprintf("%s:%s@tcp(%s)/%s", user, "wrong", addr, sharded))
+	db := gatewaytest.Open(t, fmt.Sprintf("%s:%s@tcp(%s)/%s", user, "wrong", addr, sharded))
 	wantMySQLError(t, db.Ping(), 1045)
 	host, port, _ := net.SplitHostPort(addr)
 	out := run(t, ".", "", need(t, "mariadb"), "-h"+host, "-P"+port, "-u"+user, "-p"+password, "--batch", "-e", "select 'sha2 ok'", sharded)

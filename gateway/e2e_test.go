@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -17,53 +16,6 @@ import (
 )
 
 var serviceShards = []string{"-40", "40-80", "80-c0", "c0-"}
-
-// queryStrings runs a query and returns every row as strings ("NULL" for NULL).
-func queryStrings(t testing.TB, db *sql.DB, query string, args ...any) [][]string {
-	t.Helper()
-	rows, err := db.Query(query, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		row := make([]string, len(cols))
-		for i, v := range vals {
-			if v.Valid {
-				row[i] = v.String
-			} else {
-				row[i] = "NULL"
-			}
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return out
-}
-
-func mustExec(t testing.TB, db *sql.DB, query string, args ...any) sql.Result {
-	t.Helper()
-	res, err := db.Exec(query, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return res
-}
 
 // wantMySQLError asserts err is a MySQL error with the number.
 func wantMySQLError(t testing.TB, err error, number uint16, query string) {
@@ -227,7 +179,7 @@ func TestVSchemaChangeRoutesNextQuery(t *testing.T) {
 	_, err := db.Exec("select * from late where id = 1")
 	wantMySQLError(t, err, 1146, "select from late before the vschema names it")
 
-	vs, err := shared.cluster.Store.GetVSchema(ctx, "service")
+	vs, err := shared.Cluster.Store.GetVSchema(ctx, "service")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +187,7 @@ func TestVSchemaChangeRoutesNextQuery(t *testing.T) {
 		vs.Tables = map[string]*vschema.Table{}
 	}
 	vs.Tables["late"] = newTable("id", "hash")
-	if err := shared.cluster.Store.SaveVSchema(ctx, "service", vs); err != nil {
+	if err := shared.Cluster.Store.SaveVSchema(ctx, "service", vs); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
@@ -253,7 +205,7 @@ func TestVSchemaChangeRoutesNextQuery(t *testing.T) {
 // in multi-row inserts and reads them by id, by IN, by scatter with ORDER BY
 // ... LIMIT and COUNT(*); both outputs must be identical.
 func TestMariaDBCLIMatchesOneMariaDB(t *testing.T) {
-	host, port := splitAddr(t, shared.gw.Addr())
+	host, port := shared.HostPort()
 	var script strings.Builder
 	script.WriteString("create table cli_rows (id bigint primary key, name varchar(32), n int);\n")
 	for start := 1; start <= 1000; start += 250 {
@@ -293,7 +245,7 @@ select count(*), sum(n), min(name), max(id) from cli_rows where n > 2;
 
 // TestMariaDBCLI drives the gateway with the mariadb command-line client.
 func TestMariaDBCLI(t *testing.T) {
-	host, port := splitAddr(t, shared.gw.Addr())
+	host, port := shared.HostPort()
 	run := func(sql string) string {
 		t.Helper()
 		out, err := exec.Command("mariadb", "-h"+host, "-P"+port, "-uroot", "--batch", "--skip-column-names", "service", "-e", sql).CombinedOutput()

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
@@ -22,13 +21,4 @@ func waitFor(t testing.TB, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func splitAddr(t testing.TB, addr string) (string, string) {
-	t.Helper()
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return host, port
 }
