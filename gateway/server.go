@@ -269,6 +269,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	sess.attach(c)
 	sess.flush = bc.Flush
 	bc.buffer()
+	sess.stmtTypes.long.max = s.cfg.MaxAllowedPacket
 	c.Conn.Conn = newPacketReadConn(c.Conn.Conn, &sess.stmtTypes)
 	for !c.Closed() {
 		disarm := sess.armIdleTimeout(nc)

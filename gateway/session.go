@@ -214,6 +214,10 @@ func (s *session) HandleStmtExecute(context any, query string, args []any) (*mys
 	if err == nil {
 		err = s.tooLarge(len(query) + argsSize(args))
 	}
+	if ps, ok := context.(*stmt.PreparedStmt); ok && s.stmtTypes.long.takeTooLarge(ps.ID) && err == nil {
+		// Its COM_STMT_SEND_LONG_DATA went over max_allowed_packet.
+		err = mysql.NewDefaultError(mysql.ER_NET_PACKET_TOO_LARGE)
+	}
 	if err == nil {
 		s.exactFloats = s.stmtTypes.floatResult(context)
 		err = s.runOne(query, vals, true)

@@ -32,6 +32,9 @@ type stmtTypes struct {
 	// floats holds the statements whose result has a FLOAT column
 	// (exact_float.go), found once at prepare time.
 	floats map[uint32]bool
+	// long keeps COM_STMT_SEND_LONG_DATA chunks until the execute
+	// (long_data.go).
+	long longData
 }
 
 func (t *stmtTypes) prepared(id uint32, params int, floatResult bool) {
@@ -48,6 +51,7 @@ func (t *stmtTypes) closed(id uint32) {
 	delete(t.params, id)
 	delete(t.types, id)
 	delete(t.floats, id)
+	t.long.drop(id)
 }
 
 // floatResult tells whether the statement's result has a FLOAT column.
@@ -77,7 +81,15 @@ func (t *stmtTypes) rewrite(dst, payload []byte) (out []byte, ok bool) {
 		if len(payload) >= pos+1+2*n {
 			t.types[id] = append(t.types[id][:0], payload[pos+1:pos+1+2*n]...)
 		}
+		if out, ok := t.long.inline(dst, payload, id, n, t.types[id]); ok {
+			delete(t.long.data, id)
+			return out, true
+		}
 	case 0:
+		if out, ok := t.long.inline(dst, payload, id, n, t.types[id]); ok {
+			delete(t.long.data, id)
+			return out, true
+		}
 		types := t.types[id]
 		if len(types) != 2*n {
 			return dst, false // never bound: go-mysql reports what it reports
@@ -90,6 +102,21 @@ func (t *stmtTypes) rewrite(dst, payload []byte) (out []byte, ok bool) {
 	return dst, false
 }
 
+// framePackets appends payload as MySQL packets from sequence number seq:
+// 16 MiB - 1 bytes each, then a shorter one (empty if need be).
+func framePackets(dst, payload []byte, seq byte) []byte {
+	for {
+		n := min(len(payload), 0xffffff)
+		dst = append(dst, byte(n), byte(n>>8), byte(n>>16), seq)
+		dst = append(dst, payload[:n]...)
+		payload = payload[n:]
+		seq++
+		if n < 0xffffff {
+			return dst
+		}
+	}
+}
+
 // packetReader hands go-mysql the client's packets one at a time, with
 // COM_STMT_EXECUTE packets rewritten by stmtTypes.
 type packetReader struct {
@@ -97,7 +124,8 @@ type packetReader struct {
 	types   *stmtTypes
 	pending []byte // what Read hands out next
 	pkt     []byte // the packet as the client sent it
-	alt     []byte // a rewritten packet
+	alt     []byte // a rewritten payload
+	framed  []byte // alt as packets
 	hdr     [4]byte
 	// cont: the previous packet was 16 MiB - 1 bytes, so this one
 	// continues its payload (never a command of its own).
@@ -131,13 +159,24 @@ func (p *packetReader) next() error {
 	}
 	command := !p.cont && hdr[3] == 0
 	p.cont = size == 0xffffff
-	if command && size > 0 && size < 0xffffff && pkt[4] == mysql.COM_STMT_EXECUTE {
-		out, ok := p.types.rewrite(append(p.alt[:0], 0, 0, 0, hdr[3]), pkt[4:])
-		if ok && len(out)-4 < 0xffffff {
-			n := len(out) - 4
-			out[0], out[1], out[2] = byte(n), byte(n>>8), byte(n>>16)
-			p.alt, p.pending = out, out
-			return nil
+	if command && size > 0 && size < 0xffffff {
+		switch pkt[4] {
+		case mysql.COM_STMT_SEND_LONG_DATA:
+			// No response is due; go-mysql never sees it (long_data.go).
+			p.types.long.add(pkt[5:])
+			return p.next()
+		case mysql.COM_STMT_RESET:
+			if size >= 5 {
+				p.types.long.drop(binary.LittleEndian.Uint32(pkt[5:9]))
+			}
+		case mysql.COM_STMT_EXECUTE:
+			out, ok := p.types.rewrite(p.alt[:0], pkt[4:])
+			if ok {
+				p.alt = out
+				p.framed = framePackets(p.framed[:0], out, hdr[3])
+				p.pending = p.framed
+				return nil
+			}
 		}
 	}
 	p.pending = pkt

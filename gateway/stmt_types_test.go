@@ -53,3 +53,73 @@ func TestStmtExecuteWithoutTypes(t *testing.T) {
 		t.Errorf("unknown statement rewritten: %x", got)
 	}
 }
+
+// longDataPacket builds a COM_STMT_SEND_LONG_DATA packet for stmt 1.
+func longDataPacket(param uint16, data string) []byte {
+	payload := append([]byte{mysql.COM_STMT_SEND_LONG_DATA, 1, 0, 0, 0, byte(param), byte(param >> 8)}, data...)
+	return append([]byte{byte(len(payload)), byte(len(payload) >> 8), byte(len(payload) >> 16), 0}, payload...)
+}
+
+// TestSendLongData: chunks sent with COM_STMT_SEND_LONG_DATA never reach
+// go-mysql; the next execute carries them as the parameter's LONG_BLOB
+// value (the other values kept), and the one after has none.
+func TestSendLongData(t *testing.T) {
+	types := []byte{mysql.MYSQL_TYPE_LONGLONG, 0, mysql.MYSQL_TYPE_BLOB, 0}
+	v1 := []byte{5, 0, 0, 0, 0, 0, 0, 0}                   // param 0; param 1's value was sent as long data
+	v2 := []byte{7, 0, 0, 0, 0, 0, 0, 0, 3, 'a', 'b', 'c'} // both values inline
+	var in bytes.Buffer
+	in.Write(longDataPacket(1, "hello, "))
+	in.Write(longDataPacket(1, "world"))
+	in.Write(execPacket(types, v1))
+	in.Write(execPacket(nil, v2))
+	var st stmtTypes
+	st.prepared(1, 2, false)
+	r := &packetReader{r: bufio.NewReader(&in), types: &st}
+	got, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	longTypes := []byte{mysql.MYSQL_TYPE_LONGLONG, 0, mysql.MYSQL_TYPE_LONG_BLOB, 0}
+	want := append(execPacket(longTypes, append(v1, append([]byte{12}, "hello, world"...)...)), execPacket(types, v2)...)
+	if !bytes.Equal(got, want) {
+		t.Errorf("got  %x\nwant %x", got, want)
+	}
+}
+
+// TestLongDataTooLarge: data over the limit marks the statement, once;
+// later chunks are not kept.
+func TestLongDataTooLarge(t *testing.T) {
+	l := longData{max: 8}
+	l.add(append([]byte{1, 0, 0, 0, 0, 0}, "12345"...))
+	l.add(append([]byte{1, 0, 0, 0, 0, 0}, "6789"...))
+	l.add(append([]byte{1, 0, 0, 0, 0, 0}, "x"...))
+	if len(l.data[1][0]) != 0 {
+		t.Errorf("kept %q after the limit", l.data[1][0])
+	}
+	if !l.takeTooLarge(1) || l.takeTooLarge(1) {
+		t.Error("takeTooLarge: want true once")
+	}
+}
+
+// TestFramePackets: payloads of 16 MiB - 1 bytes and more are split as
+// MySQL splits them, with an empty last packet when the size is exact.
+func TestFramePackets(t *testing.T) {
+	for _, n := range []int{0, 10, 0xffffff, 0xffffff + 5} {
+		out := framePackets(nil, make([]byte, n), 3)
+		var sizes []int
+		var seqs []byte
+		for len(out) > 0 {
+			size := int(out[0]) | int(out[1])<<8 | int(out[2])<<16
+			sizes, seqs = append(sizes, size), append(seqs, out[3])
+			out = out[4+size:]
+		}
+		total := 0
+		for _, s := range sizes {
+			total += s
+		}
+		last := sizes[len(sizes)-1]
+		if total != n || last >= 0xffffff || seqs[0] != 3 || int(seqs[len(seqs)-1]) != 3+len(seqs)-1 {
+			t.Errorf("payload %d: packets %v seqs %v", n, sizes, seqs)
+		}
+	}
+}
