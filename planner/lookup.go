@@ -91,7 +91,7 @@ func (l *lookupVindex) place(ctx context.Context, vc VCursor, vals []lookupValue
 			return nil, nil, err
 		}
 		if !ok {
-			return nil, nil, errInternal("lookup vindex %s: cannot place value %s on a shard of %s", l.vx.Name(), v.sql, l.Keyspace)
+			return nil, nil, errUnplaceable
 		}
 		s, err := shardFor(ss, id, l.Keyspace)
 		if err != nil {
@@ -109,13 +109,22 @@ func (l *lookupVindex) place(ctx context.Context, vc VCursor, vals []lookupValue
 	return shards, groups, nil
 }
 
-// placeRows is place for the values of lookup rows.
+// errUnplaceable: the lookup table's vindex cannot map a value (e.g. a
+// float for xxhash), so no one shard holds its rows.
+var errUnplaceable = errors.New("planner: lookup value has no shard")
+
+// placeRows is place for the values of lookup rows, which must each have
+// a shard to be written to.
 func (l *lookupVindex) placeRows(ctx context.Context, vc VCursor, rows []lookupRow) ([]string, [][]int, error) {
 	vals := make([]lookupValue, len(rows))
 	for i, r := range rows {
 		vals[i] = r.lookupValue
 	}
-	return l.place(ctx, vc, vals)
+	shards, groups, err := l.place(ctx, vc, vals)
+	if errors.Is(err, errUnplaceable) {
+		return nil, nil, refusedf("lookup vindex %s: the vindex of lookup table %s.%s cannot place a value of this statement on a shard", l.vx.Name(), l.Keyspace, l.Table)
+	}
+	return shards, groups, err
 }
 
 // keyspaceIDs reads the keyspace ids the lookup table holds for vals.
@@ -124,7 +133,18 @@ func (l *lookupVindex) keyspaceIDs(ctx context.Context, vc VCursor, vals []looku
 		return nil, nil
 	}
 	shards, groups, err := l.place(ctx, vc, vals)
-	if err != nil {
+	if errors.Is(err, errUnplaceable) {
+		// Look on every shard of the lookup table.
+		ss, _ := vc.Shards(ctx, l.Keyspace)
+		all := make([]int, len(vals))
+		for i := range vals {
+			all[i] = i
+		}
+		shards, groups = nil, nil
+		for _, sh := range ss {
+			shards, groups = append(shards, sh.Name), append(groups, all)
+		}
+	} else if err != nil {
 		return nil, err
 	}
 	qs := make([]string, len(shards))
