@@ -344,6 +344,7 @@ func TestLookupVindexes(t *testing.T) {
 	})
 
 	t.Run("duplicates", func(t *testing.T) { testLookupDuplicates(t, svc) })
+	t.Run("random writes", func(t *testing.T) { testLookupRandom(t, svc, global) })
 }
 
 // testLookupDuplicates: a value a unique lookup already holds is a MySQL

@@ -203,8 +203,9 @@ func ksidLiteral(id vindex.KeyspaceID) string {
 
 // insert writes one lookup row per row, one statement per lookup shard.
 // A duplicate (MySQL error 1062 from the lookup table's unique key) fails
-// the write, except for the consistent types, which take over a lookup
-// row whose owner row no longer exists (see takeOver).
+// the write. consistent_lookup_unique first clears the way (clearOrphans):
+// a lookup row left over from a failure, whose owner row does not exist,
+// is removed; one whose owner exists is a duplicate.
 func (l *lookupVindex) insert(ctx context.Context, vc VCursor, rows []lookupRow) error {
 	if len(rows) == 0 {
 		return nil
@@ -212,6 +213,11 @@ func (l *lookupVindex) insert(ctx context.Context, vc VCursor, rows []lookupRow)
 	shards, groups, err := l.placeRows(ctx, vc, rows)
 	if err != nil {
 		return err
+	}
+	if l.vx.Consistent() && l.vx.IsUnique() {
+		if err := l.clearOrphans(ctx, vc, rows, shards, groups); err != nil {
+			return err
+		}
 	}
 	head := "insert into " + quoteIdent(l.Table) + " (" + quoteIdent(l.vx.From()) + ", " + quoteIdent(l.vx.To()) + ") values "
 	qs := make([]string, len(shards))
@@ -230,38 +236,30 @@ func (l *lookupVindex) insert(ctx context.Context, vc VCursor, rows []lookupRow)
 		qs[i] = string(b)
 	}
 	_, err = vc.ExecuteMulti(ctx, l.Keyspace, shards, qs)
-	if err == nil || !l.vx.Consistent() || !isDuplicateKey(err) {
-		return err
-	}
-	// A shard's statement failed as a whole; go row by row (a failed
-	// statement changed nothing, and the others' rows are simply
-	// duplicates now, which takeOver recognises as this row's own).
-	for i, g := range groups {
-		for _, at := range g {
-			q := head + "(" + rows[at].sql + ", " + ksidLiteral(rows[at].ksid) + ")"
-			_, err := vc.ExecuteMulti(ctx, l.Keyspace, shards[i:i+1], []string{q})
-			if err == nil {
-				continue
-			}
-			if !isDuplicateKey(err) {
-				return err
-			}
-			if err := l.takeOver(ctx, vc, shards[i], rows[at]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return err
 }
 
-// takeOver resolves a duplicate lookup row the consistent way: if the
-// row's owner (an owner row holding the value, on the shard of the
-// keyspace id the lookup row names) exists, the insert is a duplicate
-// key; if not, the lookup row is left over from a failure and now points
-// at the new row.
-func (l *lookupVindex) takeOver(ctx context.Context, vc VCursor, shard string, row lookupRow) error {
-	rs, err := vc.ExecuteMulti(ctx, l.Keyspace, []string{shard}, []string{
-		"select " + quoteIdent(l.vx.To()) + " from " + quoteIdent(l.Table) + " where " + quoteIdent(l.vx.From()) + " = " + row.sql + " for update"})
+// clearOrphans reads, locking them, the lookup rows that already hold the
+// values about to be written (before anything of this statement is
+// written, so none of them is its own). For each, it looks for the owner
+// row the lookup row names (an owner row holding the value, on the shard
+// of that keyspace id): if there is one, the write is a duplicate key
+// (1062); if not, the lookup row is left over from a failure (or written
+// by hand) and is deleted, so the new row takes the value over.
+func (l *lookupVindex) clearOrphans(ctx context.Context, vc VCursor, rows []lookupRow, shards []string, groups [][]int) error {
+	from, to := quoteIdent(l.vx.From()), quoteIdent(l.vx.To())
+	qs := make([]string, len(shards))
+	for i, g := range groups {
+		b := []byte("select " + from + ", " + to + " from " + quoteIdent(l.Table) + " where " + from + " in (")
+		for j, at := range g {
+			if j > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, rows[at].sql...)
+		}
+		qs[i] = string(append(b, ") for update"...))
+	}
+	rs, err := vc.ExecuteMulti(ctx, l.Keyspace, shards, qs)
 	if err != nil {
 		return err
 	}
@@ -269,33 +267,29 @@ func (l *lookupVindex) takeOver(ctx context.Context, vc VCursor, shard string, r
 	if err != nil {
 		return err
 	}
-	for _, existing := range rs[0].Rows {
-		if len(existing) != 1 || existing[0] == nil {
-			continue
-		}
-		if !l.vx.IsUnique() && string(existing[0]) != string(row.ksid) {
-			continue
-		}
-		s, err := shardFor(ss, vindex.KeyspaceID(existing[0]), l.OwnerKeyspace)
-		if err != nil {
-			return err
-		}
-		owner, err := vc.ExecuteMulti(ctx, l.OwnerKeyspace, []string{ss[s].Name}, []string{
-			"select 1 from " + quoteIdent(l.OwnerTable) + " where " + quoteIdent(l.OwnerColumn) + " = " + row.sql + " limit 1 for update"})
-		if err != nil {
-			return err
-		}
-		if len(owner[0].Rows) > 0 {
-			return errDuplicateLookup(row.sql, l.vx.Name())
+	perShard := make([][]string, len(shards))
+	for i, r := range rs {
+		for _, existing := range r.Rows {
+			if len(existing) != 2 || existing[0] == nil || existing[1] == nil {
+				continue
+			}
+			value := string(appendColumnLiteral(nil, r.Fields[0], existing[0]))
+			s, err := shardFor(ss, vindex.KeyspaceID(existing[1]), l.OwnerKeyspace)
+			if err != nil {
+				return err
+			}
+			owner, err := vc.ExecuteMulti(ctx, l.OwnerKeyspace, []string{ss[s].Name}, []string{
+				"select 1 from " + quoteIdent(l.OwnerTable) + " where " + quoteIdent(l.OwnerColumn) + " = " + value + " limit 1 for update"})
+			if err != nil {
+				return err
+			}
+			if len(owner[0].Rows) > 0 {
+				return errDuplicateLookup(quoteString(string(existing[0])), l.vx.Name())
+			}
+			perShard[i] = append(perShard[i], "delete from "+quoteIdent(l.Table)+" where "+from+" = "+value+" and "+to+" = "+ksidLiteral(vindex.KeyspaceID(existing[1])))
 		}
 	}
-	if !l.vx.IsUnique() {
-		return nil // the row (value, keyspace id) is already there
-	}
-	_, err = vc.ExecuteMulti(ctx, l.Keyspace, []string{shard}, []string{
-		"update " + quoteIdent(l.Table) + " set " + quoteIdent(l.vx.To()) + " = " + ksidLiteral(row.ksid) +
-			" where " + quoteIdent(l.vx.From()) + " = " + row.sql})
-	return err
+	return l.rounds(ctx, vc, shards, perShard)
 }
 
 // delete removes one lookup row per row (a value held by several owner

@@ -72,9 +72,11 @@ func (l *Lookup) Cost() int {
 // IsUnique reports whether a value has at most one lookup row.
 func (l *Lookup) IsUnique() bool { return l.unique }
 
-// Consistent reports whether the vindex is a consistent_lookup type: a
-// duplicate lookup row whose owner row no longer exists is taken over
-// instead of failing the insert.
+// Consistent reports whether the vindex is a consistent_lookup type. For
+// consistent_lookup_unique, a lookup row whose owner row no longer exists
+// is taken over by a new owner of the value instead of failing the
+// insert; consistent_lookup (non-unique) keeps one row per owner row, as
+// lookup does, so it has no duplicates to take over.
 func (l *Lookup) Consistent() bool { return l.consistent }
 
 // Table returns the lookup table as the vschema names it.
