@@ -77,6 +77,21 @@ func testLookupRandom(t *testing.T, svc, global *sql.DB) {
 			if i%30 == 29 {
 				compareTables(t, svc, global, fmt.Sprintf("seed %d op %d", seed, i))
 				assertLookupsMatchOwners(t)
+				for _, q := range []struct {
+					q    string
+					args []any
+				}{
+					{"select id, name from %s where email = ?", []any{email()}},
+					{"select id from %s where email in (?, ?, ?) order by id", []any{email(), email(), email()}},
+					{"select id, phone from %s where name = ? order by id", []any{name()}},
+					{"select count(*) from %s where phone = ?", []any{phone()}},
+				} {
+					got := queryStrings(t, svc, fmt.Sprintf(q.q, "lk_cust"), q.args...)
+					want := queryStrings(t, global, fmt.Sprintf(q.q, "lk_ref"), q.args...)
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Fatalf("seed %d op %d: %q %v: got %v, want %v (one MariaDB)", seed, i, q.q, q.args, got, want)
+					}
+				}
 			}
 		}
 		compareTables(t, svc, global, fmt.Sprintf("seed %d end", seed))
