@@ -207,10 +207,10 @@ func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]SubqueryInput, []fou
 		return nil, nil, nil
 	}
 	outer := map[string]bool{}
-	for _, tn := range collectTables(sel.From) {
-		outer[strings.ToLower(tn.Name.O)] = true
-	}
 	if sel.From != nil {
+		for _, tn := range collectTables(sel.From) {
+			outer[strings.ToLower(tn.Name.O)] = true
+		}
 		sel.From.Accept(&aliasCollector{names: outer})
 	}
 	v := &subqueryExtractor{owned: map[*ast.SubqueryExpr]bool{}, next: b.nparams}
