@@ -138,7 +138,11 @@ func valueWidth(typ byte, b []byte) (int, bool) {
 	case mysql.MYSQL_TYPE_LONGLONG, mysql.MYSQL_TYPE_DOUBLE:
 		w = 8
 	default:
-		// Strings, blobs, decimals and temporals: length-encoded.
+		// Strings, blobs, decimals and temporals: length-encoded (go-mysql's
+		// decoder reads past a truncated prefix: check it first).
+		if len(b) == 0 || (b[0] == 0xfc && len(b) < 3) || (b[0] == 0xfd && len(b) < 4) || (b[0] == 0xfe && len(b) < 9) {
+			return 0, false
+		}
 		n, null, lw := mysql.LengthEncodedInt(b)
 		if null || lw == 0 || uint64(len(b)-lw) < n {
 			return 0, false
