@@ -25,8 +25,8 @@ func (b *builder) routeWhere(where ast.ExprNode, src *source, only bool) vindexR
 	}
 	for _, cv := range t.ColumnVindexes[1:] {
 		l, ok := cv.Vindex.(*vindex.Lookup)
-		if !ok || len(cv.Columns) != 1 {
-			continue
+		if !ok || len(cv.Columns) != 1 || l.WriteOnly() {
+			continue // write_only: being backfilled, may lack values
 		}
 		vals := columnValues(where, src, only, cv.Columns[0])
 		if len(vals) == 0 {

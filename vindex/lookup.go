@@ -15,16 +15,19 @@ var _ Vindex = (*Lookup)(nil)
 //
 // Params: "table" (the lookup table, "keyspace.table" or "table" in the
 // vindex's own keyspace), "from" (one column) and "to" (a VARBINARY column
-// holding keyspace ids). Other params (Vitess's autocommit, ignore_nulls,
-// batch_lookup, write_only, ...) are accepted and ignored, as for the other
-// types: lookup rows are always written in the owner's transaction and a
-// NULL value never gets a lookup row.
+// holding keyspace ids) and, as in Vitess, "write_only": "true" while the
+// table is being backfilled: its rows are kept up to date but queries are
+// not routed by it (it may not hold every value yet). Other params
+// (Vitess's autocommit, ignore_nulls, batch_lookup, ...) are accepted and
+// ignored, as for the other types: lookup rows are always written in the
+// owner's transaction and a NULL value never gets a lookup row.
 type Lookup struct {
 	name, typ  string
 	unique     bool
 	consistent bool
 	table      string
 	from, to   string
+	writeOnly  bool
 }
 
 func newLookup(unique, consistent bool) constructor {
@@ -37,7 +40,8 @@ func newLookup(unique, consistent bool) constructor {
 			typ += "_unique"
 		}
 		l := &Lookup{name: name, typ: typ, unique: unique, consistent: consistent,
-			table: params["table"], from: strings.TrimSpace(params["from"]), to: strings.TrimSpace(params["to"])}
+			table: params["table"], from: strings.TrimSpace(params["from"]), to: strings.TrimSpace(params["to"]),
+			writeOnly: params["write_only"] == "true"}
 		var missing []string
 		for _, p := range []struct{ key, val string }{{"table", l.table}, {"from", l.from}, {"to", l.to}} {
 			if p.val == "" {
@@ -78,6 +82,10 @@ func (l *Lookup) IsUnique() bool { return l.unique }
 // insert; consistent_lookup (non-unique) keeps one row per owner row, as
 // lookup does, so it has no duplicates to take over.
 func (l *Lookup) Consistent() bool { return l.consistent }
+
+// WriteOnly reports whether the lookup table is only written, not used
+// for routing (Vitess's write_only, while it is backfilled).
+func (l *Lookup) WriteOnly() bool { return l.writeOnly }
 
 // Table returns the lookup table as the vschema names it.
 func (l *Lookup) Table() string { return l.table }

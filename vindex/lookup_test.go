@@ -33,6 +33,9 @@ func TestNewLookup(t *testing.T) {
 			t.Errorf("New(%q): got type %q unique %v consistent %v cost %d, want %q %v %v %d",
 				c.typ, l.Type(), l.IsUnique(), l.Consistent(), l.Cost(), c.typ, c.unique, c.consistent, c.cost)
 		}
+		if l.WriteOnly() {
+			t.Errorf("New(%q): write only without write_only", c.typ)
+		}
 		if l.Table() != "global.user_email_idx" || l.From() != "email" || l.To() != "keyspace_id" {
 			t.Errorf("New(%q): got table %q from %q to %q", c.typ, l.Table(), l.From(), l.To())
 		}
