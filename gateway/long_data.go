@@ -47,10 +47,7 @@ func (l *longData) add(payload []byte) {
 	if l.data[id] == nil {
 		l.data[id] = map[uint16][]byte{}
 	}
-	max := l.max
-	if max <= 0 {
-		max = DefaultMaxAllowedPacket
-	}
+	max := l.limit()
 	cur := l.data[id][param]
 	if len(cur)+len(payload)-6 > max {
 		l.tooLarge[id] = true
@@ -58,6 +55,14 @@ func (l *longData) add(payload []byte) {
 		return
 	}
 	l.data[id][param] = append(cur, payload[6:]...)
+}
+
+// limit is the most data one parameter may get.
+func (l *longData) limit() int {
+	if l.max <= 0 {
+		return DefaultMaxAllowedPacket
+	}
+	return l.max
 }
 
 // drop forgets a statement's data.

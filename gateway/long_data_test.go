@@ -34,3 +34,24 @@ func TestSendLongDataEndToEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestSendLongDataOver16MiB: with go-sql-driver's limit at 32 MiB, a 17 MiB
+// argument goes as one COM_STMT_SEND_LONG_DATA command split over two
+// packets.
+func TestSendLongDataOver16MiB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("17 MiB through the gateway")
+	}
+	blob := bytes.Repeat([]byte("shardgate\x00"), 17<<20/10)
+	db := shared.db(t, "global", "maxAllowedPacket=33554432")
+	mustExec(t, db, "create table long_data_big (id bigint primary key, body longblob)")
+	mustExec(t, db, "insert into long_data_big (id, body) values (1, ?)", blob)
+	var n int
+	var sum string
+	if err := db.QueryRow("select length(body), sha2(body, 256) from long_data_big where id = 1").Scan(&n, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%x", sha256.Sum256(blob)); n != len(blob) || sum != want {
+		t.Errorf("got %d bytes with sha256 %s, want %d bytes with %s", n, sum, len(blob), want)
+	}
+}

@@ -209,6 +209,8 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 
 // HandleStmtExecute runs a prepared statement with its arguments.
 func (s *session) HandleStmtExecute(context any, query string, args []any) (*mysql.Result, error) {
+	// The response continues the sequence of the packet the client sent.
+	s.conn.Sequence -= s.stmtTypes.takeExtraPackets()
 	s.warnings = s.warnings[:0]
 	vals, err := normalizeArgs(args)
 	if err == nil {

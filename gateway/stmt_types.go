@@ -35,6 +35,19 @@ type stmtTypes struct {
 	// long keeps COM_STMT_SEND_LONG_DATA chunks until the execute
 	// (long_data.go).
 	long longData
+	// extraPackets counts the packets a rewritten COM_STMT_EXECUTE gained
+	// over the one the client sent (a payload grown past 16 MiB): go-mysql
+	// counted them in its sequence number, the client did not, so the
+	// handler takes them off before the response (takeExtraPackets).
+	extraPackets uint8
+}
+
+// takeExtraPackets returns, once, the packets the last rewritten
+// COM_STMT_EXECUTE gained.
+func (t *stmtTypes) takeExtraPackets() uint8 {
+	n := t.extraPackets
+	t.extraPackets = 0
+	return n
 }
 
 func (t *stmtTypes) prepared(id uint32, params int, floatResult bool) {
@@ -144,9 +157,23 @@ func (p *packetReader) Read(b []byte) (int, error) {
 }
 
 func (p *packetReader) next() error {
+	for {
+		longData, err := p.read()
+		if err != nil || !longData {
+			return err
+		}
+		// COM_STMT_SEND_LONG_DATA has no response: go-mysql never sees it
+		// and the next packet is read (long_data.go).
+	}
+}
+
+// read reads the next client packet into pending (rewritten if it is a
+// COM_STMT_EXECUTE that needs it), or, for COM_STMT_SEND_LONG_DATA, keeps
+// the whole command's data and reports longData.
+func (p *packetReader) read() (longData bool, err error) {
 	hdr := p.hdr[:]
 	if _, err := io.ReadFull(p.r, hdr); err != nil {
-		return err
+		return false, err
 	}
 	size := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
 	if cap(p.pkt) < 4+size || cap(p.pkt) > 1<<20 && 4+size <= 1<<20 {
@@ -155,16 +182,32 @@ func (p *packetReader) next() error {
 	pkt := p.pkt[:4+size]
 	copy(pkt, hdr)
 	if _, err := io.ReadFull(p.r, pkt[4:]); err != nil {
-		return err
+		return false, err
 	}
 	command := !p.cont && hdr[3] == 0
 	p.cont = size == 0xffffff
+	if command && size > 0 && pkt[4] == mysql.COM_STMT_SEND_LONG_DATA {
+		payload := pkt[5:]
+		if p.cont {
+			// A chunk of 16 MiB or more comes in several packets.
+			payload = append([]byte(nil), payload...)
+			for p.cont {
+				part, err := p.continuation()
+				if err != nil {
+					return false, err
+				}
+				// Past the limit the rest is read and dropped: add only
+				// needs to see that the data is too large.
+				if len(payload) <= p.types.long.limit()+6 {
+					payload = append(payload, part...)
+				}
+			}
+		}
+		p.types.long.add(payload)
+		return true, nil
+	}
 	if command && size > 0 && size < 0xffffff {
 		switch pkt[4] {
-		case mysql.COM_STMT_SEND_LONG_DATA:
-			// No response is due; go-mysql never sees it (long_data.go).
-			p.types.long.add(pkt[5:])
-			return p.next()
 		case mysql.COM_STMT_RESET:
 			if size >= 5 {
 				p.types.long.drop(binary.LittleEndian.Uint32(pkt[5:9]))
@@ -175,10 +218,30 @@ func (p *packetReader) next() error {
 				p.alt = out
 				p.framed = framePackets(p.framed[:0], out, hdr[3])
 				p.pending = p.framed
-				return nil
+				p.types.extraPackets = uint8(len(out) / 0xffffff)
+				return false, nil
 			}
 		}
 	}
 	p.pending = pkt
-	return nil
+	return false, nil
+}
+
+// continuation reads the next packet of a multi-packet payload and
+// returns its body (valid until the next read).
+func (p *packetReader) continuation() ([]byte, error) {
+	hdr := p.hdr[:]
+	if _, err := io.ReadFull(p.r, hdr); err != nil {
+		return nil, err
+	}
+	size := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
+	p.cont = size == 0xffffff
+	if cap(p.pkt) < size {
+		p.pkt = make([]byte, size)
+	}
+	body := p.pkt[:size]
+	if _, err := io.ReadFull(p.r, body); err != nil {
+		return nil, err
+	}
+	return body, nil
 }

@@ -141,3 +141,31 @@ func FuzzStmtExecuteRewrite(f *testing.F) {
 		_, _ = io.ReadAll(r)
 	})
 }
+
+// TestSendLongDataOverSeveralPackets: a chunk of 16 MiB or more arrives
+// in several packets and is kept whole.
+func TestSendLongDataOverSeveralPackets(t *testing.T) {
+	data := bytes.Repeat([]byte{'x'}, 0xffffff+100)
+	payload := append([]byte{mysql.COM_STMT_SEND_LONG_DATA, 1, 0, 0, 0, 1, 0}, data...)
+	var in bytes.Buffer
+	in.Write(framePackets(nil, payload, 0))
+	types := []byte{mysql.MYSQL_TYPE_LONGLONG, 0, mysql.MYSQL_TYPE_BLOB, 0}
+	in.Write(execPacket(types, []byte{5, 0, 0, 0, 0, 0, 0, 0}))
+	var st stmtTypes
+	st.prepared(1, 2, false)
+	r := &packetReader{r: bufio.NewReader(&in), types: &st}
+	got, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The execute, re-framed: its payload carries the whole chunk.
+	var body []byte
+	for len(got) > 0 {
+		size := int(got[0]) | int(got[1])<<8 | int(got[2])<<16
+		body = append(body, got[4:4+size]...)
+		got = got[4+size:]
+	}
+	if body[0] != mysql.COM_STMT_EXECUTE || !bytes.HasSuffix(body, data) || len(body) != 10+1+1+4+8+9+len(data) {
+		t.Errorf("execute payload: %d bytes starting %x, want the COM_STMT_EXECUTE with the %d bytes of long data inline", len(body), body[:min(len(body), 16)], len(data))
+	}
+}
