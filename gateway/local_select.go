@@ -57,7 +57,7 @@ func (s *session) execNextValues(ctx context.Context, m []string) error {
 	}
 	r := s.srv.topo.current.Load()
 	if r.snap == nil {
-		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "gateway has no topology yet")
+		return errNoTopology()
 	}
 	seq, err := r.snap.VSchema.FindTable(m[2], m[3])
 	if err != nil || seq.Type != vschema.TypeSequence {

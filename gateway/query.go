@@ -128,15 +128,28 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 		}
 	}
 
-	r := s.srv.topo.current.Load()
-	if r.snap == nil {
-		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "gateway has no topology yet")
-	}
-	plan, err := planner.Build(stmt, sql, r.snap.VSchema, s.target())
+	plan, r, err := s.buildPlan(stmt, sql)
 	if err != nil {
 		return err
 	}
 	return s.execPlan(ctx, plan, r, args, binary, more)
+}
+
+// buildPlan plans a statement against the current routing snapshot, which
+// it returns for the execution.
+func (s *session) buildPlan(stmt ast.StmtNode, sql string) (*planner.Plan, *routing, error) {
+	r := s.srv.topo.current.Load()
+	if r.snap == nil {
+		return nil, nil, errNoTopology()
+	}
+	plan, err := planner.Build(stmt, sql, r.snap.VSchema, s.target())
+	return plan, r, err
+}
+
+// errNoTopology answers statements that arrive before the gateway has read
+// the topology from etcd.
+func errNoTopology() error {
+	return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "gateway has no topology yet")
 }
 
 // execPlan runs a built plan (fresh or from the plan cache) and writes its
@@ -178,11 +191,7 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 // executePlanned plans and runs a statement, returning its result instead
 // of writing it (COM_FIELD_LIST, SHOW passthrough).
 func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql string, args []any) (*planner.Result, error) {
-	r := s.srv.topo.current.Load()
-	if r.snap == nil {
-		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "gateway has no topology yet")
-	}
-	plan, err := planner.Build(stmt, sql, r.snap.VSchema, s.target())
+	plan, r, err := s.buildPlan(stmt, sql)
 	if err != nil {
 		return nil, err
 	}

@@ -85,11 +85,7 @@ func (s *session) execVExplain(ctx context.Context, mode, sql string, execute bo
 		}
 		return s.writeResult(oneJSON("ColumnUsage", b), false, false)
 	}
-	r := s.srv.topo.current.Load()
-	if r.snap == nil {
-		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "gateway has no topology yet")
-	}
-	plan, err := planner.Build(stmt, sql, r.snap.VSchema, s.target())
+	plan, r, err := s.buildPlan(stmt, sql)
 	if err != nil {
 		return err
 	}
