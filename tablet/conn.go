@@ -291,20 +291,40 @@ const (
 	modeDiscard                   // skip them
 )
 
+// arm checks that the connection can take a command and makes the end of
+// ctx interrupt it; stop, nil when ctx cannot end, disarms that and
+// reports false if it already fired.
+func (c *Conn) arm(ctx context.Context) (stop func() bool, err error) {
+	if c.broken {
+		return nil, fmt.Errorf("%w: %s", ErrConnBroken, c.addr)
+	}
+	if ctx.Done() == nil {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.AfterFunc(ctx, c.interruptFn), nil
+}
+
+// trimBuffers drops read and write buffers a large statement grew, so an
+// idle pooled connection does not keep them.
+func (c *Conn) trimBuffers() {
+	if cap(c.rbuf.b) > maxKeptBuffer {
+		c.rbuf.b = nil
+	}
+	if cap(c.wbuf) > maxKeptBuffer {
+		c.wbuf = nil
+	}
+}
+
 // exec runs one statement under ctx, with the text protocol or (binary)
 // the prepared-statement protocol.
 func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
-	if c.broken {
-		return fmt.Errorf("%w: %s", ErrConnBroken, c.addr)
+	stop, err := c.arm(ctx)
+	if err != nil {
+		return err
 	}
-	var stop func() bool
-	if ctx.Done() != nil {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		stop = context.AfterFunc(ctx, c.interruptFn)
-	}
-	var err error
 	if binary {
 		err = c.roundTripBinary(query, r, mode, onFields, onRow)
 	} else {
@@ -322,12 +342,7 @@ func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMod
 		c.killQuery(ctx)
 	}
 	c.inFlight, c.abandoned = false, false
-	if cap(c.rbuf.b) > maxKeptBuffer {
-		c.rbuf.b = nil
-	}
-	if cap(c.wbuf) > maxKeptBuffer {
-		c.wbuf = nil
-	}
+	c.trimBuffers()
 	if fired && err != nil && !isServerError(err) {
 		return ctx.Err()
 	}

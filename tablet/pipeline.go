@@ -2,7 +2,6 @@ package tablet
 
 import (
 	"context"
-	"fmt"
 )
 
 // Pipeline sends several statements back to back and then reads their
@@ -18,15 +17,9 @@ func (c *Conn) Pipeline(ctx context.Context, queries ...string) error {
 		_, err := c.Execute(ctx, queries[0])
 		return err
 	}
-	if c.broken {
-		return fmt.Errorf("%w: %s", ErrConnBroken, c.addr)
-	}
-	var stop func() bool
-	if ctx.Done() != nil {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		stop = context.AfterFunc(ctx, c.interruptFn)
+	stop, err := c.arm(ctx)
+	if err != nil {
+		return err
 	}
 	var first error
 	c.inFlight = true

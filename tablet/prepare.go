@@ -3,7 +3,6 @@ package tablet
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -14,14 +13,11 @@ import (
 // statement. The gateway uses it to answer its own clients'
 // COM_STMT_PREPARE with the columns MySQL would announce.
 func (c *Conn) PrepareFields(ctx context.Context, query string) (params, columns [][]byte, err error) {
-	if c.broken {
-		return nil, nil, fmt.Errorf("%w: %s", ErrConnBroken, c.addr)
+	stop, err := c.arm(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
-	if ctx.Done() != nil {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		stop := context.AfterFunc(ctx, c.interruptFn)
+	if stop != nil {
 		defer func() {
 			if !stop() && err == nil {
 				// The deadline was poisoned after the last read.
@@ -30,12 +26,7 @@ func (c *Conn) PrepareFields(ctx context.Context, query string) (params, columns
 		}()
 	}
 	params, columns, err = c.prepareFields(query)
-	if cap(c.rbuf.b) > maxKeptBuffer {
-		c.rbuf.b = nil
-	}
-	if cap(c.wbuf) > maxKeptBuffer {
-		c.wbuf = nil
-	}
+	c.trimBuffers()
 	return params, columns, err
 }
 
