@@ -482,20 +482,7 @@ func (g *GroupAggregate) description() Description {
 		d.Other["Having"] = g.HavingText
 	}
 	if len(g.Order) > 0 {
-		var keys []string
-		for _, k := range g.Order {
-			s := colRef(k.Col)
-			if k.Weight != noWeight {
-				s += " weight_string " + colRef(k.Weight)
-			}
-			if k.Desc {
-				s += " DESC"
-			} else {
-				s += " ASC"
-			}
-			keys = append(keys, s)
-		}
-		d.Other["OrderBy"] = strings.Join(keys, ", ")
+		d.Other["OrderBy"] = strings.Join(describeKeys(g.Order), ", ")
 	}
 	d.Other["ResultColumns"] = g.Visible
 	return d
