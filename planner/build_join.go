@@ -133,6 +133,22 @@ const (
 	sideBoth = -2
 )
 
+// selectSide is the side of a join that computes a select expression: the
+// one whose columns it uses, the outer one for a constant.
+func selectSide(e ast.ExprNode, sides [2]*joinSide, outer int) (int, error) {
+	s, err := sideOf(e, sides)
+	if err != nil {
+		return 0, err
+	}
+	switch s {
+	case sideBoth:
+		return 0, unsupported("expressions of columns of both tables of a join across shards")
+	case sideNone:
+		return outer, nil
+	}
+	return s, nil
+}
+
 // sideOf says which table an expression's columns belong to.
 func sideOf(e ast.ExprNode, sides [2]*joinSide) (int, error) {
 	side := sideNone
@@ -297,15 +313,9 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
 			cols = append(cols, pendingCol{side: s, star: true})
 			continue
 		}
-		s, err := sideOf(f.Expr, sides)
+		s, err := selectSide(f.Expr, sides, outer)
 		if err != nil {
 			return nil, err
-		}
-		if s == sideBoth {
-			return nil, unsupported("expressions of columns of both tables of a join across shards")
-		}
-		if s == sideNone {
-			s = outer
 		}
 		sides[s].fields = append(sides[s].fields, f)
 		cols = append(cols, pendingCol{side: s, idx: len(sides[s].fields) - 1})
@@ -496,15 +506,9 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 		if err != nil {
 			return nil, err
 		}
-		s, err := sideOf(phys, sides)
+		s, err := selectSide(phys, sides, outer)
 		if err != nil {
 			return nil, err
-		}
-		if s == sideBoth {
-			return nil, unsupported("expressions of columns of both tables of a join across shards")
-		}
-		if s == sideNone {
-			s = outer
 		}
 		sides[s].fields = append(sides[s].fields, &ast.SelectField{Expr: phys, AsName: f.AsName})
 		cols = append(cols, JoinColumn{Right: s == inner, Col: len(sides[s].fields) - 1})
