@@ -2,6 +2,7 @@ package planner
 
 import (
 	"bytes"
+	"cmp"
 	"math"
 	"math/big"
 	"slices"
@@ -190,22 +191,9 @@ func compareValue(a, b []byte, kind sortKind) int {
 		if ea != nil || eb != nil {
 			return compareDecimal(a, b)
 		}
-		switch {
-		case fa < fb:
-			return -1
-		case fa > fb:
-			return 1
-		}
-		return 0
+		return cmp.Compare(fa, fb)
 	case sortTime:
-		ta, tb := timeMicros(a), timeMicros(b)
-		switch {
-		case ta < tb:
-			return -1
-		case ta > tb:
-			return 1
-		}
-		return 0
+		return cmp.Compare(timeMicros(a), timeMicros(b))
 	}
 	return bytes.Compare(a, b)
 }

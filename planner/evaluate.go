@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"cmp"
 	"math/big"
 	"strconv"
 
@@ -371,14 +372,7 @@ func binaryOp(op opcode.Op, l, r evalFn) evalFn {
 
 func compareNum(a, b sqlVal) int {
 	if a.isFloat || b.isFloat {
-		fa, fb := a.float(), b.float()
-		switch {
-		case fa < fb:
-			return -1
-		case fa > fb:
-			return 1
-		}
-		return 0
+		return cmp.Compare(a.float(), b.float())
 	}
 	return a.r.Cmp(b.r)
 }
