@@ -189,7 +189,8 @@ func BenchmarkPointSelectPrepared(b *testing.B) {
 	i := int64(0)
 	for b.Loop() {
 		args[0] = 1 + i%100*37
-		if err := s.runOne("SELECT c FROM sbtest1 WHERE id=?", args, true); err != nil {
+		const q = "SELECT c FROM sbtest1 WHERE id=?"
+		if err := s.endStatement(s.runOne(s.beginStatement(q), q, args, true)); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -3,7 +3,6 @@ package gateway
 import (
 	"container/list"
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -148,10 +147,10 @@ const (
 // with the extracted literals as arguments. It returns false, having
 // written nothing, when the statement is not one the cache serves; the
 // caller then parses and plans it as usual.
-func (s *session) runCached(ctx context.Context, sql string) bool {
-	r := s.srv.topo.current.Load()
+func (s *session) runCached(ctx context.Context, sql string) (handled bool, err error) {
+	r := s.routing()
 	if r.snap == nil || s.srv.plans == nil {
-		return false
+		return false, nil
 	}
 	vs, target := r.snap.VSchema, s.target()
 	key := appendPlanKey(s.keyBuf[:0], target, planKeyQuery)
@@ -163,7 +162,7 @@ func (s *session) runCached(ctx context.Context, sql string) bool {
 		s.argBuf = args[:0]
 	}()
 	if !ok {
-		return false
+		return false, nil
 	}
 	e, hit := s.srv.plans.get(key, vs)
 	var plan *planner.Plan
@@ -174,20 +173,16 @@ func (s *session) runCached(ctx context.Context, sql string) bool {
 		s.srv.plans.put(string(key), vs, plan)
 	}
 	if plan == nil {
-		return false
+		return false, nil
 	}
-	s.warnings = s.warnings[:0]
-	if err := s.execPlan(ctx, plan, r, args, false, false); err != nil && !errors.Is(err, errReported) {
-		s.writeErr(err)
-	}
-	return true
+	return true, s.execPlan(ctx, plan, r, args, false, false)
 }
 
 // runPreparedCached runs a prepared statement's plan from the cache,
 // keyed by its text. handled is false when the statement is not one the
 // cache serves (SET, SHOW, transactions, DDL, ...).
 func (s *session) runPreparedCached(ctx context.Context, sql string, args []any, binary bool) (handled bool, err error) {
-	r := s.srv.topo.current.Load()
+	r := s.routing()
 	if r.snap == nil || s.srv.plans == nil {
 		return false, nil
 	}
@@ -206,11 +201,7 @@ func (s *session) runPreparedCached(ctx context.Context, sql string, args []any,
 	if plan == nil {
 		return false, nil
 	}
-	err = s.execPlan(ctx, plan, r, args, binary, false)
-	if errors.Is(err, errReported) {
-		err = nil
-	}
-	return true, err
+	return true, s.execPlan(ctx, plan, r, args, binary, false)
 }
 
 // buildCacheable plans text for the cache, or returns nil when its plan
@@ -225,7 +216,7 @@ func (s *session) buildCacheable(text string, vs *vschema.VSchema, target planne
 	}
 	switch st := stmts[0].(type) {
 	case *ast.SelectStmt:
-		if _, ok := lastInsertIDSelect(st); ok {
+		if _, _, ok := sessionFuncSelect(st); ok {
 			return nil // the session answers it (local_select.go)
 		}
 	case *ast.SetOprStmt, *ast.InsertStmt, *ast.UpdateStmt, *ast.DeleteStmt:

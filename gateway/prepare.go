@@ -31,7 +31,7 @@ func (s *session) prepareColumns(ctx context.Context, node ast.StmtNode, query s
 	default:
 		return nil
 	}
-	r := s.srv.topo.current.Load()
+	r := s.routing()
 	if r.snap == nil {
 		return nil
 	}

@@ -16,25 +16,24 @@ import (
 var errReported = errors.New("gateway: error already sent to the client")
 
 // runQuery runs the statements of one COM_QUERY in order, stopping at the
-// first error, and writes every response.
+// first error, and writes every response. Each statement has its own life
+// (statement.go).
 func (s *session) runQuery(sql string) {
-	ctx := s.srv.ctx
-	if s.runCached(ctx, sql) { // plan cache (plancache.go)
-		return
+	ctx := s.beginStatement(sql)
+	handled, err := s.runCached(ctx, sql) // plan cache (plancache.go)
+	if !handled {
+		handled, err = s.execSpecial(ctx, sql)
 	}
-	if handled, err := s.execSpecial(ctx, sql); handled {
-		if err != nil {
-			s.writeErr(err)
-		}
+	if handled {
+		s.finishStatement(err)
 		return
 	}
 	stmts, err := s.parser.Parse(sql)
-	if err != nil {
-		s.writeErr(err)
-		return
+	if err == nil && len(stmts) == 0 {
+		err = mysql.NewError(mysql.ER_EMPTY_QUERY, "Query was empty")
 	}
-	if len(stmts) == 0 {
-		s.writeErr(mysql.NewError(mysql.ER_EMPTY_QUERY, "Query was empty"))
+	if err != nil {
+		s.finishStatement(err)
 		return
 	}
 	for i, stmt := range stmts {
@@ -42,18 +41,29 @@ func (s *session) runQuery(sql string) {
 		if len(stmts) == 1 || text == "" {
 			text = sql
 		}
-		if err := s.execStmt(ctx, stmt, text, nil, false, i < len(stmts)-1); err != nil {
-			if !errors.Is(err, errReported) {
-				s.writeErr(err)
-			}
+		if i > 0 {
+			ctx = s.beginStatement(text)
+		}
+		err := s.execStmt(ctx, stmt, text, nil, false, i < len(stmts)-1)
+		if s.finishStatement(err) != nil {
 			return
 		}
 	}
 }
 
+// finishStatement ends the running statement and writes its error, unless
+// it was written already; it returns the error.
+func (s *session) finishStatement(err error) error {
+	err = s.endStatement(err)
+	if err != nil && !errors.Is(err, errReported) {
+		s.writeErr(err)
+	}
+	return err
+}
+
 // runOne runs a prepared statement's text with its arguments.
-func (s *session) runOne(sql string, args []any, binary bool) error {
-	if handled, err := s.runPreparedCached(s.srv.ctx, sql, args, binary); handled { // plan cache (plancache.go)
+func (s *session) runOne(ctx context.Context, sql string, args []any, binary bool) error {
+	if handled, err := s.runPreparedCached(ctx, sql, args, binary); handled { // plan cache (plancache.go)
 		return err
 	}
 	stmts, err := s.parser.Parse(sql)
@@ -63,19 +73,12 @@ func (s *session) runOne(sql string, args []any, binary bool) error {
 	if len(stmts) != 1 {
 		return mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
 	}
-	err = s.execStmt(s.srv.ctx, stmts[0], sql, args, binary, false)
-	if errors.Is(err, errReported) {
-		return nil
-	}
-	return err
+	return s.execStmt(ctx, stmts[0], sql, args, binary, false)
 }
 
 // execStmt runs one statement and writes its response. A returned error
 // has not been written yet (except errReported).
 func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, args []any, binary, more bool) error {
-	if show, ok := stmt.(*ast.ShowStmt); !ok || (show.Tp != ast.ShowWarnings && show.Tp != ast.ShowErrors) {
-		s.warnings = s.warnings[:0]
-	}
 	switch st := stmt.(type) {
 	case *ast.SetStmt:
 		return s.execSet(ctx, st, sql, more)
@@ -115,6 +118,11 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 			return err
 		}
 		return s.writeOK(0, 0, more)
+	case *ast.KillStmt:
+		if err := s.execKill(st); err != nil {
+			return err
+		}
+		return s.writeOK(0, 0, more)
 	case *ast.UnlockTablesStmt:
 		// The gateway never holds table locks (LOCK TABLES is refused), so
 		// there is nothing to release; mariadb-dump --single-transaction
@@ -123,8 +131,8 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 	}
 
 	if sel, ok := stmt.(*ast.SelectStmt); ok {
-		if column, ok := lastInsertIDSelect(sel); ok {
-			return s.writeLastInsertID(column, binary, more)
+		if fn, column, ok := sessionFuncSelect(sel); ok {
+			return s.writeSessionFunc(fn, column, binary, more)
 		}
 	}
 
@@ -138,7 +146,7 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 // buildPlan plans a statement against the current routing snapshot, which
 // it returns for the execution.
 func (s *session) buildPlan(stmt ast.StmtNode, sql string) (*planner.Plan, *routing, error) {
-	r := s.srv.topo.current.Load()
+	r := s.routing()
 	if r.snap == nil {
 		return nil, nil, errNoTopology()
 	}
@@ -155,6 +163,9 @@ func errNoTopology() error {
 // execPlan runs a built plan (fresh or from the plan cache) and writes its
 // response; errors are as execStmt's.
 func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, args []any, binary, more bool) error {
+	if s.tx != nil && s.tx.aborted != nil {
+		return s.tx.aborted
+	}
 	if plan.Type != planner.StmtSelect && s.tabletType != topo.TabletPrimary {
 		// Replicas are read-only to clients (the gateway's own user could
 		// write there, which would make them diverge).

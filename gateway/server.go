@@ -67,6 +67,12 @@ type Config struct {
 	// prepared statement's values): more is error 1153 before parsing.
 	// 0 means DefaultMaxAllowedPacket.
 	MaxAllowedPacket int
+	// QueryTimeout bounds every statement's run time (0: no bound); a
+	// session's max_statement_time / max_execution_time can only lower it.
+	// A statement past it is killed on its shards and answers 1969.
+	QueryTimeout time.Duration
+	// Hooks, when set, observe every statement (statement.go).
+	Hooks StatementHooks
 	// TopoWait bounds how long Start waits for the first topology snapshot.
 	TopoWait time.Duration
 	Logger   *slog.Logger
@@ -104,6 +110,8 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+	// sessions are the client sessions by connection id (KILL).
+	sessions map[uint32]*session
 
 	// txMode is the sessions' default transaction_mode; coord runs their
 	// two-phase commits (nil when the topology offers no etcd client).
@@ -170,8 +178,9 @@ func New(cfg Config) (*Server, error) {
 			Streaming:     mysql.StreamingMultiple,
 			StreamingDone: true,
 		}},
-		conns:  map[net.Conn]struct{}{},
-		txMode: mode,
+		conns:    map[net.Conn]struct{}{},
+		sessions: map[uint32]*session{},
+		txMode:   mode,
 	}, nil
 }
 
@@ -267,6 +276,10 @@ func (s *Server) serveConn(nc net.Conn) {
 		return
 	}
 	sess.attach(c)
+	sess.clientAlive = clientAliveCheck(nc)
+	sess.closeClient = func() { _ = nc.Close() }
+	s.register(sess)
+	defer s.unregister(sess)
 	sess.flush = bc.Flush
 	bc.buffer()
 	sess.stmtTypes.long.max = s.cfg.MaxAllowedPacket
@@ -282,6 +295,25 @@ func (s *Server) serveConn(nc net.Conn) {
 			return
 		}
 	}
+}
+
+func (s *Server) register(sess *session) {
+	s.mu.Lock()
+	s.sessions[sess.id] = sess
+	s.mu.Unlock()
+}
+
+func (s *Server) unregister(sess *session) {
+	s.mu.Lock()
+	delete(s.sessions, sess.id)
+	s.mu.Unlock()
+}
+
+// session finds a client session by connection id; nil if there is none.
+func (s *Server) session(id uint32) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[id]
 }
 
 // Close stops accepting, closes every client connection (rolling back

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/server"
@@ -36,8 +37,28 @@ type session struct {
 	// next transaction only ("READ COMMITTED"), or "".
 	nextTxIsolation string
 
-	warnings     []warning
-	lastInsertID uint64
+	// warnings are the running statement's, prevWarnings the previous
+	// statement's (what SHOW WARNINGS shows); statement.go rotates them.
+	warnings, prevWarnings []warning
+	lastInsertID           uint64
+
+	// ctx is the session's context: it ends when the client goes or is
+	// killed (KILL CONNECTION), and with the server. Statements run in
+	// children of it (stmt).
+	ctx           context.Context
+	cancelSession context.CancelCauseFunc
+	stmt          statement
+	// id is the connection id of the handshake (what KILL and
+	// CONNECTION_ID() name); user the authenticated user.
+	id   uint32
+	user string
+	// clientAlive tells whether the client's socket is still open (nil
+	// where that can't be checked); closeClient closes it (KILL CONNECTION).
+	clientAlive func() bool
+	closeClient func()
+	// maxStatementTime is the session's max_statement_time /
+	// max_execution_time, 0 for none.
+	maxStatementTime time.Duration
 
 	// flush sends what the connection has buffered (a command that reads
 	// from the client mid-command, like COM_CHANGE_USER, needs it);
@@ -71,24 +92,41 @@ type warning struct {
 }
 
 func newSession(srv *Server) *session {
+	ctx, cancel := context.WithCancelCause(srv.ctx)
 	return &session{
-		srv:        srv,
-		parser:     planner.NewParser(),
-		tabletType: topo.TabletPrimary,
-		autocommit: true,
-		txMode:     srv.txMode,
+		srv:           srv,
+		ctx:           ctx,
+		cancelSession: cancel,
+		parser:        planner.NewParser(),
+		tabletType:    topo.TabletPrimary,
+		autocommit:    true,
+		txMode:        srv.txMode,
 	}
 }
 
 func (s *session) attach(c *server.Conn) {
 	s.conn = c
 	s.w.conn = c
+	s.id = c.ConnectionID()
+	s.user = c.GetUser()
 	s.applyClientCharset(c.Charset())
 }
 
 // close releases everything the session holds when its client goes away:
-// an open transaction is rolled back on every shard.
+// its contexts, and an open transaction, rolled back on every shard.
 func (s *session) close() {
+	s.cancelSession(errClientGone)
+	s.stmt.mu.Lock()
+	if s.stmt.check != nil {
+		s.stmt.check.Stop()
+	}
+	s.stmt.release()
+	s.stmt.mu.Unlock()
+	s.rollbackOpen()
+}
+
+// rollbackOpen rolls back the open transaction, if any.
+func (s *session) rollbackOpen() {
 	if s.tx != nil {
 		s.tx.rollback(context.Background())
 		s.tx = nil
@@ -121,7 +159,7 @@ func (s *session) UseDB(db string) error {
 	if err != nil {
 		return err
 	}
-	r := s.srv.topo.current.Load()
+	r := s.routing()
 	if ks != "" && (r.snap == nil || r.snap.Keyspaces[ks] == nil) {
 		return mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s'", db))
 	}
@@ -164,7 +202,8 @@ func parseTarget(db string) (ks, shard string, typ topo.TabletType, err error) {
 // statements run in order and stop at the first error, as in MySQL).
 func (s *session) HandleQuery(query string) (*mysql.Result, error) {
 	if err := s.tooLarge(len(query)); err != nil {
-		s.writeErr(err)
+		s.beginStatement("")
+		s.finishStatement(err)
 		return s.srv.done, nil
 	}
 	s.runQuery(query)
@@ -175,12 +214,13 @@ func (s *session) HandleQuery(query string) (*mysql.Result, error) {
 // shard reports them.
 func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field, error) {
 	q := "select * from " + quoteIdent(table) + " limit 0"
+	ctx := s.beginStatement(q)
 	stmts, err := s.parser.Parse(q)
-	if err != nil {
-		return nil, toMyError(err)
+	var res *planner.Result
+	if err == nil {
+		res, err = s.executePlanned(ctx, stmts[0], q, nil)
 	}
-	res, err := s.executePlanned(s.srv.ctx, stmts[0], q, nil)
-	if err != nil {
+	if err = s.endStatement(err); err != nil {
 		return nil, toMyError(err)
 	}
 	return res.Fields, nil
@@ -193,41 +233,41 @@ func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field
 func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	s.stmtTypes.nextID++ // go-mysql numbers every prepare, failed or not
 	id := s.stmtTypes.nextID
+	ctx := s.beginStatement(query)
 	stmts, err := s.parser.Parse(query)
-	if err != nil {
-		return 0, 0, nil, toMyError(err)
+	if err == nil && len(stmts) != 1 {
+		err = mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
 	}
-	if len(stmts) != 1 {
-		return 0, 0, nil, mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
+	if err != nil {
+		return 0, 0, nil, toMyError(s.endStatement(err))
 	}
 	n := countParams(stmts[0])
-	ps := s.preparedStmt(s.srv.ctx, stmts[0], query, n)
+	ps := s.preparedStmt(ctx, stmts[0], query, n)
+	s.endStatement(nil)
 	ps.ID = id
 	s.stmtTypes.prepared(id, n, hasFloatColumn(ps.RawColumnFields))
 	return ps.Params, ps.Columns, ps, nil
 }
 
 // HandleStmtExecute runs a prepared statement with its arguments.
-func (s *session) HandleStmtExecute(context any, query string, args []any) (*mysql.Result, error) {
+func (s *session) HandleStmtExecute(prepared any, query string, args []any) (*mysql.Result, error) {
 	// The response continues the sequence of the packet the client sent.
 	s.conn.Sequence -= s.stmtTypes.takeExtraPackets()
-	s.warnings = s.warnings[:0]
+	ctx := s.beginStatement(query)
 	vals, err := normalizeArgs(args)
 	if err == nil {
 		err = s.tooLarge(len(query) + argsSize(args))
 	}
-	if ps, ok := context.(*stmt.PreparedStmt); ok && s.stmtTypes.long.takeTooLarge(ps.ID) && err == nil {
+	if ps, ok := prepared.(*stmt.PreparedStmt); ok && s.stmtTypes.long.takeTooLarge(ps.ID) && err == nil {
 		// Its COM_STMT_SEND_LONG_DATA went over max_allowed_packet.
 		err = mysql.NewDefaultError(mysql.ER_NET_PACKET_TOO_LARGE)
 	}
 	if err == nil {
-		s.exactFloats = s.stmtTypes.floatResult(context)
-		err = s.runOne(query, vals, true)
+		s.exactFloats = s.stmtTypes.floatResult(prepared)
+		err = s.runOne(ctx, query, vals, true)
 		s.exactFloats = false
 	}
-	if err != nil {
-		s.writeErr(err)
-	}
+	s.finishStatement(err)
 	return s.srv.done, nil
 }
 
@@ -259,17 +299,18 @@ func (s *session) HandleOtherCommand(cmd byte, data []byte) error {
 // reset returns the session to the state of a new connection, keeping the
 // selected database (as MySQL's COM_RESET_CONNECTION does).
 func (s *session) reset() {
-	s.close()
+	s.rollbackOpen()
 	s.autocommit = true
 	s.txMode = s.srv.txMode
 	s.settings = settings{}
 	s.nextTxIsolation = ""
-	s.warnings = nil
+	s.warnings, s.prevWarnings = nil, nil
 	s.lastInsertID = 0
+	s.maxStatementTime = 0
 }
 
 func (s *session) writeErr(err error) {
-	me := toMyError(err)
+	me := toMyError(s.clientError(err))
 	s.warnings = append(s.warnings[:0], warning{level: "Error", code: me.Code, message: me.Message})
 	if werr := s.w.writeErr(me); werr != nil {
 		s.srv.logger.Debug("write error packet", "err", werr)

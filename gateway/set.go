@@ -3,7 +3,10 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -97,6 +100,14 @@ func (s *session) execSet(ctx context.Context, st *ast.SetStmt, sql string, more
 			if err := s.setTxMode(text); err != nil {
 				return err
 			}
+		case name == "max_execution_time":
+			// MySQL's per-statement limit in milliseconds: the gateway's
+			// own (MariaDB shards don't know it).
+			ms, err := limitValue(v)
+			if err != nil {
+				return err
+			}
+			s.maxStatementTime = time.Duration(ms * float64(time.Millisecond))
 		case name == "tx_isolation_one_shot":
 			// SET TRANSACTION ISOLATION LEVEL: only the next transaction.
 			level, err := restoreExpr(v.Value)
@@ -112,6 +123,15 @@ func (s *session) execSet(ctx context.Context, st *ast.SetStmt, sql string, more
 			if name == "sql_mode" && strings.Contains(strings.ToUpper(text), "NO_BACKSLASH_ESCAPES") {
 				// The planner escapes string values with backslashes.
 				return notSupported("sql_mode NO_BACKSLASH_ESCAPES")
+			}
+			if name == "max_statement_time" {
+				// MariaDB's limit in seconds: the gateway enforces it on
+				// the whole statement, and the shards see it too.
+				sec, err := limitValue(v)
+				if err != nil {
+					return err
+				}
+				s.maxStatementTime = time.Duration(sec * float64(time.Second))
 			}
 			reset := text[:strings.IndexByte(text, '=')+1]
 			if lit, ok, err := s.evalSetValue(ctx, v.Value); err != nil {
@@ -153,6 +173,23 @@ func boolValue(v *ast.VariableAssignment) (bool, error) {
 		return false, nil
 	}
 	return false, mysql.NewError(mysql.ER_WRONG_VALUE_FOR_VAR, fmt.Sprintf("Variable '%s' can't be set to the value of '%s'", v.Name, text))
+}
+
+// limitValue reads a time limit's value: a non-negative number, or DEFAULT
+// (0, no limit).
+func limitValue(v *ast.VariableAssignment) (float64, error) {
+	if _, isDefault := v.Value.(*ast.DefaultExpr); isDefault {
+		return 0, nil
+	}
+	text, err := restoreExpr(v.Value)
+	if err != nil {
+		return 0, err
+	}
+	f, perr := strconv.ParseFloat(strings.Trim(text, "'\""), 64)
+	if perr != nil || f < 0 || math.IsInf(f, 0) {
+		return 0, mysql.NewError(mysql.ER_WRONG_TYPE_FOR_VAR, fmt.Sprintf("Incorrect argument type to variable '%s'", v.Name))
+	}
+	return f, nil
 }
 
 func restore(n ast.Node) (string, error) {

@@ -26,7 +26,7 @@ func (s *session) evalSetValue(ctx context.Context, e ast.ExprNode) (literal str
 	if err != nil {
 		return "", false, err
 	}
-	r := s.srv.topo.current.Load()
+	r := s.routing()
 	ks := s.keyspace
 	if ks == "" {
 		ks = anyKeyspace(r)

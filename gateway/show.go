@@ -18,12 +18,15 @@ import (
 // keyspace (every shard has the same schema), and server-level SHOWs
 // (VARIABLES, STATUS, COLLATION, ...) from a shard of the session's keyspace.
 func (s *session) execShow(ctx context.Context, st *ast.ShowStmt, sql string, binary, more bool) error {
-	r := s.srv.topo.current.Load()
+	r := s.routing()
 	switch st.Tp {
 	case ast.ShowDatabases:
 		return s.writeResult(keyspaceRows(r, "Database"), binary, more)
 	case ast.ShowWarnings, ast.ShowErrors:
 		res := &planner.Result{Fields: []*mysql.Field{textFields("Level")[0], uintField("Code"), textFields("Message")[0]}}
+		// They are the previous statement's, and stay for the next
+		// SHOW WARNINGS, as in MySQL.
+		s.warnings = append(s.warnings[:0], s.prevWarnings...)
 		for _, w := range s.warnings {
 			if st.Tp == ast.ShowErrors && w.level != "Error" {
 				continue
@@ -78,7 +81,6 @@ func (s *session) execShow(ctx context.Context, st *ast.ShowStmt, sql string, bi
 // whether sql was one of them.
 func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 	if m := nextValuesRE.FindStringSubmatch(sql); m != nil {
-		s.warnings = s.warnings[:0]
 		return true, s.execNextValues(ctx, m)
 	}
 	if mode, rest, execute, ok := vexplainMode(sql); ok {
@@ -88,7 +90,7 @@ func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 	if len(words) != 2 || words[0] != "show" {
 		return false, nil
 	}
-	r := s.srv.topo.current.Load()
+	r := s.routing()
 	var res *planner.Result
 	switch words[1] {
 	case "vitess_keyspaces", "keyspaces":
@@ -115,7 +117,6 @@ func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 	default:
 		return false, nil
 	}
-	s.warnings = s.warnings[:0]
 	return true, s.writeResult(res, false, false)
 }
 

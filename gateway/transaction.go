@@ -34,6 +34,25 @@ type transaction struct {
 	// participant only; see join.
 	isolation  string
 	savepoints []savepoint
+	// aborted, once set, is what every later statement of the transaction
+	// answers until the client ends it: it was rolled back under the
+	// client (a statement cut short took a shard connection with it).
+	aborted error
+}
+
+// errTxInterrupted answers the statements of a transaction rolled back
+// because one of its statements was interrupted (XA_RBROLLBACK: the
+// distributed transaction's branches were rolled back).
+var errTxInterrupted = &mysql.MyError{Code: 1402, State: "XA100", Message: "Transaction was rolled back: a statement in it was interrupted; end it with ROLLBACK"}
+
+// active tells whether the transaction has begun on any shard.
+func (t *transaction) active() bool { return len(t.order) > 0 }
+
+// abort rolls the transaction back on every shard and makes its later
+// statements answer err.
+func (t *transaction) abort(ctx context.Context, err error) {
+	t.rollback(ctx)
+	t.aborted = err
 }
 
 // participant is one shard of a transaction.
@@ -86,6 +105,7 @@ func acquireWith(ctx context.Context, pool *tablet.Pool, set *settings, then ...
 // release returns the connection to its pool. A connection whose settings
 // cannot be undone is closed rather than handed to another session.
 func (sc *shardConn) release(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx) // a finished statement's context may have ended
 	if sc.reset != "" {
 		if _, err := sc.conn.Execute(ctx, sc.reset); err != nil {
 			sc.conn.Close()
@@ -185,7 +205,12 @@ func errSingleSpan(have, next shardKey) error {
 // single/multi: COMMIT shard by shard in join order, going on after a
 // failure so no connection stays in a transaction, returning the first
 // error. twopc: see package twopc.
+//
+// Ending a transaction is not interrupted by the end of the statement's
+// context (a deadline, KILL QUERY, a client gone): a commit cut between
+// its shards would leave them to the resolver or, outside twopc, split.
 func (t *transaction) commit(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
 	if t.mode == modeTwoPC && len(t.order) > 0 {
 		members := make([]twopc.Member, len(t.order))
 		for i, key := range t.order {
@@ -200,6 +225,7 @@ func (t *transaction) commit(ctx context.Context) error {
 }
 
 func (t *transaction) rollback(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
 	if t.mode == modeTwoPC {
 		for _, key := range t.order {
 			t.rollbackPart(ctx, key)
@@ -212,6 +238,7 @@ func (t *transaction) rollback(ctx context.Context) {
 
 // rollbackPart rolls one participant back entirely and releases it.
 func (t *transaction) rollbackPart(ctx context.Context, key shardKey) {
+	ctx = context.WithoutCancel(ctx)
 	p := t.parts[key]
 	if t.mode == modeTwoPC {
 		if err := twopc.Rollback(ctx, twopc.Member{Xid: p.xid, Conn: p.sc.conn}); err != nil {
@@ -278,6 +305,9 @@ func (s *session) commit(ctx context.Context) error {
 	}
 	tx := s.tx
 	s.tx = nil
+	if tx.aborted != nil {
+		return tx.aborted
+	}
 	return tx.commit(ctx)
 }
 

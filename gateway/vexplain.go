@@ -66,7 +66,6 @@ func errVExplain(msg string) error {
 
 // execVExplain answers a VEXPLAIN statement.
 func (s *session) execVExplain(ctx context.Context, mode, sql string, execute bool) error {
-	s.warnings = s.warnings[:0]
 	if sql == "" {
 		return mysql.NewError(mysql.ER_PARSE_ERROR, "VEXPLAIN needs a statement to explain")
 	}

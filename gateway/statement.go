@@ -1,0 +1,237 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// A statement's life: every COM_QUERY, COM_STMT_EXECUTE, COM_STMT_PREPARE
+// and COM_FIELD_LIST starts in beginStatement and ends in endStatement.
+// In between it has
+//
+//   - its own context, a child of the session's: it ends at the statement's
+//     deadline (the gateway's --query-timeout, the session's
+//     max_statement_time / max_execution_time), when another session sends
+//     KILL QUERY or KILL CONNECTION, when the client disconnects, or when
+//     the gateway shuts down. Shard queries run under it, and a shard query
+//     whose context ends is killed on the shard (tablet.Conn).
+//   - one topology snapshot (s.stmt.routing), read once at its start;
+//   - fresh warnings (SHOW WARNINGS reads the previous statement's);
+//   - the hooks (StatementHooks) that observe every statement.
+//
+// A statement that ends without being cancelled leaves its context to the
+// next one, so the common path allocates nothing; a cancelled context, or a
+// deadline, gets a fresh one.
+
+// Causes of a statement's end, read with context.Cause.
+var (
+	errStatementKilled  = errors.New("gateway: statement killed (KILL QUERY)")
+	errSessionKilled    = errors.New("gateway: connection killed (KILL CONNECTION)")
+	errStatementTimeout = errors.New("gateway: statement ran past its time limit")
+	errClientGone       = errors.New("gateway: client disconnected")
+)
+
+// clientCheckInterval is how often a running statement checks that its
+// client is still connected.
+const clientCheckInterval = 100 * time.Millisecond
+
+// statement is the session's running statement. The session's goroutine
+// owns it, except the fields under mu, which KILL from another session and
+// the client check (a timer goroutine) also use.
+type statement struct {
+	routing *routing
+	started time.Time
+	sql     string
+
+	// ctx is the running statement's context; it is kept for the next
+	// statement while it has not ended, unless it carries a deadline
+	// (stopDeadline is then set).
+	ctx          context.Context
+	stopDeadline context.CancelFunc
+
+	mu      sync.Mutex
+	cancel  context.CancelCauseFunc
+	running bool
+	// check, created on the first statement, looks at the client's socket
+	// while a statement runs; it stops itself when none does.
+	check *time.Timer
+}
+
+// beginStatement starts a statement of sql (the text the client sent, for
+// the hooks) and returns its context.
+func (s *session) beginStatement(sql string) context.Context {
+	st := &s.stmt
+	st.routing = s.srv.topo.current.Load()
+	st.sql = sql
+	st.started = time.Now()
+	s.newWarnings()
+
+	limit := s.timeLimit()
+	st.mu.Lock()
+	if limit > 0 || st.stopDeadline != nil || st.ctx == nil || st.ctx.Err() != nil {
+		st.release()
+		st.ctx, st.cancel = context.WithCancelCause(s.ctx)
+		if limit > 0 {
+			st.ctx, st.stopDeadline = context.WithDeadlineCause(st.ctx, st.started.Add(limit), errStatementTimeout)
+		}
+	}
+	st.running = true
+	if s.clientAlive != nil {
+		if st.check == nil {
+			st.check = time.AfterFunc(clientCheckInterval, s.checkClient)
+		} else {
+			st.check.Reset(clientCheckInterval)
+		}
+	}
+	st.mu.Unlock()
+	if h := s.srv.cfg.Hooks; h != nil {
+		h.StatementStarted(s.info())
+	}
+	return st.ctx
+}
+
+// release frees the statement context's resources (st.mu held).
+func (st *statement) release() {
+	if st.stopDeadline != nil {
+		st.stopDeadline()
+		st.stopDeadline = nil
+	}
+	if st.cancel != nil {
+		st.cancel(nil)
+	}
+}
+
+// endStatement ends the running statement; err is what it answered (nil
+// for success). It returns the error the client should see: a statement
+// cut short by its context answers for why it was.
+func (s *session) endStatement(err error) error {
+	st := &s.stmt
+	st.mu.Lock()
+	st.running = false
+	if st.check != nil {
+		st.check.Stop()
+	}
+	ctx := st.ctx
+	st.mu.Unlock()
+	if !errors.Is(err, errReported) {
+		err = s.clientError(err)
+	}
+	if ctx.Err() != nil && s.tx != nil && s.tx.active() {
+		// A shard query cut short took its connection with it, and the
+		// transaction with that: the rest of it is rolled back, and the
+		// session answers so until the client ends it.
+		s.tx.abort(context.WithoutCancel(ctx), errTxInterrupted)
+	}
+	if h := s.srv.cfg.Hooks; h != nil {
+		h.StatementFinished(s.info(), time.Since(st.started), err)
+	}
+	st.routing = nil
+	return err
+}
+
+// clientError is the error the client sees for err: a statement cut short
+// by its context answers for why it was.
+func (s *session) clientError(err error) error {
+	if err == nil || s.stmt.ctx == nil || s.stmt.ctx.Err() == nil {
+		return err
+	}
+	return interruptedError(context.Cause(s.stmt.ctx), err)
+}
+
+// interruptedError says why a statement stopped early; an error the shard
+// answered for its own reason (a duplicate key, say) is kept.
+func interruptedError(cause, err error) error {
+	var me *mysql.MyError
+	if errors.As(err, &me) && me.Code != erQueryInterrupted && me.Code != mysql.ER_UNKNOWN_ERROR {
+		return err
+	}
+	switch cause {
+	case errStatementTimeout:
+		return &mysql.MyError{Code: erStatementTimeout, State: "70100", Message: "Query execution was interrupted (max_statement_time exceeded)"}
+	case errSessionKilled:
+		return &mysql.MyError{Code: erConnectionKilled, State: "70100", Message: "Connection was killed"}
+	}
+	return &mysql.MyError{Code: erQueryInterrupted, State: "70100", Message: "Query execution was interrupted"}
+}
+
+// MariaDB's numbers for a statement past max_statement_time and for a
+// killed connection.
+const (
+	erStatementTimeout = 1969
+	erConnectionKilled = 1927
+)
+
+// timeLimit is the running statement's time limit: the smallest of the
+// gateway's and the session's, 0 for none.
+func (s *session) timeLimit() time.Duration {
+	limit := s.srv.cfg.QueryTimeout
+	if l := s.maxStatementTime; l > 0 && (limit <= 0 || l < limit) {
+		limit = l
+	}
+	return limit
+}
+
+// killQuery cancels the session's running statement, if any (KILL QUERY).
+func (s *session) killQuery(cause error) {
+	st := &s.stmt
+	st.mu.Lock()
+	if st.running && st.cancel != nil {
+		st.cancel(cause)
+	}
+	st.mu.Unlock()
+}
+
+// checkClient runs on a timer while a statement runs: a client that has
+// disconnected cancels it, so its shard queries stop.
+func (s *session) checkClient() {
+	st := &s.stmt
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.running {
+		return
+	}
+	if !s.clientAlive() {
+		st.cancel(errClientGone)
+		return
+	}
+	st.check.Reset(clientCheckInterval)
+}
+
+// newWarnings starts the statement's warnings; the previous statement's
+// stay readable by SHOW WARNINGS, which keeps them as they are.
+func (s *session) newWarnings() {
+	s.prevWarnings, s.warnings = s.warnings, s.prevWarnings[:0]
+}
+
+// StatementHooks observe every statement a gateway runs: metrics, the
+// query log, access checks and buffering attach here. They are called on
+// the session's goroutine and must not block.
+type StatementHooks interface {
+	StatementStarted(info StatementInfo)
+	StatementFinished(info StatementInfo, took time.Duration, err error)
+}
+
+// StatementInfo describes a running statement to the hooks.
+type StatementInfo struct {
+	ConnectionID uint32
+	User         string
+	Keyspace     string
+	SQL          string
+}
+
+func (s *session) info() StatementInfo {
+	return StatementInfo{ConnectionID: s.id, User: s.user, Keyspace: s.keyspace, SQL: s.stmt.sql}
+}
+
+// routing is the running statement's topology snapshot; outside a
+// statement (COM_INIT_DB), the current one.
+func (s *session) routing() *routing {
+	if r := s.stmt.routing; r != nil {
+		return r
+	}
+	return s.srv.topo.current.Load()
+}
