@@ -2,12 +2,13 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // settings are the session's SET assignments that the shards must see:
@@ -62,7 +63,7 @@ func (st *settings) join(part func(setting) string) string {
 func (s *session) execSet(ctx context.Context, st *ast.SetStmt, sql string, more bool) error {
 	for _, v := range st.Variables {
 		if v.IsGlobal || v.IsInstance {
-			return notSupported("SET GLOBAL")
+			return sqlerror.NotSupported("SET GLOBAL")
 		}
 		name := strings.ToLower(v.Name)
 		switch {
@@ -111,7 +112,7 @@ func (s *session) execSet(ctx context.Context, st *ast.SetStmt, sql string, more
 			}
 			if name == "sql_mode" && strings.Contains(strings.ToUpper(text), "NO_BACKSLASH_ESCAPES") {
 				// The planner escapes string values with backslashes.
-				return notSupported("sql_mode NO_BACKSLASH_ESCAPES")
+				return sqlerror.NotSupported("sql_mode NO_BACKSLASH_ESCAPES")
 			}
 			reset := text[:strings.IndexByte(text, '=')+1]
 			if lit, ok, err := s.evalSetValue(ctx, v.Value); err != nil {
@@ -152,13 +153,13 @@ func boolValue(v *ast.VariableAssignment) (bool, error) {
 	case "0", "off", "false":
 		return false, nil
 	}
-	return false, mysql.NewError(mysql.ER_WRONG_VALUE_FOR_VAR, fmt.Sprintf("Variable '%s' can't be set to the value of '%s'", v.Name, text))
+	return false, sqlerror.New(sqlerror.User, mysql.ER_WRONG_VALUE_FOR_VAR, "Variable '%s' can't be set to the value of '%s'", v.Name, text)
 }
 
 func restore(n ast.Node) (string, error) {
 	var sb strings.Builder
 	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
-		return "", mysql.NewError(mysql.ER_UNKNOWN_ERROR, err.Error())
+		return "", sqlerror.New(sqlerror.Internal, mysql.ER_UNKNOWN_ERROR, "%v", err)
 	}
 	return sb.String(), nil
 }
