@@ -26,6 +26,8 @@ type Error struct {
 	sentinel bool
 }
 
+var _ error = (*Error)(nil)
+
 // New is an answer of the given class with a MySQL number, the SQLSTATE
 // MySQL uses for that number (HY000 if it has none) and a message
 // formatted as by fmt.Errorf: a %w verb makes the argument its cause.
