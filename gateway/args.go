@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // normalizeArgs turns the values go-mysql decodes from a COM_STMT_EXECUTE
@@ -47,11 +49,11 @@ func normalizeArgs(args []any) ([]any, error) {
 		case mysql.TypedBytes:
 			b, err := typedBytesText(v)
 			if err != nil {
-				return nil, mysql.NewError(mysql.ER_MALFORMED_PACKET, err.Error())
+				return nil, sqlerror.New(sqlerror.User, mysql.ER_MALFORMED_PACKET, "%v", err)
 			}
 			out[i] = b
 		default:
-			return nil, mysql.NewError(mysql.ER_MALFORMED_PACKET, fmt.Sprintf("unsupported parameter type %T", a))
+			return nil, sqlerror.New(sqlerror.User, mysql.ER_MALFORMED_PACKET, "unsupported parameter type %T", a)
 		}
 	}
 	return out, nil

@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/server"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // erSecureTransportRequired is MySQL's ER_SECURE_TRANSPORT_REQUIRED (3159),
@@ -63,8 +65,8 @@ func newAuthHandler(cfg Config) (*authHandler, error) {
 func (h *authHandler) OnAuthSuccess(c *server.Conn) error {
 	if h.requireTLS {
 		if _, ok := c.Conn.Conn.(*tls.Conn); !ok {
-			return &mysql.MyError{Code: erSecureTransportRequired, State: "HY000",
-				Message: "Connections using insecure transport are prohibited while --require-tls is set"}
+			return sqlerror.ToMyError(sqlerror.New(sqlerror.User, erSecureTransportRequired,
+				"Connections using insecure transport are prohibited while --require-tls is set"))
 		}
 	}
 	return nil

@@ -2,11 +2,11 @@ package gateway
 
 import (
 	"bytes"
-	"fmt"
 	"net"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
 )
 
@@ -86,5 +86,5 @@ func (s *session) switchAuthNative(user string, known bool, password string) err
 		using = "NO"
 	}
 	s.closeAfterReply = true
-	return mysql.NewError(mysql.ER_ACCESS_DENIED_ERROR, fmt.Sprintf("Access denied for user '%s'@'%s' (using password: %s)", user, host, using))
+	return sqlerror.New(sqlerror.User, mysql.ER_ACCESS_DENIED_ERROR, "Access denied for user '%s'@'%s' (using password: %s)", user, host, using)
 }

@@ -1,10 +1,10 @@
 package gateway
 
 import (
-	"fmt"
-
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // execKill answers KILL [QUERY | CONNECTION] id for the gateway's own client
@@ -15,7 +15,7 @@ import (
 // any (until users and grants exist, root is the administrator).
 func (s *session) execKill(st *ast.KillStmt) error {
 	if st.Expr != nil {
-		return notSupported("KILL with an expression")
+		return sqlerror.NotSupported("KILL with an expression")
 	}
 	if st.ConnectionID > 0xffffffff {
 		return errNoSuchThread(st.ConnectionID)
@@ -25,7 +25,7 @@ func (s *session) execKill(st *ast.KillStmt) error {
 		return errNoSuchThread(st.ConnectionID)
 	}
 	if target.user != s.user && s.user != "root" {
-		return &mysql.MyError{Code: mysql.ER_KILL_DENIED_ERROR, State: "HY000", Message: fmt.Sprintf("You are not owner of thread %d", st.ConnectionID)}
+		return sqlerror.New(sqlerror.User, mysql.ER_KILL_DENIED_ERROR, "You are not owner of thread %d", st.ConnectionID)
 	}
 	if st.Query {
 		if target != s { // a session's own KILL QUERY is the statement running
@@ -36,12 +36,12 @@ func (s *session) execKill(st *ast.KillStmt) error {
 	target.cancelSession(errSessionKilled)
 	if target == s {
 		s.closeAfterReply = true
-		return &mysql.MyError{Code: erConnectionKilled, State: "70100", Message: "Connection was killed"}
+		return errConnectionKilled()
 	}
 	target.closeClient()
 	return nil
 }
 
 func errNoSuchThread(id uint64) error {
-	return &mysql.MyError{Code: mysql.ER_NO_SUCH_THREAD, State: "HY000", Message: fmt.Sprintf("Unknown thread id: %d", id)}
+	return sqlerror.New(sqlerror.User, mysql.ER_NO_SUCH_THREAD, "Unknown thread id: %d", id)
 }

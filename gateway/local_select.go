@@ -10,6 +10,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
 
@@ -58,7 +59,7 @@ func (s *session) execNextValues(ctx context.Context, m []string) error {
 	if m[1] != "" {
 		var err error
 		if n, err = strconv.ParseInt(m[1], 10, 64); err != nil || n < 1 {
-			return mysql.NewError(mysql.ER_WRONG_ARGUMENTS, "Incorrect arguments to NEXT VALUES")
+			return sqlerror.New(sqlerror.User, mysql.ER_WRONG_ARGUMENTS, "Incorrect arguments to NEXT VALUES")
 		}
 	}
 	r := s.routing()
@@ -71,7 +72,7 @@ func (s *session) execNextValues(ctx context.Context, m []string) error {
 		if ks == "" {
 			ks = s.keyspace
 		}
-		return mysql.NewError(mysql.ER_NO_SUCH_TABLE, "Table '"+ks+"."+m[3]+"' is not a sequence")
+		return sqlerror.New(sqlerror.User, mysql.ER_NO_SUCH_TABLE, "Table '%s.%s' is not a sequence", ks, m[3])
 	}
 	first, err := s.srv.sequences.next(ctx, r, seq.Keyspace, seq.Name, n)
 	if err != nil {

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // DefaultMaxAllowedPacket is Config.MaxAllowedPacket when it is not set:
@@ -20,7 +22,12 @@ func (s *session) tooLarge(size int) error {
 	if size <= max {
 		return nil
 	}
-	return mysql.NewDefaultError(mysql.ER_NET_PACKET_TOO_LARGE)
+	return errPacketTooLarge()
+}
+
+// errPacketTooLarge is ER_NET_PACKET_TOO_LARGE with MySQL's own message.
+func errPacketTooLarge() error {
+	return sqlerror.New(sqlerror.User, mysql.ER_NET_PACKET_TOO_LARGE, "%s", mysql.MySQLErrName[mysql.ER_NET_PACKET_TOO_LARGE])
 }
 
 // argsSize is roughly the size of a COM_STMT_EXECUTE's values.

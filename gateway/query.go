@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
 )
 
@@ -30,7 +31,7 @@ func (s *session) runQuery(sql string) {
 	}
 	stmts, err := s.parser.Parse(sql)
 	if err == nil && len(stmts) == 0 {
-		err = mysql.NewError(mysql.ER_EMPTY_QUERY, "Query was empty")
+		err = sqlerror.New(sqlerror.User, mysql.ER_EMPTY_QUERY, "Query was empty")
 	}
 	if err != nil {
 		s.finishStatement(err)
@@ -71,7 +72,7 @@ func (s *session) runOne(ctx context.Context, sql string, args []any, binary boo
 		return err
 	}
 	if len(stmts) != 1 {
-		return mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
+		return sqlerror.New(sqlerror.Unsupported, mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
 	}
 	return s.execStmt(ctx, stmts[0], sql, args, binary, false)
 }
@@ -157,7 +158,7 @@ func (s *session) buildPlan(stmt ast.StmtNode, sql string) (*planner.Plan, *rout
 // errNoTopology answers statements that arrive before the gateway has read
 // the topology from etcd.
 func errNoTopology() error {
-	return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "gateway has no topology yet")
+	return sqlerror.New(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "gateway has no topology yet")
 }
 
 // execPlan runs a built plan (fresh or from the plan cache) and writes its
@@ -169,7 +170,7 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 	if plan.Type != planner.StmtSelect && s.tabletType != topo.TabletPrimary {
 		// Replicas are read-only to clients (the gateway's own user could
 		// write there, which would make them diverge).
-		return mysql.NewError(mysql.ER_OPTION_PREVENTS_STATEMENT, "The target "+s.keyspace+"@"+string(s.tabletType)+" is read-only; writes go to the primary (USE "+s.keyspace+")")
+		return sqlerror.New(sqlerror.User, mysql.ER_OPTION_PREVENTS_STATEMENT, "The target %s@%s is read-only; writes go to the primary (USE %s)", s.keyspace, s.tabletType, s.keyspace)
 	}
 	if plan.Type == planner.StmtDDL {
 		// Prepared statements' announced columns may change.

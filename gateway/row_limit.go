@@ -1,10 +1,11 @@
 package gateway
 
 import (
-	"fmt"
 	"sync/atomic"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // DefaultMaxBufferedRows is Config.MaxBufferedRows when it is not set.
@@ -33,6 +34,6 @@ func (b *rowBudget) take(n int) error {
 	if b.used.Add(int64(n)) <= b.max {
 		return nil
 	}
-	return mysql.NewError(mysql.ER_OUT_OF_RESOURCES, fmt.Sprintf(
-		"Out of resources: the statement needs more than %d rows buffered at the gateway (--max-buffered-rows); stream it (a SELECT without aggregation), add a LIMIT, or run it on one shard", b.max))
+	return sqlerror.New(sqlerror.User, mysql.ER_OUT_OF_RESOURCES,
+		"Out of resources: the statement needs more than %d rows buffered at the gateway (--max-buffered-rows); stream it (a SELECT without aggregation), add a LIMIT, or run it on one shard", b.max)
 }

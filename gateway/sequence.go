@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
 )
 
@@ -78,7 +79,7 @@ func (s *sequence) reserve(ctx context.Context, r *routing, keyspace, table stri
 			return err
 		}
 		if len(res.Rows) != 1 || res.Rows[0][0] == nil {
-			return mysql.NewError(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("sequence table %s.%s has no row with id = 0", keyspace, table))
+			return errNoSequenceRow(keyspace, table)
 		}
 		if s.cache, err = strconv.ParseInt(string(res.Rows[0][0]), 10, 64); err != nil || s.cache < 1 {
 			s.cache = 1
@@ -92,9 +93,15 @@ func (s *sequence) reserve(ctx context.Context, r *routing, keyspace, table stri
 		return err
 	}
 	if res.RowsAffected != 1 {
-		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("sequence table %s.%s has no row with id = 0", keyspace, table))
+		return errNoSequenceRow(keyspace, table)
 	}
 	s.end = int64(res.InsertID)
 	s.next = s.end - size
 	return nil
+}
+
+// errNoSequenceRow: the sequence table lacks the one row (id = 0) that
+// holds its next id — a setup mistake in the user's data, not the gateway's.
+func errNoSequenceRow(keyspace, table string) error {
+	return sqlerror.New(sqlerror.User, mysql.ER_UNKNOWN_ERROR, "sequence table %s.%s has no row with id = 0", keyspace, table)
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/stmt"
 
 	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
 )
 
@@ -157,14 +157,14 @@ func (s *session) target() planner.Target {
 func (s *session) UseDB(db string) error {
 	ks, shard, typ, err := parseTarget(db)
 	if err != nil {
-		return err
+		return handlerError(err)
 	}
 	r := s.routing()
 	if ks != "" && (r.snap == nil || r.snap.Keyspaces[ks] == nil) {
-		return mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s'", db))
+		return handlerError(sqlerror.New(sqlerror.User, mysql.ER_BAD_DB_ERROR, "Unknown database '%s'", db))
 	}
 	if shard != "" && !hasShard(r.snap, ks, shard) {
-		return mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s' (no shard %s in keyspace %s)", db, shard, ks))
+		return handlerError(sqlerror.New(sqlerror.User, mysql.ER_BAD_DB_ERROR, "Unknown database '%s' (no shard %s in keyspace %s)", db, shard, ks))
 	}
 	s.keyspace, s.shard, s.tabletType = ks, shard, typ
 	return nil
@@ -188,7 +188,7 @@ func parseTarget(db string) (ks, shard string, typ topo.TabletType, err error) {
 		case "replica", "rdonly":
 			typ = topo.TabletReplica
 		default:
-			return "", "", "", mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s' (unknown tablet type %q)", db, db[at+1:]))
+			return "", "", "", sqlerror.New(sqlerror.User, mysql.ER_BAD_DB_ERROR, "Unknown database '%s' (unknown tablet type %q)", db, db[at+1:])
 		}
 		db = db[:at]
 	}
@@ -221,7 +221,7 @@ func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field
 		res, err = s.executePlanned(ctx, stmts[0], q, nil)
 	}
 	if err = s.endStatement(err); err != nil {
-		return nil, toMyError(err)
+		return nil, sqlerror.ToMyError(err)
 	}
 	return res.Fields, nil
 }
@@ -236,10 +236,10 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	ctx := s.beginStatement(query)
 	stmts, err := s.parser.Parse(query)
 	if err == nil && len(stmts) != 1 {
-		err = mysql.NewError(mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
+		err = sqlerror.New(sqlerror.Unsupported, mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
 	}
 	if err != nil {
-		return 0, 0, nil, toMyError(s.endStatement(err))
+		return 0, 0, nil, sqlerror.ToMyError(s.endStatement(err))
 	}
 	n := countParams(stmts[0])
 	ps := s.preparedStmt(ctx, stmts[0], query, n)
@@ -260,7 +260,7 @@ func (s *session) HandleStmtExecute(prepared any, query string, args []any) (*my
 	}
 	if ps, ok := prepared.(*stmt.PreparedStmt); ok && s.stmtTypes.long.takeTooLarge(ps.ID) && err == nil {
 		// Its COM_STMT_SEND_LONG_DATA went over max_allowed_packet.
-		err = mysql.NewDefaultError(mysql.ER_NET_PACKET_TOO_LARGE)
+		err = errPacketTooLarge()
 	}
 	if err == nil {
 		s.exactFloats = s.stmtTypes.floatResult(prepared)
@@ -287,13 +287,13 @@ func (s *session) HandleOtherCommand(cmd byte, data []byte) error {
 		s.reset()
 		return nil
 	case mysql.COM_CHANGE_USER:
-		return s.changeUser(data)
+		return handlerError(s.changeUser(data))
 	case mysql.COM_SET_OPTION:
 		// MYSQL_OPTION_MULTI_STATEMENTS_ON/OFF: multi statements are always
 		// accepted; go-mysql answers with EOF.
 		return nil
 	}
-	return mysql.NewError(mysql.ER_UNKNOWN_COM_ERROR, fmt.Sprintf("Unknown command %d", cmd))
+	return handlerError(sqlerror.New(sqlerror.Unsupported, mysql.ER_UNKNOWN_COM_ERROR, "Unknown command %d", cmd))
 }
 
 // reset returns the session to the state of a new connection, keeping the
@@ -310,7 +310,7 @@ func (s *session) reset() {
 }
 
 func (s *session) writeErr(err error) {
-	me := toMyError(s.clientError(err))
+	me := sqlerror.ToMyError(s.clientError(err))
 	s.warnings = append(s.warnings[:0], warning{level: "Error", code: me.Code, message: me.Message})
 	if werr := s.w.writeErr(me); werr != nil {
 		s.srv.logger.Debug("write error packet", "err", werr)

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // settings are the session's SET assignments that the shards must see:
@@ -65,7 +66,7 @@ func (st *settings) join(part func(setting) string) string {
 func (s *session) execSet(ctx context.Context, st *ast.SetStmt, sql string, more bool) error {
 	for _, v := range st.Variables {
 		if v.IsGlobal || v.IsInstance {
-			return notSupported("SET GLOBAL")
+			return sqlerror.NotSupported("SET GLOBAL")
 		}
 		name := strings.ToLower(v.Name)
 		switch {
@@ -122,7 +123,7 @@ func (s *session) execSet(ctx context.Context, st *ast.SetStmt, sql string, more
 			}
 			if name == "sql_mode" && strings.Contains(strings.ToUpper(text), "NO_BACKSLASH_ESCAPES") {
 				// The planner escapes string values with backslashes.
-				return notSupported("sql_mode NO_BACKSLASH_ESCAPES")
+				return sqlerror.NotSupported("sql_mode NO_BACKSLASH_ESCAPES")
 			}
 			if name == "max_statement_time" {
 				// MariaDB's limit in seconds: the gateway enforces it on
@@ -172,7 +173,7 @@ func boolValue(v *ast.VariableAssignment) (bool, error) {
 	case "0", "off", "false":
 		return false, nil
 	}
-	return false, mysql.NewError(mysql.ER_WRONG_VALUE_FOR_VAR, fmt.Sprintf("Variable '%s' can't be set to the value of '%s'", v.Name, text))
+	return false, sqlerror.New(sqlerror.User, mysql.ER_WRONG_VALUE_FOR_VAR, "Variable '%s' can't be set to the value of '%s'", v.Name, text)
 }
 
 // limitValue reads a time limit's value: a non-negative number, or DEFAULT
@@ -187,7 +188,7 @@ func limitValue(v *ast.VariableAssignment) (float64, error) {
 	}
 	f, perr := strconv.ParseFloat(strings.Trim(text, "'\""), 64)
 	if perr != nil || f < 0 || math.IsInf(f, 0) {
-		return 0, mysql.NewError(mysql.ER_WRONG_TYPE_FOR_VAR, fmt.Sprintf("Incorrect argument type to variable '%s'", v.Name))
+		return 0, sqlerror.New(sqlerror.User, mysql.ER_WRONG_TYPE_FOR_VAR, "Incorrect argument type to variable '%s'", v.Name)
 	}
 	return f, nil
 }
@@ -195,7 +196,7 @@ func limitValue(v *ast.VariableAssignment) (float64, error) {
 func restore(n ast.Node) (string, error) {
 	var sb strings.Builder
 	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
-		return "", mysql.NewError(mysql.ER_UNKNOWN_ERROR, err.Error())
+		return "", sqlerror.New(sqlerror.Internal, mysql.ER_UNKNOWN_ERROR, "%v", err)
 	}
 	return sb.String(), nil
 }

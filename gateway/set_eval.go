@@ -7,6 +7,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // evalSetValue turns a SET value that reads variables or calls functions
@@ -44,7 +46,7 @@ func (s *session) evalSetValue(ctx context.Context, e ast.ExprNode) (literal str
 		return "", false, err
 	}
 	if len(res.Rows) != 1 || len(res.Fields) != 1 {
-		return "", false, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "SET value did not evaluate to one value")
+		return "", false, sqlerror.New(sqlerror.Internal, mysql.ER_UNKNOWN_ERROR, "SET value did not evaluate to one value")
 	}
 	return sqlLiteral(res.Fields[0], res.Rows[0][0]), true, nil
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // execShow answers SHOW statements: keyspaces and warnings from the
@@ -46,7 +46,7 @@ func (s *session) execShow(ctx context.Context, st *ast.ShowStmt, sql string, bi
 			ks = s.keyspace
 		}
 		if ks == "" {
-			return mysql.NewError(mysql.ER_NO_DB_ERROR, "No database selected")
+			return sqlerror.New(sqlerror.User, mysql.ER_NO_DB_ERROR, "No database selected")
 		}
 	default:
 		if ks == "" {
@@ -57,7 +57,7 @@ func (s *session) execShow(ctx context.Context, st *ast.ShowStmt, sql string, bi
 		}
 	}
 	if r.snap == nil || r.snap.Keyspaces[ks] == nil {
-		return mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s'", ks))
+		return sqlerror.New(sqlerror.User, mysql.ER_BAD_DB_ERROR, "Unknown database '%s'", ks)
 	}
 	shard := s.shard
 	if shard == "" || ks != s.keyspace {

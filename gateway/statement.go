@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // A statement's life: every COM_QUERY, COM_STMT_EXECUTE, COM_STMT_PREPARE
@@ -145,17 +147,20 @@ func (s *session) clientError(err error) error {
 // interruptedError says why a statement stopped early; an error the shard
 // answered for its own reason (a duplicate key, say) is kept.
 func interruptedError(cause, err error) error {
-	var me *mysql.MyError
-	if errors.As(err, &me) && me.Code != erQueryInterrupted && me.Code != mysql.ER_UNKNOWN_ERROR {
+	if me := sqlerror.ToMyError(err); me.Code != mysql.ER_QUERY_INTERRUPTED && me.Code != mysql.ER_UNKNOWN_ERROR {
 		return err
 	}
 	switch cause {
 	case errStatementTimeout:
-		return &mysql.MyError{Code: erStatementTimeout, State: "70100", Message: "Query execution was interrupted (max_statement_time exceeded)"}
+		return sqlerror.New(sqlerror.Interrupted, erStatementTimeout, "Query execution was interrupted (max_statement_time exceeded)")
 	case errSessionKilled:
-		return &mysql.MyError{Code: erConnectionKilled, State: "70100", Message: "Connection was killed"}
+		return errConnectionKilled()
 	}
-	return &mysql.MyError{Code: erQueryInterrupted, State: "70100", Message: "Query execution was interrupted"}
+	return sqlerror.New(sqlerror.Interrupted, mysql.ER_QUERY_INTERRUPTED, "Query execution was interrupted")
+}
+
+func errConnectionKilled() error {
+	return sqlerror.New(sqlerror.Interrupted, erConnectionKilled, "Connection was killed")
 }
 
 // MariaDB's numbers for a statement past max_statement_time and for a

@@ -10,6 +10,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
 )
@@ -161,11 +162,11 @@ func (t *topology) close() {
 
 func (r *routing) shardRanges(keyspace string, typ topo.TabletType) ([]planner.ShardRange, error) {
 	if r.snap == nil || r.snap.Keyspaces[keyspace] == nil {
-		return nil, mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s'", keyspace))
+		return nil, sqlerror.New(sqlerror.User, mysql.ER_BAD_DB_ERROR, "Unknown database '%s'", keyspace)
 	}
 	ranges := r.shards[typ][keyspace]
 	if len(ranges) == 0 {
-		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("no serving shards for keyspace %s (%s)", keyspace, typ))
+		return nil, sqlerror.New(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "no serving shards for keyspace %s (%s)", keyspace, typ)
 	}
 	return ranges, nil
 }
@@ -175,7 +176,7 @@ func (r *routing) shardRanges(keyspace string, typ topo.TabletType) ([]planner.S
 func (r *routing) pool(keyspace, shard string, typ topo.TabletType, pick uint32) (*tablet.Pool, error) {
 	pools := r.tablets[typ][shardKey{keyspace, shard}]
 	if len(pools) == 0 {
-		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("no %s tablet serving %s/%s", typ, keyspace, shard))
+		return nil, sqlerror.New(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "no %s tablet serving %s/%s", typ, keyspace, shard)
 	}
 	return pools[int(pick)%len(pools)], nil
 }

@@ -2,14 +2,13 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
 
 	"github.com/shardgate/shardgate/tablet"
@@ -43,7 +42,7 @@ type transaction struct {
 // errTxInterrupted answers the statements of a transaction rolled back
 // because one of its statements was interrupted (XA_RBROLLBACK: the
 // distributed transaction's branches were rolled back).
-var errTxInterrupted = &mysql.MyError{Code: 1402, State: "XA100", Message: "Transaction was rolled back: a statement in it was interrupted; end it with ROLLBACK"}
+var errTxInterrupted = sqlerror.New(sqlerror.Aborted, mysql.ER_XA_RBROLLBACK, "Transaction was rolled back: a statement in it was interrupted; end it with ROLLBACK")
 
 // active tells whether the transaction has begun on any shard.
 func (t *transaction) active() bool { return len(t.order) > 0 }
@@ -196,9 +195,9 @@ func (t *transaction) wouldSpan(keyspace string, shards []string) (shardKey, sha
 // errSingleSpan refuses, in transaction_mode single, a statement that
 // would touch a second shard. Nothing ran: the transaction goes on.
 func errSingleSpan(have, next shardKey) error {
-	return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, fmt.Sprintf(
+	return sqlerror.New(sqlerror.Unsupported, mysql.ER_NOT_SUPPORTED_YET,
 		"transaction_mode is 'single': the transaction is on %s/%s and this statement would also touch %s/%s (SET transaction_mode = 'twopc' to span shards)",
-		have.keyspace, have.shard, next.keyspace, next.shard))
+		have.keyspace, have.shard, next.keyspace, next.shard)
 }
 
 // commit ends the transaction per its mode and releases the connections.
@@ -320,22 +319,13 @@ func (s *session) rollback(ctx context.Context) {
 	tx.rollback(ctx)
 }
 
-// Errors after which the whole transaction is rolled back on every shard:
-// a shard has rolled back (deadlock) or kept a half-done statement (lock
-// wait timeout), so the distributed transaction can't go on consistently.
-const (
-	erLockWaitTimeout = 1205
-	erLockDeadlock    = 1213
-)
-
-// abortOnError rolls the open transaction back if err is a lock wait
-// timeout or a deadlock; err reaches the client unchanged.
+// abortOnError rolls the open transaction back on every shard if err is
+// of class Aborted (a lock wait timeout, a deadlock, an XA branch rolled
+// back): a shard has rolled back or kept a half-done statement, so the
+// distributed transaction can't go on consistently. err reaches the client
+// unchanged.
 func (s *session) abortOnError(ctx context.Context, err error) {
-	var me *mysql.MyError
-	if s.tx == nil || !errors.As(err, &me) {
-		return
-	}
-	if me.Code == erLockWaitTimeout || me.Code == erLockDeadlock {
+	if s.tx != nil && err != nil && sqlerror.ClassOf(err) == sqlerror.Aborted {
 		s.rollback(ctx)
 	}
 }

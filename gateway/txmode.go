@@ -2,12 +2,13 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"strings"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // txMode is a session's transaction_mode: how a transaction that spans
@@ -34,7 +35,7 @@ func parseTxMode(s string) (txMode, error) {
 			return txMode(m), nil
 		}
 	}
-	return 0, mysql.NewError(mysql.ER_WRONG_VALUE_FOR_VAR, fmt.Sprintf("Variable 'transaction_mode' can't be set to the value of '%s'", s))
+	return 0, sqlerror.New(sqlerror.User, mysql.ER_WRONG_VALUE_FOR_VAR, "Variable 'transaction_mode' can't be set to the value of '%s'", s)
 }
 
 // ValidTransactionMode tells whether s is a transaction mode, for flag
@@ -52,10 +53,10 @@ func (s *session) setTxMode(value string) error {
 		return err
 	}
 	if s.tx != nil && len(s.tx.order) > 0 && m != s.tx.mode {
-		return mysql.NewError(mysql.ER_CANT_CHANGE_TX_CHARACTERISTICS, "transaction_mode can't be changed while a transaction is in progress")
+		return sqlerror.New(sqlerror.User, mysql.ER_CANT_CHANGE_TX_CHARACTERISTICS, "transaction_mode can't be changed while a transaction is in progress")
 	}
 	if m == modeTwoPC && s.srv.coord == nil {
-		return mysql.NewError(mysql.ER_WRONG_VALUE_FOR_VAR, "Variable 'transaction_mode' can't be set to the value of 'twopc': this gateway has no etcd-backed coordinator")
+		return sqlerror.New(sqlerror.User, mysql.ER_WRONG_VALUE_FOR_VAR, "Variable 'transaction_mode' can't be set to the value of 'twopc': this gateway has no etcd-backed coordinator")
 	}
 	s.txMode = m
 	if s.tx != nil && len(s.tx.order) == 0 && s.tx.mode != m {
@@ -82,7 +83,7 @@ func (t *transaction) findSavepoint(name string) int {
 }
 
 func errNoSavepoint(name string) error {
-	return mysql.NewError(mysql.ER_SP_DOES_NOT_EXIST, fmt.Sprintf("SAVEPOINT %s does not exist", name))
+	return sqlerror.New(sqlerror.User, mysql.ER_SP_DOES_NOT_EXIST, "SAVEPOINT %s does not exist", name)
 }
 
 // onParts runs stmt on the first n participants (in join order).

@@ -9,6 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
 )
 
@@ -61,13 +62,13 @@ func cutWord(s string) (string, string) {
 }
 
 func errVExplain(msg string) error {
-	return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, msg)
+	return sqlerror.New(sqlerror.Unsupported, mysql.ER_NOT_SUPPORTED_YET, "%s", msg)
 }
 
 // execVExplain answers a VEXPLAIN statement.
 func (s *session) execVExplain(ctx context.Context, mode, sql string, execute bool) error {
 	if sql == "" {
-		return mysql.NewError(mysql.ER_PARSE_ERROR, "VEXPLAIN needs a statement to explain")
+		return sqlerror.New(sqlerror.User, mysql.ER_PARSE_ERROR, "VEXPLAIN needs a statement to explain")
 	}
 	stmts, err := s.parser.Parse(sql)
 	if err != nil {

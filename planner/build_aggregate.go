@@ -1,12 +1,13 @@
 package planner
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // groupPlan collects the shard query's select list while a grouped or
@@ -142,7 +143,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec,
 				return nil, nil, nil, err
 			}
 			if _, isAgg := g.aggAt[col]; isAgg {
-				return nil, nil, nil, mysql.NewError(mysql.ER_WRONG_GROUP_FIELD, fmt.Sprintf("Can't group on '%s'", fieldName(g.fields[col])))
+				return nil, nil, nil, sqlerror.New(sqlerror.User, mysql.ER_WRONG_GROUP_FIELD, "Can't group on '%s'", fieldName(g.fields[col]))
 			}
 			keys = append(keys, GroupKey{Col: col, Weight: g.weight(col, expr)})
 		}
@@ -281,7 +282,7 @@ func (g *groupPlan) resolve(e ast.ExprNode, clause string) (int, ast.ExprNode, e
 			return 0, nil, unsupported("a parameter as a column position across shards")
 		}
 		if p.N < 1 || p.N > g.visible {
-			return 0, nil, mysql.NewError(mysql.ER_BAD_FIELD_ERROR, fmt.Sprintf("Unknown column '%d' in '%s'", p.N, clause))
+			return 0, nil, sqlerror.New(sqlerror.User, mysql.ER_BAD_FIELD_ERROR, "Unknown column '%d' in '%s'", p.N, clause)
 		}
 		return p.N - 1, g.fields[p.N-1].Expr, nil
 	}

@@ -1,11 +1,11 @@
 package planner
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
 
@@ -105,7 +105,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 	}
 	for i, row := range s.Lists {
 		if len(row) != len(s.Columns) {
-			return nil, mysql.NewError(mysql.ER_WRONG_VALUE_COUNT_ON_ROW, fmt.Sprintf("Column count doesn't match value count at row %d", i+1))
+			return nil, sqlerror.New(sqlerror.User, mysql.ER_WRONG_VALUE_COUNT_ON_ROW, "Column count doesn't match value count at row %d", i+1)
 		}
 		if autoAt >= 0 {
 			slot, err := autoInc.slot(row[autoAt], i)

@@ -1,13 +1,14 @@
 package planner
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // Joins of tables that are not pinned to one shard: pushed down whole when
@@ -307,7 +308,7 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
 				}
 			}
 			if s < 0 {
-				return nil, mysql.NewError(mysql.ER_BAD_TABLE_ERROR, fmt.Sprintf("Unknown table '%s'", f.WildCard.Table.O))
+				return nil, sqlerror.New(sqlerror.User, mysql.ER_BAD_TABLE_ERROR, "Unknown table '%s'", f.WildCard.Table.O)
 			}
 			sides[s].star = true
 			cols = append(cols, pendingCol{side: s, star: true})

@@ -1,13 +1,14 @@
 package planner
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
@@ -327,7 +328,7 @@ func orderKeys(sel *ast.SelectStmt) ([]OrderKey, int, error) {
 				return nil, 0, unsupported("ORDER BY a parameter across shards")
 			}
 			if x.N < 1 || x.N > visible {
-				return nil, 0, mysql.NewError(mysql.ER_BAD_FIELD_ERROR, fmt.Sprintf("Unknown column '%d' in 'order clause'", x.N))
+				return nil, 0, sqlerror.New(sqlerror.User, mysql.ER_BAD_FIELD_ERROR, "Unknown column '%d' in 'order clause'", x.N)
 			}
 			if starAt >= 0 && starAt < x.N {
 				return nil, 0, unsupported("ORDER BY a position after * across shards")

@@ -5,11 +5,13 @@ import (
 	"fmt"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
-// Every error the planner returns to a client is a *mysql.MyError: number,
-// SQLSTATE and a MySQL-like message. Internal sentinels below never reach a
-// client unwrapped.
+// Every error the planner returns to a client is a sqlerror answer: class,
+// number, SQLSTATE and a MySQL-like message (errors.As still reads it as a
+// *mysql.MyError). Internal sentinels below never reach a client unwrapped.
 
 // ErrNoteAutoVindex is the warning code attached when CREATE TABLE made the
 // gateway add a vschema entry (ER_UNKNOWN_ERROR, used by Vitess and TiDB for
@@ -20,8 +22,7 @@ var errParamNotNumbered = errors.New("planner: parameter marker outside the stat
 
 // unsupported refuses a construct the planner cannot serve exactly.
 func unsupported(construct string) error {
-	return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET,
-		fmt.Sprintf("This version of shardgate doesn't yet support '%s'", construct))
+	return sqlerror.NotSupported(construct)
 }
 
 func unsupportedf(format string, args ...any) error {
@@ -31,39 +32,39 @@ func unsupportedf(format string, args ...any) error {
 // refusedf is a 1235 refusal whose message is a whole sentence (used where
 // naming a construct alone would not tell the user what to change).
 func refusedf(format string, args ...any) error {
-	return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, fmt.Sprintf(format, args...))
+	return sqlerror.New(sqlerror.Unsupported, mysql.ER_NOT_SUPPORTED_YET, format, args...)
 }
 
 func errNoSuchTable(keyspace, table string) error {
-	return mysql.NewError(mysql.ER_NO_SUCH_TABLE, fmt.Sprintf("Table '%s.%s' doesn't exist", keyspace, table))
+	return sqlerror.New(sqlerror.User, mysql.ER_NO_SUCH_TABLE, "Table '%s.%s' doesn't exist", keyspace, table)
 }
 
 func errNoDB() error {
-	return mysql.NewError(mysql.ER_NO_DB_ERROR, "No database selected")
+	return sqlerror.New(sqlerror.User, mysql.ER_NO_DB_ERROR, "No database selected")
 }
 
 func errBadDB(keyspace string) error {
-	return mysql.NewError(mysql.ER_BAD_DB_ERROR, fmt.Sprintf("Unknown database '%s'", keyspace))
+	return sqlerror.New(sqlerror.User, mysql.ER_BAD_DB_ERROR, "Unknown database '%s'", keyspace)
 }
 
 // errInternal is ER_UNKNOWN_ERROR (1105, SQLSTATE HY000) for failures that
 // are neither the user's SQL nor a refusal: a bad argument type, a shard map
 // with a hole, an error from a vindex.
 func errInternal(format string, args ...any) error {
-	return mysql.NewError(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf(format, args...))
+	return sqlerror.New(sqlerror.Internal, mysql.ER_UNKNOWN_ERROR, format, args...)
 }
 
 // errWrongArgs is returned when Execute gets fewer arguments than the plan's
 // ParamCount (ER_WRONG_ARGUMENTS is what mysqld says for a bad COM_STMT_EXECUTE).
 func errWrongArgs(want, got int) error {
-	return mysql.NewError(mysql.ER_WRONG_ARGUMENTS,
-		fmt.Sprintf("Incorrect arguments to mysqld_stmt_execute: plan needs %d, got %d", want, got))
+	return sqlerror.New(sqlerror.User, mysql.ER_WRONG_ARGUMENTS,
+		"Incorrect arguments to mysqld_stmt_execute: plan needs %d, got %d", want, got)
 }
 
 func errWrongArgs2(where string) error {
-	return mysql.NewError(mysql.ER_WRONG_ARGUMENTS, fmt.Sprintf("Incorrect arguments to %s", where))
+	return sqlerror.New(sqlerror.User, mysql.ER_WRONG_ARGUMENTS, "Incorrect arguments to %s", where)
 }
 
 func errBadField(name string) error {
-	return mysql.NewError(mysql.ER_BAD_FIELD_ERROR, fmt.Sprintf("Unknown column '%s' in 'field list'", name))
+	return sqlerror.New(sqlerror.User, mysql.ER_BAD_FIELD_ERROR, "Unknown column '%s' in 'field list'", name)
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
 )
@@ -341,7 +341,7 @@ func isDuplicateKey(err error) bool {
 }
 
 func errDuplicateLookup(value, vindexName string) error {
-	return mysql.NewError(mysql.ER_DUP_ENTRY, fmt.Sprintf("Duplicate entry %s for key '%s'", value, vindexName))
+	return sqlerror.New(sqlerror.User, mysql.ER_DUP_ENTRY, "Duplicate entry %s for key '%s'", value, vindexName)
 }
 
 func (l *lookupVindex) String() string { return l.vx.Name() }

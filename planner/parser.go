@@ -8,6 +8,8 @@ import (
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/terror"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // Parser parses SQL text into TiDB AST statements whose literals come from
@@ -23,13 +25,13 @@ func NewParser() *Parser {
 	return &Parser{p: parser.New()}
 }
 
-// Parse parses one or more statements. A syntax error is a *mysql.MyError
-// 1064 (SQLSTATE 42000) with MySQL's wording.
+// Parse parses one or more statements. A syntax error is a user error
+// (sqlerror.User) 1064, SQLSTATE 42000, with MySQL's wording.
 func (p *Parser) Parse(sql string) (stmts []ast.StmtNode, err error) {
 	defer func() {
 		// The parser is generated code; never let a bug in it take a session down.
 		if r := recover(); r != nil {
-			stmts, err = nil, mysql.NewError(mysql.ER_PARSE_ERROR, syntaxMessage("", sql))
+			stmts, err = nil, sqlerror.New(sqlerror.User, mysql.ER_PARSE_ERROR, "%s", syntaxMessage("", sql))
 			p.p = parser.New()
 		}
 	}()
@@ -38,7 +40,7 @@ func (p *Parser) Parse(sql string) (stmts []ast.StmtNode, err error) {
 		return nil, parseError(err, sql)
 	}
 	if len(stmts) == 0 {
-		return nil, mysql.NewError(mysql.ER_EMPTY_QUERY, "Query was empty")
+		return nil, sqlerror.New(sqlerror.User, mysql.ER_EMPTY_QUERY, "Query was empty")
 	}
 	return stmts, nil
 }
@@ -62,9 +64,9 @@ func parseError(err error, sql string) error {
 				line = rest[:k]
 			}
 		}
-		return mysql.NewError(mysql.ER_PARSE_ERROR, syntaxMessageLine(near, line))
+		return sqlerror.New(sqlerror.User, mysql.ER_PARSE_ERROR, "%s", syntaxMessageLine(near, line))
 	}
-	return mysql.NewError(mysql.ER_PARSE_ERROR, syntaxMessage("", sql))
+	return sqlerror.New(sqlerror.User, mysql.ER_PARSE_ERROR, "%s", syntaxMessage("", sql))
 }
 
 func syntaxMessage(near, _ string) string { return syntaxMessageLine(near, "1") }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // Uncorrelated subqueries in WHERE that do not stay on one shard are run
@@ -80,7 +82,7 @@ func (u *UncorrelatedSubquery) outerArgs(ctx context.Context, vc VCursor, args [
 // values lists an IN subquery's distinct non-NULL values.
 func (s SubqueryInput) values(r *Result) (subValues, error) {
 	if len(r.Fields) != 1 {
-		return nil, mysql.NewError(mysql.ER_OPERAND_COLUMNS, "Operand should contain 1 column(s)")
+		return nil, sqlerror.New(sqlerror.User, mysql.ER_OPERAND_COLUMNS, "Operand should contain 1 column(s)")
 	}
 	kind := sortKindOf(r.Fields[0])
 	seen := map[string]bool{}
@@ -105,7 +107,7 @@ func (s SubqueryInput) value(r *Result) (rawSQL, error) {
 		return "0", nil
 	}
 	if len(r.Fields) != 1 {
-		return "", mysql.NewError(mysql.ER_OPERAND_COLUMNS, "Operand should contain 1 column(s)")
+		return "", sqlerror.New(sqlerror.User, mysql.ER_OPERAND_COLUMNS, "Operand should contain 1 column(s)")
 	}
 	kind := sortKindOf(r.Fields[0])
 	lit := func(v []byte) string {
@@ -121,7 +123,7 @@ func (s SubqueryInput) value(r *Result) (rawSQL, error) {
 		case 1:
 			return rawSQL(lit(r.Rows[0][0])), nil
 		}
-		return "", mysql.NewError(mysql.ER_SUBQUERY_NO_1_ROW, "Subquery returns more than 1 row")
+		return "", sqlerror.New(sqlerror.User, mysql.ER_SUBQUERY_NO_1_ROW, "Subquery returns more than 1 row")
 	}
 	if len(r.Rows) == 0 {
 		if s.Not {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // Concatenate runs its inputs one after the other and returns all their
@@ -268,5 +270,5 @@ func needsWeight(e ast.ExprNode) bool {
 
 // errUnion is ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT.
 func errUnion() error {
-	return mysql.NewError(mysql.ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT, "The used SELECT statements have a different number of columns")
+	return sqlerror.New(sqlerror.User, mysql.ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT, "The used SELECT statements have a different number of columns")
 }

@@ -9,9 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/tablet"
 )
 
@@ -24,16 +26,20 @@ const (
 	PointCommittedFirst = "committed-first" // the first participant committed
 )
 
-// Sentinel errors of Commit.
+// Sentinel errors of Commit, with the class a client gets (sqlerror). A
+// shard error wrapped in ErrRolledBack (a deadlock at XA PREPARE) reaches
+// the client with its own number; the sentinel's applies otherwise.
 var (
 	// ErrRolledBack: the transaction was rolled back on every
-	// participant (the cause is wrapped too).
-	ErrRolledBack = errors.New("twopc: transaction rolled back")
+	// participant (the cause is wrapped too). Aborted: the client may
+	// run the transaction again.
+	ErrRolledBack = sqlerror.NewSentinel(sqlerror.Aborted, mysql.ER_XA_RBROLLBACK, "twopc: transaction rolled back")
 	// ErrOutcomeUnknown: the decision could not be confirmed (etcd
 	// unreachable while it was written). Every participant stays
 	// prepared and the resolver finishes them per whatever landed in
-	// etcd.
-	ErrOutcomeUnknown = errors.New("twopc: commit outcome unknown; the resolver will finish it")
+	// etcd. Internal, and never retryable: the transaction may have
+	// committed, so running it again could apply it twice.
+	ErrOutcomeUnknown = sqlerror.NewSentinel(sqlerror.Internal, mysql.ER_UNKNOWN_ERROR, "twopc: commit outcome unknown; the resolver will finish it")
 )
 
 // Config configures a Coordinator.

@@ -3,11 +3,13 @@ package twopc
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // State is a durable decision.
@@ -38,8 +40,9 @@ type Record struct {
 	By      string    `json:"by"`
 }
 
-// ErrNoRecord: no decision record for the dtid.
-var ErrNoRecord = errors.New("twopc: no decision record")
+// ErrNoRecord: no decision record for the dtid (the resolver's and
+// shardctl's concern, never a statement's: internal).
+var ErrNoRecord = sqlerror.NewSentinel(sqlerror.Internal, mysql.ER_UNKNOWN_ERROR, "twopc: no decision record")
 
 // records reads and writes decision records under root.
 type records struct {
