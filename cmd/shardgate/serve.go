@@ -28,6 +28,7 @@ type gatewayFlags struct {
 
 	txMode          string
 	txIdleTimeout   time.Duration
+	queryTimeout    time.Duration
 	twopcLeaseTTL   int
 	twopcResolve    time.Duration
 	twopcCrashAfter string
@@ -52,6 +53,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.IntVar(&g.maxPacket, "max-allowed-packet", gateway.DefaultMaxAllowedPacket, "largest statement (bytes) a client may send; more is error 1153")
 	g.security.register(fs)
 	fs.StringVar(&g.txMode, "transaction-mode", "twopc", "default transaction_mode of sessions: twopc (atomic), multi (shard by shard) or single")
+	fs.DurationVar(&g.queryTimeout, "query-timeout", 0, "longest a statement may run, e.g. 30s; it is then killed on its shards and answers error 1969 (a session's max_statement_time / max_execution_time may set less); 0 no limit")
 	fs.DurationVar(&g.txIdleTimeout, "transaction-idle-timeout", 0, "roll back a transaction (and close its client) idle this long; 0 never")
 	fs.IntVar(&g.twopcLeaseTTL, "twopc-lease-ttl", 10, "seconds after this gateway dies before its prepared transactions are resolved")
 	fs.DurationVar(&g.twopcResolve, "twopc-resolve-interval", 2*time.Second, "how often the elected 2PC resolver scans the primaries")
@@ -86,6 +88,7 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 		},
 		PlanCacheEntries: g.planCache,
 		MaxBufferedRows:  g.maxRows,
+		QueryTimeout:     g.queryTimeout,
 		MaxAllowedPacket: g.maxPacket,
 	}
 	return cfg, g.security.apply(&cfg)
