@@ -36,6 +36,4 @@ var (
 	// ErrReplicationTimeout: WaitForPosition gave up before the replica
 	// reached the position.
 	ErrReplicationTimeout = errors.New("tablet: replica did not reach the position in time")
-
-	errMalformed = errors.New("malformed packet")
 )
