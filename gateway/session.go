@@ -11,6 +11,7 @@ import (
 
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/topo"
+	"github.com/shardgate/shardgate/wire"
 )
 
 // session is one client connection's state. go-mysql calls its Handler
@@ -19,7 +20,7 @@ import (
 type session struct {
 	srv    *Server
 	conn   *server.Conn
-	w      packetWriter
+	w      wire.Writer
 	parser *planner.Parser
 
 	// target is what USE selected: a keyspace, optionally one shard of it
@@ -50,8 +51,13 @@ type session struct {
 	keyBuf []byte
 	argBuf []any
 
-	// stmtTypes keeps prepared statements' parameter types (stmt_types.go).
-	stmtTypes stmtTypes
+	// fence is the connection's state for go-mysql's workarounds
+	// (wire/gomysql_fence.go): prepared statements' parameter types, long
+	// data, statement ids, sequence numbers.
+	fence wire.ServerFence
+	// floats holds the prepared statements whose result has a FLOAT
+	// column (exact_float.go).
+	floats floatStmts
 	// exactFloats is set while a COM_STMT_EXECUTE runs whose result, as
 	// announced at prepare time, has a FLOAT column: its shard SELECTs
 	// then use the binary protocol (exact_float.go).
@@ -82,7 +88,7 @@ func newSession(srv *Server) *session {
 
 func (s *session) attach(c *server.Conn) {
 	s.conn = c
-	s.w.conn = c
+	s.w.Conn = c
 	s.applyClientCharset(c.Charset())
 }
 
@@ -191,8 +197,7 @@ func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field
 // them (prepare.go); the plan is built at execution (and cached), against
 // the vschema of that moment.
 func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
-	s.stmtTypes.nextID++ // go-mysql numbers every prepare, failed or not
-	id := s.stmtTypes.nextID
+	id := s.fence.NextStmtID() // go-mysql numbers every prepare, failed or not
 	stmts, err := s.parser.Parse(query)
 	if err != nil {
 		return 0, 0, nil, toMyError(err)
@@ -203,25 +208,26 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	n := countParams(stmts[0])
 	ps := s.preparedStmt(s.srv.ctx, stmts[0], query, n)
 	ps.ID = id
-	s.stmtTypes.prepared(id, n, hasFloatColumn(ps.RawColumnFields))
+	s.fence.Prepared(id, n)
+	s.floats.prepared(id, hasFloatColumn(ps.RawColumnFields))
 	return ps.Params, ps.Columns, ps, nil
 }
 
 // HandleStmtExecute runs a prepared statement with its arguments.
 func (s *session) HandleStmtExecute(context any, query string, args []any) (*mysql.Result, error) {
 	// The response continues the sequence of the packet the client sent.
-	s.conn.Sequence -= s.stmtTypes.takeExtraPackets()
+	s.fence.FixExecuteSequence(&s.conn.Sequence)
 	s.warnings = s.warnings[:0]
-	vals, err := normalizeArgs(args)
+	vals, err := wire.NormalizeArgs(args)
 	if err == nil {
-		err = s.tooLarge(len(query) + argsSize(args))
+		err = s.tooLarge(len(query) + wire.ArgsSize(args))
 	}
-	if ps, ok := context.(*stmt.PreparedStmt); ok && s.stmtTypes.long.takeTooLarge(ps.ID) && err == nil {
+	if ps, ok := context.(*stmt.PreparedStmt); ok && s.fence.LongDataTooLarge(ps.ID) && err == nil {
 		// Its COM_STMT_SEND_LONG_DATA went over max_allowed_packet.
 		err = mysql.NewDefaultError(mysql.ER_NET_PACKET_TOO_LARGE)
 	}
 	if err == nil {
-		s.exactFloats = s.stmtTypes.floatResult(context)
+		s.exactFloats = s.floats.has(context)
 		err = s.runOne(query, vals, true)
 		s.exactFloats = false
 	}
@@ -235,7 +241,8 @@ func (s *session) HandleStmtExecute(context any, query string, args []any) (*mys
 // statements hold no shard resources.
 func (s *session) HandleStmtClose(context any) error {
 	if ps, ok := context.(*stmt.PreparedStmt); ok {
-		s.stmtTypes.closed(ps.ID)
+		s.fence.Closed(ps.ID)
+		s.floats.closed(ps.ID)
 	}
 	return nil
 }
@@ -271,7 +278,7 @@ func (s *session) reset() {
 func (s *session) writeErr(err error) {
 	me := toMyError(err)
 	s.warnings = append(s.warnings[:0], warning{level: "Error", code: me.Code, message: me.Message})
-	if werr := s.w.writeErr(me); werr != nil {
+	if werr := s.w.WriteErr(me); werr != nil {
 		s.srv.logger.Debug("write error packet", "err", werr)
 	}
 }
