@@ -109,13 +109,16 @@ func ParseOK(pkt []byte) (OK, error) {
 
 // AppendOK appends an OK packet: [0x00] affected_rows [lenenc]
 // last_insert_id [lenenc] status_flags [16 bit] warnings [16 bit] info
-// (length-encoded when the client has CLIENT_SESSION_TRACK, else the rest).
+// [lenenc]. The info is left out when it is empty, unless the client has
+// CLIENT_SESSION_TRACK. (The protocol documentation gives the info
+// without CLIENT_SESSION_TRACK as the rest of the packet, but MariaDB and
+// MySQL both length-encode it: testdata's ok_update_info.)
 func AppendOK(data []byte, r OK, info string, sessionTrack bool) []byte {
 	data = append(data, HeaderOK)
 	data = AppendLenEncInt(data, r.AffectedRows)
 	data = AppendLenEncInt(data, r.InsertID)
 	data = append(data, byte(r.Status), byte(r.Status>>8), byte(r.Warnings), byte(r.Warnings>>8))
-	if sessionTrack {
+	if sessionTrack || info != "" {
 		data = AppendLenEncInt(data, uint64(len(info)))
 	}
 	return append(data, info...)
