@@ -15,7 +15,7 @@ import (
 // the same text values Stream hands over, byte for byte, except FLOAT:
 // the text protocol prints 6 significant digits, while here a FLOAT is
 // the shortest text that parses back to the exact stored float32
-// (binary_row.go). The column definitions are the ones the execution
+// (wire.BinaryRowDecoder). The column definitions are the ones the execution
 // announces.
 //
 // It costs one more round trip than Stream (the prepare), so the gateway
