@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
-
 	"github.com/go-mysql-org/go-mysql/stmt"
 
 	"github.com/shardgate/shardgate/tablet"
