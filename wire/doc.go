@@ -6,9 +6,11 @@
 // and tablet reads its shards' answers with it. No package outside wire
 // builds or parses packet bytes.
 //
-// It imports nothing of ours (go-mysql's mysql package for constants,
-// MyError and Field). It never dials or listens, never plans or routes:
-// it is handed connections and bytes and hands back values.
+// It imports nothing of ours: go-mysql's mysql package (constants,
+// MyError, Field) and, for one compile-time assertion, its server package.
+// (Only the recorder of testdata, record_test.go, uses tablet's test
+// helper to start a mariadbd.) It never dials or listens, never plans or
+// routes: it is handed connections and bytes and hands back values.
 //
 // go-mysql's server package runs the gateway's handshake and command loop.
 // Everything that exists only to work around that package — rewriting a
