@@ -125,8 +125,7 @@ func TestFramePackets(t *testing.T) {
 }
 
 // FuzzStmtExecuteRewrite: no client packet makes the rewrite of
-// COM_STMT_EXECUTE (parameter types, long data) panic. (Fuzzing it starts
-// the package's test cluster in every fuzz worker: slow to start.)
+// COM_STMT_EXECUTE (parameter types, long data) panic.
 func FuzzStmtExecuteRewrite(f *testing.F) {
 	f.Add([]byte{mysql.MYSQL_TYPE_LONGLONG, 0, mysql.MYSQL_TYPE_BLOB, 0}, []byte{5, 0, 0, 0, 0, 0, 0, 0, 0xfc, 1})
 	f.Add([]byte{mysql.MYSQL_TYPE_VAR_STRING, 0, mysql.MYSQL_TYPE_BLOB, 0}, []byte{0xfe, 1, 2})
