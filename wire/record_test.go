@@ -87,7 +87,7 @@ func TestRecordPackets(t *testing.T) {
 		VALUES (-7, 4000000000, 3.1415927, 2.718281828459045, -12.345, '2024-02-29 13:14:15', '2024-02-29 13:14:15.000001', '-34:05:06', 'héllo')`)[0])
 	r.query("INSERT INTO app.t (i, dt) VALUES (NULL, '2024-02-29 00:00:00')")
 	r.keep("ok_update_info", "UPDATE app.t SET i = i + 1 WHERE id = 1 (with an info message)", r.query("UPDATE app.t SET i = i + 1 WHERE id = 1")[0])
-	r.keep("err_no_table", "SELECT * FROM app.nope", r.query("SELECT * FROM app.nope")[0])
+	r.keep("err_no_table", "SELECT * FROM app.nope", r.queryErr("SELECT * FROM app.nope"))
 
 	res := r.query(recordedSelect + " ORDER BY id")
 	r.keep("column_count", recordedSelect+": the column count", res[0])
@@ -169,7 +169,18 @@ func (r *recorder) read() []byte {
 func (r *recorder) query(sql string) [][]byte {
 	r.t.Helper()
 	r.send(append([]byte{mysql.COM_QUERY}, sql...))
-	return r.result(sql != "SELECT * FROM app.nope")
+	return r.result(true)
+}
+
+// queryErr runs COM_QUERY that must fail and returns the ERR packet.
+func (r *recorder) queryErr(sql string) []byte {
+	r.t.Helper()
+	r.send(append([]byte{mysql.COM_QUERY}, sql...))
+	res := r.result(false)
+	if res[0][0] != 0xff {
+		r.t.Fatalf("%s: got %x, want an ERR packet", sql, res[0])
+	}
+	return res[0]
 }
 
 // execute runs COM_STMT_EXECUTE and returns every packet of its answer.
