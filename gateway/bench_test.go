@@ -123,7 +123,7 @@ func benchSession(tb testing.TB, planCacheEntries int) (*session, *fakeShards) {
 	srv.topo.current.Store(&routing{snap: &topo.Snapshot{VSchema: vs}})
 	fake := newFakeShards(tb)
 	s := newSession(srv)
-	s.w.conn = discardConn{}
+	s.w.Conn = discardConn{}
 	s.keyspace = "service"
 	s.fakeCursor = func(*routing) execCursor { return fake }
 	return s, fake
@@ -214,35 +214,6 @@ func BenchmarkNormalizeAndCacheHit(b *testing.B) {
 		}
 		if _, hit := s.srv.plans.get(key, vs); !hit {
 			b.Fatal("miss")
-		}
-	}
-}
-
-var benchRow = [][]byte{[]byte("83868641912-28773972837-60736120486-75162659906-27563526494-20381887404-41576422241-93426793964-56405065102-33518432330"), []byte("5012"), nil}
-
-var benchFields = []*mysql.Field{
-	{Name: []byte("c"), Type: mysql.MYSQL_TYPE_STRING, Charset: 45},
-	{Name: []byte("k"), Type: mysql.MYSQL_TYPE_LONG},
-	{Name: []byte("pad"), Type: mysql.MYSQL_TYPE_STRING, Charset: 45},
-}
-
-// BenchmarkEncodeTextRow: one text-protocol row packet (wire.go).
-func BenchmarkEncodeTextRow(b *testing.B) {
-	buf := make([]byte, 0, 1024)
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = appendTextRow(buf[:4], benchRow)
-	}
-}
-
-// BenchmarkEncodeBinaryRow: one binary-protocol row packet (binary_row.go).
-func BenchmarkEncodeBinaryRow(b *testing.B) {
-	buf := make([]byte, 0, 1024)
-	b.ReportAllocs()
-	for b.Loop() {
-		var err error
-		if buf, err = appendBinaryRow(buf[:4], benchFields, benchRow); err != nil {
-			b.Fatal(err)
 		}
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/stmt"
 
 	"github.com/shardgate/shardgate/tablet"
+	"github.com/shardgate/shardgate/wire"
 )
 
 // FLOAT in the binary protocol. Shards answer the gateway in the text
@@ -33,41 +35,32 @@ func (vc *vcursor) stream(ctx context.Context, conn *tablet.Conn, query string, 
 // has none as far as the gateway knows.
 func hasFloatColumn(columns [][]byte) bool {
 	for _, def := range columns {
-		if t, ok := columnType(def); ok && t == mysql.MYSQL_TYPE_FLOAT {
+		if t, ok := wire.ColumnType(def); ok && t == mysql.MYSQL_TYPE_FLOAT {
 			return true
 		}
 	}
 	return false
 }
 
-// columnType reads the type of a column definition packet without
-// parsing the rest:
-//
-//	catalog, schema, table, org_table, name, org_name  lenenc strings
-//	length of the fixed fields                         lenenc int (0x0c)
-//	character set [2]  column length [4]  type [1]  flags [2]  decimals [1]
-func columnType(def []byte) (byte, bool) {
-	pos := 0
-	for range 6 {
-		if pos >= len(def) {
-			return 0, false
-		}
-		n := int(def[pos])
-		if n >= 0xfb {
-			// A name of 251 bytes or more: rare enough for the general
-			// decoder.
-			v, null, w := mysql.LengthEncodedInt(def[pos:])
-			if null || w == 0 || v > uint64(len(def)) {
-				return 0, false
-			}
-			n, pos = int(v), pos+w-1
-		}
-		pos += 1 + n
+// floatStmts holds the prepared statements whose result has a FLOAT
+// column, found once at prepare time.
+type floatStmts struct{ ids map[uint32]bool }
+
+func (f *floatStmts) prepared(id uint32, floatResult bool) {
+	if !floatResult {
+		return
 	}
-	// The fixed fields' length is always 0x0c (one byte).
-	pos += 1 + 2 + 4
-	if pos >= len(def) {
-		return 0, false
+	if f.ids == nil {
+		f.ids = map[uint32]bool{}
 	}
-	return def[pos], true
+	f.ids[id] = true
+}
+
+func (f *floatStmts) closed(id uint32) { delete(f.ids, id) }
+
+// has tells whether the statement (go-mysql's context of it) has a FLOAT
+// column in its result.
+func (f *floatStmts) has(context any) bool {
+	ps, ok := context.(*stmt.PreparedStmt)
+	return ok && f.ids[ps.ID]
 }

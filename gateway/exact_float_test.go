@@ -3,39 +3,19 @@ package gateway
 import (
 	"testing"
 
-	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/stmt"
 )
-
-// TestColumnType: the type byte is read from a column definition as
-// go-mysql writes it, and a short packet is no type.
-func TestColumnType(t *testing.T) {
-	for _, typ := range []byte{mysql.MYSQL_TYPE_FLOAT, mysql.MYSQL_TYPE_DOUBLE, mysql.MYSQL_TYPE_VAR_STRING} {
-		f := &mysql.Field{Schema: []byte("service"), Table: []byte("t"), OrgTable: []byte("t"), Name: []byte("f"), OrgName: []byte("f"), Charset: 63, Type: typ}
-		def := f.Dump()
-		if got, ok := columnType(def); !ok || got != typ {
-			t.Errorf("columnType(%x) = %d, %v; want %d", def, got, ok, typ)
-		}
-		// Every prefix that ends before the type byte (6 bytes from the
-		// end: type, flags [2], decimals, filler [2]).
-		for n := range len(def) - 5 {
-			if _, ok := columnType(def[:n]); ok {
-				t.Errorf("columnType of %d bytes of %x: ok, want not ok", n, def)
-			}
-		}
-	}
-}
 
 // BenchmarkFloatResult: what every COM_STMT_EXECUTE pays to choose the
 // protocol of its shard queries.
 func BenchmarkFloatResult(b *testing.B) {
-	var t stmtTypes
-	t.prepared(1, 1, false)
-	t.prepared(2, 1, true)
+	var t floatStmts
+	t.prepared(1, false)
+	t.prepared(2, true)
 	ps := &stmt.PreparedStmt{ID: 1}
 	b.ReportAllocs()
 	for b.Loop() {
-		if t.floatResult(ps) {
+		if t.has(ps) {
 			b.Fatal("no FLOAT column")
 		}
 	}

@@ -4,11 +4,12 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/sqlerror"
+	"github.com/shardgate/shardgate/wire"
 )
 
 // DefaultMaxAllowedPacket is Config.MaxAllowedPacket when it is not set:
 // MySQL 8's default, and what localcluster gives the shards.
-const DefaultMaxAllowedPacket = 64 << 20
+const DefaultMaxAllowedPacket = wire.DefaultMaxAllowedPacket
 
 // tooLarge is the error for a statement over max_allowed_packet, checked
 // before the gateway parses it (the parser would otherwise spend time and
@@ -28,22 +29,4 @@ func (s *session) tooLarge(size int) error {
 // errPacketTooLarge is ER_NET_PACKET_TOO_LARGE with MySQL's own message.
 func errPacketTooLarge() error {
 	return sqlerror.New(sqlerror.User, mysql.ER_NET_PACKET_TOO_LARGE, "%s", mysql.MySQLErrName[mysql.ER_NET_PACKET_TOO_LARGE])
-}
-
-// argsSize is roughly the size of a COM_STMT_EXECUTE's values.
-func argsSize(args []any) int {
-	n := 0
-	for _, a := range args {
-		switch v := a.(type) {
-		case []byte:
-			n += len(v)
-		case string:
-			n += len(v)
-		case mysql.TypedBytes:
-			n += len(v.Bytes)
-		default:
-			n += 8
-		}
-	}
-	return n
 }

@@ -235,7 +235,7 @@ func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCur
 		// No shard answered with columns (nothing to read from).
 		return s.writeOK(0, 0, more)
 	}
-	return s.w.writeEOF(s.status(more), s.warningCount())
+	return s.w.WriteEOF(s.status(more), s.warningCount())
 }
 
 // rowStream is streamPlan's state for one statement. The session keeps one
@@ -253,7 +253,7 @@ func (st *rowStream) write(r *planner.Result) error {
 	if !st.started && r.Fields != nil {
 		st.fields = r.Fields
 		st.started = true
-		if err := s.w.writeFields(st.fields, s.status(st.more)); err != nil {
+		if err := s.w.WriteFields(st.fields, s.status(st.more)); err != nil {
 			return err
 		}
 	}
@@ -264,9 +264,9 @@ func (s *session) writeRows(fields []*mysql.Field, rows [][][]byte, binary bool)
 	for _, row := range rows {
 		var err error
 		if binary {
-			err = s.w.writeBinaryRow(fields, row)
+			err = s.w.WriteBinaryRow(fields, row)
 		} else {
-			err = s.w.writeTextRow(row)
+			err = s.w.WriteTextRow(row)
 		}
 		if err != nil {
 			return err
@@ -283,17 +283,17 @@ func (s *session) writeResult(res *planner.Result, binary, more bool) error {
 		}
 		return s.writeOK(res.RowsAffected, res.InsertID, more)
 	}
-	if err := s.w.writeFields(res.Fields, s.status(more)); err != nil {
+	if err := s.w.WriteFields(res.Fields, s.status(more)); err != nil {
 		return err
 	}
 	if err := s.writeRows(res.Fields, res.Rows, binary); err != nil {
 		return err
 	}
-	return s.w.writeEOF(s.status(more), s.warningCount())
+	return s.w.WriteEOF(s.status(more), s.warningCount())
 }
 
 func (s *session) writeOK(affected, insertID uint64, more bool) error {
-	return s.w.writeOK(affected, insertID, s.status(more), s.warningCount(), "")
+	return s.w.WriteOK(affected, insertID, s.status(more), s.warningCount(), "")
 }
 
 func (s *session) warningCount() uint16 {

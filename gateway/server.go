@@ -19,6 +19,7 @@ import (
 	"github.com/shardgate/shardgate/topo"
 	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/twopc"
+	"github.com/shardgate/shardgate/wire"
 )
 
 // TopoStore is what the gateway needs of the topology service.
@@ -267,7 +268,7 @@ func (s *Server) serveConn(nc net.Conn) {
 			s.logger.Error("panic serving a connection; closing it", "remote", nc.RemoteAddr(), "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	bc := newBufferedConn(nc)
+	bc := wire.NewBufferedConn(nc)
 	sess := newSession(s)
 	defer sess.close()
 	c, err := s.mysql.NewCustomizedConn(bc, s.auth, sess)
@@ -281,9 +282,9 @@ func (s *Server) serveConn(nc net.Conn) {
 	s.register(sess)
 	defer s.unregister(sess)
 	sess.flush = bc.Flush
-	bc.buffer()
-	sess.stmtTypes.long.max = s.cfg.MaxAllowedPacket
-	c.Conn.Conn = newPacketReadConn(c.Conn.Conn, &sess.stmtTypes)
+	bc.Buffer()
+	sess.fence.SetMaxLongData(s.cfg.MaxAllowedPacket)
+	c.Conn.Conn = sess.fence.ReadConn(c.Conn.Conn)
 	for !c.Closed() {
 		disarm := sess.armIdleTimeout(nc)
 		err := c.HandleCommand()

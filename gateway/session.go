@@ -12,6 +12,7 @@ import (
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
+	"github.com/shardgate/shardgate/wire"
 )
 
 // session is one client connection's state. go-mysql calls its Handler
@@ -20,7 +21,7 @@ import (
 type session struct {
 	srv    *Server
 	conn   *server.Conn
-	w      packetWriter
+	w      wire.Writer
 	parser *planner.Parser
 
 	// target is what USE selected: a keyspace, optionally one shard of it
@@ -71,8 +72,13 @@ type session struct {
 	keyBuf []byte
 	argBuf []any
 
-	// stmtTypes keeps prepared statements' parameter types (stmt_types.go).
-	stmtTypes stmtTypes
+	// fence is the connection's state for go-mysql's workarounds
+	// (wire/gomysql_fence.go): prepared statements' parameter types, long
+	// data, statement ids, sequence numbers.
+	fence wire.ServerFence
+	// floats holds the prepared statements whose result has a FLOAT
+	// column (exact_float.go).
+	floats floatStmts
 	// exactFloats is set while a COM_STMT_EXECUTE runs whose result, as
 	// announced at prepare time, has a FLOAT column: its shard SELECTs
 	// then use the binary protocol (exact_float.go).
@@ -106,7 +112,7 @@ func newSession(srv *Server) *session {
 
 func (s *session) attach(c *server.Conn) {
 	s.conn = c
-	s.w.conn = c
+	s.w.Conn = c
 	s.id = c.ConnectionID()
 	s.user = c.GetUser()
 	s.applyClientCharset(c.Charset())
@@ -231,8 +237,7 @@ func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field
 // them (prepare.go); the plan is built at execution (and cached), against
 // the vschema of that moment.
 func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
-	s.stmtTypes.nextID++ // go-mysql numbers every prepare, failed or not
-	id := s.stmtTypes.nextID
+	id := s.fence.NextStmtID() // go-mysql numbers every prepare, failed or not
 	ctx := s.beginStatement(query)
 	stmts, err := s.parser.Parse(query)
 	if err == nil && len(stmts) != 1 {
@@ -245,25 +250,26 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	ps := s.preparedStmt(ctx, stmts[0], query, n)
 	s.endStatement(nil)
 	ps.ID = id
-	s.stmtTypes.prepared(id, n, hasFloatColumn(ps.RawColumnFields))
+	s.fence.Prepared(id, n)
+	s.floats.prepared(id, hasFloatColumn(ps.RawColumnFields))
 	return ps.Params, ps.Columns, ps, nil
 }
 
 // HandleStmtExecute runs a prepared statement with its arguments.
 func (s *session) HandleStmtExecute(prepared any, query string, args []any) (*mysql.Result, error) {
 	// The response continues the sequence of the packet the client sent.
-	s.conn.Sequence -= s.stmtTypes.takeExtraPackets()
+	s.fence.FixExecuteSequence(&s.conn.Sequence)
 	ctx := s.beginStatement(query)
-	vals, err := normalizeArgs(args)
+	vals, err := wire.NormalizeArgs(args)
 	if err == nil {
-		err = s.tooLarge(len(query) + argsSize(args))
+		err = s.tooLarge(len(query) + wire.ArgsSize(args))
 	}
-	if ps, ok := prepared.(*stmt.PreparedStmt); ok && s.stmtTypes.long.takeTooLarge(ps.ID) && err == nil {
+	if ps, ok := prepared.(*stmt.PreparedStmt); ok && s.fence.LongDataTooLarge(ps.ID) && err == nil {
 		// Its COM_STMT_SEND_LONG_DATA went over max_allowed_packet.
 		err = errPacketTooLarge()
 	}
 	if err == nil {
-		s.exactFloats = s.stmtTypes.floatResult(prepared)
+		s.exactFloats = s.floats.has(prepared)
 		err = s.runOne(ctx, query, vals, true)
 		s.exactFloats = false
 	}
@@ -275,7 +281,8 @@ func (s *session) HandleStmtExecute(prepared any, query string, args []any) (*my
 // statements hold no shard resources.
 func (s *session) HandleStmtClose(context any) error {
 	if ps, ok := context.(*stmt.PreparedStmt); ok {
-		s.stmtTypes.closed(ps.ID)
+		s.fence.Closed(ps.ID)
+		s.floats.closed(ps.ID)
 	}
 	return nil
 }
@@ -312,7 +319,7 @@ func (s *session) reset() {
 func (s *session) writeErr(err error) {
 	me := sqlerror.ToMyError(s.clientError(err))
 	s.warnings = append(s.warnings[:0], warning{level: "Error", code: me.Code, message: me.Message})
-	if werr := s.w.writeErr(me); werr != nil {
+	if werr := s.w.WriteErr(me); werr != nil {
 		s.srv.logger.Debug("write error packet", "err", werr)
 	}
 }

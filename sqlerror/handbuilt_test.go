@@ -20,7 +20,7 @@ func handBuiltAllowed() map[string]string {
 	return map[string]string{
 		// Decoding a server's ERR packet: the shard's number, SQLSTATE and
 		// message are read into go-mysql's type and passed through untouched.
-		"tablet/packets.go": "decodes a shard's ERR packet",
+		"wire/packets.go": "decodes a shard's ERR packet",
 	}
 }
 

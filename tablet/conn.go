@@ -14,6 +14,8 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/packet"
+
+	"github.com/shardgate/shardgate/wire"
 )
 
 // ConnConfig says how to reach and log into one instance.
@@ -78,7 +80,7 @@ type Conn struct {
 	rbuf        packetBuffer
 	wbuf        []byte
 	row         [][]byte // Stream's row, reused for every row
-	binRows     binaryRowDecoder
+	binRows     wire.BinaryRowDecoder
 
 	// Owned by the Pool the connection belongs to.
 	idleSince time.Time
@@ -244,8 +246,7 @@ func (c *Conn) Close() error {
 	c.broken = true
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	c.pc.ResetSequence()
-	// COM_QUIT: payload length [24 bit] = 1, sequence [8 bit] = 0, command.
-	_ = c.pc.WritePacket([]byte{1, 0, 0, 0, mysql.COM_QUIT})
+	_ = c.pc.WritePacket(wire.AppendCommand(nil, mysql.COM_QUIT, nil))
 	return c.nc.Close()
 }
 
@@ -400,22 +401,19 @@ func (c *Conn) readResults(r *Result, mode resultMode, binary bool, onFields fun
 	return err
 }
 
-// writeQuery sends COM_QUERY:
-//
-//	payload length  [24 bit]
-//	sequence        [8 bit] = 0
-//	command         [1] 0x03
-//	query           rest
+// writeQuery sends COM_QUERY, in the connection's write buffer.
 func (c *Conn) writeQuery(query string) error {
-	n := 4 + 1 + len(query)
+	return c.send(wire.AppendQuery(c.writeBuffer(len(query)), query))
+}
+
+// writeBuffer returns the connection's write buffer, emptied, with room
+// for a command packet of payload bytes after the command byte.
+func (c *Conn) writeBuffer(payload int) []byte {
+	n := wire.HeaderSize + 1 + payload
 	if cap(c.wbuf) < n {
-		c.wbuf = make([]byte, n, max(n, 256))
+		c.wbuf = make([]byte, 0, max(n, 256))
 	}
-	b := c.wbuf[:n]
-	b[4] = mysql.COM_QUERY
-	copy(b[5:], query)
-	c.pc.ResetSequence()
-	return c.pc.WritePacket(b)
+	return c.wbuf[:0]
 }
 
 // readPacket reads one packet (reassembling a payload of 16 MiB or more)
@@ -450,37 +448,39 @@ func (c *Conn) readResult(r *Result, mode resultMode, binary bool, onFields func
 		return c.fail(err)
 	}
 	if len(pkt) == 0 {
-		return c.fail(errMalformed)
+		return c.fail(wire.ErrMalformed)
 	}
 	switch pkt[0] {
-	case headerOK:
-		if err := parseOK(pkt, r); err != nil {
+	case wire.HeaderOK:
+		ok, err := wire.ParseOK(pkt)
+		if err != nil {
 			return c.fail(err)
 		}
+		r.setOK(ok)
 		c.status = r.Status
 		return nil
-	case headerERR:
-		if err := parseERR(pkt); err != errMalformed {
+	case wire.HeaderERR:
+		if err := wire.ParseERR(pkt); err != wire.ErrMalformed {
 			if closesConnection(err) {
 				c.fail(nil)
 			}
 			return err
 		}
-		return c.fail(errMalformed)
-	case headerLocalInfile:
+		return c.fail(wire.ErrMalformed)
+	case wire.HeaderLocalInfile:
 		return c.refuseLocalInfile(r)
 	}
-	n, next, ok := lenEncInt(pkt, 0)
-	if !ok || next != len(pkt) || n == 0 || n > 1<<16 {
-		return c.fail(errMalformed)
+	n, ok := wire.ParseColumnCount(pkt)
+	if !ok {
+		return c.fail(wire.ErrMalformed)
 	}
-	return c.readResultSet(int(n), r, mode, binary, onFields, onRow)
+	return c.readResultSet(n, r, mode, binary, onFields, onRow)
 }
 
 // refuseLocalInfile answers a LOAD DATA LOCAL INFILE request with an empty
-// file (one empty packet) and reads the server's answer.
+// file (one empty packet: a header only) and reads the server's answer.
 func (c *Conn) refuseLocalInfile(r *Result) error {
-	if err := c.pc.WritePacket(make([]byte, 4)); err != nil {
+	if err := c.pc.WritePacket(make([]byte, wire.HeaderSize)); err != nil {
 		return c.fail(err)
 	}
 	pkt, err := c.readPacket()
@@ -488,19 +488,21 @@ func (c *Conn) refuseLocalInfile(r *Result) error {
 		return c.fail(err)
 	}
 	switch {
-	case len(pkt) > 0 && pkt[0] == headerOK:
-		if err := parseOK(pkt, r); err != nil {
+	case len(pkt) > 0 && pkt[0] == wire.HeaderOK:
+		ok, err := wire.ParseOK(pkt)
+		if err != nil {
 			return c.fail(err)
 		}
+		r.setOK(ok)
 		c.status = r.Status
 		r.Status &^= mysql.SERVER_MORE_RESULTS_EXISTS
 		return ErrLocalInfile
-	case len(pkt) > 0 && pkt[0] == headerERR:
-		if err := parseERR(pkt); err != errMalformed {
+	case len(pkt) > 0 && pkt[0] == wire.HeaderERR:
+		if err := wire.ParseERR(pkt); err != wire.ErrMalformed {
 			return fmt.Errorf("%w: %w", ErrLocalInfile, err)
 		}
 	}
-	return c.fail(errMalformed)
+	return c.fail(wire.ErrMalformed)
 }
 
 // readResultSet reads a result set's n column definitions and its rows:
@@ -515,7 +517,7 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onF
 			if err != nil {
 				return c.fail(err)
 			}
-			if err := parseField(&fields[i], a.copy(pkt)); err != nil {
+			if err := wire.ParseColumn(&fields[i], a.copy(pkt)); err != nil {
 				return c.fail(err)
 			}
 			r.Fields[i] = &fields[i]
@@ -532,8 +534,8 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onF
 		if err != nil {
 			return c.fail(err)
 		}
-		if !isEOF(pkt) {
-			return c.fail(errMalformed)
+		if !wire.IsEOF(pkt) {
+			return c.fail(wire.ErrMalformed)
 		}
 	}
 	if onFields != nil {
@@ -556,36 +558,38 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onF
 			return c.fail(err)
 		}
 		if len(pkt) == 0 {
-			return c.fail(errMalformed)
+			return c.fail(wire.ErrMalformed)
 		}
-		if isEOF(pkt) {
+		if wire.IsEOF(pkt) {
+			var ok wire.OK
 			if c.deprecateEOF {
-				err = parseOK(pkt, r)
+				ok, err = wire.ParseOK(pkt)
 			} else {
-				err = parseEOF(pkt, r)
+				ok, err = wire.ParseEOF(pkt)
 			}
 			if err != nil {
 				return c.fail(err)
 			}
+			r.setOK(ok)
 			c.status = r.Status
 			return nil
 		}
-		if pkt[0] == headerERR {
+		if pkt[0] == wire.HeaderERR {
 			// The statement failed part way (killed, out of memory...);
 			// the ERR ends the result and the connection stays in step.
-			if err := parseERR(pkt); err != errMalformed {
+			if err := wire.ParseERR(pkt); err != wire.ErrMalformed {
 				return err
 			}
-			return c.fail(errMalformed)
+			return c.fail(wire.ErrMalformed)
 		}
 		switch mode {
 		case modeBuffer:
 			vals := a.values(n)
 			if binary {
-				err = c.binRows.decode(pkt, r.Fields, vals)
+				err = c.binRows.Decode(pkt, r.Fields, vals)
 				copyValues(&a, vals)
 			} else {
-				err = parseTextRow(a.copy(pkt), vals)
+				err = wire.ParseTextRow(a.copy(pkt), vals)
 			}
 			if err != nil {
 				return c.fail(err)
@@ -593,9 +597,9 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onF
 			r.Rows = append(r.Rows, vals)
 		case modeStream:
 			if binary {
-				err = c.binRows.decode(pkt, r.Fields, row)
+				err = c.binRows.Decode(pkt, r.Fields, row)
 			} else {
-				err = parseTextRow(pkt, row)
+				err = wire.ParseTextRow(pkt, row)
 			}
 			if err != nil {
 				return c.fail(err)
@@ -622,21 +626,6 @@ func copyValues(a *arena, vals [][]byte) {
 			vals[i] = a.copy(v)
 		}
 	}
-}
-
-// parseField parses a column definition packet; go-mysql's parser indexes
-// without checking lengths, so a short packet is turned into errMalformed
-// instead of a panic.
-func parseField(f *mysql.Field, data []byte) (err error) {
-	defer func() {
-		if recover() != nil {
-			err = errMalformed
-		}
-	}()
-	if err := f.Parse(data); err != nil {
-		return errMalformed
-	}
-	return nil
 }
 
 // killQuery kills the connection's statement from a fresh connection, best

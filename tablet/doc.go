@@ -24,6 +24,10 @@
 // the connection stays usable. Any other failure marks the connection
 // broken (errors.Is(err, ErrConnBroken)) and a Pool replaces it.
 //
+// Packet layouts (OK, ERR, EOF, column definitions, rows, commands) come
+// from package wire: tablet sequences the commands and reads the answers,
+// it does not encode or decode packet bytes itself.
+//
 // The package keeps no global state; loggers come in through the Config
 // structs.
 package tablet

@@ -1,8 +1,6 @@
 package tablet
 
 import (
-	"errors"
-
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/sqlerror"
@@ -47,7 +45,4 @@ var (
 	// ErrReplicationTimeout: WaitForPosition gave up before the replica
 	// reached the position.
 	ErrReplicationTimeout = sqlerror.NewSentinel(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "tablet: replica did not reach the position in time")
-
-	// errMalformed is only ever wrapped in ErrConnBroken, which classes it.
-	errMalformed = errors.New("malformed packet")
 )

@@ -2,9 +2,8 @@ package tablet
 
 import (
 	"context"
-	"encoding/binary"
 
-	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/shardgate/shardgate/wire"
 )
 
 // PrepareFields asks the server to prepare query and returns the raw
@@ -30,20 +29,11 @@ func (c *Conn) PrepareFields(ctx context.Context, query string) (params, columns
 	return params, columns, err
 }
 
-// prepareFields sends COM_STMT_PREPARE and reads the answer:
-//
-//	status          [1]  0x00 (or an ERR packet)
-//	statement id    [4]
-//	num columns     [2]
-//	num params      [2]
-//	filler          [1]
-//	warnings        [2]
-//
-// then num params definitions [EOF], num columns definitions [EOF] (the EOFs
-// only without CLIENT_DEPRECATE_EOF); then sends COM_STMT_CLOSE, which has
-// no answer.
+// prepareFields sends COM_STMT_PREPARE and reads the answer (the
+// statement's counts, then its parameter and column definitions:
+// wire.ParsePrepareOK); then sends COM_STMT_CLOSE, which has no answer.
 func (c *Conn) prepareFields(query string) (params, columns [][]byte, err error) {
-	if err := c.writeCommand(mysql.COM_STMT_PREPARE, []byte(query)); err != nil {
+	if err := c.writePrepare(query); err != nil {
 		return nil, nil, c.fail(err)
 	}
 	id, nColumns, nParams, err := c.readPrepareOK()
@@ -69,27 +59,22 @@ func (c *Conn) readPrepareOK() (id uint32, nColumns, nParams int, err error) {
 	if err != nil {
 		return 0, 0, 0, c.fail(err)
 	}
-	if len(pkt) > 0 && pkt[0] == headerERR {
-		if err := parseERR(pkt); err != errMalformed {
+	if len(pkt) > 0 && pkt[0] == wire.HeaderERR {
+		if err := wire.ParseERR(pkt); err != wire.ErrMalformed {
 			return 0, 0, 0, err
 		}
-		return 0, 0, 0, c.fail(errMalformed)
+		return 0, 0, 0, c.fail(wire.ErrMalformed)
 	}
-	if len(pkt) < 12 || pkt[0] != headerOK {
-		return 0, 0, 0, c.fail(errMalformed)
+	ok, err := wire.ParsePrepareOK(pkt)
+	if err != nil {
+		return 0, 0, 0, c.fail(err)
 	}
-	id = binary.LittleEndian.Uint32(pkt[1:])
-	nColumns = int(binary.LittleEndian.Uint16(pkt[5:]))
-	nParams = int(binary.LittleEndian.Uint16(pkt[7:]))
-	return id, nColumns, nParams, nil
+	return ok.StmtID, ok.Columns, ok.Params, nil
 }
 
-// closeStatement sends COM_STMT_CLOSE: [0x19] statement id [32 bit]. The
-// server does not answer it.
+// closeStatement sends COM_STMT_CLOSE. The server does not answer it.
 func (c *Conn) closeStatement(id uint32) error {
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], id)
-	return c.writeCommand(mysql.COM_STMT_CLOSE, b[:])
+	return c.send(wire.AppendStmtClose(c.writeBuffer(4), id))
 }
 
 // readDefinitions reads n definition packets (copied) and the EOF after them.
@@ -121,22 +106,22 @@ func (c *Conn) definitions(n int, keep bool) ([][]byte, error) {
 		if err != nil {
 			return nil, c.fail(err)
 		}
-		if !isEOF(pkt) {
-			return nil, c.fail(errMalformed)
+		if !wire.IsEOF(pkt) {
+			return nil, c.fail(wire.ErrMalformed)
 		}
 	}
 	return defs, nil
 }
 
-// writeCommand sends one command packet: [command] payload.
-func (c *Conn) writeCommand(cmd byte, payload []byte) error {
-	n := 4 + 1 + len(payload)
-	if cap(c.wbuf) < n {
-		c.wbuf = make([]byte, n, max(n, 256))
-	}
-	b := c.wbuf[:n]
-	b[4] = cmd
-	copy(b[5:], payload)
+// writePrepare sends COM_STMT_PREPARE.
+func (c *Conn) writePrepare(query string) error {
+	return c.send(wire.AppendStmtPrepare(c.writeBuffer(len(query)), query))
+}
+
+// send sends one command packet built in the write buffer (writeBuffer),
+// as the first packet of a new command.
+func (c *Conn) send(pkt []byte) error {
+	c.wbuf = pkt
 	c.pc.ResetSequence()
-	return c.pc.WritePacket(b)
+	return c.pc.WritePacket(pkt)
 }

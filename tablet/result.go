@@ -1,6 +1,10 @@
 package tablet
 
-import "github.com/go-mysql-org/go-mysql/mysql"
+import (
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/wire"
+)
 
 // Result is one statement's result as the backend sent it.
 //
@@ -22,6 +26,12 @@ type Result struct {
 	// holds SERVER_STATUS_* flags (mysql.SERVER_STATUS_IN_TRANS, ...).
 	Warnings uint16
 	Status   uint16
+}
+
+// setOK keeps what the OK or EOF packet that ended the result reported.
+func (r *Result) setOK(ok wire.OK) {
+	r.RowsAffected, r.InsertID = ok.AffectedRows, ok.InsertID
+	r.Status, r.Warnings = ok.Status, ok.Warnings
 }
 
 // arena hands out the memory of one buffered result: the bytes of field

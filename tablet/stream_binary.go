@@ -2,10 +2,11 @@ package tablet
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/wire"
 )
 
 // StreamBinary is Stream through the prepared-statement protocol: the
@@ -14,7 +15,7 @@ import (
 // the same text values Stream hands over, byte for byte, except FLOAT:
 // the text protocol prints 6 significant digits, while here a FLOAT is
 // the shortest text that parses back to the exact stored float32
-// (binary_row.go). The column definitions are the ones the execution
+// (wire.BinaryRowDecoder). The column definitions are the ones the execution
 // announces.
 //
 // It costs one more round trip than Stream (the prepare), so the gateway
@@ -32,7 +33,7 @@ func (c *Conn) StreamBinary(ctx context.Context, query string, onFields func([]*
 // roundTripBinary runs query with COM_STMT_PREPARE, COM_STMT_EXECUTE and
 // COM_STMT_CLOSE, reading the result as roundTrip does.
 func (c *Conn) roundTripBinary(query string, r *Result, mode resultMode, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
-	if err := c.writeCommand(mysql.COM_STMT_PREPARE, []byte(query)); err != nil {
+	if err := c.writePrepare(query); err != nil {
 		return c.fail(err)
 	}
 	c.inFlight = true
@@ -77,15 +78,7 @@ func (c *Conn) roundTripBinary(query string, r *Result, mode resultMode, onField
 	return err
 }
 
-// writeExecute sends COM_STMT_EXECUTE of a statement without parameters:
-//
-//	command          [1]  0x17
-//	statement id     [4]
-//	flags            [1]  0 (CURSOR_TYPE_NO_CURSOR)
-//	iteration count  [4]  1
+// writeExecute sends COM_STMT_EXECUTE of a statement without parameters.
 func (c *Conn) writeExecute(id uint32) error {
-	var b [9]byte
-	binary.LittleEndian.PutUint32(b[0:], id)
-	binary.LittleEndian.PutUint32(b[5:], 1)
-	return c.writeCommand(mysql.COM_STMT_EXECUTE, b[:])
+	return c.send(wire.AppendStmtExecute(c.writeBuffer(9), id))
 }

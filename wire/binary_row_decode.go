@@ -1,4 +1,4 @@
-package tablet
+package wire
 
 import (
 	"encoding/binary"
@@ -13,16 +13,16 @@ import (
 // many digits as it needs, not a fixed number.
 const notFixedDecimals = 31
 
-// binaryRowDecoder turns binary-protocol result rows (COM_STMT_EXECUTE)
+// BinaryRowDecoder turns binary-protocol result rows (COM_STMT_EXECUTE)
 // into the text values the rest of the code works with, rendered as
 // MariaDB renders them in the text protocol, except FLOAT (see
 // appendValueText). It keeps its buffers from one row to the next.
-type binaryRowDecoder struct {
+type BinaryRowDecoder struct {
 	text  []byte   // the rendered values of the current row
 	spans [][2]int // where each rendered value lies in text; -1: none
 }
 
-// decode splits a binary row:
+// Decode splits a binary row:
 //
 //	header       [1]  0x00
 //	null bitmap  [(columns+7+2)/8]  (bits offset by 2)
@@ -31,11 +31,11 @@ type binaryRowDecoder struct {
 // into row (len(row) is the column count). String-like values alias pkt;
 // the rendered ones alias the decoder's buffer: both are valid until the
 // next call.
-func (d *binaryRowDecoder) decode(pkt []byte, fields []*mysql.Field, row [][]byte) error {
+func (d *BinaryRowDecoder) Decode(pkt []byte, fields []*mysql.Field, row [][]byte) error {
 	n := len(row)
 	bitmap := (n + 7 + 2) / 8
-	if len(pkt) < 1+bitmap || pkt[0] != headerOK || len(fields) != n {
-		return errMalformed
+	if len(pkt) < 1+bitmap || pkt[0] != HeaderOK || len(fields) != n {
+		return ErrMalformed
 	}
 	if cap(d.spans) < n {
 		d.spans = make([][2]int, n)
@@ -53,9 +53,9 @@ func (d *binaryRowDecoder) decode(pkt []byte, fields []*mysql.Field, row [][]byt
 		size, ok := fixedSize(f.Type)
 		if !ok {
 			// Length-encoded bytes: the same as in the text protocol.
-			l, p, ok := lenEncInt(pkt, pos)
+			l, p, ok := ReadLenEncInt(pkt, pos)
 			if !ok || l > uint64(len(pkt)-p) {
-				return errMalformed
+				return ErrMalformed
 			}
 			end := p + int(l)
 			row[i] = pkt[p:end:end]
@@ -65,12 +65,12 @@ func (d *binaryRowDecoder) decode(pkt []byte, fields []*mysql.Field, row [][]byt
 		if size < 0 {
 			// Temporal values: length [1] then that many bytes.
 			if pos >= len(pkt) {
-				return errMalformed
+				return ErrMalformed
 			}
 			size = 1 + int(pkt[pos])
 		}
 		if len(pkt)-pos < size {
-			return errMalformed
+			return ErrMalformed
 		}
 		start := len(d.text)
 		var err error
@@ -81,7 +81,7 @@ func (d *binaryRowDecoder) decode(pkt []byte, fields []*mysql.Field, row [][]byt
 		pos += size
 	}
 	if pos != len(pkt) {
-		return errMalformed
+		return ErrMalformed
 	}
 	for i, s := range spans {
 		if s[0] >= 0 {
@@ -174,7 +174,7 @@ func appendValueText(b []byte, f *mysql.Field, v []byte) ([]byte, error) {
 	case mysql.MYSQL_TYPE_TIME:
 		return appendTime(b, v[1:], f.Decimal)
 	}
-	return nil, errMalformed
+	return nil, ErrMalformed
 }
 
 // zeroFill pads the digits appended at b[start:] with leading zeros to
@@ -265,7 +265,7 @@ func appendDate(b, v []byte) ([]byte, error) {
 	case 4, 7, 11:
 		year, month, day = int(binary.LittleEndian.Uint16(v)), int(v[2]), int(v[3])
 	default:
-		return nil, errMalformed
+		return nil, ErrMalformed
 	}
 	b = appendDigits(b, year, 4)
 	b = append(b, '-')
@@ -311,7 +311,7 @@ func appendTime(b, v []byte, decimals uint8) ([]byte, error) {
 			micro = int(binary.LittleEndian.Uint32(v[8:]))
 		}
 	default:
-		return nil, errMalformed
+		return nil, ErrMalformed
 	}
 	return appendClock(b, hours, minute, second, micro, decimals), nil
 }

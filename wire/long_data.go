@@ -1,4 +1,4 @@
-package gateway
+package wire
 
 import (
 	"encoding/binary"
@@ -6,24 +6,25 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
-// COM_STMT_SEND_LONG_DATA, which go-mysql v1.16 cannot serve (it keeps
-// the data but still reads every value from the COM_STMT_EXECUTE packet,
-// which omits them, and fails with "Malform packet"):
+// COM_STMT_SEND_LONG_DATA:
 //
 //	[0x18] stmt_id [32 bit] param_id [16 bit] data [rest]
 //
-// The command has no response. The gateway keeps the chunks itself (the
-// packets never reach go-mysql) and, at the statement's next execute,
-// writes them into the COM_STMT_EXECUTE packet as the parameter's value,
-// typed LONG_BLOB, so go-mysql reads them like any other argument. Data
-// is dropped at that execute, at COM_STMT_RESET and at COM_STMT_CLOSE, as
-// in MySQL.
+// The command has no response. LongData keeps the chunks and, at the
+// statement's next execute, writes them into the COM_STMT_EXECUTE payload
+// as the parameter's value, typed LONG_BLOB (Inline). Data is dropped at
+// that execute, at COM_STMT_RESET and at COM_STMT_CLOSE, as in MySQL.
+// (Why the gateway needs this at all: gomysql_fence.go.)
 
-// longData holds the chunks sent for one session's statements.
-type longData struct {
-	// max bounds one parameter's data (max_allowed_packet, as MySQL's
+// DefaultMaxAllowedPacket is MySQL 8's default max_allowed_packet, the
+// Limit of one parameter's long data when none is set.
+const DefaultMaxAllowedPacket = 64 << 20
+
+// LongData holds the chunks sent for one session's statements.
+type LongData struct {
+	// Max bounds one parameter's data (max_allowed_packet, as MySQL's
 	// max_long_data_size did); 0 is DefaultMaxAllowedPacket.
-	max int
+	Max int
 	// data per statement and parameter.
 	data map[uint32]map[uint16][]byte
 	// tooLarge marks statements whose data went over max: their next
@@ -31,8 +32,8 @@ type longData struct {
 	tooLarge map[uint32]bool
 }
 
-// add keeps one COM_STMT_SEND_LONG_DATA payload (after the command byte).
-func (l *longData) add(payload []byte) {
+// Add keeps one COM_STMT_SEND_LONG_DATA payload (after the command byte).
+func (l *LongData) Add(payload []byte) {
 	if len(payload) < 6 {
 		return
 	}
@@ -47,7 +48,7 @@ func (l *longData) add(payload []byte) {
 	if l.data[id] == nil {
 		l.data[id] = map[uint16][]byte{}
 	}
-	max := l.limit()
+	max := l.Limit()
 	cur := l.data[id][param]
 	if len(cur)+len(payload)-6 > max {
 		l.tooLarge[id] = true
@@ -57,22 +58,22 @@ func (l *longData) add(payload []byte) {
 	l.data[id][param] = append(cur, payload[6:]...)
 }
 
-// limit is the most data one parameter may get.
-func (l *longData) limit() int {
-	if l.max <= 0 {
+// Limit is the most data one parameter may get.
+func (l *LongData) Limit() int {
+	if l.Max <= 0 {
 		return DefaultMaxAllowedPacket
 	}
-	return l.max
+	return l.Max
 }
 
-// drop forgets a statement's data.
-func (l *longData) drop(id uint32) {
+// Drop forgets a statement's data.
+func (l *LongData) Drop(id uint32) {
 	delete(l.data, id)
 	delete(l.tooLarge, id)
 }
 
-// takeTooLarge reports, once, that the statement's data went over max.
-func (l *longData) takeTooLarge(id uint32) bool {
+// TakeTooLarge reports, once, that the statement's data went over max.
+func (l *LongData) TakeTooLarge(id uint32) bool {
 	if !l.tooLarge[id] {
 		return false
 	}
@@ -80,12 +81,12 @@ func (l *longData) takeTooLarge(id uint32) bool {
 	return true
 }
 
-// inline rewrites an execute payload of statement id with n parameters
+// Inline rewrites an execute payload of statement id with n parameters
 // whose types are known (types, two bytes each): the values of parameters
 // with long data go in as LONG_BLOB. It appends the new payload to dst;
 // ok is false when the statement has no long data or the packet cannot be
 // read (go-mysql then reports it as it does).
-func (l *longData) inline(dst, payload []byte, id uint32, n int, types []byte) (out []byte, ok bool) {
+func (l *LongData) Inline(dst, payload []byte, id uint32, n int, types []byte) (out []byte, ok bool) {
 	chunks := l.data[id]
 	if len(chunks) == 0 || len(types) != 2*n {
 		return dst, false
@@ -110,11 +111,11 @@ func (l *longData) inline(dst, payload []byte, id uint32, n int, types []byte) (
 		}
 		if data, ok := chunks[uint16(i)]; ok {
 			dst[typesAt+2*i], dst[typesAt+2*i+1] = mysql.MYSQL_TYPE_LONG_BLOB, 0
-			dst = mysql.AppendLengthEncodedInteger(dst, uint64(len(data)))
+			dst = AppendLenEncInt(dst, uint64(len(data)))
 			dst = append(dst, data...)
 			continue
 		}
-		w, ok := valueWidth(types[2*i], payload[pos:])
+		w, ok := ParamWidth(types[2*i], payload[pos:])
 		if !ok {
 			return dst[:0], false
 		}
@@ -127,9 +128,9 @@ func (l *longData) inline(dst, payload []byte, id uint32, n int, types []byte) (
 	return dst, true
 }
 
-// valueWidth is the size of one binary-protocol parameter value of type
-// typ at the start of b.
-func valueWidth(typ byte, b []byte) (int, bool) {
+// ParamWidth is the size of one binary-protocol parameter value of type
+// typ at the start of b (COM_STMT_EXECUTE's values).
+func ParamWidth(typ byte, b []byte) (int, bool) {
 	w := 0
 	switch typ {
 	case mysql.MYSQL_TYPE_NULL:

@@ -1,9 +1,8 @@
-package tablet
+package wire
 
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -27,9 +26,9 @@ func TestLenEncInt(t *testing.T) {
 		{[]byte{0xfe, 1, 2, 3, 4, 5, 6, 7}, 0, 0, false}, // short
 		{nil, 0, 0, false},
 	} {
-		v, next, ok := lenEncInt(tc.in, 0)
+		v, next, ok := ReadLenEncInt(tc.in, 0)
 		if v != tc.v || next != tc.next || ok != tc.ok {
-			t.Errorf("lenEncInt(%x) = %d, %d, %v; want %d, %d, %v", tc.in, v, next, ok, tc.v, tc.next, tc.ok)
+			t.Errorf("ReadLenEncInt(%x) = %d, %d, %v; want %d, %d, %v", tc.in, v, next, ok, tc.v, tc.next, tc.ok)
 		}
 	}
 }
@@ -40,11 +39,11 @@ func TestParseTextRow(t *testing.T) {
 	pkt = append(pkt, 0xfc, 0x2c, 0x01)
 	pkt = append(pkt, long...)
 	row := make([][]byte, 4)
-	if err := parseTextRow(pkt, row); err != nil {
+	if err := ParseTextRow(pkt, row); err != nil {
 		t.Fatal(err)
 	}
 	if string(row[0]) != "a" || row[1] != nil || row[2] == nil || len(row[2]) != 0 || !bytes.Equal(row[3], long) {
-		t.Errorf("parseTextRow(%x) = %q", pkt[:8], row)
+		t.Errorf("ParseTextRow(%x) = %q", pkt[:8], row)
 	}
 	if cap(row[0]) != 1 {
 		t.Errorf("value capacity %d reaches into the next value", cap(row[0]))
@@ -55,84 +54,56 @@ func TestParseTextRow(t *testing.T) {
 		{5, 'a', 0xfb, 0, 0, 0}, // a length past the end
 		{0xff, 'a', 0xfb, 0},    // not a length
 	} {
-		if err := parseTextRow(bad, make([][]byte, 3)); !errors.Is(err, errMalformed) {
-			t.Errorf("parseTextRow(%x) = %v, want errMalformed", bad, err)
+		if err := ParseTextRow(bad, make([][]byte, 3)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseTextRow(%x) = %v, want ErrMalformed", bad, err)
 		}
 	}
 }
 
 func TestParseERR(t *testing.T) {
 	pkt := append([]byte{0xff, 0x7a, 0x04, '#', '4', '2', 'S', '0', '2'}, "Table 'x.y' doesn't exist"...)
-	err := parseERR(pkt)
+	err := ParseERR(pkt)
 	var me *mysql.MyError
 	if !errors.As(err, &me) || me.Code != 1146 || me.State != "42S02" || me.Message != "Table 'x.y' doesn't exist" {
-		t.Errorf("parseERR = %#v", err)
+		t.Errorf("ParseERR = %#v", err)
 	}
 	// Without a SQLSTATE marker.
-	err = parseERR(append([]byte{0xff, 0x10, 0x04}, "Too many connections"...))
+	err = ParseERR(append([]byte{0xff, 0x10, 0x04}, "Too many connections"...))
 	if !errors.As(err, &me) || me.Code != 1040 || me.State != "HY000" || me.Message != "Too many connections" {
-		t.Errorf("parseERR without state = %#v", err)
+		t.Errorf("ParseERR without state = %#v", err)
 	}
 	// The message is a copy, not a view of the packet buffer.
 	pkt[len(pkt)-1] = '!'
 	if me.Message[len(me.Message)-1] == '!' {
 		t.Error("error message aliases the packet buffer")
 	}
-	if err := parseERR([]byte{0xff, 1}); !errors.Is(err, errMalformed) {
-		t.Errorf("short ERR: got %v, want errMalformed", err)
+	if err := ParseERR([]byte{0xff, 1}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("short ERR: got %v, want ErrMalformed", err)
 	}
 }
 
 func TestParseOKAndEOF(t *testing.T) {
-	var r Result
 	ok := []byte{0x00, 0xfc, 0x10, 0x27, 0x05, 0x03, 0x00, 0x02, 0x00, 'i', 'n', 'f', 'o'}
-	if err := parseOK(ok, &r); err != nil {
+	r, err := ParseOK(ok)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if r.RowsAffected != 10000 || r.InsertID != 5 || r.Status != 3 || r.Warnings != 2 {
+	if r.AffectedRows != 10000 || r.InsertID != 5 || r.Status != 3 || r.Warnings != 2 {
 		t.Errorf("parseOK(%x) = %+v", ok, r)
 	}
-	if err := parseOK([]byte{0x00, 1, 2, 3}, &r); !errors.Is(err, errMalformed) {
-		t.Errorf("short OK: got %v, want errMalformed", err)
+	if _, err := ParseOK([]byte{0x00, 1, 2, 3}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("short OK: got %v, want ErrMalformed", err)
 	}
-	r = Result{}
-	if err := parseEOF([]byte{0xfe, 0x01, 0x00, 0x22, 0x00}, &r); err != nil || r.Warnings != 1 || r.Status != 0x22 {
+	if r, err = ParseEOF([]byte{0xfe, 0x01, 0x00, 0x22, 0x00}); err != nil || r.Warnings != 1 || r.Status != 0x22 {
 		t.Errorf("parseEOF = %+v, %v", r, err)
 	}
-	if !isEOF([]byte{0xfe, 0, 0, 0, 0}) || isEOF([]byte{0x00}) || isEOF(nil) {
-		t.Error("isEOF misreads short packets")
+	if !IsEOF([]byte{0xfe, 0, 0, 0, 0}) || IsEOF([]byte{0x00}) || IsEOF(nil) {
+		t.Error("IsEOF misreads short packets")
 	}
 	// A row whose first value is 16 MiB or longer starts with 0xfe too.
-	if isEOF(append([]byte{0xfe}, make([]byte, maxPayload)...)) {
-		t.Error("isEOF took a long row for an EOF")
+	if IsEOF(append([]byte{0xfe}, make([]byte, MaxPayload)...)) {
+		t.Error("IsEOF took a long row for an EOF")
 	}
-}
-
-func TestArena(t *testing.T) {
-	var a arena
-	var kept [][]byte
-	for i := range 2000 {
-		b := a.copy([]byte(fmt.Sprint(i)))
-		if cap(b) != len(b) {
-			t.Fatalf("arena copy of %d: cap %d, len %d", i, cap(b), len(b))
-		}
-		kept = append(kept, b)
-	}
-	big := a.copy(bytes.Repeat([]byte("q"), 100<<10))
-	for i, b := range kept {
-		if string(b) != fmt.Sprint(i) {
-			t.Fatalf("arena copy %d became %q", i, b)
-		}
-	}
-	if len(big) != 100<<10 {
-		t.Errorf("big copy: %d bytes", len(big))
-	}
-	v1, v2 := a.values(3), a.values(3)
-	v1 = append(v1, []byte("x"))
-	if v2[0] != nil {
-		t.Error("appending to one row's values overwrote the next row's")
-	}
-	_ = v1
 }
 
 func FuzzParseTextRow(f *testing.F) {
@@ -143,7 +114,7 @@ func FuzzParseTextRow(f *testing.F) {
 			return
 		}
 		row := make([][]byte, n)
-		if err := parseTextRow(pkt, row); err != nil {
+		if err := ParseTextRow(pkt, row); err != nil {
 			return
 		}
 		// Re-encoded (with minimal lengths), the row parses back to itself.
@@ -157,7 +128,7 @@ func FuzzParseTextRow(f *testing.F) {
 			rebuilt = append(rebuilt, v...)
 		}
 		again := make([][]byte, n)
-		if err := parseTextRow(rebuilt, again); err != nil {
+		if err := ParseTextRow(rebuilt, again); err != nil {
 			t.Fatalf("row %q from %x: re-encoded %x does not parse: %v", row, pkt, rebuilt, err)
 		}
 		for i := range row {

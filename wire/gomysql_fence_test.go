@@ -1,4 +1,4 @@
-package gateway
+package wire
 
 import (
 	"bufio"
@@ -33,9 +33,9 @@ func TestStmtExecuteWithoutTypes(t *testing.T) {
 	in.Write(execPacket(types, v1))
 	in.Write(execPacket(nil, v2))
 	in.Write(execPacket(nil, v2)) // again: no growth of the rewrite
-	var st stmtTypes
-	st.prepared(1, 2, false)
-	r := &packetReader{r: bufio.NewReader(&in), types: &st}
+	var st ServerFence
+	st.Prepared(1, 2)
+	r := &packetReader{r: bufio.NewReader(&in), fence: &st}
 	got, err := io.ReadAll(r)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestStmtExecuteWithoutTypes(t *testing.T) {
 	// Statements it does not know pass unchanged.
 	in.Reset()
 	in.Write(execPacket(nil, v2))
-	r = &packetReader{r: bufio.NewReader(&in), types: &stmtTypes{}}
+	r = &packetReader{r: bufio.NewReader(&in), fence: &ServerFence{}}
 	if got, _ := io.ReadAll(r); !bytes.Equal(got, execPacket(nil, v2)) {
 		t.Errorf("unknown statement rewritten: %x", got)
 	}
@@ -72,9 +72,9 @@ func TestSendLongData(t *testing.T) {
 	in.Write(longDataPacket(1, "world"))
 	in.Write(execPacket(types, v1))
 	in.Write(execPacket(nil, v2))
-	var st stmtTypes
-	st.prepared(1, 2, false)
-	r := &packetReader{r: bufio.NewReader(&in), types: &st}
+	var st ServerFence
+	st.Prepared(1, 2)
+	r := &packetReader{r: bufio.NewReader(&in), fence: &st}
 	got, err := io.ReadAll(r)
 	if err != nil {
 		t.Fatal(err)
@@ -89,15 +89,15 @@ func TestSendLongData(t *testing.T) {
 // TestLongDataTooLarge: data over the limit marks the statement, once;
 // later chunks are not kept.
 func TestLongDataTooLarge(t *testing.T) {
-	l := longData{max: 8}
-	l.add(append([]byte{1, 0, 0, 0, 0, 0}, "12345"...))
-	l.add(append([]byte{1, 0, 0, 0, 0, 0}, "6789"...))
-	l.add(append([]byte{1, 0, 0, 0, 0, 0}, "x"...))
+	l := LongData{Max: 8}
+	l.Add(append([]byte{1, 0, 0, 0, 0, 0}, "12345"...))
+	l.Add(append([]byte{1, 0, 0, 0, 0, 0}, "6789"...))
+	l.Add(append([]byte{1, 0, 0, 0, 0, 0}, "x"...))
 	if len(l.data[1][0]) != 0 {
 		t.Errorf("kept %q after the limit", l.data[1][0])
 	}
-	if !l.takeTooLarge(1) || l.takeTooLarge(1) {
-		t.Error("takeTooLarge: want true once")
+	if !l.TakeTooLarge(1) || l.TakeTooLarge(1) {
+		t.Error("TakeTooLarge: want true once")
 	}
 }
 
@@ -105,7 +105,7 @@ func TestLongDataTooLarge(t *testing.T) {
 // MySQL splits them, with an empty last packet when the size is exact.
 func TestFramePackets(t *testing.T) {
 	for _, n := range []int{0, 10, 0xffffff, 0xffffff + 5} {
-		out := framePackets(nil, make([]byte, n), 3)
+		out := AppendPackets(nil, make([]byte, n), 3)
 		var sizes []int
 		var seqs []byte
 		for len(out) > 0 {
@@ -125,8 +125,7 @@ func TestFramePackets(t *testing.T) {
 }
 
 // FuzzStmtExecuteRewrite: no client packet makes the rewrite of
-// COM_STMT_EXECUTE (parameter types, long data) panic. (Fuzzing it starts
-// the package's test cluster in every fuzz worker: slow to start.)
+// COM_STMT_EXECUTE (parameter types, long data) panic.
 func FuzzStmtExecuteRewrite(f *testing.F) {
 	f.Add([]byte{mysql.MYSQL_TYPE_LONGLONG, 0, mysql.MYSQL_TYPE_BLOB, 0}, []byte{5, 0, 0, 0, 0, 0, 0, 0, 0xfc, 1})
 	f.Add([]byte{mysql.MYSQL_TYPE_VAR_STRING, 0, mysql.MYSQL_TYPE_BLOB, 0}, []byte{0xfe, 1, 2})
@@ -135,9 +134,9 @@ func FuzzStmtExecuteRewrite(f *testing.F) {
 		in.Write(longDataPacket(1, "long"))
 		in.Write(execPacket(types, values))
 		in.Write(execPacket(nil, values))
-		var st stmtTypes
-		st.prepared(1, 2, false)
-		r := &packetReader{r: bufio.NewReader(&in), types: &st}
+		var st ServerFence
+		st.Prepared(1, 2)
+		r := &packetReader{r: bufio.NewReader(&in), fence: &st}
 		_, _ = io.ReadAll(r)
 	})
 }
@@ -148,12 +147,12 @@ func TestSendLongDataOverSeveralPackets(t *testing.T) {
 	data := bytes.Repeat([]byte{'x'}, 0xffffff+100)
 	payload := append([]byte{mysql.COM_STMT_SEND_LONG_DATA, 1, 0, 0, 0, 1, 0}, data...)
 	var in bytes.Buffer
-	in.Write(framePackets(nil, payload, 0))
+	in.Write(AppendPackets(nil, payload, 0))
 	types := []byte{mysql.MYSQL_TYPE_LONGLONG, 0, mysql.MYSQL_TYPE_BLOB, 0}
 	in.Write(execPacket(types, []byte{5, 0, 0, 0, 0, 0, 0, 0}))
-	var st stmtTypes
-	st.prepared(1, 2, false)
-	r := &packetReader{r: bufio.NewReader(&in), types: &st}
+	var st ServerFence
+	st.Prepared(1, 2)
+	r := &packetReader{r: bufio.NewReader(&in), fence: &st}
 	got, err := io.ReadAll(r)
 	if err != nil {
 		t.Fatal(err)

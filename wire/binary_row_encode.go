@@ -1,4 +1,4 @@
-package gateway
+package wire
 
 import (
 	"encoding/binary"
@@ -9,11 +9,11 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
-// appendBinaryRow encodes a row of text-protocol values in the binary
+// AppendBinaryRow appends a row of text-protocol values in the binary
 // protocol: [0x00] null_bitmap [(n+7+2)/8 bytes, offset 2] values.
 // The conversion is driven by each column's type, as MySQL's own binary
 // result rows are.
-func appendBinaryRow(data []byte, fields []*mysql.Field, row [][]byte) ([]byte, error) {
+func AppendBinaryRow(data []byte, fields []*mysql.Field, row [][]byte) ([]byte, error) {
 	data = append(data, 0x00)
 	bitmapAt := len(data)
 	for i := 0; i < (len(fields)+7+2)>>3; i++ {
@@ -81,7 +81,7 @@ func appendBinaryDateTime(data []byte, v []byte) ([]byte, error) {
 	var year, month, day, hour, minute, second, micro int
 	s := string(v)
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
-		return nil, fmt.Errorf("gateway: bad DATETIME value %q", s)
+		return nil, fmt.Errorf("wire: bad DATETIME value %q", s)
 	}
 	year, month, day = atoiDigits(s[0:4]), atoiDigits(s[5:7]), atoiDigits(s[8:10])
 	if len(s) >= 19 {
@@ -126,7 +126,7 @@ func appendBinaryTime(data []byte, v []byte) ([]byte, error) {
 	var hours, minute, second, micro int
 	n, err := fmt.Sscanf(s, "%d:%d:%d", &hours, &minute, &second)
 	if err != nil || n != 3 {
-		return nil, fmt.Errorf("gateway: bad TIME value %q", string(v))
+		return nil, fmt.Errorf("wire: bad TIME value %q", string(v))
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] == '.' {

@@ -1,4 +1,4 @@
-package gateway
+package wire
 
 import (
 	"bytes"
@@ -54,7 +54,7 @@ func TestAppendBinaryValue(t *testing.T) {
 
 func TestAppendBinaryRowNullBitmap(t *testing.T) {
 	fields := []*mysql.Field{{Type: mysql.MYSQL_TYPE_LONG}, {Type: mysql.MYSQL_TYPE_VAR_STRING}, {Type: mysql.MYSQL_TYPE_LONG}}
-	got, err := appendBinaryRow(nil, fields, [][]byte{nil, []byte("x"), nil})
+	got, err := AppendBinaryRow(nil, fields, [][]byte{nil, []byte("x"), nil})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,36 +63,4 @@ func TestAppendBinaryRowNullBitmap(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("got %x, want %x", got, want)
 	}
-}
-
-func TestNormalizeArgs(t *testing.T) {
-	in := []any{int8(-1), uint16(7), float32(1.1), "s", nil,
-		mysql.TypedBytes{Type: mysql.MYSQL_TYPE_DATETIME, Bytes: []byte{0xe8, 0x07, 2, 29, 13, 14, 15}},
-		mysql.TypedBytes{Type: mysql.MYSQL_TYPE_DATE, Bytes: []byte{0xe8, 0x07, 2, 29}},
-		mysql.TypedBytes{Type: mysql.MYSQL_TYPE_TIME, Bytes: []byte{1, 1, 0, 0, 0, 2, 3, 4}},
-		mysql.TypedBytes{Type: mysql.MYSQL_TYPE_NEWDECIMAL, Bytes: []byte("1.50")},
-	}
-	got, err := normalizeArgs(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []any{int64(-1), uint64(7), 1.1, []byte("s"), nil,
-		[]byte("2024-02-29 13:14:15.000000"), []byte("2024-02-29"), []byte("-26:03:04.000000"), []byte("1.50")}
-	for i := range want {
-		if !equalArg(got[i], want[i]) {
-			t.Errorf("arg %d (%#v): got %#v, want %#v", i, in[i], got[i], want[i])
-		}
-	}
-	if _, err := normalizeArgs([]any{struct{}{}}); err == nil {
-		t.Error("unsupported type: got no error")
-	}
-}
-
-func equalArg(a, b any) bool {
-	ab, aok := a.([]byte)
-	bb, bok := b.([]byte)
-	if aok || bok {
-		return aok && bok && bytes.Equal(ab, bb)
-	}
-	return a == b
 }

@@ -1,4 +1,4 @@
-package gateway
+package wire
 
 import (
 	"encoding/binary"
@@ -10,11 +10,11 @@ import (
 	"github.com/shardgate/shardgate/sqlerror"
 )
 
-// normalizeArgs turns the values go-mysql decodes from a COM_STMT_EXECUTE
+// NormalizeArgs turns the values go-mysql decodes from a COM_STMT_EXECUTE
 // into the closed set the planner accepts: int64, uint64, float64, []byte
 // and nil. Temporal parameters arrive in their binary encoding and become
 // the text MySQL would accept for them.
-func normalizeArgs(args []any) ([]any, error) {
+func NormalizeArgs(args []any) ([]any, error) {
 	out := make([]any, len(args))
 	for i, a := range args {
 		switch v := a.(type) {
@@ -104,4 +104,23 @@ func typedBytesText(v mysql.TypedBytes) ([]byte, error) {
 		return fmt.Appendf(nil, "%s%02d:%02d:%02d.%06d", sign, hours, b[6], b[7], micro), nil
 	}
 	return b, nil
+}
+
+// ArgsSize is roughly the size of a COM_STMT_EXECUTE's values, as go-mysql
+// decoded them.
+func ArgsSize(args []any) int {
+	n := 0
+	for _, a := range args {
+		switch v := a.(type) {
+		case []byte:
+			n += len(v)
+		case string:
+			n += len(v)
+		case mysql.TypedBytes:
+			n += len(v.Bytes)
+		default:
+			n += 8
+		}
+	}
+	return n
 }

@@ -1,0 +1,26 @@
+package wire
+
+import (
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// TestColumnType: the type byte is read from a column definition as
+// go-mysql writes it, and a short packet is no type.
+func TestColumnType(t *testing.T) {
+	for _, typ := range []byte{mysql.MYSQL_TYPE_FLOAT, mysql.MYSQL_TYPE_DOUBLE, mysql.MYSQL_TYPE_VAR_STRING} {
+		f := &mysql.Field{Schema: []byte("service"), Table: []byte("t"), OrgTable: []byte("t"), Name: []byte("f"), OrgName: []byte("f"), Charset: 63, Type: typ}
+		def := f.Dump()
+		if got, ok := ColumnType(def); !ok || got != typ {
+			t.Errorf("ColumnType(%x) = %d, %v; want %d", def, got, ok, typ)
+		}
+		// Every prefix that ends before the type byte (6 bytes from the
+		// end: type, flags [2], decimals, filler [2]).
+		for n := range len(def) - 5 {
+			if _, ok := ColumnType(def[:n]); ok {
+				t.Errorf("ColumnType of %d bytes of %x: ok, want not ok", n, def)
+			}
+		}
+	}
+}
