@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shardgate/shardgate/internal/leakcheck"
 
 	"github.com/shardgate/shardgate/topo"
 )
@@ -19,7 +20,7 @@ import (
 var endpoints string
 
 func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
+	os.Exit(leakcheck.Main(func() int { return runTests(m) }))
 }
 
 func runTests(m *testing.M) int {
@@ -37,35 +38,8 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	endpoints = strings.Join(e.Endpoints(), ",")
-	code := m.Run()
-	e.Close()
-	if code == 0 {
-		if err := checkNoLeaks(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-	}
-	return code
-}
-
-// checkNoLeaks fails if goroutines of etcd or gRPC (a store run didn't
-// close) outlive the tests by more than a few seconds.
-func checkNoLeaks() error {
-	var leaked []string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		leaked = leaked[:0]
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		for g := range strings.SplitSeq(string(buf), "\n\n") {
-			if strings.Contains(g, "go.etcd.io/") || strings.Contains(g, "google.golang.org/grpc") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("leaked %d goroutines:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+	defer e.Close()
+	return m.Run()
 }
 
 func root(t *testing.T) string { return "/test/" + t.Name() }
