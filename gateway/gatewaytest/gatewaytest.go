@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -49,27 +48,6 @@ func Start(ctx context.Context, cfg localcluster.Config, gw func(*localcluster.C
 func (e *Env) Stop() {
 	e.Gateway.Close()
 	e.Cluster.Stop(context.Background())
-}
-
-// Main is the body of a TestMain: in a fresh temporary directory (named
-// after prefix, removed after), start builds the environment, which the
-// tests use through set; it is stopped when they end. It returns the exit
-// code for os.Exit.
-func Main(m *testing.M, prefix string, start func(dir string) (*Env, error), set func(*Env)) int {
-	dir, err := os.MkdirTemp("", prefix)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	e, err := start(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the test cluster:", err)
-		return 1
-	}
-	defer e.Stop()
-	set(e)
-	return m.Run()
 }
 
 // HostPort splits the gateway's address.
