@@ -10,7 +10,7 @@ import (
 // mariadbArgs are the CLI's connection options for the gateway.
 func mariadbArgs(t testing.TB, extra ...string) []string {
 	t.Helper()
-	host, port := shared.Env(t).HostPort()
+	host, port := shared.Get(t).HostPort()
 	return append([]string{"-h" + host, "-P" + port, "-u" + user, "-p" + password}, extra...)
 }
 
@@ -42,7 +42,7 @@ show warnings;
 			}
 			// The client's character set (from its handshake: the CLI takes
 			// it from the locale) is the session's, as with MariaDB itself.
-			in := shared.Env(t).Cluster.Primary(ks, shardOf(t, ks))
+			in := shared.Get(t).Cluster.Primary(ks, shardOf(t, ks))
 			host, port, _ := net.SplitHostPort(in.Mysqld.Addr())
 			direct := run(t, ".", "", cli, "-h"+host, "-P"+port, "-uroot", "-e", "status", ks)
 			for _, line := range []string{"Client characterset:", "Conn.  characterset:"} {
@@ -111,7 +111,7 @@ func statusLine(out, prefix string) string {
 // shardOf is the first shard of a keyspace.
 func shardOf(t testing.TB, ks string) string {
 	t.Helper()
-	for _, in := range shared.Env(t).Cluster.Instances {
+	for _, in := range shared.Get(t).Cluster.Instances {
 		if in.Keyspace == ks {
 			return in.Shard
 		}

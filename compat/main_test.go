@@ -10,6 +10,7 @@ import (
 
 	"github.com/shardgate/shardgate/gateway"
 	"github.com/shardgate/shardgate/gateway/gatewaytest"
+	"github.com/shardgate/shardgate/internal/lazyenv"
 	"github.com/shardgate/shardgate/tablet/localcluster"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
@@ -29,7 +30,7 @@ const (
 )
 
 // sharedEnv is the cluster and gateway the package's tests share, started
-// by the first test that asks for it (Env, db).
+// by the first test that asks for it (Get, db).
 type sharedEnv struct{ *gatewaytest.Shared }
 
 var shared = sharedEnv{gatewaytest.NewShared("shardgate-compat-", func(dir string) (*gatewaytest.Env, error) {
@@ -52,7 +53,7 @@ var shared = sharedEnv{gatewaytest.NewShared("shardgate-compat-", func(dir strin
 	}, gatewayConfig)
 })}
 
-func TestMain(m *testing.M) { os.Exit(gatewaytest.Main(m, shared.Shared)) }
+func TestMain(m *testing.M) { os.Exit(lazyenv.Main(m, shared.Shared)) }
 
 func gatewayConfig(c *localcluster.Cluster) gateway.Config {
 	return gateway.Config{
@@ -65,7 +66,7 @@ func gatewayConfig(c *localcluster.Cluster) gateway.Config {
 // db opens a go-sql-driver handle on the gateway as the compat user.
 func (e sharedEnv) db(t testing.TB, database, params string) *sql.DB {
 	t.Helper()
-	return gatewaytest.Open(t, fmt.Sprintf("%s:%s@tcp(%s)/%s?%s", user, password, e.Env(t).Gateway.Addr(), database, params))
+	return gatewaytest.Open(t, fmt.Sprintf("%s:%s@tcp(%s)/%s?%s", user, password, e.Get(t).Gateway.Addr(), database, params))
 }
 
 func mustExec(t testing.TB, db gatewaytest.Execer, query string, args ...any) sql.Result {

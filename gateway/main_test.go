@@ -10,6 +10,7 @@ import (
 
 	"github.com/shardgate/shardgate/gateway"
 	"github.com/shardgate/shardgate/gateway/gatewaytest"
+	"github.com/shardgate/shardgate/internal/lazyenv"
 	"github.com/shardgate/shardgate/tablet/localcluster"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
@@ -17,7 +18,7 @@ import (
 // sharedEnv is the cluster the package's integration tests share:
 // keyspace global (unsharded) and keyspace service (4 shards, hash), no
 // replicas, and a gateway on a free port. It starts when the first test
-// asks for it (Env, db, shardDB), so the unit tests alone start nothing.
+// asks for it (Get, db, shardDB), so the unit tests alone start nothing.
 type sharedEnv struct{ *gatewaytest.Shared }
 
 var shared = sharedEnv{gatewaytest.NewShared("shardgate-gateway-test-", func(dir string) (*gatewaytest.Env, error) {
@@ -26,7 +27,7 @@ var shared = sharedEnv{gatewaytest.NewShared("shardgate-gateway-test-", func(dir
 	})
 })}
 
-func TestMain(m *testing.M) { os.Exit(gatewaytest.Main(m, shared.Shared)) }
+func TestMain(m *testing.M) { os.Exit(lazyenv.Main(m, shared.Shared)) }
 
 func clusterConfig(dir string) localcluster.Config {
 	return localcluster.Config{
@@ -46,13 +47,13 @@ func clusterConfig(dir string) localcluster.Config {
 // DSN params.
 func (e sharedEnv) db(t testing.TB, database string, params string) *sql.DB {
 	t.Helper()
-	return gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/%s?%s", e.Env(t).Gateway.Addr(), database, params))
+	return gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/%s?%s", e.Get(t).Gateway.Addr(), database, params))
 }
 
 // shardDB opens a direct connection to a shard's primary, bypassing the gateway.
 func (e sharedEnv) shardDB(t testing.TB, keyspace, shard string) *sql.DB {
 	t.Helper()
-	return e.Env(t).ShardDB(t, keyspace, shard, "")
+	return e.Get(t).ShardDB(t, keyspace, shard, "")
 }
 
 func queryStrings(t testing.TB, db gatewaytest.Querier, query string, args ...any) [][]string {

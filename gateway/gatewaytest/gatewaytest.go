@@ -8,12 +8,14 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
+	"os"
 	"testing"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql" // the driver the helpers open
 
 	"github.com/shardgate/shardgate/gateway"
+	"github.com/shardgate/shardgate/internal/lazyenv"
 	"github.com/shardgate/shardgate/tablet/localcluster"
 )
 
@@ -42,6 +44,27 @@ func Start(ctx context.Context, cfg localcluster.Config, gw func(*localcluster.C
 		return nil, err
 	}
 	return &Env{Dir: cfg.Dir, Cluster: c, Gateway: srv}, nil
+}
+
+// Shared is the Env a package's integration tests share, started by the
+// first test that asks for it (Get) and stopped by lazyenv.Main.
+type Shared = lazyenv.Env[*Env]
+
+// NewShared returns the Shared that start builds, on first use, in a fresh
+// temporary directory named after prefix (removed when it stops).
+func NewShared(prefix string, start func(dir string) (*Env, error)) *Shared {
+	return lazyenv.New("the shared test cluster", func() (*Env, func(), error) {
+		dir, err := os.MkdirTemp("", prefix)
+		if err != nil {
+			return nil, nil, err
+		}
+		e, err := start(dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		return e, func() { e.Stop(); os.RemoveAll(dir) }, nil
+	})
 }
 
 // Stop stops the gateway, then the cluster.
