@@ -3,43 +3,41 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/shardgate/shardgate/internal/leakcheck"
+	"github.com/shardgate/shardgate/internal/lazyenv"
 
 	"github.com/shardgate/shardgate/topo"
 )
 
-// endpoints are those of the etcd TestMain starts; each test uses its own
-// topology root.
-var endpoints string
-
-func TestMain(m *testing.M) {
-	os.Exit(leakcheck.Main(func() int { return runTests(m) }))
-}
-
-func runTests(m *testing.M) int {
+// etcd is the embedded etcd the tests that need one share, started by the
+// first that asks for it (endpoints); each test uses its own topology root.
+var etcd = lazyenv.New("the test etcd", func() (string, func(), error) {
 	dir, err := os.MkdirTemp("", "shardctl-test-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return "", nil, err
 	}
-	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e, err := topo.StartEmbedded(ctx, topo.EmbeddedConfig{Dir: dir, ClientAddr: "127.0.0.1:0"})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		os.RemoveAll(dir)
+		return "", nil, err
 	}
-	endpoints = strings.Join(e.Endpoints(), ",")
-	defer e.Close()
-	return m.Run()
+	return strings.Join(e.Endpoints(), ","), func() { e.Close(); os.RemoveAll(dir) }, nil
+})
+
+func TestMain(m *testing.M) { os.Exit(lazyenv.Main(m, etcd)) }
+
+// endpoints are those of the test etcd (comma-separated), started if no
+// test has yet.
+func endpoints(t testing.TB) string {
+	t.Helper()
+	return etcd.Get(t)
 }
 
 func root(t *testing.T) string { return "/test/" + t.Name() }
@@ -48,7 +46,7 @@ func root(t *testing.T) string { return "/test/" + t.Name() }
 func ctl(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	all := append([]string{"--topo-endpoints", endpoints, "--topo-root", root(t)}, args...)
+	all := append([]string{"--topo-endpoints", endpoints(t), "--topo-root", root(t)}, args...)
 	code = run(t.Context(), all, &out, &errb)
 	return out.String(), errb.String(), code
 }
@@ -67,7 +65,7 @@ func mustCtl(t *testing.T, args ...string) string {
 // can't create yet (shards, tablets).
 func store(t *testing.T) *topo.Store {
 	t.Helper()
-	s, err := topo.Open(t.Context(), topo.Config{Endpoints: strings.Split(endpoints, ","), Root: root(t)})
+	s, err := topo.Open(t.Context(), topo.Config{Endpoints: strings.Split(endpoints(t), ","), Root: root(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +121,7 @@ func TestKeyspace(t *testing.T) {
 	checkLines(t, "keyspace create", mustCtl(t, "keyspace", "create", "user", "--sharded"), "created keyspace user (sharded)")
 	// Flags before the name, global flags after the command.
 	var out, errb bytes.Buffer
-	code := run(t.Context(), []string{"keyspace", "create", "--sharded=false", "global", "--topo-endpoints", endpoints, "--topo-root", root(t)}, &out, &errb)
+	code := run(t.Context(), []string{"keyspace", "create", "--sharded=false", "global", "--topo-endpoints", endpoints(t), "--topo-root", root(t)}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("keyspace create with flags after the command: got exit %d (%s), want 0", code, errb.String())
 	}
@@ -282,7 +280,7 @@ func TestUnreachableTopo(t *testing.T) {
 }
 
 func TestTopoFromEnv(t *testing.T) {
-	t.Setenv("SHARDGATE_TOPO", endpoints)
+	t.Setenv("SHARDGATE_TOPO", endpoints(t))
 	var out, errb bytes.Buffer
 	if code := run(t.Context(), []string{"--topo-root", root(t), "keyspace", "list"}, &out, &errb); code != 0 {
 		t.Errorf("keyspace list with $SHARDGATE_TOPO: got exit %d (%s), want 0", code, errb.String())
