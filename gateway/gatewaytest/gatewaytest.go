@@ -1,6 +1,7 @@
 // Package gatewaytest runs a local cluster and a gateway for the tests of
 // other packages (gateway's own, compat's), and holds the query helpers
-// they share. It starts real mariadbd processes and an embedded etcd.
+// they share. It starts real mariadbd processes and an embedded etcd: for
+// a package's tests together, only once the first of them asks (Shared).
 package gatewaytest
 
 import (
