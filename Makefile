@@ -5,8 +5,11 @@ export PATH := /usr/local/go/bin:/usr/sbin:$(PATH)
 GO        ?= go
 DATA_DIR  ?= .cluster
 TEST_FLAGS ?= -race -count=1 -timeout 25m
+# staticcheck, pinned, built from the module proxy (or the module cache)
+# on first use; its checks are in staticcheck.conf.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: deps build up test compat vet fmt check bench bench-go clean
+.PHONY: deps build up test compat vet lint fmt check bench bench-go clean
 
 deps:
 	@scripts/install-deps.sh
@@ -19,6 +22,7 @@ up: deps build
 
 test: deps
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test $(TEST_FLAGS) ./...
@@ -46,6 +50,10 @@ compat: deps
 
 vet:
 	$(GO) vet ./...
+
+# lint: go vet and staticcheck, as make test runs them.
+lint: vet
+	$(STATICCHECK) ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -8,8 +8,9 @@ import (
 )
 
 // mariadbArgs are the CLI's connection options for the gateway.
-func mariadbArgs(extra ...string) []string {
-	host, port := shared.HostPort()
+func mariadbArgs(t testing.TB, extra ...string) []string {
+	t.Helper()
+	host, port := shared.Get(t).HostPort()
 	return append([]string{"-h" + host, "-P" + port, "-u" + user, "-p" + password}, extra...)
 }
 
@@ -27,7 +28,7 @@ select 1/0 as x;
 show warnings;
 \s
 `
-			out := run(t, ".", script, cli, mariadbArgs("--batch", ks)...)
+			out := run(t, ".", script, cli, mariadbArgs(t, "--batch", ks)...)
 			for _, want := range []string{
 				"id\tv\n1\ta\n2\tb\n3\tc\n",
 				"x\nNULL\nLevel\tCode\tMessage\nWarning\t1365\tDivision by 0\n",
@@ -41,7 +42,7 @@ show warnings;
 			}
 			// The client's character set (from its handshake: the CLI takes
 			// it from the locale) is the session's, as with MariaDB itself.
-			in := shared.Cluster.Primary(ks, shardOf(ks))
+			in := shared.Get(t).Cluster.Primary(ks, shardOf(t, ks))
 			host, port, _ := net.SplitHostPort(in.Mysqld.Addr())
 			direct := run(t, ".", "", cli, "-h"+host, "-P"+port, "-uroot", "-e", "status", ks)
 			for _, line := range []string{"Client characterset:", "Conn.  characterset:"} {
@@ -50,7 +51,7 @@ show warnings;
 				}
 			}
 			// --show-warnings prints them after each statement.
-			out = run(t, ".", "select 1/0 as x;\n", cli, mariadbArgs("--batch", "--show-warnings", ks)...)
+			out = run(t, ".", "select 1/0 as x;\n", cli, mariadbArgs(t, "--batch", "--show-warnings", ks)...)
 			if !strings.Contains(out, "Warning (Code 1365): Division by 0") {
 				t.Errorf("--show-warnings: got %q", out)
 			}
@@ -78,7 +79,7 @@ func TestMariaDBDump(t *testing.T) {
 			wantA := queryStrings(t, db, "select id, name, hex(b), d from dump_a order by id")
 			wantB := queryStrings(t, db, "select k, n from dump_b order by k")
 
-			sql := run(t, ".", "", dump, mariadbArgs("--skip-lock-tables", "--skip-add-locks", "--complete-insert", ks, "dump_a", "dump_b")...)
+			sql := run(t, ".", "", dump, mariadbArgs(t, "--skip-lock-tables", "--skip-add-locks", "--complete-insert", ks, "dump_a", "dump_b")...)
 			for _, want := range []string{"CREATE TABLE `dump_a`", "INSERT INTO `dump_b` (`k`, `n`) VALUES"} {
 				if !strings.Contains(sql, want) {
 					t.Fatalf("dump lacks %q:\n%s", want, sql)
@@ -86,7 +87,7 @@ func TestMariaDBDump(t *testing.T) {
 			}
 			mustExec(t, db, "drop table dump_a")
 			mustExec(t, db, "drop table dump_b")
-			run(t, ".", sql, cli, mariadbArgs(ks)...)
+			run(t, ".", sql, cli, mariadbArgs(t, ks)...)
 			if got := queryStrings(t, db, "select id, name, hex(b), d from dump_a order by id"); !reflect.DeepEqual(got, wantA) {
 				t.Errorf("dump_a after restore: got %v, want %v", got, wantA)
 			}
@@ -108,8 +109,9 @@ func statusLine(out, prefix string) string {
 }
 
 // shardOf is the first shard of a keyspace.
-func shardOf(ks string) string {
-	for _, in := range shared.Cluster.Instances {
+func shardOf(t testing.TB, ks string) string {
+	t.Helper()
+	for _, in := range shared.Get(t).Cluster.Instances {
 		if in.Keyspace == ks {
 			return in.Shard
 		}

@@ -54,11 +54,11 @@ func TestJavaConnectorJ(t *testing.T) {
 	}
 	out := t.TempDir()
 	run(t, "java", "", javac, "-cp", connectorJ, "-d", out, "Compat.java")
-	host, port := shared.HostPort()
+	host, port := shared.Get(t).HostPort()
 	tlsPort := requireTLSGateway(t)
 	// Connector/J's generated keys straight from MariaDB are the reference
 	// for the gateway's sequence-generated ones.
-	direct := shared.Cluster.Primary(unsharded, "0")
+	direct := shared.Get(t).Cluster.Primary(unsharded, "0")
 	if direct == nil {
 		t.Fatal("no primary for the unsharded keyspace")
 	}
@@ -75,7 +75,7 @@ func TestPyMySQL(t *testing.T) {
 	if _, err := os.Stat(python); err != nil {
 		python = need(t, "python3")
 	}
-	host, port := shared.HostPort()
+	host, port := shared.Get(t).HostPort()
 	got := run(t, "python", "", python, "compat.py", host, port, user, password, unsharded, sharded, "tls="+requireTLSGateway(t))
 	if want := "ok uks\nok sks\nok tls\n"; got != want {
 		t.Fatalf("compat.py: got %q, want %q", got, want)
@@ -89,7 +89,7 @@ func TestNodeMySQL2(t *testing.T) {
 	if _, err := os.Stat("node/node_modules/mysql2/package.json"); err != nil {
 		run(t, "node", "", need(t, "npm"), "ci", "--no-audit", "--no-fund")
 	}
-	host, port := shared.HostPort()
+	host, port := shared.Get(t).HostPort()
 	got := run(t, "node", "", node, "compat.js", host, port, user, password, unsharded, sharded, "tls="+requireTLSGateway(t))
 	if want := "ok uks\nok sks\nok tls\n"; got != want {
 		t.Fatalf("compat.js: got %q, want %q", got, want)

@@ -24,7 +24,7 @@ type gormUser struct {
 func TestGORM(t *testing.T) {
 	for _, ks := range []string{unsharded, sharded} {
 		t.Run(ks, func(t *testing.T) {
-			dsn := fmt.Sprintf("%s:%s@tcp(%s)/%s?parseTime=true", user, password, shared.Gateway.Addr(), ks)
+			dsn := fmt.Sprintf("%s:%s@tcp(%s)/%s?parseTime=true", user, password, shared.Get(t).Gateway.Addr(), ks)
 			db, err := gorm.Open(gormmysql.Open(dsn), &gorm.Config{Logger: logger.Discard})
 			if err != nil {
 				t.Fatal(err)

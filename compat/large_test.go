@@ -35,9 +35,9 @@ func TestLargeScatterBoundedMemory(t *testing.T) {
 	// read it is done long before the other, whose rows must still not
 	// pile up at the gateway.
 	var shards []*sql.DB
-	for _, in := range shared.Cluster.Instances {
+	for _, in := range shared.Get(t).Cluster.Instances {
 		if in.Keyspace == sharded {
-			shards = append(shards, shared.ShardDB(t, sharded, in.Shard, ""))
+			shards = append(shards, shared.Get(t).ShardDB(t, sharded, in.Shard, ""))
 		}
 	}
 	if len(shards) != 2 {

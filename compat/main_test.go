@@ -10,6 +10,7 @@ import (
 
 	"github.com/shardgate/shardgate/gateway"
 	"github.com/shardgate/shardgate/gateway/gatewaytest"
+	"github.com/shardgate/shardgate/internal/lazyenv"
 	"github.com/shardgate/shardgate/tablet/localcluster"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
@@ -28,32 +29,31 @@ const (
 	seqItems = "j_seq_items"
 )
 
-// env is the cluster and gateway the package's tests share.
-type env struct{ *gatewaytest.Env }
+// sharedEnv is the cluster and gateway the package's tests share, started
+// by the first test that asks for it (Get, db).
+type sharedEnv struct{ *gatewaytest.Shared }
 
-var shared *env
+var shared = sharedEnv{gatewaytest.NewShared("shardgate-compat-", func(dir string) (*gatewaytest.Env, error) {
+	return gatewaytest.Start(context.Background(), localcluster.Config{
+		Dir: filepath.Join(dir, "cluster"),
+		Keyspaces: []localcluster.KeyspaceSpec{
+			{Name: unsharded, VSchema: &vschema.Keyspace{
+				Tables: map[string]*vschema.Table{seqTable: {Type: vschema.TypeSequence}},
+			}},
+			{Name: sharded, Shards: 2, VSchema: &vschema.Keyspace{
+				Sharded:  true,
+				Vindexes: map[string]*vschema.VindexDef{"hash": {Type: "hash"}},
+				Tables: map[string]*vschema.Table{seqItems: {
+					ColumnVindexes: []*vschema.ColumnVindex{{Column: "id", Name: "hash"}},
+					AutoIncrement:  &vschema.AutoIncrement{Column: "id", Sequence: seqTable},
+				}},
+			}},
+		},
+		EtcdAddr: "127.0.0.1:0",
+	}, gatewayConfig)
+})}
 
-func TestMain(m *testing.M) {
-	os.Exit(gatewaytest.Main(m, "shardgate-compat-", func(dir string) (*gatewaytest.Env, error) {
-		return gatewaytest.Start(context.Background(), localcluster.Config{
-			Dir: filepath.Join(dir, "cluster"),
-			Keyspaces: []localcluster.KeyspaceSpec{
-				{Name: unsharded, VSchema: &vschema.Keyspace{
-					Tables: map[string]*vschema.Table{seqTable: {Type: vschema.TypeSequence}},
-				}},
-				{Name: sharded, Shards: 2, VSchema: &vschema.Keyspace{
-					Sharded:  true,
-					Vindexes: map[string]*vschema.VindexDef{"hash": {Type: "hash"}},
-					Tables: map[string]*vschema.Table{seqItems: {
-						ColumnVindexes: []*vschema.ColumnVindex{{Column: "id", Name: "hash"}},
-						AutoIncrement:  &vschema.AutoIncrement{Column: "id", Sequence: seqTable},
-					}},
-				}},
-			},
-			EtcdAddr: "127.0.0.1:0",
-		}, gatewayConfig)
-	}, func(e *gatewaytest.Env) { shared = &env{e} }))
-}
+func TestMain(m *testing.M) { os.Exit(lazyenv.Main(m, shared.Shared)) }
 
 func gatewayConfig(c *localcluster.Cluster) gateway.Config {
 	return gateway.Config{
@@ -64,9 +64,9 @@ func gatewayConfig(c *localcluster.Cluster) gateway.Config {
 }
 
 // db opens a go-sql-driver handle on the gateway as the compat user.
-func (e *env) db(t testing.TB, database, params string) *sql.DB {
+func (e sharedEnv) db(t testing.TB, database, params string) *sql.DB {
 	t.Helper()
-	return gatewaytest.Open(t, fmt.Sprintf("%s:%s@tcp(%s)/%s?%s", user, password, e.Gateway.Addr(), database, params))
+	return gatewaytest.Open(t, fmt.Sprintf("%s:%s@tcp(%s)/%s?%s", user, password, e.Get(t).Gateway.Addr(), database, params))
 }
 
 func mustExec(t testing.TB, db gatewaytest.Execer, query string, args ...any) sql.Result {

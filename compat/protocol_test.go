@@ -132,7 +132,7 @@ func TestLargePackets(t *testing.T) {
 func TestWarnings(t *testing.T) {
 	for _, ks := range []string{unsharded, sharded} {
 		t.Run(ks, func(t *testing.T) {
-			c := rawConn(t, shared.Gateway.Addr(), user, password, ks)
+			c := rawConn(t, shared.Get(t).Gateway.Addr(), user, password, ks)
 			mustRaw(t, c, "drop table if exists warn_t")
 			mustRaw(t, c, "create table warn_t (id bigint primary key, s varchar(3))")
 			res := mustRaw(t, c, "insert ignore into warn_t (id, s) values (1, 'toolong')")
@@ -178,12 +178,12 @@ func TestSetNames(t *testing.T) {
 			mustExec(t, db, "create table names_t (id bigint primary key, s varchar(20)) default charset utf8mb4")
 			mustExec(t, db, "insert into names_t (id, s) values (1, 'héllo')")
 			var direct []*client.Conn
-			for _, in := range shared.Cluster.Instances {
+			for _, in := range shared.Get(t).Cluster.Instances {
 				if in.Keyspace == ks {
 					direct = append(direct, rawConn(t, in.Mysqld.Addr(), "root", "", ks))
 				}
 			}
-			gw := rawConn(t, shared.Gateway.Addr(), user, password, ks)
+			gw := rawConn(t, shared.Get(t).Gateway.Addr(), user, password, ks)
 			for _, c := range append(direct, gw) {
 				mustRaw(t, c, "set names latin1")
 			}
@@ -209,7 +209,7 @@ func TestSetNames(t *testing.T) {
 func TestResetConnection(t *testing.T) {
 	for _, ks := range []string{unsharded, sharded} {
 		t.Run(ks, func(t *testing.T) {
-			c := rawConn(t, shared.Gateway.Addr(), user, password, ks)
+			c := rawConn(t, shared.Get(t).Gateway.Addr(), user, password, ks)
 			mustRaw(t, c, "drop table if exists reset_t")
 			mustRaw(t, c, "create table reset_t (id bigint primary key)")
 			mustRaw(t, c, "set @x = 42, sql_mode = 'ANSI_QUOTES', time_zone = '+05:00'")
@@ -289,7 +289,7 @@ func TestChangeUser(t *testing.T) {
 		}
 		return readOK(c)
 	}
-	c := rawConn(t, shared.Gateway.Addr(), user, password, unsharded)
+	c := rawConn(t, shared.Get(t).Gateway.Addr(), user, password, unsharded)
 	mustRaw(t, c, "set @x = 1")
 	if err := changeUser(c, user, password, sharded); err != nil {
 		t.Fatal("COM_CHANGE_USER:", err)

@@ -48,7 +48,7 @@ func selfSignedTLS(t *testing.T) *tls.Config {
 // security settings.
 func startGateway(t *testing.T, change func(*gateway.Config)) string {
 	t.Helper()
-	cfg := gatewayConfig(shared.Cluster)
+	cfg := gatewayConfig(shared.Get(t).Cluster)
 	change(&cfg)
 	gw, err := gateway.New(cfg)
 	if err != nil {

@@ -85,9 +85,9 @@ func TestTypeFidelity(t *testing.T) {
 				mustExec(t, db, "insert into types_t ("+typesColumns+") values "+row)
 			}
 			mustExec(t, db, floatRows)
-			gw := rawConn(t, shared.Gateway.Addr(), user, password, ks)
+			gw := rawConn(t, shared.Get(t).Gateway.Addr(), user, password, ks)
 			var shards []*client.Conn
-			for _, in := range shared.Cluster.Instances {
+			for _, in := range shared.Get(t).Cluster.Instances {
 				if in.Keyspace == ks {
 					shards = append(shards, rawConn(t, in.Mysqld.Addr(), "root", "", ks))
 				}
@@ -106,13 +106,13 @@ func TestTypeFidelity(t *testing.T) {
 			// go-sql-driver's view of the columns (what database/sql users
 			// see), text and binary protocol.
 			var shardName string
-			for _, in := range shared.Cluster.Instances {
+			for _, in := range shared.Get(t).Cluster.Instances {
 				if in.Keyspace == ks {
 					shardName = in.Shard
 					break
 				}
 			}
-			direct := shared.ShardDB(t, ks, shardName, "")
+			direct := shared.Get(t).ShardDB(t, ks, shardName, "")
 			for _, args := range [][]any{nil, {0}} {
 				q := "select * from types_t where id = 4"
 				if args != nil {
@@ -292,7 +292,7 @@ func TestPrepareCache(t *testing.T) {
 	db := shared.db(t, unsharded, "")
 	mustExec(t, db, "drop table if exists prep_t")
 	mustExec(t, db, "create table prep_t (id bigint primary key, a int)")
-	in := shared.Cluster.Primary(unsharded, "0")
+	in := shared.Get(t).Cluster.Primary(unsharded, "0")
 	if in == nil {
 		t.Fatal("no primary for the unsharded keyspace")
 	}
@@ -302,7 +302,7 @@ func TestPrepareCache(t *testing.T) {
 		n, _ := strconv.ParseInt(string(res.Values[0][1].AsString()), 10, 64)
 		return n
 	}
-	gw := rawConn(t, shared.Gateway.Addr(), user, password, unsharded)
+	gw := rawConn(t, shared.Get(t).Gateway.Addr(), user, password, unsharded)
 	columns := func() int {
 		st, err := gw.Prepare("select * from prep_t where id = ?")
 		if err != nil {

@@ -179,7 +179,7 @@ func TestVSchemaChangeRoutesNextQuery(t *testing.T) {
 	_, err := db.Exec("select * from late where id = 1")
 	wantMySQLError(t, err, 1146, "select from late before the vschema names it")
 
-	vs, err := shared.Cluster.Store.GetVSchema(ctx, "service")
+	vs, err := shared.Get(t).Cluster.Store.GetVSchema(ctx, "service")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestVSchemaChangeRoutesNextQuery(t *testing.T) {
 		vs.Tables = map[string]*vschema.Table{}
 	}
 	vs.Tables["late"] = newTable("id", "hash")
-	if err := shared.Cluster.Store.SaveVSchema(ctx, "service", vs); err != nil {
+	if err := shared.Get(t).Cluster.Store.SaveVSchema(ctx, "service", vs); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
@@ -205,7 +205,7 @@ func TestVSchemaChangeRoutesNextQuery(t *testing.T) {
 // in multi-row inserts and reads them by id, by IN, by scatter with ORDER BY
 // ... LIMIT and COUNT(*); both outputs must be identical.
 func TestMariaDBCLIMatchesOneMariaDB(t *testing.T) {
-	host, port := shared.HostPort()
+	host, port := shared.Get(t).HostPort()
 	var script strings.Builder
 	script.WriteString("create table cli_rows (id bigint primary key, name varchar(32), n int);\n")
 	for start := 1; start <= 1000; start += 250 {
@@ -245,7 +245,7 @@ select count(*), sum(n), min(name), max(id) from cli_rows where n > 2;
 
 // TestMariaDBCLI drives the gateway with the mariadb command-line client.
 func TestMariaDBCLI(t *testing.T) {
-	host, port := shared.HostPort()
+	host, port := shared.Get(t).HostPort()
 	run := func(sql string) string {
 		t.Helper()
 		out, err := exec.Command("mariadb", "-h"+host, "-P"+port, "-uroot", "--batch", "--skip-column-names", "service", "-e", sql).CombinedOutput()

@@ -32,7 +32,7 @@ func TestExactFloatBinaryProtocol(t *testing.T) {
 
 	// What MariaDB stores and sends in its binary protocol.
 	direct := map[int]float32{}
-	for _, in := range shared.Cluster.Instances {
+	for _, in := range shared.Get(t).Cluster.Instances {
 		if in.Keyspace != "service" || in.Type != topo.TabletPrimary {
 			continue
 		}
@@ -102,7 +102,7 @@ func TestExactFloatBinaryProtocol(t *testing.T) {
 	// The shard-side prepare only for results with a FLOAT.
 	shardPrepares := func() int {
 		total := 0
-		for _, in := range shared.Cluster.Instances {
+		for _, in := range shared.Get(t).Cluster.Instances {
 			if in.Keyspace != "service" {
 				continue
 			}

@@ -45,7 +45,7 @@ func setUpLookups(t *testing.T) {
 	lookup := func(typ, table, from string) *vschema.VindexDef {
 		return &vschema.VindexDef{Type: typ, Owner: "lk_cust", Params: map[string]string{"table": table, "from": from, "to": "keyspace_id"}}
 	}
-	if err := shared.Cluster.Store.UpdateVSchema(ctx, "service", func(k *vschema.Keyspace) error {
+	if err := shared.Get(t).Cluster.Store.UpdateVSchema(ctx, "service", func(k *vschema.Keyspace) error {
 		k.Vindexes["xxhash"] = &vschema.VindexDef{Type: "xxhash"}
 		k.Vindexes["lk_email_idx"] = lookup("lookup_unique", "global.lk_email_idx", "email")
 		k.Vindexes["lk_name_idx"] = lookup("lookup", "global.lk_name_idx", "name")

@@ -10,24 +10,24 @@ import (
 
 	"github.com/shardgate/shardgate/gateway"
 	"github.com/shardgate/shardgate/gateway/gatewaytest"
+	"github.com/shardgate/shardgate/internal/lazyenv"
 	"github.com/shardgate/shardgate/tablet/localcluster"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
 
-// env is the cluster every test in this package shares: keyspace global
-// (unsharded) and keyspace service (4 shards, hash), no replicas, and a
-// gateway on a free port.
-type env struct{ *gatewaytest.Env }
+// sharedEnv is the cluster the package's integration tests share:
+// keyspace global (unsharded) and keyspace service (4 shards, hash), no
+// replicas, and a gateway on a free port. It starts when the first test
+// asks for it (Get, db, shardDB), so the unit tests alone start nothing.
+type sharedEnv struct{ *gatewaytest.Shared }
 
-var shared *env
+var shared = sharedEnv{gatewaytest.NewShared("shardgate-gateway-test-", func(dir string) (*gatewaytest.Env, error) {
+	return gatewaytest.Start(context.Background(), clusterConfig(dir), func(c *localcluster.Cluster) gateway.Config {
+		return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store}
+	})
+})}
 
-func TestMain(m *testing.M) {
-	os.Exit(gatewaytest.Main(m, "shardgate-gateway-test-", func(dir string) (*gatewaytest.Env, error) {
-		return gatewaytest.Start(context.Background(), clusterConfig(dir), func(c *localcluster.Cluster) gateway.Config {
-			return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store}
-		})
-	}, func(e *gatewaytest.Env) { shared = &env{e} }))
-}
+func TestMain(m *testing.M) { os.Exit(lazyenv.Main(m, shared.Shared)) }
 
 func clusterConfig(dir string) localcluster.Config {
 	return localcluster.Config{
@@ -45,15 +45,15 @@ func clusterConfig(dir string) localcluster.Config {
 
 // db opens a database/sql handle on the gateway, as root, with the given
 // DSN params.
-func (e *env) db(t testing.TB, database string, params string) *sql.DB {
+func (e sharedEnv) db(t testing.TB, database string, params string) *sql.DB {
 	t.Helper()
-	return gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/%s?%s", e.Gateway.Addr(), database, params))
+	return gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/%s?%s", e.Get(t).Gateway.Addr(), database, params))
 }
 
 // shardDB opens a direct connection to a shard's primary, bypassing the gateway.
-func (e *env) shardDB(t testing.TB, keyspace, shard string) *sql.DB {
+func (e sharedEnv) shardDB(t testing.TB, keyspace, shard string) *sql.DB {
 	t.Helper()
-	return e.ShardDB(t, keyspace, shard, "")
+	return e.Get(t).ShardDB(t, keyspace, shard, "")
 }
 
 func queryStrings(t testing.TB, db gatewaytest.Querier, query string, args ...any) [][]string {

@@ -23,7 +23,7 @@ func uncachedDB(t *testing.T, database string) *sql.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	gw, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.Cluster.Store, PlanCacheEntries: -1})
+	gw, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.Get(t).Cluster.Store, PlanCacheEntries: -1})
 	if err == nil {
 		err = gw.Start(ctx)
 	}
@@ -42,7 +42,7 @@ func uncachedDB(t *testing.T, database string) *sql.DB {
 func planCacheHits(t *testing.T) float64 {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	shared.Gateway.StatusHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	shared.Get(t).Gateway.StatusHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
 	for _, line := range strings.Split(string(body), "\n") {
 		if v, ok := strings.CutPrefix(line, "shardgate_plan_cache_hits_total "); ok {
@@ -113,7 +113,7 @@ func TestPreparedSelectReportsColumns(t *testing.T) {
 	mustExec(t, db, "CREATE TABLE ps_cols (id BIGINT PRIMARY KEY, a INT, b VARCHAR(10))")
 	t.Cleanup(func() { db.Exec("DROP TABLE ps_cols") })
 	mustExec(t, db, "INSERT INTO ps_cols (id, a, b) VALUES (1, 10, 'x')")
-	conn, err := client.Connect(shared.Gateway.Addr(), "root", "", "service")
+	conn, err := client.Connect(shared.Get(t).Gateway.Addr(), "root", "", "service")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ func TestReferenceTableWritesReachEveryCopy(t *testing.T) {
 	ctx := context.Background()
 	ddl := "create table ref_rates (code varchar(3) primary key, rate decimal(10,4))"
 	mustExec(t, shared.db(t, "global", ""), ddl)
-	if err := shared.Cluster.Store.UpdateVSchema(ctx, "service", func(k *vschema.Keyspace) error {
+	if err := shared.Get(t).Cluster.Store.UpdateVSchema(ctx, "service", func(k *vschema.Keyspace) error {
 		if k.Tables == nil {
 			k.Tables = map[string]*vschema.Table{}
 		}

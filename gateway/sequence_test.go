@@ -21,7 +21,7 @@ func setUpSequence(t *testing.T, seq, table string) {
 	global := shared.db(t, "global", "")
 	mustExec(t, global, "create table "+seq+" (id bigint, next_id bigint, cache bigint, primary key (id)) comment 'vitess_sequence'")
 	mustExec(t, global, "insert into "+seq+" (id, next_id, cache) values (0, 1, 50)")
-	st := shared.Cluster.Store
+	st := shared.Get(t).Cluster.Store
 	if err := st.UpdateVSchema(ctx, "global", func(k *vschema.Keyspace) error {
 		if k.Tables == nil {
 			k.Tables = map[string]*vschema.Table{}
@@ -93,7 +93,7 @@ func TestSequenceIDs(t *testing.T) {
 func TestSequenceTwoGatewaysAndRestart(t *testing.T) {
 	setUpSequence(t, "many_seq", "many_t")
 	ctx := context.Background()
-	second, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.Cluster.Store})
+	second, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.Get(t).Cluster.Store})
 	if err == nil {
 		err = second.Start(ctx)
 	}
@@ -114,7 +114,7 @@ func TestSequenceTwoGatewaysAndRestart(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	for i, addr := range []string{shared.Gateway.Addr(), second.Addr()} {
+	for i, addr := range []string{shared.Get(t).Gateway.Addr(), second.Addr()} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -135,7 +135,7 @@ func TestSequenceTwoGatewaysAndRestart(t *testing.T) {
 
 	// Restart the second gateway: its unused cached ids are skipped, never reused.
 	second.Close()
-	third, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.Cluster.Store})
+	third, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.Get(t).Cluster.Store})
 	if err == nil {
 		err = third.Start(ctx)
 	}
@@ -146,7 +146,7 @@ func TestSequenceTwoGatewaysAndRestart(t *testing.T) {
 	if err := insert(third.Addr(), 500); err != nil {
 		t.Fatal(err)
 	}
-	if err := insert(shared.Gateway.Addr(), 500); err != nil {
+	if err := insert(shared.Get(t).Gateway.Addr(), 500); err != nil {
 		t.Fatal(err)
 	}
 	assertDistinctIDs(t, "many_t", 21000)

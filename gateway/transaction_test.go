@@ -276,7 +276,7 @@ func TestIdleTransactionRolledBack(t *testing.T) {
 	db := shared.db(t, "service", "")
 	ids := idsOnDistinctShards(t, 2)
 	txTable(t, db, "idle_tx", ids) // before the second gateway reads the vschema
-	gw, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.Cluster.Store,
+	gw, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.Get(t).Cluster.Store,
 		TwoPC: gateway.TwoPCConfig{IdleTimeout: 300 * time.Millisecond, DisableResolver: true}})
 	if err != nil {
 		t.Fatal(err)

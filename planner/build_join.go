@@ -50,8 +50,7 @@ func (b *builder) colocatedJoin(sel *ast.SelectStmt, p placement) (Primitive, bo
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			i = parent[i]
 		}

@@ -3,12 +3,12 @@ package planner
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/internal/leakcheck"
 )
 
 // streamingFake is a fakeVCursor that also streams single shards, one row
@@ -93,7 +93,7 @@ func TestMergeSortStreamingErrors(t *testing.T) {
 		return results(ks, shard, q)
 	}
 	ms := &MergeSort{Input: scatterRoute("q"), Keys: []OrderKey{{Col: 0, Weight: noWeight}}}
-	before := runtime.NumGoroutine()
+	before := leakcheck.Take()
 	err := ms.Stream(context.Background(), streamingFake{base}, nil, func(*Result) error { return nil })
 	if !errors.Is(err, boom) {
 		t.Fatalf("failing shard: got %v, want %v", err, boom)
@@ -112,11 +112,7 @@ func TestMergeSortStreamingErrors(t *testing.T) {
 	if !errors.Is(err, stop) {
 		t.Fatalf("failing consumer: got %v, want %v", err, stop)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if g := runtime.NumGoroutine(); g > before {
-		t.Fatalf("%d goroutines after the merges, %d before", g, before)
+	if err := before.Leaked(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -43,7 +43,7 @@ func TestOpen(t *testing.T) {
 	if _, err := Open(ctx, Config{}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Open with no endpoints: got %v, want ErrInvalid", err)
 	}
-	if _, err := Open(ctx, Config{Endpoints: testEndpoints, Root: "relative"}); !errors.Is(err, ErrInvalid) {
+	if _, err := Open(ctx, Config{Endpoints: testEndpoints(t), Root: "relative"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Open with root %q: got %v, want ErrInvalid", "relative", err)
 	}
 	start := time.Now()
@@ -54,7 +54,7 @@ func TestOpen(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Open of a closed port took %v, want about the 300ms dial timeout", d)
 	}
-	s, err := Open(ctx, Config{Endpoints: testEndpoints, Root: "/x/"})
+	s, err := Open(ctx, Config{Endpoints: testEndpoints(t), Root: "/x/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -653,7 +653,7 @@ func TestStartEmbeddedErrors(t *testing.T) {
 		t.Error("StartEmbedded without Dir: got no error, want one")
 	}
 	// The package's etcd holds its client port.
-	addr := strings.TrimPrefix(testEndpoints[0], "http://")
+	addr := strings.TrimPrefix(testEndpoints(t)[0], "http://")
 	if e, err := StartEmbedded(ctx, EmbeddedConfig{Dir: t.TempDir(), ClientAddr: addr}); !errors.Is(err, syscall.EADDRINUSE) {
 		if e != nil {
 			e.Close()

@@ -53,9 +53,6 @@ type records struct {
 func (r records) dir() string            { return r.root + "/twopc/tx/" }
 func (r records) key(dtid string) string { return r.dir() + dtid }
 func (r records) leaderPrefix() string   { return r.root + "/twopc/leader" }
-func (r records) xidOf(dtid string, p Participant) Xid {
-	return Xid{DTID: dtid, Keyspace: p.Keyspace, Shard: p.Shard}
-}
 
 // decide creates the record unless one exists, and returns the record
 // that stands: rec, or the decision made first by someone else.

@@ -168,7 +168,7 @@ func checkUnmappable(t *testing.T, vx Functional, values ...any) {
 var oddValues = []any{
 	nil, "", " ", "-", "+", "abc", "1.5", "1e3", " 1", "1 ", "0x10", "１",
 	"\xff\xfe", []byte(nil), []byte{}, []byte{0, 1, 2},
-	math.NaN(), math.Inf(1), math.Inf(-1), -0.0, 0.5, 1e300, float32(2),
+	math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1), 0.5, 1e300, float32(2),
 	int64(math.MinInt64), uint64(math.MaxUint64), int8(-1), uint16(7),
 	"18446744073709551616", "-9223372036854775809",
 }

@@ -3,69 +3,41 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shardgate/shardgate/internal/lazyenv"
+
 	"github.com/shardgate/shardgate/topo"
 )
 
-// endpoints are those of the etcd TestMain starts; each test uses its own
-// topology root.
-var endpoints string
-
-func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
+// etcd is the embedded etcd the tests that need one share, started by the
+// first that asks for it (endpoints); each test uses its own topology root.
+var etcd = lazyenv.New("the test etcd", func() (string, func(), error) {
 	dir, err := os.MkdirTemp("", "shardctl-test-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return "", nil, err
 	}
-	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e, err := topo.StartEmbedded(ctx, topo.EmbeddedConfig{Dir: dir, ClientAddr: "127.0.0.1:0"})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		os.RemoveAll(dir)
+		return "", nil, err
 	}
-	endpoints = strings.Join(e.Endpoints(), ",")
-	code := m.Run()
-	e.Close()
-	if code == 0 {
-		if err := checkNoLeaks(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-	}
-	return code
-}
+	return strings.Join(e.Endpoints(), ","), func() { e.Close(); os.RemoveAll(dir) }, nil
+})
 
-// checkNoLeaks fails if goroutines of etcd or gRPC (a store run didn't
-// close) outlive the tests by more than a few seconds.
-func checkNoLeaks() error {
-	var leaked []string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		leaked = leaked[:0]
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		for g := range strings.SplitSeq(string(buf), "\n\n") {
-			if strings.Contains(g, "go.etcd.io/") || strings.Contains(g, "google.golang.org/grpc") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("leaked %d goroutines:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+func TestMain(m *testing.M) { os.Exit(lazyenv.Main(m, etcd)) }
+
+// endpoints are those of the test etcd (comma-separated), started if no
+// test has yet.
+func endpoints(t testing.TB) string {
+	t.Helper()
+	return etcd.Get(t)
 }
 
 func root(t *testing.T) string { return "/test/" + t.Name() }
@@ -74,7 +46,7 @@ func root(t *testing.T) string { return "/test/" + t.Name() }
 func ctl(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	all := append([]string{"--topo-endpoints", endpoints, "--topo-root", root(t)}, args...)
+	all := append([]string{"--topo-endpoints", endpoints(t), "--topo-root", root(t)}, args...)
 	code = run(t.Context(), all, &out, &errb)
 	return out.String(), errb.String(), code
 }
@@ -93,7 +65,7 @@ func mustCtl(t *testing.T, args ...string) string {
 // can't create yet (shards, tablets).
 func store(t *testing.T) *topo.Store {
 	t.Helper()
-	s, err := topo.Open(t.Context(), topo.Config{Endpoints: strings.Split(endpoints, ","), Root: root(t)})
+	s, err := topo.Open(t.Context(), topo.Config{Endpoints: strings.Split(endpoints(t), ","), Root: root(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +121,7 @@ func TestKeyspace(t *testing.T) {
 	checkLines(t, "keyspace create", mustCtl(t, "keyspace", "create", "user", "--sharded"), "created keyspace user (sharded)")
 	// Flags before the name, global flags after the command.
 	var out, errb bytes.Buffer
-	code := run(t.Context(), []string{"keyspace", "create", "--sharded=false", "global", "--topo-endpoints", endpoints, "--topo-root", root(t)}, &out, &errb)
+	code := run(t.Context(), []string{"keyspace", "create", "--sharded=false", "global", "--topo-endpoints", endpoints(t), "--topo-root", root(t)}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("keyspace create with flags after the command: got exit %d (%s), want 0", code, errb.String())
 	}
@@ -308,7 +280,7 @@ func TestUnreachableTopo(t *testing.T) {
 }
 
 func TestTopoFromEnv(t *testing.T) {
-	t.Setenv("SHARDGATE_TOPO", endpoints)
+	t.Setenv("SHARDGATE_TOPO", endpoints(t))
 	var out, errb bytes.Buffer
 	if code := run(t.Context(), []string{"--topo-root", root(t), "keyspace", "list"}, &out, &errb); code != 0 {
 		t.Errorf("keyspace list with $SHARDGATE_TOPO: got exit %d (%s), want 0", code, errb.String())

@@ -1,6 +1,7 @@
 // Package gatewaytest runs a local cluster and a gateway for the tests of
 // other packages (gateway's own, compat's), and holds the query helpers
-// they share. It starts real mariadbd processes and an embedded etcd.
+// they share. It starts real mariadbd processes and an embedded etcd: for
+// a package's tests together, only once the first of them asks (Shared).
 package gatewaytest
 
 import (
@@ -15,6 +16,7 @@ import (
 	_ "github.com/go-sql-driver/mysql" // the driver the helpers open
 
 	"github.com/shardgate/shardgate/gateway"
+	"github.com/shardgate/shardgate/internal/lazyenv"
 	"github.com/shardgate/shardgate/tablet/localcluster"
 )
 
@@ -45,31 +47,31 @@ func Start(ctx context.Context, cfg localcluster.Config, gw func(*localcluster.C
 	return &Env{Dir: cfg.Dir, Cluster: c, Gateway: srv}, nil
 }
 
+// Shared is the Env a package's integration tests share, started by the
+// first test that asks for it (Get) and stopped by lazyenv.Main.
+type Shared = lazyenv.Env[*Env]
+
+// NewShared returns the Shared that start builds, on first use, in a fresh
+// temporary directory named after prefix (removed when it stops).
+func NewShared(prefix string, start func(dir string) (*Env, error)) *Shared {
+	return lazyenv.New("the shared test cluster", func() (*Env, func(), error) {
+		dir, err := os.MkdirTemp("", prefix)
+		if err != nil {
+			return nil, nil, err
+		}
+		e, err := start(dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		return e, func() { e.Stop(); os.RemoveAll(dir) }, nil
+	})
+}
+
 // Stop stops the gateway, then the cluster.
 func (e *Env) Stop() {
 	e.Gateway.Close()
 	e.Cluster.Stop(context.Background())
-}
-
-// Main is the body of a TestMain: in a fresh temporary directory (named
-// after prefix, removed after), start builds the environment, which the
-// tests use through set; it is stopped when they end. It returns the exit
-// code for os.Exit.
-func Main(m *testing.M, prefix string, start func(dir string) (*Env, error), set func(*Env)) int {
-	dir, err := os.MkdirTemp("", prefix)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	e, err := start(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the test cluster:", err)
-		return 1
-	}
-	defer e.Stop()
-	set(e)
-	return m.Run()
 }
 
 // HostPort splits the gateway's address.

@@ -1,0 +1,8 @@
+package leakcheck
+
+import (
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) { os.Exit(Main(m.Run)) }
