@@ -100,7 +100,7 @@ func (h *recordingHooks) result(sql string) (error, bool) {
 
 func TestQueryTimeoutStopsScatterOnEveryShard(t *testing.T) {
 	hooks := &recordingHooks{finished: map[string]error{}}
-	gw, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.Cluster.Store, QueryTimeout: 1500 * time.Millisecond, Hooks: hooks})
+	gw, err := gateway.New(gateway.Config{ListenAddr: "127.0.0.1:0", Topo: shared.Get(t).Cluster.Store, QueryTimeout: 1500 * time.Millisecond, Hooks: hooks})
 	if err != nil {
 		t.Fatal(err)
 	}
