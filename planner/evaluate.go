@@ -6,8 +6,6 @@ import (
 	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
-	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/opcode"
 )
 
 // A small evaluator for what the gateway must compute itself after merging
@@ -90,160 +88,130 @@ func columnKinds(fields []*mysql.Field) []sortKind {
 	return ks
 }
 
-// compileExpr turns an expression into an evalFn; col maps the leaves the
-// gateway cannot compute (columns, aggregate functions) to columns of the
-// merged row.
-func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (evalFn, error) {
-	switch x := e.(type) {
-	case *ast.ParenthesesExpr:
-		return compileExpr(x.Expr, col)
-	case *ast.ColumnNameExpr, *ast.AggregateFuncExpr:
-		i, err := col(x)
-		if err != nil {
-			return nil, err
-		}
-		return func(row [][]byte, kinds []sortKind, _ []any) (sqlVal, error) { return columnVal(row, kinds, i) }, nil
-	case *valueExpr:
-		v, err := literalVal(x)
-		if err != nil {
-			return nil, err
-		}
-		return func([][]byte, []sortKind, []any) (sqlVal, error) { return v, nil }, nil
-	case *paramMarker:
-		n := x.index
-		return func(_ [][]byte, _ []sortKind, args []any) (sqlVal, error) {
-			if n < 0 || n >= len(args) {
-				return sqlVal{}, errWrongArgs(n+1, len(args))
-			}
-			return argVal(args[n])
-		}, nil
-	case *ast.UnaryOperationExpr:
-		in, err := compileExpr(x.V, col)
-		if err != nil {
-			return nil, err
-		}
-		switch x.Op {
-		case opcode.Not, opcode.Not2:
-			return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
-				v, err := in(row, k, args)
-				if err != nil || v.null {
-					return v, err
-				}
-				if v.isStr {
-					return sqlVal{}, errStringCompare()
-				}
-				t, _ := v.truth()
-				return boolVal(!t), nil
-			}, nil
-		case opcode.Minus:
-			return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
-				v, err := in(row, k, args)
-				if err != nil || v.null {
-					return v, err
-				}
-				if v.isStr {
-					return sqlVal{}, errStringCompare()
-				}
-				if v.isFloat {
-					return sqlVal{isFloat: true, f: -v.f}, nil
-				}
-				return ratVal(new(big.Rat).Neg(v.r)), nil
-			}, nil
-		case opcode.Plus:
-			return in, nil
-		}
-	case *ast.IsNullExpr:
-		in, err := compileExpr(x.Expr, col)
-		if err != nil {
-			return nil, err
-		}
-		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
-			v, err := in(row, k, args)
-			if err != nil {
-				return v, err
-			}
-			return boolVal(v.null != x.Not), nil
-		}, nil
-	case *ast.IsTruthExpr:
-		in, err := compileExpr(x.Expr, col)
-		if err != nil {
-			return nil, err
-		}
-		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
-			v, err := in(row, k, args)
-			if err != nil {
-				return v, err
-			}
-			t, null := v.truth()
-			res := !null && t == (x.True != 0)
-			return boolVal(res != x.Not), nil
-		}, nil
-	case *ast.BetweenExpr:
-		ge := &ast.BinaryOperationExpr{Op: opcode.GE, L: x.Expr, R: x.Left}
-		le := &ast.BinaryOperationExpr{Op: opcode.LE, L: x.Expr, R: x.Right}
-		var all ast.ExprNode = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: ge, R: le}
-		if x.Not {
-			all = &ast.UnaryOperationExpr{Op: opcode.Not, V: all}
-		}
-		return compileExpr(all, col)
-	case *ast.PatternInExpr:
-		if x.Sel != nil {
-			break
-		}
-		var or ast.ExprNode
-		for _, item := range x.List {
-			var eq ast.ExprNode = &ast.BinaryOperationExpr{Op: opcode.EQ, L: x.Expr, R: item}
-			if or == nil {
-				or = eq
-			} else {
-				or = &ast.BinaryOperationExpr{Op: opcode.LogicOr, L: or, R: eq}
-			}
-		}
-		if x.Not {
-			or = &ast.UnaryOperationExpr{Op: opcode.Not, V: or}
-		}
-		return compileExpr(or, col)
-	case *ast.BinaryOperationExpr:
-		l, err := compileExpr(x.L, col)
-		if err != nil {
-			return nil, err
-		}
-		r, err := compileExpr(x.R, col)
-		if err != nil {
-			return nil, err
-		}
-		if f := binaryOp(x.Op, l, r); f != nil {
-			return f, nil
-		}
-	}
-	s, _ := restore(e)
-	return nil, unsupportedf("the expression %s in HAVING across shards", s)
+// binaryOp is an operator of the evaluator, named apart from the parser's
+// opcodes so that plans evaluate without the AST.
+type binaryOp int
+
+// Binary operators the evaluator knows.
+const (
+	opAnd binaryOp = iota
+	opOr
+	opXor
+	opEQ
+	opNE
+	opLT
+	opLE
+	opGT
+	opGE
+	opNullEQ
+	opPlus
+	opMinus
+	opMul
+	opDiv
+	opIntDiv
+	opMod
+)
+
+// columnExpr reads column i of the merged row.
+func columnExpr(i int) evalFn {
+	return func(row [][]byte, kinds []sortKind, _ []any) (sqlVal, error) { return columnVal(row, kinds, i) }
 }
 
-func errStringCompare() error {
-	return unsupported("comparing strings in HAVING across shards")
-}
-
-// literalVal reads a literal for the evaluator: numbers only.
-func literalVal(x *valueExpr) (sqlVal, error) {
-	switch v := x.val.(type) {
+// numberExpr is a numeric literal (or NULL, or a boolean); ok is false for a
+// value the evaluator does not compute with.
+func numberExpr(v any) (evalFn, bool) {
+	var val sqlVal
+	switch x := v.(type) {
 	case nil:
-		return valNull, nil
+		val = valNull
 	case int64:
-		return ratVal(new(big.Rat).SetInt64(v)), nil
+		val = ratVal(new(big.Rat).SetInt64(x))
 	case uint64:
-		return ratVal(new(big.Rat).SetUint64(v)), nil
+		val = ratVal(new(big.Rat).SetUint64(x))
 	case bool:
-		return boolVal(v), nil
+		val = boolVal(x)
 	case float64:
-		return sqlVal{isFloat: true, f: v}, nil
-	case decimalLit:
-		if r, ok := new(big.Rat).SetString(string(v)); ok {
-			return ratVal(r), nil
-		}
+		val = sqlVal{isFloat: true, f: x}
+	default:
+		return nil, false
 	}
-	s, _ := x.sqlText()
-	return sqlVal{}, unsupportedf("the literal %s in HAVING across shards", s)
+	return func([][]byte, []sortKind, []any) (sqlVal, error) { return val, nil }, true
+}
+
+// decimalExpr is an exact decimal literal given as text ("1.50").
+func decimalExpr(text string) (evalFn, bool) {
+	r, ok := new(big.Rat).SetString(text)
+	if !ok {
+		return nil, false
+	}
+	val := ratVal(r)
+	return func([][]byte, []sortKind, []any) (sqlVal, error) { return val, nil }, true
+}
+
+// argExpr reads argument n.
+func argExpr(n int) evalFn {
+	return func(_ [][]byte, _ []sortKind, args []any) (sqlVal, error) {
+		if n < 0 || n >= len(args) {
+			return sqlVal{}, errWrongArgs(n+1, len(args))
+		}
+		return argVal(args[n])
+	}
+}
+
+// notExpr is NOT in.
+func notExpr(in evalFn) evalFn {
+	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		v, err := in(row, k, args)
+		if err != nil || v.null {
+			return v, err
+		}
+		if v.isStr {
+			return sqlVal{}, errStringCompare()
+		}
+		t, _ := v.truth()
+		return boolVal(!t), nil
+	}
+}
+
+// negExpr is -in.
+func negExpr(in evalFn) evalFn {
+	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		v, err := in(row, k, args)
+		if err != nil || v.null {
+			return v, err
+		}
+		if v.isStr {
+			return sqlVal{}, errStringCompare()
+		}
+		if v.isFloat {
+			return sqlVal{isFloat: true, f: -v.f}, nil
+		}
+		return ratVal(new(big.Rat).Neg(v.r)), nil
+	}
+}
+
+// isNullExpr is in IS [NOT] NULL.
+func isNullExpr(in evalFn, not bool) evalFn {
+	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		v, err := in(row, k, args)
+		if err != nil {
+			return v, err
+		}
+		return boolVal(v.null != not), nil
+	}
+}
+
+// isTruthExpr is in IS [NOT] TRUE (truth set) or IS [NOT] FALSE.
+func isTruthExpr(in evalFn, truth, not bool) evalFn {
+	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		v, err := in(row, k, args)
+		if err != nil {
+			return v, err
+		}
+		t, null := v.truth()
+		res := !null && t == truth
+		return boolVal(res != not), nil
+	}
 }
 
 // argVal reads an argument for the evaluator: numbers only.
@@ -281,10 +249,10 @@ func evalBoth(l, r evalFn, row [][]byte, k []sortKind, args []any) (sqlVal, sqlV
 	return a, b, err
 }
 
-// binaryOp builds a binary operator, or nil for one it does not know.
-func binaryOp(op opcode.Op, l, r evalFn) evalFn {
+// binaryExpr builds a binary operator, or nil for one it does not know.
+func binaryExpr(op binaryOp, l, r evalFn) evalFn {
 	switch op {
-	case opcode.LogicAnd, opcode.LogicOr, opcode.LogicXor:
+	case opAnd, opOr, opXor:
 		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
 			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
@@ -296,7 +264,7 @@ func binaryOp(op opcode.Op, l, r evalFn) evalFn {
 			ta, na := a.truth()
 			tb, nb := b.truth()
 			switch op {
-			case opcode.LogicAnd:
+			case opAnd:
 				if (!na && !ta) || (!nb && !tb) {
 					return boolVal(false), nil
 				}
@@ -304,7 +272,7 @@ func binaryOp(op opcode.Op, l, r evalFn) evalFn {
 					return valNull, nil
 				}
 				return boolVal(true), nil
-			case opcode.LogicOr:
+			case opOr:
 				if (!na && ta) || (!nb && tb) {
 					return boolVal(true), nil
 				}
@@ -318,13 +286,13 @@ func binaryOp(op opcode.Op, l, r evalFn) evalFn {
 			}
 			return boolVal(ta != tb), nil
 		}
-	case opcode.EQ, opcode.NE, opcode.LT, opcode.LE, opcode.GT, opcode.GE, opcode.NullEQ:
+	case opEQ, opNE, opLT, opLE, opGT, opGE, opNullEQ:
 		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
 			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
 				return sqlVal{}, err
 			}
-			if op == opcode.NullEQ {
+			if op == opNullEQ {
 				if a.null || b.null {
 					return boolVal(a.null && b.null), nil
 				}
@@ -337,22 +305,22 @@ func binaryOp(op opcode.Op, l, r evalFn) evalFn {
 			c := compareNum(a, b)
 			var res bool
 			switch op {
-			case opcode.EQ, opcode.NullEQ:
+			case opEQ, opNullEQ:
 				res = c == 0
-			case opcode.NE:
+			case opNE:
 				res = c != 0
-			case opcode.LT:
+			case opLT:
 				res = c < 0
-			case opcode.LE:
+			case opLE:
 				res = c <= 0
-			case opcode.GT:
+			case opGT:
 				res = c > 0
-			case opcode.GE:
+			case opGE:
 				res = c >= 0
 			}
 			return boolVal(res), nil
 		}
-	case opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div, opcode.IntDiv, opcode.Mod:
+	case opPlus, opMinus, opMul, opDiv, opIntDiv, opMod:
 		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
 			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
@@ -379,35 +347,35 @@ func compareNum(a, b sqlVal) int {
 
 // arith applies an arithmetic operator; division by zero is NULL, as in
 // MySQL's default SQL mode.
-func arith(op opcode.Op, a, b sqlVal) sqlVal {
+func arith(op binaryOp, a, b sqlVal) sqlVal {
 	if a.isFloat || b.isFloat {
 		x, y := a.float(), b.float()
 		switch op {
-		case opcode.Plus:
+		case opPlus:
 			return sqlVal{isFloat: true, f: x + y}
-		case opcode.Minus:
+		case opMinus:
 			return sqlVal{isFloat: true, f: x - y}
-		case opcode.Mul:
+		case opMul:
 			return sqlVal{isFloat: true, f: x * y}
 		}
 		if y == 0 {
 			return valNull
 		}
 		switch op {
-		case opcode.Div:
+		case opDiv:
 			return sqlVal{isFloat: true, f: x / y}
-		case opcode.IntDiv:
+		case opIntDiv:
 			return ratVal(new(big.Rat).SetInt64(int64(x / y)))
 		}
 		m := x - y*float64(int64(x/y))
 		return sqlVal{isFloat: true, f: m}
 	}
 	switch op {
-	case opcode.Plus:
+	case opPlus:
 		return ratVal(new(big.Rat).Add(a.r, b.r))
-	case opcode.Minus:
+	case opMinus:
 		return ratVal(new(big.Rat).Sub(a.r, b.r))
-	case opcode.Mul:
+	case opMul:
 		return ratVal(new(big.Rat).Mul(a.r, b.r))
 	}
 	if b.r.Sign() == 0 {
@@ -415,9 +383,9 @@ func arith(op opcode.Op, a, b sqlVal) sqlVal {
 	}
 	q := new(big.Rat).Quo(a.r, b.r)
 	switch op {
-	case opcode.Div:
+	case opDiv:
 		return ratVal(q)
-	case opcode.IntDiv:
+	case opIntDiv:
 		return ratVal(new(big.Rat).SetInt(truncRat(q)))
 	}
 	// MOD: a - b*trunc(a/b), sign of a.
@@ -428,4 +396,8 @@ func arith(op opcode.Op, a, b sqlVal) sqlVal {
 // truncRat is r rounded toward zero.
 func truncRat(r *big.Rat) *big.Int {
 	return new(big.Int).Quo(r.Num(), r.Denom())
+}
+
+func errStringCompare() error {
+	return unsupported("comparing strings in HAVING across shards")
 }
