@@ -108,7 +108,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 			return nil, mysql.NewError(mysql.ER_WRONG_VALUE_COUNT_ON_ROW, fmt.Sprintf("Column count doesn't match value count at row %d", i+1))
 		}
 		if autoAt >= 0 {
-			slot, err := autoInc.slot(row[autoAt], i)
+			slot, err := autoIncrementSlot(autoInc, row[autoAt], i)
 			if err != nil {
 				return nil, err
 			}

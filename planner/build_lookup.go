@@ -5,6 +5,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
 )
 
@@ -219,4 +220,27 @@ func isNilNode(n ast.Node) bool {
 		return x == nil
 	}
 	return false
+}
+
+// newLookupVindex resolves column vindex cv of table t; ok is false when
+// cv is not a lookup the vschema can reach.
+func newLookupVindex(vs *vschema.VSchema, t *vschema.TableSchema, cv *vschema.ColumnVindexSchema) (*lookupVindex, bool) {
+	l, ok := cv.Vindex.(*vindex.Lookup)
+	if !ok || len(cv.Columns) != 1 {
+		return nil, false
+	}
+	ks := vs.Keyspaces[cv.LookupKeyspace]
+	if ks == nil {
+		return nil, false
+	}
+	lv := &lookupVindex{vx: l, Keyspace: ks.Name, Table: cv.LookupTable, Sharded: ks.Sharded,
+		OwnerKeyspace: t.Keyspace, OwnerTable: t.Name, OwnerColumn: cv.Columns[0]}
+	if ks.Sharded {
+		_, fn, ok := primaryVindex(ks.Tables[cv.LookupTable])
+		if !ok {
+			return nil, false
+		}
+		lv.TableVindex = fn
+	}
+	return lv, true
 }

@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
-	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
 )
 
@@ -29,29 +28,6 @@ type lookupVindex struct {
 	// OwnerKeyspace, OwnerTable and OwnerColumn are the indexed column, for
 	// the consistent types' check that a duplicate's owner row exists.
 	OwnerKeyspace, OwnerTable, OwnerColumn string
-}
-
-// newLookupVindex resolves column vindex cv of table t; ok is false when
-// cv is not a lookup the vschema can reach.
-func newLookupVindex(vs *vschema.VSchema, t *vschema.TableSchema, cv *vschema.ColumnVindexSchema) (*lookupVindex, bool) {
-	l, ok := cv.Vindex.(*vindex.Lookup)
-	if !ok || len(cv.Columns) != 1 {
-		return nil, false
-	}
-	ks := vs.Keyspaces[cv.LookupKeyspace]
-	if ks == nil {
-		return nil, false
-	}
-	lv := &lookupVindex{vx: l, Keyspace: ks.Name, Table: cv.LookupTable, Sharded: ks.Sharded,
-		OwnerKeyspace: t.Keyspace, OwnerTable: t.Name, OwnerColumn: cv.Columns[0]}
-	if ks.Sharded {
-		_, fn, ok := primaryVindex(ks.Tables[cv.LookupTable])
-		if !ok {
-			return nil, false
-		}
-		lv.TableVindex = fn
-	}
-	return lv, true
 }
 
 // lookupValue is one value of the indexed column: its SQL literal and,

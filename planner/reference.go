@@ -2,9 +2,6 @@ package planner
 
 import (
 	"context"
-	"strings"
-
-	"github.com/pingcap/tidb/pkg/parser/ast"
 )
 
 // ReferenceWrite sends an INSERT, UPDATE or DELETE of a reference table to
@@ -21,27 +18,6 @@ type ReferenceWrite struct {
 }
 
 var _ Primitive = (*ReferenceWrite)(nil)
-
-// referenceWrite plans a write to a reference table.
-func (b *builder) referenceWrite(op string, stmt ast.StmtNode, src *source) (Primitive, error) {
-	t := src.ref.table
-	if hasSubquery(stmt) {
-		return nil, unsupportedf("subqueries in writes to reference table %s", t.Name)
-	}
-	rw := &ReferenceWrite{Op: op, Keyspace: src.ref.ks.Name, Table: t.Name}
-	if raw := src.ref.ks.Raw; raw != nil && raw.Tables[t.Name] != nil && raw.Tables[t.Name].Source != "" {
-		ks, table, _ := strings.Cut(raw.Tables[t.Name].Source, ".")
-		if table != t.Name {
-			return nil, unsupportedf("writes to reference table %s whose source table %s has another name", t.Name, raw.Tables[t.Name].Source)
-		}
-		rw.SourceKeyspace = ks
-	}
-	var err error
-	if rw.Query, err = render(stmt); err != nil {
-		return nil, err
-	}
-	return rw, nil
-}
 
 // Execute implements Primitive. The result is one copy's: the source's
 // when there is one, else the first shard's (every copy holds the same rows).

@@ -1,7 +1,5 @@
 package planner
 
-import "github.com/pingcap/tidb/pkg/parser/ast"
-
 // evalValue is a value known at plan time (a literal) or at execution time
 // (argument number param). Routing maps it through a vindex; rendering
 // writes it into a shard query.
@@ -10,34 +8,6 @@ type evalValue struct {
 	val      any    // literal: the Go value handed to a vindex
 	mappable bool   // literal: whether a vindex may see val (not for DECIMAL, hex, bit)
 	sql      string // literal: its SQL text
-}
-
-// valueOf turns a literal or parameter marker into an evalValue; ok is false
-// for any other expression.
-func valueOf(e ast.ExprNode) (evalValue, bool) {
-	switch x := e.(type) {
-	case *paramMarker:
-		return evalValue{param: x.index}, x.index >= 0
-	case *valueExpr:
-		sql, err := x.sqlText()
-		if err != nil {
-			return evalValue{}, false
-		}
-		ev := evalValue{param: -1, sql: sql}
-		if x.introduced() {
-			// _charset'...': the collation may differ from the column's; let
-			// no vindex guess.
-			return ev, true
-		}
-		switch v := x.val.(type) {
-		case nil, int64, uint64, float64, string:
-			ev.val, ev.mappable = v, true
-		case bool:
-			ev.val, ev.mappable = boolInt(v), true
-		}
-		return ev, true
-	}
-	return evalValue{}, false
 }
 
 func boolInt(b bool) int64 {
