@@ -223,20 +223,18 @@ func (b *builder) originalTemplate() (*template, error) {
 	if b.nparams == 0 {
 		return textTemplate(b.sql), nil
 	}
-	t := &template{}
+	chunks := make([]string, 0, len(b.markers)+1)
+	params := make([]int, 0, len(b.markers))
 	prev := 0
 	for _, m := range b.markers {
 		if m.offset < prev || m.offset >= len(b.sql) || b.sql[m.offset] != '?' {
 			return nil, errInternal("cannot find parameter marker %d in the statement text", m.index+1)
 		}
-		t.chunks = append(t.chunks, b.sql[prev:m.offset])
-		t.holes = append(t.holes, hole{kind: holeArg, n: m.index})
+		chunks = append(chunks, b.sql[prev:m.offset])
+		params = append(params, m.index)
 		prev = m.offset + 1
 	}
-	t.chunks = append(t.chunks, b.sql[prev:])
-	for _, c := range t.chunks {
-		t.static += len(c)
-	}
+	t := argTemplate(append(chunks, b.sql[prev:]), params)
 	return t, nil
 }
 

@@ -58,6 +58,17 @@ func (v sqlVal) truth() (bool, bool) {
 // evalFn computes a value from a merged row.
 type evalFn func(row [][]byte, kinds []sortKind, args []any) (sqlVal, error)
 
+// Truth evaluates e over row, whose columns have fields, as a condition:
+// MySQL's truth value, or null.
+func (e evalFn) Truth(row [][]byte, fields []*mysql.Field, args []any) (truth, null bool, err error) {
+	v, err := e(row, columnKinds(fields), args)
+	if err != nil {
+		return false, false, err
+	}
+	truth, null = v.truth()
+	return truth, null, nil
+}
+
 // columnVal reads column i of a merged row as a value.
 func columnVal(row [][]byte, kinds []sortKind, i int) (sqlVal, error) {
 	b := row[i]

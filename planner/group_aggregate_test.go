@@ -2,11 +2,9 @@ package planner
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
-	"github.com/pingcap/tidb/pkg/parser/ast"
 )
 
 func TestGroupAggregateMerge(t *testing.T) {
@@ -57,52 +55,5 @@ func TestGroupAggregateMerge(t *testing.T) {
 	}
 	if got, want := show(r.Rows), "(NULL,0)"; got != want {
 		t.Fatalf("scalar over nothing: got %s, want %s", got, want)
-	}
-}
-
-func TestHavingEvaluator(t *testing.T) {
-	stmts, err := NewParser().Parse("select 1 from t having a > 2 and not b is null or a / b <=> null")
-	if err != nil {
-		t.Fatal(err)
-	}
-	expr := stmts[0].(*ast.SelectStmt).Having.Expr
-	fn, err := compileExpr(expr, func(e ast.ExprNode) (int, error) {
-		if s, _ := restore(e); s == "`a`" {
-			return 0, nil
-		}
-		return 1, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kinds := []sortKind{sortDecimal, sortDecimal}
-	for _, tc := range []struct {
-		a, b []byte
-		want string
-	}{
-		{[]byte("3"), []byte("1"), "1"},
-		{[]byte("1"), []byte("1"), "0"},
-		{[]byte("1"), []byte("0"), "1"}, // a / 0 is NULL, and NULL <=> NULL
-		{nil, []byte("1"), "1"},         // NULL > 2 is NULL; a / b is NULL
-		{[]byte("3"), nil, "1"},         // NOT (b IS NULL) is false; a / NULL is NULL
-	} {
-		v, err := fn([][]byte{tc.a, tc.b}, kinds, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, null := v.truth()
-		got := "0"
-		if null {
-			got = "NULL"
-		} else if tr {
-			got = "1"
-		}
-		if got != tc.want {
-			t.Errorf("a=%s b=%s: got %s, want %s", tc.a, tc.b, got, tc.want)
-		}
-	}
-	// A character column in a comparison is refused at run time.
-	if _, err := fn([][]byte{[]byte("x"), []byte("1")}, []sortKind{sortWeight, sortDecimal}, nil); err == nil || !strings.Contains(err.Error(), "comparing strings in HAVING") {
-		t.Fatalf("got %v, want the string comparison refused", err)
 	}
 }

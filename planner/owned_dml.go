@@ -157,3 +157,27 @@ func asStrings(v any) []string {
 	s, _ := v.([]string)
 	return s
 }
+
+// ownedLookup is a lookup vindex an INSERT, UPDATE or DELETE keeps in
+// step with the owner table's rows.
+type ownedLookup struct {
+	Vindex *lookupVindex
+	Column string
+	// Values (INSERT) are each row's value of Column.
+	Values []evalValue
+	// NewValue (UPDATE) is the value Column is set to; nil when the
+	// UPDATE leaves Column alone.
+	NewValue *evalValue
+}
+
+func (o *ownedLookup) describe() string {
+	return o.Vindex.vx.Name() + " (" + o.Vindex.vx.Type() + ") on " + o.Column + " in " + o.Vindex.Keyspace + "." + o.Vindex.Table
+}
+
+func describeOwned(ls []*ownedLookup) []string {
+	out := make([]string, len(ls))
+	for i, o := range ls {
+		out[i] = o.describe()
+	}
+	return out
+}

@@ -73,6 +73,19 @@ func textTemplate(s string) *template {
 	return &template{chunks: []string{s}, static: len(s)}
 }
 
+// argTemplate is a template whose holes are arguments: chunks[i] comes
+// before argument params[i], and chunks has one piece more than params.
+func argTemplate(chunks []string, params []int) *template {
+	t := &template{chunks: chunks, holes: make([]hole, len(params))}
+	for i, n := range params {
+		t.holes[i] = hole{kind: holeArg, n: n}
+	}
+	for _, c := range chunks {
+		t.static += len(c)
+	}
+	return t
+}
+
 // renderEnv is what a template's holes read at execution time.
 type renderEnv struct {
 	args  []any
