@@ -128,8 +128,8 @@ func (a *Aggregate) column(in *Result, i int, c AggregateColumn) ([]byte, error)
 		return acc, nil
 	}
 	// MIN, MAX
-	weight := noWeight
-	if c.Weight != noWeight {
+	weight := NoWeight
+	if c.Weight != NoWeight {
 		weight = c.Weight
 	}
 	sc, err := newSortColumn(in.Fields, i, weight, c.Op == AggrMax)
@@ -158,7 +158,7 @@ func (a *Aggregate) description() Description {
 	cols := make([]string, len(a.Columns))
 	for i, c := range a.Columns {
 		s := c.Op.String() + "(" + strconv.Itoa(i) + ")"
-		if c.Weight != noWeight {
+		if c.Weight != NoWeight {
 			s += " weight_string " + colRef(c.Weight)
 		}
 		cols[i] = s

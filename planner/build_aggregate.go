@@ -73,7 +73,7 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 	if err != nil {
 		return nil, err
 	}
-	ga.Input = &Route{routing: vr.routing(src), Query: q}
+	ga.Input = &Route{Routing: vr.routing(src), Query: q}
 	var top Primitive = ga
 	if lim != nil {
 		top = &Limit{Input: top, Spec: *lim}
@@ -85,7 +85,7 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 // the columns its input must deliver (g.fields: the select list, then
 // hidden ones) and the GroupAggregate over them (without its Input), and
 // the LIMIT to apply after it.
-func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec, error) {
+func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *LimitSpec, error) {
 	if sel.GroupBy != nil && sel.GroupBy.Rollup {
 		return nil, nil, nil, unsupported("WITH ROLLUP across shards")
 	}
@@ -183,7 +183,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec,
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			key := OrderKey{Col: col, Weight: noWeight, Desc: item.Desc}
+			key := OrderKey{Col: col, Weight: NoWeight, Desc: item.Desc}
 			if i, isAgg := g.aggAt[col]; isAgg {
 				key.Weight = g.aggs[i].Weight
 			} else {
@@ -192,7 +192,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec,
 			ga.Order = append(ga.Order, key)
 		}
 	}
-	var lim *limitSpec
+	var lim *LimitSpec
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
 		if err != nil {
@@ -217,7 +217,7 @@ func fieldName(f *ast.SelectField) string {
 // hidden columns its merge needs.
 func (g *groupPlan) planAggregate(a *ast.AggregateFuncExpr, col int) error {
 	name := strings.ToLower(a.F)
-	c := GroupAggregateColumn{Col: col, Weight: noWeight, Distinct: -1, DistinctWeight: noWeight, Sum: -1, Count: -1}
+	c := GroupAggregateColumn{Col: col, Weight: NoWeight, Distinct: -1, DistinctWeight: NoWeight, Sum: -1, Count: -1}
 	switch {
 	case name == ast.AggFuncCount && a.Distinct:
 		if len(a.Args) != 1 {

@@ -63,9 +63,9 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 	if !ok {
 		return nil, unsupportedf("%s into table %s whose primary vindex cannot compute a shard", verb, t.Name)
 	}
-	var autoInc *autoIncrement
+	var autoInc *AutoIncrement
 	if t.AutoIncrement != nil && t.Sequence != nil {
-		autoInc = &autoIncrement{Column: t.AutoIncrement.Column, SeqKeyspace: t.Sequence.Keyspace, SeqTable: t.Sequence.Name, genBase: b.nparams}
+		autoInc = &AutoIncrement{Column: t.AutoIncrement.Column, SeqKeyspace: t.Sequence.Keyspace, SeqTable: t.Sequence.Name, GenBase: b.nparams}
 		if len(s.Columns) > 0 && columnIndex(s.Columns, autoInc.Column) < 0 {
 			// The column is omitted: every row gets a generated id.
 			s.Columns = append(s.Columns, &ast.ColumnName{Name: ast.NewCIStr(autoInc.Column)})
@@ -112,7 +112,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 			if err != nil {
 				return nil, err
 			}
-			if slot >= autoInc.genBase {
+			if slot >= autoInc.GenBase {
 				row[autoAt] = newParamExpr(slot)
 			}
 		}
@@ -124,7 +124,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 		for _, o := range ins.Lookups {
 			li := columnIndex(s.Columns, o.Column)
 			if li < 0 {
-				return nil, refusedf("%s into table '%s' must include the column '%s' of lookup vindex '%s'", verb, t.Name, o.Column, o.Vindex.vx.Name())
+				return nil, refusedf("%s into table '%s' must include the column '%s' of lookup vindex '%s'", verb, t.Name, o.Column, o.Vindex.Vindex.Name())
 			}
 			lv, ok := valueOf(unparen(row[li]))
 			if !ok {
@@ -138,7 +138,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 				return nil, err
 			}
 		}
-		rt, err := compileTemplate(strings.Join(parts, ","))
+		rt, err := CompileTemplate(strings.Join(parts, ","))
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +148,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 		return nil, errInternal("%s without rows", verb)
 	}
 	s.Setlist = false
-	s.Lists = [][]ast.ExprNode{{newHoleExpr(holeValsText)}}
+	s.Lists = [][]ast.ExprNode{{newHoleExpr(HoleValsText)}}
 	if ins.Query, err = render(s); err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
 		return r, err
 	}
 	owned := b.ownedLookups(src)
-	var changed []*ownedLookup
+	var changed []*OwnedLookup
 	for _, o := range owned {
 		e, set := setValue(s.List, src, o.Column)
 		if !set {
@@ -258,7 +258,7 @@ func (b *builder) routedDML(op string, stmt ast.StmtNode, where ast.ExprNode, li
 	if err != nil {
 		return nil, err
 	}
-	return &DML{Route: Route{routing: vr.routing(src), Query: q}, Op: op}, nil
+	return &DML{Route: Route{Routing: vr.routing(src), Query: q}, Op: op}, nil
 }
 
 // buildMoveRows plans an UPDATE that sets the primary vindex column (see

@@ -9,7 +9,7 @@ import (
 // gateway cannot compute (columns, aggregate functions) to columns of the
 // merged row. What the evaluator cannot compute is refused here, at plan
 // time (1235).
-func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (evalFn, error) {
+func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (Expr, error) {
 	switch x := e.(type) {
 	case *ast.ParenthesesExpr:
 		return compileExpr(x.Expr, col)
@@ -18,11 +18,11 @@ func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (evalFn, e
 		if err != nil {
 			return nil, err
 		}
-		return columnExpr(i), nil
+		return ColumnExpr(i), nil
 	case *valueExpr:
 		return literalExpr(x)
 	case *paramMarker:
-		return argExpr(x.index), nil
+		return ArgExpr(x.index), nil
 	case *ast.UnaryOperationExpr:
 		in, err := compileExpr(x.V, col)
 		if err != nil {
@@ -30,9 +30,9 @@ func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (evalFn, e
 		}
 		switch x.Op {
 		case opcode.Not, opcode.Not2:
-			return notExpr(in), nil
+			return NotExpr(in), nil
 		case opcode.Minus:
-			return negExpr(in), nil
+			return NegExpr(in), nil
 		case opcode.Plus:
 			return in, nil
 		}
@@ -41,13 +41,13 @@ func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (evalFn, e
 		if err != nil {
 			return nil, err
 		}
-		return isNullExpr(in, x.Not), nil
+		return IsNullExpr(in, x.Not), nil
 	case *ast.IsTruthExpr:
 		in, err := compileExpr(x.Expr, col)
 		if err != nil {
 			return nil, err
 		}
-		return isTruthExpr(in, x.True != 0, x.Not), nil
+		return IsTruthExpr(in, x.True != 0, x.Not), nil
 	case *ast.BetweenExpr:
 		ge := &ast.BinaryOperationExpr{Op: opcode.GE, L: x.Expr, R: x.Left}
 		le := &ast.BinaryOperationExpr{Op: opcode.LE, L: x.Expr, R: x.Right}
@@ -83,7 +83,7 @@ func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (evalFn, e
 			return nil, err
 		}
 		if op, ok := binaryOpOf(x.Op); ok {
-			if f := binaryExpr(op, l, r); f != nil {
+			if f := BinaryExpr(op, l, r); f != nil {
 				return f, nil
 			}
 		}
@@ -93,51 +93,51 @@ func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (evalFn, e
 }
 
 // binaryOpOf maps the parser's operators to the evaluator's.
-func binaryOpOf(op opcode.Op) (binaryOp, bool) {
+func binaryOpOf(op opcode.Op) (BinaryOp, bool) {
 	switch op {
 	case opcode.LogicAnd:
-		return opAnd, true
+		return OpAnd, true
 	case opcode.LogicOr:
-		return opOr, true
+		return OpOr, true
 	case opcode.LogicXor:
-		return opXor, true
+		return OpXor, true
 	case opcode.EQ:
-		return opEQ, true
+		return OpEQ, true
 	case opcode.NE:
-		return opNE, true
+		return OpNE, true
 	case opcode.LT:
-		return opLT, true
+		return OpLT, true
 	case opcode.LE:
-		return opLE, true
+		return OpLE, true
 	case opcode.GT:
-		return opGT, true
+		return OpGT, true
 	case opcode.GE:
-		return opGE, true
+		return OpGE, true
 	case opcode.NullEQ:
-		return opNullEQ, true
+		return OpNullEQ, true
 	case opcode.Plus:
-		return opPlus, true
+		return OpPlus, true
 	case opcode.Minus:
-		return opMinus, true
+		return OpMinus, true
 	case opcode.Mul:
-		return opMul, true
+		return OpMul, true
 	case opcode.Div:
-		return opDiv, true
+		return OpDiv, true
 	case opcode.IntDiv:
-		return opIntDiv, true
+		return OpIntDiv, true
 	case opcode.Mod:
-		return opMod, true
+		return OpMod, true
 	}
 	return 0, false
 }
 
 // literalExpr reads a literal for the evaluator: numbers only.
-func literalExpr(x *valueExpr) (evalFn, error) {
+func literalExpr(x *valueExpr) (Expr, error) {
 	if d, ok := x.val.(decimalLit); ok {
-		if f, ok := decimalExpr(string(d)); ok {
+		if f, ok := DecimalExpr(string(d)); ok {
 			return f, nil
 		}
-	} else if f, ok := numberExpr(x.val); ok {
+	} else if f, ok := NumberExpr(x.val); ok {
 		return f, nil
 	}
 	s, _ := x.sqlText()

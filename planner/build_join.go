@@ -406,14 +406,14 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
 }
 
 // sideRouting routes one side's query by its table and WHERE terms.
-func (b *builder) sideRouting(sd *joinSide, q *ast.SelectStmt, outer bool) (routing, error) {
+func (b *builder) sideRouting(sd *joinSide, q *ast.SelectStmt, outer bool) (Routing, error) {
 	ks := sd.ref.ks
 	if !ks.Sharded {
-		return routing{Opcode: Unsharded, Keyspace: ks.Name, Table: sd.ref.node.Name.O}, nil
+		return Routing{Opcode: Unsharded, Keyspace: ks.Name, Table: sd.ref.node.Name.O}, nil
 	}
 	src := &source{ref: sd.ref, alias: sd.ts.AsName.O}
 	if sd.ref.table.Type == "reference" {
-		return routing{Opcode: Reference, Keyspace: ks.Name, Sharded: true, Table: sd.ref.node.Name.O}, nil
+		return Routing{Opcode: Reference, Keyspace: ks.Name, Sharded: true, Table: sd.ref.node.Name.O}, nil
 	}
 	vr := b.routeWhere(q.Where, src, true)
 	if outer {
@@ -459,7 +459,7 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 		fl = append(fl, sd.hidden...)
 		where := sd.where
 		if s == inner {
-			where = append(where, &ast.PatternInExpr{Expr: joinR, List: []ast.ExprNode{newHoleExpr(holeValsText)}})
+			where = append(where, &ast.PatternInExpr{Expr: joinR, List: []ast.ExprNode{newHoleExpr(HoleValsText)}})
 		}
 		q := &ast.SelectStmt{
 			Kind:           ast.SelectStmtKindSelect,
@@ -484,7 +484,7 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 		if err != nil {
 			return routes, false, err
 		}
-		routes[s] = &Route{routing: rt, Query: tmpl}
+		routes[s] = &Route{Routing: rt, Query: tmpl}
 	}
 	return routes, rightVindex, nil
 }
@@ -562,11 +562,11 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 		if err != nil {
 			return nil, err
 		}
-		rt := routing{Opcode: Unsharded, Keyspace: sd.ref.ks.Name, Table: sd.ref.node.Name.O}
+		rt := Routing{Opcode: Unsharded, Keyspace: sd.ref.ks.Name, Table: sd.ref.node.Name.O}
 		if sd.ref.ks.Sharded {
 			rt.Opcode, rt.Sharded = Reference, true // any one shard
 		}
-		ga.TypeProbes = append(ga.TypeProbes, TypeProbe{Route: &Route{routing: rt, Query: tmpl}, Cols: probeCols[s]})
+		ga.TypeProbes = append(ga.TypeProbes, TypeProbe{Route: &Route{Routing: rt, Query: tmpl}, Cols: probeCols[s]})
 	}
 	var top Primitive = ga
 	if lim != nil {

@@ -69,7 +69,7 @@ func opRank(op Opcode) int {
 
 // columnValues finds, among the top-level AND terms of where, the first
 // `col = v` or `col IN (v, ...)` whose values are all literals or ?.
-func columnValues(where ast.ExprNode, src *source, only bool, col string) []evalValue {
+func columnValues(where ast.ExprNode, src *source, only bool, col string) []Value {
 	for _, term := range splitAnd(where, nil) {
 		switch x := term.(type) {
 		case *ast.BinaryOperationExpr:
@@ -86,7 +86,7 @@ func columnValues(where ast.ExprNode, src *source, only bool, col string) []eval
 				continue
 			}
 			if v, ok := valueOf(unparen(other)); ok {
-				return []evalValue{v}
+				return []Value{v}
 			}
 		case *ast.PatternInExpr:
 			if x.Not || x.Sel != nil || !isVindexColumn(x.Expr, src, only, col) {
@@ -101,15 +101,15 @@ func columnValues(where ast.ExprNode, src *source, only bool, col string) []eval
 }
 
 // ownedLookups are the lookup vindexes table t owns, resolved.
-func (b *builder) ownedLookups(src *source) []*ownedLookup {
+func (b *builder) ownedLookups(src *source) []*OwnedLookup {
 	t := src.ref.table
-	var out []*ownedLookup
+	var out []*OwnedLookup
 	for _, cv := range t.ColumnVindexes {
 		if !cv.Owned {
 			continue
 		}
 		if lv, ok := newLookupVindex(b.vs, t, cv); ok {
-			out = append(out, &ownedLookup{Vindex: lv, Column: cv.Columns[0]})
+			out = append(out, &OwnedLookup{Vindex: lv, Column: cv.Columns[0]})
 		}
 	}
 	return out
@@ -130,7 +130,7 @@ func setValue(list []*ast.Assignment, src *source, col string) (ast.ExprNode, bo
 // (lookups: those whose rows it changes): the statement as routedDML
 // plans it, and a SELECT ... FOR UPDATE of the same rows on the same
 // shards that reads their primary vindex and lookup columns.
-func (b *builder) ownedDML(op string, stmt ast.StmtNode, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*ownedLookup) (Primitive, error) {
+func (b *builder) ownedDML(op string, stmt ast.StmtNode, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*OwnedLookup) (Primitive, error) {
 	if _, _, ok := primaryVindex(src.ref.table); !ok {
 		return nil, unsupportedf("%s of table %s, which owns lookup vindexes, without a functional primary vindex", strings.ToUpper(op), src.ref.table.Name)
 	}
@@ -144,7 +144,7 @@ func (b *builder) ownedDML(op string, stmt ast.StmtNode, where ast.ExprNode, ord
 // ownedMove plans an UPDATE that moves rows of a table owning lookup
 // vindexes (it sets the primary vindex column): every lookup row of a
 // moved row must name its new keyspace id.
-func (b *builder) ownedMove(s *ast.UpdateStmt, src *source, col string, newExpr ast.ExprNode, lookups []*ownedLookup) (Primitive, error) {
+func (b *builder) ownedMove(s *ast.UpdateStmt, src *source, col string, newExpr ast.ExprNode, lookups []*OwnedLookup) (Primitive, error) {
 	p, err := b.buildMoveRows(s, src, col, newExpr)
 	if err != nil {
 		return nil, err
@@ -155,16 +155,16 @@ func (b *builder) ownedMove(s *ast.UpdateStmt, src *source, col string, newExpr 
 
 // wrapOwned builds the OwnedDML around a planned statement; where has had
 // its IN list cut by routedDML, so the SELECT gets the same hole.
-func wrapOwned(dml *DML, move *MoveRows, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*ownedLookup) (Primitive, error) {
+func wrapOwned(dml *DML, move *MoveRows, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*OwnedLookup) (Primitive, error) {
 	t := src.ref.table
 	col, vx, _ := primaryVindex(t)
-	sel := "select " + quoteIdent(col)
+	sel := "select " + QuoteIdent(col)
 	for _, o := range lookups {
-		sel += ", " + quoteIdent(o.Column)
+		sel += ", " + QuoteIdent(o.Column)
 	}
-	sel += " from " + quoteIdent(t.Name)
+	sel += " from " + QuoteIdent(t.Name)
 	if src.alias != "" {
-		sel += " as " + quoteIdent(src.alias)
+		sel += " as " + QuoteIdent(src.alias)
 	}
 	for _, part := range []ast.Node{where, order, limit} {
 		if part == nil || isNilNode(part) {
@@ -179,11 +179,11 @@ func wrapOwned(dml *DML, move *MoveRows, where ast.ExprNode, order *ast.OrderByC
 		}
 		sel += " " + s
 	}
-	q, err := compileTemplate(sel + " for update")
+	q, err := CompileTemplate(sel + " for update")
 	if err != nil {
 		return nil, err
 	}
-	return &OwnedDML{DML: dml, Move: move, Select: &Route{routing: dml.routing, Query: q}, Vindex: vx, Lookups: lookups}, nil
+	return &OwnedDML{DML: dml, Move: move, Select: &Route{Routing: dml.Routing, Query: q}, Vindex: vx, Lookups: lookups}, nil
 }
 
 // isNilNode reports whether an interface holds a nil pointer.
@@ -201,7 +201,7 @@ func isNilNode(n ast.Node) bool {
 
 // newLookupVindex resolves column vindex cv of table t; ok is false when
 // cv is not a lookup the vschema can reach.
-func newLookupVindex(vs *vschema.VSchema, t *vschema.TableSchema, cv *vschema.ColumnVindexSchema) (*lookupVindex, bool) {
+func newLookupVindex(vs *vschema.VSchema, t *vschema.TableSchema, cv *vschema.ColumnVindexSchema) (*LookupVindex, bool) {
 	l, ok := cv.Vindex.(*vindex.Lookup)
 	if !ok || len(cv.Columns) != 1 {
 		return nil, false
@@ -210,7 +210,7 @@ func newLookupVindex(vs *vschema.VSchema, t *vschema.TableSchema, cv *vschema.Co
 	if ks == nil {
 		return nil, false
 	}
-	lv := &lookupVindex{vx: l, Keyspace: ks.Name, Table: cv.LookupTable, Sharded: ks.Sharded,
+	lv := &LookupVindex{Vindex: l, Keyspace: ks.Name, Table: cv.LookupTable, Sharded: ks.Sharded,
 		OwnerKeyspace: t.Keyspace, OwnerTable: t.Name, OwnerColumn: cv.Columns[0]}
 	if ks.Sharded {
 		_, fn, ok := primaryVindex(ks.Tables[cv.LookupTable])

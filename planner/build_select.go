@@ -162,7 +162,7 @@ func (b *builder) shardRoute(stmt ast.StmtNode, vr vindexRoute, src *source) (*R
 	if vr.opcode == Reference {
 		rt.Opcode, rt.Values = Reference, nil
 	}
-	return &Route{routing: rt, Query: q}, nil
+	return &Route{Routing: rt, Query: q}, nil
 }
 
 // multiShardSelect plans a single-table SELECT that runs on several shards:
@@ -189,7 +189,7 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 	if aggr {
 		return b.aggregateSelect(sel, vr, src)
 	}
-	var lim *limitSpec
+	var lim *LimitSpec
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
 		if err != nil {
@@ -206,16 +206,16 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 			return nil, err
 		}
 	}
-	route := &Route{routing: vr.routing(src)}
+	route := &Route{Routing: vr.routing(src)}
 	if lim != nil {
-		if lim.count.param < 0 && (lim.offset == nil || lim.offset.param < 0) {
-			n, err := lim.upper(nil)
+		if lim.Count.Param < 0 && (lim.Offset == nil || lim.Offset.Param < 0) {
+			n, err := lim.Upper(nil)
 			if err != nil {
 				return nil, err
 			}
 			sel.Limit = &ast.Limit{Count: newValueExpr(n, "", "")}
 		} else {
-			sel.Limit = &ast.Limit{Count: newHoleExpr(holeLimitText)}
+			sel.Limit = &ast.Limit{Count: newHoleExpr(HoleLimitText)}
 			route.PushedLimit = lim
 		}
 	}
@@ -270,26 +270,26 @@ func isAggregate(n ast.Node) bool {
 }
 
 // limitOf reads a LIMIT clause of literals or ? markers.
-func limitOf(l *ast.Limit) (*limitSpec, error) {
+func limitOf(l *ast.Limit) (*LimitSpec, error) {
 	c, ok := valueOf(l.Count)
 	if !ok {
 		return nil, unsupported("LIMIT with an expression")
 	}
-	spec := &limitSpec{count: c}
+	spec := &LimitSpec{Count: c}
 	if l.Offset != nil {
 		o, ok := valueOf(l.Offset)
 		if !ok {
 			return nil, unsupported("LIMIT with an expression")
 		}
-		spec.offset = &o
+		spec.Offset = &o
 	}
-	if c.param < 0 {
-		if _, err := limitValue(c, nil); err != nil {
+	if c.Param < 0 {
+		if _, err := LimitValue(c, nil); err != nil {
 			return nil, err
 		}
 	}
-	if spec.offset != nil && spec.offset.param < 0 {
-		if _, err := limitValue(*spec.offset, nil); err != nil {
+	if spec.Offset != nil && spec.Offset.Param < 0 {
+		if _, err := LimitValue(*spec.Offset, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -414,7 +414,7 @@ func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *sour
 	var hidden []*ast.SelectField
 	for _, f := range sel.Fields.Fields {
 		a := unparen(f.Expr).(*ast.AggregateFuncExpr)
-		col := AggregateColumn{Weight: noWeight}
+		col := AggregateColumn{Weight: NoWeight}
 		switch strings.ToLower(a.F) {
 		case ast.AggFuncCount:
 			col.Op = AggrCount
@@ -433,7 +433,7 @@ func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *sour
 		}
 		cols = append(cols, col)
 	}
-	var lim *limitSpec
+	var lim *LimitSpec
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
 		if err != nil {
@@ -447,7 +447,7 @@ func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *sour
 	if err != nil {
 		return nil, err
 	}
-	var top Primitive = &Aggregate{Input: &Route{routing: vr.routing(src), Query: q}, Columns: cols, Trim: len(hidden)}
+	var top Primitive = &Aggregate{Input: &Route{Routing: vr.routing(src), Query: q}, Columns: cols, Trim: len(hidden)}
 	if lim != nil {
 		top = &Limit{Input: top, Spec: *lim}
 	}
@@ -494,11 +494,11 @@ func (b *builder) pinnedShard(stmt ast.StmtNode, p placement) (*Route, error) {
 	if v.bad {
 		return nil, nil
 	}
-	var pin *evalValue
-	var rt routing
+	var pin *Value
+	var rt Routing
 	for _, sc := range v.scopes {
 		// Tables of this scope and their pins.
-		pins := make([]*evalValue, len(sc.srcs))
+		pins := make([]*Value, len(sc.srcs))
 		var conj []ast.ExprNode
 		conj = splitAnd(sc.where, conj)
 		for i := range sc.srcs {
@@ -560,10 +560,10 @@ func (b *builder) pinnedShard(stmt ast.StmtNode, p placement) (*Route, error) {
 			_, vx, _ := primaryVindex(src.ref.table)
 			if pin == nil {
 				pin = pins[i]
-				rt = routing{Opcode: EqualUnique, Keyspace: p.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Vindex: vx, Values: []evalValue{*pin}}
+				rt = Routing{Opcode: EqualUnique, Keyspace: p.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Vindex: vx, Values: []Value{*pin}}
 				continue
 			}
-			if !pin.same(*pins[i]) || rt.Vindex.Name() != vx.Name() {
+			if !pin.Same(*pins[i]) || rt.Vindex.Name() != vx.Name() {
 				return nil, nil
 			}
 		}
@@ -580,7 +580,7 @@ func (b *builder) pinnedShard(stmt ast.StmtNode, p placement) (*Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Route{routing: rt, Query: q}, nil
+	return &Route{Routing: rt, Query: q}, nil
 }
 
 func andAll(terms []ast.ExprNode) ast.ExprNode {

@@ -8,17 +8,17 @@ import (
 // row's expression for it (nil when the statement omitted the column), and
 // returns it: a generated slot for an omitted column or a NULL/0 literal,
 // the `?`'s own index for a parameter, -1 for any other explicit value.
-func autoIncrementSlot(a *autoIncrement, e ast.ExprNode, row int) (int, error) {
+func autoIncrementSlot(a *AutoIncrement, e ast.ExprNode, row int) (int, error) {
 	s := -1
 	if e == nil {
-		s = a.genBase + row
+		s = a.GenBase + row
 	} else {
 		switch x := unparen(e).(type) {
 		case *paramMarker:
 			s = x.index
 		case *valueExpr:
-			if isNullOrZero(x.val) {
-				s = a.genBase + row
+			if IsNullOrZero(x.val) {
+				s = a.GenBase + row
 			}
 		}
 	}

@@ -70,11 +70,11 @@ func (b *builder) routeBySubquery(sel *ast.SelectStmt, subs []SubqueryInput, fou
 	}
 	for i := range found {
 		f := &found[i]
-		if f.in.Kind != subIn || f.in.Not || f.left == nil || !isVindexColumn(f.left, src, true, col) {
+		if f.in.Kind != SubIn || f.in.Not || f.left == nil || !isVindexColumn(f.left, src, true, col) {
 			continue
 		}
 		text := f.hole.text
-		f.hole.text = f.in.Left + " in (" + holeValsText + ")"
+		f.hole.text = f.in.Left + " in (" + HoleValsText + ")"
 		outer, err := build()
 		if err != nil {
 			return nil, false, err
@@ -204,9 +204,9 @@ func (v *subqueryExtractor) hole(q ast.ResultSetNode, in SubqueryInput) ast.Node
 		if v.err == nil {
 			v.err = unsupported("UNION inside a subquery across shards")
 		}
-		return newHoleExpr(holeParam(v.next))
+		return newHoleExpr(HoleParam(v.next))
 	}
-	h := newHoleExpr(holeParam(v.next))
+	h := newHoleExpr(HoleParam(v.next))
 	v.found = append(v.found, foundSub{query: stmt, in: in, hole: h})
 	v.next++
 	return h
@@ -231,7 +231,7 @@ func (v *subqueryExtractor) Leave(n ast.Node) (ast.Node, bool) {
 			v.err = unsupported("row IN (subquery) across shards")
 			return n, true
 		}
-		h := v.hole(s.Query, SubqueryInput{Kind: subIn, Not: x.Not, Left: left})
+		h := v.hole(s.Query, SubqueryInput{Kind: SubIn, Not: x.Not, Left: left})
 		if len(v.found) > 0 && v.found[len(v.found)-1].hole == h {
 			v.found[len(v.found)-1].left = x.Expr
 		}
@@ -241,12 +241,12 @@ func (v *subqueryExtractor) Leave(n ast.Node) (ast.Node, bool) {
 		if !ok {
 			return n, true
 		}
-		return v.hole(s.Query, SubqueryInput{Kind: subExists, Not: x.Not}), true
+		return v.hole(s.Query, SubqueryInput{Kind: SubExists, Not: x.Not}), true
 	case *ast.SubqueryExpr:
 		if v.owned[x] {
 			return n, true
 		}
-		return v.hole(x.Query, SubqueryInput{Kind: subScalar}), true
+		return v.hole(x.Query, SubqueryInput{Kind: SubScalar}), true
 	}
 	return n, true
 }

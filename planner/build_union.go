@@ -72,7 +72,7 @@ func (b *builder) buildUnion(u *ast.SetOprStmt) (Primitive, error) {
 	if needWeights {
 		// Every branch must weigh the same columns (by the first branch).
 		for i := 0; i < visible; i++ {
-			w := noWeight
+			w := NoWeight
 			if needsWeight(sels[0].Fields.Fields[i].Expr) {
 				w = visible + c.Hidden
 				c.Hidden++

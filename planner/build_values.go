@@ -6,16 +6,16 @@ import (
 
 // valueOf turns a literal or parameter marker into an evalValue; ok is false
 // for any other expression.
-func valueOf(e ast.ExprNode) (evalValue, bool) {
+func valueOf(e ast.ExprNode) (Value, bool) {
 	switch x := e.(type) {
 	case *paramMarker:
-		return evalValue{param: x.index}, x.index >= 0
+		return Value{Param: x.index}, x.index >= 0
 	case *valueExpr:
 		sql, err := x.sqlText()
 		if err != nil {
-			return evalValue{}, false
+			return Value{}, false
 		}
-		ev := evalValue{param: -1, sql: sql}
+		ev := Value{Param: -1, SQL: sql}
 		if x.introduced() {
 			// _charset'...': the collation may differ from the column's; let
 			// no vindex guess.
@@ -23,11 +23,11 @@ func valueOf(e ast.ExprNode) (evalValue, bool) {
 		}
 		switch v := x.val.(type) {
 		case nil, int64, uint64, float64, string:
-			ev.val, ev.mappable = v, true
+			ev.Val, ev.Mappable = v, true
 		case bool:
-			ev.val, ev.mappable = boolInt(v), true
+			ev.Val, ev.Mappable = boolInt(v), true
 		}
 		return ev, true
 	}
-	return evalValue{}, false
+	return Value{}, false
 }

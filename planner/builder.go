@@ -215,13 +215,13 @@ func (b *builder) passthrough(op Opcode, ks *vschema.KeyspaceSchema) (*Route, er
 	if err != nil {
 		return nil, err
 	}
-	return &Route{routing: routing{Opcode: op, Keyspace: ks.Name, Sharded: ks.Sharded}, Query: t}, nil
+	return &Route{Routing: Routing{Opcode: op, Keyspace: ks.Name, Sharded: ks.Sharded}, Query: t}, nil
 }
 
 // originalTemplate is the statement text with holes at its ? markers.
-func (b *builder) originalTemplate() (*template, error) {
+func (b *builder) originalTemplate() (*Template, error) {
 	if b.nparams == 0 {
-		return textTemplate(b.sql), nil
+		return TextTemplate(b.sql), nil
 	}
 	chunks := make([]string, 0, len(b.markers)+1)
 	params := make([]int, 0, len(b.markers))
@@ -234,7 +234,7 @@ func (b *builder) originalTemplate() (*template, error) {
 		params = append(params, m.index)
 		prev = m.offset + 1
 	}
-	t := argTemplate(append(chunks, b.sql[prev:]), params)
+	t := ArgTemplate(append(chunks, b.sql[prev:]), params)
 	return t, nil
 }
 
@@ -245,12 +245,12 @@ const restoreFlags = format.RestoreStringSingleQuotes | format.RestoreKeyWordLow
 	format.RestoreNameBackQuotes | format.RestoreSpacesAroundBinaryOperation | format.RestoreWithoutSchemaName
 
 // render restores a node into a template.
-func render(n ast.Node) (*template, error) {
+func render(n ast.Node) (*Template, error) {
 	s, err := restore(n)
 	if err != nil {
 		return nil, err
 	}
-	return compileTemplate(s)
+	return CompileTemplate(s)
 }
 
 func restore(n ast.Node) (string, error) {

@@ -88,7 +88,7 @@ func newSortColumn(fields []*mysql.Field, col, weight int, desc bool) (sortColum
 	case sortRefused:
 		return sortColumn{}, unsupportedf("ordering by ENUM, SET, JSON or GEOMETRY column %s across shards", fields[c].Name)
 	case sortWeight:
-		if weight == noWeight {
+		if weight == NoWeight {
 			return sortColumn{}, unsupportedf("ordering by character column %s across shards without its weight_string", fields[c].Name)
 		}
 		w := resolveColumn(weight, n)
@@ -101,7 +101,7 @@ func newSortColumn(fields []*mysql.Field, col, weight int, desc bool) (sortColum
 	return sc, nil
 }
 
-const noWeight = math.MinInt32
+const NoWeight = math.MinInt32
 
 // padSpace reports whether a character column's collation ignores trailing
 // spaces. Every collation numbered below 255 does, in MySQL and MariaDB;

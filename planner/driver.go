@@ -212,7 +212,7 @@ func (n *valueExpr) sqlText() (string, error) {
 		var prefix string
 		switch x := n.val.(type) {
 		case string:
-			prefix = quoteString(x)
+			prefix = QuoteString(x)
 		case hexLit:
 			prefix = string(x)
 		case bitLit:
@@ -260,7 +260,7 @@ func literalSQL(v any) (string, error) {
 	case bitLit:
 		return string(x), nil
 	}
-	return sqlLiteral(v)
+	return SQLLiteral(v)
 }
 
 // paramMarker is a `?` placeholder. Index is its position among the
@@ -285,7 +285,7 @@ func (n *paramMarker) Restore(ctx *format.RestoreCtx) error {
 	if n.index < 0 {
 		return errParamNotNumbered
 	}
-	ctx.WritePlain(holeParam(n.index))
+	ctx.WritePlain(HoleParam(n.index))
 	return nil
 }
 

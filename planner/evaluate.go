@@ -55,12 +55,12 @@ func (v sqlVal) truth() (bool, bool) {
 	return v.r.Sign() != 0, false
 }
 
-// evalFn computes a value from a merged row.
-type evalFn func(row [][]byte, kinds []sortKind, args []any) (sqlVal, error)
+// Expr computes a value from a merged row.
+type Expr func(row [][]byte, kinds []sortKind, args []any) (sqlVal, error)
 
 // Truth evaluates e over row, whose columns have fields, as a condition:
 // MySQL's truth value, or null.
-func (e evalFn) Truth(row [][]byte, fields []*mysql.Field, args []any) (truth, null bool, err error) {
+func (e Expr) Truth(row [][]byte, fields []*mysql.Field, args []any) (truth, null bool, err error) {
 	v, err := e(row, columnKinds(fields), args)
 	if err != nil {
 		return false, false, err
@@ -99,38 +99,38 @@ func columnKinds(fields []*mysql.Field) []sortKind {
 	return ks
 }
 
-// binaryOp is an operator of the evaluator, named apart from the parser's
+// BinaryOp is an operator of the evaluator, named apart from the parser's
 // opcodes so that plans evaluate without the AST.
-type binaryOp int
+type BinaryOp int
 
 // Binary operators the evaluator knows.
 const (
-	opAnd binaryOp = iota
-	opOr
-	opXor
-	opEQ
-	opNE
-	opLT
-	opLE
-	opGT
-	opGE
-	opNullEQ
-	opPlus
-	opMinus
-	opMul
-	opDiv
-	opIntDiv
-	opMod
+	OpAnd BinaryOp = iota
+	OpOr
+	OpXor
+	OpEQ
+	OpNE
+	OpLT
+	OpLE
+	OpGT
+	OpGE
+	OpNullEQ
+	OpPlus
+	OpMinus
+	OpMul
+	OpDiv
+	OpIntDiv
+	OpMod
 )
 
-// columnExpr reads column i of the merged row.
-func columnExpr(i int) evalFn {
+// ColumnExpr reads column i of the merged row.
+func ColumnExpr(i int) Expr {
 	return func(row [][]byte, kinds []sortKind, _ []any) (sqlVal, error) { return columnVal(row, kinds, i) }
 }
 
-// numberExpr is a numeric literal (or NULL, or a boolean); ok is false for a
+// NumberExpr is a numeric literal (or NULL, or a boolean); ok is false for a
 // value the evaluator does not compute with.
-func numberExpr(v any) (evalFn, bool) {
+func NumberExpr(v any) (Expr, bool) {
 	var val sqlVal
 	switch x := v.(type) {
 	case nil:
@@ -149,8 +149,8 @@ func numberExpr(v any) (evalFn, bool) {
 	return func([][]byte, []sortKind, []any) (sqlVal, error) { return val, nil }, true
 }
 
-// decimalExpr is an exact decimal literal given as text ("1.50").
-func decimalExpr(text string) (evalFn, bool) {
+// DecimalExpr is an exact decimal literal given as text ("1.50").
+func DecimalExpr(text string) (Expr, bool) {
 	r, ok := new(big.Rat).SetString(text)
 	if !ok {
 		return nil, false
@@ -159,8 +159,8 @@ func decimalExpr(text string) (evalFn, bool) {
 	return func([][]byte, []sortKind, []any) (sqlVal, error) { return val, nil }, true
 }
 
-// argExpr reads argument n.
-func argExpr(n int) evalFn {
+// ArgExpr reads argument n.
+func ArgExpr(n int) Expr {
 	return func(_ [][]byte, _ []sortKind, args []any) (sqlVal, error) {
 		if n < 0 || n >= len(args) {
 			return sqlVal{}, errWrongArgs(n+1, len(args))
@@ -169,8 +169,8 @@ func argExpr(n int) evalFn {
 	}
 }
 
-// notExpr is NOT in.
-func notExpr(in evalFn) evalFn {
+// NotExpr is NOT in.
+func NotExpr(in Expr) Expr {
 	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
 		v, err := in(row, k, args)
 		if err != nil || v.null {
@@ -184,8 +184,8 @@ func notExpr(in evalFn) evalFn {
 	}
 }
 
-// negExpr is -in.
-func negExpr(in evalFn) evalFn {
+// NegExpr is -in.
+func NegExpr(in Expr) Expr {
 	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
 		v, err := in(row, k, args)
 		if err != nil || v.null {
@@ -201,8 +201,8 @@ func negExpr(in evalFn) evalFn {
 	}
 }
 
-// isNullExpr is in IS [NOT] NULL.
-func isNullExpr(in evalFn, not bool) evalFn {
+// IsNullExpr is in IS [NOT] NULL.
+func IsNullExpr(in Expr, not bool) Expr {
 	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
 		v, err := in(row, k, args)
 		if err != nil {
@@ -212,8 +212,8 @@ func isNullExpr(in evalFn, not bool) evalFn {
 	}
 }
 
-// isTruthExpr is in IS [NOT] TRUE (truth set) or IS [NOT] FALSE.
-func isTruthExpr(in evalFn, truth, not bool) evalFn {
+// IsTruthExpr is in IS [NOT] TRUE (truth set) or IS [NOT] FALSE.
+func IsTruthExpr(in Expr, truth, not bool) Expr {
 	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
 		v, err := in(row, k, args)
 		if err != nil {
@@ -251,7 +251,7 @@ func argVal(a any) (sqlVal, error) {
 }
 
 // evalBoth evaluates a binary operator's operands, left first.
-func evalBoth(l, r evalFn, row [][]byte, k []sortKind, args []any) (sqlVal, sqlVal, error) {
+func evalBoth(l, r Expr, row [][]byte, k []sortKind, args []any) (sqlVal, sqlVal, error) {
 	a, err := l(row, k, args)
 	if err != nil {
 		return a, sqlVal{}, err
@@ -260,10 +260,10 @@ func evalBoth(l, r evalFn, row [][]byte, k []sortKind, args []any) (sqlVal, sqlV
 	return a, b, err
 }
 
-// binaryExpr builds a binary operator, or nil for one it does not know.
-func binaryExpr(op binaryOp, l, r evalFn) evalFn {
+// BinaryExpr builds a binary operator, or nil for one it does not know.
+func BinaryExpr(op BinaryOp, l, r Expr) Expr {
 	switch op {
-	case opAnd, opOr, opXor:
+	case OpAnd, OpOr, OpXor:
 		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
 			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
@@ -275,7 +275,7 @@ func binaryExpr(op binaryOp, l, r evalFn) evalFn {
 			ta, na := a.truth()
 			tb, nb := b.truth()
 			switch op {
-			case opAnd:
+			case OpAnd:
 				if (!na && !ta) || (!nb && !tb) {
 					return boolVal(false), nil
 				}
@@ -283,7 +283,7 @@ func binaryExpr(op binaryOp, l, r evalFn) evalFn {
 					return valNull, nil
 				}
 				return boolVal(true), nil
-			case opOr:
+			case OpOr:
 				if (!na && ta) || (!nb && tb) {
 					return boolVal(true), nil
 				}
@@ -297,13 +297,13 @@ func binaryExpr(op binaryOp, l, r evalFn) evalFn {
 			}
 			return boolVal(ta != tb), nil
 		}
-	case opEQ, opNE, opLT, opLE, opGT, opGE, opNullEQ:
+	case OpEQ, OpNE, OpLT, OpLE, OpGT, OpGE, OpNullEQ:
 		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
 			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
 				return sqlVal{}, err
 			}
-			if op == opNullEQ {
+			if op == OpNullEQ {
 				if a.null || b.null {
 					return boolVal(a.null && b.null), nil
 				}
@@ -316,22 +316,22 @@ func binaryExpr(op binaryOp, l, r evalFn) evalFn {
 			c := compareNum(a, b)
 			var res bool
 			switch op {
-			case opEQ, opNullEQ:
+			case OpEQ, OpNullEQ:
 				res = c == 0
-			case opNE:
+			case OpNE:
 				res = c != 0
-			case opLT:
+			case OpLT:
 				res = c < 0
-			case opLE:
+			case OpLE:
 				res = c <= 0
-			case opGT:
+			case OpGT:
 				res = c > 0
-			case opGE:
+			case OpGE:
 				res = c >= 0
 			}
 			return boolVal(res), nil
 		}
-	case opPlus, opMinus, opMul, opDiv, opIntDiv, opMod:
+	case OpPlus, OpMinus, OpMul, OpDiv, OpIntDiv, OpMod:
 		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
 			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
@@ -358,35 +358,35 @@ func compareNum(a, b sqlVal) int {
 
 // arith applies an arithmetic operator; division by zero is NULL, as in
 // MySQL's default SQL mode.
-func arith(op binaryOp, a, b sqlVal) sqlVal {
+func arith(op BinaryOp, a, b sqlVal) sqlVal {
 	if a.isFloat || b.isFloat {
 		x, y := a.float(), b.float()
 		switch op {
-		case opPlus:
+		case OpPlus:
 			return sqlVal{isFloat: true, f: x + y}
-		case opMinus:
+		case OpMinus:
 			return sqlVal{isFloat: true, f: x - y}
-		case opMul:
+		case OpMul:
 			return sqlVal{isFloat: true, f: x * y}
 		}
 		if y == 0 {
 			return valNull
 		}
 		switch op {
-		case opDiv:
+		case OpDiv:
 			return sqlVal{isFloat: true, f: x / y}
-		case opIntDiv:
+		case OpIntDiv:
 			return ratVal(new(big.Rat).SetInt64(int64(x / y)))
 		}
 		m := x - y*float64(int64(x/y))
 		return sqlVal{isFloat: true, f: m}
 	}
 	switch op {
-	case opPlus:
+	case OpPlus:
 		return ratVal(new(big.Rat).Add(a.r, b.r))
-	case opMinus:
+	case OpMinus:
 		return ratVal(new(big.Rat).Sub(a.r, b.r))
-	case opMul:
+	case OpMul:
 		return ratVal(new(big.Rat).Mul(a.r, b.r))
 	}
 	if b.r.Sign() == 0 {
@@ -394,9 +394,9 @@ func arith(op binaryOp, a, b sqlVal) sqlVal {
 	}
 	q := new(big.Rat).Quo(a.r, b.r)
 	switch op {
-	case opDiv:
+	case OpDiv:
 		return ratVal(q)
-	case opIntDiv:
+	case OpIntDiv:
 		return ratVal(new(big.Rat).SetInt(truncRat(q)))
 	}
 	// MOD: a - b*trunc(a/b), sign of a.

@@ -45,7 +45,7 @@ type GroupAggregate struct {
 	// Aggregates are the aggregated columns; every other column keeps the
 	// value of the group's first row (it depends on the grouping keys).
 	Aggregates []GroupAggregateColumn
-	Having     evalFn
+	Having     Expr
 	HavingText string
 	Order      []OrderKey
 	// Visible is the number of columns the client sees.
@@ -268,7 +268,7 @@ func appendGroupKey(key []byte, row [][]byte, k GroupKey, kinds []sortKind, pads
 	case sortTime:
 		v = strconv.AppendInt(nil, timeMicros(v), 10)
 	case sortWeight:
-		if k.Weight == noWeight {
+		if k.Weight == NoWeight {
 			return nil, errInternal("grouping by a character column without its weight_string")
 		}
 		v = row[k.Weight]
@@ -377,13 +377,13 @@ func (g *GroupAggregate) finish(gr *group, st *aggState, a GroupAggregateColumn,
 	case AggrMin, AggrMax:
 		if st.best == nil {
 			row[a.Col] = nil
-			if a.Weight != noWeight {
+			if a.Weight != NoWeight {
 				row[a.Weight] = nil
 			}
 			return
 		}
 		row[a.Col] = st.best[a.Col]
-		if a.Weight != noWeight {
+		if a.Weight != NoWeight {
 			row[a.Weight] = st.best[a.Weight]
 		}
 	}
@@ -458,10 +458,10 @@ func (g *GroupAggregate) description() Description {
 			s += " from sum " + colRef(a.Sum) + " count " + colRef(a.Count)
 		case a.Op == AggrCountDistinct:
 			s += " of " + colRef(a.Distinct)
-			if a.DistinctWeight != noWeight {
+			if a.DistinctWeight != NoWeight {
 				s += " weight_string " + colRef(a.DistinctWeight)
 			}
-		case a.Weight != noWeight:
+		case a.Weight != NoWeight:
 			s += " weight_string " + colRef(a.Weight)
 		}
 		aggs = append(aggs, s)
@@ -471,7 +471,7 @@ func (g *GroupAggregate) description() Description {
 		var keys []string
 		for _, k := range g.Keys {
 			s := colRef(k.Col)
-			if k.Weight != noWeight {
+			if k.Weight != NoWeight {
 				s += " weight_string " + colRef(k.Weight)
 			}
 			keys = append(keys, s)

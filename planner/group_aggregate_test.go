@@ -21,8 +21,8 @@ func TestGroupAggregateMerge(t *testing.T) {
 		Input: scatterRoute("q"),
 		Keys:  []GroupKey{{Col: 0, Weight: 5}},
 		Aggregates: []GroupAggregateColumn{
-			{Op: AggrCount, Col: 1, Weight: noWeight},
-			{Op: AggrAvg, Col: 2, Sum: 3, Count: 4, Weight: noWeight},
+			{Op: AggrCount, Col: 1, Weight: NoWeight},
+			{Op: AggrAvg, Col: 2, Sum: 3, Count: 4, Weight: NoWeight},
 		},
 		Order:   []OrderKey{{Col: 0, Weight: 5}},
 		Visible: 3,
@@ -48,7 +48,7 @@ func TestGroupAggregateMerge(t *testing.T) {
 
 	// A scalar aggregate over no rows still has its row.
 	g = &GroupAggregate{Input: scatterRoute("q"), Scalar: true, Visible: 2,
-		Aggregates: []GroupAggregateColumn{{Op: AggrCount, Col: 1, Weight: noWeight}, {Op: AggrAvg, Col: 2, Sum: 3, Count: 4}}}
+		Aggregates: []GroupAggregateColumn{{Op: AggrCount, Col: 1, Weight: NoWeight}, {Op: AggrAvg, Col: 2, Sum: 3, Count: 4}}}
 	r, err = g.Execute(context.Background(), shardResults(fields, rows(), rows()), nil)
 	if err != nil {
 		t.Fatal(err)

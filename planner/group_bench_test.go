@@ -37,7 +37,7 @@ func BenchmarkGroupAggregate(b *testing.B) {
 	g := &GroupAggregate{
 		Input:      scatterRoute("q"),
 		Keys:       []GroupKey{{Col: 0, Weight: 3}},
-		Aggregates: []GroupAggregateColumn{{Op: AggrCount, Col: 1, Weight: noWeight}, {Op: AggrSum, Col: 2, Weight: noWeight}},
+		Aggregates: []GroupAggregateColumn{{Op: AggrCount, Col: 1, Weight: NoWeight}, {Op: AggrSum, Col: 2, Weight: NoWeight}},
 		Visible:    3,
 	}
 	b.ReportAllocs()

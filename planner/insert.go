@@ -14,18 +14,18 @@ type Insert struct {
 	Table    string
 	Vindex   vindex.Functional
 	// Query is the statement with a hole where the rows go.
-	Query *template
+	Query *Template
 	// Rows are each row's values, rendered: "1,'a',now()".
-	Rows []*template
+	Rows []*Template
 	// Values are each row's primary vindex value.
-	Values []evalValue
+	Values []Value
 	// AutoInc fills the auto-increment column from its sequence; nil when
 	// the table has none.
-	AutoInc *autoIncrement
+	AutoInc *AutoIncrement
 	// Lookups are the lookup vindexes the table owns: each row's lookup
 	// rows are written first (so a duplicate fails before the owner row
 	// is), in the same transaction (NeedsTransaction).
-	Lookups []*ownedLookup
+	Lookups []*OwnedLookup
 }
 
 var _ Primitive = (*Insert)(nil)
@@ -46,7 +46,7 @@ func (ins *Insert) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 	if len(ss) == 0 {
 		return nil, errNoShards(ins.Keyspace)
 	}
-	r := routing{Keyspace: ins.Keyspace, Vindex: ins.Vindex}
+	r := Routing{Keyspace: ins.Keyspace, Vindex: ins.Vindex}
 	perShard := make([][]int, len(ss))
 	firstShard := -1
 	lookupRows := make([][]lookupRow, len(ins.Lookups))
@@ -112,11 +112,11 @@ func (ins *Insert) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 	return out, nil
 }
 
-func describeValue(val any, v evalValue) string {
-	if v.param < 0 {
-		return v.sql
+func describeValue(val any, v Value) string {
+	if v.Param < 0 {
+		return v.SQL
 	}
-	s, err := sqlLiteral(val)
+	s, err := SQLLiteral(val)
 	if err != nil {
 		return "?"
 	}
@@ -137,7 +137,7 @@ func (ins *Insert) render(rows []int, args []any) (string, error) {
 		}
 		b = append(b, s...)
 	}
-	env.vals = []evalValue{{param: -1, sql: string(b)}}
+	env.vals = []Value{{Param: -1, SQL: string(b)}}
 	return ins.Query.render(&env)
 }
 

@@ -58,7 +58,7 @@ func (j *Join) Execute(ctx context.Context, vc VCursor, args []any) (*Result, er
 	lpads := padsOf(left.Fields)
 	// Distinct join values, as SQL literals.
 	seen := map[string]bool{}
-	var vals []evalValue
+	var vals []Value
 	lkeys := make([]string, len(left.Rows))
 	for i, row := range left.Rows {
 		if row[lk.Col] == nil {
@@ -137,24 +137,24 @@ func padsOf(fields []*mysql.Field) []bool {
 }
 
 // literalOf writes a value read from a shard back as a SQL literal.
-func literalOf(v []byte, kind sortKind) evalValue {
+func literalOf(v []byte, kind sortKind) Value {
 	if kind == sortDecimal {
 		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-			return evalValue{param: -1, val: n, mappable: true, sql: string(v)}
+			return Value{Param: -1, Val: n, Mappable: true, SQL: string(v)}
 		}
 		if n, err := strconv.ParseUint(string(v), 10, 64); err == nil {
-			return evalValue{param: -1, val: n, mappable: true, sql: string(v)}
+			return Value{Param: -1, Val: n, Mappable: true, SQL: string(v)}
 		}
-		return evalValue{param: -1, sql: string(v)}
+		return Value{Param: -1, SQL: string(v)}
 	}
 	if kind == sortFloat {
-		return evalValue{param: -1, sql: string(v) + "e0"}
+		return Value{Param: -1, SQL: string(v) + "e0"}
 	}
-	return evalValue{param: -1, val: string(v), mappable: true, sql: quoteString(string(v))}
+	return Value{Param: -1, Val: string(v), Mappable: true, SQL: QuoteString(string(v))}
 }
 
 // runRight runs the inner side for the join values, in batches.
-func (j *Join) runRight(ctx context.Context, vc VCursor, args []any, vals []evalValue) (*Result, error) {
+func (j *Join) runRight(ctx context.Context, vc VCursor, args []any, vals []Value) (*Result, error) {
 	if len(vals) == 0 {
 		// No values: the inner side only has to say what its columns are.
 		ss, err := vc.Shards(ctx, j.Right.Keyspace)
@@ -164,12 +164,12 @@ func (j *Join) runRight(ctx context.Context, vc VCursor, args []any, vals []eval
 		if len(ss) == 0 {
 			return nil, errNoShards(j.Right.Keyspace)
 		}
-		return j.runRightOn(ctx, vc, args, destinations{shards: []string{ss[0].Name}}, []evalValue{{param: -1, sql: "null"}})
+		return j.runRightOn(ctx, vc, args, destinations{shards: []string{ss[0].Name}}, []Value{{Param: -1, SQL: "null"}})
 	}
 	var all []*Result
 	for start := 0; start < len(vals); start += joinBatch {
 		batch := vals[start:min(start+joinBatch, len(vals))]
-		rt := j.Right.routing
+		rt := j.Right.Routing
 		var d destinations
 		var err error
 		if j.RightVindex && rt.Opcode == Scatter {
@@ -191,7 +191,7 @@ func (j *Join) runRight(ctx context.Context, vc VCursor, args []any, vals []eval
 	return concatResults(all), nil
 }
 
-func (j *Join) runRightOn(ctx context.Context, vc VCursor, args []any, d destinations, vals []evalValue) (*Result, error) {
+func (j *Join) runRightOn(ctx context.Context, vc VCursor, args []any, d destinations, vals []Value) (*Result, error) {
 	qs := make([]string, len(d.shards))
 	for i := range d.shards {
 		env := renderEnv{args: args, vals: vals}

@@ -29,8 +29,8 @@ func TestJoinPairsByValueAndKeepsOuterRows(t *testing.T) {
 	inner := &Result{Fields: []*mysql.Field{num, text, ws}, Rows: rows(
 		[]string{"10", "bob", "BOB"}, []string{"11", "BOB", "BOB"})}
 	j := &Join{
-		Left:    &Route{routing: routing{Opcode: Unsharded, Keyspace: "global"}, Query: textTemplate("outer")},
-		Right:   &Route{routing: routing{Opcode: Unsharded, Keyspace: "global"}, Query: mustTemplate(t, "inner where x in (\x00v0\x00)")},
+		Left:    &Route{Routing: Routing{Opcode: Unsharded, Keyspace: "global"}, Query: TextTemplate("outer")},
+		Right:   &Route{Routing: Routing{Opcode: Unsharded, Keyspace: "global"}, Query: mustTemplate(t, "inner where x in (\x00v0\x00)")},
 		Outer:   true,
 		LeftKey: GroupKey{Col: -2, Weight: -1}, RightKey: GroupKey{Col: -2, Weight: -1},
 		LeftHidden: 2, RightHidden: 2,
@@ -59,9 +59,9 @@ func TestJoinPairsByValueAndKeepsOuterRows(t *testing.T) {
 	}
 }
 
-func mustTemplate(t *testing.T, s string) *template {
+func mustTemplate(t *testing.T, s string) *Template {
 	t.Helper()
-	tm, err := compileTemplate(s)
+	tm, err := CompileTemplate(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 // (the shards were asked for offset+count rows each).
 type Limit struct {
 	Input Primitive
-	Spec  limitSpec
+	Spec  LimitSpec
 }
 
 var _ Primitive = (*Limit)(nil)
@@ -91,9 +91,9 @@ func (l *Limit) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Res
 func (l *Limit) Inputs() []Primitive { return []Primitive{l.Input} }
 
 func (l *Limit) description() Description {
-	d := Description{OperatorType: "Limit", Other: map[string]any{"Count": l.Spec.count.String()}}
-	if l.Spec.offset != nil {
-		d.Other["Offset"] = l.Spec.offset.String()
+	d := Description{OperatorType: "Limit", Other: map[string]any{"Count": l.Spec.Count.String()}}
+	if l.Spec.Offset != nil {
+		d.Other["Offset"] = l.Spec.Offset.String()
 	}
 	return d
 }

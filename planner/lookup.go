@@ -11,14 +11,14 @@ import (
 	"github.com/shardgate/shardgate/vindex"
 )
 
-// lookupVindex is a lookup vindex as plans use it: its lookup table (rows
+// LookupVindex is a lookup vindex as plans use it: its lookup table (rows
 // `from` value → `to` keyspace id), how to reach the shard holding a
 // value's rows, and the owner column it indexes. Every read and write of
 // the lookup table goes through the VCursor like any shard query, so it
 // joins the session's transaction (reads see the transaction's own
 // writes; owned writes commit or roll back with the owner's rows).
-type lookupVindex struct {
-	vx *vindex.Lookup
+type LookupVindex struct {
+	Vindex *vindex.Lookup
 	// Keyspace and Table locate the lookup table; Sharded says whether its
 	// keyspace is, and then TableVindex (its primary vindex, on From)
 	// places its rows.
@@ -44,7 +44,7 @@ type lookupRow struct {
 }
 
 // place groups values by the lookup table shard their rows live on.
-func (l *lookupVindex) place(ctx context.Context, vc VCursor, vals []lookupValue) (shards []string, groups [][]int, err error) {
+func (l *LookupVindex) place(ctx context.Context, vc VCursor, vals []lookupValue) (shards []string, groups [][]int, err error) {
 	ss, err := vc.Shards(ctx, l.Keyspace)
 	if err != nil {
 		return nil, nil, err
@@ -59,10 +59,10 @@ func (l *lookupVindex) place(ctx context.Context, vc VCursor, vals []lookupValue
 		}
 		return []string{ss[0].Name}, [][]int{all}, nil
 	}
-	r := routing{Keyspace: l.Keyspace, Vindex: l.TableVindex}
+	r := Routing{Keyspace: l.Keyspace, Vindex: l.TableVindex}
 	at := make(map[int]int) // shard index → group
 	for i, v := range vals {
-		id, ok, err := r.mapValue(evalValue{param: -1, val: v.val, mappable: true}, nil)
+		id, ok, err := r.mapValue(Value{Param: -1, Val: v.val, Mappable: true}, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -91,20 +91,20 @@ var errUnplaceable = errors.New("planner: lookup value has no shard")
 
 // placeRows is place for the values of lookup rows, which must each have
 // a shard to be written to.
-func (l *lookupVindex) placeRows(ctx context.Context, vc VCursor, rows []lookupRow) ([]string, [][]int, error) {
+func (l *LookupVindex) placeRows(ctx context.Context, vc VCursor, rows []lookupRow) ([]string, [][]int, error) {
 	vals := make([]lookupValue, len(rows))
 	for i, r := range rows {
 		vals[i] = r.lookupValue
 	}
 	shards, groups, err := l.place(ctx, vc, vals)
 	if errors.Is(err, errUnplaceable) {
-		return nil, nil, refusedf("lookup vindex %s: the vindex of lookup table %s.%s cannot place a value of this statement on a shard", l.vx.Name(), l.Keyspace, l.Table)
+		return nil, nil, refusedf("lookup vindex %s: the vindex of lookup table %s.%s cannot place a value of this statement on a shard", l.Vindex.Name(), l.Keyspace, l.Table)
 	}
 	return shards, groups, err
 }
 
 // keyspaceIDs reads the keyspace ids the lookup table holds for vals.
-func (l *lookupVindex) keyspaceIDs(ctx context.Context, vc VCursor, vals []lookupValue) ([]vindex.KeyspaceID, error) {
+func (l *LookupVindex) keyspaceIDs(ctx context.Context, vc VCursor, vals []lookupValue) ([]vindex.KeyspaceID, error) {
 	if len(vals) == 0 {
 		return nil, nil
 	}
@@ -125,7 +125,7 @@ func (l *lookupVindex) keyspaceIDs(ctx context.Context, vc VCursor, vals []looku
 	}
 	qs := make([]string, len(shards))
 	for i, g := range groups {
-		b := []byte("select " + quoteIdent(l.vx.To()) + " from " + quoteIdent(l.Table) + " where " + quoteIdent(l.vx.From()) + " in (")
+		b := []byte("select " + QuoteIdent(l.Vindex.To()) + " from " + QuoteIdent(l.Table) + " where " + QuoteIdent(l.Vindex.From()) + " in (")
 		for j, at := range g {
 			if j > 0 {
 				b = append(b, ", "...)
@@ -151,7 +151,7 @@ func (l *lookupVindex) keyspaceIDs(ctx context.Context, vc VCursor, vals []looku
 
 // rounds runs per-shard lists of statements on the lookup table: the
 // shards in parallel, each shard's statements one after the other.
-func (l *lookupVindex) rounds(ctx context.Context, vc VCursor, shards []string, perShard [][]string) error {
+func (l *LookupVindex) rounds(ctx context.Context, vc VCursor, shards []string, perShard [][]string) error {
 	for round := 0; ; round++ {
 		var ss, qs []string
 		for i, list := range perShard {
@@ -182,7 +182,7 @@ func ksidLiteral(id vindex.KeyspaceID) string {
 // the write. consistent_lookup_unique first clears the way (clearOrphans):
 // a lookup row left over from a failure, whose owner row does not exist,
 // is removed; one whose owner exists is a duplicate.
-func (l *lookupVindex) insert(ctx context.Context, vc VCursor, rows []lookupRow) error {
+func (l *LookupVindex) insert(ctx context.Context, vc VCursor, rows []lookupRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -190,12 +190,12 @@ func (l *lookupVindex) insert(ctx context.Context, vc VCursor, rows []lookupRow)
 	if err != nil {
 		return err
 	}
-	if l.vx.Consistent() && l.vx.IsUnique() {
+	if l.Vindex.Consistent() && l.Vindex.IsUnique() {
 		if err := l.clearOrphans(ctx, vc, rows, shards, groups); err != nil {
 			return err
 		}
 	}
-	head := "insert into " + quoteIdent(l.Table) + " (" + quoteIdent(l.vx.From()) + ", " + quoteIdent(l.vx.To()) + ") values "
+	head := "insert into " + QuoteIdent(l.Table) + " (" + QuoteIdent(l.Vindex.From()) + ", " + QuoteIdent(l.Vindex.To()) + ") values "
 	qs := make([]string, len(shards))
 	for i, g := range groups {
 		b := []byte(head)
@@ -222,11 +222,11 @@ func (l *lookupVindex) insert(ctx context.Context, vc VCursor, rows []lookupRow)
 // of that keyspace id): if there is one, the write is a duplicate key
 // (1062); if not, the lookup row is left over from a failure (or written
 // by hand) and is deleted, so the new row takes the value over.
-func (l *lookupVindex) clearOrphans(ctx context.Context, vc VCursor, rows []lookupRow, shards []string, groups [][]int) error {
-	from, to := quoteIdent(l.vx.From()), quoteIdent(l.vx.To())
+func (l *LookupVindex) clearOrphans(ctx context.Context, vc VCursor, rows []lookupRow, shards []string, groups [][]int) error {
+	from, to := QuoteIdent(l.Vindex.From()), QuoteIdent(l.Vindex.To())
 	qs := make([]string, len(shards))
 	for i, g := range groups {
-		b := []byte("select " + from + ", " + to + " from " + quoteIdent(l.Table) + " where " + from + " in (")
+		b := []byte("select " + from + ", " + to + " from " + QuoteIdent(l.Table) + " where " + from + " in (")
 		for j, at := range g {
 			if j > 0 {
 				b = append(b, ", "...)
@@ -255,14 +255,14 @@ func (l *lookupVindex) clearOrphans(ctx context.Context, vc VCursor, rows []look
 				return err
 			}
 			owner, err := vc.ExecuteMulti(ctx, l.OwnerKeyspace, []string{ss[s].Name}, []string{
-				"select 1 from " + quoteIdent(l.OwnerTable) + " where " + quoteIdent(l.OwnerColumn) + " = " + value + " limit 1 for update"})
+				"select 1 from " + QuoteIdent(l.OwnerTable) + " where " + QuoteIdent(l.OwnerColumn) + " = " + value + " limit 1 for update"})
 			if err != nil {
 				return err
 			}
 			if len(owner[0].Rows) > 0 {
-				return errDuplicateLookup(quoteString(string(existing[0])), l.vx.Name())
+				return errDuplicateLookup(QuoteString(string(existing[0])), l.Vindex.Name())
 			}
-			perShard[i] = append(perShard[i], "delete from "+quoteIdent(l.Table)+" where "+from+" = "+value+" and "+to+" = "+ksidLiteral(vindex.KeyspaceID(existing[1])))
+			perShard[i] = append(perShard[i], "delete from "+QuoteIdent(l.Table)+" where "+from+" = "+value+" and "+to+" = "+ksidLiteral(vindex.KeyspaceID(existing[1])))
 		}
 	}
 	return l.rounds(ctx, vc, shards, perShard)
@@ -272,7 +272,7 @@ func (l *lookupVindex) clearOrphans(ctx context.Context, vc VCursor, rows []look
 // rows of one keyspace id has that many lookup rows). A unique lookup's
 // rows go in one statement per shard; a non-unique one's take one
 // statement per distinct (value, keyspace id), limited to its count.
-func (l *lookupVindex) delete(ctx context.Context, vc VCursor, rows []lookupRow) error {
+func (l *LookupVindex) delete(ctx context.Context, vc VCursor, rows []lookupRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -280,11 +280,11 @@ func (l *lookupVindex) delete(ctx context.Context, vc VCursor, rows []lookupRow)
 	if err != nil {
 		return err
 	}
-	from, to := quoteIdent(l.vx.From()), quoteIdent(l.vx.To())
-	head := "delete from " + quoteIdent(l.Table) + " where "
+	from, to := QuoteIdent(l.Vindex.From()), QuoteIdent(l.Vindex.To())
+	head := "delete from " + QuoteIdent(l.Table) + " where "
 	perShard := make([][]string, len(shards))
 	for i, g := range groups {
-		if l.vx.IsUnique() {
+		if l.Vindex.IsUnique() {
 			b := []byte(head + "(" + from + ", " + to + ") in (")
 			for j, at := range g {
 				if j > 0 {
@@ -320,25 +320,25 @@ func errDuplicateLookup(value, vindexName string) error {
 	return mysql.NewError(mysql.ER_DUP_ENTRY, fmt.Sprintf("Duplicate entry %s for key '%s'", value, vindexName))
 }
 
-func (l *lookupVindex) String() string { return l.vx.Name() }
+func (l *LookupVindex) String() string { return l.Vindex.Name() }
 
 // lookupValueOf is a literal or argument as a lookup value; ok is false
 // for NULL, which no lookup row holds.
-func lookupValueOf(v evalValue, args []any) (lookupValue, bool, error) {
+func lookupValueOf(v Value, args []any) (lookupValue, bool, error) {
 	val, _, err := v.resolve(args)
 	if err != nil {
 		return lookupValue{}, false, err
 	}
-	if v.param < 0 {
-		if v.val == nil && v.sql == "null" {
+	if v.Param < 0 {
+		if v.Val == nil && v.SQL == "null" {
 			return lookupValue{}, false, nil
 		}
-		if !v.mappable {
-			val = v.sql
+		if !v.Mappable {
+			val = v.SQL
 		}
-		return lookupValue{sql: v.sql, val: val}, true, nil
+		return lookupValue{sql: v.SQL, val: val}, true, nil
 	}
-	if val == nil && args[v.param] == nil {
+	if val == nil && args[v.Param] == nil {
 		return lookupValue{}, false, nil
 	}
 	b, err := v.appendSQL(nil, args)

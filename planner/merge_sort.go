@@ -176,7 +176,7 @@ func describeKeys(keys []OrderKey) []string {
 	out := make([]string, len(keys))
 	for i, k := range keys {
 		s := colRef(k.Col)
-		if k.Weight != noWeight {
+		if k.Weight != NoWeight {
 			s += " weight_string " + colRef(k.Weight)
 		}
 		if k.Desc {

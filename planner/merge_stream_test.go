@@ -54,7 +54,7 @@ func numbers(from, to, step int) [][][]byte {
 func TestMergeSortStreamingShards(t *testing.T) {
 	fields := []*mysql.Field{field("id", mysql.MYSQL_TYPE_LONGLONG, binaryCharset)}
 	vc := streamingFake{shardResults(fields, numbers(1, 3, 1), nil, numbers(4, 5000, 2), numbers(5, 5000, 2))}
-	ms := &MergeSort{Input: scatterRoute("q"), Keys: []OrderKey{{Col: 0, Weight: noWeight}}}
+	ms := &MergeSort{Input: scatterRoute("q"), Keys: []OrderKey{{Col: 0, Weight: NoWeight}}}
 	var got []string
 	fieldsSeen := 0
 	err := ms.Stream(context.Background(), vc, nil, func(r *Result) error {
@@ -92,7 +92,7 @@ func TestMergeSortStreamingErrors(t *testing.T) {
 		}
 		return results(ks, shard, q)
 	}
-	ms := &MergeSort{Input: scatterRoute("q"), Keys: []OrderKey{{Col: 0, Weight: noWeight}}}
+	ms := &MergeSort{Input: scatterRoute("q"), Keys: []OrderKey{{Col: 0, Weight: NoWeight}}}
 	before := runtime.NumGoroutine()
 	err := ms.Stream(context.Background(), streamingFake{base}, nil, func(*Result) error { return nil })
 	if !errors.Is(err, boom) {

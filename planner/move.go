@@ -20,7 +20,7 @@ type MoveRows struct {
 	Table    string
 	Column   string
 	Vindex   vindex.Functional
-	NewValue evalValue
+	NewValue Value
 }
 
 var _ Primitive = (*MoveRows)(nil)
@@ -53,7 +53,7 @@ func (m *MoveRows) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 	if len(ss) == 0 {
 		return nil, errNoShards(ks)
 	}
-	r := routing{Keyspace: ks, Vindex: m.Vindex}
+	r := Routing{Keyspace: ks, Vindex: m.Vindex}
 	id, ok, err := r.mapValue(m.NewValue, args)
 	if err != nil {
 		return nil, err
@@ -101,10 +101,10 @@ func (m *MoveRows) executeAt(ctx context.Context, vc VCursor, args []any, ss []S
 	if err != nil {
 		return nil, err
 	}
-	where := " where " + quoteIdent(m.Column) + " = " + string(lit)
+	where := " where " + QuoteIdent(m.Column) + " = " + string(lit)
 	sel := make([]string, len(from))
 	for i := range from {
-		sel[i] = "select * from " + quoteIdent(m.Table) + where + " for update"
+		sel[i] = "select * from " + QuoteIdent(m.Table) + where + " for update"
 	}
 	found, err := vc.ExecuteMulti(ctx, ks, from, sel)
 	if err != nil {
@@ -119,12 +119,12 @@ func (m *MoveRows) executeAt(ctx context.Context, vc VCursor, args []any, ss []S
 		moved = append(moved, from[i])
 		for _, row := range res.Rows {
 			if ins == nil {
-				ins = append(ins, "insert into "+quoteIdent(m.Table)+" ("...)
+				ins = append(ins, "insert into "+QuoteIdent(m.Table)+" ("...)
 				for j, f := range res.Fields {
 					if j > 0 {
 						ins = append(ins, ", "...)
 					}
-					ins = append(ins, quoteIdent(string(f.Name))...)
+					ins = append(ins, QuoteIdent(string(f.Name))...)
 				}
 				ins = append(ins, ") values "...)
 			} else {
@@ -148,7 +148,7 @@ func (m *MoveRows) executeAt(ctx context.Context, vc VCursor, args []any, ss []S
 	}
 	del := make([]string, len(moved))
 	for i := range moved {
-		del[i] = "delete from " + quoteIdent(m.Table) + where
+		del[i] = "delete from " + QuoteIdent(m.Table) + where
 	}
 	if _, err := vc.ExecuteMulti(ctx, ks, moved, del); err != nil {
 		return nil, err
@@ -156,7 +156,7 @@ func (m *MoveRows) executeAt(ctx context.Context, vc VCursor, args []any, ss []S
 	return out, nil
 }
 
-func quoteIdent(name string) string {
+func QuoteIdent(name string) string {
 	b := []byte{'`'}
 	for i := 0; i < len(name); i++ {
 		if name[i] == '`' {

@@ -196,7 +196,7 @@ func fillMarkers(s string, args []any) (string, error) {
 				return "", fmt.Errorf("more markers than %d args", len(args))
 			}
 			var err error
-			if b, err = appendLiteral(b, args[n]); err != nil {
+			if b, err = AppendLiteral(b, args[n]); err != nil {
 				return "", err
 			}
 			n++

@@ -21,7 +21,7 @@ type OwnedDML struct {
 	Select *Route
 	// Vindex is the primary vindex: it gives each row's keyspace id.
 	Vindex  vindex.Functional
-	Lookups []*ownedLookup
+	Lookups []*OwnedLookup
 }
 
 var _ Primitive = (*OwnedDML)(nil)
@@ -40,7 +40,7 @@ func (o *OwnedDML) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 	if err != nil {
 		return nil, err
 	}
-	r := routing{Keyspace: o.DML.Keyspace, Vindex: o.Vindex}
+	r := Routing{Keyspace: o.DML.Keyspace, Vindex: o.Vindex}
 	var newID vindex.KeyspaceID
 	if o.Move != nil {
 		id, ok, err := r.mapValue(o.Move.NewValue, args)
@@ -60,7 +60,7 @@ func (o *OwnedDML) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 			if len(row) != 1+len(o.Lookups) {
 				return nil, errInternal("%s of '%s': the row read for its lookup vindexes has %d columns, want %d", o.DML.Op, o.DML.Table, len(row), 1+len(o.Lookups))
 			}
-			id, ok, err := r.mapValue(evalValue{param: -1, val: row[0], mappable: row[0] != nil}, nil)
+			id, ok, err := r.mapValue(Value{Param: -1, Val: row[0], Mappable: row[0] != nil}, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -158,23 +158,23 @@ func asStrings(v any) []string {
 	return s
 }
 
-// ownedLookup is a lookup vindex an INSERT, UPDATE or DELETE keeps in
+// OwnedLookup is a lookup vindex an INSERT, UPDATE or DELETE keeps in
 // step with the owner table's rows.
-type ownedLookup struct {
-	Vindex *lookupVindex
+type OwnedLookup struct {
+	Vindex *LookupVindex
 	Column string
 	// Values (INSERT) are each row's value of Column.
-	Values []evalValue
+	Values []Value
 	// NewValue (UPDATE) is the value Column is set to; nil when the
 	// UPDATE leaves Column alone.
-	NewValue *evalValue
+	NewValue *Value
 }
 
-func (o *ownedLookup) describe() string {
-	return o.Vindex.vx.Name() + " (" + o.Vindex.vx.Type() + ") on " + o.Column + " in " + o.Vindex.Keyspace + "." + o.Vindex.Table
+func (o *OwnedLookup) describe() string {
+	return o.Vindex.Vindex.Name() + " (" + o.Vindex.Vindex.Type() + ") on " + o.Column + " in " + o.Vindex.Keyspace + "." + o.Vindex.Table
 }
 
-func describeOwned(ls []*ownedLookup) []string {
+func describeOwned(ls []*OwnedLookup) []string {
 	out := make([]string, len(ls))
 	for i, o := range ls {
 		out[i] = o.describe()

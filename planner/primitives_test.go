@@ -63,7 +63,7 @@ func shardResults(fields []*mysql.Field, perShard ...[][][]byte) *fakeVCursor {
 }
 
 func scatterRoute(query string) *Route {
-	return &Route{routing: routing{Opcode: Scatter, Keyspace: "service", Sharded: true}, Query: textTemplate(query)}
+	return &Route{Routing: Routing{Opcode: Scatter, Keyspace: "service", Sharded: true}, Query: TextTemplate(query)}
 }
 
 func TestMergeSortNumericAndNulls(t *testing.T) {
@@ -74,7 +74,7 @@ func TestMergeSortNumericAndNulls(t *testing.T) {
 		nil,
 		rows([]string{"2"}, []string{"9"}),
 	)
-	ms := &MergeSort{Input: scatterRoute("q"), Keys: []OrderKey{{Col: 0, Weight: noWeight}}}
+	ms := &MergeSort{Input: scatterRoute("q"), Keys: []OrderKey{{Col: 0, Weight: NoWeight}}}
 	r, err := ms.Execute(context.Background(), vc, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -172,10 +172,10 @@ func TestLimitOffsetOverMergeSort(t *testing.T) {
 		{20, 5, ""},
 		{0, 0, ""},
 	} {
-		off := evalValue{param: -1, val: tc.offset, mappable: true, sql: fmt.Sprint(tc.offset)}
+		off := Value{Param: -1, Val: tc.offset, Mappable: true, SQL: fmt.Sprint(tc.offset)}
 		lim := &Limit{
-			Input: &MergeSort{Input: scatterRoute("q"), Keys: []OrderKey{{Col: 0, Weight: noWeight}}},
-			Spec:  limitSpec{count: evalValue{param: 0}, offset: &off},
+			Input: &MergeSort{Input: scatterRoute("q"), Keys: []OrderKey{{Col: 0, Weight: NoWeight}}},
+			Spec:  LimitSpec{Count: Value{Param: 0}, Offset: &off},
 		}
 		r, err := lim.Execute(context.Background(), shardResults(fields, per...), []any{tc.count})
 		if err != nil {
@@ -215,11 +215,11 @@ func TestAggregate(t *testing.T) {
 		field("ws(max(n))", mysql.MYSQL_TYPE_VAR_STRING, binaryCharset),
 	}
 	cols := []AggregateColumn{
-		{Op: AggrCount, Weight: noWeight},
-		{Op: AggrSum, Weight: noWeight},
+		{Op: AggrCount, Weight: NoWeight},
+		{Op: AggrSum, Weight: NoWeight},
 		{Op: AggrMin, Weight: 5},
 		{Op: AggrMax, Weight: 6},
-		{Op: AggrSum, Weight: noWeight},
+		{Op: AggrSum, Weight: NoWeight},
 	}
 	for _, tc := range []struct {
 		name string
@@ -296,13 +296,13 @@ func TestAppendLiteral(t *testing.T) {
 		{[]byte("x'y"), `'x\'y'`},
 		{true, "1"},
 	} {
-		got, err := sqlLiteral(tc.in)
+		got, err := SQLLiteral(tc.in)
 		if err != nil || got != tc.want {
 			t.Errorf("sqlLiteral(%#v): got %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
 	for _, bad := range []any{struct{}{}, []int{1}} {
-		if _, err := sqlLiteral(bad); err == nil {
+		if _, err := SQLLiteral(bad); err == nil {
 			t.Errorf("sqlLiteral(%#v): want an error", bad)
 		}
 	}

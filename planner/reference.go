@@ -14,7 +14,7 @@ type ReferenceWrite struct {
 	Keyspace       string
 	Table          string
 	SourceKeyspace string // "" when the table has no source
-	Query          *template
+	Query          *Template
 }
 
 var _ Primitive = (*ReferenceWrite)(nil)

@@ -9,13 +9,13 @@ import (
 // their results (Vitess's engine.Route without the merge: ordering and
 // limits across shards are MergeSort and Limit above it).
 type Route struct {
-	routing
+	Routing
 	// Query is the shard query. Its IN-list hole, if any, gets each shard's
 	// own values.
-	Query *template
+	Query *Template
 	// PushedLimit, when set, fills the query's limit hole (offset+count of
 	// the original LIMIT).
-	PushedLimit *limitSpec
+	PushedLimit *LimitSpec
 }
 
 var _ Primitive = (*Route)(nil)
@@ -24,7 +24,7 @@ var _ Primitive = (*Route)(nil)
 func (r *Route) queries(d destinations, args []any) ([]string, error) {
 	env := renderEnv{args: args, vals: r.Values}
 	if r.PushedLimit != nil {
-		n, err := r.PushedLimit.upper(args)
+		n, err := r.PushedLimit.Upper(args)
 		if err != nil {
 			return nil, err
 		}
@@ -109,27 +109,27 @@ func (r *Route) description() Description {
 	return d
 }
 
-// limitSpec is a LIMIT's count and optional offset, literals or arguments.
-type limitSpec struct {
-	count  evalValue
-	offset *evalValue
+// LimitSpec is a LIMIT's count and optional offset, literals or arguments.
+type LimitSpec struct {
+	Count  Value
+	Offset *Value
 }
 
 // values returns count and offset.
-func (l *limitSpec) values(args []any) (count, offset uint64, err error) {
-	if count, err = limitValue(l.count, args); err != nil {
+func (l *LimitSpec) values(args []any) (count, offset uint64, err error) {
+	if count, err = LimitValue(l.Count, args); err != nil {
 		return 0, 0, err
 	}
-	if l.offset != nil {
-		if offset, err = limitValue(*l.offset, args); err != nil {
+	if l.Offset != nil {
+		if offset, err = LimitValue(*l.Offset, args); err != nil {
 			return 0, 0, err
 		}
 	}
 	return count, offset, nil
 }
 
-// upper is the number of rows a shard must return: offset+count.
-func (l *limitSpec) upper(args []any) (uint64, error) {
+// Upper is the number of rows a shard must return: offset+count.
+func (l *LimitSpec) Upper(args []any) (uint64, error) {
 	c, o, err := l.values(args)
 	if err != nil {
 		return 0, err
@@ -140,14 +140,14 @@ func (l *limitSpec) upper(args []any) (uint64, error) {
 	return ^uint64(0), nil
 }
 
-func (l *limitSpec) String() string {
-	if l.offset != nil {
-		return l.offset.String() + ", " + l.count.String()
+func (l *LimitSpec) String() string {
+	if l.Offset != nil {
+		return l.Offset.String() + ", " + l.Count.String()
 	}
-	return l.count.String()
+	return l.Count.String()
 }
 
-func limitValue(v evalValue, args []any) (uint64, error) {
+func LimitValue(v Value, args []any) (uint64, error) {
 	val, _, err := v.resolve(args)
 	if err != nil {
 		return 0, err

@@ -45,8 +45,8 @@ func (o Opcode) String() string {
 	return "Unknown"
 }
 
-// routing is the shard-choosing part shared by Route, Update and Delete.
-type routing struct {
+// Routing is the shard-choosing part shared by Route, Update and Delete.
+type Routing struct {
 	Opcode   Opcode
 	Keyspace string
 	Sharded  bool
@@ -55,9 +55,9 @@ type routing struct {
 	Vindex   vindex.Functional // EqualUnique, IN
 	// Lookup, instead of Vindex, finds the shards through a lookup
 	// vindex's table (EqualUnique, Equal, IN; IN lists are not cut).
-	Lookup *lookupVindex
-	Values []evalValue // EqualUnique, Equal: one; IN: the list
-	Lo, Hi *evalValue  // Range: inclusive bounds, nil if open
+	Lookup *LookupVindex
+	Values []Value // EqualUnique, Equal: one; IN: the list
+	Lo, Hi *Value  // Range: inclusive bounds, nil if open
 	// SubValues, when > 0, says IN's values are argument SubValues-1: the
 	// values of an IN subquery, known only at execution (see subquery.go).
 	SubValues int
@@ -68,10 +68,10 @@ type routing struct {
 // list (the query has no list hole, or the list could not be split).
 type destinations struct {
 	shards []string
-	vals   [][]evalValue
+	vals   [][]Value
 }
 
-func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinations, error) {
+func (r *Routing) resolve(ctx context.Context, vc VCursor, args []any) (destinations, error) {
 	switch r.Opcode {
 	case ByDestination:
 		return destinations{shards: []string{r.Shard}}, nil
@@ -127,10 +127,10 @@ func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 			values, _ = args[r.SubValues-1].(subValues)
 			if len(values) == 0 {
 				// The subquery found nothing: one shard answers `IN (NULL)`.
-				return destinations{shards: []string{ss[0].Name}, vals: [][]evalValue{{{param: -1, sql: "null"}}}}, nil
+				return destinations{shards: []string{ss[0].Name}, vals: [][]Value{{{Param: -1, SQL: "null"}}}}, nil
 			}
 		}
-		perShard := make([][]evalValue, len(ss))
+		perShard := make([][]Value, len(ss))
 		for _, v := range values {
 			id, ok, err := r.mapValue(v, args)
 			if err != nil {
@@ -171,7 +171,7 @@ func (r *routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 // resolveLookup asks the lookup table which keyspace ids hold the values
 // and picks their shards. When it knows none, no row matches: one shard
 // still answers, with the fields (the WHERE clause finds nothing there).
-func (r *routing) resolveLookup(ctx context.Context, vc VCursor, args []any, ss []ShardRange) (destinations, error) {
+func (r *Routing) resolveLookup(ctx context.Context, vc VCursor, args []any, ss []ShardRange) (destinations, error) {
 	vals := make([]lookupValue, 0, len(r.Values))
 	for _, v := range r.Values {
 		lv, ok, err := lookupValueOf(v, args)
@@ -206,7 +206,7 @@ func (r *routing) resolveLookup(ctx context.Context, vc VCursor, args []any, ss 
 	case len(d.shards) > 1 && r.Opcode == EqualUnique:
 		// The plan runs whole on one shard; a unique lookup naming two
 		// must be refused, not answered from both.
-		return destinations{}, errInternal("unique lookup vindex %s: the lookup table %s.%s names %d shards for one value", r.Lookup.vx.Name(), r.Lookup.Keyspace, r.Lookup.Table, len(d.shards))
+		return destinations{}, errInternal("unique lookup vindex %s: the lookup table %s.%s names %d shards for one value", r.Lookup.Vindex.Name(), r.Lookup.Keyspace, r.Lookup.Table, len(d.shards))
 	}
 	return d, nil
 }
@@ -214,8 +214,8 @@ func (r *routing) resolveLookup(ctx context.Context, vc VCursor, args []any, ss 
 // resolveRange picks the shards whose key ranges meet [Lo, Hi]; a bound
 // that is not a non-negative integer (where the order of keyspace ids and
 // values part) scatters.
-func (r *routing) resolveRange(ss []ShardRange, args []any) (destinations, error) {
-	bound := func(v *evalValue) ([]byte, bool, error) {
+func (r *Routing) resolveRange(ss []ShardRange, args []any) (destinations, error) {
+	bound := func(v *Value) ([]byte, bool, error) {
 		if v == nil {
 			return nil, true, nil
 		}
@@ -277,7 +277,7 @@ func scatter(ss []ShardRange) destinations {
 // mapValue maps a value through the routing vindex; ok is false when the
 // vindex cannot say where rows with that value live (then the caller
 // scatters: never guess).
-func (r *routing) mapValue(v evalValue, args []any) (vindex.KeyspaceID, bool, error) {
+func (r *Routing) mapValue(v Value, args []any) (vindex.KeyspaceID, bool, error) {
 	val, mappable, err := v.resolve(args)
 	if err != nil {
 		return nil, false, err
@@ -310,7 +310,7 @@ func errNoShards(keyspace string) error {
 }
 
 // describe fills the routing fields of a description.
-func (r *routing) describe(op string) Description {
+func (r *Routing) describe(op string) Description {
 	d := Description{OperatorType: op, Variant: r.Opcode.String(), Keyspace: r.Keyspace, Sharded: r.Sharded, Other: map[string]any{}}
 	if r.Table != "" {
 		d.Other["Table"] = r.Table
@@ -319,7 +319,7 @@ func (r *routing) describe(op string) Description {
 		d.Other["TargetDestination"] = r.Shard
 	}
 	if r.Lookup != nil {
-		d.Other["Vindex"] = r.Lookup.vx.Name()
+		d.Other["Vindex"] = r.Lookup.Vindex.Name()
 		d.Other["LookupTable"] = r.Lookup.Keyspace + "." + r.Lookup.Table
 		vals := make([]string, len(r.Values))
 		for i, v := range r.Values {

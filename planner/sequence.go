@@ -5,12 +5,12 @@ import (
 	"strconv"
 )
 
-// autoIncrement fills a sharded table's auto-increment column from its
+// AutoIncrement fills a sharded table's auto-increment column from its
 // sequence (a table in an unsharded keyspace), as Vitess does: rows that
 // omit the column, or give NULL or 0, get the next ids, one block of
 // consecutive ids per statement so LAST_INSERT_ID() and JDBC's generated
 // keys (first id + i) hold.
-type autoIncrement struct {
+type AutoIncrement struct {
 	Column      string
 	SeqKeyspace string
 	SeqTable    string
@@ -20,12 +20,12 @@ type autoIncrement struct {
 	// literal; one below is the client's own `?`, generated only when it
 	// is NULL or 0 at execution.
 	Slots   []int
-	genBase int
+	GenBase int
 }
 
 // fill returns args extended with the generated ids, and the first id
 // generated (0 if none was).
-func (a *autoIncrement) fill(ctx context.Context, vc VCursor, args []any) ([]any, uint64, error) {
+func (a *AutoIncrement) fill(ctx context.Context, vc VCursor, args []any) ([]any, uint64, error) {
 	need := 0
 	for _, s := range a.Slots {
 		if a.generates(s, args) {
@@ -39,7 +39,7 @@ func (a *autoIncrement) fill(ctx context.Context, vc VCursor, args []any) ([]any
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]any, a.genBase+len(a.Slots))
+	out := make([]any, a.GenBase+len(a.Slots))
 	copy(out, args)
 	next := first
 	for _, s := range a.Slots {
@@ -52,11 +52,11 @@ func (a *autoIncrement) fill(ctx context.Context, vc VCursor, args []any) ([]any
 }
 
 // generates says whether the row whose slot is s gets a generated id.
-func (a *autoIncrement) generates(s int, args []any) bool {
-	return s >= a.genBase || s >= 0 && isNullOrZero(args[s])
+func (a *AutoIncrement) generates(s int, args []any) bool {
+	return s >= a.GenBase || s >= 0 && IsNullOrZero(args[s])
 }
 
-func isNullOrZero(v any) bool {
+func IsNullOrZero(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return true

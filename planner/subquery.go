@@ -14,12 +14,12 @@ import (
 // holes for them that are filled from extra arguments after the
 // statement's own.
 
-type subKind int
+type SubqueryKind int
 
 const (
-	subIn subKind = iota
-	subExists
-	subScalar
+	SubIn SubqueryKind = iota
+	SubExists
+	SubScalar
 )
 
 // rawSQL is an argument rendered into a template as it is.
@@ -27,11 +27,11 @@ type rawSQL string
 
 // subValues is an argument holding an IN subquery's distinct non-NULL
 // values, for a Route that routes by them (routing.SubValues).
-type subValues []evalValue
+type subValues []Value
 
 // SubqueryInput is one subquery run before the outer query.
 type SubqueryInput struct {
-	Kind  subKind
+	Kind  SubqueryKind
 	Not   bool
 	Left  string // IN: the rendered left operand
 	Input Primitive
@@ -97,7 +97,7 @@ func (s SubqueryInput) values(r *Result) (subValues, error) {
 // value renders a subquery's result as the SQL that replaces it.
 func (s SubqueryInput) value(r *Result) (rawSQL, error) {
 	switch s.Kind {
-	case subExists:
+	case SubExists:
 		if (len(r.Rows) > 0) != s.Not {
 			return "1", nil
 		}
@@ -111,9 +111,9 @@ func (s SubqueryInput) value(r *Result) (rawSQL, error) {
 		if v == nil {
 			return "null"
 		}
-		return literalOf(v, kind).sql
+		return literalOf(v, kind).SQL
 	}
-	if s.Kind == subScalar {
+	if s.Kind == SubScalar {
 		switch len(r.Rows) {
 		case 0:
 			return "null", nil

@@ -7,14 +7,14 @@ import (
 	"unsafe"
 )
 
-// A template is a shard query rendered once, at plan time, with holes where
+// A Template is a shard query rendered once, at plan time, with holes where
 // arguments and per-shard values go. Rendering it is string building only:
 // no parsing, no AST.
 //
 // While the AST is restored to text, holes are written as "\x00<kind><n>\x00";
 // literals are restored with NUL escaped (\0), so a NUL byte in restored text
 // is always a hole, and compileTemplate splits on them.
-type template struct {
+type Template struct {
 	chunks []string // len(holes)+1 pieces of literal SQL
 	holes  []hole
 	static int // total length of chunks
@@ -33,16 +33,16 @@ type hole struct {
 	n    int
 }
 
-func holeParam(i int) string { return "\x00p" + strconv.Itoa(i) + "\x00" }
+func HoleParam(i int) string { return "\x00p" + strconv.Itoa(i) + "\x00" }
 
 const (
-	holeValsText  = "\x00v0\x00"
-	holeLimitText = "\x00l0\x00"
+	HoleValsText  = "\x00v0\x00"
+	HoleLimitText = "\x00l0\x00"
 )
 
-// compileTemplate splits restored SQL at its holes.
-func compileTemplate(s string) (*template, error) {
-	t := &template{}
+// CompileTemplate splits restored SQL at its holes.
+func CompileTemplate(s string) (*Template, error) {
+	t := &Template{}
 	for {
 		i := strings.IndexByte(s, 0)
 		if i < 0 {
@@ -68,15 +68,15 @@ func compileTemplate(s string) (*template, error) {
 	return t, nil
 }
 
-// textTemplate is a template without holes.
-func textTemplate(s string) *template {
-	return &template{chunks: []string{s}, static: len(s)}
+// TextTemplate is a template without holes.
+func TextTemplate(s string) *Template {
+	return &Template{chunks: []string{s}, static: len(s)}
 }
 
-// argTemplate is a template whose holes are arguments: chunks[i] comes
+// ArgTemplate is a template whose holes are arguments: chunks[i] comes
 // before argument params[i], and chunks has one piece more than params.
-func argTemplate(chunks []string, params []int) *template {
-	t := &template{chunks: chunks, holes: make([]hole, len(params))}
+func ArgTemplate(chunks []string, params []int) *Template {
+	t := &Template{chunks: chunks, holes: make([]hole, len(params))}
 	for i, n := range params {
 		t.holes[i] = hole{kind: holeArg, n: n}
 	}
@@ -89,12 +89,12 @@ func argTemplate(chunks []string, params []int) *template {
 // renderEnv is what a template's holes read at execution time.
 type renderEnv struct {
 	args  []any
-	vals  []evalValue // holeVals: values for this shard
+	vals  []Value // holeVals: values for this shard
 	limit uint64      // holeLimit
 }
 
 // render builds the query text for one shard.
-func (t *template) render(env *renderEnv) (string, error) {
+func (t *Template) render(env *renderEnv) (string, error) {
 	if len(t.holes) == 0 {
 		return t.chunks[0], nil
 	}
@@ -107,7 +107,7 @@ func (t *template) render(env *renderEnv) (string, error) {
 			if h.n >= len(env.args) {
 				return "", errWrongArgs(h.n+1, len(env.args))
 			}
-			if b, err = appendLiteral(b, env.args[h.n]); err != nil {
+			if b, err = AppendLiteral(b, env.args[h.n]); err != nil {
 				return "", err
 			}
 		case holeVals:
@@ -133,7 +133,7 @@ func (t *template) render(env *renderEnv) (string, error) {
 
 // String shows the template for plan descriptions: arguments as ?, the IN
 // list as ::__vals and a pushed limit as :__upper_limit (Vitess's names).
-func (t *template) String() string {
+func (t *Template) String() string {
 	var sb strings.Builder
 	for i, h := range t.holes {
 		sb.WriteString(t.chunks[i])
@@ -150,16 +150,16 @@ func (t *template) String() string {
 	return sb.String()
 }
 
-// sqlLiteral renders an argument as a SQL literal.
-func sqlLiteral(v any) (string, error) {
-	b, err := appendLiteral(nil, v)
+// SQLLiteral renders an argument as a SQL literal.
+func SQLLiteral(v any) (string, error) {
+	b, err := AppendLiteral(nil, v)
 	return string(b), err
 }
 
-// appendLiteral appends v as a SQL literal: integers and floats as numbers
+// AppendLiteral appends v as a SQL literal: integers and floats as numbers
 // (floats with an exponent, so the server reads a DOUBLE, not a DECIMAL),
 // strings and bytes quoted with MySQL's backslash escapes, nil as NULL.
-func appendLiteral(b []byte, v any) ([]byte, error) {
+func AppendLiteral(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
@@ -216,7 +216,7 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 	return append(b, "e0"...), nil
 }
 
-func quoteString(s string) string { return string(appendQuoted(nil, s)) }
+func QuoteString(s string) string { return string(appendQuoted(nil, s)) }
 
 // appendQuoted quotes s as a MySQL string literal with backslash escapes
 // (the escapes mysql_real_escape_string uses).

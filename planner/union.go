@@ -54,7 +54,7 @@ func (c *Concatenate) Execute(ctx context.Context, vc VCursor, args []any) (*Res
 			if i < c.DistinctInputs {
 				key = key[:0]
 				for col := 0; col < c.Visible; col++ {
-					w := noWeight
+					w := NoWeight
 					if col < len(c.Weights) {
 						w = c.Weights[col]
 					}

@@ -1,13 +1,13 @@
 package planner
 
-// evalValue is a value known at plan time (a literal) or at execution time
+// Value is a value known at plan time (a literal) or at execution time
 // (argument number param). Routing maps it through a vindex; rendering
 // writes it into a shard query.
-type evalValue struct {
-	param    int    // >= 0: the argument with this index; -1: a literal
-	val      any    // literal: the Go value handed to a vindex
-	mappable bool   // literal: whether a vindex may see val (not for DECIMAL, hex, bit)
-	sql      string // literal: its SQL text
+type Value struct {
+	Param    int    // >= 0: the argument with this index; -1: a literal
+	Val      any    // literal: the Go value handed to a vindex
+	Mappable bool   // literal: whether a vindex may see val (not for DECIMAL, hex, bit)
+	SQL      string // literal: its SQL text
 }
 
 func boolInt(b bool) int64 {
@@ -19,14 +19,14 @@ func boolInt(b bool) int64 {
 
 // resolve returns the value to map through a vindex, and whether a vindex
 // may see it at all.
-func (v evalValue) resolve(args []any) (any, bool, error) {
-	if v.param < 0 {
-		return v.val, v.mappable, nil
+func (v Value) resolve(args []any) (any, bool, error) {
+	if v.Param < 0 {
+		return v.Val, v.Mappable, nil
 	}
-	if v.param >= len(args) {
-		return nil, false, errWrongArgs(v.param+1, len(args))
+	if v.Param >= len(args) {
+		return nil, false, errWrongArgs(v.Param+1, len(args))
 	}
-	switch a := args[v.param].(type) {
+	switch a := args[v.Param].(type) {
 	case nil, int64, uint64, float64, string, []byte:
 		return a, true, nil
 	case int:
@@ -41,28 +41,28 @@ func (v evalValue) resolve(args []any) (any, bool, error) {
 	return nil, false, nil
 }
 
-func (v evalValue) appendSQL(b []byte, args []any) ([]byte, error) {
-	if v.param < 0 {
-		return append(b, v.sql...), nil
+func (v Value) appendSQL(b []byte, args []any) ([]byte, error) {
+	if v.Param < 0 {
+		return append(b, v.SQL...), nil
 	}
-	if v.param >= len(args) {
-		return nil, errWrongArgs(v.param+1, len(args))
+	if v.Param >= len(args) {
+		return nil, errWrongArgs(v.Param+1, len(args))
 	}
-	return appendLiteral(b, args[v.param])
+	return AppendLiteral(b, args[v.Param])
 }
 
 // String is the value as plan descriptions show it.
-func (v evalValue) String() string {
-	if v.param >= 0 {
+func (v Value) String() string {
+	if v.Param >= 0 {
 		return "?"
 	}
-	return v.sql
+	return v.SQL
 }
 
-// same reports whether two values are the same literal or the same argument.
-func (v evalValue) same(w evalValue) bool {
-	if v.param >= 0 || w.param >= 0 {
-		return v.param == w.param
+// Same reports whether two values are the Same literal or the Same argument.
+func (v Value) Same(w Value) bool {
+	if v.Param >= 0 || w.Param >= 0 {
+		return v.Param == w.Param
 	}
-	return v.sql == w.sql
+	return v.SQL == w.SQL
 }

@@ -82,12 +82,12 @@ func isVindexColumn(e ast.ExprNode, src *source, only bool, col string) bool {
 // vindexRoute is what the WHERE clause says about one table's shards.
 type vindexRoute struct {
 	opcode Opcode
-	values []evalValue
+	values []Value
 	in     *ast.PatternInExpr // IN: the list to cut per shard
-	lo, hi *evalValue         // Range: inclusive bounds, nil if open
+	lo, hi *Value         // Range: inclusive bounds, nil if open
 	// lookup, when set, routes values of a lookup vindex's column
 	// (EqualUnique, Equal or IN) instead of the primary vindex.
-	lookup *lookupVindex
+	lookup *LookupVindex
 }
 
 // routeByWhere looks among the top-level AND terms of where for `col = v`,
@@ -107,7 +107,7 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 		return vindexRoute{opcode: Scatter}
 	}
 	var eq, in, rng *vindexRoute
-	var eqVals [][]evalValue // every literal equality or IN list: for None
+	var eqVals [][]Value // every literal equality or IN list: for None
 	for _, term := range terms {
 		switch x := term.(type) {
 		case *ast.BinaryOperationExpr:
@@ -117,7 +117,7 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 				}
 				continue
 			}
-			var v evalValue
+			var v Value
 			var found bool
 			if isVindexColumn(x.L, src, only, col) {
 				v, found = valueOf(unparen(x.R))
@@ -127,12 +127,12 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 			if !found {
 				continue
 			}
-			if v.param < 0 && v.val == nil && v.sql == "null" {
+			if v.Param < 0 && v.Val == nil && v.SQL == "null" {
 				return vindexRoute{opcode: None} // col = NULL is never true
 			}
-			eqVals = append(eqVals, []evalValue{v})
+			eqVals = append(eqVals, []Value{v})
 			if eq == nil {
-				eq = &vindexRoute{opcode: EqualUnique, values: []evalValue{v}}
+				eq = &vindexRoute{opcode: EqualUnique, values: []Value{v}}
 			}
 		case *ast.PatternInExpr:
 			if x.Not || x.Sel != nil || !isVindexColumn(x.Expr, src, only, col) {
@@ -182,8 +182,8 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 
 // listValues returns an IN list's values, or nil unless every one is a
 // literal or ?.
-func listValues(list []ast.ExprNode) []evalValue {
-	vals := make([]evalValue, 0, len(list))
+func listValues(list []ast.ExprNode) []Value {
+	vals := make([]Value, 0, len(list))
 	for _, e := range list {
 		v, ok := valueOf(unparen(e))
 		if !ok {
@@ -238,7 +238,7 @@ func constantFalse(e ast.ExprNode) bool {
 
 // impossible reports whether literal equalities and IN lists on the vindex
 // column share no keyspace id: a row has one, so no row matches them all.
-func impossible(sets [][]evalValue, vx vindex.Functional) bool {
+func impossible(sets [][]Value, vx vindex.Functional) bool {
 	if len(sets) < 2 {
 		return false
 	}
@@ -246,13 +246,13 @@ func impossible(sets [][]evalValue, vx vindex.Functional) bool {
 	for _, set := range sets {
 		ids := map[string]bool{}
 		for _, v := range set {
-			if v.param >= 0 || !v.mappable {
+			if v.Param >= 0 || !v.Mappable {
 				return false
 			}
-			if v.val == nil {
+			if v.Val == nil {
 				continue // NULL in a list matches nothing
 			}
-			id, err := vx.Map(v.val)
+			id, err := vx.Map(v.Val)
 			if err != nil {
 				return false
 			}
@@ -328,8 +328,8 @@ func mergeRange(a, b *vindexRoute) *vindexRoute {
 }
 
 // routing builds the routing of a single-table statement on src.
-func (vr vindexRoute) routing(src *source) routing {
-	r := routing{Opcode: vr.opcode, Keyspace: src.ref.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Values: vr.values, Lo: vr.lo, Hi: vr.hi, Lookup: vr.lookup}
+func (vr vindexRoute) routing(src *source) Routing {
+	r := Routing{Opcode: vr.opcode, Keyspace: src.ref.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Values: vr.values, Lo: vr.lo, Hi: vr.hi, Lookup: vr.lookup}
 	if vr.lookup == nil && (vr.opcode == EqualUnique || vr.opcode == IN || vr.opcode == Range) {
 		_, r.Vindex, _ = primaryVindex(src.ref.table)
 	}
@@ -339,7 +339,7 @@ func (vr vindexRoute) routing(src *source) routing {
 // cutInList replaces an IN list with the hole each shard's values go into.
 func (vr vindexRoute) cutInList() {
 	if vr.opcode == IN && vr.in != nil {
-		vr.in.List = []ast.ExprNode{newHoleExpr(holeValsText)}
+		vr.in.List = []ast.ExprNode{newHoleExpr(HoleValsText)}
 	}
 }
 
