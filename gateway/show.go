@@ -9,8 +9,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
-
-	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/engine"
 )
 
 // execShow answers SHOW statements: keyspaces and warnings from the
@@ -23,7 +22,7 @@ func (s *session) execShow(ctx context.Context, st *ast.ShowStmt, sql string, bi
 	case ast.ShowDatabases:
 		return s.writeResult(keyspaceRows(r, "Database"), binary, more)
 	case ast.ShowWarnings, ast.ShowErrors:
-		res := &planner.Result{Fields: []*mysql.Field{textFields("Level")[0], uintField("Code"), textFields("Message")[0]}}
+		res := &engine.Result{Fields: []*mysql.Field{textFields("Level")[0], uintField("Code"), textFields("Message")[0]}}
 		for _, w := range s.warnings {
 			if st.Tp == ast.ShowErrors && w.level != "Error" {
 				continue
@@ -89,19 +88,19 @@ func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 		return false, nil
 	}
 	r := s.srv.topo.current.Load()
-	var res *planner.Result
+	var res *engine.Result
 	switch words[1] {
 	case "vitess_keyspaces", "keyspaces":
 		res = keyspaceRows(r, "Database")
 	case "vitess_shards":
-		res = &planner.Result{Fields: textFields("Shards")}
+		res = &engine.Result{Fields: textFields("Shards")}
 		for _, ks := range sortedKeyspaces(r) {
 			for _, sh := range r.snap.Shards[ks] {
 				res.Rows = append(res.Rows, [][]byte{[]byte(ks + "/" + sh.Name)})
 			}
 		}
 	case "vitess_tablets":
-		res = &planner.Result{Fields: textFields("Cell", "Keyspace", "Shard", "TabletType", "State", "Alias", "Hostname", "PrimaryTermStartTime")}
+		res = &engine.Result{Fields: textFields("Cell", "Keyspace", "Shard", "TabletType", "State", "Alias", "Hostname", "PrimaryTermStartTime")}
 		if r.snap != nil {
 			tablets := append(r.snap.Tablets[:0:0], r.snap.Tablets...)
 			sort.Slice(tablets, func(i, j int) bool { return tablets[i].Alias.String() < tablets[j].Alias.String() })
@@ -119,8 +118,8 @@ func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 	return true, s.writeResult(res, false, false)
 }
 
-func keyspaceRows(r *routing, column string) *planner.Result {
-	res := &planner.Result{Fields: textFields(column)}
+func keyspaceRows(r *routing, column string) *engine.Result {
+	res := &engine.Result{Fields: textFields(column)}
 	for _, ks := range sortedKeyspaces(r) {
 		res.Rows = append(res.Rows, [][]byte{[]byte(ks)})
 	}

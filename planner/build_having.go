@@ -3,13 +3,14 @@ package planner
 import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/shardgate/shardgate/engine"
 )
 
 // compileExpr turns an expression into an evalFn; col maps the leaves the
 // gateway cannot compute (columns, aggregate functions) to columns of the
 // merged row. What the evaluator cannot compute is refused here, at plan
 // time (1235).
-func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (Expr, error) {
+func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (engine.Expr, error) {
 	switch x := e.(type) {
 	case *ast.ParenthesesExpr:
 		return compileExpr(x.Expr, col)
@@ -18,11 +19,11 @@ func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (Expr, err
 		if err != nil {
 			return nil, err
 		}
-		return ColumnExpr(i), nil
+		return engine.ColumnExpr(i), nil
 	case *valueExpr:
 		return literalExpr(x)
 	case *paramMarker:
-		return ArgExpr(x.index), nil
+		return engine.ArgExpr(x.index), nil
 	case *ast.UnaryOperationExpr:
 		in, err := compileExpr(x.V, col)
 		if err != nil {
@@ -30,9 +31,9 @@ func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (Expr, err
 		}
 		switch x.Op {
 		case opcode.Not, opcode.Not2:
-			return NotExpr(in), nil
+			return engine.NotExpr(in), nil
 		case opcode.Minus:
-			return NegExpr(in), nil
+			return engine.NegExpr(in), nil
 		case opcode.Plus:
 			return in, nil
 		}
@@ -41,13 +42,13 @@ func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (Expr, err
 		if err != nil {
 			return nil, err
 		}
-		return IsNullExpr(in, x.Not), nil
+		return engine.IsNullExpr(in, x.Not), nil
 	case *ast.IsTruthExpr:
 		in, err := compileExpr(x.Expr, col)
 		if err != nil {
 			return nil, err
 		}
-		return IsTruthExpr(in, x.True != 0, x.Not), nil
+		return engine.IsTruthExpr(in, x.True != 0, x.Not), nil
 	case *ast.BetweenExpr:
 		ge := &ast.BinaryOperationExpr{Op: opcode.GE, L: x.Expr, R: x.Left}
 		le := &ast.BinaryOperationExpr{Op: opcode.LE, L: x.Expr, R: x.Right}
@@ -83,7 +84,7 @@ func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (Expr, err
 			return nil, err
 		}
 		if op, ok := binaryOpOf(x.Op); ok {
-			if f := BinaryExpr(op, l, r); f != nil {
+			if f := engine.BinaryExpr(op, l, r); f != nil {
 				return f, nil
 			}
 		}
@@ -93,51 +94,51 @@ func compileExpr(e ast.ExprNode, col func(ast.ExprNode) (int, error)) (Expr, err
 }
 
 // binaryOpOf maps the parser's operators to the evaluator's.
-func binaryOpOf(op opcode.Op) (BinaryOp, bool) {
+func binaryOpOf(op opcode.Op) (engine.BinaryOp, bool) {
 	switch op {
 	case opcode.LogicAnd:
-		return OpAnd, true
+		return engine.OpAnd, true
 	case opcode.LogicOr:
-		return OpOr, true
+		return engine.OpOr, true
 	case opcode.LogicXor:
-		return OpXor, true
+		return engine.OpXor, true
 	case opcode.EQ:
-		return OpEQ, true
+		return engine.OpEQ, true
 	case opcode.NE:
-		return OpNE, true
+		return engine.OpNE, true
 	case opcode.LT:
-		return OpLT, true
+		return engine.OpLT, true
 	case opcode.LE:
-		return OpLE, true
+		return engine.OpLE, true
 	case opcode.GT:
-		return OpGT, true
+		return engine.OpGT, true
 	case opcode.GE:
-		return OpGE, true
+		return engine.OpGE, true
 	case opcode.NullEQ:
-		return OpNullEQ, true
+		return engine.OpNullEQ, true
 	case opcode.Plus:
-		return OpPlus, true
+		return engine.OpPlus, true
 	case opcode.Minus:
-		return OpMinus, true
+		return engine.OpMinus, true
 	case opcode.Mul:
-		return OpMul, true
+		return engine.OpMul, true
 	case opcode.Div:
-		return OpDiv, true
+		return engine.OpDiv, true
 	case opcode.IntDiv:
-		return OpIntDiv, true
+		return engine.OpIntDiv, true
 	case opcode.Mod:
-		return OpMod, true
+		return engine.OpMod, true
 	}
 	return 0, false
 }
 
 // literalExpr reads a literal for the evaluator: numbers only.
-func literalExpr(x *valueExpr) (Expr, error) {
+func literalExpr(x *valueExpr) (engine.Expr, error) {
 	if d, ok := x.val.(decimalLit); ok {
-		if f, ok := DecimalExpr(string(d)); ok {
+		if f, ok := engine.DecimalExpr(string(d)); ok {
 			return f, nil
 		}
-	} else if f, ok := NumberExpr(x.val); ok {
+	} else if f, ok := engine.NumberExpr(x.val); ok {
 		return f, nil
 	}
 	s, _ := x.sqlText()

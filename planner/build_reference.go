@@ -4,15 +4,16 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/engine"
 )
 
 // referenceWrite plans a write to a reference table.
-func (b *builder) referenceWrite(op string, stmt ast.StmtNode, src *source) (Primitive, error) {
+func (b *builder) referenceWrite(op string, stmt ast.StmtNode, src *source) (engine.Primitive, error) {
 	t := src.ref.table
 	if hasSubquery(stmt) {
 		return nil, unsupportedf("subqueries in writes to reference table %s", t.Name)
 	}
-	rw := &ReferenceWrite{Op: op, Keyspace: src.ref.ks.Name, Table: t.Name}
+	rw := &engine.ReferenceWrite{Op: op, Keyspace: src.ref.ks.Name, Table: t.Name}
 	if raw := src.ref.ks.Raw; raw != nil && raw.Tables[t.Name] != nil && raw.Tables[t.Name].Source != "" {
 		ks, table, _ := strings.Cut(raw.Tables[t.Name].Source, ".")
 		if table != t.Name {

@@ -2,13 +2,14 @@ package planner
 
 import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/engine"
 )
 
 // autoIncrementSlot records row's argument for the auto-increment column, given the
 // row's expression for it (nil when the statement omitted the column), and
 // returns it: a generated slot for an omitted column or a NULL/0 literal,
 // the `?`'s own index for a parameter, -1 for any other explicit value.
-func autoIncrementSlot(a *AutoIncrement, e ast.ExprNode, row int) (int, error) {
+func autoIncrementSlot(a *engine.AutoIncrement, e ast.ExprNode, row int) (int, error) {
 	s := -1
 	if e == nil {
 		s = a.GenBase + row
@@ -17,7 +18,7 @@ func autoIncrementSlot(a *AutoIncrement, e ast.ExprNode, row int) (int, error) {
 		case *paramMarker:
 			s = x.index
 		case *valueExpr:
-			if IsNullOrZero(x.val) {
+			if engine.IsNullOrZero(x.val) {
 				s = a.GenBase + row
 			}
 		}

@@ -4,12 +4,13 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/engine"
 )
 
 // extractSubqueries replaces the subqueries of sel's WHERE with holes and
 // plans each; nil when WHERE has none. Correlated subqueries (naming a
 // table of the outer query) and subqueries elsewhere are refused.
-func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]SubqueryInput, []foundSub, error) {
+func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]engine.SubqueryInput, []foundSub, error) {
 	if findNode(sel.Fields, isSubquery) || (sel.Having != nil && findNode(sel.Having, isSubquery)) ||
 		(sel.OrderBy != nil && findNode(sel.OrderBy, isSubquery)) || (sel.GroupBy != nil && findNode(sel.GroupBy, isSubquery)) {
 		return nil, nil, unsupported("subqueries outside WHERE across shards")
@@ -32,7 +33,7 @@ func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]SubqueryInput, []fou
 	if v.err != nil {
 		return nil, nil, v.err
 	}
-	var subs []SubqueryInput
+	var subs []engine.SubqueryInput
 	for i := range v.found {
 		f := &v.found[i]
 		if correlated(f.query, outer) {
@@ -54,7 +55,7 @@ func (b *builder) extractSubqueries(sel *ast.SelectStmt) ([]SubqueryInput, []fou
 // else routes it, go only to the shards owning the subquery's values. It
 // reports whether it did, having built the outer plan with build (which
 // is not called otherwise).
-func (b *builder) routeBySubquery(sel *ast.SelectStmt, subs []SubqueryInput, found []foundSub, build func() (Primitive, error)) (Primitive, bool, error) {
+func (b *builder) routeBySubquery(sel *ast.SelectStmt, subs []engine.SubqueryInput, found []foundSub, build func() (engine.Primitive, error)) (engine.Primitive, bool, error) {
 	p, err := b.place(sel)
 	if err != nil {
 		return nil, false, nil
@@ -65,25 +66,25 @@ func (b *builder) routeBySubquery(sel *ast.SelectStmt, subs []SubqueryInput, fou
 	}
 	src := &srcs[0]
 	col, _, ok := primaryVindex(src.ref.table)
-	if !ok || routeByWhere(sel.Where, src, true).opcode != Scatter {
+	if !ok || routeByWhere(sel.Where, src, true).opcode != engine.Scatter {
 		return nil, false, nil
 	}
 	for i := range found {
 		f := &found[i]
-		if f.in.Kind != SubIn || f.in.Not || f.left == nil || !isVindexColumn(f.left, src, true, col) {
+		if f.in.Kind != engine.SubIn || f.in.Not || f.left == nil || !isVindexColumn(f.left, src, true, col) {
 			continue
 		}
 		text := f.hole.text
-		f.hole.text = f.in.Left + " in (" + HoleValsText + ")"
+		f.hole.text = f.in.Left + " in (" + engine.HoleValsText + ")"
 		outer, err := build()
 		if err != nil {
 			return nil, false, err
 		}
-		var routes []*Route
+		var routes []*engine.Route
 		collectRoutes(outer, &routes)
-		if len(routes) == 1 && routes[0].Opcode == Scatter && routes[0].Keyspace == p.ks.Name {
+		if len(routes) == 1 && routes[0].Opcode == engine.Scatter && routes[0].Keyspace == p.ks.Name {
 			rt := routes[0]
-			rt.Opcode, rt.SubValues = IN, b.nparams+i+1
+			rt.Opcode, rt.SubValues = engine.IN, b.nparams+i+1
 			_, rt.Vindex, _ = primaryVindex(src.ref.table)
 			subs[i].AsValues = true
 			return outer, true, nil
@@ -96,8 +97,8 @@ func (b *builder) routeBySubquery(sel *ast.SelectStmt, subs []SubqueryInput, fou
 	return nil, false, nil
 }
 
-func collectRoutes(p Primitive, out *[]*Route) {
-	if r, ok := p.(*Route); ok {
+func collectRoutes(p engine.Primitive, out *[]*engine.Route) {
+	if r, ok := p.(*engine.Route); ok {
 		*out = append(*out, r)
 	}
 	for _, in := range p.Inputs() {
@@ -165,7 +166,7 @@ func (v *allColumns) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 type foundSub struct {
 	query ast.StmtNode
-	in    SubqueryInput
+	in    engine.SubqueryInput
 	hole  *holeExpr
 	left  ast.ExprNode // IN: the left operand
 }
@@ -198,15 +199,15 @@ func (v *subqueryExtractor) Enter(n ast.Node) (ast.Node, bool) {
 	return n, false
 }
 
-func (v *subqueryExtractor) hole(q ast.ResultSetNode, in SubqueryInput) ast.Node {
+func (v *subqueryExtractor) hole(q ast.ResultSetNode, in engine.SubqueryInput) ast.Node {
 	stmt, ok := q.(*ast.SelectStmt)
 	if !ok {
 		if v.err == nil {
 			v.err = unsupported("UNION inside a subquery across shards")
 		}
-		return newHoleExpr(HoleParam(v.next))
+		return newHoleExpr(engine.HoleParam(v.next))
 	}
-	h := newHoleExpr(HoleParam(v.next))
+	h := newHoleExpr(engine.HoleParam(v.next))
 	v.found = append(v.found, foundSub{query: stmt, in: in, hole: h})
 	v.next++
 	return h
@@ -231,7 +232,7 @@ func (v *subqueryExtractor) Leave(n ast.Node) (ast.Node, bool) {
 			v.err = unsupported("row IN (subquery) across shards")
 			return n, true
 		}
-		h := v.hole(s.Query, SubqueryInput{Kind: SubIn, Not: x.Not, Left: left})
+		h := v.hole(s.Query, engine.SubqueryInput{Kind: engine.SubIn, Not: x.Not, Left: left})
 		if len(v.found) > 0 && v.found[len(v.found)-1].hole == h {
 			v.found[len(v.found)-1].left = x.Expr
 		}
@@ -241,12 +242,12 @@ func (v *subqueryExtractor) Leave(n ast.Node) (ast.Node, bool) {
 		if !ok {
 			return n, true
 		}
-		return v.hole(s.Query, SubqueryInput{Kind: SubExists, Not: x.Not}), true
+		return v.hole(s.Query, engine.SubqueryInput{Kind: engine.SubExists, Not: x.Not}), true
 	case *ast.SubqueryExpr:
 		if v.owned[x] {
 			return n, true
 		}
-		return v.hole(x.Query, SubqueryInput{Kind: SubScalar}), true
+		return v.hole(x.Query, engine.SubqueryInput{Kind: engine.SubScalar}), true
 	}
 	return n, true
 }

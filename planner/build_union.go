@@ -3,13 +3,15 @@ package planner
 import (
 	"strings"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/engine"
 )
 
 // buildUnion plans UNION [ALL] whose branches do not share one shard:
 // each branch is planned alone, the gateway concatenates and removes
 // duplicates, then orders and limits.
-func (b *builder) buildUnion(u *ast.SetOprStmt) (Primitive, error) {
+func (b *builder) buildUnion(u *ast.SetOprStmt) (engine.Primitive, error) {
 	if u.With != nil {
 		return nil, unsupported("WITH (common table expressions) on sharded tables")
 	}
@@ -68,11 +70,11 @@ func (b *builder) buildUnion(u *ast.SetOprStmt) (Primitive, error) {
 			sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: weightOf(sel.Fields.Fields[i].Expr)})
 		}
 	}
-	c := &Concatenate{Visible: visible, DistinctInputs: lastDistinct + 1}
+	c := &engine.Concatenate{Visible: visible, DistinctInputs: lastDistinct + 1}
 	if needWeights {
 		// Every branch must weigh the same columns (by the first branch).
 		for i := 0; i < visible; i++ {
-			w := NoWeight
+			w := engine.NoWeight
 			if needsWeight(sels[0].Fields.Fields[i].Expr) {
 				w = visible + c.Hidden
 				c.Hidden++
@@ -118,16 +120,16 @@ func (b *builder) buildUnion(u *ast.SetOprStmt) (Primitive, error) {
 				s, _ := restore(item.Expr)
 				return nil, unsupportedf("ORDER BY %s on a UNION across shards (use a column of the result)", s)
 			}
-			c.Order = append(c.Order, OrderKey{Col: col, Weight: c.Weights[col], Desc: item.Desc})
+			c.Order = append(c.Order, engine.OrderKey{Col: col, Weight: c.Weights[col], Desc: item.Desc})
 		}
 	}
-	var top Primitive = c
+	var top engine.Primitive = c
 	if u.Limit != nil {
 		l, err := limitOf(u.Limit)
 		if err != nil {
 			return nil, err
 		}
-		top = &Limit{Input: top, Spec: *l}
+		top = &engine.Limit{Input: top, Spec: *l}
 	}
 	return top, nil
 }
@@ -145,4 +147,9 @@ func needsWeight(e ast.ExprNode) bool {
 		return false
 	}
 	return true
+}
+
+// errUnion is ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT.
+func errUnion() error {
+	return mysql.NewError(mysql.ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT, "The used SELECT statements have a different number of columns")
 }

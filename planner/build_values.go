@@ -2,20 +2,21 @@ package planner
 
 import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/engine"
 )
 
 // valueOf turns a literal or parameter marker into an evalValue; ok is false
 // for any other expression.
-func valueOf(e ast.ExprNode) (Value, bool) {
+func valueOf(e ast.ExprNode) (engine.Value, bool) {
 	switch x := e.(type) {
 	case *paramMarker:
-		return Value{Param: x.index}, x.index >= 0
+		return engine.Value{Param: x.index}, x.index >= 0
 	case *valueExpr:
 		sql, err := x.sqlText()
 		if err != nil {
-			return Value{}, false
+			return engine.Value{}, false
 		}
-		ev := Value{Param: -1, SQL: sql}
+		ev := engine.Value{Param: -1, SQL: sql}
 		if x.introduced() {
 			// _charset'...': the collation may differ from the column's; let
 			// no vindex guess.
@@ -29,5 +30,12 @@ func valueOf(e ast.ExprNode) (Value, bool) {
 		}
 		return ev, true
 	}
-	return Value{}, false
+	return engine.Value{}, false
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

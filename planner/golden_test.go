@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/shardgate/shardgate/engine"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the planner's output")
@@ -55,7 +57,7 @@ func runCase(t *testing.T, c goldenCase) goldenCase {
 		out.Error = err.Error()
 		return out
 	}
-	instr, err := PlanJSON(plan.Root)
+	instr, err := engine.PlanJSON(plan.Root)
 	if err != nil {
 		t.Fatalf("%q: PlanJSON: %v", c.Query, err)
 	}

@@ -1,4 +1,4 @@
-package planner
+package engine
 
 // Value is a value known at plan time (a literal) or at execution time
 // (argument number param). Routing maps it through a vindex; rendering

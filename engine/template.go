@@ -1,4 +1,4 @@
-package planner
+package engine
 
 import (
 	"math"
@@ -90,7 +90,7 @@ func ArgTemplate(chunks []string, params []int) *Template {
 type renderEnv struct {
 	args  []any
 	vals  []Value // holeVals: values for this shard
-	limit uint64      // holeLimit
+	limit uint64  // holeLimit
 }
 
 // render builds the query text for one shard.
