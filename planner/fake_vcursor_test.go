@@ -60,6 +60,9 @@ type fakeVCursor struct {
 	shards  map[string][]engine.ShardRange
 	log     []string
 	results func(keyspace, shard, query string) (*engine.Result, error)
+	// rowsPerShard is how many (identical) rows a made-up SELECT answer
+	// has; 0 means one.
+	rowsPerShard int
 }
 
 var _ engine.VCursor = (*fakeVCursor)(nil)
@@ -83,7 +86,7 @@ func (f *fakeVCursor) result(keyspace, shard, query string) (*engine.Result, err
 	if f.results != nil {
 		return f.results(keyspace, shard, query)
 	}
-	return madeUpResult(query), nil
+	return madeUpResult(query, max(f.rowsPerShard, 1)), nil
 }
 
 func (f *fakeVCursor) ExecuteMulti(_ context.Context, keyspace string, shards []string, queries []string) ([]*engine.Result, error) {
@@ -148,14 +151,19 @@ func (f *fakeVCursor) AddWarning(code uint16, msg string) {
 	f.log = append(f.log, fmt.Sprintf("AddWarning %d: %s", code, msg))
 }
 
-// madeUpResult answers a SELECT with one BIGINT column per select field
-// (a * counts as one) and one row of 1s; anything else affects one row.
-func madeUpResult(query string) *engine.Result {
+// madeUpResult answers a SELECT (or UNION) with one BIGINT column per
+// select field (a * counts as one) and nrows rows of 1s; anything else
+// affects one row.
+func madeUpResult(query string, nrows int) *engine.Result {
 	stmts, err := NewParser().Parse(query)
 	if err != nil || len(stmts) != 1 {
 		return &engine.Result{RowsAffected: 1}
 	}
 	sel, ok := stmts[0].(*ast.SelectStmt)
+	if u, isUnion := stmts[0].(*ast.SetOprStmt); isUnion && u.SelectList != nil && len(u.SelectList.Selects) > 0 {
+		// A UNION's columns are its first branch's.
+		sel, ok = u.SelectList.Selects[0].(*ast.SelectStmt)
+	}
 	if !ok {
 		return &engine.Result{RowsAffected: 1}
 	}
@@ -173,5 +181,9 @@ func madeUpResult(query string) *engine.Result {
 		fields = append(fields, &mysql.Field{Name: []byte(name), Type: typ, Charset: binaryCharset})
 		row = append(row, []byte("1"))
 	}
-	return &engine.Result{Fields: fields, Rows: [][][]byte{row}}
+	rows := make([][][]byte, nrows)
+	for i := range rows {
+		rows[i] = row
+	}
+	return &engine.Result{Fields: fields, Rows: rows}
 }

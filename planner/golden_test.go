@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,10 +70,15 @@ func runCase(t *testing.T, c goldenCase) goldenCase {
 	}
 	vc := newFakeVCursor()
 	gp := goldenPlan{QueryType: plan.Type.String(), Instructions: instr}
-	if _, err := plan.Root.Execute(context.Background(), vc, args); err != nil {
+	if _, err := plan.Root.Execute(context.Background(), vc, slices.Clone(args)); err != nil {
 		gp.ExecError = err.Error()
 	}
 	gp.Calls = vc.log
+	if plan.Type == StmtSelect {
+		for _, n := range []int{1, 3} {
+			checkStreamAgrees(t, c, plan, args, n)
+		}
+	}
 	if gp.Calls == nil {
 		gp.Calls = []string{}
 	}
