@@ -36,7 +36,7 @@ bench: deps
 
 # bench-go: the Go microbenchmarks of the hot path (allocations reported).
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchtime 2000x ./vindex ./planner ./gateway
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./vindex ./planner ./engine ./gateway
 
 # The driver and tool compatibility suite alone (make test runs it too, as
 # part of ./...): go-sql-driver, GORM, Connector/J, PyMySQL, mysql2, the

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/shardgate/shardgate/vindex"
 )
 
@@ -142,4 +144,59 @@ func (n *nopVCursor) AddWarning(uint16, string) {}
 
 func (n *nopVCursor) NextSequenceValues(context.Context, string, string, int64) (int64, error) {
 	return 1, nil
+}
+
+func field(name string, typ uint8, charset uint16) *mysql.Field {
+	return &mysql.Field{Name: []byte(name), Type: typ, Charset: charset}
+}
+
+const utf8mb4GeneralCI = 45
+
+// rows builds rows from strings; "NULL" is a NULL.
+func rows(vals ...[]string) [][][]byte {
+	out := make([][][]byte, len(vals))
+	for i, r := range vals {
+		out[i] = make([][]byte, len(r))
+		for j, v := range r {
+			if v != "NULL" {
+				out[i][j] = []byte(v)
+			}
+		}
+	}
+	return out
+}
+
+func show(rs [][][]byte) string {
+	var parts []string
+	for _, r := range rs {
+		var cells []string
+		for _, c := range r {
+			if c == nil {
+				cells = append(cells, "NULL")
+			} else {
+				cells = append(cells, string(c))
+			}
+		}
+		parts = append(parts, "("+strings.Join(cells, ",")+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+// shardResults makes a fake whose shard i of service answers perShard[i].
+func shardResults(fields []*mysql.Field, perShard ...[][][]byte) *fakeVCursor {
+	vc := newFakeVCursor()
+	names := []string{"-40", "40-80", "80-c0", "c0-"}
+	vc.results = func(_, shard, _ string) (*Result, error) {
+		for i, n := range names {
+			if n == shard && i < len(perShard) {
+				return &Result{Fields: fields, Rows: perShard[i]}, nil
+			}
+		}
+		return &Result{Fields: fields}, nil
+	}
+	return vc
+}
+
+func scatterRoute(query string) *Route {
+	return &Route{Routing: Routing{Opcode: Scatter, Keyspace: "service", Sharded: true}, Query: TextTemplate(query)}
 }

@@ -118,3 +118,18 @@ func writeDescription(buf *bytes.Buffer, d Description) error {
 	buf.WriteByte('}')
 	return nil
 }
+
+// streamExecuted streams a primitive that computes its whole result first.
+func streamExecuted(ctx context.Context, p Primitive, vc VCursor, args []any, fn func(*Result) error) error {
+	r, err := p.Execute(ctx, vc, args)
+	if err != nil {
+		return err
+	}
+	if err := fn(&Result{Fields: r.Fields}); err != nil {
+		return err
+	}
+	if len(r.Rows) == 0 {
+		return nil
+	}
+	return fn(&Result{Rows: r.Rows, Warnings: r.Warnings})
+}
