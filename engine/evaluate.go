@@ -55,7 +55,10 @@ func (v sqlVal) truth() (bool, bool) {
 	return v.r.Sign() != 0, false
 }
 
-// Expr computes a value from a merged row.
+// Expr computes a value from a merged row. It is the engine's tiny
+// expression tree, made of closures: the planner compiles HAVING into one
+// with the constructors below (ColumnExpr, ArgExpr, BinaryExpr, ...), so
+// evaluating it needs no AST.
 type Expr func(row [][]byte, kinds []sortKind, args []any) (sqlVal, error)
 
 // Truth evaluates e over row, whose columns have fields, as a condition:

@@ -13,7 +13,7 @@ import (
 //
 // While the AST is restored to text, holes are written as "\x00<kind><n>\x00";
 // literals are restored with NUL escaped (\0), so a NUL byte in restored text
-// is always a hole, and compileTemplate splits on them.
+// is always a hole, and CompileTemplate splits on them.
 type Template struct {
 	chunks []string // len(holes)+1 pieces of literal SQL
 	holes  []hole

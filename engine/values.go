@@ -1,7 +1,7 @@
 package engine
 
 // Value is a value known at plan time (a literal) or at execution time
-// (argument number param). Routing maps it through a vindex; rendering
+// (argument number Param). Routing maps it through a vindex; rendering
 // writes it into a shard query.
 type Value struct {
 	Param    int    // >= 0: the argument with this index; -1: a literal
@@ -59,7 +59,7 @@ func (v Value) String() string {
 	return v.SQL
 }
 
-// Same reports whether two values are the Same literal or the Same argument.
+// Same reports whether two values are the same literal or the same argument.
 func (v Value) Same(w Value) bool {
 	if v.Param >= 0 || w.Param >= 0 {
 		return v.Param == w.Param

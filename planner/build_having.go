@@ -6,7 +6,7 @@ import (
 	"github.com/shardgate/shardgate/engine"
 )
 
-// compileExpr turns an expression into an evalFn; col maps the leaves the
+// compileExpr turns an expression into an engine.Expr; col maps the leaves the
 // gateway cannot compute (columns, aggregate functions) to columns of the
 // merged row. What the evaluator cannot compute is refused here, at plan
 // time (1235).

@@ -5,7 +5,7 @@ import (
 	"github.com/shardgate/shardgate/engine"
 )
 
-// valueOf turns a literal or parameter marker into an evalValue; ok is false
+// valueOf turns a literal or parameter marker into an engine.Value; ok is false
 // for any other expression.
 func valueOf(e ast.ExprNode) (engine.Value, bool) {
 	switch x := e.(type) {
