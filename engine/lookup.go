@@ -311,11 +311,6 @@ func (l *LookupVindex) delete(ctx context.Context, vc VCursor, rows []lookupRow)
 	return l.rounds(ctx, vc, shards, perShard)
 }
 
-func isDuplicateKey(err error) bool {
-	var me *mysql.MyError
-	return errors.As(err, &me) && me.Code == mysql.ER_DUP_ENTRY
-}
-
 func errDuplicateLookup(value, vindexName string) error {
 	return mysql.NewError(mysql.ER_DUP_ENTRY, fmt.Sprintf("Duplicate entry %s for key '%s'", value, vindexName))
 }
