@@ -15,7 +15,7 @@ type Limit struct {
 var _ Primitive = (*Limit)(nil)
 
 // errStopStream ends an input's stream once Limit has all its rows.
-var errStopStream = errors.New("planner: limit reached")
+var errStopStream = errors.New("engine: limit reached")
 
 // Execute implements Primitive.
 func (l *Limit) Execute(ctx context.Context, vc VCursor, args []any) (*Result, error) {

@@ -87,7 +87,7 @@ func (l *LookupVindex) place(ctx context.Context, vc VCursor, vals []lookupValue
 
 // errUnplaceable: the lookup table's vindex cannot map a value (e.g. a
 // float for xxhash), so no one shard holds its rows.
-var errUnplaceable = errors.New("planner: lookup value has no shard")
+var errUnplaceable = errors.New("engine: lookup value has no shard")
 
 // placeRows is place for the values of lookup rows, which must each have
 // a shard to be written to.

@@ -38,7 +38,7 @@ type shardBatch struct {
 }
 
 // errMergeDone stops the shard readers once the merge has returned.
-var errMergeDone = errors.New("planner: merge finished")
+var errMergeDone = errors.New("engine: merge finished")
 
 // streamMerged is Stream for a VCursor that is a ShardStreamer.
 func (m *MergeSort) streamMerged(ctx context.Context, vc VCursor, ss ShardStreamer, args []any, fn func(*Result) error) (err error) {

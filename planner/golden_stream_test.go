@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -44,11 +45,15 @@ func streamPlan(p engine.Primitive, vc engine.VCursor, args []any) (streamed, er
 }
 
 // shardCalls drops the VCursor method from a fake's log: Execute and
-// Stream ask for the same queries through ExecuteMulti and StreamMulti.
+// Stream ask for the same queries through ExecuteMulti, StreamMulti and
+// StreamShard.
 func shardCalls(log []string) []string {
 	out := make([]string, len(log))
 	for i, l := range log {
-		out[i] = strings.TrimPrefix(strings.TrimPrefix(l, "ExecuteMulti "), "StreamMulti ")
+		for _, method := range []string{"ExecuteMulti ", "StreamMulti ", "StreamShard "} {
+			l = strings.TrimPrefix(l, method)
+		}
+		out[i] = l
 	}
 	return out
 }
@@ -58,24 +63,78 @@ func checkStreamAgrees(t *testing.T, c goldenCase, plan *Plan, args []any, rowsP
 	evc := newFakeVCursor()
 	evc.rowsPerShard = rowsPerShard
 	exec, execErr := plan.Root.Execute(context.Background(), evc, slices.Clone(args))
-	vc := newFakeVCursor()
-	vc.rowsPerShard = rowsPerShard
-	got, err := streamPlan(plan.Root, vc, slices.Clone(args))
-	if !sameError(err, execErr) {
-		t.Errorf("%q (%d rows a shard): Stream error %v, Execute error %v", c.Query, rowsPerShard, err, execErr)
+	for _, perShard := range []bool{false, true} {
+		fake := newFakeVCursor()
+		fake.rowsPerShard = rowsPerShard
+		var vc engine.VCursor = fake
+		if perShard {
+			vc = &shardStreamingFake{fakeVCursor: fake, at: map[string]int{}}
+		}
+		got, err := streamPlan(plan.Root, vc, slices.Clone(args))
+		how := fmt.Sprintf("%d rows a shard, ShardStreamer %v", rowsPerShard, perShard)
+		if !sameError(err, execErr) {
+			t.Errorf("%q (%s): Stream error %v, Execute error %v", c.Query, how, err, execErr)
+		}
+		if g, w := shardCalls(fake.log), shardCalls(evc.log); !slices.Equal(g, w) {
+			t.Errorf("%q (%s): shard calls differ\nStream:  %q\nExecute: %q", c.Query, how, g, w)
+		}
+		if err != nil || execErr != nil {
+			continue
+		}
+		if !sameFields(got.res.Fields, exec.Fields) {
+			t.Errorf("%q (%s): Stream fields %s, Execute fields %s", c.Query, how, fieldNames(got.res.Fields), fieldNames(exec.Fields))
+		}
+		if !sameRows(got.res.Rows, exec.Rows) {
+			t.Errorf("%q (%s): Stream rows %q, Execute rows %q", c.Query, how, got.res.Rows, exec.Rows)
+		}
 	}
-	if g, w := shardCalls(vc.log), shardCalls(evc.log); !slices.Equal(g, w) {
-		t.Errorf("%q (%d rows a shard): shard calls differ\nStream:  %q\nExecute: %q", c.Query, rowsPerShard, g, w)
+}
+
+// shardStreamingFake is the logging fake as an engine.ShardStreamer. Its
+// shards are read from concurrent goroutines, so each StreamShard fills
+// the log line BeginShards reserved for its shard: the log stays in shard
+// order, as ExecuteMulti's is.
+type shardStreamingFake struct {
+	*fakeVCursor
+	mu sync.Mutex
+	at map[string]int // keyspace.shard -> its reserved log line
+}
+
+var _ engine.ShardStreamer = (*shardStreamingFake)(nil)
+
+func (f *shardStreamingFake) BeginShards(_ context.Context, keyspace string, shards []string) (func(error) error, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range shards {
+		f.at[keyspace+"."+s] = len(f.log)
+		f.log = append(f.log, "StreamShard "+keyspace+"."+s+": (never started)")
 	}
-	if err != nil || execErr != nil {
-		return
+	return func(err error) error { return err }, nil
+}
+
+func (f *shardStreamingFake) StreamShard(_ context.Context, keyspace, shard, query string, fn func(*engine.Result) error) error {
+	f.mu.Lock()
+	line := fmt.Sprintf("StreamShard %s.%s: %s", keyspace, shard, query)
+	if i, ok := f.at[keyspace+"."+shard]; ok {
+		f.log[i] = line
+		delete(f.at, keyspace+"."+shard)
+	} else {
+		f.log = append(f.log, line)
 	}
-	if !sameFields(got.res.Fields, exec.Fields) {
-		t.Errorf("%q (%d rows a shard): Stream fields %s, Execute fields %s", c.Query, rowsPerShard, fieldNames(got.res.Fields), fieldNames(exec.Fields))
+	r, err := f.result(keyspace, shard, query)
+	f.mu.Unlock()
+	if err != nil {
+		return err
 	}
-	if !sameRows(got.res.Rows, exec.Rows) {
-		t.Errorf("%q (%d rows a shard): Stream rows %q, Execute rows %q", c.Query, rowsPerShard, got.res.Rows, exec.Rows)
+	if err := fn(&engine.Result{Fields: r.Fields}); err != nil {
+		return err
 	}
+	for i := range r.Rows {
+		if err := fn(&engine.Result{Rows: r.Rows[i : i+1]}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func sameError(a, b error) bool {
