@@ -6,6 +6,9 @@ import (
 	"sync"
 )
 
+// VEXPLAIN QUERIES and `shardctl explain` show the shard queries a plan
+// sends by running it through a Recorder.
+
 // ShardQuery is one query a plan sent to one shard.
 type ShardQuery struct {
 	Keyspace, Shard, Query string

@@ -15,7 +15,7 @@ type AutoIncrement struct {
 	SeqKeyspace string
 	SeqTable    string
 	// Slots has one entry per row: the argument that holds the row's
-	// column value. An argument at or past genBase is a slot the planner
+	// column value. An argument at or past GenBase is a slot the planner
 	// added for a row that omitted the column or gave NULL/0 as a
 	// literal; one below is the client's own `?`, generated only when it
 	// is NULL or 0 at execution.

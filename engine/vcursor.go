@@ -24,7 +24,7 @@ type ShardRange struct {
 }
 
 // VCursor is the gateway seen from a plan: the serving graph and a way to
-// run queries on shards. The planner declares it; the gateway implements it
+// run queries on shards. The engine declares it; the gateway implements it
 // (per session, carrying transactions and the target tablet type), tests
 // use a logging fake.
 type VCursor interface {

@@ -12,9 +12,10 @@ import (
 	"github.com/shardgate/shardgate/engine"
 )
 
-// What VEXPLAIN (on the gateway) and `shardctl explain` (offline) share:
-// a VCursor wrapper that records every shard query a plan sends, an
-// offline VCursor that answers with no rows, and the KEYS analysis.
+// What VEXPLAIN (on the gateway) and `shardctl explain` (offline) share
+// and needs the AST: an offline VCursor that answers with no rows, and the
+// KEYS analysis. The VCursor wrapper that records every shard query a plan
+// sends is engine.Recorder.
 
 // binaryCharset is the "binary" character set number, given to the
 // offline answers' numeric columns.
