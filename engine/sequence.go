@@ -56,6 +56,8 @@ func (a *AutoIncrement) generates(s int, args []any) bool {
 	return s >= a.GenBase || s >= 0 && IsNullOrZero(args[s])
 }
 
+// IsNullOrZero says whether an auto-increment column given v gets a
+// generated id, as MySQL does for NULL and 0.
 func IsNullOrZero(v any) bool {
 	switch x := v.(type) {
 	case nil:

@@ -16,7 +16,7 @@ type Concatenate struct {
 	Sources        []Primitive
 	Visible        int
 	Hidden         int   // weight_string columns after the visible ones
-	Weights        []int // each visible column's weight_string column, or noWeight
+	Weights        []int // each visible column's weight_string column, or NoWeight
 	DistinctInputs int
 	Order          []OrderKey
 }
