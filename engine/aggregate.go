@@ -23,7 +23,7 @@ var aggrNames = [...]string{"count", "sum", "min", "max"}
 func (o AggregateOp) String() string { return aggrNames[o] }
 
 // AggregateColumn is one output column: the operation, and for MIN/MAX of
-// character columns the hidden weight_string column (noWeight if none).
+// character columns the hidden weight_string column (NoWeight if none).
 type AggregateColumn struct {
 	Op     AggregateOp
 	Weight int

@@ -74,7 +74,7 @@ type GroupKey struct {
 type GroupAggregateColumn struct {
 	Op  AggregateOp
 	Col int
-	// Weight is the weight_string column of a MIN/MAX (noWeight if none).
+	// Weight is the weight_string column of a MIN/MAX (NoWeight if none).
 	Weight int
 	// Sum and Count are the hidden partial columns of an AVG.
 	Sum, Count int

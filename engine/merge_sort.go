@@ -10,7 +10,7 @@ import (
 // OrderKey is one ORDER BY term of a merge: the column holding the value
 // and, for character columns, the column holding its weight_string.
 // Negative indices count from the end of the row (hidden columns appended
-// after a `*`); Weight is noWeight when none was pushed.
+// after a `*`); Weight is NoWeight when none was pushed.
 type OrderKey struct {
 	Col    int
 	Weight int

@@ -19,12 +19,12 @@ func TestAppendLiteral(t *testing.T) {
 	} {
 		got, err := SQLLiteral(tc.in)
 		if err != nil || got != tc.want {
-			t.Errorf("sqlLiteral(%#v): got %q, %v; want %q", tc.in, got, err, tc.want)
+			t.Errorf("SQLLiteral(%#v): got %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
 	for _, bad := range []any{struct{}{}, []int{1}} {
 		if _, err := SQLLiteral(bad); err == nil {
-			t.Errorf("sqlLiteral(%#v): want an error", bad)
+			t.Errorf("SQLLiteral(%#v): want an error", bad)
 		}
 	}
 }
