@@ -40,7 +40,7 @@ bench: deps
 
 # bench-go: the Go microbenchmarks of the hot path (allocations reported).
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchtime 2000x ./vindex ./planner ./wire ./gateway
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./vindex ./planner ./engine ./wire ./gateway
 
 # The driver and tool compatibility suite alone (make test runs it too, as
 # part of ./...): go-sql-driver, GORM, Connector/J, PyMySQL, mysql2, the

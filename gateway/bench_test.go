@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/topo"
 	"github.com/shardgate/shardgate/topo/vschema"
@@ -35,21 +36,21 @@ func (f *fakeShards) NextSequenceValues(context.Context, string, string, int64) 
 // fakeShards is a VCursor over two shards that answers every query with
 // the same row, allocating nothing per query.
 type fakeShards struct {
-	shards  []planner.ShardRange
-	fields  *planner.Result
-	rows    *planner.Result
+	shards  []engine.ShardRange
+	fields  *engine.Result
+	rows    *engine.Result
 	queries int
 	last    string
 }
 
 func newFakeShards(tb testing.TB) *fakeShards {
-	var ranges []planner.ShardRange
+	var ranges []engine.ShardRange
 	for _, name := range []string{"-80", "80-"} {
 		kr, err := vindex.ParseKeyRange(name)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		ranges = append(ranges, planner.ShardRange{Name: name, KeyRange: kr})
+		ranges = append(ranges, engine.ShardRange{Name: name, KeyRange: kr})
 	}
 	c := make([]byte, 119)
 	for i := range c {
@@ -61,27 +62,27 @@ func newFakeShards(tb testing.TB) *fakeShards {
 	field.Data = field.Dump()
 	return &fakeShards{
 		shards: ranges,
-		fields: &planner.Result{Fields: []*mysql.Field{field}},
-		rows:   &planner.Result{Rows: [][][]byte{{c}}},
+		fields: &engine.Result{Fields: []*mysql.Field{field}},
+		rows:   &engine.Result{Rows: [][][]byte{{c}}},
 	}
 }
 
-func (f *fakeShards) Shards(context.Context, string) ([]planner.ShardRange, error) {
+func (f *fakeShards) Shards(context.Context, string) ([]engine.ShardRange, error) {
 	return f.shards, nil
 }
 
-func (f *fakeShards) ExecuteMulti(_ context.Context, _ string, shards []string, queries []string) ([]*planner.Result, error) {
+func (f *fakeShards) ExecuteMulti(_ context.Context, _ string, shards []string, queries []string) ([]*engine.Result, error) {
 	f.noteQuery(queries)
-	out := make([]*planner.Result, len(shards))
+	out := make([]*engine.Result, len(shards))
 	for i := range out {
-		out[i] = &planner.Result{Fields: f.fields.Fields, Rows: f.rows.Rows}
+		out[i] = &engine.Result{Fields: f.fields.Fields, Rows: f.rows.Rows}
 	}
 	return out, nil
 }
 
 func (f *fakeShards) noteQuery(queries []string) { f.queries, f.last = f.queries+1, queries[0] }
 
-func (f *fakeShards) StreamMulti(_ context.Context, _ string, shards []string, queries []string, fn func(int, *planner.Result) error) error {
+func (f *fakeShards) StreamMulti(_ context.Context, _ string, shards []string, queries []string, fn func(int, *engine.Result) error) error {
 	f.noteQuery(queries)
 	for i := range shards {
 		if err := fn(i, f.fields); err != nil {

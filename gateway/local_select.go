@@ -9,7 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
-	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
@@ -45,7 +45,7 @@ func (s *session) writeSessionFunc(fn, column string, binary, more bool) error {
 		v = uint64(s.id)
 	}
 	f := uintField(column)
-	res := &planner.Result{Fields: []*mysql.Field{f}, Rows: [][][]byte{{strconv.AppendUint(nil, v, 10)}}}
+	res := &engine.Result{Fields: []*mysql.Field{f}, Rows: [][][]byte{{strconv.AppendUint(nil, v, 10)}}}
 	return s.writeResult(res, binary, more)
 }
 
@@ -79,5 +79,5 @@ func (s *session) execNextValues(ctx context.Context, m []string) error {
 		return err
 	}
 	f := &mysql.Field{Name: []byte("nextval"), OrgName: []byte("nextval"), Charset: 63, ColumnLength: 20, Type: mysql.MYSQL_TYPE_LONGLONG, Flag: mysql.NOT_NULL_FLAG}
-	return s.writeResult(&planner.Result{Fields: []*mysql.Field{f}, Rows: [][][]byte{{strconv.AppendInt(nil, first, 10)}}}, false, false)
+	return s.writeResult(&engine.Result{Fields: []*mysql.Field{f}, Rows: [][][]byte{{strconv.AppendInt(nil, first, 10)}}}, false, false)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
@@ -202,7 +203,7 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 
 // executePlanned plans and runs a statement, returning its result instead
 // of writing it (COM_FIELD_LIST, SHOW passthrough).
-func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql string, args []any) (*planner.Result, error) {
+func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql string, args []any) (*engine.Result, error) {
 	plan, r, err := s.buildPlan(stmt, sql)
 	if err != nil {
 		return nil, err
@@ -243,12 +244,12 @@ func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCur
 // neither a closure nor its variables.
 type rowStream struct {
 	s                     *session
-	fn                    func(*planner.Result) error // st.write, bound once
+	fn                    func(*engine.Result) error // st.write, bound once
 	fields                []*mysql.Field
 	started, binary, more bool
 }
 
-func (st *rowStream) write(r *planner.Result) error {
+func (st *rowStream) write(r *engine.Result) error {
 	s := st.s
 	if !st.started && r.Fields != nil {
 		st.fields = r.Fields
@@ -276,7 +277,7 @@ func (s *session) writeRows(fields []*mysql.Field, rows [][][]byte, binary bool)
 }
 
 // writeResult sends a buffered result: rows if it has columns, else OK.
-func (s *session) writeResult(res *planner.Result, binary, more bool) error {
+func (s *session) writeResult(res *engine.Result, binary, more bool) error {
 	if len(res.Fields) == 0 {
 		if res.InsertID != 0 {
 			s.lastInsertID = res.InsertID

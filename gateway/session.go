@@ -9,6 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/server"
 	"github.com/go-mysql-org/go-mysql/stmt"
 
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
@@ -222,7 +223,7 @@ func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field
 	q := "select * from " + quoteIdent(table) + " limit 0"
 	ctx := s.beginStatement(q)
 	stmts, err := s.parser.Parse(q)
-	var res *planner.Result
+	var res *engine.Result
 	if err == nil {
 		res, err = s.executePlanned(ctx, stmts[0], q, nil)
 	}

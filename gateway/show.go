@@ -9,7 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
-	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/sqlerror"
 )
 
@@ -23,7 +23,7 @@ func (s *session) execShow(ctx context.Context, st *ast.ShowStmt, sql string, bi
 	case ast.ShowDatabases:
 		return s.writeResult(keyspaceRows(r, "Database"), binary, more)
 	case ast.ShowWarnings, ast.ShowErrors:
-		res := &planner.Result{Fields: []*mysql.Field{textFields("Level")[0], uintField("Code"), textFields("Message")[0]}}
+		res := &engine.Result{Fields: []*mysql.Field{textFields("Level")[0], uintField("Code"), textFields("Message")[0]}}
 		// They are the previous statement's, and stay for the next
 		// SHOW WARNINGS, as in MySQL.
 		s.warnings = append(s.warnings[:0], s.prevWarnings...)
@@ -91,19 +91,19 @@ func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 		return false, nil
 	}
 	r := s.routing()
-	var res *planner.Result
+	var res *engine.Result
 	switch words[1] {
 	case "vitess_keyspaces", "keyspaces":
 		res = keyspaceRows(r, "Database")
 	case "vitess_shards":
-		res = &planner.Result{Fields: textFields("Shards")}
+		res = &engine.Result{Fields: textFields("Shards")}
 		for _, ks := range sortedKeyspaces(r) {
 			for _, sh := range r.snap.Shards[ks] {
 				res.Rows = append(res.Rows, [][]byte{[]byte(ks + "/" + sh.Name)})
 			}
 		}
 	case "vitess_tablets":
-		res = &planner.Result{Fields: textFields("Cell", "Keyspace", "Shard", "TabletType", "State", "Alias", "Hostname", "PrimaryTermStartTime")}
+		res = &engine.Result{Fields: textFields("Cell", "Keyspace", "Shard", "TabletType", "State", "Alias", "Hostname", "PrimaryTermStartTime")}
 		if r.snap != nil {
 			tablets := append(r.snap.Tablets[:0:0], r.snap.Tablets...)
 			sort.Slice(tablets, func(i, j int) bool { return tablets[i].Alias.String() < tablets[j].Alias.String() })
@@ -120,8 +120,8 @@ func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 	return true, s.writeResult(res, false, false)
 }
 
-func keyspaceRows(r *routing, column string) *planner.Result {
-	res := &planner.Result{Fields: textFields(column)}
+func keyspaceRows(r *routing, column string) *engine.Result {
+	res := &engine.Result{Fields: textFields(column)}
 	for _, ks := range sortedKeyspaces(r) {
 		res.Rows = append(res.Rows, [][]byte{[]byte(ks)})
 	}

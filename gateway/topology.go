@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
-	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
@@ -33,7 +33,7 @@ type shardKey struct{ keyspace, shard string }
 type routing struct {
 	snap *topo.Snapshot
 	// shards lists each keyspace's serving shards per tablet type, in key order.
-	shards map[topo.TabletType]map[string][]planner.ShardRange
+	shards map[topo.TabletType]map[string][]engine.ShardRange
 	// tablets maps a shard and type to the pools of the tablets serving it.
 	tablets map[topo.TabletType]map[shardKey][]*tablet.Pool
 }
@@ -76,7 +76,7 @@ func (t *topology) update(snap *topo.Snapshot) {
 	local := map[shardKey][]*tablet.Pool{}
 	r := &routing{
 		snap:    snap,
-		shards:  map[topo.TabletType]map[string][]planner.ShardRange{},
+		shards:  map[topo.TabletType]map[string][]engine.ShardRange{},
 		tablets: map[topo.TabletType]map[shardKey][]*tablet.Pool{},
 	}
 	for _, tb := range snap.Tablets {
@@ -127,12 +127,12 @@ func (t *topology) update(snap *topo.Snapshot) {
 		}
 		for typ, names := range srv.Partitions {
 			if r.shards[typ] == nil {
-				r.shards[typ] = map[string][]planner.ShardRange{}
+				r.shards[typ] = map[string][]engine.ShardRange{}
 			}
-			ranges := make([]planner.ShardRange, 0, len(names))
+			ranges := make([]engine.ShardRange, 0, len(names))
 			for _, name := range names {
 				if s := shardsByName[name]; s != nil {
-					ranges = append(ranges, planner.ShardRange{Name: name, KeyRange: s.KeyRange})
+					ranges = append(ranges, engine.ShardRange{Name: name, KeyRange: s.KeyRange})
 				}
 			}
 			r.shards[typ][ks] = ranges
@@ -160,7 +160,7 @@ func (t *topology) close() {
 	}
 }
 
-func (r *routing) shardRanges(keyspace string, typ topo.TabletType) ([]planner.ShardRange, error) {
+func (r *routing) shardRanges(keyspace string, typ topo.TabletType) ([]engine.ShardRange, error) {
 	if r.snap == nil || r.snap.Keyspaces[keyspace] == nil {
 		return nil, sqlerror.New(sqlerror.User, mysql.ER_BAD_DB_ERROR, "Unknown database '%s'", keyspace)
 	}

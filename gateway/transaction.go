@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
@@ -343,9 +344,9 @@ func isWrite(t planner.StmtType) bool {
 // execute runs a non-SELECT plan. One that needs a transaction (a row
 // move: several dependent shard calls) runs, when the session has none
 // open, in a transaction of its own in the session's mode.
-func (s *session) execute(ctx context.Context, plan *planner.Plan, cursor execCursor, args []any) (*planner.Result, error) {
+func (s *session) execute(ctx context.Context, plan *planner.Plan, cursor execCursor, args []any) (*engine.Result, error) {
 	vc, real := cursor.(*vcursor)
-	if !real || s.tabletType != topo.TabletPrimary || !planner.NeedsTransaction(plan.Root) {
+	if !real || s.tabletType != topo.TabletPrimary || !engine.NeedsTransaction(plan.Root) {
 		return plan.Root.Execute(ctx, cursor, args)
 	}
 	if s.tx != nil {
@@ -375,7 +376,7 @@ const stmtSavepoint = "shardgate_statement"
 // joined leave the transaction) and the transaction goes on. Without
 // this, a failed owner write would leave the lookup rows written before
 // it in the transaction.
-func (s *session) executeAtomically(ctx context.Context, plan *planner.Plan, cursor execCursor, args []any) (*planner.Result, error) {
+func (s *session) executeAtomically(ctx context.Context, plan *planner.Plan, cursor execCursor, args []any) (*engine.Result, error) {
 	tx := s.tx
 	if err := tx.setSavepoint(ctx, stmtSavepoint); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
@@ -51,7 +52,7 @@ type vcursor struct {
 	buffering bool
 }
 
-var _ planner.VCursor = (*vcursor)(nil)
+var _ engine.VCursor = (*vcursor)(nil)
 
 func (s *session) newVCursor(r *routing) *vcursor {
 	return &vcursor{s: s, r: r, budget: newRowBudget(s.srv.cfg.MaxBufferedRows)}
@@ -60,7 +61,7 @@ func (s *session) newVCursor(r *routing) *vcursor {
 // execCursor is the VCursor a statement runs with and hands its warnings
 // to the session when done.
 type execCursor interface {
-	planner.VCursor
+	engine.VCursor
 	flushWarnings()
 }
 
@@ -73,7 +74,7 @@ func (s *session) cursor(r *routing, plan *planner.Plan) execCursor {
 	vc := s.newVCursor(r)
 	// A Route hands each row to the session's writer and keeps none;
 	// parents that merge, sort or aggregate keep rows and need copies.
-	_, vc.borrowRows = plan.Root.(*planner.Route)
+	_, vc.borrowRows = plan.Root.(*engine.Route)
 	vc.read = plan.Type == planner.StmtSelect
 	vc.exactFloats = s.exactFloats && plan.Type == planner.StmtSelect
 	vc.write = isWrite(plan.Type)
@@ -83,19 +84,19 @@ func (s *session) cursor(r *routing, plan *planner.Plan) execCursor {
 }
 
 // Shards lists the serving shards of a keyspace for the session's tablet type.
-func (vc *vcursor) Shards(ctx context.Context, keyspace string) ([]planner.ShardRange, error) {
+func (vc *vcursor) Shards(ctx context.Context, keyspace string) ([]engine.ShardRange, error) {
 	return vc.r.shardRanges(keyspace, vc.s.tabletType)
 }
 
 // ExecuteMulti runs queries[i] on shards[i]; several shards run in parallel,
 // one runs on the calling goroutine.
-func (vc *vcursor) ExecuteMulti(ctx context.Context, keyspace string, shards []string, queries []string) (_ []*planner.Result, err error) {
+func (vc *vcursor) ExecuteMulti(ctx context.Context, keyspace string, shards []string, queries []string) (_ []*engine.Result, err error) {
 	done, err := vc.txStatement(ctx, keyspace, shards)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { err = done(err) }()
-	results := make([]*planner.Result, len(shards))
+	results := make([]*engine.Result, len(shards))
 	if len(shards) == 1 {
 		res, err := vc.executeOne(ctx, keyspace, shards[0], queries[0])
 		results[0] = res
@@ -122,7 +123,7 @@ func (vc *vcursor) ExecuteMulti(ctx context.Context, keyspace string, shards []s
 // StreamMulti streams queries[i] from shards[i]. Calls to fn are serialised.
 // The rows handed to fn are the callee's to keep, except when the plan's
 // root is a Route (borrowRows): then they are valid only during the call.
-func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []string, queries []string, fn func(int, *planner.Result) error) error {
+func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []string, queries []string, fn func(int, *engine.Result) error) error {
 	done, err := vc.txStatement(ctx, keyspace, shards)
 	if err != nil {
 		return err
@@ -142,7 +143,7 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := vc.streamOne(ctx, keyspace, i, shards[i], queries[i], func(i int, r *planner.Result) error {
+			err := vc.streamOne(ctx, keyspace, i, shards[i], queries[i], func(i int, r *engine.Result) error {
 				mu.Lock()
 				defer mu.Unlock()
 				return fn(i, r)
@@ -233,7 +234,7 @@ func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []st
 	}, nil
 }
 
-func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string) (*planner.Result, error) {
+func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string) (*engine.Result, error) {
 	sc, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return nil, err
@@ -255,7 +256,7 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 	if res.Warnings > 0 {
 		vc.collectWarnings(ctx, sc.conn)
 	}
-	return &planner.Result{
+	return &engine.Result{
 		Fields:       res.Fields,
 		Rows:         rows,
 		RowsAffected: res.RowsAffected,
@@ -264,7 +265,7 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 	}, nil
 }
 
-func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *planner.Result) error) error {
+func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *engine.Result) error) error {
 	sc, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return err
@@ -274,7 +275,7 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 	b.res.Rows = b.rows[:]
 	res, err := vc.stream(ctx, sc.conn, query,
 		func(fields []*mysql.Field) error {
-			return fn(idx, &planner.Result{Fields: fields})
+			return fn(idx, &engine.Result{Fields: fields})
 		},
 		func(row [][]byte) error {
 			if vc.buffering {
@@ -300,7 +301,7 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 
 // rowBatch is the one-row Result streamOne hands on, in one allocation.
 type rowBatch struct {
-	res  planner.Result
+	res  engine.Result
 	rows [1][][]byte
 }
 
@@ -428,7 +429,7 @@ func (t *topology) waitForTable(ctx context.Context, keyspace, table string, lim
 	}
 }
 
-var _ planner.ShardStreamer = (*vcursor)(nil)
+var _ engine.ShardStreamer = (*vcursor)(nil)
 
 // BeginShards applies the transaction rules (transaction_mode single,
 // READ COMMITTED for shards joining a spanning statement) once for all the
@@ -439,6 +440,6 @@ func (vc *vcursor) BeginShards(ctx context.Context, keyspace string, shards []st
 
 // StreamShard streams one shard's query; MergeSort calls it from one
 // goroutine per shard. The rows handed to fn are the callee's to keep.
-func (vc *vcursor) StreamShard(ctx context.Context, keyspace, shard, query string, fn func(*planner.Result) error) error {
-	return vc.streamOne(ctx, keyspace, 0, shard, query, func(_ int, r *planner.Result) error { return fn(r) })
+func (vc *vcursor) StreamShard(ctx context.Context, keyspace, shard, query string, fn func(*engine.Result) error) error {
+	return vc.streamOne(ctx, keyspace, 0, shard, query, func(_ int, r *engine.Result) error { return fn(r) })
 }

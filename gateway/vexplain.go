@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo"
@@ -92,7 +93,7 @@ func (s *session) execVExplain(ctx context.Context, mode, sql string, execute bo
 	if plan.ParamCount > 0 && mode != "plan" {
 		return errVExplain("VEXPLAIN " + strings.ToUpper(mode) + " cannot run a statement with ? parameters")
 	}
-	planJSON, err := planner.PlanJSON(plan.Root)
+	planJSON, err := engine.PlanJSON(plan.Root)
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func (s *session) execVExplain(ctx context.Context, mode, sql string, execute bo
 		s.tx = s.newTransaction() // as execStmt: autocommit off opens one
 	}
 	vc := s.newVCursor(r)
-	rec := planner.NewRecorder(vc)
+	rec := engine.NewRecorder(vc)
 	_, err = plan.Root.Execute(ctx, rec, nil)
 	vc.flushWarnings()
 	if err != nil {
@@ -120,7 +121,7 @@ func (s *session) execVExplain(ctx context.Context, mode, sql string, execute bo
 	}
 	queries := rec.Queries()
 	if mode == "queries" {
-		res := &planner.Result{Fields: []*mysql.Field{uintField("#"), textFields("keyspace")[0], textFields("shard")[0], textFields("query")[0]}}
+		res := &engine.Result{Fields: []*mysql.Field{uintField("#"), textFields("keyspace")[0], textFields("shard")[0], textFields("query")[0]}}
 		for i, q := range queries {
 			res.Rows = append(res.Rows, [][]byte{strconv.AppendInt(nil, int64(i), 10), []byte(q.Keyspace), []byte(q.Shard), []byte(q.Query)})
 		}
@@ -162,6 +163,6 @@ func (s *session) execVExplain(ctx context.Context, mode, sql string, execute bo
 	return s.writeResult(oneJSON("JSON", b), false, false)
 }
 
-func oneJSON(column string, b []byte) *planner.Result {
-	return &planner.Result{Fields: textFields(column), Rows: [][][]byte{{b}}}
+func oneJSON(column string, b []byte) *engine.Result {
+	return &engine.Result{Fields: textFields(column), Rows: [][][]byte{{b}}}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/shardgate/shardgate/engine"
 )
 
 const pointSelect = "select id, name from user where id = ?"
@@ -12,15 +13,17 @@ const pointSelect = "select id, name from user where id = ?"
 // nopVCursor answers every query with one prepared result, allocating
 // nothing of its own.
 type nopVCursor struct {
-	shards  []ShardRange
-	results []*Result
+	shards  []engine.ShardRange
+	results []*engine.Result
 }
 
-func (n *nopVCursor) Shards(context.Context, string) ([]ShardRange, error) { return n.shards, nil }
-func (n *nopVCursor) ExecuteMulti(_ context.Context, _ string, shards []string, _ []string) ([]*Result, error) {
+func (n *nopVCursor) Shards(context.Context, string) ([]engine.ShardRange, error) {
+	return n.shards, nil
+}
+func (n *nopVCursor) ExecuteMulti(_ context.Context, _ string, shards []string, _ []string) ([]*engine.Result, error) {
 	return n.results[:len(shards)], nil
 }
-func (n *nopVCursor) StreamMulti(_ context.Context, _ string, shards []string, _ []string, fn func(int, *Result) error) error {
+func (n *nopVCursor) StreamMulti(_ context.Context, _ string, shards []string, _ []string, fn func(int, *engine.Result) error) error {
 	for i := range shards {
 		if err := fn(i, n.results[i]); err != nil {
 			return err
@@ -38,8 +41,8 @@ func (n *nopVCursor) NextSequenceValues(context.Context, string, string, int64) 
 }
 
 func newNopVCursor() *nopVCursor {
-	r := &Result{Fields: []*mysql.Field{{Name: []byte("id")}}, Rows: [][][]byte{{[]byte("1")}}}
-	return &nopVCursor{shards: mustShards("-40", "40-80", "80-c0", "c0-"), results: []*Result{r, r, r, r}}
+	r := &engine.Result{Fields: []*mysql.Field{{Name: []byte("id")}}, Rows: [][][]byte{{[]byte("1")}}}
+	return &nopVCursor{shards: mustShards("-40", "40-80", "80-c0", "c0-"), results: []*engine.Result{r, r, r, r}}
 }
 
 func BenchmarkParse(b *testing.B) {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/shardgate/shardgate/engine"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -18,7 +19,7 @@ type groupPlan struct {
 	sel      *ast.SelectStmt
 	fields   []*ast.SelectField
 	visible  int
-	aggs     []GroupAggregateColumn
+	aggs     []engine.GroupAggregateColumn
 	aggAt    map[int]int // column -> index in aggs
 	distinct ast.ExprNode
 	distCol  int
@@ -56,7 +57,7 @@ func sameExpr(a, b ast.ExprNode) bool {
 // or aggregates the plain scalar merge does not cover: the shards group
 // (by the query's keys, plus the argument of a COUNT(DISTINCT)) and the
 // gateway merges groups, evaluates HAVING, orders and limits.
-func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (Primitive, error) {
+func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (engine.Primitive, error) {
 	g, ga, lim, err := planGrouping(sel)
 	if err != nil {
 		return nil, err
@@ -74,10 +75,10 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 	if err != nil {
 		return nil, err
 	}
-	ga.Input = &Route{routing: vr.routing(src), Query: q}
-	var top Primitive = ga
+	ga.Input = &engine.Route{Routing: vr.routing(src), Query: q}
+	var top engine.Primitive = ga
 	if lim != nil {
-		top = &Limit{Input: top, Spec: *lim}
+		top = &engine.Limit{Input: top, Spec: *lim}
 	}
 	return top, nil
 }
@@ -86,7 +87,7 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 // the columns its input must deliver (g.fields: the select list, then
 // hidden ones) and the GroupAggregate over them (without its Input), and
 // the LIMIT to apply after it.
-func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec, error) {
+func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *engine.LimitSpec, error) {
 	if sel.GroupBy != nil && sel.GroupBy.Rollup {
 		return nil, nil, nil, unsupported("WITH ROLLUP across shards")
 	}
@@ -131,7 +132,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec,
 			scalar = false
 		}
 	}
-	var keys []GroupKey
+	var keys []engine.GroupKey
 	if sel.GroupBy != nil {
 		for _, item := range sel.GroupBy.Items {
 			if _, ok := item.Expr.(*paramMarker); ok {
@@ -145,10 +146,10 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec,
 			if _, isAgg := g.aggAt[col]; isAgg {
 				return nil, nil, nil, sqlerror.New(sqlerror.User, mysql.ER_WRONG_GROUP_FIELD, "Can't group on '%s'", fieldName(g.fields[col]))
 			}
-			keys = append(keys, GroupKey{Col: col, Weight: g.weight(col, expr)})
+			keys = append(keys, engine.GroupKey{Col: col, Weight: g.weight(col, expr)})
 		}
 	}
-	ga := &GroupAggregate{Keys: keys, Scalar: scalar}
+	ga := &engine.GroupAggregate{Keys: keys, Scalar: scalar}
 	if sel.Having != nil {
 		text, _ := restore(sel.Having.Expr)
 		fn, err := compileExpr(sel.Having.Expr, func(e ast.ExprNode) (int, error) {
@@ -184,7 +185,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec,
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			key := OrderKey{Col: col, Weight: noWeight, Desc: item.Desc}
+			key := engine.OrderKey{Col: col, Weight: engine.NoWeight, Desc: item.Desc}
 			if i, isAgg := g.aggAt[col]; isAgg {
 				key.Weight = g.aggs[i].Weight
 			} else {
@@ -193,7 +194,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *GroupAggregate, *limitSpec,
 			ga.Order = append(ga.Order, key)
 		}
 	}
-	var lim *limitSpec
+	var lim *engine.LimitSpec
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
 		if err != nil {
@@ -218,7 +219,7 @@ func fieldName(f *ast.SelectField) string {
 // hidden columns its merge needs.
 func (g *groupPlan) planAggregate(a *ast.AggregateFuncExpr, col int) error {
 	name := strings.ToLower(a.F)
-	c := GroupAggregateColumn{Col: col, Weight: noWeight, Distinct: -1, DistinctWeight: noWeight, Sum: -1, Count: -1}
+	c := engine.GroupAggregateColumn{Col: col, Weight: engine.NoWeight, Distinct: -1, DistinctWeight: engine.NoWeight, Sum: -1, Count: -1}
 	switch {
 	case name == ast.AggFuncCount && a.Distinct:
 		if len(a.Args) != 1 {
@@ -231,24 +232,24 @@ func (g *groupPlan) planAggregate(a *ast.AggregateFuncExpr, col int) error {
 		} else if !sameExpr(g.distinct, a.Args[0]) {
 			return unsupported("COUNT(DISTINCT) of different expressions across shards")
 		}
-		c.Op, c.Distinct, c.DistinctWeight = AggrCountDistinct, g.distCol, g.distW
+		c.Op, c.Distinct, c.DistinctWeight = engine.AggrCountDistinct, g.distCol, g.distW
 	case a.Distinct && name != ast.AggFuncMin && name != ast.AggFuncMax:
 		return unsupportedf("%s(DISTINCT ...) across shards", strings.ToUpper(a.F))
 	case name == ast.AggFuncCount:
-		c.Op = AggrCount
+		c.Op = engine.AggrCount
 	case name == ast.AggFuncSum:
-		c.Op = AggrSum
+		c.Op = engine.AggrSum
 	case name == ast.AggFuncMin || name == ast.AggFuncMax:
-		c.Op = AggrMin
+		c.Op = engine.AggrMin
 		if name == ast.AggFuncMax {
-			c.Op = AggrMax
+			c.Op = engine.AggrMax
 		}
 		c.Weight = g.add(weightOf(a))
 	case name == ast.AggFuncAvg:
 		if len(a.Args) != 1 {
 			return unsupported("AVG of several expressions across shards")
 		}
-		c.Op = AggrAvg
+		c.Op = engine.AggrAvg
 		c.Sum = g.add(&ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: a.Args})
 		c.Count = g.add(&ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: a.Args})
 	default:

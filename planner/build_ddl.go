@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
 
@@ -39,7 +40,7 @@ func (b *builder) ddlKeyspace(tn *ast.TableName) (*vschema.KeyspaceSchema, error
 	return found, nil
 }
 
-func (b *builder) buildDDL(stmt ast.StmtNode) (Primitive, error) {
+func (b *builder) buildDDL(stmt ast.StmtNode) (engine.Primitive, error) {
 	var tables []*ast.TableName // must be in the vschema of a sharded keyspace
 	var others []*ast.TableName // same keyspace, may be missing
 	var create *ast.CreateTableStmt
@@ -92,7 +93,7 @@ func (b *builder) buildDDL(stmt ast.StmtNode) (Primitive, error) {
 		return nil, errNoDB()
 	}
 	if !ks.Sharded {
-		return b.passthrough(Unsharded, ks)
+		return b.passthrough(engine.Unsharded, ks)
 	}
 	if b.nparams > 0 {
 		return nil, unsupported("parameter markers in DDL")
@@ -102,7 +103,7 @@ func (b *builder) buildDDL(stmt ast.StmtNode) (Primitive, error) {
 			return nil, errNoSuchTable(ks.Name, tn.Name.O)
 		}
 	}
-	ddl := &DDL{Keyspace: ks.Name, Query: b.sql}
+	ddl := &engine.DDL{Keyspace: ks.Name, Query: b.sql}
 	if create != nil {
 		if create.Select != nil {
 			return nil, unsupported("CREATE TABLE ... SELECT in a sharded keyspace")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
@@ -30,7 +31,7 @@ func singleTable(refs *ast.TableRefsClause, p placement) *source {
 	return nil
 }
 
-func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
+func (b *builder) buildInsert(s *ast.InsertStmt) (engine.Primitive, error) {
 	p, err := b.place(s)
 	if err != nil {
 		return nil, err
@@ -63,9 +64,9 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 	if !ok {
 		return nil, unsupportedf("%s into table %s whose primary vindex cannot compute a shard", verb, t.Name)
 	}
-	var autoInc *autoIncrement
+	var autoInc *engine.AutoIncrement
 	if t.AutoIncrement != nil && t.Sequence != nil {
-		autoInc = &autoIncrement{Column: t.AutoIncrement.Column, SeqKeyspace: t.Sequence.Keyspace, SeqTable: t.Sequence.Name, genBase: b.nparams}
+		autoInc = &engine.AutoIncrement{Column: t.AutoIncrement.Column, SeqKeyspace: t.Sequence.Keyspace, SeqTable: t.Sequence.Name, GenBase: b.nparams}
 		if len(s.Columns) > 0 && columnIndex(s.Columns, autoInc.Column) < 0 {
 			// The column is omitted: every row gets a generated id.
 			s.Columns = append(s.Columns, &ast.ColumnName{Name: ast.NewCIStr(autoInc.Column)})
@@ -86,7 +87,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 			return nil, unsupportedf("ON DUPLICATE KEY UPDATE of primary vindex column %s.%s", t.Name, col)
 		}
 	}
-	ins := &Insert{Keyspace: src.ref.ks.Name, Table: t.Name, Vindex: vx, AutoInc: autoInc, Lookups: b.ownedLookups(src)}
+	ins := &engine.Insert{Keyspace: src.ref.ks.Name, Table: t.Name, Vindex: vx, AutoInc: autoInc, Lookups: b.ownedLookups(src)}
 	if len(ins.Lookups) > 0 {
 		// Each of these may write no row, or change another, where the
 		// lookup rows were written for an inserted one.
@@ -108,11 +109,11 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 			return nil, sqlerror.New(sqlerror.User, mysql.ER_WRONG_VALUE_COUNT_ON_ROW, "Column count doesn't match value count at row %d", i+1)
 		}
 		if autoAt >= 0 {
-			slot, err := autoInc.slot(row[autoAt], i)
+			slot, err := autoIncrementSlot(autoInc, row[autoAt], i)
 			if err != nil {
 				return nil, err
 			}
-			if slot >= autoInc.genBase {
+			if slot >= autoInc.GenBase {
 				row[autoAt] = newParamExpr(slot)
 			}
 		}
@@ -124,7 +125,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 		for _, o := range ins.Lookups {
 			li := columnIndex(s.Columns, o.Column)
 			if li < 0 {
-				return nil, refusedf("%s into table '%s' must include the column '%s' of lookup vindex '%s'", verb, t.Name, o.Column, o.Vindex.vx.Name())
+				return nil, refusedf("%s into table '%s' must include the column '%s' of lookup vindex '%s'", verb, t.Name, o.Column, o.Vindex.Vindex.Name())
 			}
 			lv, ok := valueOf(unparen(row[li]))
 			if !ok {
@@ -138,7 +139,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 				return nil, err
 			}
 		}
-		rt, err := compileTemplate(strings.Join(parts, ","))
+		rt, err := engine.CompileTemplate(strings.Join(parts, ","))
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +149,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (Primitive, error) {
 		return nil, errInternal("%s without rows", verb)
 	}
 	s.Setlist = false
-	s.Lists = [][]ast.ExprNode{{newHoleExpr(holeValsText)}}
+	s.Lists = [][]ast.ExprNode{{newHoleExpr(engine.HoleValsText)}}
 	if ins.Query, err = render(s); err != nil {
 		return nil, err
 	}
@@ -164,13 +165,13 @@ func columnIndex(cols []*ast.ColumnName, name string) int {
 	return -1
 }
 
-func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
+func (b *builder) buildUpdate(s *ast.UpdateStmt) (engine.Primitive, error) {
 	r, src, err := b.dmlTarget(s, "Update", s.TableRefs, s.MultipleTable, s.With, "UPDATE of")
 	if r != nil || err != nil {
 		return r, err
 	}
 	owned := b.ownedLookups(src)
-	var changed []*ownedLookup
+	var changed []*engine.OwnedLookup
 	for _, o := range owned {
 		e, set := setValue(s.List, src, o.Column)
 		if !set {
@@ -198,7 +199,7 @@ func (b *builder) buildUpdate(s *ast.UpdateStmt) (Primitive, error) {
 	return b.routedDML("Update", s, s.Where, s.Limit, src)
 }
 
-func (b *builder) buildDelete(s *ast.DeleteStmt) (Primitive, error) {
+func (b *builder) buildDelete(s *ast.DeleteStmt) (engine.Primitive, error) {
 	r, src, err := b.dmlTarget(s, "Delete", s.TableRefs, s.IsMultiTable, s.With, "DELETE from")
 	if r != nil || err != nil {
 		return r, err
@@ -214,7 +215,7 @@ func (b *builder) buildDelete(s *ast.DeleteStmt) (Primitive, error) {
 // a reference table's goes to every copy (r is then the plan), and
 // multi-table statements, WITH and subqueries on a sharded table are
 // refused. Otherwise src is the one sharded table.
-func (b *builder) dmlTarget(s ast.StmtNode, op string, refs *ast.TableRefsClause, multi bool, with *ast.WithClause, phrase string) (Primitive, *source, error) {
+func (b *builder) dmlTarget(s ast.StmtNode, op string, refs *ast.TableRefsClause, multi bool, with *ast.WithClause, phrase string) (engine.Primitive, *source, error) {
 	p, err := b.place(s)
 	if err != nil {
 		return nil, nil, err
@@ -248,9 +249,9 @@ func primaryVindexColumn(t *vschema.TableSchema) (string, bool, bool) {
 	return t.ColumnVindexes[0].Columns[0], true, true
 }
 
-func (b *builder) routedDML(op string, stmt ast.StmtNode, where ast.ExprNode, limit *ast.Limit, src *source) (Primitive, error) {
+func (b *builder) routedDML(op string, stmt ast.StmtNode, where ast.ExprNode, limit *ast.Limit, src *source) (engine.Primitive, error) {
 	vr := b.routeWhere(where, src, true)
-	if limit != nil && vr.opcode != EqualUnique && vr.opcode != None {
+	if limit != nil && vr.opcode != engine.EqualUnique && vr.opcode != engine.None {
 		return nil, unsupportedf("%s with LIMIT across shards", strings.ToUpper(op))
 	}
 	vr.cutInList()
@@ -258,13 +259,13 @@ func (b *builder) routedDML(op string, stmt ast.StmtNode, where ast.ExprNode, li
 	if err != nil {
 		return nil, err
 	}
-	return &DML{Route: Route{routing: vr.routing(src), Query: q}, Op: op}, nil
+	return &engine.DML{Route: engine.Route{Routing: vr.routing(src), Query: q}, Op: op}, nil
 }
 
 // buildMoveRows plans an UPDATE that sets the primary vindex column (see
 // MoveRows). The new value must be a literal or ?, and the vindex a
 // functional one.
-func (b *builder) buildMoveRows(s *ast.UpdateStmt, src *source, col string, newExpr ast.ExprNode) (Primitive, error) {
+func (b *builder) buildMoveRows(s *ast.UpdateStmt, src *source, col string, newExpr ast.ExprNode) (engine.Primitive, error) {
 	t := src.ref.table
 	v, ok := valueOf(newExpr)
 	_, fn, isFn := primaryVindex(t)
@@ -278,5 +279,5 @@ func (b *builder) buildMoveRows(s *ast.UpdateStmt, src *source, col string, newE
 	if err != nil {
 		return nil, err
 	}
-	return &MoveRows{Update: p.(*DML), Table: t.Name, Column: col, Vindex: fn, NewValue: v}, nil
+	return &engine.MoveRows{Update: p.(*engine.DML), Table: t.Name, Column: col, Vindex: fn, NewValue: v}, nil
 }

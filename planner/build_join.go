@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/shardgate/shardgate/engine"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -20,7 +21,7 @@ import (
 // equalities of their primary vindex columns (same vindex type), plus any
 // reference tables of the keyspace, as one query per shard with the
 // single-table merging on top. ok is false when it does not apply.
-func (b *builder) colocatedJoin(sel *ast.SelectStmt, p placement) (Primitive, bool, error) {
+func (b *builder) colocatedJoin(sel *ast.SelectStmt, p placement) (engine.Primitive, bool, error) {
 	v := &pinCollector{}
 	sel.Accept(v)
 	if v.bad || len(v.scopes) != 1 {
@@ -84,22 +85,22 @@ func (b *builder) colocatedJoin(sel *ast.SelectStmt, p placement) (Primitive, bo
 		}
 	}
 	// Route by the first table whose WHERE terms pick shards.
-	vr, src := vindexRoute{opcode: Scatter}, sharded[0]
+	vr, src := vindexRoute{opcode: engine.Scatter}, sharded[0]
 	for _, s := range sharded {
 		r := routeByWhere(sel.Where, s, false)
-		if r.opcode == None || r.opcode == EqualUnique || (r.opcode == IN && vr.opcode != IN) {
+		if r.opcode == engine.None || r.opcode == engine.EqualUnique || (r.opcode == engine.IN && vr.opcode != engine.IN) {
 			vr, src = r, s
-			if r.opcode != IN {
+			if r.opcode != engine.IN {
 				break
 			}
 		}
 	}
 	switch vr.opcode {
-	case None:
+	case engine.None:
 		sel.Where = &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")}
 		r, err := b.shardRoute(sel, vr, src)
 		return r, true, err
-	case EqualUnique:
+	case engine.EqualUnique:
 		r, err := b.shardRoute(sel, vr, src)
 		return r, true, err
 	}
@@ -178,7 +179,7 @@ func sideOf(e ast.ExprNode, sides [2]*joinSide) (int, error) {
 }
 
 // gatewayJoin plans a two-table join as a nested-loop Join.
-func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
+func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	switch {
 	case len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc):
 		return nil, unsupported("window functions across shards")
@@ -321,8 +322,8 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
 		cols = append(cols, pendingCol{side: s, idx: len(sides[s].fields) - 1})
 	}
 	// Join columns and ORDER BY operands are hidden columns.
-	lkey := GroupKey{Col: sides[outer].hide(joinL), Weight: sides[outer].hide(weightOf(joinL))}
-	rkey := GroupKey{Col: sides[inner].hide(joinR), Weight: sides[inner].hide(weightOf(joinR))}
+	lkey := engine.GroupKey{Col: sides[outer].hide(joinL), Weight: sides[outer].hide(weightOf(joinL))}
+	rkey := engine.GroupKey{Col: sides[inner].hide(joinR), Weight: sides[inner].hide(weightOf(joinR))}
 	type orderCol struct {
 		side, val, weight int
 		desc              bool
@@ -367,59 +368,59 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (Primitive, error) {
 	if err != nil {
 		return nil, err
 	}
-	jn := &Join{
+	jn := &engine.Join{
 		Left: routes[outer], Right: routes[inner], Outer: isOuter,
 		LeftHidden: len(sides[outer].hidden), RightHidden: len(sides[inner].hidden),
 		RightVindex: rightVindex,
 	}
-	lkey = GroupKey{Col: sides[outer].at(lkey.Col), Weight: sides[outer].at(lkey.Weight)}
-	rkey = GroupKey{Col: sides[inner].at(rkey.Col), Weight: sides[inner].at(rkey.Weight)}
+	lkey = engine.GroupKey{Col: sides[outer].at(lkey.Col), Weight: sides[outer].at(lkey.Weight)}
+	rkey = engine.GroupKey{Col: sides[inner].at(rkey.Col), Weight: sides[inner].at(rkey.Weight)}
 	jn.LeftKey, jn.RightKey = lkey, rkey
 	for _, c := range cols {
-		jc := JoinColumn{Right: c.side == inner, Star: c.star, Col: c.idx}
+		jc := engine.JoinColumn{Right: c.side == inner, Star: c.star, Col: c.idx}
 		if c.star {
 			jc.Col = len(sides[c.side].fields)
 		}
 		jn.Cols = append(jn.Cols, jc)
 	}
-	var top Primitive = jn
+	var top engine.Primitive = jn
 	if len(orders) > 0 {
-		var keys []OrderKey
+		var keys []engine.OrderKey
 		n := 2 * len(orders)
 		for i, o := range orders {
 			sd := sides[o.side]
 			jn.Cols = append(jn.Cols,
-				JoinColumn{Right: o.side == inner, Col: sd.at(o.val)},
-				JoinColumn{Right: o.side == inner, Col: sd.at(o.weight)})
-			keys = append(keys, OrderKey{Col: -(n - 2*i), Weight: -(n - 2*i - 1), Desc: o.desc})
+				engine.JoinColumn{Right: o.side == inner, Col: sd.at(o.val)},
+				engine.JoinColumn{Right: o.side == inner, Col: sd.at(o.weight)})
+			keys = append(keys, engine.OrderKey{Col: -(n - 2*i), Weight: -(n - 2*i - 1), Desc: o.desc})
 		}
-		top = &MemorySort{Input: jn, Keys: keys, Trim: n}
+		top = &engine.MemorySort{Input: jn, Keys: keys, Trim: n}
 	}
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
 		if err != nil {
 			return nil, err
 		}
-		top = &Limit{Input: top, Spec: *l}
+		top = &engine.Limit{Input: top, Spec: *l}
 	}
 	return top, nil
 }
 
 // sideRouting routes one side's query by its table and WHERE terms.
-func (b *builder) sideRouting(sd *joinSide, q *ast.SelectStmt, outer bool) (routing, error) {
+func (b *builder) sideRouting(sd *joinSide, q *ast.SelectStmt, outer bool) (engine.Routing, error) {
 	ks := sd.ref.ks
 	if !ks.Sharded {
-		return routing{Opcode: Unsharded, Keyspace: ks.Name, Table: sd.ref.node.Name.O}, nil
+		return engine.Routing{Opcode: engine.Unsharded, Keyspace: ks.Name, Table: sd.ref.node.Name.O}, nil
 	}
 	src := &source{ref: sd.ref, alias: sd.ts.AsName.O}
 	if sd.ref.table.Type == "reference" {
-		return routing{Opcode: Reference, Keyspace: ks.Name, Sharded: true, Table: sd.ref.node.Name.O}, nil
+		return engine.Routing{Opcode: engine.Reference, Keyspace: ks.Name, Sharded: true, Table: sd.ref.node.Name.O}, nil
 	}
 	vr := b.routeWhere(q.Where, src, true)
 	if outer {
 		vr.cutInList()
-	} else if vr.opcode == IN {
-		vr = vindexRoute{opcode: Scatter} // the join values decide; the list stays in the query
+	} else if vr.opcode == engine.IN {
+		vr = vindexRoute{opcode: engine.Scatter} // the join values decide; the list stays in the query
 	}
 	return vr.routing(src), nil
 }
@@ -446,8 +447,8 @@ func tableSourceOf(n ast.ResultSetNode) (*ast.TableSource, bool) {
 // columns, its * and hidden columns, its WHERE terms and, on the inner
 // side, the IN list of join values. rightVindex says whether the join
 // column is the inner table's primary vindex column.
-func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.ExprNode) ([2]*Route, bool, error) {
-	routes := [2]*Route{}
+func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.ExprNode) ([2]*engine.Route, bool, error) {
+	routes := [2]*engine.Route{}
 	rightVindex := false
 	for s := 0; s < 2; s++ {
 		sd := sides[s]
@@ -459,7 +460,7 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 		fl = append(fl, sd.hidden...)
 		where := sd.where
 		if s == inner {
-			where = append(where, &ast.PatternInExpr{Expr: joinR, List: []ast.ExprNode{newHoleExpr(holeValsText)}})
+			where = append(where, &ast.PatternInExpr{Expr: joinR, List: []ast.ExprNode{newHoleExpr(engine.HoleValsText)}})
 		}
 		q := &ast.SelectStmt{
 			Kind:           ast.SelectStmtKindSelect,
@@ -484,7 +485,7 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 		if err != nil {
 			return routes, false, err
 		}
-		routes[s] = &Route{routing: rt, Query: tmpl}
+		routes[s] = &engine.Route{Routing: rt, Query: tmpl}
 	}
 	return routes, rightVindex, nil
 }
@@ -495,12 +496,12 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 // SUM and AVG), which GroupAggregate merges like shard partials. The
 // result types of SUM and AVG (MySQL's DECIMAL precision and scale) come
 // from a field query on one shard of the table they read.
-func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, inner int, isOuter bool, joinL, joinR ast.ExprNode) (Primitive, error) {
+func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, inner int, isOuter bool, joinL, joinR ast.ExprNode) (engine.Primitive, error) {
 	g, ga, lim, err := planGrouping(sel)
 	if err != nil {
 		return nil, err
 	}
-	var cols []JoinColumn
+	var cols []engine.JoinColumn
 	for _, f := range g.fields {
 		phys, err := partialOf(f.Expr)
 		if err != nil {
@@ -511,20 +512,20 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 			return nil, err
 		}
 		sides[s].fields = append(sides[s].fields, &ast.SelectField{Expr: phys, AsName: f.AsName})
-		cols = append(cols, JoinColumn{Right: s == inner, Col: len(sides[s].fields) - 1})
+		cols = append(cols, engine.JoinColumn{Right: s == inner, Col: len(sides[s].fields) - 1})
 	}
-	lkey := GroupKey{Col: sides[outer].hide(joinL), Weight: sides[outer].hide(weightOf(joinL))}
-	rkey := GroupKey{Col: sides[inner].hide(joinR), Weight: sides[inner].hide(weightOf(joinR))}
+	lkey := engine.GroupKey{Col: sides[outer].hide(joinL), Weight: sides[outer].hide(weightOf(joinL))}
+	rkey := engine.GroupKey{Col: sides[inner].hide(joinR), Weight: sides[inner].hide(weightOf(joinR))}
 	routes, rightVindex, err := b.sideRoutes(sides, outer, inner, joinR)
 	if err != nil {
 		return nil, err
 	}
-	jn := &Join{
+	jn := &engine.Join{
 		Left: routes[outer], Right: routes[inner], Outer: isOuter,
 		LeftHidden: len(sides[outer].hidden), RightHidden: len(sides[inner].hidden),
 		RightVindex: rightVindex, Cols: cols,
-		LeftKey:  GroupKey{Col: sides[outer].at(lkey.Col), Weight: sides[outer].at(lkey.Weight)},
-		RightKey: GroupKey{Col: sides[inner].at(rkey.Col), Weight: sides[inner].at(rkey.Weight)},
+		LeftKey:  engine.GroupKey{Col: sides[outer].at(lkey.Col), Weight: sides[outer].at(lkey.Weight)},
+		RightKey: engine.GroupKey{Col: sides[inner].at(rkey.Col), Weight: sides[inner].at(rkey.Weight)},
 	}
 	ga.Input, ga.RetypeCounts = jn, true
 	// Field queries for the types of the visible SUM and AVG columns.
@@ -532,7 +533,7 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 	var probeCols [2][]int
 	for col := 0; col < g.visible; col++ {
 		i, ok := g.aggAt[col]
-		if !ok || (g.aggs[i].Op != AggrSum && g.aggs[i].Op != AggrAvg) {
+		if !ok || (g.aggs[i].Op != engine.AggrSum && g.aggs[i].Op != engine.AggrAvg) {
 			continue
 		}
 		f := g.fields[col]
@@ -562,15 +563,15 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 		if err != nil {
 			return nil, err
 		}
-		rt := routing{Opcode: Unsharded, Keyspace: sd.ref.ks.Name, Table: sd.ref.node.Name.O}
+		rt := engine.Routing{Opcode: engine.Unsharded, Keyspace: sd.ref.ks.Name, Table: sd.ref.node.Name.O}
 		if sd.ref.ks.Sharded {
-			rt.Opcode, rt.Sharded = Reference, true // any one shard
+			rt.Opcode, rt.Sharded = engine.Reference, true // any one shard
 		}
-		ga.TypeProbes = append(ga.TypeProbes, TypeProbe{Route: &Route{routing: rt, Query: tmpl}, Cols: probeCols[s]})
+		ga.TypeProbes = append(ga.TypeProbes, engine.TypeProbe{Route: &engine.Route{Routing: rt, Query: tmpl}, Cols: probeCols[s]})
 	}
-	var top Primitive = ga
+	var top engine.Primitive = ga
 	if lim != nil {
-		top = &Limit{Input: top, Spec: *lim}
+		top = &engine.Limit{Input: top, Spec: *lim}
 	}
 	return top, nil
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/shardgate/shardgate/engine"
+	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
 )
 
@@ -16,7 +18,7 @@ import (
 func (b *builder) routeWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 	best := routeByWhere(where, src, only)
 	t := src.ref.table
-	if best.opcode == None || best.opcode == EqualUnique || t == nil || len(t.ColumnVindexes) < 2 {
+	if best.opcode == engine.None || best.opcode == engine.EqualUnique || t == nil || len(t.ColumnVindexes) < 2 {
 		return best
 	}
 	bestCost := 0
@@ -32,11 +34,11 @@ func (b *builder) routeWhere(where ast.ExprNode, src *source, only bool) vindexR
 		if len(vals) == 0 {
 			continue
 		}
-		op := IN
+		op := engine.IN
 		if len(vals) == 1 {
-			op = Equal
+			op = engine.Equal
 			if l.IsUnique() {
-				op = EqualUnique
+				op = engine.EqualUnique
 			}
 		}
 		if opRank(op) > opRank(best.opcode) || (opRank(op) == opRank(best.opcode) && l.Cost() >= bestCost) {
@@ -52,15 +54,15 @@ func (b *builder) routeWhere(where ast.ExprNode, src *source, only bool) vindexR
 }
 
 // opRank orders routing opcodes from the fewest shards to the most.
-func opRank(op Opcode) int {
+func opRank(op engine.Opcode) int {
 	switch op {
-	case EqualUnique:
+	case engine.EqualUnique:
 		return 0
-	case Equal:
+	case engine.Equal:
 		return 1
-	case IN:
+	case engine.IN:
 		return 2
-	case Range:
+	case engine.Range:
 		return 3
 	}
 	return 4
@@ -68,7 +70,7 @@ func opRank(op Opcode) int {
 
 // columnValues finds, among the top-level AND terms of where, the first
 // `col = v` or `col IN (v, ...)` whose values are all literals or ?.
-func columnValues(where ast.ExprNode, src *source, only bool, col string) []evalValue {
+func columnValues(where ast.ExprNode, src *source, only bool, col string) []engine.Value {
 	for _, term := range splitAnd(where, nil) {
 		switch x := term.(type) {
 		case *ast.BinaryOperationExpr:
@@ -85,7 +87,7 @@ func columnValues(where ast.ExprNode, src *source, only bool, col string) []eval
 				continue
 			}
 			if v, ok := valueOf(unparen(other)); ok {
-				return []evalValue{v}
+				return []engine.Value{v}
 			}
 		case *ast.PatternInExpr:
 			if x.Not || x.Sel != nil || !isVindexColumn(x.Expr, src, only, col) {
@@ -100,40 +102,16 @@ func columnValues(where ast.ExprNode, src *source, only bool, col string) []eval
 }
 
 // ownedLookups are the lookup vindexes table t owns, resolved.
-func (b *builder) ownedLookups(src *source) []*ownedLookup {
+func (b *builder) ownedLookups(src *source) []*engine.OwnedLookup {
 	t := src.ref.table
-	var out []*ownedLookup
+	var out []*engine.OwnedLookup
 	for _, cv := range t.ColumnVindexes {
 		if !cv.Owned {
 			continue
 		}
 		if lv, ok := newLookupVindex(b.vs, t, cv); ok {
-			out = append(out, &ownedLookup{Vindex: lv, Column: cv.Columns[0]})
+			out = append(out, &engine.OwnedLookup{Vindex: lv, Column: cv.Columns[0]})
 		}
-	}
-	return out
-}
-
-// ownedLookup is a lookup vindex an INSERT, UPDATE or DELETE keeps in
-// step with the owner table's rows.
-type ownedLookup struct {
-	Vindex *lookupVindex
-	Column string
-	// Values (INSERT) are each row's value of Column.
-	Values []evalValue
-	// NewValue (UPDATE) is the value Column is set to; nil when the
-	// UPDATE leaves Column alone.
-	NewValue *evalValue
-}
-
-func (o *ownedLookup) describe() string {
-	return o.Vindex.vx.Name() + " (" + o.Vindex.vx.Type() + ") on " + o.Column + " in " + o.Vindex.Keyspace + "." + o.Vindex.Table
-}
-
-func describeOwned(ls []*ownedLookup) []string {
-	out := make([]string, len(ls))
-	for i, o := range ls {
-		out[i] = o.describe()
 	}
 	return out
 }
@@ -152,7 +130,7 @@ func setValue(list []*ast.Assignment, src *source, col string) (ast.ExprNode, bo
 // (lookups: those whose rows it changes): the statement as routedDML
 // plans it, and a SELECT ... FOR UPDATE of the same rows on the same
 // shards that reads their primary vindex and lookup columns.
-func (b *builder) ownedDML(op string, stmt ast.StmtNode, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*ownedLookup) (Primitive, error) {
+func (b *builder) ownedDML(op string, stmt ast.StmtNode, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*engine.OwnedLookup) (engine.Primitive, error) {
 	if _, _, ok := primaryVindex(src.ref.table); !ok {
 		return nil, unsupportedf("%s of table %s, which owns lookup vindexes, without a functional primary vindex", strings.ToUpper(op), src.ref.table.Name)
 	}
@@ -160,33 +138,33 @@ func (b *builder) ownedDML(op string, stmt ast.StmtNode, where ast.ExprNode, ord
 	if err != nil {
 		return nil, err
 	}
-	return wrapOwned(p.(*DML), nil, where, order, limit, src, lookups)
+	return wrapOwned(p.(*engine.DML), nil, where, order, limit, src, lookups)
 }
 
 // ownedMove plans an UPDATE that moves rows of a table owning lookup
 // vindexes (it sets the primary vindex column): every lookup row of a
 // moved row must name its new keyspace id.
-func (b *builder) ownedMove(s *ast.UpdateStmt, src *source, col string, newExpr ast.ExprNode, lookups []*ownedLookup) (Primitive, error) {
+func (b *builder) ownedMove(s *ast.UpdateStmt, src *source, col string, newExpr ast.ExprNode, lookups []*engine.OwnedLookup) (engine.Primitive, error) {
 	p, err := b.buildMoveRows(s, src, col, newExpr)
 	if err != nil {
 		return nil, err
 	}
-	m := p.(*MoveRows)
+	m := p.(*engine.MoveRows)
 	return wrapOwned(m.Update, m, s.Where, nil, nil, src, lookups)
 }
 
 // wrapOwned builds the OwnedDML around a planned statement; where has had
 // its IN list cut by routedDML, so the SELECT gets the same hole.
-func wrapOwned(dml *DML, move *MoveRows, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*ownedLookup) (Primitive, error) {
+func wrapOwned(dml *engine.DML, move *engine.MoveRows, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, src *source, lookups []*engine.OwnedLookup) (engine.Primitive, error) {
 	t := src.ref.table
 	col, vx, _ := primaryVindex(t)
-	sel := "select " + quoteIdent(col)
+	sel := "select " + engine.QuoteIdent(col)
 	for _, o := range lookups {
-		sel += ", " + quoteIdent(o.Column)
+		sel += ", " + engine.QuoteIdent(o.Column)
 	}
-	sel += " from " + quoteIdent(t.Name)
+	sel += " from " + engine.QuoteIdent(t.Name)
 	if src.alias != "" {
-		sel += " as " + quoteIdent(src.alias)
+		sel += " as " + engine.QuoteIdent(src.alias)
 	}
 	for _, part := range []ast.Node{where, order, limit} {
 		if part == nil || isNilNode(part) {
@@ -201,11 +179,11 @@ func wrapOwned(dml *DML, move *MoveRows, where ast.ExprNode, order *ast.OrderByC
 		}
 		sel += " " + s
 	}
-	q, err := compileTemplate(sel + " for update")
+	q, err := engine.CompileTemplate(sel + " for update")
 	if err != nil {
 		return nil, err
 	}
-	return &OwnedDML{DML: dml, Move: move, Select: &Route{routing: dml.routing, Query: q}, Vindex: vx, Lookups: lookups}, nil
+	return &engine.OwnedDML{DML: dml, Move: move, Select: &engine.Route{Routing: dml.Routing, Query: q}, Vindex: vx, Lookups: lookups}, nil
 }
 
 // isNilNode reports whether an interface holds a nil pointer.
@@ -219,4 +197,27 @@ func isNilNode(n ast.Node) bool {
 		return x == nil
 	}
 	return false
+}
+
+// newLookupVindex resolves column vindex cv of table t; ok is false when
+// cv is not a lookup the vschema can reach.
+func newLookupVindex(vs *vschema.VSchema, t *vschema.TableSchema, cv *vschema.ColumnVindexSchema) (*engine.LookupVindex, bool) {
+	l, ok := cv.Vindex.(*vindex.Lookup)
+	if !ok || len(cv.Columns) != 1 {
+		return nil, false
+	}
+	ks := vs.Keyspaces[cv.LookupKeyspace]
+	if ks == nil {
+		return nil, false
+	}
+	lv := &engine.LookupVindex{Vindex: l, Keyspace: ks.Name, Table: cv.LookupTable, Sharded: ks.Sharded,
+		OwnerKeyspace: t.Keyspace, OwnerTable: t.Name, OwnerColumn: cv.Columns[0]}
+	if ks.Sharded {
+		_, fn, ok := primaryVindex(ks.Tables[cv.LookupTable])
+		if !ok {
+			return nil, false
+		}
+		lv.TableVindex = fn
+	}
+	return lv, true
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/shardgate/shardgate/engine"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -11,7 +12,7 @@ import (
 	"github.com/shardgate/shardgate/sqlerror"
 )
 
-func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
+func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 	p, placeErr := b.place(stmt)
 	if placeErr != nil && !p.cross {
 		return nil, placeErr
@@ -66,7 +67,7 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 		if len(subs) == 0 {
 			return nil, unsupported("subqueries on sharded tables")
 		}
-		outer, ok, err := b.routeBySubquery(sel, subs, found, func() (Primitive, error) { return b.buildSelect(sel) })
+		outer, ok, err := b.routeBySubquery(sel, subs, found, func() (engine.Primitive, error) { return b.buildSelect(sel) })
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +76,7 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 				return nil, err
 			}
 		}
-		return &UncorrelatedSubquery{Subs: subs, Outer: outer, NParams: b.nparams}, nil
+		return &engine.UncorrelatedSubquery{Subs: subs, Outer: outer, NParams: b.nparams}, nil
 	}
 	if placeErr != nil {
 		if isJoin(sel) {
@@ -99,15 +100,15 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (Primitive, error) {
 	src := &srcs[0]
 	vr := b.routeWhere(sel.Where, src, true)
 	if src.ref.table.Type == "reference" {
-		vr = vindexRoute{opcode: Reference}
+		vr = vindexRoute{opcode: engine.Reference}
 	}
-	if vr.opcode == None {
+	if vr.opcode == engine.None {
 		// Nothing matches: one shard answers with the fields (and the
 		// zero row of a scalar aggregate) from a query that reads nothing.
 		sel.Where = &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")}
 		return b.shardRoute(sel, vr, src)
 	}
-	if vr.opcode == EqualUnique || vr.opcode == Reference {
+	if vr.opcode == engine.EqualUnique || vr.opcode == engine.Reference {
 		// One shard: the whole query runs there as written.
 		return b.shardRoute(sel, vr, src)
 	}
@@ -148,7 +149,7 @@ func fromSources(sel *ast.SelectStmt, p placement) ([]source, bool) {
 
 // shardRoute renders a statement routed to one shard (or IN/scatter for
 // DML) unchanged apart from the IN list.
-func (b *builder) shardRoute(stmt ast.StmtNode, vr vindexRoute, src *source) (*Route, error) {
+func (b *builder) shardRoute(stmt ast.StmtNode, vr vindexRoute, src *source) (*engine.Route, error) {
 	if sel, ok := stmt.(*ast.SelectStmt); ok {
 		if err := keepFieldNames(sel); err != nil {
 			return nil, err
@@ -160,15 +161,15 @@ func (b *builder) shardRoute(stmt ast.StmtNode, vr vindexRoute, src *source) (*R
 		return nil, err
 	}
 	rt := vr.routing(src)
-	if vr.opcode == Reference {
-		rt.Opcode, rt.Values = Reference, nil
+	if vr.opcode == engine.Reference {
+		rt.Opcode, rt.Values = engine.Reference, nil
 	}
-	return &Route{routing: rt, Query: q}, nil
+	return &engine.Route{Routing: rt, Query: q}, nil
 }
 
 // multiShardSelect plans a single-table SELECT that runs on several shards:
 // concatenation, merge sort and limit, or scalar aggregation.
-func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (Primitive, error) {
+func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (engine.Primitive, error) {
 	switch {
 	case len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc):
 		return nil, unsupported("window functions across shards")
@@ -190,7 +191,7 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 	if aggr {
 		return b.aggregateSelect(sel, vr, src)
 	}
-	var lim *limitSpec
+	var lim *engine.LimitSpec
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
 		if err != nil {
@@ -198,7 +199,7 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 		}
 		lim = l
 	}
-	var keys []OrderKey
+	var keys []engine.OrderKey
 	trim := 0
 	if sel.OrderBy != nil {
 		var err error
@@ -207,16 +208,16 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 			return nil, err
 		}
 	}
-	route := &Route{routing: vr.routing(src)}
+	route := &engine.Route{Routing: vr.routing(src)}
 	if lim != nil {
-		if lim.count.param < 0 && (lim.offset == nil || lim.offset.param < 0) {
-			n, err := lim.upper(nil)
+		if lim.Count.Param < 0 && (lim.Offset == nil || lim.Offset.Param < 0) {
+			n, err := lim.Upper(nil)
 			if err != nil {
 				return nil, err
 			}
 			sel.Limit = &ast.Limit{Count: newValueExpr(n, "", "")}
 		} else {
-			sel.Limit = &ast.Limit{Count: newHoleExpr(holeLimitText)}
+			sel.Limit = &ast.Limit{Count: newHoleExpr(engine.HoleLimitText)}
 			route.PushedLimit = lim
 		}
 	}
@@ -226,12 +227,12 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 		return nil, err
 	}
 	route.Query = q
-	var top Primitive = route
+	var top engine.Primitive = route
 	if len(keys) > 0 {
-		top = &MergeSort{Input: route, Keys: keys, Trim: trim}
+		top = &engine.MergeSort{Input: route, Keys: keys, Trim: trim}
 	}
 	if lim != nil {
-		top = &Limit{Input: top, Spec: *lim}
+		top = &engine.Limit{Input: top, Spec: *lim}
 	}
 	return top, nil
 }
@@ -271,26 +272,26 @@ func isAggregate(n ast.Node) bool {
 }
 
 // limitOf reads a LIMIT clause of literals or ? markers.
-func limitOf(l *ast.Limit) (*limitSpec, error) {
+func limitOf(l *ast.Limit) (*engine.LimitSpec, error) {
 	c, ok := valueOf(l.Count)
 	if !ok {
 		return nil, unsupported("LIMIT with an expression")
 	}
-	spec := &limitSpec{count: c}
+	spec := &engine.LimitSpec{Count: c}
 	if l.Offset != nil {
 		o, ok := valueOf(l.Offset)
 		if !ok {
 			return nil, unsupported("LIMIT with an expression")
 		}
-		spec.offset = &o
+		spec.Offset = &o
 	}
-	if c.param < 0 {
-		if _, err := limitValue(c, nil); err != nil {
+	if c.Param < 0 {
+		if _, err := engine.LimitValue(c, nil); err != nil {
 			return nil, err
 		}
 	}
-	if spec.offset != nil && spec.offset.param < 0 {
-		if _, err := limitValue(*spec.offset, nil); err != nil {
+	if spec.Offset != nil && spec.Offset.Param < 0 {
+		if _, err := engine.LimitValue(*spec.Offset, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -301,7 +302,7 @@ func limitOf(l *ast.Limit) (*limitSpec, error) {
 // hidden columns to the select list: the term itself when it is not a
 // selected column, and always its weight_string (used for character
 // columns; the backend's field type decides at run time).
-func orderKeys(sel *ast.SelectStmt) ([]OrderKey, int, error) {
+func orderKeys(sel *ast.SelectStmt) ([]engine.OrderKey, int, error) {
 	fields := sel.Fields.Fields
 	visible := len(fields)
 	starAt := -1
@@ -365,13 +366,13 @@ func orderKeys(sel *ast.SelectStmt) ([]OrderKey, int, error) {
 		}
 		return visible + h
 	}
-	keys := make([]OrderKey, len(ps))
+	keys := make([]engine.OrderKey, len(ps))
 	for i, p := range ps {
 		col := p.col
 		if col < 0 {
 			col = at(-col - 1)
 		}
-		keys[i] = OrderKey{Col: col, Weight: at(p.weight), Desc: p.desc}
+		keys[i] = engine.OrderKey{Col: col, Weight: at(p.weight), Desc: p.desc}
 	}
 	sel.Fields.Fields = append(fields, hidden...)
 	return keys, n, nil
@@ -409,22 +410,22 @@ func matchField(fields []*ast.SelectField, expr ast.ExprNode, starAt int) int {
 
 // aggregateSelect plans `select count(*), sum(x), min(y), max(z) from t
 // where ...` on several shards.
-func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (Primitive, error) {
+func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (engine.Primitive, error) {
 	// plainScalar checked the shape: only COUNT, SUM, MIN and MAX columns.
-	var cols []AggregateColumn
+	var cols []engine.AggregateColumn
 	var hidden []*ast.SelectField
 	for _, f := range sel.Fields.Fields {
 		a := unparen(f.Expr).(*ast.AggregateFuncExpr)
-		col := AggregateColumn{Weight: noWeight}
+		col := engine.AggregateColumn{Weight: engine.NoWeight}
 		switch strings.ToLower(a.F) {
 		case ast.AggFuncCount:
-			col.Op = AggrCount
+			col.Op = engine.AggrCount
 		case ast.AggFuncSum:
-			col.Op = AggrSum
+			col.Op = engine.AggrSum
 		default:
-			col.Op = AggrMin
+			col.Op = engine.AggrMin
 			if strings.EqualFold(a.F, ast.AggFuncMax) {
-				col.Op = AggrMax
+				col.Op = engine.AggrMax
 			}
 			hidden = append(hidden, &ast.SelectField{Expr: &ast.FuncCallExpr{
 				FnName: ast.NewCIStr("weight_string"),
@@ -434,7 +435,7 @@ func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *sour
 		}
 		cols = append(cols, col)
 	}
-	var lim *limitSpec
+	var lim *engine.LimitSpec
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
 		if err != nil {
@@ -448,9 +449,9 @@ func (b *builder) aggregateSelect(sel *ast.SelectStmt, vr vindexRoute, src *sour
 	if err != nil {
 		return nil, err
 	}
-	var top Primitive = &Aggregate{Input: &Route{routing: vr.routing(src), Query: q}, Columns: cols, Trim: len(hidden)}
+	var top engine.Primitive = &engine.Aggregate{Input: &engine.Route{Routing: vr.routing(src), Query: q}, Columns: cols, Trim: len(hidden)}
 	if lim != nil {
-		top = &Limit{Input: top, Spec: *lim}
+		top = &engine.Limit{Input: top, Spec: *lim}
 	}
 	return top, nil
 }
@@ -489,17 +490,17 @@ func keepFieldNames(sel *ast.SelectStmt) error {
 // subqueries, unions) when every sharded table instance is pinned to one
 // and the same value of one vindex, so the statement is sure to touch one
 // shard; nil when that cannot be shown.
-func (b *builder) pinnedShard(stmt ast.StmtNode, p placement) (*Route, error) {
+func (b *builder) pinnedShard(stmt ast.StmtNode, p placement) (*engine.Route, error) {
 	v := &pinCollector{}
 	stmt.Accept(v)
 	if v.bad {
 		return nil, nil
 	}
-	var pin *evalValue
-	var rt routing
+	var pin *engine.Value
+	var rt engine.Routing
 	for _, sc := range v.scopes {
 		// Tables of this scope and their pins.
-		pins := make([]*evalValue, len(sc.srcs))
+		pins := make([]*engine.Value, len(sc.srcs))
 		var conj []ast.ExprNode
 		conj = splitAnd(sc.where, conj)
 		for i := range sc.srcs {
@@ -517,7 +518,7 @@ func (b *builder) pinnedShard(stmt ast.StmtNode, p placement) (*Route, error) {
 				continue
 			}
 			vr := routeByWhere(andAll(conj), src, only)
-			if vr.opcode == EqualUnique {
+			if vr.opcode == engine.EqualUnique {
 				pins[i] = &vr.values[0]
 			}
 		}
@@ -561,10 +562,10 @@ func (b *builder) pinnedShard(stmt ast.StmtNode, p placement) (*Route, error) {
 			_, vx, _ := primaryVindex(src.ref.table)
 			if pin == nil {
 				pin = pins[i]
-				rt = routing{Opcode: EqualUnique, Keyspace: p.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Vindex: vx, Values: []evalValue{*pin}}
+				rt = engine.Routing{Opcode: engine.EqualUnique, Keyspace: p.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Vindex: vx, Values: []engine.Value{*pin}}
 				continue
 			}
-			if !pin.same(*pins[i]) || rt.Vindex.Name() != vx.Name() {
+			if !pin.Same(*pins[i]) || rt.Vindex.Name() != vx.Name() {
 				return nil, nil
 			}
 		}
@@ -581,7 +582,7 @@ func (b *builder) pinnedShard(stmt ast.StmtNode, p placement) (*Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Route{routing: rt, Query: q}, nil
+	return &engine.Route{Routing: rt, Query: q}, nil
 }
 
 func andAll(terms []ast.ExprNode) ast.ExprNode {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
 
@@ -49,7 +50,7 @@ func (v *markerCollector) Enter(n ast.Node) (ast.Node, bool) {
 func (v *markerCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // build dispatches on the statement type.
-func (b *builder) build(stmt ast.StmtNode) (Primitive, StmtType, error) {
+func (b *builder) build(stmt ast.StmtNode) (engine.Primitive, StmtType, error) {
 	typ, known := stmtType(stmt)
 	if !known {
 		if name := sessionStatement(stmt); name != "" {
@@ -61,7 +62,7 @@ func (b *builder) build(stmt ast.StmtNode) (Primitive, StmtType, error) {
 		if err != nil {
 			return nil, typ, err
 		}
-		r, err := b.passthrough(ByDestination, ks)
+		r, err := b.passthrough(engine.ByDestination, ks)
 		if err != nil {
 			return nil, typ, err
 		}
@@ -93,7 +94,7 @@ func (b *builder) build(stmt ast.StmtNode) (Primitive, StmtType, error) {
 			return nil, typ, err
 		}
 		if !ks.Sharded {
-			r, err := b.passthrough(Unsharded, ks)
+			r, err := b.passthrough(engine.Unsharded, ks)
 			return r, typ, err
 		}
 	}
@@ -210,33 +211,31 @@ func (b *builder) defaultKeyspace() (*vschema.KeyspaceSchema, error) {
 }
 
 // passthrough is a Route that sends the statement text unchanged.
-func (b *builder) passthrough(op Opcode, ks *vschema.KeyspaceSchema) (*Route, error) {
+func (b *builder) passthrough(op engine.Opcode, ks *vschema.KeyspaceSchema) (*engine.Route, error) {
 	t, err := b.originalTemplate()
 	if err != nil {
 		return nil, err
 	}
-	return &Route{routing: routing{Opcode: op, Keyspace: ks.Name, Sharded: ks.Sharded}, Query: t}, nil
+	return &engine.Route{Routing: engine.Routing{Opcode: op, Keyspace: ks.Name, Sharded: ks.Sharded}, Query: t}, nil
 }
 
 // originalTemplate is the statement text with holes at its ? markers.
-func (b *builder) originalTemplate() (*template, error) {
+func (b *builder) originalTemplate() (*engine.Template, error) {
 	if b.nparams == 0 {
-		return textTemplate(b.sql), nil
+		return engine.TextTemplate(b.sql), nil
 	}
-	t := &template{}
+	chunks := make([]string, 0, len(b.markers)+1)
+	params := make([]int, 0, len(b.markers))
 	prev := 0
 	for _, m := range b.markers {
 		if m.offset < prev || m.offset >= len(b.sql) || b.sql[m.offset] != '?' {
 			return nil, errInternal("cannot find parameter marker %d in the statement text", m.index+1)
 		}
-		t.chunks = append(t.chunks, b.sql[prev:m.offset])
-		t.holes = append(t.holes, hole{kind: holeArg, n: m.index})
+		chunks = append(chunks, b.sql[prev:m.offset])
+		params = append(params, m.index)
 		prev = m.offset + 1
 	}
-	t.chunks = append(t.chunks, b.sql[prev:])
-	for _, c := range t.chunks {
-		t.static += len(c)
-	}
+	t := engine.ArgTemplate(append(chunks, b.sql[prev:]), params)
 	return t, nil
 }
 
@@ -247,12 +246,12 @@ const restoreFlags = format.RestoreStringSingleQuotes | format.RestoreKeyWordLow
 	format.RestoreNameBackQuotes | format.RestoreSpacesAroundBinaryOperation | format.RestoreWithoutSchemaName
 
 // render restores a node into a template.
-func render(n ast.Node) (*template, error) {
+func render(n ast.Node) (*engine.Template, error) {
 	s, err := restore(n)
 	if err != nil {
 		return nil, err
 	}
-	return compileTemplate(s)
+	return engine.CompileTemplate(s)
 }
 
 func restore(n ast.Node) (string, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/shardgate/shardgate/engine"
 )
 
 // The TiDB parser builds literal values through hooks in package ast that a
@@ -212,7 +213,7 @@ func (n *valueExpr) sqlText() (string, error) {
 		var prefix string
 		switch x := n.val.(type) {
 		case string:
-			prefix = quoteString(x)
+			prefix = engine.QuoteString(x)
 		case hexLit:
 			prefix = string(x)
 		case bitLit:
@@ -260,7 +261,7 @@ func literalSQL(v any) (string, error) {
 	case bitLit:
 		return string(x), nil
 	}
-	return sqlLiteral(v)
+	return engine.SQLLiteral(v)
 }
 
 // paramMarker is a `?` placeholder. Index is its position among the
@@ -285,7 +286,7 @@ func (n *paramMarker) Restore(ctx *format.RestoreCtx) error {
 	if n.index < 0 {
 		return errParamNotNumbered
 	}
-	ctx.WritePlain(holeParam(n.index))
+	ctx.WritePlain(engine.HoleParam(n.index))
 	return nil
 }
 

@@ -13,11 +13,6 @@ import (
 // number, SQLSTATE and a MySQL-like message (errors.As still reads it as a
 // *mysql.MyError). Internal sentinels below never reach a client unwrapped.
 
-// ErrNoteAutoVindex is the warning code attached when CREATE TABLE made the
-// gateway add a vschema entry (ER_UNKNOWN_ERROR, used by Vitess and TiDB for
-// free-text notes too).
-const ErrNoteAutoVindex = mysql.ER_UNKNOWN_ERROR
-
 var errParamNotNumbered = errors.New("planner: parameter marker outside the statement's visited tree")
 
 // unsupported refuses a construct the planner cannot serve exactly.
@@ -52,17 +47,6 @@ func errBadDB(keyspace string) error {
 // with a hole, an error from a vindex.
 func errInternal(format string, args ...any) error {
 	return sqlerror.New(sqlerror.Internal, mysql.ER_UNKNOWN_ERROR, format, args...)
-}
-
-// errWrongArgs is returned when Execute gets fewer arguments than the plan's
-// ParamCount (ER_WRONG_ARGUMENTS is what mysqld says for a bad COM_STMT_EXECUTE).
-func errWrongArgs(want, got int) error {
-	return sqlerror.New(sqlerror.User, mysql.ER_WRONG_ARGUMENTS,
-		"Incorrect arguments to mysqld_stmt_execute: plan needs %d, got %d", want, got)
-}
-
-func errWrongArgs2(where string) error {
-	return sqlerror.New(sqlerror.User, mysql.ER_WRONG_ARGUMENTS, "Incorrect arguments to %s", where)
 }
 
 func errBadField(name string) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
 )
@@ -40,14 +41,14 @@ func loadVSchema(t testing.TB) *vschema.VSchema {
 	return vs
 }
 
-func mustShards(names ...string) []ShardRange {
-	out := make([]ShardRange, len(names))
+func mustShards(names ...string) []engine.ShardRange {
+	out := make([]engine.ShardRange, len(names))
 	for i, n := range names {
 		kr, err := vindex.ParseKeyRange(n)
 		if err != nil {
 			panic(err)
 		}
-		out[i] = ShardRange{Name: n, KeyRange: kr}
+		out[i] = engine.ShardRange{Name: n, KeyRange: kr}
 	}
 	return out
 }
@@ -56,21 +57,24 @@ func mustShards(names ...string) []ShardRange {
 // made up by results (or, if nil, made-up rows of integers).
 type fakeVCursor struct {
 	seqUsed int64
-	shards  map[string][]ShardRange
+	shards  map[string][]engine.ShardRange
 	log     []string
-	results func(keyspace, shard, query string) (*Result, error)
+	results func(keyspace, shard, query string) (*engine.Result, error)
+	// rowsPerShard is how many (identical) rows a made-up SELECT answer
+	// has; 0 means one.
+	rowsPerShard int
 }
 
-var _ VCursor = (*fakeVCursor)(nil)
+var _ engine.VCursor = (*fakeVCursor)(nil)
 
 func newFakeVCursor() *fakeVCursor {
-	return &fakeVCursor{shards: map[string][]ShardRange{
+	return &fakeVCursor{shards: map[string][]engine.ShardRange{
 		"global":  mustShards("-"),
 		"service": mustShards("-40", "40-80", "80-c0", "c0-"),
 	}}
 }
 
-func (f *fakeVCursor) Shards(_ context.Context, keyspace string) ([]ShardRange, error) {
+func (f *fakeVCursor) Shards(_ context.Context, keyspace string) ([]engine.ShardRange, error) {
 	ss, ok := f.shards[keyspace]
 	if !ok {
 		return nil, fmt.Errorf("fake: no keyspace %q", keyspace)
@@ -78,15 +82,15 @@ func (f *fakeVCursor) Shards(_ context.Context, keyspace string) ([]ShardRange, 
 	return ss, nil
 }
 
-func (f *fakeVCursor) result(keyspace, shard, query string) (*Result, error) {
+func (f *fakeVCursor) result(keyspace, shard, query string) (*engine.Result, error) {
 	if f.results != nil {
 		return f.results(keyspace, shard, query)
 	}
-	return madeUpResult(query), nil
+	return madeUpResult(query, max(f.rowsPerShard, 1)), nil
 }
 
-func (f *fakeVCursor) ExecuteMulti(_ context.Context, keyspace string, shards []string, queries []string) ([]*Result, error) {
-	out := make([]*Result, len(shards))
+func (f *fakeVCursor) ExecuteMulti(_ context.Context, keyspace string, shards []string, queries []string) ([]*engine.Result, error) {
+	out := make([]*engine.Result, len(shards))
 	for i, s := range shards {
 		f.log = append(f.log, fmt.Sprintf("ExecuteMulti %s.%s: %s", keyspace, s, queries[i]))
 		r, err := f.result(keyspace, s, queries[i])
@@ -98,8 +102,8 @@ func (f *fakeVCursor) ExecuteMulti(_ context.Context, keyspace string, shards []
 	return out, nil
 }
 
-func (f *fakeVCursor) StreamMulti(_ context.Context, keyspace string, shards []string, queries []string, fn func(int, *Result) error) error {
-	var rs []*Result
+func (f *fakeVCursor) StreamMulti(_ context.Context, keyspace string, shards []string, queries []string, fn func(int, *engine.Result) error) error {
+	var rs []*engine.Result
 	for i, s := range shards {
 		f.log = append(f.log, fmt.Sprintf("StreamMulti %s.%s: %s", keyspace, s, queries[i]))
 		r, err := f.result(keyspace, s, queries[i])
@@ -109,7 +113,7 @@ func (f *fakeVCursor) StreamMulti(_ context.Context, keyspace string, shards []s
 		rs = append(rs, r)
 	}
 	for i, r := range rs {
-		if err := fn(i, &Result{Fields: r.Fields}); err != nil {
+		if err := fn(i, &engine.Result{Fields: r.Fields}); err != nil {
 			return err
 		}
 	}
@@ -119,7 +123,7 @@ func (f *fakeVCursor) StreamMulti(_ context.Context, keyspace string, shards []s
 		for i, r := range rs {
 			if row < len(r.Rows) {
 				more = true
-				if err := fn(i, &Result{Rows: r.Rows[row : row+1]}); err != nil {
+				if err := fn(i, &engine.Result{Rows: r.Rows[row : row+1]}); err != nil {
 					return err
 				}
 			}
@@ -147,16 +151,21 @@ func (f *fakeVCursor) AddWarning(code uint16, msg string) {
 	f.log = append(f.log, fmt.Sprintf("AddWarning %d: %s", code, msg))
 }
 
-// madeUpResult answers a SELECT with one BIGINT column per select field
-// (a * counts as one) and one row of 1s; anything else affects one row.
-func madeUpResult(query string) *Result {
+// madeUpResult answers a SELECT (or UNION) with one BIGINT column per
+// select field (a * counts as one) and nrows rows of 1s; anything else
+// affects one row.
+func madeUpResult(query string, nrows int) *engine.Result {
 	stmts, err := NewParser().Parse(query)
 	if err != nil || len(stmts) != 1 {
-		return &Result{RowsAffected: 1}
+		return &engine.Result{RowsAffected: 1}
 	}
 	sel, ok := stmts[0].(*ast.SelectStmt)
+	if u, isUnion := stmts[0].(*ast.SetOprStmt); isUnion && u.SelectList != nil && len(u.SelectList.Selects) > 0 {
+		// A UNION's columns are its first branch's.
+		sel, ok = u.SelectList.Selects[0].(*ast.SelectStmt)
+	}
 	if !ok {
-		return &Result{RowsAffected: 1}
+		return &engine.Result{RowsAffected: 1}
 	}
 	var fields []*mysql.Field
 	var row [][]byte
@@ -172,5 +181,9 @@ func madeUpResult(query string) *Result {
 		fields = append(fields, &mysql.Field{Name: []byte(name), Type: typ, Charset: binaryCharset})
 		row = append(row, []byte("1"))
 	}
-	return &Result{Fields: fields, Rows: [][][]byte{row}}
+	rows := make([][][]byte, nrows)
+	for i := range rows {
+		rows[i] = row
+	}
+	return &engine.Result{Fields: fields, Rows: rows}
 }

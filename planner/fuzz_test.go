@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/shardgate/shardgate/engine"
 )
 
 // FuzzParseBuild checks that no input makes Parse, Build, PlanJSON or
@@ -38,7 +40,7 @@ func FuzzParseBuild(f *testing.F) {
 				if err != nil {
 					continue
 				}
-				if _, err := PlanJSON(plan.Root); err != nil {
+				if _, err := engine.PlanJSON(plan.Root); err != nil {
 					t.Fatalf("PlanJSON(%q): %v", sql, err)
 				}
 				args := make([]any, plan.ParamCount)

@@ -7,8 +7,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shardgate/shardgate/engine"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the planner's output")
@@ -55,7 +58,7 @@ func runCase(t *testing.T, c goldenCase) goldenCase {
 		out.Error = err.Error()
 		return out
 	}
-	instr, err := PlanJSON(plan.Root)
+	instr, err := engine.PlanJSON(plan.Root)
 	if err != nil {
 		t.Fatalf("%q: PlanJSON: %v", c.Query, err)
 	}
@@ -67,10 +70,15 @@ func runCase(t *testing.T, c goldenCase) goldenCase {
 	}
 	vc := newFakeVCursor()
 	gp := goldenPlan{QueryType: plan.Type.String(), Instructions: instr}
-	if _, err := plan.Root.Execute(context.Background(), vc, args); err != nil {
+	if _, err := plan.Root.Execute(context.Background(), vc, slices.Clone(args)); err != nil {
 		gp.ExecError = err.Error()
 	}
 	gp.Calls = vc.log
+	if plan.Type == StmtSelect {
+		for _, n := range []int{1, 3} {
+			checkStreamAgrees(t, c, plan, args, n)
+		}
+	}
 	if gp.Calls == nil {
 		gp.Calls = []string{}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/shardgate/shardgate/engine"
 )
 
 func TestAppendNormalized(t *testing.T) {
@@ -196,7 +197,7 @@ func fillMarkers(s string, args []any) (string, error) {
 				return "", fmt.Errorf("more markers than %d args", len(args))
 			}
 			var err error
-			if b, err = appendLiteral(b, args[n]); err != nil {
+			if b, err = engine.AppendLiteral(b, args[n]); err != nil {
 				return "", err
 			}
 			n++

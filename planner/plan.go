@@ -2,6 +2,7 @@ package planner
 
 import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
 
@@ -41,7 +42,7 @@ type Target struct {
 // safe to share between sessions: primitives hold no execution state).
 type Plan struct {
 	Type       StmtType
-	Root       Primitive
+	Root       engine.Primitive
 	Original   string
 	ParamCount int // number of ? markers
 }

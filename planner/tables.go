@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
 
@@ -138,24 +139,24 @@ func (b *builder) place(n ast.Node) (placement, error) {
 // simple routes cover statements whose placement alone decides the route:
 // no tables, system tables only, or one unsharded keyspace. ok is false for
 // a sharded keyspace.
-func (b *builder) simpleRoute(p placement) (*Route, bool, error) {
+func (b *builder) simpleRoute(p placement) (*engine.Route, bool, error) {
 	switch {
 	case p.noTables:
 		ks, err := b.defaultKeyspace()
 		if err != nil {
 			return nil, true, err
 		}
-		r, err := b.passthrough(Reference, ks)
+		r, err := b.passthrough(engine.Reference, ks)
 		return r, true, err
 	case p.ks == nil: // system schemas only
 		ks, err := b.defaultKeyspace()
 		if err != nil {
 			return nil, true, err
 		}
-		r, err := b.passthrough(DBA, ks)
+		r, err := b.passthrough(engine.DBA, ks)
 		return r, true, err
 	case !p.ks.Sharded:
-		r, err := b.passthrough(Unsharded, p.ks)
+		r, err := b.passthrough(engine.Unsharded, p.ks)
 		return r, true, err
 	}
 	return nil, false, nil

@@ -5,76 +5,36 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/shardgate/shardgate/engine"
 )
 
-// What VEXPLAIN (on the gateway) and `shardctl explain` (offline) share:
-// a VCursor wrapper that records every shard query a plan sends, an
-// offline VCursor that answers with no rows, and the KEYS analysis.
+// What VEXPLAIN (on the gateway) and `shardctl explain` (offline) share
+// and needs the AST: an offline VCursor that answers with no rows, and the
+// KEYS analysis. The VCursor wrapper that records every shard query a plan
+// sends is engine.Recorder.
 
-// ShardQuery is one query a plan sent to one shard.
-type ShardQuery struct {
-	Keyspace, Shard, Query string
-}
-
-// Recorder is a VCursor that passes every call to the wrapped one and
-// records the shard queries, in the order they were sent.
-type Recorder struct {
-	VCursor
-	mu      sync.Mutex
-	queries []ShardQuery
-}
-
-var _ VCursor = (*Recorder)(nil)
-
-// NewRecorder wraps vc.
-func NewRecorder(vc VCursor) *Recorder { return &Recorder{VCursor: vc} }
-
-func (r *Recorder) record(keyspace string, shards, queries []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i, s := range shards {
-		r.queries = append(r.queries, ShardQuery{Keyspace: keyspace, Shard: s, Query: queries[i]})
-	}
-}
-
-// Queries returns the recorded shard queries.
-func (r *Recorder) Queries() []ShardQuery {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.queries)
-}
-
-// ExecuteMulti implements VCursor.
-func (r *Recorder) ExecuteMulti(ctx context.Context, keyspace string, shards []string, queries []string) ([]*Result, error) {
-	r.record(keyspace, shards, queries)
-	return r.VCursor.ExecuteMulti(ctx, keyspace, shards, queries)
-}
-
-// StreamMulti implements VCursor.
-func (r *Recorder) StreamMulti(ctx context.Context, keyspace string, shards []string, queries []string, fn func(int, *Result) error) error {
-	r.record(keyspace, shards, queries)
-	return r.VCursor.StreamMulti(ctx, keyspace, shards, queries, fn)
-}
+// binaryCharset is the "binary" character set number, given to the
+// offline answers' numeric columns.
+const binaryCharset = 63
 
 // OfflineVCursor plans and "executes" with no servers: shards come from a
 // fixed map, every SELECT answers with its columns and no rows (so a scalar
 // aggregate still shows its one row), every write affects nothing.
 type OfflineVCursor struct {
-	ShardMap map[string][]ShardRange
+	ShardMap map[string][]engine.ShardRange
 	// Columns, if set, gives the column types of tables (from a schema
 	// file) for the fields of offline results; plain BIGINT otherwise.
 	Columns map[string]map[string]byte
 }
 
-var _ VCursor = (*OfflineVCursor)(nil)
+var _ engine.VCursor = (*OfflineVCursor)(nil)
 
 // Shards implements VCursor.
-func (o *OfflineVCursor) Shards(_ context.Context, keyspace string) ([]ShardRange, error) {
+func (o *OfflineVCursor) Shards(_ context.Context, keyspace string) ([]engine.ShardRange, error) {
 	ss, ok := o.ShardMap[keyspace]
 	if !ok {
 		return nil, errBadDB(keyspace)
@@ -83,8 +43,8 @@ func (o *OfflineVCursor) Shards(_ context.Context, keyspace string) ([]ShardRang
 }
 
 // ExecuteMulti implements VCursor.
-func (o *OfflineVCursor) ExecuteMulti(_ context.Context, _ string, shards []string, queries []string) ([]*Result, error) {
-	out := make([]*Result, len(shards))
+func (o *OfflineVCursor) ExecuteMulti(_ context.Context, _ string, shards []string, queries []string) ([]*engine.Result, error) {
+	out := make([]*engine.Result, len(shards))
 	for i := range shards {
 		out[i] = o.result(queries[i])
 	}
@@ -92,9 +52,9 @@ func (o *OfflineVCursor) ExecuteMulti(_ context.Context, _ string, shards []stri
 }
 
 // StreamMulti implements VCursor.
-func (o *OfflineVCursor) StreamMulti(_ context.Context, _ string, shards []string, queries []string, fn func(int, *Result) error) error {
+func (o *OfflineVCursor) StreamMulti(_ context.Context, _ string, shards []string, queries []string, fn func(int, *engine.Result) error) error {
 	for i := range shards {
-		if err := fn(i, &Result{Fields: o.result(queries[i]).Fields}); err != nil {
+		if err := fn(i, &engine.Result{Fields: o.result(queries[i]).Fields}); err != nil {
 			return err
 		}
 	}
@@ -117,14 +77,14 @@ func (o *OfflineVCursor) NextSequenceValues(context.Context, string, string, int
 
 // result makes the empty answer to a shard query: one field per select
 // column, typed from Columns where the column is a plain one.
-func (o *OfflineVCursor) result(query string) *Result {
+func (o *OfflineVCursor) result(query string) *engine.Result {
 	stmts, err := NewParser().Parse(query)
 	if err != nil || len(stmts) != 1 {
-		return &Result{}
+		return &engine.Result{}
 	}
 	sel, ok := stmts[0].(*ast.SelectStmt)
 	if !ok || sel.Fields == nil {
-		return &Result{}
+		return &engine.Result{}
 	}
 	table := ""
 	if sel.From != nil && sel.From.TableRefs != nil {
@@ -156,7 +116,7 @@ func (o *OfflineVCursor) result(query string) *Result {
 		}
 		fields = append(fields, &mysql.Field{Name: []byte(name), Type: typ, Charset: charset})
 	}
-	return &Result{Fields: fields}
+	return &engine.Result{Fields: fields}
 }
 
 // KeysInfo is VEXPLAIN KEYS: the columns a statement filters, groups and

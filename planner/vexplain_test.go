@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/shardgate/shardgate/engine"
 )
 
 func TestKeys(t *testing.T) {
@@ -40,8 +42,8 @@ func TestRecorderAndOfflineCursor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc := &OfflineVCursor{ShardMap: map[string][]ShardRange{"service": mustShards("-40", "40-80", "80-c0", "c0-")}}
-	rec := NewRecorder(oc)
+	oc := &OfflineVCursor{ShardMap: map[string][]engine.ShardRange{"service": mustShards("-40", "40-80", "80-c0", "c0-")}}
+	rec := engine.NewRecorder(oc)
 	r, err := plan.Root.Execute(context.Background(), rec, nil)
 	if err != nil {
 		t.Fatal(err)

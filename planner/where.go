@@ -5,6 +5,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
 )
@@ -81,13 +82,13 @@ func isVindexColumn(e ast.ExprNode, src *source, only bool, col string) bool {
 
 // vindexRoute is what the WHERE clause says about one table's shards.
 type vindexRoute struct {
-	opcode Opcode
-	values []evalValue
+	opcode engine.Opcode
+	values []engine.Value
 	in     *ast.PatternInExpr // IN: the list to cut per shard
-	lo, hi *evalValue         // Range: inclusive bounds, nil if open
+	lo, hi *engine.Value      // Range: inclusive bounds, nil if open
 	// lookup, when set, routes values of a lookup vindex's column
 	// (EqualUnique, Equal or IN) instead of the primary vindex.
-	lookup *lookupVindex
+	lookup *engine.LookupVindex
 }
 
 // routeByWhere looks among the top-level AND terms of where for `col = v`,
@@ -99,15 +100,15 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 	terms := splitAnd(where, nil)
 	for _, term := range terms {
 		if constantFalse(term) {
-			return vindexRoute{opcode: None}
+			return vindexRoute{opcode: engine.None}
 		}
 	}
 	col, vx, ok := primaryVindex(src.ref.table)
 	if !ok {
-		return vindexRoute{opcode: Scatter}
+		return vindexRoute{opcode: engine.Scatter}
 	}
 	var eq, in, rng *vindexRoute
-	var eqVals [][]evalValue // every literal equality or IN list: for None
+	var eqVals [][]engine.Value // every literal equality or IN list: for None
 	for _, term := range terms {
 		switch x := term.(type) {
 		case *ast.BinaryOperationExpr:
@@ -117,7 +118,7 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 				}
 				continue
 			}
-			var v evalValue
+			var v engine.Value
 			var found bool
 			if isVindexColumn(x.L, src, only, col) {
 				v, found = valueOf(unparen(x.R))
@@ -127,12 +128,12 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 			if !found {
 				continue
 			}
-			if v.param < 0 && v.val == nil && v.sql == "null" {
-				return vindexRoute{opcode: None} // col = NULL is never true
+			if v.Param < 0 && v.Val == nil && v.SQL == "null" {
+				return vindexRoute{opcode: engine.None} // col = NULL is never true
 			}
-			eqVals = append(eqVals, []evalValue{v})
+			eqVals = append(eqVals, []engine.Value{v})
 			if eq == nil {
-				eq = &vindexRoute{opcode: EqualUnique, values: []evalValue{v}}
+				eq = &vindexRoute{opcode: engine.EqualUnique, values: []engine.Value{v}}
 			}
 		case *ast.PatternInExpr:
 			if x.Not || x.Sel != nil || !isVindexColumn(x.Expr, src, only, col) {
@@ -148,11 +149,11 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 			}
 			if len(vals) == 1 {
 				if eq == nil {
-					eq = &vindexRoute{opcode: EqualUnique, values: vals}
+					eq = &vindexRoute{opcode: engine.EqualUnique, values: vals}
 				}
 				continue
 			}
-			in = &vindexRoute{opcode: IN, values: vals, in: x}
+			in = &vindexRoute{opcode: engine.IN, values: vals, in: x}
 		case *ast.BetweenExpr:
 			if x.Not || !isVindexColumn(x.Expr, src, only, col) || !orderPreserving(vx) {
 				continue
@@ -160,12 +161,12 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 			lo, ok1 := valueOf(unparen(x.Left))
 			hi, ok2 := valueOf(unparen(x.Right))
 			if ok1 && ok2 {
-				rng = mergeRange(rng, &vindexRoute{opcode: Range, lo: &lo, hi: &hi})
+				rng = mergeRange(rng, &vindexRoute{opcode: engine.Range, lo: &lo, hi: &hi})
 			}
 		}
 	}
 	if impossible(eqVals, vx) {
-		return vindexRoute{opcode: None}
+		return vindexRoute{opcode: engine.None}
 	}
 	switch {
 	case eq != nil:
@@ -177,13 +178,13 @@ func routeByWhere(where ast.ExprNode, src *source, only bool) vindexRoute {
 		// the highest) would match too: a range needs lo >= 0.
 		return *rng
 	}
-	return vindexRoute{opcode: Scatter}
+	return vindexRoute{opcode: engine.Scatter}
 }
 
 // listValues returns an IN list's values, or nil unless every one is a
 // literal or ?.
-func listValues(list []ast.ExprNode) []evalValue {
-	vals := make([]evalValue, 0, len(list))
+func listValues(list []ast.ExprNode) []engine.Value {
+	vals := make([]engine.Value, 0, len(list))
 	for _, e := range list {
 		v, ok := valueOf(unparen(e))
 		if !ok {
@@ -238,7 +239,7 @@ func constantFalse(e ast.ExprNode) bool {
 
 // impossible reports whether literal equalities and IN lists on the vindex
 // column share no keyspace id: a row has one, so no row matches them all.
-func impossible(sets [][]evalValue, vx vindex.Functional) bool {
+func impossible(sets [][]engine.Value, vx vindex.Functional) bool {
 	if len(sets) < 2 {
 		return false
 	}
@@ -246,13 +247,13 @@ func impossible(sets [][]evalValue, vx vindex.Functional) bool {
 	for _, set := range sets {
 		ids := map[string]bool{}
 		for _, v := range set {
-			if v.param >= 0 || !v.mappable {
+			if v.Param >= 0 || !v.Mappable {
 				return false
 			}
-			if v.val == nil {
+			if v.Val == nil {
 				continue // NULL in a list matches nothing
 			}
-			id, err := vx.Map(v.val)
+			id, err := vx.Map(v.Val)
 			if err != nil {
 				return false
 			}
@@ -305,9 +306,9 @@ func rangeTerm(x *ast.BinaryOperationExpr, src *source, only bool, col string, v
 	}
 	switch op {
 	case opcode.GT, opcode.GE:
-		return &vindexRoute{opcode: Range, lo: &v}
+		return &vindexRoute{opcode: engine.Range, lo: &v}
 	case opcode.LT, opcode.LE:
-		return &vindexRoute{opcode: Range, hi: &v}
+		return &vindexRoute{opcode: engine.Range, hi: &v}
 	}
 	return nil
 }
@@ -328,9 +329,9 @@ func mergeRange(a, b *vindexRoute) *vindexRoute {
 }
 
 // routing builds the routing of a single-table statement on src.
-func (vr vindexRoute) routing(src *source) routing {
-	r := routing{Opcode: vr.opcode, Keyspace: src.ref.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Values: vr.values, Lo: vr.lo, Hi: vr.hi, Lookup: vr.lookup}
-	if vr.lookup == nil && (vr.opcode == EqualUnique || vr.opcode == IN || vr.opcode == Range) {
+func (vr vindexRoute) routing(src *source) engine.Routing {
+	r := engine.Routing{Opcode: vr.opcode, Keyspace: src.ref.ks.Name, Sharded: true, Table: src.ref.node.Name.O, Values: vr.values, Lo: vr.lo, Hi: vr.hi, Lookup: vr.lookup}
+	if vr.lookup == nil && (vr.opcode == engine.EqualUnique || vr.opcode == engine.IN || vr.opcode == engine.Range) {
 		_, r.Vindex, _ = primaryVindex(src.ref.table)
 	}
 	return r
@@ -338,8 +339,8 @@ func (vr vindexRoute) routing(src *source) routing {
 
 // cutInList replaces an IN list with the hole each shard's values go into.
 func (vr vindexRoute) cutInList() {
-	if vr.opcode == IN && vr.in != nil {
-		vr.in.List = []ast.ExprNode{newHoleExpr(holeValsText)}
+	if vr.opcode == engine.IN && vr.in != nil {
+		vr.in.List = []ast.ExprNode{newHoleExpr(engine.HoleValsText)}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	tidbmysql "github.com/pingcap/tidb/pkg/parser/mysql"
 
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
@@ -54,7 +55,7 @@ func explainCommand() *command {
 			if err != nil {
 				return err
 			}
-			oc := &planner.OfflineVCursor{ShardMap: map[string][]planner.ShardRange{}}
+			oc := &planner.OfflineVCursor{ShardMap: map[string][]engine.ShardRange{}}
 			for name, ks := range vs.Keyspaces {
 				n := 1
 				if ks.Sharded {
@@ -65,7 +66,7 @@ func explainCommand() *command {
 					return err
 				}
 				for _, r := range ranges {
-					oc.ShardMap[name] = append(oc.ShardMap[name], planner.ShardRange{Name: r.String(), KeyRange: r})
+					oc.ShardMap[name] = append(oc.ShardMap[name], engine.ShardRange{Name: r.String(), KeyRange: r})
 				}
 			}
 			if schemaFile != "" {
@@ -95,7 +96,7 @@ func explainSQL(ctx context.Context, e *env, vs *vschema.VSchema, oc *planner.Of
 	if err != nil {
 		return err
 	}
-	planJSON, err := planner.PlanJSON(plan.Root)
+	planJSON, err := engine.PlanJSON(plan.Root)
 	if err != nil {
 		return err
 	}
@@ -103,18 +104,18 @@ func explainSQL(ctx context.Context, e *env, vs *vschema.VSchema, oc *planner.Of
 	for i := range args {
 		args[i] = int64(i + 1)
 	}
-	rec := planner.NewRecorder(oc)
+	rec := engine.NewRecorder(oc)
 	_, execErr := plan.Root.Execute(ctx, rec, args)
 	queries := rec.Queries()
 	if format == "json" {
 		out := struct {
-			QueryType string               `json:"queryType"`
-			Plan      json.RawMessage      `json:"plan"`
-			Queries   []planner.ShardQuery `json:"queries"`
-			Error     string               `json:"error,omitempty"`
+			QueryType string              `json:"queryType"`
+			Plan      json.RawMessage     `json:"plan"`
+			Queries   []engine.ShardQuery `json:"queries"`
+			Error     string              `json:"error,omitempty"`
 		}{QueryType: plan.Type.String(), Plan: planJSON, Queries: queries}
 		if out.Queries == nil {
-			out.Queries = []planner.ShardQuery{}
+			out.Queries = []engine.ShardQuery{}
 		}
 		if execErr != nil {
 			out.Error = execErr.Error()

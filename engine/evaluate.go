@@ -1,0 +1,417 @@
+package engine
+
+import (
+	"cmp"
+	"math/big"
+	"strconv"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// A small evaluator for what the gateway must compute itself after merging
+// shard rows: HAVING over merged groups. It knows numbers (exact decimals
+// and doubles), NULL, comparisons, AND/OR/NOT/XOR, arithmetic, IS [NOT]
+// NULL, IN and BETWEEN over literals. Anything else is refused at plan time
+// (1235); a string reaching a comparison at run time is refused then,
+// because its collation is the backend's business.
+
+// sqlVal is one evaluated value.
+type sqlVal struct {
+	null    bool
+	isFloat bool
+	f       float64
+	r       *big.Rat // exact numbers
+	str     []byte   // non-numeric column values
+	isStr   bool
+}
+
+var valNull = sqlVal{null: true}
+
+func ratVal(r *big.Rat) sqlVal { return sqlVal{r: r} }
+
+func boolVal(b bool) sqlVal {
+	if b {
+		return ratVal(big.NewRat(1, 1))
+	}
+	return ratVal(new(big.Rat))
+}
+
+func (v sqlVal) float() float64 {
+	if v.isFloat {
+		return v.f
+	}
+	f, _ := v.r.Float64()
+	return f
+}
+
+// truth is MySQL's truth value: NULL, or whether the number is non-zero.
+func (v sqlVal) truth() (bool, bool) {
+	if v.null {
+		return false, true
+	}
+	if v.isFloat {
+		return v.f != 0, false
+	}
+	return v.r.Sign() != 0, false
+}
+
+// Expr computes a value from a merged row. It is the engine's tiny
+// expression tree, made of closures: the planner compiles HAVING into one
+// with the constructors below (ColumnExpr, ArgExpr, BinaryExpr, ...), so
+// evaluating it needs no AST.
+type Expr func(row [][]byte, kinds []sortKind, args []any) (sqlVal, error)
+
+// Truth evaluates e over row, whose columns have fields, as a condition:
+// MySQL's truth value, or null.
+func (e Expr) Truth(row [][]byte, fields []*mysql.Field, args []any) (truth, null bool, err error) {
+	v, err := e(row, columnKinds(fields), args)
+	if err != nil {
+		return false, false, err
+	}
+	truth, null = v.truth()
+	return truth, null, nil
+}
+
+// columnVal reads column i of a merged row as a value.
+func columnVal(row [][]byte, kinds []sortKind, i int) (sqlVal, error) {
+	b := row[i]
+	if b == nil {
+		return valNull, nil
+	}
+	switch kinds[i] {
+	case sortDecimal:
+		r, ok := new(big.Rat).SetString(string(b))
+		if ok {
+			return ratVal(r), nil
+		}
+	case sortFloat:
+		f, err := strconv.ParseFloat(string(b), 64)
+		if err == nil {
+			return sqlVal{isFloat: true, f: f}, nil
+		}
+	}
+	return sqlVal{str: b, isStr: true}, nil
+}
+
+// columnKinds classifies every field for the evaluator.
+func columnKinds(fields []*mysql.Field) []sortKind {
+	ks := make([]sortKind, len(fields))
+	for i, f := range fields {
+		ks[i] = sortKindOf(f)
+	}
+	return ks
+}
+
+// BinaryOp is an operator of the evaluator, named apart from the parser's
+// opcodes so that plans evaluate without the AST.
+type BinaryOp int
+
+// Binary operators the evaluator knows.
+const (
+	OpAnd BinaryOp = iota
+	OpOr
+	OpXor
+	OpEQ
+	OpNE
+	OpLT
+	OpLE
+	OpGT
+	OpGE
+	OpNullEQ
+	OpPlus
+	OpMinus
+	OpMul
+	OpDiv
+	OpIntDiv
+	OpMod
+)
+
+// ColumnExpr reads column i of the merged row.
+func ColumnExpr(i int) Expr {
+	return func(row [][]byte, kinds []sortKind, _ []any) (sqlVal, error) { return columnVal(row, kinds, i) }
+}
+
+// NumberExpr is a numeric literal (or NULL, or a boolean); ok is false for a
+// value the evaluator does not compute with.
+func NumberExpr(v any) (Expr, bool) {
+	var val sqlVal
+	switch x := v.(type) {
+	case nil:
+		val = valNull
+	case int64:
+		val = ratVal(new(big.Rat).SetInt64(x))
+	case uint64:
+		val = ratVal(new(big.Rat).SetUint64(x))
+	case bool:
+		val = boolVal(x)
+	case float64:
+		val = sqlVal{isFloat: true, f: x}
+	default:
+		return nil, false
+	}
+	return func([][]byte, []sortKind, []any) (sqlVal, error) { return val, nil }, true
+}
+
+// DecimalExpr is an exact decimal literal given as text ("1.50").
+func DecimalExpr(text string) (Expr, bool) {
+	r, ok := new(big.Rat).SetString(text)
+	if !ok {
+		return nil, false
+	}
+	val := ratVal(r)
+	return func([][]byte, []sortKind, []any) (sqlVal, error) { return val, nil }, true
+}
+
+// ArgExpr reads argument n.
+func ArgExpr(n int) Expr {
+	return func(_ [][]byte, _ []sortKind, args []any) (sqlVal, error) {
+		if n < 0 || n >= len(args) {
+			return sqlVal{}, errWrongArgs(n+1, len(args))
+		}
+		return argVal(args[n])
+	}
+}
+
+// NotExpr is NOT in.
+func NotExpr(in Expr) Expr {
+	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		v, err := in(row, k, args)
+		if err != nil || v.null {
+			return v, err
+		}
+		if v.isStr {
+			return sqlVal{}, errStringCompare()
+		}
+		t, _ := v.truth()
+		return boolVal(!t), nil
+	}
+}
+
+// NegExpr is -in.
+func NegExpr(in Expr) Expr {
+	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		v, err := in(row, k, args)
+		if err != nil || v.null {
+			return v, err
+		}
+		if v.isStr {
+			return sqlVal{}, errStringCompare()
+		}
+		if v.isFloat {
+			return sqlVal{isFloat: true, f: -v.f}, nil
+		}
+		return ratVal(new(big.Rat).Neg(v.r)), nil
+	}
+}
+
+// IsNullExpr is in IS [NOT] NULL.
+func IsNullExpr(in Expr, not bool) Expr {
+	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		v, err := in(row, k, args)
+		if err != nil {
+			return v, err
+		}
+		return boolVal(v.null != not), nil
+	}
+}
+
+// IsTruthExpr is in IS [NOT] TRUE (truth set) or IS [NOT] FALSE.
+func IsTruthExpr(in Expr, truth, not bool) Expr {
+	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		v, err := in(row, k, args)
+		if err != nil {
+			return v, err
+		}
+		t, null := v.truth()
+		res := !null && t == truth
+		return boolVal(res != not), nil
+	}
+}
+
+// argVal reads an argument for the evaluator: numbers only.
+func argVal(a any) (sqlVal, error) {
+	switch v := a.(type) {
+	case nil:
+		return valNull, nil
+	case int64:
+		return ratVal(new(big.Rat).SetInt64(v)), nil
+	case int:
+		return ratVal(new(big.Rat).SetInt64(int64(v))), nil
+	case uint64:
+		return ratVal(new(big.Rat).SetUint64(v)), nil
+	case float64:
+		return sqlVal{isFloat: true, f: v}, nil
+	case string:
+		if r, ok := new(big.Rat).SetString(v); ok {
+			return ratVal(r), nil
+		}
+	case []byte:
+		if r, ok := new(big.Rat).SetString(string(v)); ok {
+			return ratVal(r), nil
+		}
+	}
+	return sqlVal{}, errStringCompare()
+}
+
+// evalBoth evaluates a binary operator's operands, left first.
+func evalBoth(l, r Expr, row [][]byte, k []sortKind, args []any) (sqlVal, sqlVal, error) {
+	a, err := l(row, k, args)
+	if err != nil {
+		return a, sqlVal{}, err
+	}
+	b, err := r(row, k, args)
+	return a, b, err
+}
+
+// BinaryExpr builds a binary operator, or nil for one it does not know.
+func BinaryExpr(op BinaryOp, l, r Expr) Expr {
+	switch op {
+	case OpAnd, OpOr, OpXor:
+		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+			a, b, err := evalBoth(l, r, row, k, args)
+			if err != nil {
+				return sqlVal{}, err
+			}
+			if a.isStr || b.isStr {
+				return sqlVal{}, errStringCompare()
+			}
+			ta, na := a.truth()
+			tb, nb := b.truth()
+			switch op {
+			case OpAnd:
+				if (!na && !ta) || (!nb && !tb) {
+					return boolVal(false), nil
+				}
+				if na || nb {
+					return valNull, nil
+				}
+				return boolVal(true), nil
+			case OpOr:
+				if (!na && ta) || (!nb && tb) {
+					return boolVal(true), nil
+				}
+				if na || nb {
+					return valNull, nil
+				}
+				return boolVal(false), nil
+			}
+			if na || nb {
+				return valNull, nil
+			}
+			return boolVal(ta != tb), nil
+		}
+	case OpEQ, OpNE, OpLT, OpLE, OpGT, OpGE, OpNullEQ:
+		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+			a, b, err := evalBoth(l, r, row, k, args)
+			if err != nil {
+				return sqlVal{}, err
+			}
+			if op == OpNullEQ {
+				if a.null || b.null {
+					return boolVal(a.null && b.null), nil
+				}
+			} else if a.null || b.null {
+				return valNull, nil
+			}
+			if a.isStr || b.isStr {
+				return sqlVal{}, errStringCompare()
+			}
+			c := compareNum(a, b)
+			var res bool
+			switch op {
+			case OpEQ, OpNullEQ:
+				res = c == 0
+			case OpNE:
+				res = c != 0
+			case OpLT:
+				res = c < 0
+			case OpLE:
+				res = c <= 0
+			case OpGT:
+				res = c > 0
+			case OpGE:
+				res = c >= 0
+			}
+			return boolVal(res), nil
+		}
+	case OpPlus, OpMinus, OpMul, OpDiv, OpIntDiv, OpMod:
+		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+			a, b, err := evalBoth(l, r, row, k, args)
+			if err != nil {
+				return sqlVal{}, err
+			}
+			if a.null || b.null {
+				return valNull, nil
+			}
+			if a.isStr || b.isStr {
+				return sqlVal{}, errStringCompare()
+			}
+			return arith(op, a, b), nil
+		}
+	}
+	return nil
+}
+
+func compareNum(a, b sqlVal) int {
+	if a.isFloat || b.isFloat {
+		return cmp.Compare(a.float(), b.float())
+	}
+	return a.r.Cmp(b.r)
+}
+
+// arith applies an arithmetic operator; division by zero is NULL, as in
+// MySQL's default SQL mode.
+func arith(op BinaryOp, a, b sqlVal) sqlVal {
+	if a.isFloat || b.isFloat {
+		x, y := a.float(), b.float()
+		switch op {
+		case OpPlus:
+			return sqlVal{isFloat: true, f: x + y}
+		case OpMinus:
+			return sqlVal{isFloat: true, f: x - y}
+		case OpMul:
+			return sqlVal{isFloat: true, f: x * y}
+		}
+		if y == 0 {
+			return valNull
+		}
+		switch op {
+		case OpDiv:
+			return sqlVal{isFloat: true, f: x / y}
+		case OpIntDiv:
+			return ratVal(new(big.Rat).SetInt64(int64(x / y)))
+		}
+		m := x - y*float64(int64(x/y))
+		return sqlVal{isFloat: true, f: m}
+	}
+	switch op {
+	case OpPlus:
+		return ratVal(new(big.Rat).Add(a.r, b.r))
+	case OpMinus:
+		return ratVal(new(big.Rat).Sub(a.r, b.r))
+	case OpMul:
+		return ratVal(new(big.Rat).Mul(a.r, b.r))
+	}
+	if b.r.Sign() == 0 {
+		return valNull
+	}
+	q := new(big.Rat).Quo(a.r, b.r)
+	switch op {
+	case OpDiv:
+		return ratVal(q)
+	case OpIntDiv:
+		return ratVal(new(big.Rat).SetInt(truncRat(q)))
+	}
+	// MOD: a - b*trunc(a/b), sign of a.
+	t := new(big.Rat).SetInt(truncRat(q))
+	return ratVal(new(big.Rat).Sub(a.r, t.Mul(t, b.r)))
+}
+
+// truncRat is r rounded toward zero.
+func truncRat(r *big.Rat) *big.Int {
+	return new(big.Int).Quo(r.Num(), r.Denom())
+}
+
+func errStringCompare() error {
+	return unsupported("comparing strings in HAVING across shards")
+}

@@ -1,0 +1,489 @@
+package engine
+
+import (
+	"context"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// More aggregate operations, used by GroupAggregate only.
+const (
+	// AggrAvg: the column holds the shard's AVG (for its field type and
+	// scale); Sum and Count name the hidden SUM and COUNT it is computed from.
+	AggrAvg AggregateOp = iota + AggrMax + 1
+	// AggrCountDistinct: the shards grouped by the argument too, so each
+	// shard row is one distinct value (Distinct, with its weight) whose
+	// pushed COUNT(DISTINCT) is 1 unless the value is NULL.
+	AggrCountDistinct
+)
+
+func (o AggregateOp) name() string {
+	switch o {
+	case AggrAvg:
+		return "avg"
+	case AggrCountDistinct:
+		return "count_distinct"
+	}
+	return o.String()
+}
+
+// GroupAggregate merges the rows of a grouped (or scalar) aggregate query
+// run on several shards: rows with the same grouping key are combined
+// column by column, HAVING is evaluated on the merged groups, which are
+// then ordered and cut to the visible columns. A hash aggregate: it holds
+// one row per group.
+type GroupAggregate struct {
+	Input Primitive
+	// Keys are the grouping columns (with their weight_string columns); no
+	// keys with Scalar set means one group, even for no rows.
+	Keys   []GroupKey
+	Scalar bool
+	// Aggregates are the aggregated columns; every other column keeps the
+	// value of the group's first row (it depends on the grouping keys).
+	Aggregates []GroupAggregateColumn
+	Having     Expr
+	HavingText string
+	Order      []OrderKey
+	// Visible is the number of columns the client sees.
+	Visible int
+	// RetypeCounts makes COUNT columns BIGINT: set when the input holds
+	// per-row partials (a gateway join) rather than the shards' COUNTs.
+	RetypeCounts bool
+	// TypeProbes give the result columns whose type MySQL derives (SUM,
+	// AVG over per-row partials) the fields of a query that reads nothing.
+	TypeProbes []TypeProbe
+}
+
+// TypeProbe is a field query whose columns are the fields of result
+// columns Cols.
+type TypeProbe struct {
+	Route *Route
+	Cols  []int
+}
+
+// GroupKey is one grouping column and its weight_string column.
+type GroupKey struct {
+	Col, Weight int
+}
+
+// GroupAggregateColumn is one aggregated column.
+type GroupAggregateColumn struct {
+	Op  AggregateOp
+	Col int
+	// Weight is the weight_string column of a MIN/MAX (NoWeight if none).
+	Weight int
+	// Sum and Count are the hidden partial columns of an AVG.
+	Sum, Count int
+	// Distinct and DistinctWeight hold the value of a COUNT(DISTINCT).
+	Distinct, DistinctWeight int
+}
+
+var _ Primitive = (*GroupAggregate)(nil)
+
+// aggState accumulates one aggregate of one group.
+type aggState struct {
+	n       uint64
+	isum    int64 // integer sums, until one is not an integer or overflows
+	sum     *big.Rat
+	scale   int
+	f       float64
+	isFloat bool
+	seen    bool
+	best    [][]byte // MIN/MAX: the winning row
+	set     map[string]struct{}
+}
+
+type group struct {
+	row  [][]byte
+	aggs []aggState
+}
+
+// Execute implements Primitive.
+func (g *GroupAggregate) Execute(ctx context.Context, vc VCursor, args []any) (*Result, error) {
+	in, err := g.Input.Execute(ctx, vc, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(g.TypeProbes) > 0 {
+		// The probes' fields replace the partials' before merging: AVG
+		// rounds to its field's scale.
+		fields := slices.Clone(in.Fields)
+		for _, p := range g.TypeProbes {
+			pr, err := p.Route.Execute(ctx, vc, args)
+			if err != nil {
+				return nil, err
+			}
+			if len(pr.Fields) != len(p.Cols) {
+				return nil, errInternal("type probe returned %d columns, want %d", len(pr.Fields), len(p.Cols))
+			}
+			for i, col := range p.Cols {
+				if col < len(fields) {
+					fields[col] = pr.Fields[i]
+				}
+			}
+		}
+		in = &Result{Fields: fields, Rows: in.Rows, Warnings: in.Warnings}
+	}
+	return g.merge(in, args)
+}
+
+// Stream implements Primitive: groups are complete only at the end.
+func (g *GroupAggregate) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
+	r, err := g.Execute(ctx, vc, args)
+	if err != nil {
+		return err
+	}
+	if err := fn(&Result{Fields: r.Fields}); err != nil {
+		return err
+	}
+	if len(r.Rows) == 0 {
+		return nil
+	}
+	return fn(&Result{Rows: r.Rows, Warnings: r.Warnings})
+}
+
+func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
+	fields := in.Fields
+	n := len(fields)
+	if n < g.Visible || n == 0 {
+		return nil, errInternal("aggregate: shards returned %d columns, want at least %d", n, g.Visible)
+	}
+	for _, k := range g.Keys {
+		if k.Col >= n || k.Weight >= n {
+			return nil, errInternal("aggregate: key column out of range")
+		}
+	}
+	minmax := make([]sortColumn, len(g.Aggregates))
+	for i, a := range g.Aggregates {
+		if a.Col >= n || a.Sum >= n || a.Count >= n || a.Distinct >= n || a.DistinctWeight >= n || a.Weight >= n {
+			return nil, errInternal("aggregate: column out of range")
+		}
+		if a.Op == AggrMin || a.Op == AggrMax {
+			sc, err := newSortColumn(fields, a.Col, a.Weight, a.Op == AggrMax)
+			if err != nil {
+				return nil, err
+			}
+			minmax[i] = sc
+		}
+	}
+	kinds := columnKinds(fields)
+	pads := make([]bool, n)
+	for i, f := range fields {
+		pads[i] = padSpace(f)
+	}
+	index := map[string]*group{}
+	var groups []*group
+	var key []byte
+	for _, row := range in.Rows {
+		key = key[:0]
+		for _, k := range g.Keys {
+			var err error
+			if key, err = appendGroupKey(key, row, k, kinds, pads); err != nil {
+				return nil, err
+			}
+		}
+		gr := index[string(key)]
+		if gr == nil {
+			gr = &group{row: slices.Clone(row), aggs: make([]aggState, len(g.Aggregates))}
+			index[string(key)] = gr
+			groups = append(groups, gr)
+		}
+		for i, a := range g.Aggregates {
+			if err := g.add(&gr.aggs[i], a, row, fields, kinds, pads, minmax[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(groups) == 0 && g.Scalar {
+		groups = append(groups, &group{row: make([][]byte, n), aggs: make([]aggState, len(g.Aggregates))})
+	}
+	out := make([][][]byte, 0, len(groups))
+	for _, gr := range groups {
+		for i, a := range g.Aggregates {
+			g.finish(gr, &gr.aggs[i], a, fields)
+		}
+		if g.Having != nil {
+			v, err := g.Having(gr.row, kinds, args)
+			if err != nil {
+				return nil, err
+			}
+			if t, null := v.truth(); null || !t {
+				continue
+			}
+		}
+		out = append(out, gr.row)
+	}
+	if len(g.Order) > 0 {
+		cols := make([]sortColumn, len(g.Order))
+		for i, k := range g.Order {
+			c, err := newSortColumn(fields, k.Col, k.Weight, k.Desc)
+			if err != nil {
+				return nil, err
+			}
+			cols[i] = c
+		}
+		slices.SortStableFunc(out, func(a, b [][]byte) int { return compareRows(a, b, cols) })
+	}
+	for i, r := range out {
+		out[i] = r[:g.Visible]
+	}
+	outFields := fields[:g.Visible]
+	if g.RetypeCounts {
+		outFields = slices.Clone(outFields)
+		for _, a := range g.Aggregates {
+			if (a.Op == AggrCount || a.Op == AggrCountDistinct) && a.Col < len(outFields) {
+				f := *outFields[a.Col]
+				f.Type, f.Charset, f.ColumnLength, f.Decimal = mysql.MYSQL_TYPE_LONGLONG, binaryCharset, 21, 0
+				f.Flag = mysql.NOT_NULL_FLAG | mysql.BINARY_FLAG | mysql.NUM_FLAG
+				f.Data = nil // Dump would send the shard's packet as it was
+				outFields[a.Col] = &f
+			}
+		}
+	}
+	return &Result{Fields: outFields, Rows: out, Warnings: in.Warnings}, nil
+}
+
+// appendGroupKey appends one key value in a form equal for values MySQL
+// groups together: numbers by value, strings by weight, NULL apart.
+func appendGroupKey(key []byte, row [][]byte, k GroupKey, kinds []sortKind, pads []bool) ([]byte, error) {
+	v := row[k.Col]
+	if v == nil {
+		return append(key, 'N', 0), nil
+	}
+	switch kinds[k.Col] {
+	case sortDecimal:
+		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			v = strconv.AppendInt(nil, n, 10)
+		} else if r, ok := new(big.Rat).SetString(string(v)); ok {
+			v = []byte(r.RatString())
+		}
+	case sortFloat:
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			v = strconv.AppendFloat(nil, f, 'g', -1, 64)
+		}
+	case sortTime:
+		v = strconv.AppendInt(nil, timeMicros(v), 10)
+	case sortWeight:
+		if k.Weight == NoWeight {
+			return nil, errInternal("grouping by a character column without its weight_string")
+		}
+		v = row[k.Weight]
+		if pads[k.Col] {
+			v = trimSpaceWeight(row[k.Col], v)
+		}
+	}
+	key = append(key, 'V')
+	key = strconv.AppendInt(key, int64(len(v)), 10)
+	key = append(key, ':')
+	return append(key, v...), nil
+}
+
+func (g *GroupAggregate) add(st *aggState, a GroupAggregateColumn, row [][]byte, fields []*mysql.Field, kinds []sortKind, pads []bool, mm sortColumn) error {
+	switch a.Op {
+	case AggrCount:
+		return addCount(st, row[a.Col])
+	case AggrSum:
+		return addSum(st, row[a.Col], fields[a.Col])
+	case AggrAvg:
+		if err := addSum(st, row[a.Sum], fields[a.Sum]); err != nil {
+			return err
+		}
+		return addCount(st, row[a.Count])
+	case AggrCountDistinct:
+		if v := row[a.Col]; v == nil || string(v) == "0" {
+			return nil
+		}
+		k, err := appendGroupKey(nil, row, GroupKey{Col: a.Distinct, Weight: a.DistinctWeight}, kinds, pads)
+		if err != nil {
+			return err
+		}
+		if st.set == nil {
+			st.set = map[string]struct{}{}
+		}
+		st.set[string(k)] = struct{}{}
+		return nil
+	}
+	// MIN, MAX
+	if row[a.Col] == nil {
+		return nil
+	}
+	if st.best == nil || compareRows(row, st.best, []sortColumn{mm}) < 0 {
+		st.best = row
+	}
+	return nil
+}
+
+func addCount(st *aggState, v []byte) error {
+	if v == nil {
+		return nil
+	}
+	c, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil {
+		return errInternal("aggregate: count %q is not a number", v)
+	}
+	st.n += c
+	return nil
+}
+
+func addSum(st *aggState, v []byte, f *mysql.Field) error {
+	if v == nil {
+		return nil
+	}
+	st.seen = true
+	if f.Type == mysql.MYSQL_TYPE_DOUBLE || f.Type == mysql.MYSQL_TYPE_FLOAT {
+		x, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return errInternal("aggregate: sum %q is not a number", v)
+		}
+		st.isFloat = true
+		st.f += x
+		return nil
+	}
+	if st.sum == nil {
+		// Fast path: whole numbers add up in an int64.
+		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			if s := st.isum + n; (n >= 0) == (s >= st.isum) {
+				st.isum = s
+				return nil
+			}
+		}
+		st.sum = new(big.Rat).SetInt64(st.isum)
+	}
+	r, ok := new(big.Rat).SetString(string(v))
+	if !ok {
+		return errInternal("aggregate: sum %q is not a number", v)
+	}
+	st.sum.Add(st.sum, r)
+	st.scale = max(st.scale, fracDigits(string(v)))
+	return nil
+}
+
+// finish writes an aggregate's merged value into the group's row.
+func (g *GroupAggregate) finish(gr *group, st *aggState, a GroupAggregateColumn, fields []*mysql.Field) {
+	row := gr.row
+	switch a.Op {
+	case AggrCount:
+		row[a.Col] = strconv.AppendUint(nil, st.n, 10)
+	case AggrCountDistinct:
+		row[a.Col] = strconv.AppendInt(nil, int64(len(st.set)), 10)
+	case AggrSum:
+		row[a.Col] = sumText(st)
+	case AggrAvg:
+		row[a.Col] = avgText(st, fields[a.Col])
+	case AggrMin, AggrMax:
+		if st.best == nil {
+			row[a.Col] = nil
+			if a.Weight != NoWeight {
+				row[a.Weight] = nil
+			}
+			return
+		}
+		row[a.Col] = st.best[a.Col]
+		if a.Weight != NoWeight {
+			row[a.Weight] = st.best[a.Weight]
+		}
+	}
+}
+
+func sumText(st *aggState) []byte {
+	switch {
+	case !st.seen:
+		return nil
+	case st.isFloat:
+		return []byte(formatDouble(st.f + ratFloat(st.exact())))
+	case st.sum == nil:
+		return strconv.AppendInt(nil, st.isum, 10)
+	}
+	return []byte(st.sum.FloatString(st.scale))
+}
+
+// exact is the exact sum so far.
+func (st *aggState) exact() *big.Rat {
+	if st.sum != nil {
+		return st.sum
+	}
+	return new(big.Rat).SetInt64(st.isum)
+}
+
+func ratFloat(r *big.Rat) float64 {
+	if r == nil {
+		return 0
+	}
+	f, _ := r.Float64()
+	return f
+}
+
+// avgText is SUM/COUNT in the AVG column's type: a DOUBLE, or a DECIMAL
+// rounded half away from zero to the column's scale (the shard computed
+// it with div_precision_increment).
+func avgText(st *aggState, f *mysql.Field) []byte {
+	if !st.seen || st.n == 0 {
+		return nil
+	}
+	if st.isFloat || f.Type == mysql.MYSQL_TYPE_DOUBLE || f.Type == mysql.MYSQL_TYPE_FLOAT {
+		return []byte(formatDouble((st.f + ratFloat(st.exact())) / float64(st.n)))
+	}
+	q := new(big.Rat).Quo(st.exact(), new(big.Rat).SetUint64(st.n))
+	scale := int(f.Decimal)
+	if scale > 30 {
+		scale = 30
+	}
+	return []byte(q.FloatString(scale))
+}
+
+// Inputs implements Primitive: the input, then any type probes.
+func (g *GroupAggregate) Inputs() []Primitive {
+	in := []Primitive{g.Input}
+	for _, p := range g.TypeProbes {
+		in = append(in, p.Route)
+	}
+	return in
+}
+
+func (g *GroupAggregate) description() Description {
+	variant := "Hash"
+	if g.Scalar {
+		variant = "Scalar"
+	}
+	d := Description{OperatorType: "Aggregate", Variant: variant, Other: map[string]any{}}
+	aggs := []string{}
+	for _, a := range g.Aggregates {
+		s := a.Op.name() + "(" + colRef(a.Col) + ")"
+		switch {
+		case a.Op == AggrAvg:
+			s += " from sum " + colRef(a.Sum) + " count " + colRef(a.Count)
+		case a.Op == AggrCountDistinct:
+			s += " of " + colRef(a.Distinct)
+			if a.DistinctWeight != NoWeight {
+				s += " weight_string " + colRef(a.DistinctWeight)
+			}
+		case a.Weight != NoWeight:
+			s += " weight_string " + colRef(a.Weight)
+		}
+		aggs = append(aggs, s)
+	}
+	d.Other["Aggregates"] = aggs
+	if len(g.Keys) > 0 {
+		var keys []string
+		for _, k := range g.Keys {
+			s := colRef(k.Col)
+			if k.Weight != NoWeight {
+				s += " weight_string " + colRef(k.Weight)
+			}
+			keys = append(keys, s)
+		}
+		d.Other["GroupBy"] = keys
+	}
+	if g.HavingText != "" {
+		d.Other["Having"] = g.HavingText
+	}
+	if len(g.Order) > 0 {
+		d.Other["OrderBy"] = strings.Join(describeKeys(g.Order), ", ")
+	}
+	d.Other["ResultColumns"] = g.Visible
+	return d
+}

@@ -1,0 +1,280 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// joinBatch is how many distinct join values one inner-side query carries.
+const joinBatch = 500
+
+// JoinColumn is one output column of a Join: column Col of the outer
+// (left) or inner (right) side (negative: from the end), or with Star the
+// side's visible columns from Col on (its * after its explicit columns).
+type JoinColumn struct {
+	Right bool
+	Col   int
+	Star  bool
+}
+
+// Join is a nested-loop join at the gateway: it runs Left, collects the
+// distinct values of its join column, and runs Right once per batch of
+// values with them in an IN list (routed by them when they are Right's
+// vindex column), then pairs rows whose join values are equal (numbers by
+// value, strings by weight_string). With Outer, a left row without a match
+// is kept with NULLs (LEFT JOIN).
+type Join struct {
+	Left, Right *Route
+	Outer       bool
+	// LeftKey/RightKey are the join columns, with their weight_string
+	// columns; LeftHidden/RightHidden count the hidden columns at the end
+	// of each side (excluded from a Star).
+	LeftKey, RightKey       GroupKey
+	LeftHidden, RightHidden int
+	// RightVindex is set when the right join column is Right's primary
+	// vindex column: each batch goes only to the shards owning its values.
+	RightVindex bool
+	Cols        []JoinColumn
+}
+
+var _ Primitive = (*Join)(nil)
+
+// Execute implements Primitive.
+func (j *Join) Execute(ctx context.Context, vc VCursor, args []any) (*Result, error) {
+	left, err := j.Left.Execute(ctx, vc, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(left.Fields) == 0 {
+		return nil, errInternal("join: outer side returned no columns")
+	}
+	lk := GroupKey{Col: resolveColumn(j.LeftKey.Col, len(left.Fields)), Weight: resolveColumn(j.LeftKey.Weight, len(left.Fields))}
+	if lk.Col < 0 || lk.Weight < 0 {
+		return nil, errInternal("join: outer side returned %d columns", len(left.Fields))
+	}
+	lkinds := columnKinds(left.Fields)
+	lpads := padsOf(left.Fields)
+	// Distinct join values, as SQL literals.
+	seen := map[string]bool{}
+	var vals []Value
+	lkeys := make([]string, len(left.Rows))
+	for i, row := range left.Rows {
+		if row[lk.Col] == nil {
+			lkeys[i] = ""
+			continue
+		}
+		k, err := appendGroupKey(nil, row, lk, lkinds, lpads)
+		if err != nil {
+			return nil, err
+		}
+		lkeys[i] = string(k)
+		if seen[string(k)] {
+			continue
+		}
+		seen[string(k)] = true
+		vals = append(vals, literalOf(row[lk.Col], lkinds[lk.Col]))
+	}
+	right, err := j.runRight(ctx, vc, args, vals)
+	if err != nil {
+		return nil, err
+	}
+	rk := GroupKey{Col: resolveColumn(j.RightKey.Col, len(right.Fields)), Weight: resolveColumn(j.RightKey.Weight, len(right.Fields))}
+	if rk.Col < 0 || rk.Weight < 0 {
+		return nil, errInternal("join: inner side returned %d columns", len(right.Fields))
+	}
+	if err := sameComparison(left.Fields[lk.Col], right.Fields[rk.Col]); err != nil {
+		return nil, err
+	}
+	rkinds := columnKinds(right.Fields)
+	rpads := padsOf(right.Fields)
+	index := map[string][]int{}
+	for i, row := range right.Rows {
+		if row[rk.Col] == nil {
+			continue
+		}
+		k, err := appendGroupKey(nil, row, rk, rkinds, rpads)
+		if err != nil {
+			return nil, err
+		}
+		index[string(k)] = append(index[string(k)], i)
+	}
+	out := &Result{Fields: j.fields(left.Fields, right.Fields), Warnings: addWarnings(left.Warnings, right.Warnings)}
+	nullRight := make([][]byte, len(right.Fields))
+	for i, lrow := range left.Rows {
+		matches := index[lkeys[i]]
+		if lkeys[i] == "" {
+			matches = nil
+		}
+		for _, m := range matches {
+			out.Rows = append(out.Rows, j.row(lrow, right.Rows[m]))
+		}
+		if len(matches) == 0 && j.Outer {
+			out.Rows = append(out.Rows, j.row(lrow, nullRight))
+		}
+	}
+	return out, nil
+}
+
+// sameComparison refuses to pair values the gateway would compare
+// differently from MySQL: columns of different kinds (a number and a
+// string, a DECIMAL and a DOUBLE) or strings of different collations.
+func sameComparison(a, b *mysql.Field) error {
+	ka, kb := sortKindOf(a), sortKindOf(b)
+	if ka != kb || (ka == sortWeight && a.Charset != b.Charset) {
+		return unsupportedf("comparing columns %s and %s of different types or collations across shards", a.Name, b.Name)
+	}
+	return nil
+}
+
+func padsOf(fields []*mysql.Field) []bool {
+	p := make([]bool, len(fields))
+	for i, f := range fields {
+		p[i] = padSpace(f)
+	}
+	return p
+}
+
+// literalOf writes a value read from a shard back as a SQL literal.
+func literalOf(v []byte, kind sortKind) Value {
+	if kind == sortDecimal {
+		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return Value{Param: -1, Val: n, Mappable: true, SQL: string(v)}
+		}
+		if n, err := strconv.ParseUint(string(v), 10, 64); err == nil {
+			return Value{Param: -1, Val: n, Mappable: true, SQL: string(v)}
+		}
+		return Value{Param: -1, SQL: string(v)}
+	}
+	if kind == sortFloat {
+		return Value{Param: -1, SQL: string(v) + "e0"}
+	}
+	return Value{Param: -1, Val: string(v), Mappable: true, SQL: QuoteString(string(v))}
+}
+
+// runRight runs the inner side for the join values, in batches.
+func (j *Join) runRight(ctx context.Context, vc VCursor, args []any, vals []Value) (*Result, error) {
+	if len(vals) == 0 {
+		// No values: the inner side only has to say what its columns are.
+		ss, err := vc.Shards(ctx, j.Right.Keyspace)
+		if err != nil {
+			return nil, err
+		}
+		if len(ss) == 0 {
+			return nil, errNoShards(j.Right.Keyspace)
+		}
+		return j.runRightOn(ctx, vc, args, destinations{shards: []string{ss[0].Name}}, []Value{{Param: -1, SQL: "null"}})
+	}
+	var all []*Result
+	for start := 0; start < len(vals); start += joinBatch {
+		batch := vals[start:min(start+joinBatch, len(vals))]
+		rt := j.Right.Routing
+		var d destinations
+		var err error
+		if j.RightVindex && rt.Opcode == Scatter {
+			rt.Opcode, rt.Values = IN, batch
+			d, err = rt.resolve(ctx, vc, args)
+		} else {
+			d, err = rt.resolve(ctx, vc, args)
+			d.vals = nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		r, err := j.runRightOn(ctx, vc, args, d, batch)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, r)
+	}
+	return concatResults(all), nil
+}
+
+func (j *Join) runRightOn(ctx context.Context, vc VCursor, args []any, d destinations, vals []Value) (*Result, error) {
+	qs := make([]string, len(d.shards))
+	for i := range d.shards {
+		env := renderEnv{args: args, vals: vals}
+		if d.vals != nil {
+			env.vals = d.vals[i]
+		}
+		q, err := j.Right.Query.render(&env)
+		if err != nil {
+			return nil, err
+		}
+		qs[i] = q
+	}
+	rs, err := vc.ExecuteMulti(ctx, j.Right.Keyspace, d.shards, qs)
+	if err != nil {
+		return nil, err
+	}
+	return concatResults(rs), nil
+}
+
+func (j *Join) fields(lf, rf []*mysql.Field) []*mysql.Field {
+	var out []*mysql.Field
+	for _, c := range j.Cols {
+		fs, hidden := lf, j.LeftHidden
+		if c.Right {
+			fs, hidden = rf, j.RightHidden
+		}
+		if c.Star {
+			out = append(out, fs[c.Col:len(fs)-hidden]...)
+			continue
+		}
+		out = append(out, fs[resolveColumn(c.Col, len(fs))])
+	}
+	return out
+}
+
+func (j *Join) row(l, r [][]byte) [][]byte {
+	out := make([][]byte, 0, len(j.Cols))
+	for _, c := range j.Cols {
+		vs, hidden := l, j.LeftHidden
+		if c.Right {
+			vs, hidden = r, j.RightHidden
+		}
+		if c.Star {
+			out = append(out, vs[c.Col:len(vs)-hidden]...)
+			continue
+		}
+		out = append(out, vs[resolveColumn(c.Col, len(vs))])
+	}
+	return out
+}
+
+// Stream implements Primitive (the join is built in memory).
+func (j *Join) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
+	return streamExecuted(ctx, j, vc, args, fn)
+}
+
+// Inputs implements Primitive.
+func (j *Join) Inputs() []Primitive { return []Primitive{j.Left, j.Right} }
+
+func (j *Join) description() Description {
+	variant := "Join"
+	if j.Outer {
+		variant = "LeftJoin"
+	}
+	cols := make([]string, len(j.Cols))
+	for i, c := range j.Cols {
+		side := "L"
+		if c.Right {
+			side = "R"
+		}
+		if c.Star {
+			cols[i] = side + ":*"
+		} else {
+			cols[i] = side + ":" + strconv.Itoa(c.Col)
+		}
+	}
+	d := Description{OperatorType: "Join", Variant: variant, Other: map[string]any{
+		"JoinColumns": colRef(j.LeftKey.Col) + " = " + colRef(j.RightKey.Col),
+		"Columns":     cols,
+		"BatchSize":   joinBatch,
+	}}
+	if j.RightVindex {
+		d.Other["RightRoutedByJoinValues"] = true
+	}
+	return d
+}

@@ -1,0 +1,69 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// joinCursor answers the outer query (text "outer") and the inner one.
+func joinCursor(outer, inner *Result) *fakeVCursor {
+	vc := newFakeVCursor()
+	vc.results = func(_, _, q string) (*Result, error) {
+		if strings.HasPrefix(q, "outer") {
+			return outer, nil
+		}
+		return inner, nil
+	}
+	return vc
+}
+
+func TestJoinPairsByValueAndKeepsOuterRows(t *testing.T) {
+	text := field("name", mysql.MYSQL_TYPE_VAR_STRING, utf8mb4GeneralCI)
+	ws := field("ws", mysql.MYSQL_TYPE_VAR_STRING, binaryCharset)
+	num := field("n", mysql.MYSQL_TYPE_LONG, binaryCharset)
+	outer := &Result{Fields: []*mysql.Field{num, text, ws}, Rows: rows(
+		[]string{"1", "Bob", "BOB"}, []string{"2", "al", "AL"}, []string{"3", "NULL", "NULL"})}
+	inner := &Result{Fields: []*mysql.Field{num, text, ws}, Rows: rows(
+		[]string{"10", "bob", "BOB"}, []string{"11", "BOB", "BOB"})}
+	j := &Join{
+		Left:    &Route{Routing: Routing{Opcode: Unsharded, Keyspace: "global"}, Query: TextTemplate("outer")},
+		Right:   &Route{Routing: Routing{Opcode: Unsharded, Keyspace: "global"}, Query: mustTemplate(t, "inner where x in (\x00v0\x00)")},
+		Outer:   true,
+		LeftKey: GroupKey{Col: -2, Weight: -1}, RightKey: GroupKey{Col: -2, Weight: -1},
+		LeftHidden: 2, RightHidden: 2,
+		Cols: []JoinColumn{{Col: 0}, {Right: true, Col: 0}},
+	}
+	vc := joinCursor(outer, inner)
+	r, err := j.Execute(context.Background(), vc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bob matches bob and BOB (same weight); al and NULL keep NULLs.
+	if got, want := show(r.Rows), "(1,10) (1,11) (2,NULL) (3,NULL)"; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	// The inner side got the distinct non-NULL outer values.
+	for _, l := range vc.log {
+		if strings.Contains(l, "inner") && !strings.HasSuffix(l, "in ('Bob', 'al')") {
+			t.Fatalf("inner query %q, want the distinct non-NULL outer values", l)
+		}
+	}
+
+	// A number joined with a string is refused, not compared as text.
+	inner.Fields = []*mysql.Field{num, num, ws}
+	if _, err := j.Execute(context.Background(), joinCursor(outer, inner), nil); err == nil || !strings.Contains(err.Error(), "different types") {
+		t.Fatalf("got %v, want a refusal", err)
+	}
+}
+
+func mustTemplate(t *testing.T, s string) *Template {
+	t.Helper()
+	tm, err := CompileTemplate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}

@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/shardgate/shardgate/sqlerror"
+)
+
+// Concatenate runs its inputs one after the other and returns all their
+// rows, with the first input's fields (UNION ALL). With Distinct set, the
+// rows of the first DistinctInputs inputs are de-duplicated (UNION; a
+// DISTINCT union removes duplicates of every branch to its left), by
+// value or by the weight_string columns each branch carries after its
+// Visible columns; the hidden columns are dropped.
+type Concatenate struct {
+	Sources        []Primitive
+	Visible        int
+	Hidden         int   // weight_string columns after the visible ones
+	Weights        []int // each visible column's weight_string column, or NoWeight
+	DistinctInputs int
+	Order          []OrderKey
+}
+
+var _ Primitive = (*Concatenate)(nil)
+
+// Execute implements Primitive.
+func (c *Concatenate) Execute(ctx context.Context, vc VCursor, args []any) (*Result, error) {
+	out := &Result{}
+	var kinds []sortKind
+	var pads []bool
+	seen := map[string]bool{}
+	var key []byte
+	for i, src := range c.Sources {
+		r, err := src.Execute(ctx, vc, args)
+		if err != nil {
+			return nil, err
+		}
+		if len(r.Fields) != c.Visible+c.Hidden {
+			return nil, errUnion()
+		}
+		if out.Fields == nil {
+			out.Fields = r.Fields
+			kinds = columnKinds(r.Fields)
+			pads = padsOf(r.Fields)
+		} else if c.DistinctInputs > 0 || len(c.Order) > 0 {
+			for col := 0; col < c.Visible; col++ {
+				if err := sameComparison(out.Fields[col], r.Fields[col]); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out.Warnings = addWarnings(out.Warnings, r.Warnings)
+		for _, row := range r.Rows {
+			if i < c.DistinctInputs {
+				key = key[:0]
+				for col := 0; col < c.Visible; col++ {
+					w := NoWeight
+					if col < len(c.Weights) {
+						w = c.Weights[col]
+					}
+					if key, err = appendGroupKey(key, row, GroupKey{Col: col, Weight: w}, kinds, pads); err != nil {
+						return nil, err
+					}
+				}
+				if seen[string(key)] {
+					continue
+				}
+				seen[string(key)] = true
+			}
+			out.Rows = append(out.Rows, row)
+		}
+	}
+	if len(c.Order) > 0 {
+		cols := make([]sortColumn, len(c.Order))
+		for i, k := range c.Order {
+			sc, err := newSortColumn(out.Fields, k.Col, k.Weight, k.Desc)
+			if err != nil {
+				return nil, err
+			}
+			cols[i] = sc
+		}
+		sortRows(out.Rows, cols)
+	}
+	if c.Hidden > 0 && out.Fields != nil {
+		out.Fields = out.Fields[:c.Visible]
+		for i, r := range out.Rows {
+			out.Rows[i] = r[:c.Visible]
+		}
+	}
+	return out, nil
+}
+
+// Stream implements Primitive.
+func (c *Concatenate) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
+	return streamExecuted(ctx, c, vc, args, fn)
+}
+
+// Inputs implements Primitive.
+func (c *Concatenate) Inputs() []Primitive { return c.Sources }
+
+func (c *Concatenate) description() Description {
+	d := Description{OperatorType: "Concatenate", Other: map[string]any{}}
+	if c.DistinctInputs > 0 {
+		d.Variant = "Distinct"
+		d.Other["DistinctInputs"] = c.DistinctInputs
+	}
+	if c.Hidden > 0 {
+		d.Other["HiddenColumns"] = c.Hidden
+	}
+	if len(c.Order) > 0 {
+		var keys []string
+		for _, k := range c.Order {
+			s := colRef(k.Col) + " weight_string " + colRef(k.Weight)
+			if k.Desc {
+				s += " DESC"
+			} else {
+				s += " ASC"
+			}
+			keys = append(keys, s)
+		}
+		d.Other["OrderBy"] = keys
+	}
+	return d
+}
+
+// errUnion is ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT.
+func errUnion() error {
+	return sqlerror.New(sqlerror.User, mysql.ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT, "The used SELECT statements have a different number of columns")
+}
