@@ -122,7 +122,7 @@ func (s *session) endStatement(err error) error {
 	if !errors.Is(err, errReported) {
 		err = s.clientError(err)
 	}
-	if ctx.Err() != nil && s.tx != nil && s.tx.active() {
+	if ctx.Err() != nil && s.tx != nil && s.tx.lostParticipant() {
 		// A shard query cut short took its connection with it, and the
 		// transaction with that: the rest of it is rolled back, and the
 		// session answers so until the client ends it.

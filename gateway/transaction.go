@@ -45,8 +45,16 @@ type transaction struct {
 // distributed transaction's branches were rolled back).
 var errTxInterrupted = sqlerror.New(sqlerror.Aborted, mysql.ER_XA_RBROLLBACK, "Transaction was rolled back: a statement in it was interrupted; end it with ROLLBACK")
 
-// active tells whether the transaction has begun on any shard.
-func (t *transaction) active() bool { return len(t.order) > 0 }
+// lostParticipant tells whether a shard's connection of the transaction
+// has broken (its transaction on that shard is gone with it).
+func (t *transaction) lostParticipant() bool {
+	for _, key := range t.order {
+		if t.parts[key].sc.conn.IsBroken() {
+			return true
+		}
+	}
+	return false
+}
 
 // abort rolls the transaction back on every shard and makes its later
 // statements answer err.
