@@ -125,11 +125,7 @@ func TestQueryTimeoutStopsScatterOnEveryShard(t *testing.T) {
 	}
 
 	// A session's own max_statement_time lowers the gateway's limit.
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := oneConn(t, db)
 	if _, err := conn.ExecContext(context.Background(), "SET max_statement_time = 0.3"); err != nil {
 		t.Fatal(err)
 	}
@@ -151,13 +147,9 @@ func TestQueryTimeoutStopsScatterOnEveryShard(t *testing.T) {
 func TestMaxExecutionTimeMilliseconds(t *testing.T) {
 	db := shared.db(t, "service", "")
 	setupLifecycleTable(t, db)
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := oneConn(t, db)
 	connExec(t, conn, "SET max_execution_time = 400")
-	_, err = conn.ExecContext(context.Background(), slowScatter)
+	_, err := conn.ExecContext(context.Background(), slowScatter)
 	if got := errNumber(err); got != 1969 {
 		t.Fatalf("with max_execution_time 400: got %v, want error 1969", err)
 	}
@@ -191,20 +183,11 @@ func TestClientDisconnectStopsScatterOnEveryShard(t *testing.T) {
 func TestKillQueryStopsScatterOnEveryShard(t *testing.T) {
 	db := shared.db(t, "service", "")
 	setupLifecycleTable(t, db)
-	victim, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer victim.Close()
+	victim := oneConn(t, db)
 	id := connString(t, victim, "SELECT CONNECTION_ID()")
 	connExec(t, victim, "BEGIN")
 	connExec(t, victim, "INSERT INTO "+lifecycleTable+" (id, v) VALUES (1001, 1)")
-	done := make(chan error, 1)
-	go func() {
-		_, err := victim.ExecContext(context.Background(), slowScatter)
-		done <- err
-	}()
-	waitSleepers(t, true)
+	done := startSlowScatter(t, victim)
 
 	killer := shared.db(t, "service", "")
 	mustExec(t, killer, "KILL QUERY "+id)
@@ -241,18 +224,9 @@ func TestKillQueryStopsScatterOnEveryShard(t *testing.T) {
 func TestKillConnection(t *testing.T) {
 	db := shared.db(t, "service", "")
 	setupLifecycleTable(t, db)
-	victim, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer victim.Close()
+	victim := oneConn(t, db)
 	id := connString(t, victim, "SELECT CONNECTION_ID()")
-	done := make(chan error, 1)
-	go func() {
-		_, err := victim.ExecContext(context.Background(), slowScatter)
-		done <- err
-	}()
-	waitSleepers(t, true)
+	done := startSlowScatter(t, victim)
 	mustExec(t, shared.db(t, "service", ""), "KILL CONNECTION "+id)
 	select {
 	case err := <-done:
@@ -283,4 +257,28 @@ func connExec(t *testing.T, conn *sql.Conn, query string) {
 	if _, err := conn.ExecContext(context.Background(), query); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
+}
+
+// oneConn is one connection of db, closed when the test ends.
+func oneConn(t *testing.T, db *sql.DB) *sql.Conn {
+	t.Helper()
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// startSlowScatter runs slowScatter on conn and returns once every shard
+// runs it; its error arrives on the channel.
+func startSlowScatter(t *testing.T, conn *sql.Conn) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.ExecContext(context.Background(), slowScatter)
+		done <- err
+	}()
+	waitSleepers(t, true)
+	return done
 }
