@@ -3,6 +3,9 @@
 // asked, replicas), registered in the topology with their keyspaces,
 // shards and vschemas. `shardgate up` runs it for people; the integration
 // tests and benchmarks run it for themselves.
+//
+// It starts and stops processes and registers them; it must not plan,
+// route or serve clients (no planner, engine or gateway).
 package localcluster
 
 import (
