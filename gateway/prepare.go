@@ -96,3 +96,17 @@ func (f *schemaFinder) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (f *schemaFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// anyKeyspace picks a keyspace for statements about the server rather than
+// a table: an unsharded one if there is one, so it is stable.
+func anyKeyspace(r *routing) string {
+	for _, ks := range (&vcursor{r: r}).Keyspaces() {
+		if !ks.Sharded {
+			return ks.Name
+		}
+	}
+	if ks := (&vcursor{r: r}).Keyspaces(); len(ks) > 0 {
+		return ks[0].Name
+	}
+	return ""
+}

@@ -51,6 +51,12 @@ func (v *markerCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // build dispatches on the statement type.
 func (b *builder) build(stmt ast.StmtNode) (engine.Primitive, StmtType, error) {
+	if p, ok, err := b.buildAnswer(stmt); ok {
+		if _, show := stmt.(*ast.ShowStmt); show {
+			return p, StmtShow, err
+		}
+		return p, StmtLocal, err
+	}
 	typ, known := stmtType(stmt)
 	if !known {
 		if name := sessionStatement(stmt); name != "" {

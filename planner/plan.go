@@ -20,9 +20,18 @@ const (
 	StmtDelete
 	StmtDDL
 	StmtOther
+	// StmtShow is a SHOW: answered from the topology, the session or any
+	// one shard (engine.Show, engine.Send).
+	StmtShow
+	// StmtLocal is a SELECT the gateway answers itself: LAST_INSERT_ID(),
+	// CONNECTION_ID(), NEXT n VALUES FROM seq.
+	StmtLocal
+	// StmtVExplain is a VEXPLAIN; Plan.Explained is the explained
+	// statement's type.
+	StmtVExplain
 )
 
-var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER"}
+var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER", "SHOW", "LOCAL", "VEXPLAIN"}
 
 func (t StmtType) String() string {
 	if t >= 0 && int(t) < len(stmtTypeNames) {
@@ -45,6 +54,11 @@ type Plan struct {
 	Root       engine.Primitive
 	Original   string
 	ParamCount int // number of ? markers
+	// Explained is, for a VEXPLAIN that runs the statement it explains
+	// (QUERIES, ALL), that statement's type: the gateway opens a
+	// transaction for a write it runs, as for the write itself.
+	// StmtUnknown otherwise.
+	Explained StmtType
 }
 
 // Build plans one statement. sql is its text (what the gateway received);
