@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/shardgate/shardgate/vindex"
@@ -132,6 +133,7 @@ type fakeSession struct {
 	lastID    uint64
 	connID    uint64
 	shown     int
+	log       []string // the SettingActions calls
 }
 
 func (s *fakeSession) Keyspaces() []KeyspaceInfo { return s.keyspaces }
@@ -141,7 +143,29 @@ func (s *fakeSession) ShowWarnings() []Warning {
 	return s.warnings
 }
 func (s *fakeSession) LastInsertID() uint64 { return s.lastID }
-func (s *fakeSession) ConnectionID() uint64 { return s.connID }
+
+func (s *fakeSession) SetAutocommit(_ context.Context, on bool) error {
+	s.log = append(s.log, fmt.Sprintf("autocommit %v", on))
+	return nil
+}
+func (s *fakeSession) SetTransactionMode(v string) error {
+	if v == "'bogus'" {
+		return fmt.Errorf("bad transaction_mode %s", v)
+	}
+	s.log = append(s.log, "transaction_mode "+v)
+	return nil
+}
+func (s *fakeSession) SetStatementLimit(d time.Duration) {
+	s.log = append(s.log, "limit "+d.String())
+}
+func (s *fakeSession) SetNextTxIsolation(level string) {
+	s.log = append(s.log, "isolation "+level)
+}
+func (s *fakeSession) SetShardSetting(key, assign, reset string) {
+	s.log = append(s.log, fmt.Sprintf("setting %s: %s / %s", key, assign, reset))
+}
+func (s *fakeSession) UnsetShardSetting(key string) { s.log = append(s.log, "unset "+key) }
+func (s *fakeSession) ConnectionID() uint64         { return s.connID }
 
 func (f *fakeVCursor) AddWarning(code uint16, msg string) {
 	f.log = append(f.log, fmt.Sprintf("AddWarning %d: %s", code, msg))

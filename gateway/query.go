@@ -82,8 +82,6 @@ func (s *session) runOne(ctx context.Context, sql string, args []any, binary boo
 // has not been written yet (except errReported).
 func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, args []any, binary, more bool) error {
 	switch st := stmt.(type) {
-	case *ast.SetStmt:
-		return s.execSet(ctx, st, sql, more)
 	case *ast.UseStmt:
 		if err := s.UseDB(st.DBName); err != nil {
 			return err
@@ -176,14 +174,14 @@ func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 // rather than as a read or a write (execPlan).
 func answered(plan *planner.Plan) bool {
 	switch plan.Type {
-	case planner.StmtShow, planner.StmtLocal, planner.StmtVExplain:
+	case planner.StmtShow, planner.StmtLocal, planner.StmtVExplain, planner.StmtSet:
 		return true
 	}
 	return false
 }
 
 // runAnswer runs a plan the gateway answers from its own state or from
-// any one shard (SHOW, LAST_INSERT_ID(), NEXT VALUES, VEXPLAIN): it opens
+// any one shard (SHOW, SET, LAST_INSERT_ID(), NEXT VALUES, VEXPLAIN): it opens
 // no transaction of its own, replicas answer it, and its result is
 // buffered (it is small). A VEXPLAIN that runs a write opens the
 // transaction autocommit off would open for the write itself.

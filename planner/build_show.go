@@ -11,7 +11,7 @@ import (
 )
 
 // buildAnswer plans the statements the gateway answers itself or from any
-// one shard: SHOW, and SELECT LAST_INSERT_ID()/CONNECTION_ID(). ok is
+// one shard: SHOW, SET, and SELECT LAST_INSERT_ID()/CONNECTION_ID(). ok is
 // false for every other statement. They are planned before a USE
 // `ks:shard` target sends everything to its shard, since the session's
 // warnings and ids are the gateway's.
@@ -19,6 +19,9 @@ func (b *builder) buildAnswer(stmt ast.StmtNode) (engine.Primitive, bool, error)
 	switch st := stmt.(type) {
 	case *ast.ShowStmt:
 		p, err := b.buildShow(st)
+		return p, true, err
+	case *ast.SetStmt:
+		p, err := b.buildSet(st)
 		return p, true, err
 	case *ast.SelectStmt:
 		if fn, column, ok := sessionFuncSelect(st); ok {

@@ -52,8 +52,11 @@ func (v *markerCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 // build dispatches on the statement type.
 func (b *builder) build(stmt ast.StmtNode) (engine.Primitive, StmtType, error) {
 	if p, ok, err := b.buildAnswer(stmt); ok {
-		if _, show := stmt.(*ast.ShowStmt); show {
+		switch stmt.(type) {
+		case *ast.ShowStmt:
 			return p, StmtShow, err
+		case *ast.SetStmt:
+			return p, StmtSet, err
 		}
 		return p, StmtLocal, err
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -107,6 +108,32 @@ func (s fakeSession) Tablets() []engine.TabletInfo {
 
 func (s fakeSession) ShowWarnings() []engine.Warning {
 	return []engine.Warning{{Level: "Warning", Code: 1265, Message: "Data truncated for column 'c' at row 1"}}
+}
+
+func (s fakeSession) SetAutocommit(_ context.Context, on bool) error {
+	s.f.log = append(s.f.log, fmt.Sprintf("SetAutocommit %v", on))
+	return nil
+}
+
+func (s fakeSession) SetTransactionMode(v string) error {
+	s.f.log = append(s.f.log, "SetTransactionMode "+v)
+	return nil
+}
+
+func (s fakeSession) SetStatementLimit(d time.Duration) {
+	s.f.log = append(s.f.log, "SetStatementLimit "+d.String())
+}
+
+func (s fakeSession) SetNextTxIsolation(level string) {
+	s.f.log = append(s.f.log, "SetNextTxIsolation "+level)
+}
+
+func (s fakeSession) SetShardSetting(key, assign, reset string) {
+	s.f.log = append(s.f.log, fmt.Sprintf("SetShardSetting %s: %s / %s", key, assign, reset))
+}
+
+func (s fakeSession) UnsetShardSetting(key string) {
+	s.f.log = append(s.f.log, "UnsetShardSetting "+key)
 }
 
 func (s fakeSession) LastInsertID() uint64 { return 42 }

@@ -29,9 +29,11 @@ const (
 	// StmtVExplain is a VEXPLAIN; Plan.Explained is the explained
 	// statement's type.
 	StmtVExplain
+	// StmtSet is a SET (engine.Set).
+	StmtSet
 )
 
-var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER", "SHOW", "LOCAL", "VEXPLAIN"}
+var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER", "SHOW", "LOCAL", "VEXPLAIN", "SET"}
 
 func (t StmtType) String() string {
 	if t >= 0 && int(t) < len(stmtTypeNames) {
