@@ -346,21 +346,3 @@ func (s *session) warningCount() uint16 {
 	}
 	return uint16(len(s.warnings))
 }
-
-// countParams counts the `?` markers of a statement.
-func countParams(stmt ast.StmtNode) int {
-	var c paramCounter
-	stmt.Accept(&c)
-	return c.n
-}
-
-type paramCounter struct{ n int }
-
-func (c *paramCounter) Enter(n ast.Node) (ast.Node, bool) {
-	if _, ok := n.(ast.ParamMarkerExpr); ok {
-		c.n++
-	}
-	return n, false
-}
-
-func (c *paramCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }
