@@ -33,6 +33,10 @@ type VExplain struct {
 	Input Primitive // nil for KEYS
 	// Keys is the KEYS answer, as JSON.
 	Keys []byte
+	// Writes says the explained statement is not a SELECT and runs
+	// (QUERIES EXECUTE): the gateway opens the transaction autocommit off
+	// would open for the statement itself.
+	Writes bool
 }
 
 // Execute implements Primitive.
@@ -118,5 +122,9 @@ func (v *VExplain) Inputs() []Primitive {
 }
 
 func (v *VExplain) description() Description {
-	return Description{OperatorType: "VEXPLAIN", Variant: string(v.Mode)}
+	d := Description{OperatorType: "VEXPLAIN", Variant: string(v.Mode)}
+	if v.Writes {
+		d.Other = map[string]any{"Writes": true}
+	}
+	return d
 }

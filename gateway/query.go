@@ -186,7 +186,7 @@ func answered(plan *planner.Plan) bool {
 // buffered (it is small). A VEXPLAIN that runs a write opens the
 // transaction autocommit off would open for the write itself.
 func (s *session) runAnswer(ctx context.Context, plan *planner.Plan, r *routing, binary, more bool) error {
-	if plan.Explained != planner.StmtUnknown && plan.Explained != planner.StmtSelect &&
+	if vx, ok := plan.Root.(*engine.VExplain); ok && vx.Writes &&
 		s.tx == nil && !s.autocommit && s.tabletType == topo.TabletPrimary {
 		s.tx = s.newTransaction()
 	}

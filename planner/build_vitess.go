@@ -161,9 +161,6 @@ func buildVExplain(p *Parser, mode, sql string, execute bool, vs *vschema.VSchem
 		return nil, errVExplain("VEXPLAIN does not run DDL")
 	}
 	root := &engine.VExplain{Mode: engine.VExplainMode(strings.ToUpper(mode)), Input: inner.Root}
-	plan := &Plan{Type: StmtVExplain, Root: root, Original: sql}
-	if mode != "plan" {
-		plan.Explained = inner.Type
-	}
-	return plan, nil
+	root.Writes = mode != "plan" && inner.Type != StmtSelect
+	return &Plan{Type: StmtVExplain, Root: root, Original: sql}, nil
 }

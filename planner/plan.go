@@ -26,8 +26,7 @@ const (
 	// StmtLocal is a SELECT the gateway answers itself: LAST_INSERT_ID(),
 	// CONNECTION_ID(), NEXT n VALUES FROM seq.
 	StmtLocal
-	// StmtVExplain is a VEXPLAIN; Plan.Explained is the explained
-	// statement's type.
+	// StmtVExplain is a VEXPLAIN (engine.VExplain).
 	StmtVExplain
 	// StmtSet is a SET (engine.Set).
 	StmtSet
@@ -56,11 +55,6 @@ type Plan struct {
 	Root       engine.Primitive
 	Original   string
 	ParamCount int // number of ? markers
-	// Explained is, for a VEXPLAIN that runs the statement it explains
-	// (QUERIES, ALL), that statement's type: the gateway opens a
-	// transaction for a write it runs, as for the write itself.
-	// StmtUnknown otherwise.
-	Explained StmtType
 }
 
 // Build plans one statement. sql is its text (what the gateway received);
