@@ -134,14 +134,11 @@ func stmtType(stmt ast.StmtNode) (StmtType, bool) {
 
 // sessionStatement names statements that change the state of a backend
 // connection (or that the gateway handles itself); they never pass through.
+// SET and SHOW are planned (buildAnswer) before this is asked.
 func sessionStatement(stmt ast.StmtNode) string {
 	switch s := stmt.(type) {
-	case *ast.SetStmt:
-		return "SET"
 	case *ast.UseStmt:
 		return "USE"
-	case *ast.ShowStmt:
-		return "SHOW"
 	case *ast.BeginStmt:
 		return "BEGIN"
 	case *ast.CommitStmt:
