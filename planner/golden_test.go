@@ -65,6 +65,9 @@ func runCase(t *testing.T, c goldenCase) goldenCase {
 		gp.ExecError = err.Error()
 	}
 	gp.Calls = vc.log
+	if plan.Type == StmtSet {
+		checkStreamAgreesNoRows(t, c, plan, args)
+	}
 	if streamedInProduction(plan.Type) {
 		for _, n := range []int{1, 3} {
 			checkStreamAgrees(t, c, plan, args, n)
