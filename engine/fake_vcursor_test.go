@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/shardgate/shardgate/vindex"
@@ -27,6 +28,7 @@ func mustShards(names ...string) []ShardRange {
 // engine's tests give every answer themselves.
 type fakeVCursor struct {
 	seqUsed int64
+	session *fakeSession
 	shards  map[string][]ShardRange
 	log     []string
 	results func(keyspace, shard, query string) (*Result, error)
@@ -114,6 +116,57 @@ func (f *fakeVCursor) NextSequenceValues(_ context.Context, keyspace, table stri
 	return first, nil
 }
 
+// Session returns the fake's session, or nil (an offline cursor) when the
+// test set none.
+func (f *fakeVCursor) Session() SessionActions {
+	if f.session == nil {
+		return nil
+	}
+	return f.session
+}
+
+// fakeSession is a session with fixed state; ShowWarnings is logged.
+type fakeSession struct {
+	keyspaces []KeyspaceInfo
+	tablets   []TabletInfo
+	warnings  []Warning
+	lastID    uint64
+	connID    uint64
+	shown     int
+	log       []string // the SettingActions calls
+}
+
+func (s *fakeSession) Keyspaces() []KeyspaceInfo { return s.keyspaces }
+func (s *fakeSession) Tablets() []TabletInfo     { return s.tablets }
+func (s *fakeSession) ShowWarnings() []Warning {
+	s.shown++
+	return s.warnings
+}
+func (s *fakeSession) LastInsertID() uint64 { return s.lastID }
+
+func (s *fakeSession) SetAutocommit(_ context.Context, on bool) error {
+	s.log = append(s.log, fmt.Sprintf("autocommit %v", on))
+	return nil
+}
+func (s *fakeSession) SetTransactionMode(v string) error {
+	if v == "'bogus'" {
+		return fmt.Errorf("bad transaction_mode %s", v)
+	}
+	s.log = append(s.log, "transaction_mode "+v)
+	return nil
+}
+func (s *fakeSession) SetStatementLimit(d time.Duration) {
+	s.log = append(s.log, "limit "+d.String())
+}
+func (s *fakeSession) SetNextTxIsolation(level string) {
+	s.log = append(s.log, "isolation "+level)
+}
+func (s *fakeSession) SetShardSetting(key, assign, reset string) {
+	s.log = append(s.log, fmt.Sprintf("setting %s: %s / %s", key, assign, reset))
+}
+func (s *fakeSession) UnsetShardSetting(key string) { s.log = append(s.log, "unset "+key) }
+func (s *fakeSession) ConnectionID() uint64         { return s.connID }
+
 func (f *fakeVCursor) AddWarning(code uint16, msg string) {
 	f.log = append(f.log, fmt.Sprintf("AddWarning %d: %s", code, msg))
 }
@@ -141,6 +194,7 @@ func (n *nopVCursor) AutoAddTable(context.Context, string, string, string) (stri
 	return "hash", nil
 }
 func (n *nopVCursor) AddWarning(uint16, string) {}
+func (n *nopVCursor) Session() SessionActions   { return nil }
 
 func (n *nopVCursor) NextSequenceValues(context.Context, string, string, int64) (int64, error) {
 	return 1, nil

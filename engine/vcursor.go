@@ -49,6 +49,9 @@ type VCursor interface {
 	// NextSequenceValues reserves n consecutive ids from a sequence table
 	// (in an unsharded keyspace) and returns the first.
 	NextSequenceValues(ctx context.Context, keyspace, table string, n int64) (int64, error)
+	// Session is the gateway's session state for the primitives that
+	// answer from it (session.go); nil where there is none (offline).
+	Session() SessionActions
 }
 
 // concatResults merges shard results of one query: the first shard's

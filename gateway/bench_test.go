@@ -95,6 +95,8 @@ func (f *fakeShards) StreamMulti(_ context.Context, _ string, shards []string, q
 	return nil
 }
 
+func (f *fakeShards) Session() engine.SessionActions { return nil }
+
 func (f *fakeShards) AutoAddTable(context.Context, string, string, string) (string, error) {
 	return "hash", nil
 }

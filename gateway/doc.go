@@ -1,8 +1,13 @@
 // Package gateway is shardgate's MySQL protocol front end: it accepts client
 // connections (go-mysql's server package does the handshake and command
-// dispatch), keeps one session per connection, answers session statements
-// (SET, USE, SHOW, transactions) itself, and runs everything else through
-// planner plans against the tablets that the topology names.
+// dispatch), keeps one session per connection, runs the session commands
+// itself (USE, BEGIN/COMMIT/ROLLBACK/SAVEPOINT, KILL, UNLOCK TABLES), and
+// runs everything else, SHOW, SET, VEXPLAIN and NEXT VALUES included, as
+// planner plans against the tablets that the topology names. It routes
+// nothing itself: the planner decides which shards a statement reaches,
+// and the gateway implements engine.VCursor (vcursor.go), with
+// engine.SessionActions and engine.SettingActions for the primitives that
+// read or change the session (session_actions.go, set.go).
 //
 // The gateway writes every response packet itself (through wire.Writer)
 // rather than handing whole result sets back to go-mysql: rows stream from

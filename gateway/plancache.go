@@ -208,18 +208,15 @@ func (s *session) runPreparedCached(ctx context.Context, sql string, args []any,
 // must not be cached: it does not parse as one statement, the planner
 // refuses it (the uncached path then reports the error against the
 // client's own text), its markers are not the nargs arguments, or it is
-// not a query or a row change.
+// not a query or a row change (LAST_INSERT_ID() and CONNECTION_ID() are
+// planned as StmtLocal, which the session answers: not cached).
 func (s *session) buildCacheable(text string, vs *vschema.VSchema, target planner.Target, nargs int) *planner.Plan {
 	stmts, err := s.parser.Parse(text)
 	if err != nil || len(stmts) != 1 {
 		return nil
 	}
-	switch st := stmts[0].(type) {
-	case *ast.SelectStmt:
-		if _, _, ok := sessionFuncSelect(st); ok {
-			return nil // the session answers it (local_select.go)
-		}
-	case *ast.SetOprStmt, *ast.InsertStmt, *ast.UpdateStmt, *ast.DeleteStmt:
+	switch stmts[0].(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt, *ast.InsertStmt, *ast.UpdateStmt, *ast.DeleteStmt:
 	default:
 		return nil
 	}

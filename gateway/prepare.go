@@ -5,6 +5,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/stmt"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/planner"
 )
 
 // preparedStmt is the context of a prepared statement that go-mysql keeps:
@@ -18,81 +20,49 @@ func (s *session) preparedStmt(ctx context.Context, node ast.StmtNode, query str
 	return ps
 }
 
-// prepareColumns asks a shard of the statement's keyspace to prepare a
-// SELECT and returns the result columns it announces, as MySQL does at
-// prepare time (Connector/J sizes its result metadata from them). The
-// statement runs on the shards as the user wrote it minus routing, and
-// every shard has the same schema, so one shard's answer is the answer.
+// prepareColumns returns the result columns a shard announces for a
+// SELECT; the planner says which shard to ask (planner.PrepareFields).
 // Anything that goes wrong returns nil: the statement is then announced
 // with no columns, and its execution reports the real error.
 func (s *session) prepareColumns(ctx context.Context, node ast.StmtNode, query string) [][]byte {
-	switch node.(type) {
-	case *ast.SelectStmt, *ast.SetOprStmt:
-	default:
-		return nil
-	}
 	r := s.routing()
-	if r.snap == nil {
+	send := planner.PrepareFields(node, query, r.vschema(), s.target())
+	if send == nil {
 		return nil
 	}
-	ks := statementKeyspace(node)
-	if ks == "" || r.snap.Keyspaces[ks] == nil {
-		ks = s.keyspace
+	vc := s.newVCursor(r)
+	shard, err := send.ResolveShard(ctx, vc)
+	if err != nil {
+		return nil
 	}
-	if ks == "" {
-		ks = anyKeyspace(r)
-	}
-	shard := s.shard
-	if shard == "" || ks != s.keyspace {
-		ranges, err := r.shardRanges(ks, s.tabletType)
-		if err != nil || len(ranges) == 0 {
-			return nil
-		}
-		shard = ranges[0].Name
-	}
-	key := prepareKey{keyspace: ks, shard: shard, settings: s.settings.applySQL(), query: query}
+	key := prepareKey{keyspace: send.Keyspace, shard: shard, settings: s.settings.applySQL(), query: send.Query}
 	if cols, ok := s.srv.prepared.get(r, key); ok {
 		return cols
 	}
-	// A pooled connection even inside a transaction: preparing must not
-	// make this shard a participant of it.
-	pool, err := r.pool(ks, shard, s.tabletType, s.nextPick())
+	columns, err := vc.PrepareFields(ctx, send.Keyspace, shard, send.Query)
 	if err != nil {
-		return nil
-	}
-	sc, err := acquire(ctx, pool, &s.settings)
-	if err != nil {
-		return nil
-	}
-	defer sc.release(context.Background())
-	_, columns, err := sc.conn.PrepareFields(ctx, query)
-	if err != nil {
-		s.srv.logger.Debug("prepare on shard failed; announcing no columns", "keyspace", ks, "shard", shard, "err", err)
+		s.srv.logger.Debug("prepare on shard failed; announcing no columns", "keyspace", send.Keyspace, "shard", shard, "err", err)
 		return nil
 	}
 	s.srv.prepared.put(r, key, columns)
 	return columns
 }
 
-// statementKeyspace is the first schema a table of the statement is
-// qualified with, or "".
-func statementKeyspace(node ast.StmtNode) string {
-	var f schemaFinder
-	node.Accept(&f)
-	return f.schema
-}
-
-type schemaFinder struct{ schema string }
-
-func (f *schemaFinder) Enter(n ast.Node) (ast.Node, bool) {
-	if t, ok := n.(*ast.TableName); ok && f.schema == "" && t.Schema.L != "" {
-		switch t.Schema.L {
-		case "information_schema", "mysql", "performance_schema", "sys":
-		default:
-			f.schema = t.Schema.O
-		}
+// PrepareFields prepares query on the shard (COM_STMT_PREPARE) and returns
+// the column definitions it announces, as the shard sent them. It uses a
+// pooled connection even inside a transaction: preparing must not make
+// this shard a participant of it.
+func (vc *vcursor) PrepareFields(ctx context.Context, keyspace, shard, query string) ([][]byte, error) {
+	s := vc.s
+	pool, err := vc.r.pool(keyspace, shard, s.tabletType, s.nextPick())
+	if err != nil {
+		return nil, err
 	}
-	return n, f.schema != ""
+	sc, err := acquire(ctx, pool, &s.settings)
+	if err != nil {
+		return nil, err
+	}
+	defer sc.release(context.Background())
+	_, columns, err := sc.conn.PrepareFields(ctx, query)
+	return columns, err
 }
-
-func (f *schemaFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }

@@ -82,15 +82,11 @@ func (s *session) runOne(ctx context.Context, sql string, args []any, binary boo
 // has not been written yet (except errReported).
 func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, args []any, binary, more bool) error {
 	switch st := stmt.(type) {
-	case *ast.SetStmt:
-		return s.execSet(ctx, st, sql, more)
 	case *ast.UseStmt:
 		if err := s.UseDB(st.DBName); err != nil {
 			return err
 		}
 		return s.writeOK(0, 0, more)
-	case *ast.ShowStmt:
-		return s.execShow(ctx, st, sql, binary, more)
 	case *ast.BeginStmt:
 		if err := s.begin(ctx); err != nil {
 			return err
@@ -132,28 +128,75 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 		return s.writeOK(0, 0, more)
 	}
 
-	if sel, ok := stmt.(*ast.SelectStmt); ok {
-		if fn, column, ok := sessionFuncSelect(sel); ok {
-			return s.writeSessionFunc(fn, column, binary, more)
-		}
-	}
-
 	plan, r, err := s.buildPlan(stmt, sql)
 	if err != nil {
 		return err
+	}
+	if answered(plan) {
+		return s.runAnswer(ctx, plan, r, binary, more)
 	}
 	return s.execPlan(ctx, plan, r, args, binary, more)
 }
 
 // buildPlan plans a statement against the current routing snapshot, which
-// it returns for the execution.
+// it returns for the execution. Before the gateway has read the topology
+// only what it answers itself (SHOW WARNINGS, LAST_INSERT_ID(), ...) is
+// planned.
 func (s *session) buildPlan(stmt ast.StmtNode, sql string) (*planner.Plan, *routing, error) {
 	r := s.routing()
-	if r.snap == nil {
+	plan, err := planner.Build(stmt, sql, r.vschema(), s.target())
+	if r.snap == nil && (err != nil || !answered(plan)) {
 		return nil, nil, errNoTopology()
 	}
-	plan, err := planner.Build(stmt, sql, r.snap.VSchema, s.target())
 	return plan, r, err
+}
+
+// execSpecial answers the Vitess statements TiDB's parser does not know
+// (SHOW VITESS_*, SELECT NEXT n VALUES FROM seq, VEXPLAIN), which the
+// planner recognises from their text. It reports whether sql was one of
+// them.
+func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
+	r := s.routing()
+	plan, ok, err := planner.BuildVitess(s.parser, sql, r.vschema(), s.target())
+	if !ok {
+		return false, nil
+	}
+	if r.snap == nil && (err != nil || plan.Type != planner.StmtShow) {
+		return true, errNoTopology()
+	}
+	if err != nil {
+		return true, err
+	}
+	return true, s.runAnswer(ctx, plan, r, false, false)
+}
+
+// answered says whether the gateway runs a plan as an answer (runAnswer)
+// rather than as a read or a write (execPlan).
+func answered(plan *planner.Plan) bool {
+	switch plan.Type {
+	case planner.StmtShow, planner.StmtLocal, planner.StmtVExplain, planner.StmtSet:
+		return true
+	}
+	return false
+}
+
+// runAnswer runs a plan the gateway answers from its own state or from
+// any one shard (SHOW, SET, LAST_INSERT_ID(), NEXT VALUES, VEXPLAIN): it opens
+// no transaction of its own, replicas answer it, and its result is
+// buffered (it is small). A VEXPLAIN that runs a write opens the
+// transaction autocommit off would open for the write itself.
+func (s *session) runAnswer(ctx context.Context, plan *planner.Plan, r *routing, binary, more bool) error {
+	if vx, ok := plan.Root.(*engine.VExplain); ok && vx.Writes &&
+		s.tx == nil && !s.autocommit && s.tabletType == topo.TabletPrimary {
+		s.tx = s.newTransaction()
+	}
+	vc := s.newVCursor(r)
+	res, err := plan.Root.Execute(ctx, vc, nil)
+	vc.flushWarnings()
+	if err != nil {
+		return err
+	}
+	return s.writeResult(res, binary, more)
 }
 
 // errNoTopology answers statements that arrive before the gateway has read
@@ -303,21 +346,3 @@ func (s *session) warningCount() uint16 {
 	}
 	return uint16(len(s.warnings))
 }
-
-// countParams counts the `?` markers of a statement.
-func countParams(stmt ast.StmtNode) int {
-	var c paramCounter
-	stmt.Accept(&c)
-	return c.n
-}
-
-type paramCounter struct{ n int }
-
-func (c *paramCounter) Enter(n ast.Node) (ast.Node, bool) {
-	if _, ok := n.(ast.ParamMarkerExpr); ok {
-		c.n++
-	}
-	return n, false
-}
-
-func (c *paramCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }

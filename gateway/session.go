@@ -247,7 +247,7 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	if err != nil {
 		return 0, 0, nil, sqlerror.ToMyError(s.endStatement(err))
 	}
-	n := countParams(stmts[0])
+	n := planner.CountParams(stmts[0])
 	ps := s.preparedStmt(ctx, stmts[0], query, n)
 	s.endStatement(nil)
 	ps.ID = id

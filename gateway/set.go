@@ -2,16 +2,10 @@ package gateway
 
 import (
 	"context"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-mysql-org/go-mysql/mysql"
-	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/format"
-
-	"github.com/shardgate/shardgate/sqlerror"
+	"github.com/shardgate/shardgate/engine"
 )
 
 // settings are the session's SET assignments that the shards must see:
@@ -61,149 +55,39 @@ func (st *settings) join(part func(setting) string) string {
 	return "SET " + strings.Join(parts, ", ")
 }
 
-// execSet handles SET: autocommit is the gateway's own; the rest become
-// settings replayed on shard connections.
-func (s *session) execSet(ctx context.Context, st *ast.SetStmt, sql string, more bool) error {
-	for _, v := range st.Variables {
-		if v.IsGlobal || v.IsInstance {
-			return sqlerror.NotSupported("SET GLOBAL")
-		}
-		name := strings.ToLower(v.Name)
-		switch {
-		case name == "autocommit":
-			on, err := boolValue(v)
-			if err != nil {
-				return err
-			}
-			if on && !s.autocommit {
-				// Turning autocommit on commits the open transaction.
-				if err := s.commit(ctx); err != nil {
-					return err
-				}
-			}
-			s.autocommit = on
-		case name == strings.ToLower(ast.SetNames) || name == strings.ToLower(ast.SetCharset):
-			text, err := restore(v)
-			if err != nil {
-				return err
-			}
-			if isDefaultCharset(v) {
-				s.settings.unset("names")
-				continue
-			}
-			s.settings.set(setting{key: "names", assign: text, reset: "NAMES utf8mb4"})
-		case name == "transaction_mode":
-			// The gateway's own: how transactions spanning shards commit.
-			text, err := restoreExpr(v.Value)
-			if err != nil {
-				return err
-			}
-			if err := s.setTxMode(text); err != nil {
-				return err
-			}
-		case name == "max_execution_time":
-			// MySQL's per-statement limit in milliseconds: the gateway's
-			// own (MariaDB shards don't know it).
-			ms, err := limitValue(v)
-			if err != nil {
-				return err
-			}
-			s.maxStatementTime = time.Duration(ms * float64(time.Millisecond))
-		case name == "tx_isolation_one_shot":
-			// SET TRANSACTION ISOLATION LEVEL: only the next transaction.
-			level, err := restoreExpr(v.Value)
-			if err != nil {
-				return err
-			}
-			s.nextTxIsolation = strings.ReplaceAll(strings.Trim(level, "'"), "-", " ")
-		default:
-			text, err := restore(v)
-			if err != nil {
-				return err
-			}
-			if name == "sql_mode" && strings.Contains(strings.ToUpper(text), "NO_BACKSLASH_ESCAPES") {
-				// The planner escapes string values with backslashes.
-				return sqlerror.NotSupported("sql_mode NO_BACKSLASH_ESCAPES")
-			}
-			if name == "max_statement_time" {
-				// MariaDB's limit in seconds: the gateway enforces it on
-				// the whole statement, and the shards see it too.
-				sec, err := limitValue(v)
-				if err != nil {
-					return err
-				}
-				s.maxStatementTime = time.Duration(sec * float64(time.Second))
-			}
-			reset := text[:strings.IndexByte(text, '=')+1]
-			if lit, ok, err := s.evalSetValue(ctx, v.Value); err != nil {
-				return err
-			} else if ok {
-				text = reset + lit
-			}
-			if v.IsSystem {
-				reset += "DEFAULT"
-			} else {
-				reset += "NULL"
-			}
-			s.settings.set(setting{key: name, assign: text, reset: reset})
+var _ engine.SettingActions = (*vcursor)(nil)
+
+// The session changes a SET makes: the planner sorts its assignments
+// (planner/build_set.go) into engine.Set ops, which call these.
+
+// SetAutocommit turns autocommit on or off; turning it on commits the
+// open transaction.
+func (vc *vcursor) SetAutocommit(ctx context.Context, on bool) error {
+	s := vc.s
+	if on && !s.autocommit {
+		if err := s.commit(ctx); err != nil {
+			return err
 		}
 	}
-	return s.writeOK(0, 0, more)
+	s.autocommit = on
+	return nil
 }
 
-// isDefaultCharset reports SET NAMES utf8mb4 without a collation: what
-// every backend connection already uses.
-func isDefaultCharset(v *ast.VariableAssignment) bool {
-	text, err := restoreExpr(v.Value)
-	if err != nil {
-		return false
-	}
-	cs := strings.ToLower(strings.Trim(text, "'`\""))
-	return cs == "utf8mb4" && v.ExtendValue == nil
+// SetTransactionMode sets how the session's transactions spanning shards
+// commit (txmode.go).
+func (vc *vcursor) SetTransactionMode(value string) error { return vc.s.setTxMode(value) }
+
+// SetStatementLimit bounds the session's later statements (statement.go).
+func (vc *vcursor) SetStatementLimit(limit time.Duration) { vc.s.maxStatementTime = limit }
+
+// SetNextTxIsolation sets the next transaction's isolation level.
+func (vc *vcursor) SetNextTxIsolation(level string) { vc.s.nextTxIsolation = level }
+
+// SetShardSetting records a setting replayed on the session's shard
+// connections.
+func (vc *vcursor) SetShardSetting(key, assign, reset string) {
+	vc.s.settings.set(setting{key: key, assign: assign, reset: reset})
 }
 
-func boolValue(v *ast.VariableAssignment) (bool, error) {
-	text, err := restoreExpr(v.Value)
-	if err != nil {
-		return false, err
-	}
-	switch strings.ToLower(strings.Trim(text, "'`\"")) {
-	case "1", "on", "true":
-		return true, nil
-	case "0", "off", "false":
-		return false, nil
-	}
-	return false, sqlerror.New(sqlerror.User, mysql.ER_WRONG_VALUE_FOR_VAR, "Variable '%s' can't be set to the value of '%s'", v.Name, text)
-}
-
-// limitValue reads a time limit's value: a non-negative number, or DEFAULT
-// (0, no limit).
-func limitValue(v *ast.VariableAssignment) (float64, error) {
-	if _, isDefault := v.Value.(*ast.DefaultExpr); isDefault {
-		return 0, nil
-	}
-	text, err := restoreExpr(v.Value)
-	if err != nil {
-		return 0, err
-	}
-	f, perr := strconv.ParseFloat(strings.Trim(text, "'\""), 64)
-	if perr != nil || f < 0 || math.IsInf(f, 0) {
-		return 0, sqlerror.New(sqlerror.User, mysql.ER_WRONG_TYPE_FOR_VAR, "Incorrect argument type to variable '%s'", v.Name)
-	}
-	return f, nil
-}
-
-func restore(n ast.Node) (string, error) {
-	var sb strings.Builder
-	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
-		return "", sqlerror.New(sqlerror.Internal, mysql.ER_UNKNOWN_ERROR, "%v", err)
-	}
-	return sb.String(), nil
-}
-
-func restoreExpr(e ast.ExprNode) (string, error) {
-	if e == nil {
-		return "", nil
-	}
-	return restore(e)
-}
+// UnsetShardSetting drops a setting.
+func (vc *vcursor) UnsetShardSetting(key string) { vc.s.settings.unset(key) }

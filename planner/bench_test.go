@@ -34,7 +34,8 @@ func (n *nopVCursor) StreamMulti(_ context.Context, _ string, shards []string, _
 func (n *nopVCursor) AutoAddTable(context.Context, string, string, string) (string, error) {
 	return "hash", nil
 }
-func (n *nopVCursor) AddWarning(uint16, string) {}
+func (n *nopVCursor) AddWarning(uint16, string)      {}
+func (n *nopVCursor) Session() engine.SessionActions { return nil }
 
 func (n *nopVCursor) NextSequenceValues(context.Context, string, string, int64) (int64, error) {
 	return 1, nil

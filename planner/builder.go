@@ -51,6 +51,15 @@ func (v *markerCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // build dispatches on the statement type.
 func (b *builder) build(stmt ast.StmtNode) (engine.Primitive, StmtType, error) {
+	if p, ok, err := b.buildAnswer(stmt); ok {
+		switch stmt.(type) {
+		case *ast.ShowStmt:
+			return p, StmtShow, err
+		case *ast.SetStmt:
+			return p, StmtSet, err
+		}
+		return p, StmtLocal, err
+	}
 	typ, known := stmtType(stmt)
 	if !known {
 		if name := sessionStatement(stmt); name != "" {
@@ -125,14 +134,11 @@ func stmtType(stmt ast.StmtNode) (StmtType, bool) {
 
 // sessionStatement names statements that change the state of a backend
 // connection (or that the gateway handles itself); they never pass through.
+// SET and SHOW are planned (buildAnswer) before this is asked.
 func sessionStatement(stmt ast.StmtNode) string {
 	switch s := stmt.(type) {
-	case *ast.SetStmt:
-		return "SET"
 	case *ast.UseStmt:
 		return "USE"
-	case *ast.ShowStmt:
-		return "SHOW"
 	case *ast.BeginStmt:
 		return "BEGIN"
 	case *ast.CommitStmt:

@@ -1,7 +1,12 @@
 // Package planner turns SQL statements, parsed by the TiDB parser into an
 // AST, into plans: trees of engine primitives (engine.Route, MergeSort,
 // Limit, Aggregate, Insert, DDL, ...) that the gateway executes through the
-// engine.VCursor it implements.
+// engine.VCursor it implements. Everything the gateway answers is planned
+// here: SELECT/DML/DDL, SHOW, SET, LAST_INSERT_ID()/CONNECTION_ID() (Build);
+// the Vitess statements the TiDB parser does not parse, SHOW VITESS_*,
+// SELECT NEXT n VALUES and VEXPLAIN, recognised from their text
+// (BuildVitess, tried before parsing); and where a prepared SELECT's
+// columns are asked for (PrepareFields, CountParams).
 //
 // The planner owns parsing (parser.go and its literal driver, driver.go),
 // normalisation for the plan cache (normalize.go), and plan building
@@ -18,5 +23,5 @@
 // gateway, tablet and topo store: it sees the topology only through the
 // vschema types. It is tested with a logging fake cursor and golden files
 // in testdata/ (regenerated only by `go test ./planner -update`), each
-// SELECT run through both Execute and Stream.
+// plan with a result set run through both Execute and Stream.
 package planner

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -73,6 +76,68 @@ func newFakeVCursor() *fakeVCursor {
 		"service": mustShards("-40", "40-80", "80-c0", "c0-"),
 	}}
 }
+
+// Session is a fixed session: the fake's keyspaces, one primary tablet
+// a shard, one warning, last insert id 42, connection 7.
+func (f *fakeVCursor) Session() engine.SessionActions { return fakeSession{f} }
+
+type fakeSession struct{ f *fakeVCursor }
+
+func (s fakeSession) Keyspaces() []engine.KeyspaceInfo {
+	var out []engine.KeyspaceInfo
+	for _, name := range slices.Sorted(maps.Keys(s.f.shards)) {
+		ks := engine.KeyspaceInfo{Name: name, Sharded: name != "global"}
+		for _, sh := range s.f.shards[name] {
+			ks.Shards = append(ks.Shards, sh.Name)
+		}
+		out = append(out, ks)
+	}
+	return out
+}
+
+func (s fakeSession) Tablets() []engine.TabletInfo {
+	var out []engine.TabletInfo
+	for i, ks := range s.Keyspaces() {
+		for j, sh := range ks.Shards {
+			alias := fmt.Sprintf("zone1-%d", 100*(i+1)+j)
+			out = append(out, engine.TabletInfo{Cell: "zone1", Keyspace: ks.Name, Shard: sh, Type: "primary", Alias: alias, Host: "127.0.0.1"})
+		}
+	}
+	return out
+}
+
+func (s fakeSession) ShowWarnings() []engine.Warning {
+	return []engine.Warning{{Level: "Warning", Code: 1265, Message: "Data truncated for column 'c' at row 1"}}
+}
+
+func (s fakeSession) SetAutocommit(_ context.Context, on bool) error {
+	s.f.log = append(s.f.log, fmt.Sprintf("SetAutocommit %v", on))
+	return nil
+}
+
+func (s fakeSession) SetTransactionMode(v string) error {
+	s.f.log = append(s.f.log, "SetTransactionMode "+v)
+	return nil
+}
+
+func (s fakeSession) SetStatementLimit(d time.Duration) {
+	s.f.log = append(s.f.log, "SetStatementLimit "+d.String())
+}
+
+func (s fakeSession) SetNextTxIsolation(level string) {
+	s.f.log = append(s.f.log, "SetNextTxIsolation "+level)
+}
+
+func (s fakeSession) SetShardSetting(key, assign, reset string) {
+	s.f.log = append(s.f.log, fmt.Sprintf("SetShardSetting %s: %s / %s", key, assign, reset))
+}
+
+func (s fakeSession) UnsetShardSetting(key string) {
+	s.f.log = append(s.f.log, "UnsetShardSetting "+key)
+}
+
+func (s fakeSession) LastInsertID() uint64 { return 42 }
+func (s fakeSession) ConnectionID() uint64 { return 7 }
 
 func (f *fakeVCursor) Shards(_ context.Context, keyspace string) ([]engine.ShardRange, error) {
 	ss, ok := f.shards[keyspace]
@@ -158,6 +223,12 @@ func madeUpResult(query string, nrows int) *engine.Result {
 	stmts, err := NewParser().Parse(query)
 	if err != nil || len(stmts) != 1 {
 		return &engine.Result{RowsAffected: 1}
+	}
+	switch stmts[0].(type) {
+	case *ast.ShowStmt, *ast.ExplainStmt:
+		// One text column, as a shard's SHOW or EXPLAIN would have.
+		text := &mysql.Field{Name: []byte("c0"), Type: mysql.MYSQL_TYPE_VAR_STRING, Charset: 45}
+		return &engine.Result{Fields: []*mysql.Field{text}, Rows: [][][]byte{{[]byte("1")}}}
 	}
 	sel, ok := stmts[0].(*ast.SelectStmt)
 	if u, isUnion := stmts[0].(*ast.SetOprStmt); isUnion && u.SelectList != nil && len(u.SelectList.Selects) > 0 {

@@ -90,6 +90,30 @@ func checkStreamAgrees(t *testing.T, c goldenCase, plan *Plan, args []any, rowsP
 	}
 }
 
+// checkStreamAgreesNoRows runs a plan without a result set (SET) through
+// Stream: it must make the same calls, return the same error and hand on
+// one Result without columns, as the DML primitives do.
+func checkStreamAgreesNoRows(t *testing.T, c goldenCase, plan *Plan, args []any) {
+	t.Helper()
+	evc := newFakeVCursor()
+	_, execErr := plan.Root.Execute(context.Background(), evc, slices.Clone(args))
+	fake := newFakeVCursor()
+	var got []*engine.Result
+	err := plan.Root.Stream(context.Background(), fake, slices.Clone(args), func(r *engine.Result) error {
+		got = append(got, r)
+		return nil
+	})
+	if !sameError(err, execErr) {
+		t.Errorf("%q: Stream error %v, Execute error %v", c.Query, err, execErr)
+	}
+	if g, w := shardCalls(fake.log), shardCalls(evc.log); !slices.Equal(g, w) {
+		t.Errorf("%q: calls differ\nStream:  %q\nExecute: %q", c.Query, g, w)
+	}
+	if err == nil && (len(got) != 1 || got[0].Fields != nil) {
+		t.Errorf("%q: Stream handed on %d results, want one without columns", c.Query, len(got))
+	}
+}
+
 // shardStreamingFake is the logging fake as an engine.ShardStreamer. Its
 // shards are read from concurrent goroutines, so each StreamShard fills
 // the log line BeginShards reserved for its shard: the log stays in shard

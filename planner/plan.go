@@ -20,9 +20,19 @@ const (
 	StmtDelete
 	StmtDDL
 	StmtOther
+	// StmtShow is a SHOW: answered from the topology, the session or any
+	// one shard (engine.Show, engine.Send).
+	StmtShow
+	// StmtLocal is a SELECT the gateway answers itself: LAST_INSERT_ID(),
+	// CONNECTION_ID(), NEXT n VALUES FROM seq.
+	StmtLocal
+	// StmtVExplain is a VEXPLAIN (engine.VExplain).
+	StmtVExplain
+	// StmtSet is a SET (engine.Set).
+	StmtSet
 )
 
-var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER"}
+var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER", "SHOW", "LOCAL", "VEXPLAIN", "SET"}
 
 func (t StmtType) String() string {
 	if t >= 0 && int(t) < len(stmtTypeNames) {

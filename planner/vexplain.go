@@ -69,6 +69,10 @@ func (o *OfflineVCursor) AutoAddTable(context.Context, string, string, string) (
 // AddWarning implements VCursor.
 func (o *OfflineVCursor) AddWarning(uint16, string) {}
 
+// Session implements VCursor: offline there is no session, so the
+// primitives that answer from one refuse to run.
+func (o *OfflineVCursor) Session() engine.SessionActions { return nil }
+
 // NextSequenceValues pretends every sequence starts at 1: offline plans show
 // where generated ids go, not which ids a live sequence would give.
 func (o *OfflineVCursor) NextSequenceValues(context.Context, string, string, int64) (int64, error) {

@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// SessionActions is what the primitives that answer from the gateway's
+// own state ask of it (Vitess's SessionActions): the topology as SHOW
+// shows it and the session's warnings and ids. The gateway's VCursor
+// returns its session from VCursor.Session; offline cursors return nil,
+// and these primitives then refuse to run.
+type SessionActions interface {
+	// Keyspaces lists every keyspace of the topology, sorted by name.
+	Keyspaces() []KeyspaceInfo
+	// Tablets lists every tablet of the topology, sorted by alias.
+	Tablets() []TabletInfo
+	// ShowWarnings returns the previous statement's warnings and keeps
+	// them as this statement's, so a second SHOW WARNINGS shows them too
+	// (as in MySQL).
+	ShowWarnings() []Warning
+	// LastInsertID is the id the session's last insert generated.
+	LastInsertID() uint64
+	// ConnectionID is the client connection's id (the one KILL takes).
+	ConnectionID() uint64
+}
+
+// KeyspaceInfo is one keyspace as SHOW VITESS_KEYSPACES/SHARDS show it.
+type KeyspaceInfo struct {
+	Name    string
+	Sharded bool
+	// Shards are all the keyspace's shards in key order, serving or not.
+	Shards []string
+}
+
+// TabletInfo is one tablet as SHOW VITESS_TABLETS shows it.
+type TabletInfo struct {
+	Cell, Keyspace, Shard, Type, Alias, Host string
+}
+
+// Warning is a warning or note of a statement, as SHOW WARNINGS shows it.
+type Warning struct {
+	Level   string
+	Code    uint16
+	Message string
+}
+
+func errNoSession(what string) error {
+	return errInternal("%s needs a session", what)
+}
+
+// TextFields are the columns of results the gateway makes itself
+// (SHOW VITESS_SHARDS, SHOW WARNINGS, VEXPLAIN): utf8mb4 strings.
+func TextFields(names ...string) []*mysql.Field {
+	fields := make([]*mysql.Field, len(names))
+	for i, n := range names {
+		fields[i] = &mysql.Field{
+			Name:         []byte(n),
+			OrgName:      []byte(n),
+			Charset:      utf8mb4GeneralCICollation,
+			ColumnLength: 1024,
+			Type:         mysql.MYSQL_TYPE_VAR_STRING,
+		}
+	}
+	return fields
+}
+
+// UintField is an unsigned BIGINT column of a result the gateway makes.
+func UintField(name string) *mysql.Field {
+	return &mysql.Field{
+		Name:         []byte(name),
+		OrgName:      []byte(name),
+		Charset:      binaryCollation,
+		ColumnLength: 20,
+		Type:         mysql.MYSQL_TYPE_LONGLONG,
+		Flag:         mysql.UNSIGNED_FLAG | mysql.NOT_NULL_FLAG,
+	}
+}
+
+// Collation ids of the columns the gateway makes.
+const (
+	utf8mb4GeneralCICollation = 45
+	binaryCollation           = 63
+)

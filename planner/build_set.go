@@ -1,0 +1,203 @@
+package planner
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+
+	"github.com/shardgate/shardgate/engine"
+	"github.com/shardgate/shardgate/sqlerror"
+)
+
+// buildSet sorts a SET's assignments into engine.Set ops: autocommit,
+// transaction_mode, max_execution_time and SET TRANSACTION ISOLATION
+// LEVEL are the gateway's own; everything else becomes a setting
+// replayed on shard connections, its value evaluated on any shard first
+// when it reads state. A value the gateway cannot take refuses the whole
+// SET before any of it applies, as MySQL checks every assignment first.
+func (b *builder) buildSet(st *ast.SetStmt) (engine.Primitive, error) {
+	set := &engine.Set{}
+	for _, v := range st.Variables {
+		if v.IsGlobal || v.IsInstance {
+			return nil, sqlerror.NotSupported("SET GLOBAL")
+		}
+		ops, err := b.setOps(v)
+		if err != nil {
+			return nil, err
+		}
+		set.Ops = append(set.Ops, ops...)
+	}
+	return set, nil
+}
+
+func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
+	name := strings.ToLower(v.Name)
+	switch {
+	case name == "autocommit":
+		on, err := boolValue(v)
+		if err != nil {
+			return nil, err
+		}
+		return []engine.SetOp{&engine.SetAutocommit{On: on}}, nil
+	case name == strings.ToLower(ast.SetNames) || name == strings.ToLower(ast.SetCharset):
+		text, err := restoreSet(v)
+		if err != nil {
+			return nil, err
+		}
+		if isDefaultCharset(v) {
+			return []engine.SetOp{&engine.UnsetShardSetting{Key: "names"}}, nil
+		}
+		return []engine.SetOp{&engine.SetShardSetting{Key: "names", Assign: text, Reset: "NAMES utf8mb4"}}, nil
+	case name == "transaction_mode":
+		// The gateway's own: how transactions spanning shards commit.
+		text, err := restoreSetExpr(v.Value)
+		if err != nil {
+			return nil, err
+		}
+		return []engine.SetOp{&engine.SetTransactionMode{Value: text}}, nil
+	case name == "max_execution_time":
+		// MySQL's per-statement limit in milliseconds: the gateway's
+		// own (MariaDB shards don't know it).
+		ms, err := limitValue(v)
+		if err != nil {
+			return nil, err
+		}
+		return []engine.SetOp{&engine.SetStatementLimit{Limit: time.Duration(ms * float64(time.Millisecond))}}, nil
+	case name == "tx_isolation_one_shot":
+		// SET TRANSACTION ISOLATION LEVEL: only the next transaction.
+		level, err := restoreSetExpr(v.Value)
+		if err != nil {
+			return nil, err
+		}
+		return []engine.SetOp{&engine.SetNextTxIsolation{Level: strings.ReplaceAll(strings.Trim(level, "'"), "-", " ")}}, nil
+	}
+	text, err := restoreSet(v)
+	if err != nil {
+		return nil, err
+	}
+	if name == "sql_mode" && strings.Contains(strings.ToUpper(text), "NO_BACKSLASH_ESCAPES") {
+		// The planner escapes string values with backslashes.
+		return nil, sqlerror.NotSupported("sql_mode NO_BACKSLASH_ESCAPES")
+	}
+	var ops []engine.SetOp
+	if name == "max_statement_time" {
+		// MariaDB's limit in seconds: the gateway enforces it on the
+		// whole statement, and the shards see it too.
+		sec, err := limitValue(v)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, &engine.SetStatementLimit{Limit: time.Duration(sec * float64(time.Second))})
+	}
+	reset := text[:strings.IndexByte(text, '=')+1]
+	op := &engine.SetShardSetting{Key: name, Assign: text}
+	if v.Value != nil && readsState(v.Value) {
+		expr, err := restoreSetExpr(v.Value)
+		if err != nil {
+			return nil, err
+		}
+		if op.Eval, err = b.sendAnyShard(b.serverKeyspace(), "SELECT "+expr); err != nil {
+			return nil, err
+		}
+	}
+	if v.IsSystem {
+		op.Reset = reset + "DEFAULT"
+	} else {
+		op.Reset = reset + "NULL"
+	}
+	return append(ops, op), nil
+}
+
+// serverKeyspace is where a statement about the server rather than a
+// table goes: the target keyspace, or any keyspace.
+func (b *builder) serverKeyspace() string {
+	if b.target.Keyspace != "" {
+		return b.target.Keyspace
+	}
+	return anyKeyspace(b.vs)
+}
+
+// isDefaultCharset reports SET NAMES utf8mb4 without a collation: what
+// every backend connection already uses.
+func isDefaultCharset(v *ast.VariableAssignment) bool {
+	text, err := restoreSetExpr(v.Value)
+	if err != nil {
+		return false
+	}
+	cs := strings.ToLower(strings.Trim(text, "'`\""))
+	return cs == "utf8mb4" && v.ExtendValue == nil
+}
+
+func boolValue(v *ast.VariableAssignment) (bool, error) {
+	text, err := restoreSetExpr(v.Value)
+	if err != nil {
+		return false, err
+	}
+	switch strings.ToLower(strings.Trim(text, "'`\"")) {
+	case "1", "on", "true":
+		return true, nil
+	case "0", "off", "false":
+		return false, nil
+	}
+	return false, sqlerror.New(sqlerror.User, mysql.ER_WRONG_VALUE_FOR_VAR, "Variable '%s' can't be set to the value of '%s'", v.Name, text)
+}
+
+// limitValue reads a time limit's value: a non-negative number, or DEFAULT
+// (0, no limit).
+func limitValue(v *ast.VariableAssignment) (float64, error) {
+	if _, isDefault := v.Value.(*ast.DefaultExpr); isDefault {
+		return 0, nil
+	}
+	text, err := restoreSetExpr(v.Value)
+	if err != nil {
+		return 0, err
+	}
+	f, perr := strconv.ParseFloat(strings.Trim(text, "'\""), 64)
+	if perr != nil || f < 0 || math.IsInf(f, 0) {
+		return 0, sqlerror.New(sqlerror.User, mysql.ER_WRONG_TYPE_FOR_VAR, "Incorrect argument type to variable '%s'", v.Name)
+	}
+	return f, nil
+}
+
+// restoreSet renders a SET's parts as the gateway replays them: MySQL's
+// default restore flags, not the shard queries' (restore).
+func restoreSet(n ast.Node) (string, error) {
+	var sb strings.Builder
+	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
+		return "", sqlerror.New(sqlerror.Internal, mysql.ER_UNKNOWN_ERROR, "%v", err)
+	}
+	return sb.String(), nil
+}
+
+func restoreSetExpr(e ast.ExprNode) (string, error) {
+	if e == nil {
+		return "", nil
+	}
+	return restoreSet(e)
+}
+
+// readsState reports whether an expression reads a variable or calls a
+// function (its value depends on when and where it is evaluated).
+func readsState(e ast.ExprNode) bool {
+	var v stateReader
+	e.Accept(&v)
+	return v.found
+}
+
+type stateReader struct{ found bool }
+
+func (v *stateReader) Enter(n ast.Node) (ast.Node, bool) {
+	switch n.(type) {
+	case *ast.VariableExpr, *ast.FuncCallExpr:
+		v.found = true
+		return n, true
+	}
+	return n, false
+}
+
+func (v *stateReader) Leave(n ast.Node) (ast.Node, bool) { return n, true }
