@@ -13,6 +13,7 @@
 //	srvkeyspaces/{keyspace}     SrvKeyspace (serving graph)
 //	tablets/{cell}-{uid}        Tablet (uid padded to 10 digits)
 //	locks/{name}/...            Lock (etcd concurrency mutex keys)
+//	workflows/{keyspace}/{name} Workflow (resharding, table moves)
 //
 // The topology knows no SQL and no client: of ours, topo imports only
 // vindex, its vschema types and sqlerror (never planner, engine, gateway or

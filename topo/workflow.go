@@ -1,0 +1,265 @@
+package topo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// WorkflowKind says what a workflow moves.
+type WorkflowKind string
+
+// The workflow kinds.
+const (
+	// WorkflowReshard splits or merges shards of one keyspace.
+	WorkflowReshard WorkflowKind = "reshard"
+	// WorkflowMoveTables moves tables from one keyspace to another.
+	WorkflowMoveTables WorkflowKind = "movetables"
+)
+
+// WorkflowState is where a workflow is in its life. The controller moves
+// it forward; an operator's command may cancel it.
+type WorkflowState string
+
+// The workflow states, in the order a workflow goes through them.
+const (
+	// WorkflowCopying: the rows of the source shards are being copied.
+	WorkflowCopying WorkflowState = "copying"
+	// WorkflowRunning: copied; the targets catch up from the binlogs.
+	WorkflowRunning WorkflowState = "running"
+	// WorkflowReadsSwitched: (some) reads go to the targets.
+	WorkflowReadsSwitched WorkflowState = "reads-switched"
+	// WorkflowWritesSwitched: the targets serve writes.
+	WorkflowWritesSwitched WorkflowState = "writes-switched"
+	// WorkflowCompleted: the sources are out of the serving graph.
+	WorkflowCompleted WorkflowState = "completed"
+	// WorkflowCancelled: stopped before any write switch.
+	WorkflowCancelled WorkflowState = "cancelled"
+	// WorkflowError: stopped on an error (Workflow.Error) an operator
+	// must look at.
+	WorkflowError WorkflowState = "error"
+)
+
+// WorkflowStates lists the states in life order.
+func WorkflowStates() []WorkflowState {
+	return []WorkflowState{WorkflowCopying, WorkflowRunning, WorkflowReadsSwitched,
+		WorkflowWritesSwitched, WorkflowCompleted, WorkflowCancelled, WorkflowError}
+}
+
+// Workflow is a resharding or table move, recorded so that whichever
+// controller leads carries it on where the last one stopped.
+type Workflow struct {
+	Keyspace string        `json:"keyspace"`
+	Name     string        `json:"name"`
+	Kind     WorkflowKind  `json:"kind"`
+	State    WorkflowState `json:"state"`
+	// SourceShards and TargetShards are shard names of Keyspace, in key
+	// order.
+	SourceShards []string `json:"source_shards"`
+	TargetShards []string `json:"target_shards"`
+	// Copy is the copy phase's progress, by source shard.
+	Copy map[string]*CopyProgress `json:"copy,omitempty"`
+	// Error says why the workflow is in state error; empty otherwise.
+	Error   string    `json:"error,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// CopyProgress is how far the copy of one source shard went. It is saved
+// after each chunk is committed on the targets, so a new controller
+// resumes after the last committed chunk.
+type CopyProgress struct {
+	// SnapshotGTID is the source's GTID position of the first consistent
+	// snapshot the copy read from (binlog_snapshot_gtid_pos). A resumed
+	// copy reads from a later snapshot, so catch-up must start here, the
+	// earliest, and apply events idempotently.
+	SnapshotGTID string `json:"snapshot_gtid,omitempty"`
+	// Tables are the tables to copy, in copy order; Table is the one being
+	// copied (empty before the first), LastPK the primary key of its last
+	// copied row as text values (nil: none yet).
+	Tables []string `json:"tables,omitempty"`
+	Table  string   `json:"table,omitempty"`
+	LastPK []string `json:"last_pk,omitempty"`
+	// RowsCopied counts rows committed on the targets; RowsTotal is the
+	// rows counted in the snapshot (for a resumed copy: copied plus those
+	// left in the new snapshot).
+	RowsCopied int64 `json:"rows_copied"`
+	RowsTotal  int64 `json:"rows_total"`
+	// Started is when the copy of this shard first started, Done whether
+	// every table is copied.
+	Started time.Time `json:"started,omitzero"`
+	Done    bool      `json:"done,omitempty"`
+}
+
+// RowsCopied sums the rows copied over the source shards.
+func (w *Workflow) RowsCopied() int64 {
+	var n int64
+	for _, p := range w.Copy {
+		n += p.RowsCopied
+	}
+	return n
+}
+
+// RowsTotal sums the source shards' row counts (0 for a shard whose copy
+// has not started).
+func (w *Workflow) RowsTotal() int64 {
+	var n int64
+	for _, p := range w.Copy {
+		n += p.RowsTotal
+	}
+	return n
+}
+
+func (s *Store) workflowsDir() string { return s.root + "/workflows/" }
+func (s *Store) workflowKey(ks, name string) string {
+	return s.workflowsDir() + ks + "/" + name
+}
+
+func (w *Workflow) validate() error {
+	if err := checkName("keyspace", w.Keyspace); err != nil {
+		return err
+	}
+	if err := checkName("workflow", w.Name); err != nil {
+		return err
+	}
+	if w.Kind != WorkflowReshard && w.Kind != WorkflowMoveTables {
+		return fmt.Errorf("workflow %s/%s: kind %q: want reshard or movetables: %w", w.Keyspace, w.Name, w.Kind, ErrInvalid)
+	}
+	if !slices.Contains(WorkflowStates(), w.State) {
+		return fmt.Errorf("workflow %s/%s: state %q: %w", w.Keyspace, w.Name, w.State, ErrInvalid)
+	}
+	for _, sh := range append(slices.Clone(w.SourceShards), w.TargetShards...) {
+		if _, err := shardKeyRange(sh); err != nil {
+			return fmt.Errorf("workflow %s/%s: %w", w.Keyspace, w.Name, err)
+		}
+	}
+	return nil
+}
+
+// CreateWorkflow records a new workflow of an existing keyspace: ErrNoNode
+// if the keyspace doesn't exist, ErrNodeExists if a workflow of that name
+// does. Created and Updated are set to now.
+func (s *Store) CreateWorkflow(ctx context.Context, w *Workflow) error {
+	if err := w.validate(); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("workflow %s/%s", w.Keyspace, w.Name)
+	n := *w
+	n.Created = time.Now().UTC()
+	n.Updated = n.Created
+	data, err := json.Marshal(&n)
+	if err != nil {
+		return fmt.Errorf("topo: encode %s: %w", what, err)
+	}
+	key, ksKey := s.workflowKey(w.Keyspace, w.Name), s.keyspaceKey(w.Keyspace)
+	resp, err := s.cli.Txn(ctx).
+		If(absent(key), present(ksKey)).
+		Then(clientv3.OpPut(key, string(data))).
+		Else(clientv3.OpGet(key, clientv3.WithCountOnly())).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("topo: create %s: %w", what, err)
+	}
+	if !resp.Succeeded {
+		if resp.Responses[0].GetResponseRange().Count > 0 {
+			return fmt.Errorf("%s: %w", what, ErrNodeExists)
+		}
+		return fmt.Errorf("create %s: keyspace %q: %w", what, w.Keyspace, ErrNoNode)
+	}
+	w.Created, w.Updated = n.Created, n.Updated
+	return nil
+}
+
+// GetWorkflow returns a workflow; ErrNoNode if it doesn't exist.
+func (s *Store) GetWorkflow(ctx context.Context, keyspace, name string) (*Workflow, error) {
+	var w Workflow
+	if _, err := s.get(ctx, s.workflowKey(keyspace, name), fmt.Sprintf("workflow %s/%s", keyspace, name), &w); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
+// ListWorkflows returns every workflow, ordered by keyspace and name.
+func (s *Store) ListWorkflows(ctx context.Context) ([]*Workflow, error) {
+	return listJSON[Workflow](ctx, s, s.workflowsDir(), "workflows")
+}
+
+// UpdateWorkflow changes a workflow with fn in a compare-and-swap loop: fn
+// gets the current workflow and may be called more than once; it may
+// return ErrNoUpdateNeeded to write nothing. fn must not change the
+// keyspace, name or kind. Updated is set to now.
+//
+// The write also requires every cmp in guards to hold (e.g. that the
+// caller still leads an election); if one doesn't, UpdateWorkflow returns
+// an error wrapping ErrBadVersion at once instead of retrying.
+func (s *Store) UpdateWorkflow(ctx context.Context, keyspace, name string, fn func(*Workflow) error, guards ...clientv3.Cmp) error {
+	what := fmt.Sprintf("workflow %s/%s", keyspace, name)
+	key := s.workflowKey(keyspace, name)
+	return retry(ctx, "update "+what, func() (bool, error) {
+		data, rev, err := s.getRaw(ctx, key, what)
+		if err != nil {
+			return false, err
+		}
+		var old, w Workflow
+		if err := json.Unmarshal(data, &old); err != nil {
+			return false, fmt.Errorf("topo: decode %s: %w", what, err)
+		}
+		if err := json.Unmarshal(data, &w); err != nil {
+			return false, fmt.Errorf("topo: decode %s: %w", what, err)
+		}
+		if err := fn(&w); err != nil {
+			if errors.Is(err, ErrNoUpdateNeeded) {
+				return true, nil
+			}
+			return false, err
+		}
+		if w.Keyspace != old.Keyspace || w.Name != old.Name || w.Kind != old.Kind {
+			return false, fmt.Errorf("update %s: the keyspace, name and kind can't change: %w", what, ErrInvalid)
+		}
+		if err := w.validate(); err != nil {
+			return false, err
+		}
+		w.Updated = time.Now().UTC()
+		data, err = json.Marshal(&w)
+		if err != nil {
+			return false, fmt.Errorf("topo: encode %s: %w", what, err)
+		}
+		conds := append([]clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", rev)}, guards...)
+		resp, err := s.cli.Txn(ctx).
+			If(conds...).
+			Then(clientv3.OpPut(key, string(data))).
+			Else(clientv3.OpGet(key, clientv3.WithCountOnly())).
+			Commit()
+		if err != nil {
+			return false, fmt.Errorf("topo: update %s: %w", what, err)
+		}
+		if !resp.Succeeded && len(guards) > 0 {
+			// Lost the race, or a guard failed: tell them apart by
+			// re-checking the revision.
+			if r := resp.Responses[0].GetResponseRange(); r.Count > 0 {
+				cur, err := s.cli.Get(ctx, key)
+				if err == nil && len(cur.Kvs) > 0 && cur.Kvs[0].ModRevision == rev {
+					return false, fmt.Errorf("update %s: a guard no longer holds: %w", what, ErrBadVersion)
+				}
+			}
+		}
+		return resp.Succeeded, nil
+	})
+}
+
+// DeleteWorkflow removes a workflow; ErrNoNode if it doesn't exist.
+func (s *Store) DeleteWorkflow(ctx context.Context, keyspace, name string) error {
+	resp, err := s.cli.Delete(ctx, s.workflowKey(keyspace, name))
+	if err != nil {
+		return fmt.Errorf("topo: delete workflow %s/%s: %w", keyspace, name, err)
+	}
+	if resp.Deleted == 0 {
+		return fmt.Errorf("workflow %s/%s: %w", keyspace, name, ErrNoNode)
+	}
+	return nil
+}
