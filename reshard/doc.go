@@ -1,0 +1,34 @@
+// Package reshard owns online resharding and table-move workflows: the
+// checks and schema copy that `shardctl reshard create` makes, and the
+// controller loop (Runner) that carries a recorded workflow through its
+// phases. A workflow's state lives in etcd (topo.Workflow), so a
+// controller that dies is replaced by another that resumes where it
+// stopped, and a CLI that exits loses nothing.
+//
+// Done so far (the first slice):
+//
+//   - Create: target key ranges must cover exactly the source ranges;
+//     target shards are created not serving and need a primary tablet;
+//     the schema (every table's SHOW CREATE TABLE) goes from a source
+//     primary to every target primary, reference tables with their rows;
+//     the workflow is recorded in state copying.
+//   - The copy phase (copy.go): per source shard, one consistent snapshot
+//     (START TRANSACTION WITH CONSISTENT SNAPSHOT; no global read lock)
+//     and its GTID position (binlog_snapshot_gtid_pos); rows read in
+//     primary-key order in chunks (keyset pagination); each row sent to
+//     the target that owns its keyspace id under the table's primary
+//     vindex; bulk, idempotent REPLACE writes; progress saved in etcd
+//     after each chunk, so a restarted runner resumes after the last
+//     committed chunk. When every source shard is copied the workflow
+//     moves to running.
+//   - Runner: leader-elected through etcd (as twopc's resolver), so one
+//     controller acts at a time; its progress writes are guarded by its
+//     leadership.
+//
+// Not yet: binlog catch-up (running does nothing), vdiff, read and write
+// switching, reverse-traffic, complete, cancel, movetables, and starting
+// target mariadbd instances under `shardgate up`.
+//
+// It imports topo, tablet, vindex and sqlerror; never gateway, planner or
+// engine: it talks to the shards directly, not through routing.
+package reshard
