@@ -1,0 +1,388 @@
+package reshard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/shardgate/shardgate/tablet"
+	"github.com/shardgate/shardgate/topo"
+	"github.com/shardgate/shardgate/topo/vschema"
+	"github.com/shardgate/shardgate/vindex"
+)
+
+// errStopped: the workflow left state copying (cancelled, or moved on by
+// another controller) while a copy ran.
+var errStopped = errors.New("reshard: workflow is no longer copying")
+
+// target is a target shard: its key range and primary's address.
+type target struct {
+	name string
+	kr   vindex.KeyRange
+	addr string
+}
+
+// workflowCopy copies one workflow's source shards, each on a goroutine
+// of its own that ends before copy returns.
+type workflowCopy struct {
+	r       *Runner
+	wf      *topo.Workflow
+	ks      *vschema.KeyspaceSchema
+	targets []target
+	sources map[string]string // source shard → primary address
+	// guard holds while this runner leads; progress is written only then.
+	guard clientv3.Cmp
+}
+
+// copyWorkflow runs the copy phase of w to its end: every source shard
+// copied, then the workflow moves to running.
+func (r *Runner) copyWorkflow(ctx context.Context, w *topo.Workflow, guard clientv3.Cmp) error {
+	snap, err := r.cfg.Store.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	ks := snap.VSchema.Keyspaces[w.Keyspace]
+	if ks == nil {
+		return permanent(fmt.Errorf("keyspace %q is gone: %w", w.Keyspace, ErrInvalid))
+	}
+	wc := &workflowCopy{r: r, wf: w, ks: ks, guard: guard, sources: map[string]string{}}
+	addrOf := func(shard string) (string, error) {
+		for _, sh := range snap.Shards[w.Keyspace] {
+			if sh.Name != shard {
+				continue
+			}
+			if sh.PrimaryAlias == nil {
+				return "", fmt.Errorf("shard %s/%s has no primary", w.Keyspace, shard)
+			}
+			for _, t := range snap.Tablets {
+				if t.Alias == *sh.PrimaryAlias {
+					return t.Addr(), nil
+				}
+			}
+			return "", fmt.Errorf("shard %s/%s: primary %s is not a tablet", w.Keyspace, shard, sh.PrimaryAlias)
+		}
+		return "", fmt.Errorf("shard %s/%s doesn't exist", w.Keyspace, shard)
+	}
+	for _, name := range w.TargetShards {
+		kr, err := vindex.ParseKeyRange(name)
+		if err != nil {
+			return permanent(err)
+		}
+		addr, err := addrOf(name)
+		if err != nil {
+			return err
+		}
+		wc.targets = append(wc.targets, target{name: name, kr: kr, addr: addr})
+	}
+	for _, name := range w.SourceShards {
+		if p := w.Copy[name]; p != nil && p.Done {
+			continue
+		}
+		addr, err := addrOf(name)
+		if err != nil {
+			return err
+		}
+		wc.sources[name] = addr
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, 0, len(wc.sources))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for shard, addr := range wc.sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := wc.copyShard(cctx, shard, addr); err != nil {
+				cancel() // one failed: stop the others, the next pass resumes them
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("source shard %s: %w", shard, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return r.cfg.Store.UpdateWorkflow(ctx, w.Keyspace, w.Name, func(w *topo.Workflow) error {
+		if w.State != topo.WorkflowCopying {
+			return errStopped
+		}
+		for _, s := range w.SourceShards {
+			if p := w.Copy[s]; p == nil || !p.Done {
+				return fmt.Errorf("source shard %s is not copied yet", s)
+			}
+		}
+		w.State, w.Error = topo.WorkflowRunning, ""
+		return nil
+	}, guard)
+}
+
+// copyShard copies one source shard from a consistent snapshot, resuming
+// after the progress saved in the workflow.
+func (wc *workflowCopy) copyShard(ctx context.Context, shard, addr string) error {
+	cc := wc.r.cfg.Conn
+	cc.Addr, cc.DB = addr, wc.wf.Keyspace
+	src, err := tablet.Dial(ctx, cc)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	gtid, err := startSnapshot(ctx, src)
+	if err != nil {
+		return err
+	}
+	cur, err := wc.r.cfg.Store.GetWorkflow(ctx, wc.wf.Keyspace, wc.wf.Name)
+	if err != nil {
+		return err
+	}
+	var p topo.CopyProgress
+	if saved := cur.Copy[shard]; saved != nil {
+		p = *saved
+	}
+	if p.Started.IsZero() {
+		tables, err := baseTables(ctx, src)
+		if err != nil {
+			return err
+		}
+		split, _, err := splitTables(wc.ks, tables)
+		if err != nil {
+			return permanent(err)
+		}
+		p = topo.CopyProgress{SnapshotGTID: gtid, Tables: split, Started: time.Now().UTC()}
+	}
+	first := 0
+	for i, t := range p.Tables {
+		if t == p.Table {
+			first = i
+		}
+	}
+	infos := make([]*tableInfo, len(p.Tables))
+	remaining := int64(0)
+	for i := first; i < len(p.Tables); i++ {
+		ti, err := describeTable(ctx, src, wc.ks, p.Tables[i])
+		if err != nil {
+			return permanent(err)
+		}
+		infos[i] = ti
+		var last []string
+		if p.Tables[i] == p.Table {
+			last = p.LastPK
+		}
+		n, err := countRows(ctx, src, ti.countQuery(last))
+		if err != nil {
+			return err
+		}
+		remaining += n
+	}
+	p.RowsTotal = p.RowsCopied + remaining
+	if err := wc.save(ctx, shard, &p); err != nil {
+		return err
+	}
+	wc.r.cfg.Logger.Info("reshard: copying", "workflow", wc.wf.Keyspace+"/"+wc.wf.Name, "shard", shard,
+		"gtid", p.SnapshotGTID, "table", p.Table, "rows_copied", p.RowsCopied, "rows_total", p.RowsTotal)
+
+	conns := make([]*tablet.Conn, len(wc.targets))
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	for i, t := range wc.targets {
+		if conns[i], err = dialTarget(ctx, wc.r.cfg.Conn, t.addr, wc.wf.Keyspace); err != nil {
+			return fmt.Errorf("target %s: %w", t.name, err)
+		}
+	}
+	for i := first; i < len(p.Tables); i++ {
+		ti := infos[i]
+		var last []string
+		if ti.name == p.Table {
+			last = p.LastPK
+		}
+		for {
+			res, err := src.Execute(ctx, ti.chunkQuery(last, wc.r.cfg.ChunkRows))
+			if err != nil {
+				return err
+			}
+			if len(res.Rows) == 0 {
+				break
+			}
+			if err := wc.writeChunk(ctx, conns, ti, res.Fields, res.Rows); err != nil {
+				return err
+			}
+			last = ti.keyOf(res.Rows[len(res.Rows)-1])
+			p.Table, p.LastPK = ti.name, last
+			p.RowsCopied += int64(len(res.Rows))
+			if err := wc.save(ctx, shard, &p); err != nil {
+				return err
+			}
+			if len(res.Rows) < wc.r.cfg.ChunkRows {
+				break
+			}
+		}
+	}
+	p.Done = true
+	if err := wc.save(ctx, shard, &p); err != nil {
+		return err
+	}
+	_, err = src.Execute(ctx, "COMMIT")
+	return err
+}
+
+// startSnapshot opens a consistent-snapshot transaction on a source and
+// returns the GTID position it sees, without any global read lock:
+// MariaDB reports the binlog file and offset matching the snapshot
+// (Binlog_snapshot_file, Binlog_snapshot_position; it has no GTID form of
+// them), which BINLOG_GTID_POS turns into a GTID position.
+func startSnapshot(ctx context.Context, src *tablet.Conn) (string, error) {
+	for _, q := range []string{
+		"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+		"START TRANSACTION WITH CONSISTENT SNAPSHOT",
+	} {
+		if _, err := src.Execute(ctx, q); err != nil {
+			return "", fmt.Errorf("snapshot: %w", err)
+		}
+	}
+	res, err := src.Execute(ctx, "SHOW STATUS LIKE 'binlog_snapshot_%'")
+	if err != nil {
+		return "", fmt.Errorf("snapshot position: %w", err)
+	}
+	var file, pos string
+	for _, row := range res.Rows {
+		switch strings.ToLower(string(row[0])) {
+		case "binlog_snapshot_file":
+			file = string(row[1])
+		case "binlog_snapshot_position":
+			pos = string(row[1])
+		}
+	}
+	if file == "" || !isNumberText([]byte(pos)) {
+		return "", fmt.Errorf("snapshot position: got file %q offset %q; a MariaDB primary with log_bin is needed", file, pos)
+	}
+	var q []byte
+	q = append(q, "SELECT BINLOG_GTID_POS("...)
+	q = appendLiteral(q, &mysql.Field{Type: mysql.MYSQL_TYPE_VAR_STRING}, []byte(file))
+	q = append(q, ", "+pos+")"...)
+	res, err = src.Execute(ctx, string(q))
+	if err != nil {
+		return "", fmt.Errorf("snapshot GTID position: %w", err)
+	}
+	if len(res.Rows) != 1 || res.Rows[0][0] == nil {
+		return "", fmt.Errorf("snapshot GTID position: BINLOG_GTID_POS(%s, %s) is NULL", file, pos)
+	}
+	return string(res.Rows[0][0]), nil
+}
+
+func countRows(ctx context.Context, conn *tablet.Conn, query string) (int64, error) {
+	res, err := conn.Execute(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(string(res.Rows[0][0]), 10, 64)
+}
+
+// writeChunk sends each row to the target that owns its keyspace id and
+// writes every target's rows, the targets in parallel.
+func (wc *workflowCopy) writeChunk(ctx context.Context, conns []*tablet.Conn, ti *tableInfo, fields []*mysql.Field, rows [][][]byte) error {
+	byTarget := make([][][][]byte, len(wc.targets))
+	for _, row := range rows {
+		id, err := ti.vx.Map(vindexValue(fields[ti.vcol], row[ti.vcol]))
+		if err != nil {
+			return permanent(fmt.Errorf("table %q key %v: %w", ti.name, ti.keyOf(row), err))
+		}
+		i := wc.targetOf(id)
+		if i < 0 {
+			return permanent(fmt.Errorf("table %q key %v: keyspace id %s is in no target shard: %w", ti.name, ti.keyOf(row), id, ErrInvalid))
+		}
+		byTarget[i] = append(byTarget[i], row)
+	}
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for i, conn := range conns {
+		if len(byTarget[i]) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := writeRows(ctx, conn, ti.name, fields, byTarget[i]); err != nil {
+				errs[i] = fmt.Errorf("target %s: table %q: %w", wc.targets[i].name, ti.name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (wc *workflowCopy) targetOf(id vindex.KeyspaceID) int {
+	for i, t := range wc.targets {
+		if t.kr.Contains(id) {
+			return i
+		}
+	}
+	return -1
+}
+
+// vindexValue turns a text-protocol value into what a vindex maps:
+// integers as int64 or uint64 (so "007" and 7 hash alike, as the
+// gateway's), everything else as its bytes.
+func vindexValue(f *mysql.Field, v []byte) any {
+	if v == nil {
+		return nil
+	}
+	if isInteger(f) {
+		if f.Flag&mysql.UNSIGNED_FLAG != 0 {
+			if n, err := strconv.ParseUint(string(v), 10, 64); err == nil {
+				return n
+			}
+		} else if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return n
+		}
+	}
+	return v
+}
+
+// save writes a source shard's progress, if this runner still leads and
+// the workflow is still copying.
+func (wc *workflowCopy) save(ctx context.Context, shard string, p *topo.CopyProgress) error {
+	saved := *p
+	err := wc.r.cfg.Store.UpdateWorkflow(ctx, wc.wf.Keyspace, wc.wf.Name, func(w *topo.Workflow) error {
+		if w.State != topo.WorkflowCopying {
+			return errStopped
+		}
+		if w.Copy == nil {
+			w.Copy = map[string]*topo.CopyProgress{}
+		}
+		w.Copy[shard] = &saved
+		return nil
+	}, wc.guard)
+	if errors.Is(err, topo.ErrBadVersion) {
+		return fmt.Errorf("%w: %v", ErrNotLeader, err)
+	}
+	if err != nil {
+		return err
+	}
+	if hook := wc.r.cfg.AfterChunk; hook != nil {
+		hook(wc.wf.Keyspace, wc.wf.Name, shard, saved)
+	}
+	return nil
+}
+
+// permanentError marks an error that retrying won't fix (the data or the
+// vschema must change): the workflow goes to state error.
+type permanentError struct{ error }
+
+func (e permanentError) Unwrap() error { return e.error }
+
+func permanent(err error) error { return permanentError{err} }

@@ -1,0 +1,86 @@
+package reshard
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/shardgate/shardgate/tablet"
+)
+
+// copySchema creates every base table of the source's database on each
+// target (CREATE TABLE IF NOT EXISTS with the source's SHOW CREATE TABLE,
+// so running it again is harmless), and copies the rows of the reference
+// tables, which every shard holds whole.
+func copySchema(ctx context.Context, cc tablet.ConnConfig, db, source string, targets []string, reference []string) error {
+	cc.Addr, cc.DB = source, db
+	src, err := tablet.Dial(ctx, cc)
+	if err != nil {
+		return fmt.Errorf("source %s: %w", source, err)
+	}
+	defer src.Close()
+	tables, err := baseTables(ctx, src)
+	if err != nil {
+		return fmt.Errorf("source %s: %w", source, err)
+	}
+	var creates []string
+	for _, t := range tables {
+		res, err := src.Execute(ctx, "SHOW CREATE TABLE "+quoteIdent(t))
+		if err != nil {
+			return fmt.Errorf("source %s: table %q: %w", source, t, err)
+		}
+		stmt := string(res.Rows[0][1])
+		rest, ok := strings.CutPrefix(stmt, "CREATE TABLE ")
+		if !ok {
+			return fmt.Errorf("source %s: table %q: unexpected SHOW CREATE TABLE %.40q", source, t, stmt)
+		}
+		creates = append(creates, "CREATE TABLE IF NOT EXISTS "+rest)
+	}
+	refRows := make(map[string]*tablet.Result, len(reference))
+	for _, t := range reference {
+		// Reference tables are small (every shard holds them whole), so
+		// one buffered read does.
+		res, err := src.Execute(ctx, "SELECT * FROM "+quoteIdent(t))
+		if err != nil {
+			return fmt.Errorf("source %s: reference table %q: %w", source, t, err)
+		}
+		refRows[t] = res
+	}
+	for _, addr := range targets {
+		if err := createOn(ctx, cc, addr, db, creates, refRows); err != nil {
+			return fmt.Errorf("target %s: %w", addr, err)
+		}
+	}
+	return nil
+}
+
+// createOn creates the database and tables on one target and writes the
+// reference tables' rows.
+func createOn(ctx context.Context, cc tablet.ConnConfig, addr, db string, creates []string, refRows map[string]*tablet.Result) error {
+	cc.Addr, cc.DB = addr, ""
+	admin, err := tablet.Dial(ctx, cc)
+	if err != nil {
+		return err
+	}
+	_, err = admin.Execute(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(db))
+	admin.Close()
+	if err != nil {
+		return err
+	}
+	conn, err := dialTarget(ctx, cc, addr, db)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, stmt := range creates {
+		if _, err := conn.Execute(ctx, stmt); err != nil {
+			return fmt.Errorf("%.60s...: %w", stmt, err)
+		}
+	}
+	for t, res := range refRows {
+		if err := writeRows(ctx, conn, t, res.Fields, res.Rows); err != nil {
+			return fmt.Errorf("reference table %q: %w", t, err)
+		}
+	}
+	return nil
+}
