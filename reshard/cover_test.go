@@ -9,7 +9,7 @@ import (
 func TestCheckCover(t *testing.T) {
 	for _, c := range []struct {
 		sources, targets string
-		err             string // "" for none
+		err              string // "" for none
 	}{
 		{"-80", "-40,40-80", ""},
 		{"-80,80-", "-40,40-80,80-c0,c0-", ""},
