@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shardgate/shardgate/reshard"
+	"github.com/shardgate/shardgate/tablet"
+)
+
+func reshardCommands() []*command {
+	var keyspace, workflow, sources, targets, format string
+	var db twopcFlags // the same --db-user/--db-password as twopc
+	named := func(fs *flag.FlagSet) {
+		fs.StringVar(&keyspace, "keyspace", "", "keyspace of the workflow")
+		fs.StringVar(&workflow, "workflow", "", "name of the workflow")
+	}
+	needNamed := func() error {
+		if keyspace == "" || workflow == "" {
+			return usageErrorf("--keyspace and --workflow are required")
+		}
+		return nil
+	}
+	return []*command{
+		{
+			group: "reshard", verb: "create",
+			args:    "--keyspace KS --workflow NAME --source-shards LIST --target-shards LIST [--db-user U] [--db-password P]",
+			summary: "start splitting or merging shards: check the ranges, prepare the targets, copy the schema, record the workflow (the controller copies the rows)",
+			flags: func(fs *flag.FlagSet) {
+				named(fs)
+				fs.StringVar(&sources, "source-shards", "", "comma-separated source shards, e.g. -80")
+				fs.StringVar(&targets, "target-shards", "", "comma-separated target shards covering the same range, e.g. -40,40-80")
+				db.register(fs)
+			},
+			run: func(ctx context.Context, e *env, args []string) error {
+				if err := wantArgs(args); err != nil {
+					return err
+				}
+				if err := needNamed(); err != nil {
+					return err
+				}
+				if sources == "" || targets == "" {
+					return usageErrorf("--source-shards and --target-shards are required")
+				}
+				s, err := e.Store(ctx)
+				if err != nil {
+					return err
+				}
+				w, err := reshard.Create(ctx, s, tablet.ConnConfig{User: db.dbUser, Password: db.dbPassword}, reshard.CreateRequest{
+					Keyspace: keyspace, Workflow: workflow,
+					SourceShards: splitList(sources), TargetShards: splitList(targets),
+				})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "created workflow %s/%s: %s → %s, state %s\n", w.Keyspace, w.Name,
+					strings.Join(w.SourceShards, ","), strings.Join(w.TargetShards, ","), w.State)
+				return nil
+			},
+		},
+		{
+			group: "reshard", verb: "list",
+			summary: "list workflows with their states",
+			run: func(ctx context.Context, e *env, args []string) error {
+				if err := wantArgs(args); err != nil {
+					return err
+				}
+				s, err := e.Store(ctx)
+				if err != nil {
+					return err
+				}
+				wfs, err := s.ListWorkflows(ctx)
+				if err != nil {
+					return err
+				}
+				w := e.table("KEYSPACE", "WORKFLOW", "KIND", "STATE", "SOURCES", "TARGETS", "ROWS")
+				for _, wf := range wfs {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", wf.Keyspace, wf.Name, wf.Kind, wf.State,
+						strings.Join(wf.SourceShards, ","), strings.Join(wf.TargetShards, ","), wf.RowsCopied(), wf.RowsTotal())
+				}
+				return w.Flush()
+			},
+		},
+		{
+			group: "reshard", verb: "status", args: "--keyspace KS --workflow NAME [--format text|json]",
+			summary: "show a workflow's state and copy progress",
+			flags: func(fs *flag.FlagSet) {
+				named(fs)
+				fs.StringVar(&format, "format", "text", "text or json")
+			},
+			run: func(ctx context.Context, e *env, args []string) error {
+				if err := wantArgs(args); err != nil {
+					return err
+				}
+				if err := needNamed(); err != nil {
+					return err
+				}
+				if format != "text" && format != "json" {
+					return usageErrorf("--format %q: want text or json", format)
+				}
+				s, err := e.Store(ctx)
+				if err != nil {
+					return err
+				}
+				wf, err := s.GetWorkflow(ctx, keyspace, workflow)
+				if err != nil {
+					return err
+				}
+				st := reshard.StatusOf(wf, time.Now())
+				if format == "json" {
+					enc := json.NewEncoder(e.stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(st)
+				}
+				fmt.Fprintf(e.stdout, "workflow %s/%s (%s): %s → %s\nstate: %s\nrows copied: %d of %d (%.0f rows/s)\n",
+					st.Keyspace, st.Workflow, st.Kind, strings.Join(st.SourceShards, ","), strings.Join(st.TargetShards, ","),
+					st.State, st.RowsCopied, st.RowsTotal, st.CopyRowsPerSecond)
+				if st.Error != "" {
+					fmt.Fprintf(e.stdout, "error: %s\n", st.Error)
+				}
+				w := e.table("SOURCE", "TABLE", "ROWS", "DONE", "SNAPSHOT GTID")
+				for _, sh := range st.Shards {
+					fmt.Fprintf(w, "%s\t%s\t%d/%d\t%v\t%s\n", sh.Shard, dash(sh.Table), sh.RowsCopied, sh.RowsTotal, sh.Done, dash(sh.SnapshotGTID))
+				}
+				return w.Flush()
+			},
+		},
+	}
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
