@@ -102,6 +102,9 @@ func (r *Runner) copyWorkflow(ctx context.Context, w *topo.Workflow, guard clien
 		go func() {
 			defer wg.Done()
 			if err := wc.copyShard(cctx, shard, addr); err != nil {
+				if cctx.Err() != nil && ctx.Err() == nil {
+					return // stopped because a sibling failed: its error says why
+				}
 				cancel() // one failed: stop the others, the next pass resumes them
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("source shard %s: %w", shard, err))

@@ -2,6 +2,7 @@ package reshard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -280,9 +281,25 @@ func TestCopySplitsTwoShardsIntoFour(t *testing.T) {
 	if got := srv.Partitions[topo.TabletPrimary]; !slices.Equal(got, []string{"-80", "80-"}) {
 		t.Fatalf("serving shards after create: got %v, want [-80 80-]", got)
 	}
+	// Rows a crashed runner committed on a target without saving its
+	// progress (here: stale ones) are written again, not duplicated.
+	stale := e.dial(t, e.targets["-40"].Addr())
+	for id := int64(1); id <= 50; id++ {
+		if kr, _ := vindex.ParseKeyRange("-40"); kr.Contains(e.keyspaceID(t, id)) {
+			e.exec(t, stale, fmt.Sprintf("INSERT INTO customer VALUES (%d, 'stale', NULL, 0)", id))
+		}
+	}
+	stale.Close()
 	e.run(t, Config{ID: "runner-1", ChunkRows: 700})
 	e.checkTargets(t)
 	e.checkStatus(t)
+
+	// Targets that hold rows are refused for a new workflow.
+	_, err = Create(t.Context(), e.store, rootConn, CreateRequest{Keyspace: testKeyspace, Workflow: "again",
+		SourceShards: []string{"-80", "80-"}, TargetShards: []string{"-40", "40-80", "80-c0", "c0-"}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "already has rows") {
+		t.Errorf("Create onto filled targets: got %v, want ErrInvalid saying a table already has rows", err)
+	}
 }
 
 func TestCopyResumesAfterRestart(t *testing.T) {

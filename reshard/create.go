@@ -101,7 +101,7 @@ func Create(ctx context.Context, store *topo.Store, cc tablet.ConnConfig, req Cr
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", sources[0], err)
 	}
-	if err := copySchema(ctx, cc, req.Keyspace, sources[0], targets, reference); err != nil {
+	if err := copySchema(ctx, cc, req.Keyspace, sources[0], targets, split, reference); err != nil {
 		return nil, err
 	}
 

@@ -12,7 +12,10 @@ import (
 // target (CREATE TABLE IF NOT EXISTS with the source's SHOW CREATE TABLE,
 // so running it again is harmless), and copies the rows of the reference
 // tables, which every shard holds whole.
-func copySchema(ctx context.Context, cc tablet.ConnConfig, db, source string, targets []string, reference []string) error {
+//
+// A target whose split tables already hold rows is refused: the copy
+// would mix them with the source's.
+func copySchema(ctx context.Context, cc tablet.ConnConfig, db, source string, targets []string, split, reference []string) error {
 	cc.Addr, cc.DB = source, db
 	src, err := tablet.Dial(ctx, cc)
 	if err != nil {
@@ -47,7 +50,7 @@ func copySchema(ctx context.Context, cc tablet.ConnConfig, db, source string, ta
 		refRows[t] = res
 	}
 	for _, addr := range targets {
-		if err := createOn(ctx, cc, addr, db, creates, refRows); err != nil {
+		if err := createOn(ctx, cc, addr, db, creates, split, refRows); err != nil {
 			return fmt.Errorf("target %s: %w", addr, err)
 		}
 	}
@@ -56,7 +59,7 @@ func copySchema(ctx context.Context, cc tablet.ConnConfig, db, source string, ta
 
 // createOn creates the database and tables on one target and writes the
 // reference tables' rows.
-func createOn(ctx context.Context, cc tablet.ConnConfig, addr, db string, creates []string, refRows map[string]*tablet.Result) error {
+func createOn(ctx context.Context, cc tablet.ConnConfig, addr, db string, creates, split []string, refRows map[string]*tablet.Result) error {
 	cc.Addr, cc.DB = addr, ""
 	admin, err := tablet.Dial(ctx, cc)
 	if err != nil {
@@ -75,6 +78,15 @@ func createOn(ctx context.Context, cc tablet.ConnConfig, addr, db string, create
 	for _, stmt := range creates {
 		if _, err := conn.Execute(ctx, stmt); err != nil {
 			return fmt.Errorf("%.60s...: %w", stmt, err)
+		}
+	}
+	for _, t := range split {
+		res, err := conn.Execute(ctx, "SELECT 1 FROM "+quoteIdent(t)+" LIMIT 1")
+		if err != nil {
+			return fmt.Errorf("table %q: %w", t, err)
+		}
+		if len(res.Rows) > 0 {
+			return fmt.Errorf("table %q already has rows; a target must start empty: %w", t, ErrInvalid)
 		}
 	}
 	for t, res := range refRows {
