@@ -235,7 +235,7 @@ func (wc *workflowCopy) copyShard(ctx context.Context, shard, addr string) error
 			}
 		}
 	}
-	p.Done = true
+	p.Done, p.Finished = true, time.Now().UTC()
 	if err := wc.save(ctx, shard, &p); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ type Status struct {
 	// copy of every shard has started).
 	RowsTotal int64 `json:"rows_total"`
 	// CopyRowsPerSecond is the rows copied over the time since the copy
-	// started (until its last progress once it has finished).
+	// started (until the last source shard finished, once all have).
 	CopyRowsPerSecond float64 `json:"copy_rows_per_second"`
 	// LagSeconds is how far the targets trail the sources: null until
 	// catch-up exists (not built yet).
@@ -56,22 +56,28 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		Error:        w.Error,
 		Shards:       []ShardStatus{},
 	}
-	var started time.Time
+	var started, finished time.Time
+	allDone := len(w.SourceShards) > 0
 	for _, s := range w.SourceShards {
 		p := w.Copy[s]
 		if p == nil {
+			allDone = false
 			st.Shards = append(st.Shards, ShardStatus{Shard: s})
 			continue
 		}
 		if !p.Started.IsZero() && (started.IsZero() || p.Started.Before(started)) {
 			started = p.Started
 		}
+		allDone = allDone && p.Done
+		if p.Finished.After(finished) {
+			finished = p.Finished
+		}
 		st.Shards = append(st.Shards, ShardStatus{Shard: s, SnapshotGTID: p.SnapshotGTID, Table: p.Table,
 			RowsCopied: p.RowsCopied, RowsTotal: p.RowsTotal, Done: p.Done})
 	}
 	end := now
-	if w.State != topo.WorkflowCopying {
-		end = w.Updated
+	if allDone {
+		end = finished
 	}
 	if !started.IsZero() {
 		if secs := end.Sub(started).Seconds(); secs > 0 {

@@ -90,10 +90,11 @@ type CopyProgress struct {
 	// left in the new snapshot).
 	RowsCopied int64 `json:"rows_copied"`
 	RowsTotal  int64 `json:"rows_total"`
-	// Started is when the copy of this shard first started, Done whether
-	// every table is copied.
-	Started time.Time `json:"started,omitzero"`
-	Done    bool      `json:"done,omitempty"`
+	// Started is when the copy of this shard first started, Finished
+	// when every table was copied (Done).
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	Done     bool      `json:"done,omitempty"`
 }
 
 // RowsCopied sums the rows copied over the source shards.
