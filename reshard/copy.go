@@ -207,33 +207,8 @@ func (wc *workflowCopy) copyShard(ctx context.Context, shard, addr string) error
 			return fmt.Errorf("target %s: %w", t.name, err)
 		}
 	}
-	for i := first; i < len(p.Tables); i++ {
-		ti := infos[i]
-		var last []string
-		if ti.name == p.Table {
-			last = p.LastPK
-		}
-		for {
-			res, err := src.Execute(ctx, ti.chunkQuery(last, wc.r.cfg.ChunkRows))
-			if err != nil {
-				return err
-			}
-			if len(res.Rows) == 0 {
-				break
-			}
-			if err := wc.writeChunk(ctx, conns, ti, res.Fields, res.Rows); err != nil {
-				return err
-			}
-			last = ti.keyOf(res.Rows[len(res.Rows)-1])
-			p.Table, p.LastPK = ti.name, last
-			p.RowsCopied += int64(len(res.Rows))
-			if err := wc.save(ctx, shard, &p); err != nil {
-				return err
-			}
-			if len(res.Rows) < wc.r.cfg.ChunkRows {
-				break
-			}
-		}
+	if err := wc.copyChunks(ctx, shard, src, conns, infos[first:], &p); err != nil {
+		return err
 	}
 	p.Done, p.Finished = true, time.Now().UTC()
 	if err := wc.save(ctx, shard, &p); err != nil {
@@ -241,6 +216,78 @@ func (wc *workflowCopy) copyShard(ctx context.Context, shard, addr string) error
 	}
 	_, err = src.Execute(ctx, "COMMIT")
 	return err
+}
+
+// chunk is rows read from a source, up to and including key last.
+type chunk struct {
+	ti     *tableInfo
+	fields []*mysql.Field
+	rows   [][][]byte
+	last   []string
+}
+
+// copyChunks copies the tables from where p stopped, reading the next
+// chunk from the source while the targets write the one before: a writer
+// goroutine, which ends before copyChunks returns, writes each chunk and
+// then saves p, in order.
+func (wc *workflowCopy) copyChunks(ctx context.Context, shard string, src *tablet.Conn, conns []*tablet.Conn, tables []*tableInfo, p *topo.CopyProgress) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan chunk, 1)
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for c := range chunks {
+			if err != nil {
+				continue // drain: the reader stops at the cancel
+			}
+			if err = wc.writeChunk(wctx, conns, c.ti, c.fields, c.rows); err == nil {
+				p.Table, p.LastPK = c.ti.name, c.last
+				p.RowsCopied += int64(len(c.rows))
+				err = wc.save(wctx, shard, p)
+			}
+			if err != nil {
+				cancel()
+			}
+		}
+		written <- err
+	}()
+	readErr := wc.readChunks(wctx, src, tables, p.Table, p.LastPK, chunks)
+	close(chunks)
+	if err := <-written; err != nil {
+		return err // the reader's error, if any, is the cancel
+	}
+	return readErr
+}
+
+// readChunks reads the tables in chunks, the first after key last if it
+// is table, and sends them on chunks.
+func (wc *workflowCopy) readChunks(ctx context.Context, src *tablet.Conn, tables []*tableInfo, table string, last []string, chunks chan<- chunk) error {
+	for _, ti := range tables {
+		var after []string
+		if ti.name == table {
+			after = last
+		}
+		for {
+			res, err := src.Execute(ctx, ti.chunkQuery(after, wc.r.cfg.ChunkRows))
+			if err != nil {
+				return err
+			}
+			if len(res.Rows) == 0 {
+				break
+			}
+			after = ti.keyOf(res.Rows[len(res.Rows)-1])
+			select {
+			case chunks <- chunk{ti: ti, fields: res.Fields, rows: res.Rows, last: after}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if len(res.Rows) < wc.r.cfg.ChunkRows {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // startSnapshot opens a consistent-snapshot transaction on a source and
