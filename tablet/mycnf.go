@@ -23,6 +23,20 @@ type cnfParams struct {
 // sync_binlog=1 make every acknowledged commit survive a crash of mariadbd
 // and of the machine, and keep the binlog from ever lacking a transaction
 // InnoDB has, which replicas, 2PC recovery and failover all rely on.
+//
+// Replication is semi-synchronous with wait point AFTER_SYNC: a commit is
+// acknowledged to the client only once a replica has the transaction in
+// its relay log, so promoting the most advanced replica loses no
+// acknowledged write. Every instance gets both the primary and the replica
+// side, so a replica promoted by failover acts as a semi-sync primary at
+// once, and a crashed primary restarted with the replica side on discards,
+// at crash recovery, the transactions no replica acknowledged (they were
+// never acknowledged to a client either) instead of keeping them as errant
+// GTIDs. With no semi-sync replica connected the primary does not wait
+// (rpl_semi_sync_master_wait_no_slave=OFF: a lone primary, or one whose
+// replicas are all down, keeps taking writes asynchronously); a connected
+// replica that does not answer within rpl_semi_sync_master_timeout also
+// falls back to asynchronous until it catches up.
 func renderCnf(p cnfParams) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `# Written by shardgate (tablet.Mysqld.Init), rewritten by every Init:
@@ -45,6 +59,13 @@ log_slave_updates = ON
 binlog_format = ROW
 gtid_strict_mode = ON
 skip_slave_start = ON
+
+# Semi-synchronous replication, AFTER_SYNC: see tablet/mycnf.go.
+rpl_semi_sync_master_enabled = ON
+rpl_semi_sync_master_wait_point = AFTER_SYNC
+rpl_semi_sync_master_wait_no_slave = OFF
+rpl_semi_sync_master_timeout = 5000
+rpl_semi_sync_slave_enabled = ON
 
 # Durability: see tablet/mycnf.go.
 innodb_flush_log_at_trx_commit = 1
