@@ -131,7 +131,7 @@ func (c *Controller) failover(ctx context.Context, key shardKey, f *failing) (re
 		OldPrimary: old.Alias.String(), NewPrimary: best.tablet.Alias.String(),
 		Reason: f.reason, FailedAt: f.since.UTC(), Duration: time.Since(start), Position: applied,
 	}
-	if err := record(ctx, c.cfg.Store, rec); err != nil {
+	if err := Record(ctx, c.cfg.Store, rec); err != nil {
 		c.log.Error("failover: record recovery", "shard", key, "err", err)
 	}
 	c.log.Warn("failover: new primary serving", "shard", key, "old_primary", old.Alias, "new_primary", best.tablet.Alias,

@@ -40,8 +40,9 @@ func recoveryKey(store *topo.Store, r *Recovery) string {
 	return fmt.Sprintf("%s%020d/%s/%s", recoveriesDir(store), r.Time.UnixNano(), r.Keyspace, r.Shard)
 }
 
-// record writes a recovery.
-func record(ctx context.Context, store *topo.Store, r *Recovery) error {
+// Record writes a recovery (the controller does after each failover;
+// a reparent done another way may record itself too).
+func Record(ctx context.Context, store *topo.Store, r *Recovery) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("failover: encode recovery: %w", err)
