@@ -34,7 +34,7 @@ func TestFailoverKeepsAcknowledgedWrites(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	env := startCluster(t, ctx)
+	env, cfg, stopEnv := startCluster(t, ctx)
 
 	ctrlCtx, stopCtrl := context.WithCancel(ctx)
 	ctrl, err := failover.New(failover.Config{
@@ -146,9 +146,36 @@ func TestFailoverKeepsAcknowledgedWrites(t *testing.T) {
 			t.Errorf("restarted former primary lacks acknowledged id %d", id)
 		}
 	}
+
+	// The whole cluster restarted (`shardgate up` again) keeps the
+	// primary the failover chose.
+	stopCtrl()
+	ctrlDone.Wait()
+	stopEnv()
+	again, err := localcluster.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Stop(context.Background())
+	if p := again.Primary("service", victim); p == nil || p.Alias != newPrimary.Alias {
+		t.Fatalf("after a restart, service/%s's primary: got %+v, want %s", victim, p, newPrimary.Alias)
+	}
+	if tb := primaryTablet(t, ctx, again.Store, "service", victim); tb.Alias != newPrimary.Alias || tb.Type != topo.TabletPrimary {
+		t.Errorf("after a restart, the topology's primary of service/%s: got %+v, want %s", victim, tb, newPrimary.Alias)
+	}
+	for _, in := range again.Instances {
+		if in.Alias == killed.Alias {
+			if got := queryOne(t, in.Mysqld.Addr(), "SELECT @@global.read_only"); in.Type != topo.TabletReplica || got != "1" {
+				t.Errorf("after a restart, the former primary %s: got type %s, read_only %s, want a read-only replica", in.Alias, in.Type, got)
+			}
+		}
+	}
 }
 
-func startCluster(t *testing.T, ctx context.Context) *gatewaytest.Env {
+// startCluster starts keyspace service (2 shards, hash vindex on t.id),
+// one replica per shard, and a gateway. The cluster is stopped when the
+// test ends unless the test stopped it first (the stop returned).
+func startCluster(t *testing.T, ctx context.Context) (*gatewaytest.Env, localcluster.Config, func()) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := localcluster.Config{
@@ -167,8 +194,10 @@ func startCluster(t *testing.T, ctx context.Context) *gatewaytest.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(env.Stop)
-	return env
+	var once sync.Once
+	stop := func() { once.Do(env.Stop) }
+	t.Cleanup(stop)
+	return env, cfg, stop
 }
 
 // shardMapper returns which of the two shards an id lives on.
