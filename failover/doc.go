@@ -46,8 +46,16 @@
 //
 // # What it must not do
 //
-// It imports topo, tablet, sqlerror and the standard library (and the etcd
-// client, for the election); never gateway or planner. It keeps no
-// package-level state. Its goroutines belong to Run and end when Run's
-// context does.
+// It imports topo, tablet, sqlerror and the standard library, plus the
+// etcd client (the election) and go-mysql's error type (a server that
+// answers with an error is alive); never gateway or planner, and it never
+// sends a client's statement anywhere. It keeps no package-level state.
+// Its goroutines belong to Run and end before Run returns.
+//
+// # Not yet
+//
+// Gateway buffering while a shard has no primary, planned and emergency
+// reparent commands, replica reads with a lag limit, 2PC across a
+// failover, and restarting a dead local mariadbd under `shardgate up` are
+// later slices of issue 13.
 package failover

@@ -40,6 +40,8 @@ func (d *detector) fence(ctx context.Context, snap *topo.Snapshot) {
 // fenceTablet makes a drained tablet that answers read-only and a replica
 // of its shard's primary, and types it replica once its replication runs.
 func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) error {
+	ctx, cancel := context.WithTimeout(ctx, failoverSlack)
+	defer cancel()
 	t, err := c.cfg.Store.GetTablet(ctx, alias)
 	if err != nil {
 		return err

@@ -12,6 +12,10 @@ import (
 	"github.com/shardgate/shardgate/topo"
 )
 
+// failoverSlack bounds a failover's steps other than the relay-log wait
+// (and a fencing as a whole).
+const failoverSlack = 30 * time.Second
+
 // candidate is a replica that could be promoted.
 type candidate struct {
 	tablet *topo.Tablet
@@ -27,6 +31,10 @@ type candidate struct {
 // long (the failover failed, or was damped); 0 means the shard needs
 // nothing more (done, or someone else did it).
 func (c *Controller) failover(ctx context.Context, key shardKey, f *failing) (retry time.Duration, err error) {
+	// Bounded as a whole, so that an instance that hangs mid-way can't stall
+	// the controller: the relay-log wait, plus time for the rest.
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.CatchUpTimeout+failoverSlack)
+	defer cancel()
 	unlock, err := c.lockShard(ctx, key.keyspace, key.shard)
 	if err != nil {
 		return c.cfg.CheckInterval, err
