@@ -147,6 +147,25 @@ func TestFailoverKeepsAcknowledgedWrites(t *testing.T) {
 		}
 	}
 
+	// Damping: the new primary dying within DampWindow of the failover is
+	// left alone (a flapping shard does not bounce between instances).
+	var promoted *localcluster.Instance
+	for _, in := range env.Cluster.Instances {
+		if in.Alias == newPrimary.Alias {
+			promoted = in
+		}
+	}
+	if err := promoted.Mysqld.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(failover.DefaultDetectAfter + 2*time.Second)
+	if recs, err := failover.ListRecoveries(ctx, store); err != nil || len(recs) != 1 {
+		t.Errorf("recoveries after the new primary died within the damping window: got %s, %v, want the first one only", recoveriesString(recs), err)
+	}
+	if tb := primaryTablet(t, ctx, store, "service", victim); tb.Alias != newPrimary.Alias {
+		t.Errorf("primary after the new primary died within the damping window: got %s, want %s still", tb.Alias, newPrimary.Alias)
+	}
+
 	// The whole cluster restarted (`shardgate up` again) keeps the
 	// primary the failover chose.
 	stopCtrl()
@@ -235,12 +254,13 @@ type writer struct {
 
 	mu    sync.Mutex
 	acked map[string][]int64
-	at    map[string][]time.Time
-	err   error
+	// sent and at are when each acknowledged insert was sent and answered.
+	sent, at map[string][]time.Time
+	err      error
 }
 
 func startWriter(db *sql.DB, shardOf func(int64) string) *writer {
-	w := &writer{db: db, shardOf: shardOf, done: make(chan struct{}), acked: map[string][]int64{}, at: map[string][]time.Time{}}
+	w := &writer{db: db, shardOf: shardOf, done: make(chan struct{}), acked: map[string][]int64{}, sent: map[string][]time.Time{}, at: map[string][]time.Time{}}
 	w.stopped.Add(1)
 	go func() {
 		defer w.stopped.Done()
@@ -250,6 +270,7 @@ func startWriter(db *sql.DB, shardOf func(int64) string) *writer {
 				return
 			default:
 			}
+			sent := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			_, err := w.db.ExecContext(ctx, "INSERT INTO t (id, v) VALUES (?, 'x')", id)
 			cancel()
@@ -257,6 +278,7 @@ func startWriter(db *sql.DB, shardOf func(int64) string) *writer {
 			if err == nil {
 				s := w.shardOf(id)
 				w.acked[s] = append(w.acked[s], id)
+				w.sent[s] = append(w.sent[s], sent)
 				w.at[s] = append(w.at[s], time.Now())
 			} else {
 				w.err = fmt.Errorf("id %d: %w", id, err)
@@ -297,14 +319,15 @@ func (w *writer) ackedAll() []int64 {
 	return out
 }
 
-// waitWrite returns when the first write to shard acknowledged after
-// since was, zero if none within d.
+// waitWrite returns when the first write to shard sent after since was
+// acknowledged, zero if none within d.
 func (w *writer) waitWrite(shard string, since time.Time, d time.Duration) time.Time {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		w.mu.Lock()
-		for _, at := range w.at[shard] {
-			if at.After(since) {
+		for i, sent := range w.sent[shard] {
+			if sent.After(since) {
+				at := w.at[shard][i]
 				w.mu.Unlock()
 				return at
 			}
