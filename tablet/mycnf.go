@@ -29,10 +29,17 @@ type cnfParams struct {
 // its relay log, so promoting the most advanced replica loses no
 // acknowledged write. Every instance gets both the primary and the replica
 // side, so a replica promoted by failover acts as a semi-sync primary at
-// once, and a crashed primary restarted with the replica side on discards,
-// at crash recovery, the transactions no replica acknowledged (they were
-// never acknowledged to a client either) instead of keeping them as errant
-// GTIDs. With no semi-sync replica connected the primary does not wait
+// once.
+//
+// A primary killed while a transaction waited for its acknowledgement keeps
+// that transaction (written to its binlog, never acknowledged to a client)
+// after a restart: an errant GTID that stops it from replicating from the
+// primary that replaced it ("An attempt was made to binlog GTID 0-B-131
+// which would create an out-of-order sequence number with existing GTID
+// 0-A-131"). init_rpl_role=SLAVE would have crash recovery discard such
+// transactions, but it also discarded a committed, acknowledged one of a
+// lone primary (TestMysqldLifecycle), so it is not set: failover leaves
+// such an instance drained and read-only, to be rebuilt. With no semi-sync replica connected the primary does not wait
 // (rpl_semi_sync_master_wait_no_slave=OFF: a lone primary, or one whose
 // replicas are all down, keeps taking writes asynchronously); a connected
 // replica that does not answer within rpl_semi_sync_master_timeout also
