@@ -169,10 +169,10 @@ func plan(cfg Config) ([]*Instance, error) {
 // adoptPrimaries keeps, on a restart, the primaries the topology names:
 // after a failover the shard's primary is no longer the instance plan
 // made primary, and making that one primary again would lose the writes
-// taken since. The other instances of such a shard become its replicas
-// (a drained former primary among them: fenced, as the failover
-// controller would). A shard the topology doesn't know yet keeps plan's
-// choice.
+// taken since. The other instances of such a shard replicate from it; a
+// tablet the topology has drained (a former primary not yet fenced) stays
+// drained, read-only, until the failover controller sees its replication
+// run. A shard the topology doesn't know yet keeps plan's choice.
 func (c *Cluster) adoptPrimaries(ctx context.Context) error {
 	for _, in := range c.Instances {
 		sh, err := c.Store.GetShard(ctx, in.Keyspace, in.Shard)
@@ -188,6 +188,8 @@ func (c *Cluster) adoptPrimaries(ctx context.Context) error {
 		in.Type = topo.TabletReplica
 		if in.Alias == *sh.PrimaryAlias {
 			in.Type = topo.TabletPrimary
+		} else if t, err := c.Store.GetTablet(ctx, in.Alias); err == nil && t.Type == topo.TabletDrained {
+			in.Type = topo.TabletDrained
 		}
 	}
 	return nil
