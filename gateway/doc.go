@@ -9,6 +9,11 @@
 // engine.SessionActions and engine.SettingActions for the primitives that
 // read or change the session (session_actions.go, set.go).
 //
+// Every statement has one owner, statement.go: beginStatement gives it its
+// context (deadline, KILL, client gone), one topology snapshot, fresh
+// warnings and the StatementHooks; endStatement maps its error once
+// (sqlerror) and ends it. The gateway builds no MySQL error by hand.
+//
 // The gateway writes every response packet itself (through wire.Writer)
 // rather than handing whole result sets back to go-mysql: rows stream from
 // the shards to the client without being buffered, column definitions are

@@ -23,6 +23,27 @@ type cnfParams struct {
 // sync_binlog=1 make every acknowledged commit survive a crash of mariadbd
 // and of the machine, and keep the binlog from ever lacking a transaction
 // InnoDB has, which replicas, 2PC recovery and failover all rely on.
+//
+// Replication is semi-synchronous with wait point AFTER_SYNC: a commit is
+// acknowledged to the client only once a replica has the transaction in
+// its relay log, so promoting the most advanced replica loses no
+// acknowledged write. Every instance gets both the primary and the replica
+// side, so a replica promoted by failover acts as a semi-sync primary at
+// once.
+//
+// A primary killed while a transaction waited for its acknowledgement keeps
+// that transaction (written to its binlog, never acknowledged to a client)
+// after a restart: an errant GTID that stops it from replicating from the
+// primary that replaced it ("An attempt was made to binlog GTID 0-B-131
+// which would create an out-of-order sequence number with existing GTID
+// 0-A-131"). init_rpl_role=SLAVE would have crash recovery discard such
+// transactions, but it also discarded a committed, acknowledged one of a
+// lone primary (TestMysqldLifecycle), so it is not set: failover leaves
+// such an instance drained and read-only, to be rebuilt. With no semi-sync replica connected the primary does not wait
+// (rpl_semi_sync_master_wait_no_slave=OFF: a lone primary, or one whose
+// replicas are all down, keeps taking writes asynchronously); a connected
+// replica that does not answer within rpl_semi_sync_master_timeout also
+// falls back to asynchronous until it catches up.
 func renderCnf(p cnfParams) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `# Written by shardgate (tablet.Mysqld.Init), rewritten by every Init:
@@ -45,6 +66,13 @@ log_slave_updates = ON
 binlog_format = ROW
 gtid_strict_mode = ON
 skip_slave_start = ON
+
+# Semi-synchronous replication, AFTER_SYNC: see tablet/mycnf.go.
+rpl_semi_sync_master_enabled = ON
+rpl_semi_sync_master_wait_point = AFTER_SYNC
+rpl_semi_sync_master_wait_no_slave = OFF
+rpl_semi_sync_master_timeout = 5000
+rpl_semi_sync_slave_enabled = ON
 
 # Durability: see tablet/mycnf.go.
 innodb_flush_log_at_trx_commit = 1

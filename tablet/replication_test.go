@@ -55,6 +55,26 @@ func TestReplicationAndHealth(t *testing.T) {
 		t.Errorf("replica health: got %+v (lag %v), want reachable, read-only, lag 0", h, lagString(h))
 	}
 
+	// Replication is semi-synchronous (AFTER_SYNC, tablet/mycnf.go): with
+	// its replica connected the primary waits for acknowledgements, and a
+	// write is acknowledged by the replica.
+	var semi [][]string
+	waitFor(t, func() bool {
+		semi = query(t, primary.ConnConfig(), "SHOW STATUS LIKE 'Rpl_semi_sync_master_status'")
+		return fmt.Sprint(semi) == "[[Rpl_semi_sync_master_status ON]]"
+	})
+	if got := query(t, primary.ConnConfig(), "SELECT @@global.rpl_semi_sync_master_wait_point"); fmt.Sprint(got) != "[[AFTER_SYNC]]" {
+		t.Errorf("primary's semi-sync wait point: got %v, want AFTER_SYNC", got)
+	}
+	if got := query(t, replica.ConnConfig(), "SHOW STATUS LIKE 'Rpl_semi_sync_slave_status'"); fmt.Sprint(got) != "[[Rpl_semi_sync_slave_status ON]]" {
+		t.Errorf("replica's semi-sync status: got %v, want ON", got)
+	}
+	query(t, primary.ConnConfig(), "INSERT INTO app.t VALUES (3, 'three')")
+	if got := query(t, primary.ConnConfig(), "SHOW STATUS LIKE 'Rpl_semi_sync_master_yes_tx'"); len(got) != 1 || got[0][1] == "0" {
+		t.Errorf("primary's semi-sync acknowledged transactions after a write: got %v, want more than 0", got)
+	}
+	query(t, primary.ConnConfig(), "DELETE FROM app.t WHERE id = 3")
+
 	// The position's domain and server come from the primary.
 	if want := fmt.Sprintf("0-%d-", primary.Port()); len(pos) < len(want) || pos[:len(want)] != want {
 		t.Errorf("primary position %q: want domain 0, server_id %d (its port)", pos, primary.Port())

@@ -18,18 +18,24 @@ type TabletType string
 const (
 	TabletPrimary TabletType = "primary"
 	TabletReplica TabletType = "replica"
+	// TabletDrained serves nothing: failover gives this type to the
+	// primary it replaces, so that no gateway writes to (or reads from)
+	// it even if it comes back, until it is fenced (read-only, a replica
+	// of the new primary) and becomes a replica again. It is not a
+	// serving type: the serving graph has no partition for it.
+	TabletDrained TabletType = "drained"
 )
 
-// TabletTypes lists the tablet types, primary first.
+// TabletTypes lists the serving tablet types, primary first.
 func TabletTypes() []TabletType {
 	return []TabletType{TabletPrimary, TabletReplica}
 }
 
-// ParseTabletType accepts "primary" and "replica".
+// ParseTabletType accepts "primary", "replica" and "drained".
 func ParseTabletType(s string) (TabletType, error) {
 	t := TabletType(s)
-	if !slices.Contains(TabletTypes(), t) {
-		return "", fmt.Errorf("tablet type %q: want primary or replica: %w", s, ErrInvalid)
+	if !slices.Contains(TabletTypes(), t) && t != TabletDrained {
+		return "", fmt.Errorf("tablet type %q: want primary, replica or drained: %w", s, ErrInvalid)
 	}
 	return t, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shardgate/shardgate/failover"
 	"github.com/shardgate/shardgate/internal/lazyenv"
 
 	"github.com/shardgate/shardgate/topo"
@@ -285,4 +286,26 @@ func TestTopoFromEnv(t *testing.T) {
 	if code := run(t.Context(), []string{"--topo-root", root(t), "keyspace", "list"}, &out, &errb); code != 0 {
 		t.Errorf("keyspace list with $SHARDGATE_TOPO: got exit %d (%s), want 0", code, errb.String())
 	}
+}
+
+func TestRecoveriesList(t *testing.T) {
+	checkLines(t, "recoveries list (none)", mustCtl(t, "recoveries", "list"),
+		"TIME KEYSPACE SHARD OLD PRIMARY NEW PRIMARY DOWN FOR PROMOTION REASON")
+
+	s, err := topo.Open(t.Context(), topo.Config{Endpoints: strings.Split(endpoints(t), ","), Root: root(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+	err = failover.Record(t.Context(), s, &failover.Recovery{
+		Time: at, Keyspace: "service", Shard: "-80", OldPrimary: "zone1-0000010000", NewPrimary: "zone1-0000010001",
+		Reason: "connection refused", FailedAt: at.Add(-2500 * time.Millisecond), Duration: 40 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLines(t, "recoveries list", mustCtl(t, "recoveries", "list"),
+		"TIME KEYSPACE SHARD OLD PRIMARY NEW PRIMARY DOWN FOR PROMOTION REASON",
+		"2026-05-04T03:02:01Z service -80 zone1-0000010000 zone1-0000010001 2.5s 40ms connection refused")
 }

@@ -109,6 +109,7 @@ func commands() []*command {
 	cmds = append(cmds, vschemaCommands()...)
 	cmds = append(cmds, explainCommand())
 	cmds = append(cmds, twopcCommands()...)
+	cmds = append(cmds, recoveriesCommands()...)
 	cmds = append(cmds, reshardCommands()...)
 	return cmds
 }

@@ -41,3 +41,33 @@ func TestQueryTimeoutFlag(t *testing.T) {
 		t.Error("--query-timeout soon was accepted")
 	}
 }
+
+// TestFailoverFlags: `up` and `serve` run the failover controller unless
+// --failover=false, with the detection and damping flags given.
+func TestFailoverFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		want   failoverFlags
+		reject bool
+	}{
+		{args: nil, want: failoverFlags{enabled: true, detectAfter: 2 * time.Second, dampWindow: 30 * time.Second}},
+		{args: []string{"--failover=false"}, want: failoverFlags{enabled: false, detectAfter: 2 * time.Second, dampWindow: 30 * time.Second}},
+		{args: []string{"--failover-detect-after", "5s", "--failover-damp-window=1m"}, want: failoverFlags{enabled: true, detectAfter: 5 * time.Second, dampWindow: time.Minute}},
+		{args: []string{"--failover-detect-after", "soon"}, reject: true},
+	} {
+		var g gatewayFlags
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		g.register(fs, "warn")
+		err := fs.Parse(tc.args)
+		if tc.reject {
+			if err == nil {
+				t.Errorf("%v: accepted, want an error", tc.args)
+			}
+			continue
+		}
+		if err != nil || g.failover != tc.want {
+			t.Errorf("%v: got %+v, %v, want %+v", tc.args, g.failover, err, tc.want)
+		}
+	}
+}

@@ -39,6 +39,8 @@ type gatewayFlags struct {
 
 	maxRows   int
 	maxPacket int
+
+	failover failoverFlags
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
@@ -61,6 +63,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.twopcCrashAfter, "twopc-crash-after", "", "TESTS ONLY: SIGKILL this process at a point of a multi-shard commit ("+strings.Join(crashPoints, ", ")+"); honoured only with "+failpointEnv+"=1")
 	fs.StringVar(&g.statusAddr, "status-addr", "", "HTTP address for /metrics (Prometheus) and /debug/pprof/; empty: off")
 	fs.IntVar(&g.planCache, "plan-cache-entries", 0, "plans kept in the plan cache (0: default 5000, -1: no plan cache)")
+	g.failover.register(fs)
 }
 
 func (g *gatewayFlags) logger(w io.Writer) *slog.Logger {
@@ -122,6 +125,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Cell = *cell
+	stopFailover, err := g.failover.start(ctx, store, &g, g.listen, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "shardgate: failover: %v\n", err)
+		return 2
+	}
+	defer stopFailover()
 	return runGateway(ctx, cfg, g.statusAddr, stdout, stderr, nil)
 }
 

@@ -65,5 +65,13 @@ Stop:      Ctrl-C
 		fmt.Fprintf(stderr, "shardgate up: %v\n", err)
 		return 2
 	}
+	// Stopped before the cluster (defers run last first), so that it
+	// never mistakes the shutdown of the local instances for failures.
+	stopFailover, err := g.failover.start(ctx, cluster.Store, &g, g.listen, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "shardgate up: failover: %v\n", err)
+		return 2
+	}
+	defer stopFailover()
 	return runGateway(ctx, gwCfg, g.statusAddr, stdout, stderr, banner)
 }

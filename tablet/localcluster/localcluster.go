@@ -119,6 +119,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.adoptPrimaries(ctx); err != nil {
+		return nil, err
+	}
 	if err := c.startMysqlds(ctx); err != nil {
 		return nil, err
 	}
@@ -164,6 +167,45 @@ func plan(cfg Config) ([]*Instance, error) {
 		}
 	}
 	return out, nil
+}
+
+// adoptPrimaries keeps, on a restart, the primaries the topology names:
+// after a failover the shard's primary is no longer the instance plan
+// made primary, and making that one primary again would lose the writes
+// taken since. The other instances of such a shard replicate from it; a
+// tablet the topology has drained (a former primary not yet fenced) stays
+// drained, read-only, until the failover controller sees its replication
+// run. A shard the topology doesn't know yet keeps plan's choice.
+func (c *Cluster) adoptPrimaries(ctx context.Context) error {
+	for _, in := range c.Instances {
+		sh, err := c.Store.GetShard(ctx, in.Keyspace, in.Shard)
+		if errors.Is(err, topo.ErrNoNode) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if sh.PrimaryAlias == nil || c.instance(*sh.PrimaryAlias) == nil {
+			continue
+		}
+		in.Type = topo.TabletReplica
+		if in.Alias == *sh.PrimaryAlias {
+			in.Type = topo.TabletPrimary
+		} else if t, err := c.Store.GetTablet(ctx, in.Alias); err == nil && t.Type == topo.TabletDrained {
+			in.Type = topo.TabletDrained
+		}
+	}
+	return nil
+}
+
+// instance returns the instance with the alias, nil if none.
+func (c *Cluster) instance(alias topo.TabletAlias) *Instance {
+	for _, in := range c.Instances {
+		if in.Alias == alias {
+			return in
+		}
+	}
+	return nil
 }
 
 // dirName makes a shard name safe for a directory: "-80" → "x-80".
@@ -274,7 +316,9 @@ func (c *Cluster) register(ctx context.Context) error {
 	return nil
 }
 
-// Primary returns the primary instance of a shard, nil if there is none.
+// Primary returns the primary instance of a shard as of Start (the one
+// the topology named, see adoptPrimaries), nil if there is none. A
+// failover while the cluster runs changes the topology, not Instances.
 func (c *Cluster) Primary(keyspace, shard string) *Instance {
 	for _, in := range c.Instances {
 		if in.Keyspace == keyspace && in.Shard == shard && in.Type == topo.TabletPrimary {

@@ -1,0 +1,61 @@
+// Package failover owns primary-failure detection and promotion: the
+// controller loop that notices a shard's primary is dead, promotes its most
+// advanced replica, repoints the others, updates the topology (gateways
+// follow by watch) and records the recovery in etcd; and the fencing of a
+// former primary that comes back (read-only, a replica of the new
+// primary).
+//
+// # How a failover goes
+//
+// Controller.Run campaigns for leadership under <root>/failover/leader
+// (an etcd election, as twopc's resolver does): only the elected process
+// acts. Every CheckInterval it reads the topology and checks each shard's
+// primary (the tablet the shard names) with a fresh login. A primary that
+// fails every check for DetectAfter is dead. Then, under the shard's lock
+// (topo.Store.Lock, name "keyspace/shard"):
+//
+//  1. the topology and the primary are checked again (another controller,
+//     or an operator, may have acted; the primary may be back);
+//  2. a shard failed over within DampWindow is left alone (flapping);
+//  3. of the reachable replicas, the one whose relay log holds the most
+//     advanced GTID position (Gtid_IO_Pos merged with gtid_current_pos) is
+//     chosen: semi-sync AFTER_SYNC replication (tablet/mycnf.go) makes
+//     every write a client saw acknowledged be in some replica's relay
+//     log, so the most advanced one has them all;
+//  4. it applies its relay log (MASTER_GTID_WAIT, bounded by
+//     CatchUpTimeout), then STOP SLAVE, RESET SLAVE ALL, read_only=OFF;
+//  5. the other replicas replicate from it (MASTER_USE_GTID=slave_pos);
+//  6. the topology changes in an order that never names two writable
+//     primaries: the old primary's tablet becomes drained (no gateway
+//     writes to or reads from it), the shard names the new primary, the new
+//     primary's tablet becomes primary;
+//  7. the recovery is recorded under <root>/failover/recoveries/
+//     (ListRecoveries).
+//
+// Everything it decides from is in etcd or on the instances, so a newly
+// elected controller resumes: a half-done promotion is found again (the
+// old primary is still named and still dead) and redone; a promoted
+// replica that is no longer replicating still has the most advanced
+// position.
+//
+// # Fencing
+//
+// A drained tablet that answers again is set read-only at once, made a
+// replica of its shard's primary and, once its replication runs, typed
+// replica again.
+//
+// # What it must not do
+//
+// It imports topo, tablet, sqlerror and the standard library, plus the
+// etcd client (the election) and go-mysql's error type (a server that
+// answers with an error is alive); never gateway or planner, and it never
+// sends a client's statement anywhere. It keeps no package-level state.
+// Its goroutines belong to Run and end before Run returns.
+//
+// # Not yet
+//
+// Gateway buffering while a shard has no primary, planned and emergency
+// reparent commands, replica reads with a lag limit, 2PC across a
+// failover, and restarting a dead local mariadbd under `shardgate up` are
+// later slices of issue 13.
+package failover

@@ -1,0 +1,129 @@
+package failover
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shardgate/shardgate/tablet"
+	"github.com/shardgate/shardgate/topo"
+)
+
+// fenceRetry is how long a drained tablet whose fencing failed (its
+// replication would not run) is left alone before another attempt.
+const fenceRetry = 30 * time.Second
+
+// fence fences the drained tablets of the snapshot that answer again.
+func (d *detector) fence(ctx context.Context, snap *topo.Snapshot) {
+	for _, t := range snap.Tablets {
+		if t.Type != topo.TabletDrained || time.Now().Before(d.fenceAt[t.Alias]) {
+			continue
+		}
+		if err := d.c.probe(ctx, t); err != nil {
+			// Still down: look again in a moment, without holding up
+			// every pass if it hangs.
+			d.fenceAt[t.Alias] = time.Now().Add(2 * d.c.cfg.CheckInterval)
+			continue
+		}
+		if err := d.c.fenceTablet(ctx, t.Alias); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			d.c.log.Error("failover: fencing a former primary failed; it stays drained", "tablet", t.Alias, "err", err, "retry_in", fenceRetry)
+			d.fenceAt[t.Alias] = time.Now().Add(fenceRetry)
+			continue
+		}
+		delete(d.fenceAt, t.Alias)
+	}
+}
+
+// fenceTablet makes a drained tablet that answers read-only and a replica
+// of its shard's primary, and types it replica once its replication runs.
+func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) error {
+	ctx, cancel := context.WithTimeout(ctx, failoverSlack)
+	defer cancel()
+	t, err := c.cfg.Store.GetTablet(ctx, alias)
+	if err != nil {
+		return err
+	}
+	unlock, err := c.lockShard(ctx, t.Keyspace, t.Shard)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = unlock(uctx)
+	}()
+	snap, err := c.cfg.Store.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	sh, tablets := shardTablets(snap, t.Keyspace, t.Shard)
+	t = findTablet(tablets, alias)
+	if t == nil || t.Type != topo.TabletDrained {
+		return nil // changed meanwhile
+	}
+	if sh == nil || sh.PrimaryAlias == nil || *sh.PrimaryAlias == alias {
+		return fmt.Errorf("shard %s/%s names no other primary to follow", t.Keyspace, t.Shard)
+	}
+	primary := findTablet(tablets, *sh.PrimaryAlias)
+	if primary == nil || primary.Type != topo.TabletPrimary {
+		return fmt.Errorf("shard %s/%s: its primary %s is not a primary tablet yet", t.Keyspace, t.Shard, *sh.PrimaryAlias)
+	}
+
+	conn, err := c.dial(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// Read-only first, on its own: the one step that must happen even if
+	// the rest fails.
+	if err := tablet.SetReadOnly(ctx, conn, true); err != nil {
+		return err
+	}
+	c.log.Warn("failover: former primary is back: read-only, now following the new primary", "tablet", alias, "primary", primary.Alias)
+	src := tablet.ReplicationSource{Addr: primary.Addr(), User: c.cfg.ReplicationUser, Password: c.cfg.ReplicationPassword}
+	if err := tablet.ReplicateFrom(ctx, conn, src); err != nil {
+		return err
+	}
+	if err := waitReplicating(ctx, conn, 5*time.Second); err != nil {
+		return err
+	}
+	err = c.cfg.Store.UpdateTablet(ctx, alias, func(t *topo.Tablet) error {
+		t.Type = topo.TabletReplica
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c.log.Warn("failover: former primary fenced, serving as a replica", "tablet", alias, "primary", primary.Alias)
+	return nil
+}
+
+// waitReplicating waits until both replication threads of the instance
+// run, or one stops with an error (errant transactions the new primary
+// doesn't have, say), or within elapses.
+func waitReplicating(ctx context.Context, conn *tablet.Conn, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for {
+		st, err := tablet.ReadReplicaStatus(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if st == nil {
+			return fmt.Errorf("not a replica after CHANGE MASTER TO")
+		}
+		if st.IORunning && st.SQLRunning {
+			return nil
+		}
+		if st.LastError != "" || time.Now().After(deadline) {
+			return fmt.Errorf("replication does not run (IO %v, SQL %v): %s", st.IORunning, st.SQLRunning, st.LastError)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
