@@ -39,6 +39,7 @@ func TestTabletAdd(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--keyspace", "ks", "--shard", "-80", "--type", "primary"},
 		{"--keyspace", "ks", "--shard", "-80", "--type", "leader", "--address", "127.0.0.1:1"},
+		{"--keyspace", "ks", "--shard", "-80", "--type", "drained", "--address", "127.0.0.1:1"},
 		{"--keyspace", "ks", "--shard", "-80", "--type", "primary", "--address", "127.0.0.1"},
 	} {
 		if _, _, code := ctl(t, append([]string{"tablet", "add"}, bad...)...); code != exitUsage {

@@ -58,9 +58,9 @@ func tabletAddCommand() *command {
 			if keyspace == "" || shard == "" || typ == "" || address == "" {
 				return usageErrorf("--keyspace, --shard, --type and --address are required")
 			}
-			tt, err := topo.ParseTabletType(typ)
-			if err != nil {
-				return usageErrorf("--type: %v", err)
+			tt := topo.TabletType(typ)
+			if tt != topo.TabletPrimary && tt != topo.TabletReplica {
+				return usageErrorf("--type %q: want primary or replica", typ)
 			}
 			host, portText, err := net.SplitHostPort(address)
 			if err != nil {

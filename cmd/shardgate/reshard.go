@@ -3,17 +3,17 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
-	"sync"
+	"os"
 
 	"github.com/shardgate/shardgate/reshard"
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
 )
 
-// reshardFlags configure the resharding controller a gateway may run.
-// `serve` and `up` register them beside gatewayFlags and call
-// startReshardRunner once the topology is open.
+// reshardFlags configure the resharding controller that `serve` and `up`
+// run beside the gateway (leader-elected among them).
 type reshardFlags struct {
 	enabled   bool
 	chunkRows int
@@ -26,32 +26,37 @@ func (f *reshardFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.leaseTTL, "reshard-lease-ttl", 10, "seconds after the leading resharding controller dies before another takes over")
 }
 
-// startReshardRunner runs the resharding controller (a reshard.Runner,
-// leader-elected among the gateways of the topology) on a goroutine of
-// its own, logging in to the shards as dbUser. stop cancels it and waits
-// for it to end; call it before closing store. With the controller
-// disabled it starts nothing.
-func startReshardRunner(ctx context.Context, f reshardFlags, store *topo.Store, dbUser, dbPassword, id string, logger *slog.Logger) (stop func()) {
+// start runs the resharding controller (a reshard.Runner, leader-elected
+// among the gateways of the topology) until the returned stop is called
+// (stop waits for it to end; call it before closing store); with
+// --reshard-controller=false it runs nothing. id names this process in
+// the election. The controller logs in to the instances as the gateway
+// does (--db-user, --db-password).
+//
+// `serve` and `up` wire it as they wire failoverFlags: a reshard field in
+// gatewayFlags registered beside failover, then
+// `defer g.reshard.start(ctx, store, &g, g.listen, logger)()`.
+func (f *reshardFlags) start(ctx context.Context, store *topo.Store, g *gatewayFlags, id string, logger *slog.Logger) (stop func()) {
 	if !f.enabled {
 		return func() {}
 	}
+	host, _ := os.Hostname()
 	r := reshard.NewRunner(reshard.Config{
 		Store:     store,
-		Conn:      tablet.ConnConfig{User: dbUser, Password: dbPassword, Logger: logger},
-		ID:        id,
+		Conn:      tablet.ConnConfig{User: g.dbUser, Password: g.dbPassword, Logger: logger},
+		ID:        fmt.Sprintf("%s-%d-%s", host, os.Getpid(), id),
 		LeaseTTL:  f.leaseTTL,
 		ChunkRows: f.chunkRows,
 		Logger:    logger,
 	})
 	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
+	done := make(chan struct{})
 	go func() {
-		defer wg.Done()
+		defer close(done)
 		r.Run(ctx)
 	}()
 	return func() {
 		cancel()
-		wg.Wait()
+		<-done
 	}
 }

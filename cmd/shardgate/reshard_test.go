@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,14 +34,15 @@ func TestReshardRunnerStartsAndStops(t *testing.T) {
 	if err := fs.Parse([]string{"--reshard-lease-ttl", "2"}); err != nil {
 		t.Fatal(err)
 	}
-	stop := startReshardRunner(ctx, f, store, "root", "", "gateway-1", nil)
+	g := &gatewayFlags{dbUser: "root"}
+	stop := f.start(ctx, store, g, "gateway-1", nil)
 	leader := store.Root() + "/reshard/leader"
 	for {
 		resp, err := store.Client().Get(ctx, leader, clientv3.WithPrefix())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(resp.Kvs) == 1 && string(resp.Kvs[0].Value) == "gateway-1" {
+		if len(resp.Kvs) == 1 && strings.HasSuffix(string(resp.Kvs[0].Value), "-gateway-1") {
 			break
 		}
 		select {
@@ -56,5 +58,5 @@ func TestReshardRunnerStartsAndStops(t *testing.T) {
 	}
 
 	f.enabled = false
-	startReshardRunner(ctx, f, store, "root", "", "gateway-1", nil)() // starts nothing
+	f.start(ctx, store, g, "gateway-1", nil)() // starts nothing
 }
