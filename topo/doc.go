@@ -14,6 +14,11 @@
 //	tablets/{cell}-{uid}        Tablet (uid padded to 10 digits)
 //	locks/{name}/...            Lock (etcd concurrency mutex keys)
 //	workflows/{keyspace}/{name} Workflow (resharding, table moves)
+//	reshard/leader/...          the resharding controller's election
+//
+// Changes to locks, workflows and the resharding election deliver no new
+// Snapshot: none of them affects routing, and copy progress is saved
+// after every chunk.
 //
 // The topology knows no SQL and no client: of ours, topo imports only
 // vindex, its vschema types and sqlerror (never planner, engine, gateway or

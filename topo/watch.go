@@ -104,7 +104,7 @@ func (w *watcher) run(ctx context.Context) (delivered bool, err error) {
 				return true, fmt.Errorf("topo: etcd watch: %w", err)
 			}
 			for _, ev := range resp.Events {
-				if fire == nil && ev.Kv.ModRevision > w.last && !strings.HasPrefix(string(ev.Kv.Key), w.s.locksDir()) {
+				if fire == nil && ev.Kv.ModRevision > w.last && !w.s.notInSnapshot(string(ev.Kv.Key)) {
 					timer = time.NewTimer(watchDebounce)
 					fire = timer.C
 				}
@@ -116,4 +116,14 @@ func (w *watcher) run(ctx context.Context) (delivered bool, err error) {
 			}
 		}
 	}
+}
+
+// notInSnapshot says whether a key holds nothing a Snapshot reads, so its
+// changes need no new snapshot: locks, and resharding workflows (whose
+// copy progress is saved after every chunk) with their controller's
+// election.
+func (s *Store) notInSnapshot(key string) bool {
+	return strings.HasPrefix(key, s.locksDir()) ||
+		strings.HasPrefix(key, s.workflowsDir()) ||
+		strings.HasPrefix(key, s.root+"/reshard/")
 }

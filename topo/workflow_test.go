@@ -1,8 +1,10 @@
 package topo
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -65,5 +67,51 @@ func TestWorkflows(t *testing.T) {
 	}
 	if _, err := s.GetWorkflow(ctx, "ks", "split"); !errors.Is(err, ErrNoNode) {
 		t.Fatalf("GetWorkflow after delete: got %v, want ErrNoNode", err)
+	}
+}
+
+// TestWorkflowWritesDeliverNoSnapshot: copy progress is saved after every
+// chunk; gateways watching the topology must not rebuild a snapshot for it.
+func TestWorkflowWritesDeliverNoSnapshot(t *testing.T) {
+	s := newStore(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	if err := s.CreateKeyspace(ctx, Keyspace{Name: "ks", Sharded: true}); err != nil {
+		t.Fatal(err)
+	}
+	snaps := make(chan *Snapshot, 100)
+	done := make(chan error, 1)
+	go func() { done <- s.WatchSnapshots(ctx, func(snap *Snapshot) { snaps <- snap }) }()
+	defer func() { cancel(); <-done }()
+	<-snaps // the first, at once
+	w := &Workflow{Keyspace: "ks", Name: "split", Kind: WorkflowReshard, State: WorkflowCopying,
+		SourceShards: []string{"-80"}, TargetShards: []string{"-40", "40-80"}}
+	if err := s.CreateWorkflow(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		err := s.UpdateWorkflow(ctx, "ks", "split", func(w *Workflow) error {
+			w.Copy = map[string]*CopyProgress{"-80": {RowsCopied: int64(i)}}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Client().Put(ctx, s.Root()+"/reshard/leader/x", "runner"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case snap := <-snaps:
+		t.Fatalf("workflow writes delivered a snapshot at revision %d, want none", snap.Revision)
+	case <-time.After(4 * watchDebounce):
+	}
+	// A routing change still does.
+	if err := s.CreateShard(ctx, &Shard{Keyspace: "ks", Name: "-80"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-snaps:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a new shard delivered no snapshot")
 	}
 }
