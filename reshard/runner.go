@@ -60,9 +60,6 @@ func NewRunner(cfg Config) *Runner {
 	return &Runner{cfg: cfg}
 }
 
-// leaderPrefix is where the runners campaign.
-func (r *Runner) leaderPrefix() string { return r.cfg.Store.Root() + "/reshard/leader" }
-
 // Run campaigns, then works every Interval until ctx ends (it then
 // resigns) or the leadership lease is lost (it campaigns again). It runs
 // on the caller's goroutine, and every goroutine it starts has ended when
@@ -85,7 +82,7 @@ func (r *Runner) lead(ctx context.Context) error {
 		return err
 	}
 	defer sess.Close()
-	el := concurrency.NewElection(sess, r.leaderPrefix())
+	el := concurrency.NewElection(sess, r.cfg.Store.ReshardElectionPrefix())
 	if err := el.Campaign(ctx, r.cfg.ID); err != nil {
 		return err
 	}

@@ -125,5 +125,5 @@ func (w *watcher) run(ctx context.Context) (delivered bool, err error) {
 func (s *Store) notInSnapshot(key string) bool {
 	return strings.HasPrefix(key, s.locksDir()) ||
 		strings.HasPrefix(key, s.workflowsDir()) ||
-		strings.HasPrefix(key, s.root+"/reshard/")
+		strings.HasPrefix(key, s.ReshardElectionPrefix())
 }

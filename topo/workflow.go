@@ -117,6 +117,10 @@ func (w *Workflow) RowsTotal() int64 {
 }
 
 func (s *Store) workflowsDir() string { return s.root + "/workflows/" }
+
+// ReshardElectionPrefix is where the resharding controllers campaign
+// (etcd concurrency.Election).
+func (s *Store) ReshardElectionPrefix() string { return s.root + "/reshard/leader" }
 func (s *Store) workflowKey(ks, name string) string {
 	return s.workflowsDir() + ks + "/" + name
 }

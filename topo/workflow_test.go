@@ -97,7 +97,7 @@ func TestWorkflowWritesDeliverNoSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Client().Put(ctx, s.Root()+"/reshard/leader/x", "runner"); err != nil {
+	if _, err := s.Client().Put(ctx, s.ReshardElectionPrefix()+"/x", "runner"); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -36,7 +36,7 @@ func TestReshardRunnerStartsAndStops(t *testing.T) {
 	}
 	g := &gatewayFlags{dbUser: "root"}
 	stop := f.start(ctx, store, g, "gateway-1", nil)
-	leader := store.Root() + "/reshard/leader"
+	leader := store.ReshardElectionPrefix()
 	for {
 		resp, err := store.Client().Get(ctx, leader, clientv3.WithPrefix())
 		if err != nil {
