@@ -32,10 +32,7 @@ func (f *reshardFlags) register(fs *flag.FlagSet) {
 // --reshard-controller=false it runs nothing. id names this process in
 // the election. The controller logs in to the instances as the gateway
 // does (--db-user, --db-password).
-//
-// `serve` and `up` wire it as they wire failoverFlags: a reshard field in
-// gatewayFlags registered beside failover, then
-// `defer g.reshard.start(ctx, store, &g, g.listen, logger)()`.
+// `serve` and `up` start it beside the failover controller.
 func (f *reshardFlags) start(ctx context.Context, store *topo.Store, g *gatewayFlags, id string, logger *slog.Logger) (stop func()) {
 	if !f.enabled {
 		return func() {}

@@ -41,6 +41,7 @@ type gatewayFlags struct {
 	maxPacket int
 
 	failover failoverFlags
+	reshard  reshardFlags
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
@@ -64,6 +65,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.statusAddr, "status-addr", "", "HTTP address for /metrics (Prometheus) and /debug/pprof/; empty: off")
 	fs.IntVar(&g.planCache, "plan-cache-entries", 0, "plans kept in the plan cache (0: default 5000, -1: no plan cache)")
 	g.failover.register(fs)
+	g.reshard.register(fs)
 }
 
 func (g *gatewayFlags) logger(w io.Writer) *slog.Logger {
@@ -131,6 +133,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer stopFailover()
+	defer g.reshard.start(ctx, store, &g, g.listen, logger)()
 	return runGateway(ctx, cfg, g.statusAddr, stdout, stderr, nil)
 }
 

@@ -73,5 +73,6 @@ Stop:      Ctrl-C
 		return 2
 	}
 	defer stopFailover()
+	defer g.reshard.start(ctx, cluster.Store, &g, g.listen, logger)()
 	return runGateway(ctx, gwCfg, g.statusAddr, stdout, stderr, banner)
 }
