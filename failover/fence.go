@@ -82,6 +82,12 @@ func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) er
 	if err := tablet.SetReadOnly(ctx, conn, true); err != nil {
 		return err
 	}
+	// A replica never waits for acknowledgements (its applier would
+	// stall); this also releases the commits a frozen and resumed primary
+	// still waits on: no gateway talks to it any more to hear of them.
+	if err := tablet.SetSemiSync(ctx, conn, false); err != nil {
+		return err
+	}
 	c.log.Warn("failover: former primary is back: read-only, now following the new primary", "tablet", alias, "primary", primary.Alias)
 	src := tablet.ReplicationSource{Addr: primary.Addr(), User: c.cfg.ReplicationUser, Password: c.cfg.ReplicationPassword}
 	if err := tablet.ReplicateFrom(ctx, conn, src); err != nil {
@@ -98,6 +104,16 @@ func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) er
 		return err
 	}
 	c.log.Warn("failover: former primary fenced, serving as a replica", "tablet", alias, "primary", primary.Alias)
+	// The shard has a replica again: its primary waits for one's
+	// acknowledgement from now on.
+	pconn, err := c.dial(ctx, primary)
+	if err == nil {
+		err = tablet.SetSemiSync(ctx, pconn, true)
+		pconn.Close()
+	}
+	if err != nil {
+		c.log.Error("failover: the shard's primary still does not wait for its replica", "primary", primary.Alias, "err", err)
+	}
 	return nil
 }
 

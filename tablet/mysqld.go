@@ -33,6 +33,12 @@ type MysqldConfig struct {
 	// ServerID is the replication server_id, unique among the instances
 	// that replicate together. 0 uses the port, unique on this machine.
 	ServerID uint32
+	// WaitForReplica says the instance's shard has replicas: as a primary
+	// it acknowledges a commit only once a replica has it, waiting without
+	// limit (writes stall while every replica is down) rather than fall
+	// back to asynchronous replication. False (a lone primary) never
+	// waits for a replica it does not have. See tablet/mycnf.go.
+	WaitForReplica bool
 	// Logger receives the instance's lifecycle events; nil discards.
 	Logger *slog.Logger
 }
@@ -246,6 +252,8 @@ func (m *Mysqld) writeCnf(port int) error {
 		errorLog: m.errorLog(),
 		port:     port,
 		serverID: id,
+
+		waitForReplica: m.cfg.WaitForReplica,
 	})
 	tmp := m.cnfPath() + ".tmp"
 	if err := os.WriteFile(tmp, cnf, 0o644); err != nil {

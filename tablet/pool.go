@@ -49,12 +49,14 @@ type Pool struct {
 	closed chan struct{} // closed by Close, to wake waiting Gets
 
 	mu        sync.Mutex
-	idle      []*Conn // oldest first; Get takes the newest
+	idle      []*Conn            // oldest first; Get takes the newest
+	out       map[*Conn]struct{} // handed out by Get, not yet Put back (for Sever)
 	open      int
 	inUse     int
 	waiting   int
 	waitCount int64
 	isClosed  bool
+	severed   bool
 	reaper    *time.Timer // armed while there are idle connections and an IdleTimeout
 }
 
@@ -74,6 +76,7 @@ func NewPool(cfg PoolConfig) *Pool {
 		log:    cfg.Logger,
 		slots:  make(chan struct{}, cfg.Size),
 		closed: make(chan struct{}),
+		out:    map[*Conn]struct{}{},
 	}
 }
 
@@ -113,7 +116,7 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 				<-p.slots
 				return nil, err
 			}
-			return c, nil
+			return p.handOut(c), nil
 		}
 		// Keeping the slot, replace an idle connection that expired or
 		// that the server closed.
@@ -127,8 +130,21 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 			p.forget()
 			continue
 		}
-		return c, nil
+		return p.handOut(c), nil
 	}
+}
+
+// handOut records c as handed out, so that Sever can reach it; a pool
+// severed meanwhile interrupts it at once.
+func (p *Pool) handOut(c *Conn) *Conn {
+	p.mu.Lock()
+	p.out[c] = struct{}{}
+	severed := p.severed
+	p.mu.Unlock()
+	if severed {
+		c.interrupt()
+	}
+	return c
 }
 
 // acquire takes a slot, waiting if all are out.
@@ -195,6 +211,7 @@ func (p *Pool) Put(c *Conn) {
 	}
 	p.mu.Lock()
 	p.inUse--
+	delete(p.out, c)
 	if c.broken || p.isClosed {
 		p.open--
 		p.mu.Unlock()
@@ -298,4 +315,26 @@ func (p *Pool) Close() {
 		c.idle = false
 		_ = c.Close()
 	}
+}
+
+// Sever closes the pool as Close does and also cuts the connections
+// handed out: whatever they are reading or writing fails at once, and so
+// does every later statement on them (a transaction's too), so a session
+// learns that its statement failed instead of hearing later of a commit.
+// The gateway severs the pool of a primary the topology no longer names:
+// a commit still waiting there (for a replica's acknowledgement, or a
+// frozen server) must not be answered OK once a replica has been promoted
+// without it. The connections go when they are Put back.
+func (p *Pool) Sever() {
+	p.mu.Lock()
+	p.severed = true
+	out := make([]*Conn, 0, len(p.out))
+	for c := range p.out {
+		out = append(out, c)
+	}
+	p.mu.Unlock()
+	for _, c := range out {
+		c.interrupt()
+	}
+	p.Close()
 }
