@@ -77,15 +77,17 @@ func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) er
 		return err
 	}
 	defer conn.Close()
-	// Read-only first, on its own: the one step that must happen even if
-	// the rest fails.
-	if err := tablet.SetReadOnly(ctx, conn, true); err != nil {
+	// A replica never waits for acknowledgements (its applier would
+	// stall). This also releases the commits a frozen and resumed primary
+	// still waits on (no gateway talks to it any more to hear of them),
+	// which must come first: SET GLOBAL read_only waits for commits in
+	// progress, and those would wait for an acknowledgement forever.
+	if err := tablet.SetSemiSync(ctx, conn, false); err != nil {
 		return err
 	}
-	// A replica never waits for acknowledgements (its applier would
-	// stall); this also releases the commits a frozen and resumed primary
-	// still waits on: no gateway talks to it any more to hear of them.
-	if err := tablet.SetSemiSync(ctx, conn, false); err != nil {
+	// Then read-only, on its own: the step that must happen even if the
+	// rest fails.
+	if err := tablet.SetReadOnly(ctx, conn, true); err != nil {
 		return err
 	}
 	c.log.Warn("failover: former primary is back: read-only, now following the new primary", "tablet", alias, "primary", primary.Alias)

@@ -137,6 +137,10 @@ func (c *Controller) failover(ctx context.Context, key shardKey, f *failing) (re
 	if err := tablet.SetSemiSync(ctx, best.conn, replicas > 0); err != nil {
 		return c.cfg.DetectAfter, fmt.Errorf("failover: %s: semi-sync of %s: %w", key, best.tablet.Alias, err)
 	}
+	if replicas == 0 {
+		c.log.Warn("failover: the new primary has no replica: its commits wait for none until the former primary is fenced",
+			"shard", key, "new_primary", best.tablet.Alias)
+	}
 
 	// 6. The topology, in an order that never names two primaries.
 	if err := c.renamePrimary(ctx, key, old.Alias, best.tablet.Alias); err != nil {

@@ -474,6 +474,18 @@ func (m *Mysqld) Kill() error {
 	return nil
 }
 
+// Signal sends sig to the running mariadbd: tests freeze an instance
+// with SIGSTOP and resume it with SIGCONT, as a stalled machine or VM
+// would. (A SIGTERM or SIGKILL sent here is not Stop or Kill: use those.)
+func (m *Mysqld) Signal(sig os.Signal) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.proc == nil || m.proc.exited() {
+		return fmt.Errorf("tablet: signal %s: mariadbd of %s is not running", sig, m.cfg.Dir)
+	}
+	return m.proc.cmd.Process.Signal(sig)
+}
+
 // stopProcess SIGKILLs a child and waits for it.
 func (m *Mysqld) stopProcess(p *process) {
 	p.stopping.Store(true)
