@@ -47,6 +47,10 @@ type Pool struct {
 	log    *slog.Logger
 	slots  chan struct{} // a token per connection handed out (or being dialled)
 	closed chan struct{} // closed by Close, to wake waiting Gets
+	// life ends with Close (kill), cancelling dials in progress: a dial
+	// to a frozen server would otherwise hang until its caller's ctx ends.
+	life context.Context
+	kill context.CancelFunc
 
 	mu        sync.Mutex
 	idle      []*Conn            // oldest first; Get takes the newest
@@ -71,7 +75,10 @@ func NewPool(cfg PoolConfig) *Pool {
 	if cfg.Conn.Logger == nil {
 		cfg.Conn.Logger = cfg.Logger
 	}
+	life, kill := context.WithCancel(context.Background())
 	return &Pool{
+		life:   life,
+		kill:   kill,
 		cfg:    cfg,
 		log:    cfg.Logger,
 		slots:  make(chan struct{}, cfg.Size),
@@ -110,7 +117,7 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 		p.mu.Unlock()
 
 		if c == nil {
-			c, err := Dial(ctx, p.cfg.Conn)
+			c, err := p.dial(ctx)
 			if err != nil {
 				p.forget()
 				<-p.slots
@@ -132,6 +139,19 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 		}
 		return p.handOut(c), nil
 	}
+}
+
+// dial dials a new connection; Close cancels it.
+func (p *Pool) dial(ctx context.Context) (*Conn, error) {
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(p.life, cancel)
+	defer stop()
+	c, err := Dial(dctx, p.cfg.Conn)
+	if err != nil && p.life.Err() != nil && ctx.Err() == nil {
+		return nil, ErrPoolClosed
+	}
+	return c, err
 }
 
 // handOut records c as handed out, so that Sever can reach it; a pool
@@ -293,7 +313,7 @@ func (p *Pool) Stats() PoolStats {
 }
 
 // Close closes the idle connections and makes Get fail with
-// ErrPoolClosed, waking those waiting. Connections handed out are closed
+// ErrPoolClosed, waking those waiting and cancelling dials in progress. Connections handed out are closed
 // when they are Put back.
 func (p *Pool) Close() {
 	p.mu.Lock()
@@ -303,6 +323,7 @@ func (p *Pool) Close() {
 	}
 	p.isClosed = true
 	close(p.closed)
+	p.kill()
 	idle := p.idle
 	p.idle = nil
 	p.open -= len(idle)
