@@ -25,6 +25,8 @@
 //  4. it applies its relay log (MASTER_GTID_WAIT, bounded by
 //     CatchUpTimeout), then STOP SLAVE, RESET SLAVE ALL, read_only=OFF;
 //  5. the other replicas replicate from it (MASTER_USE_GTID=slave_pos);
+//     its commits then wait for a replica's acknowledgement without limit
+//     if one of them follows it, for none if not (tablet.SetSemiSync);
 //  6. the topology changes in an order that never names two writable
 //     primaries: the old primary's tablet becomes drained (no gateway
 //     writes to or reads from it), the shard names the new primary, the new
@@ -40,9 +42,13 @@
 //
 // # Fencing
 //
-// A drained tablet that answers again is set read-only at once, made a
-// replica of its shard's primary and, once its replication runs, typed
-// replica again.
+// A drained tablet that answers again stops waiting for acknowledgements
+// (a primary frozen and resumed still has commits waiting: they commit
+// there, errant, and no gateway hears of them, gateways having cut their
+// connections when the topology drained it; read_only would otherwise wait
+// for them forever), is set read-only, made a replica of its shard's
+// primary and, once its replication runs, typed replica again; the
+// shard's primary then waits for a replica's acknowledgement again.
 //
 // # What it must not do
 //

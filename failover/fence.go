@@ -77,8 +77,16 @@ func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) er
 		return err
 	}
 	defer conn.Close()
-	// Read-only first, on its own: the one step that must happen even if
-	// the rest fails.
+	// A replica never waits for acknowledgements (its applier would
+	// stall). This also releases the commits a frozen and resumed primary
+	// still waits on (no gateway talks to it any more to hear of them),
+	// which must come first: SET GLOBAL read_only waits for commits in
+	// progress, and those would wait for an acknowledgement forever.
+	if err := tablet.SetSemiSync(ctx, conn, false); err != nil {
+		return err
+	}
+	// Then read-only, on its own: the step that must happen even if the
+	// rest fails.
 	if err := tablet.SetReadOnly(ctx, conn, true); err != nil {
 		return err
 	}
@@ -98,6 +106,16 @@ func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) er
 		return err
 	}
 	c.log.Warn("failover: former primary fenced, serving as a replica", "tablet", alias, "primary", primary.Alias)
+	// The shard has a replica again: its primary waits for one's
+	// acknowledgement from now on.
+	pconn, err := c.dial(ctx, primary)
+	if err == nil {
+		err = tablet.SetSemiSync(ctx, pconn, true)
+		pconn.Close()
+	}
+	if err != nil {
+		c.log.Error("failover: the shard's primary still does not wait for its replica", "primary", primary.Alias, "err", err)
+	}
 	return nil
 }
 

@@ -119,13 +119,27 @@ func (c *Controller) failover(ctx context.Context, key shardKey, f *failing) (re
 	// it keeps trying its old primary and is fixed by hand or a later
 	// reparent.
 	src := tablet.ReplicationSource{Addr: best.tablet.Addr(), User: c.cfg.ReplicationUser, Password: c.cfg.ReplicationPassword}
+	replicas := 0
 	for _, cd := range cands {
 		if cd == best {
 			continue
 		}
 		if err := tablet.ReplicateFrom(ctx, cd.conn, src); err != nil {
 			c.log.Error("failover: repoint replica", "shard", key, "replica", cd.tablet.Alias, "err", err)
+			continue
 		}
+		replicas++
+	}
+
+	// 5b. Its commits wait for a replica's acknowledgement without limit
+	// if it has a replica left, and for none if not (the fenced former
+	// primary, once it replicates, makes it wait again: fenceTablet).
+	if err := tablet.SetSemiSync(ctx, best.conn, replicas > 0); err != nil {
+		return c.cfg.DetectAfter, fmt.Errorf("failover: %s: semi-sync of %s: %w", key, best.tablet.Alias, err)
+	}
+	if replicas == 0 {
+		c.log.Warn("failover: the new primary has no replica: its commits wait for none until the former primary is fenced",
+			"shard", key, "new_primary", best.tablet.Alias)
 	}
 
 	// 6. The topology, in an order that never names two primaries.

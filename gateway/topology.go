@@ -58,6 +58,8 @@ type tabletPool struct {
 	addr string
 	db   string
 	pool *tablet.Pool
+	// primary: the routing writes to this tablet (the shard names it).
+	primary bool
 }
 
 func newTopology(backend BackendConfig, cell string, logger *slog.Logger) *topology {
@@ -67,7 +69,11 @@ func newTopology(backend BackendConfig, cell string, logger *slog.Logger) *topol
 }
 
 // update installs a new snapshot: pools are opened for new tablets and
-// closed for tablets that left or moved.
+// closed for tablets that left or moved. The pool of a tablet that stops
+// being its shard's primary (drained by a failover, or a replica) is
+// severed, in-transaction connections included, and replaced: a commit
+// still waiting there, on a primary frozen and resumed after a replica
+// was promoted without that commit, fails instead of being answered OK.
 func (t *topology) update(snap *topo.Snapshot) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -82,7 +88,16 @@ func (t *topology) update(snap *topo.Snapshot) {
 	for _, tb := range snap.Tablets {
 		alias := tb.Alias.String()
 		addr := fmt.Sprintf("%s:%d", tb.Host, tb.Port)
+		typ := tb.Type
+		// The shard record names the primary; a tablet that claims to be
+		// primary but is not named there is not written to.
+		primary := typ == topo.TabletPrimary && isNamedPrimary(snap, tb)
 		p := t.pools[alias]
+		if p != nil && p.primary && !primary {
+			t.logger.Warn("gateway: tablet is no longer its shard's primary; cutting its connections", "tablet", alias, "addr", p.addr)
+			p.pool.Sever()
+			p = nil
+		}
 		if p == nil || p.addr != addr || p.db != tb.Keyspace {
 			if p != nil {
 				p.pool.Close()
@@ -96,10 +111,8 @@ func (t *topology) update(snap *topo.Snapshot) {
 			t.pools[alias] = p
 		}
 		seen[alias] = true
-		typ := tb.Type
-		// The shard record names the primary; a tablet that claims to be
-		// primary but is not named there is not written to.
-		if typ == topo.TabletPrimary && !isNamedPrimary(snap, tb) {
+		p.primary = primary
+		if typ == topo.TabletPrimary && !primary {
 			continue
 		}
 		if r.tablets[typ] == nil {
@@ -116,7 +129,11 @@ func (t *topology) update(snap *topo.Snapshot) {
 	}
 	for alias, p := range t.pools {
 		if !seen[alias] {
-			p.pool.Close()
+			if p.primary {
+				p.pool.Sever()
+			} else {
+				p.pool.Close()
+			}
 			delete(t.pools, alias)
 		}
 	}

@@ -14,6 +14,9 @@ type cnfParams struct {
 	dataDir, tmpDir, socket, pidFile, errorLog string
 	port                                       int
 	serverID                                   uint32
+	// waitForReplica: the shard has replicas, so commits wait for one's
+	// acknowledgement however long it takes (see MysqldConfig).
+	waitForReplica bool
 }
 
 // renderCnf writes the instance's my.cnf. mariadbd reads only this file
@@ -31,6 +34,15 @@ type cnfParams struct {
 // side, so a replica promoted by failover acts as a semi-sync primary at
 // once.
 //
+// How long a primary waits for that acknowledgement depends on whether
+// its shard has replicas (MysqldConfig.WaitForReplica, SemiSyncSettings):
+// with replicas it waits without limit and never falls back to
+// asynchronous, so no write is acknowledged that only the primary has (a
+// primary frozen and resumed after a failover would otherwise finish its
+// waiting commits alone and answer OK); a shard whose replicas are all
+// down stalls its writes instead. A lone primary (no replicas configured)
+// waits for none it does not have.
+//
 // A primary killed while a transaction waited for its acknowledgement keeps
 // that transaction (written to its binlog, never acknowledged to a client)
 // after a restart: an errant GTID that stops it from replicating from the
@@ -39,11 +51,7 @@ type cnfParams struct {
 // 0-A-131"). init_rpl_role=SLAVE would have crash recovery discard such
 // transactions, but it also discarded a committed, acknowledged one of a
 // lone primary (TestMysqldLifecycle), so it is not set: failover leaves
-// such an instance drained and read-only, to be rebuilt. With no semi-sync replica connected the primary does not wait
-// (rpl_semi_sync_master_wait_no_slave=OFF: a lone primary, or one whose
-// replicas are all down, keeps taking writes asynchronously); a connected
-// replica that does not answer within rpl_semi_sync_master_timeout also
-// falls back to asynchronous until it catches up.
+// such an instance drained and read-only, to be rebuilt.
 func renderCnf(p cnfParams) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `# Written by shardgate (tablet.Mysqld.Init), rewritten by every Init:
@@ -68,12 +76,9 @@ gtid_strict_mode = ON
 skip_slave_start = ON
 
 # Semi-synchronous replication, AFTER_SYNC: see tablet/mycnf.go.
-rpl_semi_sync_master_enabled = ON
 rpl_semi_sync_master_wait_point = AFTER_SYNC
-rpl_semi_sync_master_wait_no_slave = OFF
-rpl_semi_sync_master_timeout = 5000
 rpl_semi_sync_slave_enabled = ON
-
+%s
 # Durability: see tablet/mycnf.go.
 innodb_flush_log_at_trx_commit = 1
 sync_binlog = 1
@@ -87,7 +92,7 @@ max_allowed_packet = 64M
 
 character_set_server = utf8mb4
 collation_server = utf8mb4_general_ci
-`, p.dataDir, p.tmpDir, p.socket, p.pidFile, p.errorLog, p.port, p.serverID)
+`, p.dataDir, p.tmpDir, p.socket, p.pidFile, p.errorLog, p.port, p.serverID, semiSyncCnf(p.waitForReplica))
 	return b.Bytes()
 }
 
@@ -108,4 +113,40 @@ func readCnfPort(path string) int {
 		}
 	}
 	return 0
+}
+
+// semiSyncCnf is my.cnf's part of SemiSyncSettings.
+func semiSyncCnf(waitForReplica bool) string {
+	var b strings.Builder
+	for _, kv := range SemiSyncSettings(waitForReplica) {
+		fmt.Fprintf(&b, "%s = %s\n", kv[0], kv[1])
+	}
+	return b.String()
+}
+
+// losslessTimeout is rpl_semi_sync_master_timeout (ms) where the shard
+// has replicas: a year, so the wait never falls back to asynchronous in
+// practice.
+const losslessTimeout = "31536000000"
+
+// SemiSyncSettings are the primary side's semi-sync variables, in the
+// order to set them: with waitForReplica (the shard has replicas) a
+// commit waits for a replica's acknowledgement without limit, even with
+// no replica connected; without (a lone primary) a primary with no
+// semi-sync replica connected does not wait, and one whose replica
+// stops answering waits 5 s before going asynchronous. All are dynamic:
+// SetSemiSync changes them on a running instance.
+func SemiSyncSettings(waitForReplica bool) [][2]string {
+	if waitForReplica {
+		return [][2]string{
+			{"rpl_semi_sync_master_timeout", losslessTimeout},
+			{"rpl_semi_sync_master_wait_no_slave", "ON"},
+			{"rpl_semi_sync_master_enabled", "ON"},
+		}
+	}
+	return [][2]string{
+		{"rpl_semi_sync_master_wait_no_slave", "OFF"},
+		{"rpl_semi_sync_master_timeout", "5000"},
+		{"rpl_semi_sync_master_enabled", "ON"},
+	}
 }

@@ -33,6 +33,12 @@ type MysqldConfig struct {
 	// ServerID is the replication server_id, unique among the instances
 	// that replicate together. 0 uses the port, unique on this machine.
 	ServerID uint32
+	// WaitForReplica says the instance's shard has replicas: as a primary
+	// it acknowledges a commit only once a replica has it, waiting without
+	// limit (writes stall while every replica is down) rather than fall
+	// back to asynchronous replication. False (a lone primary) never
+	// waits for a replica it does not have. See tablet/mycnf.go.
+	WaitForReplica bool
 	// Logger receives the instance's lifecycle events; nil discards.
 	Logger *slog.Logger
 }
@@ -246,6 +252,8 @@ func (m *Mysqld) writeCnf(port int) error {
 		errorLog: m.errorLog(),
 		port:     port,
 		serverID: id,
+
+		waitForReplica: m.cfg.WaitForReplica,
 	})
 	tmp := m.cnfPath() + ".tmp"
 	if err := os.WriteFile(tmp, cnf, 0o644); err != nil {
@@ -464,6 +472,18 @@ func (m *Mysqld) Kill() error {
 		m.stopProcess(p)
 	}
 	return nil
+}
+
+// Signal sends sig to the running mariadbd: tests freeze an instance
+// with SIGSTOP and resume it with SIGCONT, as a stalled machine or VM
+// would. (A SIGTERM or SIGKILL sent here is not Stop or Kill: use those.)
+func (m *Mysqld) Signal(sig os.Signal) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.proc == nil || m.proc.exited() {
+		return fmt.Errorf("tablet: signal %s: mariadbd of %s is not running", sig, m.cfg.Dir)
+	}
+	return m.proc.cmd.Process.Signal(sig)
 }
 
 // stopProcess SIGKILLs a child and waits for it.

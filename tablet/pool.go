@@ -47,14 +47,20 @@ type Pool struct {
 	log    *slog.Logger
 	slots  chan struct{} // a token per connection handed out (or being dialled)
 	closed chan struct{} // closed by Close, to wake waiting Gets
+	// life ends with Close (kill), cancelling dials in progress: a dial
+	// to a frozen server would otherwise hang until its caller's ctx ends.
+	life context.Context
+	kill context.CancelFunc
 
 	mu        sync.Mutex
-	idle      []*Conn // oldest first; Get takes the newest
+	idle      []*Conn            // oldest first; Get takes the newest
+	out       map[*Conn]struct{} // handed out by Get, not yet Put back (for Sever)
 	open      int
 	inUse     int
 	waiting   int
 	waitCount int64
 	isClosed  bool
+	severed   bool
 	reaper    *time.Timer // armed while there are idle connections and an IdleTimeout
 }
 
@@ -69,11 +75,15 @@ func NewPool(cfg PoolConfig) *Pool {
 	if cfg.Conn.Logger == nil {
 		cfg.Conn.Logger = cfg.Logger
 	}
+	life, kill := context.WithCancel(context.Background())
 	return &Pool{
+		life:   life,
+		kill:   kill,
 		cfg:    cfg,
 		log:    cfg.Logger,
 		slots:  make(chan struct{}, cfg.Size),
 		closed: make(chan struct{}),
+		out:    map[*Conn]struct{}{},
 	}
 }
 
@@ -107,13 +117,13 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 		p.mu.Unlock()
 
 		if c == nil {
-			c, err := Dial(ctx, p.cfg.Conn)
+			c, err := p.dial(ctx)
 			if err != nil {
 				p.forget()
 				<-p.slots
 				return nil, err
 			}
-			return c, nil
+			return p.handOut(c), nil
 		}
 		// Keeping the slot, replace an idle connection that expired or
 		// that the server closed.
@@ -127,8 +137,34 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 			p.forget()
 			continue
 		}
-		return c, nil
+		return p.handOut(c), nil
 	}
+}
+
+// dial dials a new connection; Close cancels it.
+func (p *Pool) dial(ctx context.Context) (*Conn, error) {
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(p.life, cancel)
+	defer stop()
+	c, err := Dial(dctx, p.cfg.Conn)
+	if err != nil && p.life.Err() != nil && ctx.Err() == nil {
+		return nil, ErrPoolClosed
+	}
+	return c, err
+}
+
+// handOut records c as handed out, so that Sever can reach it; a pool
+// severed meanwhile interrupts it at once.
+func (p *Pool) handOut(c *Conn) *Conn {
+	p.mu.Lock()
+	p.out[c] = struct{}{}
+	severed := p.severed
+	p.mu.Unlock()
+	if severed {
+		c.interrupt()
+	}
+	return c
 }
 
 // acquire takes a slot, waiting if all are out.
@@ -195,6 +231,7 @@ func (p *Pool) Put(c *Conn) {
 	}
 	p.mu.Lock()
 	p.inUse--
+	delete(p.out, c)
 	if c.broken || p.isClosed {
 		p.open--
 		p.mu.Unlock()
@@ -276,7 +313,7 @@ func (p *Pool) Stats() PoolStats {
 }
 
 // Close closes the idle connections and makes Get fail with
-// ErrPoolClosed, waking those waiting. Connections handed out are closed
+// ErrPoolClosed, waking those waiting and cancelling dials in progress. Connections handed out are closed
 // when they are Put back.
 func (p *Pool) Close() {
 	p.mu.Lock()
@@ -286,6 +323,7 @@ func (p *Pool) Close() {
 	}
 	p.isClosed = true
 	close(p.closed)
+	p.kill()
 	idle := p.idle
 	p.idle = nil
 	p.open -= len(idle)
@@ -298,4 +336,26 @@ func (p *Pool) Close() {
 		c.idle = false
 		_ = c.Close()
 	}
+}
+
+// Sever closes the pool as Close does and also cuts the connections
+// handed out: whatever they are reading or writing fails at once, and so
+// does every later statement on them (a transaction's too), so a session
+// learns that its statement failed instead of hearing later of a commit.
+// The gateway severs the pool of a primary the topology no longer names:
+// a commit still waiting there (for a replica's acknowledgement, or a
+// frozen server) must not be answered OK once a replica has been promoted
+// without it. The connections go when they are Put back.
+func (p *Pool) Sever() {
+	p.mu.Lock()
+	p.severed = true
+	out := make([]*Conn, 0, len(p.out))
+	for c := range p.out {
+		out = append(out, c)
+	}
+	p.mu.Unlock()
+	for _, c := range out {
+		c.interrupt()
+	}
+	p.Close()
 }

@@ -282,3 +282,41 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestPoolSever: severing a pool fails a statement running on a handed-out
+// connection at once, and every later statement on a connection handed
+// out before (an open transaction's), and Get.
+func TestPoolSever(t *testing.T) {
+	m := tablettest.StartMysqld(t)
+	p := newPool(t, tablet.PoolConfig{Conn: m.ConnConfig(), Size: 3})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	running, inTx := mustGet(t, p), mustGet(t, p)
+	if _, err := inTx.Execute(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := running.Execute(ctx, "SELECT SLEEP(30)")
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	p.Sever()
+	if err := <-done; !errors.Is(err, tablet.ErrConnBroken) {
+		t.Errorf("statement running when the pool was severed: got %v, want ErrConnBroken", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("statement running when the pool was severed returned after %s, want at once", d)
+	}
+	if _, err := inTx.Execute(ctx, "COMMIT"); !errors.Is(err, tablet.ErrConnBroken) {
+		t.Errorf("COMMIT of a transaction open when the pool was severed: got %v, want ErrConnBroken", err)
+	}
+	p.Put(running)
+	p.Put(inTx)
+	if _, err := p.Get(ctx); !errors.Is(err, tablet.ErrPoolClosed) {
+		t.Errorf("Get after Sever: got %v, want ErrPoolClosed", err)
+	}
+	checkStats(t, p, tablet.PoolStats{})
+}

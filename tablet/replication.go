@@ -235,3 +235,59 @@ func quoteString(s string) string {
 	b.WriteByte('\'')
 	return b.String()
 }
+
+// SetSemiSync sets the primary side of semi-sync replication on the
+// instance c is connected to as SemiSyncSettings(waitForReplica) says; an
+// instance already so set is left alone. The failover controller calls it
+// on a primary it promotes (waiting for a replica only if it has one
+// left), on a former primary it fences (a replica never waits), and on a
+// primary whose shard gains a replica again.
+//
+// A change turns rpl_semi_sync_master_enabled off and on again: only
+// enabling the primary side computes afresh whether it waits (with
+// wait_no_slave=ON it waits at once, with no replica connected yet), and
+// disabling it releases the commits waiting for an acknowledgement, which
+// then commit without one (a fenced former primary's, no gateway hears of
+// them: they are errant transactions it keeps).
+func SetSemiSync(ctx context.Context, c *Conn, waitForReplica bool) error {
+	want := SemiSyncSettings(waitForReplica)
+	names := make([]string, len(want))
+	for i, kv := range want {
+		names[i] = "@@global." + kv[0]
+	}
+	r, err := c.Execute(ctx, "SELECT "+strings.Join(names, ", "))
+	if err != nil {
+		return fmt.Errorf("tablet: read semi-sync settings: %w", err)
+	}
+	same := len(r.Rows) == 1
+	for i, kv := range want {
+		if same && !sameSetting(string(r.Rows[0][i]), kv[1]) {
+			same = false
+		}
+	}
+	if same {
+		return nil
+	}
+	qs := []string{"SET GLOBAL rpl_semi_sync_master_enabled = OFF"}
+	for _, kv := range want {
+		qs = append(qs, "SET GLOBAL "+kv[0]+" = "+kv[1])
+	}
+	for _, q := range qs {
+		if _, err := c.Execute(ctx, q); err != nil {
+			return fmt.Errorf("tablet: %s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// sameSetting compares a variable's value as SELECT shows it (1/0 for a
+// boolean) with how SemiSyncSettings spells it.
+func sameSetting(got, want string) bool {
+	switch want {
+	case "ON":
+		return got == "1" || got == "ON"
+	case "OFF":
+		return got == "0" || got == "OFF"
+	}
+	return got == want
+}

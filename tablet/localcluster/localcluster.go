@@ -56,6 +56,8 @@ type Instance struct {
 	Type     topo.TabletType
 	Alias    topo.TabletAlias
 	Mysqld   *tablet.Mysqld
+
+	dir string // the instance's directory under Config.Dir
 }
 
 // Cluster is a running local cluster. Stop ends every process it started.
@@ -122,6 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := c.adoptPrimaries(ctx); err != nil {
 		return nil, err
 	}
+	c.makeMysqlds()
 	if err := c.startMysqlds(ctx); err != nil {
 		return nil, err
 	}
@@ -161,7 +164,7 @@ func plan(cfg Config) ([]*Instance, error) {
 					Shard:    shard,
 					Type:     typ,
 					Alias:    topo.TabletAlias{Cell: cfg.Cell, UID: uid},
-					Mysqld:   tablet.NewMysqld(tablet.MysqldConfig{Dir: dir, ServerID: uid, Logger: cfg.Logger}),
+					dir:      dir,
 				})
 			}
 		}
@@ -196,6 +199,30 @@ func (c *Cluster) adoptPrimaries(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// makeMysqlds gives each instance its Mysqld once its type is known: the
+// primary of a shard with replicas acknowledges a commit only once a
+// replica has it, waiting without limit (tablet.MysqldConfig's
+// WaitForReplica); a lone primary and the replicas never wait. A drained
+// former primary does not count as a replica: it may never replicate
+// again. The failover controller changes all this on the instances whose
+// roles it changes.
+func (c *Cluster) makeMysqlds() {
+	hasReplica := map[[2]string]bool{}
+	for _, in := range c.Instances {
+		if in.Type == topo.TabletReplica {
+			hasReplica[[2]string{in.Keyspace, in.Shard}] = true
+		}
+	}
+	for _, in := range c.Instances {
+		in.Mysqld = tablet.NewMysqld(tablet.MysqldConfig{
+			Dir:            in.dir,
+			ServerID:       in.Alias.UID,
+			WaitForReplica: in.Type == topo.TabletPrimary && hasReplica[[2]string{in.Keyspace, in.Shard}],
+			Logger:         c.cfg.Logger,
+		})
+	}
 }
 
 // instance returns the instance with the alias, nil if none.
@@ -233,6 +260,17 @@ func (c *Cluster) startMysqlds(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	// Replication first: a primary with replicas acknowledges the CREATE
+	// DATABASE below only once a replica has it.
+	for _, in := range c.Instances {
+		if in.Type == topo.TabletPrimary {
+			continue
+		}
+		primary := c.Primary(in.Keyspace, in.Shard)
+		if err := in.Mysqld.StartReplication(ctx, primary.Mysqld.Addr()); err != nil {
+			return fmt.Errorf("%s/%s replica: %w", in.Keyspace, in.Shard, err)
+		}
+	}
 	for _, in := range c.Instances {
 		if in.Type != topo.TabletPrimary {
 			continue
@@ -241,15 +279,6 @@ func (c *Cluster) startMysqlds(ctx context.Context) error {
 		// the replicas through replication.
 		if err := execOnce(ctx, in.Mysqld.Addr(), "CREATE DATABASE IF NOT EXISTS `"+in.Keyspace+"`"); err != nil {
 			return fmt.Errorf("%s/%s: create database: %w", in.Keyspace, in.Shard, err)
-		}
-	}
-	for _, in := range c.Instances {
-		if in.Type == topo.TabletPrimary {
-			continue
-		}
-		primary := c.Primary(in.Keyspace, in.Shard)
-		if err := in.Mysqld.StartReplication(ctx, primary.Mysqld.Addr()); err != nil {
-			return fmt.Errorf("%s/%s replica: %w", in.Keyspace, in.Shard, err)
 		}
 	}
 	return nil
