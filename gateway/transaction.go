@@ -113,8 +113,12 @@ func acquireWith(ctx context.Context, pool *tablet.Pool, set *settings, then ...
 // release returns the connection to its pool. A connection whose settings
 // cannot be undone is closed rather than handed to another session.
 func (sc *shardConn) release(ctx context.Context) {
-	ctx = context.WithoutCancel(ctx) // a finished statement's context may have ended
 	if sc.reset != "" {
+		if ctx.Err() != nil {
+			// The statement's context has ended (deadline, KILL); the
+			// reset still has to run. Only then, as it allocates.
+			ctx = context.WithoutCancel(ctx)
+		}
 		if _, err := sc.conn.Execute(ctx, sc.reset); err != nil {
 			sc.conn.Close()
 		}
