@@ -27,6 +27,7 @@ func (s *session) changeUser(data []byte) error {
 		return err
 	}
 	s.reset()
+	s.user = cu.User // whose sessions KILL may end, what the hooks report
 	if cu.HasCollation {
 		s.applyClientCharset(cu.Collation)
 	}
