@@ -36,20 +36,8 @@ func TestFailoverKeepsAcknowledgedWrites(t *testing.T) {
 	defer cancel()
 	env, cfg, stopEnv := startCluster(t, ctx)
 
-	ctrlCtx, stopCtrl := context.WithCancel(ctx)
-	ctrl, err := failover.New(failover.Config{
-		Store:   env.Cluster.Store,
-		Backend: tablet.ConnConfig{User: tablet.RootUser},
-		ID:      "test",
-		Logger:  tablettest.Logger(t),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ctrlDone sync.WaitGroup
-	ctrlDone.Add(1)
-	go func() { defer ctrlDone.Done(); ctrl.Run(ctrlCtx) }()
-	defer func() { stopCtrl(); ctrlDone.Wait() }()
+	stopCtrl := runController(t, ctx, env.Cluster.Store)
+	defer stopCtrl()
 
 	db := gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/service?timeout=2s&readTimeout=3s&writeTimeout=3s", env.Gateway.Addr()))
 	gatewaytest.MustExec(t, db, "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(32))")
@@ -181,7 +169,6 @@ func TestFailoverKeepsAcknowledgedWrites(t *testing.T) {
 	// The whole cluster restarted (`shardgate up` again) keeps the
 	// primary the failover chose.
 	stopCtrl()
-	ctrlDone.Wait()
 	stopEnv()
 	again, err := localcluster.Start(ctx, cfg)
 	if err != nil {
@@ -435,4 +422,24 @@ func recoveriesString(recs []*failover.Recovery) string {
 		out = append(out, fmt.Sprintf("{%s/%s %s→%s after %s: %s}", r.Keyspace, r.Shard, r.OldPrimary, r.NewPrimary, r.Time.Sub(r.FailedAt).Round(time.Millisecond), r.Reason))
 	}
 	return fmt.Sprint(out)
+}
+
+// runController runs a failover controller on store until the returned
+// stop is called (stop waits for it to end; calling it again is harmless).
+func runController(t *testing.T, ctx context.Context, store *topo.Store) (stop func()) {
+	t.Helper()
+	ctrlCtx, cancel := context.WithCancel(ctx)
+	ctrl, err := failover.New(failover.Config{
+		Store:   store,
+		Backend: tablet.ConnConfig{User: tablet.RootUser},
+		ID:      "test",
+		Logger:  tablettest.Logger(t),
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); ctrl.Run(ctrlCtx) }()
+	return func() { cancel(); <-done }
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/shardgate/shardgate/failover"
 	"github.com/shardgate/shardgate/gateway/gatewaytest"
 	"github.com/shardgate/shardgate/tablet"
-	"github.com/shardgate/shardgate/tablet/tablettest"
 	"github.com/shardgate/shardgate/topo"
 )
 
@@ -35,20 +33,7 @@ func TestFrozenPrimaryLosesNoAcknowledgedWrite(t *testing.T) {
 	env, _, _ := startCluster(t, ctx)
 	store := env.Cluster.Store
 
-	ctrlCtx, stopCtrl := context.WithCancel(ctx)
-	ctrl, err := failover.New(failover.Config{
-		Store:   store,
-		Backend: tablet.ConnConfig{User: tablet.RootUser},
-		ID:      "test",
-		Logger:  tablettest.Logger(t),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ctrlDone sync.WaitGroup
-	ctrlDone.Add(1)
-	go func() { defer ctrlDone.Done(); ctrl.Run(ctrlCtx) }()
-	defer func() { stopCtrl(); ctrlDone.Wait() }()
+	defer runController(t, ctx, store)()
 
 	const victim = "-80"
 	frozen := env.Cluster.Primary("service", victim)
