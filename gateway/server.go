@@ -231,14 +231,27 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 func (s *Server) accept() {
 	defer s.wg.Done()
+	var delay time.Duration
 	for {
 		nc, err := s.ln.Accept()
 		if err != nil {
-			if s.ctx.Err() == nil {
-				s.logger.Error("accept failed", "err", err)
+			if s.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			// Out of file descriptors, say: the listener is fine and
+			// connections will be accepted again once some close. Wait
+			// and retry, backing off as net/http does, instead of
+			// serving nobody from then on.
+			delay = acceptRetryDelay(delay)
+			s.logger.Error("accept failed; retrying", "err", err, "in", delay)
+			select {
+			case <-time.After(delay):
+			case <-s.ctx.Done():
+				return
+			}
+			continue
 		}
+		delay = 0
 		s.mu.Lock()
 		if s.ctx.Err() != nil {
 			s.mu.Unlock()
@@ -258,6 +271,15 @@ func (s *Server) accept() {
 			s.serveConn(nc)
 		}()
 	}
+}
+
+// acceptRetryDelay is the wait after a failed Accept: 5 ms, doubling up
+// to a second while failures go on.
+func acceptRetryDelay(last time.Duration) time.Duration {
+	if last == 0 {
+		return 5 * time.Millisecond
+	}
+	return min(2*last, time.Second)
 }
 
 func (s *Server) serveConn(nc net.Conn) {
