@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/shardgate/shardgate/sqlquote"
 )
 
 // A Template is a shard query rendered once, at plan time, with holes where
@@ -218,30 +220,5 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 
 func QuoteString(s string) string { return string(appendQuoted(nil, s)) }
 
-// appendQuoted quotes s as a MySQL string literal with backslash escapes
-// (the escapes mysql_real_escape_string uses).
-func appendQuoted(b []byte, s string) []byte {
-	b = append(b, '\'')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case 0:
-			b = append(b, '\\', '0')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\'':
-			b = append(b, '\\', '\'')
-		case '"':
-			b = append(b, '\\', '"')
-		case 0x1a:
-			b = append(b, '\\', 'Z')
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '\'')
-}
+// appendQuoted quotes s as a MySQL string literal (sqlquote).
+func appendQuoted(b []byte, s string) []byte { return sqlquote.Append(b, s) }

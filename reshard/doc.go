@@ -29,6 +29,6 @@
 // switching, reverse-traffic, complete, cancel, movetables, and starting
 // target mariadbd instances under `shardgate up`.
 //
-// It imports topo, tablet, vindex and sqlerror; never gateway, planner or
+// It imports topo, tablet, vindex, sqlerror and sqlquote; never gateway, planner or
 // engine: it talks to the shards directly, not through routing.
 package reshard

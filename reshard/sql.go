@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/shardgate/shardgate/sqlquote"
 )
 
 // binaryCharset is the collation id of the binary character set, the one
@@ -55,26 +56,7 @@ func appendLiteral(b []byte, f *mysql.Field, v []byte) []byte {
 		b = hex.AppendEncode(b, v)
 		return append(b, '\'')
 	}
-	b = append(b, '\'')
-	for _, c := range v {
-		switch c {
-		case 0:
-			b = append(b, '\\', '0')
-		case '\'':
-			b = append(b, '\\', '\'')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case 0x1a:
-			b = append(b, '\\', 'Z')
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '\'')
+	return sqlquote.Append(b, v)
 }
 
 // isNumberText accepts what a server writes for a number: sign, digits,
