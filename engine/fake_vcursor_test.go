@@ -161,6 +161,9 @@ func (s *fakeSession) SetStatementLimit(d time.Duration) {
 func (s *fakeSession) SetNextTxIsolation(level string) {
 	s.log = append(s.log, "isolation "+level)
 }
+func (s *fakeSession) SetNextTxReadOnly() {
+	s.log = append(s.log, "next read only")
+}
 func (s *fakeSession) SetShardSetting(key, assign, reset string) {
 	s.log = append(s.log, fmt.Sprintf("setting %s: %s / %s", key, assign, reset))
 }

@@ -25,6 +25,9 @@ type SettingActions interface {
 	// SetNextTxIsolation sets the isolation level of the next transaction
 	// only (SET TRANSACTION ISOLATION LEVEL).
 	SetNextTxIsolation(level string)
+	// SetNextTxReadOnly makes the next transaction READ ONLY (SET
+	// TRANSACTION READ ONLY without SESSION).
+	SetNextTxReadOnly()
 	// SetShardSetting records an assignment every shard connection of the
 	// session must see: applied when a statement takes a connection
 	// (assign, "@@SESSION.`sql_mode`='ANSI'") and undone when it gives it
@@ -196,3 +199,14 @@ func SQLValue(f *mysql.Field, v []byte) string {
 	}
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(string(v)) + "'"
 }
+
+// SetNextTxReadOnly is SET TRANSACTION READ ONLY: the next transaction
+// only (SET SESSION TRANSACTION READ ONLY is a shard setting).
+type SetNextTxReadOnly struct{}
+
+func (o *SetNextTxReadOnly) apply(_ context.Context, _ VCursor, sess SettingActions) error {
+	sess.SetNextTxReadOnly()
+	return nil
+}
+
+func (o *SetNextTxReadOnly) String() string { return "next transaction read only" }

@@ -38,6 +38,9 @@ type session struct {
 	// nextTxIsolation is SET TRANSACTION ISOLATION LEVEL's level for the
 	// next transaction only ("READ COMMITTED"), or "".
 	nextTxIsolation string
+	// nextTxReadOnly is SET TRANSACTION READ ONLY: the next transaction
+	// only.
+	nextTxReadOnly bool
 
 	// warnings are the running statement's, prevWarnings the previous
 	// statement's (what SHOW WARNINGS shows); statement.go rotates them.
@@ -312,6 +315,7 @@ func (s *session) reset() {
 	s.txMode = s.srv.txMode
 	s.settings = settings{}
 	s.nextTxIsolation = ""
+	s.nextTxReadOnly = false
 	s.warnings, s.prevWarnings = nil, nil
 	s.lastInsertID = 0
 	s.maxStatementTime = 0

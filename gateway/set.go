@@ -83,6 +83,9 @@ func (vc *vcursor) SetStatementLimit(limit time.Duration) { vc.s.maxStatementTim
 // SetNextTxIsolation sets the next transaction's isolation level.
 func (vc *vcursor) SetNextTxIsolation(level string) { vc.s.nextTxIsolation = level }
 
+// SetNextTxReadOnly makes the next transaction READ ONLY.
+func (vc *vcursor) SetNextTxReadOnly() { vc.s.nextTxReadOnly = true }
+
 // SetShardSetting records a setting replayed on the session's shard
 // connections.
 func (vc *vcursor) SetShardSetting(key, assign, reset string) {

@@ -262,6 +262,8 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 		RowsAffected: res.RowsAffected,
 		InsertID:     res.InsertID,
 		Warnings:     res.Warnings,
+		RowsMatched:  res.RowsMatched,
+		MatchedKnown: res.MatchedKnown,
 	}, nil
 }
 

@@ -68,6 +68,22 @@ func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
 			return nil, err
 		}
 		return []engine.SetOp{&engine.SetStatementLimit{Limit: time.Duration(ms * float64(time.Millisecond))}}, nil
+	case name == "tx_read_only" || name == "transaction_read_only":
+		// SET [SESSION] TRANSACTION READ ONLY|WRITE and the variables.
+		on, err := boolValue(v)
+		if err != nil {
+			return nil, err
+		}
+		if oneShotTransaction(b.sql) {
+			if !on {
+				return nil, nil // the next transaction is read-write anyway
+			}
+			return []engine.SetOp{&engine.SetNextTxReadOnly{}}, nil
+		}
+		if !on {
+			return []engine.SetOp{&engine.UnsetShardSetting{Key: "tx_read_only"}}, nil
+		}
+		return []engine.SetOp{&engine.SetShardSetting{Key: "tx_read_only", Assign: "SESSION TRANSACTION READ ONLY", Reset: "SESSION TRANSACTION READ WRITE"}}, nil
 	case name == "tx_isolation_one_shot":
 		// SET TRANSACTION ISOLATION LEVEL: only the next transaction.
 		level, err := restoreSetExpr(v.Value)
@@ -201,3 +217,26 @@ func (v *stateReader) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (v *stateReader) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// oneShotTransaction reports SET TRANSACTION ... without SESSION or
+// GLOBAL: MySQL applies it to the next transaction only. The parser gives
+// both the same variable, so the text decides.
+func oneShotTransaction(sql string) bool {
+	words := strings.Fields(strings.ToLower(skipComments(sql)))
+	return len(words) >= 2 && words[0] == "set" && words[1] == "transaction"
+}
+
+// skipComments drops leading /* */ comments.
+func skipComments(sql string) string {
+	for {
+		sql = strings.TrimSpace(sql)
+		if !strings.HasPrefix(sql, "/*") {
+			return sql
+		}
+		end := strings.Index(sql, "*/")
+		if end < 0 {
+			return sql
+		}
+		sql = sql[end+2:]
+	}
+}

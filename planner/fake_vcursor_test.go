@@ -128,6 +128,10 @@ func (s fakeSession) SetNextTxIsolation(level string) {
 	s.f.log = append(s.f.log, "SetNextTxIsolation "+level)
 }
 
+func (s fakeSession) SetNextTxReadOnly() {
+	s.f.log = append(s.f.log, "SetNextTxReadOnly")
+}
+
 func (s fakeSession) SetShardSetting(key, assign, reset string) {
 	s.f.log = append(s.f.log, fmt.Sprintf("SetShardSetting %s: %s / %s", key, assign, reset))
 }
