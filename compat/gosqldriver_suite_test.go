@@ -68,7 +68,30 @@ func TestGoSQLDriverSuite(t *testing.T) {
 		t.Fatalf("only %d driver tests passed against MariaDB directly: the run itself is broken", len(passedDirect))
 	}
 	for _, name := range failedGateway {
+		if why, known := knownGatewayFailures()[name]; known {
+			t.Logf("known: %s fails through the gateway (%s)", name, why)
+			continue
+		}
 		t.Errorf("%s passes against MariaDB directly, fails through the gateway", name)
+	}
+	for name := range knownGatewayFailures() {
+		if viaMariaDB[name] && viaGateway[name] {
+			t.Errorf("%s now passes through the gateway: take it off knownGatewayFailures", name)
+		}
+	}
+}
+
+// knownGatewayFailures are the driver's tests that still fail through the
+// gateway, with what is missing (docs/NOTES.md, issue 14). The list only
+// shrinks: a test on it that passes fails this one, so it gets removed.
+func knownGatewayFailures() map[string]string {
+	return map[string]string{
+		"TestSQLInjection":              "sql_mode NO_BACKSLASH_ESCAPES is refused",
+		"TestInsertRetrieveEscapedData": "sql_mode NO_BACKSLASH_ESCAPES is refused",
+		"TestInterruptBySignal":         "stored procedures with compound statements and SIGNAL",
+		"TestMultiResultSet":            "CALL with several result sets",
+		"TestErrorInMultiResult":        "CALL with several result sets",
+		"TestLoadData":                  "LOAD DATA LOCAL INFILE",
 	}
 }
 
