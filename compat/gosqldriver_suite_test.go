@@ -86,12 +86,10 @@ func TestGoSQLDriverSuite(t *testing.T) {
 // shrinks: a test on it that passes fails this one, so it gets removed.
 func knownGatewayFailures() map[string]string {
 	return map[string]string{
-		"TestSQLInjection":              "sql_mode NO_BACKSLASH_ESCAPES is refused",
-		"TestInsertRetrieveEscapedData": "sql_mode NO_BACKSLASH_ESCAPES is refused",
-		"TestInterruptBySignal":         "stored procedures with compound statements and SIGNAL",
-		"TestMultiResultSet":            "CALL with several result sets",
-		"TestErrorInMultiResult":        "CALL with several result sets",
-		"TestLoadData":                  "LOAD DATA LOCAL INFILE",
+		"TestInterruptBySignal":  "stored procedures with compound statements and SIGNAL",
+		"TestMultiResultSet":     "CALL with several result sets",
+		"TestErrorInMultiResult": "CALL with several result sets",
+		"TestLoadData":           "LOAD DATA LOCAL INFILE",
 	}
 }
 

@@ -89,8 +89,21 @@ func (vc *vcursor) SetNextTxReadOnly() { vc.s.nextTxReadOnly = true }
 // SetShardSetting records a setting replayed on the session's shard
 // connections.
 func (vc *vcursor) SetShardSetting(key, assign, reset string) {
+	if key == "sql_mode" {
+		// Shards never run NO_BACKSLASH_ESCAPES: the gateway reads the
+		// client's text in it and says everything to the shards in the
+		// default mode (nobackslash.go).
+		var on bool
+		assign, on = withoutNoBackslashEscapes(assign)
+		vc.s.setNoBackslashEscapes(on)
+	}
 	vc.s.settings.set(setting{key: key, assign: assign, reset: reset})
 }
 
 // UnsetShardSetting drops a setting.
-func (vc *vcursor) UnsetShardSetting(key string) { vc.s.settings.unset(key) }
+func (vc *vcursor) UnsetShardSetting(key string) {
+	if key == "sql_mode" {
+		vc.s.setNoBackslashEscapes(false)
+	}
+	vc.s.settings.unset(key)
+}

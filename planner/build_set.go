@@ -96,10 +96,6 @@ func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	if name == "sql_mode" && strings.Contains(strings.ToUpper(text), "NO_BACKSLASH_ESCAPES") {
-		// The planner escapes string values with backslashes.
-		return nil, sqlerror.NotSupported("sql_mode NO_BACKSLASH_ESCAPES")
-	}
 	var ops []engine.SetOp
 	if name == "max_statement_time" {
 		// MariaDB's limit in seconds: the gateway enforces it on the
