@@ -24,7 +24,7 @@ func TestShowAnswersFromTheSession(t *testing.T) {
 	}{
 		{&Show{Kind: ShowDatabases, Column: "Database"}, "(global) (service)"},
 		{&Show{Kind: ShowShards}, "(global/-) (service/-80) (service/80-)"},
-		{&Show{Kind: ShowTablets}, "(zone1,global,-,PRIMARY,SERVING,zone1-100,127.0.0.1,)"},
+		{&Show{Kind: ShowTablets}, "(zone1,global,-,PRIMARY,SERVING,zone1-100,127.0.0.1,,unknown,NULL,NULL,NULL,NULL,NULL)"},
 		{&Show{Kind: ShowWarnings}, "(Warning,1265,Data truncated) (Error,1062,Duplicate)"},
 		{&Show{Kind: ShowErrors}, "(Error,1062,Duplicate)"},
 	}
