@@ -72,7 +72,9 @@ func (s *Server) startHealthWatch() {
 }
 
 // TabletStatus is a tablet as this gateway sees it: its topology record,
-// its last health record, and whether the gateway sends it queries.
+// its last health record, and whether the gateway sends it queries. Tablet
+// and Health are shared with the gateway's routing: treat them as
+// read-only.
 type TabletStatus struct {
 	Tablet *topo.Tablet
 	// Health is the controller's last record; nil when there is none or it
