@@ -93,13 +93,18 @@ func (s *session) replicaPool(r *routing, keyspace, shard string) (*tablet.Pool,
 	if len(local) > 0 {
 		return local[int(s.srv.replicaPick.Add(1))%len(local)], nil
 	}
+	why := "it has no replica"
+	if len(problems) > 0 {
+		why = strings.Join(problems, "; ")
+	}
 	if s.replicaReads == replicaStrict {
-		why := "it has no replica"
-		if len(problems) > 0 {
-			why = strings.Join(problems, "; ")
-		}
 		return nil, sqlerror.New(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR,
 			"no healthy replica of %s/%s to read from (%s) and replica_reads is 'strict'", keyspace, shard, why)
 	}
-	return r.pool(keyspace, shard, topo.TabletPrimary, 0)
+	p, err := r.pool(keyspace, shard, topo.TabletPrimary, 0)
+	if err != nil {
+		return nil, sqlerror.New(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR,
+			"no healthy replica of %s/%s to read from (%s) and no primary to fall back to", keyspace, shard, why)
+	}
+	return p, nil
 }

@@ -81,6 +81,16 @@ func TestReplicaSelection(t *testing.T) {
 		!strings.Contains(my.Message, "zone1-0000000002: lag 11s over the 10s limit") || !strings.Contains(my.Message, "zone2-0000000003: replication SQL thread stopped") {
 		t.Errorf("strict with no healthy replica: got %v, want an unavailable 1105 naming each replica's problem", err)
 	}
+	// Fallback with no primary either (a failover under way): a clear
+	// unavailable error.
+	s.replicaReads = replicaFallback
+	noPrimary := *r
+	noPrimary.tablets = map[topo.TabletType]map[shardKey][]*tablet.Pool{}
+	_, err = s.tabletPool(&noPrimary, "ks", "0")
+	if my := sqlerror.ToMyError(err); err == nil || my.Code != mysql.ER_UNKNOWN_ERROR || sqlerror.ClassOf(err) != sqlerror.Unavailable ||
+		!strings.Contains(my.Message, "no primary to fall back to") {
+		t.Errorf("no healthy replica and no primary: got %v, want an unavailable 1105 saying so", err)
+	}
 	// A stale record is no record: the replica serves again.
 	old := good(local, 99)
 	old.CheckedAt = now.Add(-2 * healthStaleAfter)
