@@ -49,7 +49,8 @@ type Config struct {
 	CatchUpTimeout time.Duration
 	// HealthRefresh: a tablet's health record is written when it
 	// changes, and at least this often (default 10s) so its checked-at
-	// time and GTID position stay fresh.
+	// time and GTID position stay fresh. Keep it well under 30s: gateways
+	// ignore records older than that (no controller checks the tablet).
 	HealthRefresh time.Duration
 	// ID names this process in the election (default host name and pid).
 	ID string
