@@ -155,6 +155,10 @@ func (s *fakeSession) SetTransactionMode(v string) error {
 	s.log = append(s.log, "transaction_mode "+v)
 	return nil
 }
+func (s *fakeSession) SetReplicaReads(v string) error {
+	s.log = append(s.log, "replica_reads "+v)
+	return nil
+}
 func (s *fakeSession) SetStatementLimit(d time.Duration) {
 	s.log = append(s.log, "limit "+d.String())
 }

@@ -34,7 +34,9 @@ type session struct {
 	autocommit bool
 	tx         *transaction // nil outside a transaction
 	txMode     txMode       // SET transaction_mode
-	settings   settings
+	// replicaReads is SET replica_reads (replica_select.go).
+	replicaReads replicaReads
+	settings     settings
 	// nextTxIsolation is SET TRANSACTION ISOLATION LEVEL's level for the
 	// next transaction only ("READ COMMITTED"), or "".
 	nextTxIsolation string

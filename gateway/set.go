@@ -77,6 +77,10 @@ func (vc *vcursor) SetAutocommit(ctx context.Context, on bool) error {
 // commit (txmode.go).
 func (vc *vcursor) SetTransactionMode(value string) error { return vc.s.setTxMode(value) }
 
+// SetReplicaReads sets what the session's replica reads do when no
+// replica of a shard may serve.
+func (vc *vcursor) SetReplicaReads(value string) error { return vc.s.setReplicaReads(value) }
+
 // SetStatementLimit bounds the session's later statements (statement.go).
 func (vc *vcursor) SetStatementLimit(limit time.Duration) { vc.s.maxStatementTime = limit }
 

@@ -15,7 +15,7 @@ import (
 )
 
 // buildSet sorts a SET's assignments into engine.Set ops: autocommit,
-// transaction_mode, max_execution_time and SET TRANSACTION ISOLATION
+// transaction_mode, replica_reads, max_execution_time and SET TRANSACTION ISOLATION
 // LEVEL are the gateway's own; everything else becomes a setting
 // replayed on shard connections, its value evaluated on any shard first
 // when it reads state. A value the gateway cannot take refuses the whole
@@ -60,6 +60,14 @@ func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
 			return nil, err
 		}
 		return []engine.SetOp{&engine.SetTransactionMode{Value: text}}, nil
+	case name == "replica_reads":
+		// The gateway's own: whether replica reads may fall back to the
+		// primary when no replica is healthy.
+		text, err := restoreSetExpr(v.Value)
+		if err != nil {
+			return nil, err
+		}
+		return []engine.SetOp{&engine.SetReplicaReads{Value: text}}, nil
 	case name == "max_execution_time":
 		// MySQL's per-statement limit in milliseconds: the gateway's
 		// own (MariaDB shards don't know it).

@@ -120,6 +120,11 @@ func (s fakeSession) SetTransactionMode(v string) error {
 	return nil
 }
 
+func (s fakeSession) SetReplicaReads(v string) error {
+	s.f.log = append(s.f.log, "SetReplicaReads "+v)
+	return nil
+}
+
 func (s fakeSession) SetStatementLimit(d time.Duration) {
 	s.f.log = append(s.f.log, "SetStatementLimit "+d.String())
 }
