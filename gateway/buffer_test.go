@@ -335,7 +335,6 @@ func TestBufferHold(t *testing.T) {
 	}
 }
 
-
 func mustConnExec(t *testing.T, conn *sql.Conn, query string, args ...any) {
 	t.Helper()
 	if _, err := conn.ExecContext(context.Background(), query, args...); err != nil {
