@@ -35,20 +35,39 @@ type buffer struct {
 	window time.Duration
 	max    int
 
-	// holds are the holds in force, replaced whole by setHolds; nil (the
+	// holds are the holds in force, replaced whole by install; nil (the
 	// common case) costs primary one atomic load.
 	holds atomic.Pointer[[]*topo.Hold]
+
+	// passing counts, per shard, the statements that found it not held
+	// and are getting a connection to its primary (*atomic.Int64 by
+	// shardKey): a hold's drain waits for them as for connections in use,
+	// so none slips past a hold between the check and the pool.
+	passing sync.Map
 
 	mu sync.Mutex
 	// changed is closed, and replaced, whenever the routing or the holds
 	// change: every waiter looks again.
 	changed chan struct{}
 	waiting int
+	// active are the holds in etcd by id; released, those removed from
+	// etcd at a revision the routing has not reached yet: they still hold
+	// (the holder names the new primary before releasing, and the
+	// released statements must not go to the old one). routingRev is the
+	// revision of the routing installed last.
+	active     map[string]*topo.Hold
+	released   map[string]releasedHold
+	routingRev int64
 
 	held      atomic.Int64 // statements waiting now
-	released  atomic.Uint64
+	releases  atomic.Uint64
 	timeouts  atomic.Uint64
 	overflows atomic.Uint64
+}
+
+type releasedHold struct {
+	hold *topo.Hold
+	rev  int64
 }
 
 func newBuffer(window time.Duration, max int) *buffer {
@@ -58,7 +77,7 @@ func newBuffer(window time.Duration, max int) *buffer {
 	if max <= 0 {
 		max = DefaultBufferMaxStatements
 	}
-	return &buffer{window: window, max: max, changed: make(chan struct{})}
+	return &buffer{window: window, max: max, changed: make(chan struct{}), active: map[string]*topo.Hold{}, released: map[string]releasedHold{}}
 }
 
 // BufferStats are a gateway's buffering counters (Prometheus names in
@@ -79,34 +98,77 @@ type BufferStats struct {
 // BufferStats returns the gateway's buffering counters.
 func (s *Server) BufferStats() BufferStats {
 	b := s.buffer
-	return BufferStats{Held: b.held.Load(), Released: b.released.Load(), Timeouts: b.timeouts.Load(), Overflows: b.overflows.Load()}
+	return BufferStats{Held: b.held.Load(), Released: b.releases.Load(), Timeouts: b.timeouts.Load(), Overflows: b.overflows.Load()}
 }
 
 // notify wakes every held statement to look at the routing and holds again.
 func (b *buffer) notify() {
 	b.mu.Lock()
-	close(b.changed)
-	b.changed = make(chan struct{})
+	b.notifyLocked()
 	b.mu.Unlock()
 }
 
-// setHolds installs the holds in force; each wakes the held statements
-// again at its deadline, when it stops holding.
-func (b *buffer) setHolds(holds []*topo.Hold) {
-	now := time.Now()
-	var active []*topo.Hold
-	for _, h := range holds {
-		if d := h.Deadline.Sub(now); d > 0 {
-			active = append(active, h)
-			time.AfterFunc(d+time.Millisecond, b.notify)
+func (b *buffer) notifyLocked() {
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// routed is called after the routing of revision rev is installed: holds
+// released at or before rev stop holding, and every held statement looks
+// again.
+func (b *buffer) routed(rev int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.routingRev = rev
+	for id, rh := range b.released {
+		if rh.rev <= rev {
+			delete(b.released, id)
 		}
 	}
-	if len(active) == 0 {
+	b.install()
+}
+
+// setHolds takes the holds etcd has at revision rev. A hold that is gone
+// goes on holding until the routing reaches rev (see released); each
+// hold wakes the held statements again at its deadline, when it stops
+// holding.
+func (b *buffer) setHolds(holds []*topo.Hold, rev int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	next := map[string]*topo.Hold{}
+	for _, h := range holds {
+		if d := h.Deadline.Sub(now); d > 0 {
+			next[h.ID] = h
+			if b.active[h.ID] == nil {
+				time.AfterFunc(d+time.Millisecond, b.notify)
+			}
+		}
+	}
+	for id, h := range b.active {
+		if next[id] == nil && rev > b.routingRev {
+			b.released[id] = releasedHold{hold: h, rev: rev}
+		}
+	}
+	b.active = next
+	b.install()
+}
+
+// install publishes the holds in force (b.mu held) and wakes the waiters.
+func (b *buffer) install() {
+	var in []*topo.Hold
+	for _, h := range b.active {
+		in = append(in, h)
+	}
+	for _, rh := range b.released {
+		in = append(in, rh.hold)
+	}
+	if len(in) == 0 {
 		b.holds.Store(nil)
 	} else {
-		b.holds.Store(&active)
+		b.holds.Store(&in)
 	}
-	b.notify()
+	b.notifyLocked()
 }
 
 // isHeld tells whether a hold covers the shard now.
@@ -124,16 +186,50 @@ func (b *buffer) isHeld(keyspace, shard string) bool {
 	return false
 }
 
-// primary returns the pool of the shard's serving primary in r or, if it
-// has none or is held, waits for one in the routing current returns and
-// returns it with that routing. waited is how long it held the caller.
-// The statement's context ends the wait as it ends a running statement.
-func (b *buffer) primary(ctx context.Context, r *routing, current func() *routing, keyspace, shard string) (pool *tablet.Pool, waited time.Duration, err error) {
-	if !b.isHeld(keyspace, shard) {
-		if pool := r.primaryPool(keyspace, shard); pool != nil {
-			return pool, 0, nil
-		}
+// passingOn is the shard's count of statements passing (see passing).
+func (b *buffer) passingOn(k shardKey) *atomic.Int64 {
+	if c, ok := b.passing.Load(k); ok {
+		return c.(*atomic.Int64)
 	}
+	c, _ := b.passing.LoadOrStore(k, new(atomic.Int64))
+	return c.(*atomic.Int64)
+}
+
+// pass counts the caller as passing on the shard if no hold covers it,
+// and tells whether it may go on. The count must be taken before the
+// look at the holds: a hold's drain, which reads the count after
+// installing the hold, then sees every statement that did not see it.
+func (b *buffer) pass(passing *atomic.Int64, keyspace, shard string) bool {
+	passing.Add(1)
+	if b.isHeld(keyspace, shard) {
+		passing.Add(-1)
+		return false
+	}
+	return true
+}
+
+// primary returns the pool of the shard's serving primary in r or, if it
+// has none or is held, waits for one in the routing current returns.
+// waited is how long it held the caller. On success the caller counts as
+// passing on the shard (passing) until it has its connection from the
+// pool; it then calls passing.Add(-1). The statement's context ends the
+// wait as it ends a running statement.
+func (b *buffer) primary(ctx context.Context, r *routing, current func() *routing, keyspace, shard string) (pool *tablet.Pool, passing *atomic.Int64, waited time.Duration, err error) {
+	passing = b.passingOn(shardKey{keyspace, shard})
+	if b.pass(passing, keyspace, shard) {
+		if pool := r.primaryPool(keyspace, shard); pool != nil {
+			return pool, passing, 0, nil
+		}
+		passing.Add(-1)
+	}
+	pool, waited, err = b.wait(ctx, current, passing, keyspace, shard)
+	return pool, passing, waited, err
+}
+
+// wait holds the caller until the shard has a serving primary and no hold;
+// see primary.
+func (b *buffer) wait(ctx context.Context, current func() *routing, passing *atomic.Int64, keyspace, shard string) (pool *tablet.Pool, waited time.Duration, err error) {
+	r := current()
 	if r.snap == nil || r.snap.Keyspaces[keyspace] == nil {
 		return nil, 0, sqlerror.New(sqlerror.User, mysql.ER_BAD_DB_ERROR, "Unknown database '%s'", keyspace)
 	}
@@ -162,11 +258,12 @@ func (b *buffer) primary(ctx context.Context, r *routing, current func() *routin
 		b.mu.Lock()
 		changed := b.changed
 		b.mu.Unlock()
-		if !b.isHeld(keyspace, shard) {
+		if b.pass(passing, keyspace, shard) {
 			if pool := current().primaryPool(keyspace, shard); pool != nil {
-				b.released.Add(1)
+				b.releases.Add(1)
 				return pool, time.Since(start), nil
 			}
+			passing.Add(-1)
 		}
 		select {
 		case <-changed:

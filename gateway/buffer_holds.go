@@ -18,7 +18,7 @@ import (
 // serving primary.
 type HoldStore interface {
 	RegisterGateway(ctx context.Context, id string) (unregister func(context.Context) error, err error)
-	WatchHolds(ctx context.Context, fn func([]*topo.Hold)) error
+	WatchHolds(ctx context.Context, fn func(holds []*topo.Hold, rev int64)) error
 	AckHold(ctx context.Context, holdID, gateway string) error
 }
 
@@ -55,8 +55,8 @@ func (s *Server) startHolds(ctx context.Context) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		_ = hs.WatchHolds(s.ctx, func(holds []*topo.Hold) {
-			s.buffer.setHolds(holds)
+		_ = hs.WatchHolds(s.ctx, func(holds []*topo.Hold, rev int64) {
+			s.buffer.setHolds(holds, rev)
 			present := map[string]bool{}
 			for _, h := range holds {
 				present[h.ID] = true
@@ -109,11 +109,16 @@ func (s *Server) ackHold(hs HoldStore, h *topo.Hold) {
 	}
 }
 
-// inUseOn counts the connections handed out by the primary pools of the
-// hold's shards.
+// inUseOn counts the statements getting a connection to the primaries of
+// the hold's shards and the connections handed out by their pools. The
+// passing count is read first: a statement that stops passing has its
+// connection counted in the pool by then.
 func (s *Server) inUseOn(h *topo.Hold) int {
-	r := s.topo.current.Load()
 	n := 0
+	for _, shard := range h.Shards {
+		n += int(s.buffer.passingOn(shardKey{h.Keyspace, shard}).Load())
+	}
+	r := s.topo.current.Load()
 	for _, shard := range h.Shards {
 		if p := r.primaryPool(h.Keyspace, shard); p != nil {
 			n += p.Stats().InUse

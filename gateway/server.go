@@ -214,7 +214,7 @@ func (s *Server) Start(ctx context.Context) error {
 		defer s.wg.Done()
 		err := s.cfg.Topo.WatchSnapshots(s.ctx, func(snap *topo.Snapshot) {
 			s.topo.update(snap)
-			s.buffer.notify()
+			s.buffer.routed(snap.Revision)
 			once.Do(func() { close(first) })
 		})
 		if err != nil && s.ctx.Err() == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -190,13 +191,16 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardC
 		pool = joined.pool
 	} else {
 		var waited time.Duration
-		pool, waited, err = s.srv.buffer.primary(ctx, vc.r, s.srv.topo.current.Load, keyspace, shard)
+		var passing *atomic.Int64
+		pool, passing, waited, err = s.srv.buffer.primary(ctx, vc.r, s.srv.topo.current.Load, keyspace, shard)
 		if waited > 0 {
 			s.stmt.buffered.Add(int64(waited))
 		}
 		if err != nil {
 			return nil, false, err
 		}
+		// Passing until the connection is taken (and counted in use).
+		defer passing.Add(-1)
 	}
 	if tx != nil {
 		sc, err := tx.join(ctx, key, pool, &s.settings, vc.spanning, !vc.read)

@@ -136,9 +136,9 @@ func (s *Store) AckHold(ctx context.Context, holdID, gateway string) error {
 }
 
 // AwaitAcks waits until every live gateway has acknowledged the hold, and
-// returns the gateways that did. At the hold's deadline (or when ctx
-// ends) it returns an error wrapping ErrHoldNotAcknowledged (or ctx's)
-// that names the gateways still missing. It does not release the hold.
+// returns the gateways that did. At the hold's deadline, or ctx's, it
+// returns an error wrapping ErrHoldNotAcknowledged that names the
+// gateways still missing (ctx's error if ctx is cancelled). It does not release the hold.
 func (s *Store) AwaitAcks(ctx context.Context, h *Hold) ([]string, error) {
 	ctx, cancel := context.WithDeadline(ctx, h.Deadline)
 	defer cancel()
@@ -182,9 +182,9 @@ func (s *Store) AwaitAcks(ctx context.Context, h *Hold) ([]string, error) {
 }
 
 func (s *Store) awaitErr(ctx context.Context, h *Hold, missing []string, err error) error {
-	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) && !time.Now().Before(h.Deadline) {
-		return fmt.Errorf("hold %s of %s %v: no acknowledgement from gateways %v by %s: %w",
-			h.ID, h.Keyspace, h.Shards, missing, h.Deadline.Format(time.RFC3339Nano), ErrHoldNotAcknowledged)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("hold %s of %s %v: no acknowledgement from gateways %v in time: %w",
+			h.ID, h.Keyspace, h.Shards, missing, ErrHoldNotAcknowledged)
 	}
 	return fmt.Errorf("topo: await acknowledgements of hold %s (missing %v): %w", h.ID, missing, err)
 }
@@ -256,12 +256,18 @@ func (s *Store) ListGateways(ctx context.Context) ([]string, error) {
 	return keyNames(resp.Kvs, s.gatewaysDir()), nil
 }
 
-// WatchHolds calls fn with the holds in etcd at once and again after every
-// change to them, until ctx is done; it then returns ctx.Err(). Errors
-// are logged and retried as WatchSnapshots does. fn runs on the caller's
-// goroutine, one call at a time; expired holds are included (the receiver
-// compares deadlines with its clock).
-func (s *Store) WatchHolds(ctx context.Context, fn func([]*Hold)) error {
+// WatchHolds calls fn with the holds in etcd, and the etcd revision they
+// were read at, at once and again after every change to them, until ctx
+// is done; it then returns ctx.Err(). Errors are logged and retried as
+// WatchSnapshots does. fn runs on the caller's goroutine, one call at a
+// time; expired holds are included (the receiver compares deadlines with
+// its clock).
+//
+// Hold changes also deliver a new Snapshot to WatchSnapshots, so a
+// gateway that sees a hold released at revision R can wait for a routing
+// snapshot of revision >= R, which has whatever primary the holder named
+// before releasing.
+func (s *Store) WatchHolds(ctx context.Context, fn func(holds []*Hold, rev int64)) error {
 	wait := watchRetryMin
 	for {
 		err := s.watchHoldsOnce(ctx, fn)
@@ -278,7 +284,7 @@ func (s *Store) WatchHolds(ctx context.Context, fn func([]*Hold)) error {
 	}
 }
 
-func (s *Store) watchHoldsOnce(ctx context.Context, fn func([]*Hold)) error {
+func (s *Store) watchHoldsOnce(ctx context.Context, fn func([]*Hold, int64)) error {
 	resp, err := s.cli.Get(ctx, s.holdsDir(), clientv3.WithPrefix())
 	if err != nil {
 		return err
@@ -287,7 +293,7 @@ func (s *Store) watchHoldsOnce(ctx context.Context, fn func([]*Hold)) error {
 	if err != nil {
 		return err
 	}
-	fn(holds)
+	fn(holds, resp.Header.Revision)
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	wch := s.cli.Watch(wctx, s.holdsDir(), clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1))
@@ -310,7 +316,7 @@ func (s *Store) watchHoldsOnce(ctx context.Context, fn func([]*Hold)) error {
 			if err != nil {
 				return err
 			}
-			fn(holds)
+			fn(holds, resp.Header.Revision)
 		}
 	}
 }

@@ -36,7 +36,7 @@ func TestHoldProtocol(t *testing.T) {
 	seen := make(chan []*Hold, 10)
 	wctx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan struct{})
-	go func() { defer close(watchDone); _ = s.WatchHolds(wctx, func(h []*Hold) { seen <- h }) }()
+	go func() { defer close(watchDone); _ = s.WatchHolds(wctx, func(h []*Hold, _ int64) { seen <- h }) }()
 	defer func() { stopWatch(); <-watchDone }()
 	if h := <-seen; len(h) != 0 {
 		t.Fatalf("first WatchHolds call: got %d holds, want 0", len(h))
