@@ -15,10 +15,13 @@
 //	locks/{name}/...            Lock (etcd concurrency mutex keys)
 //	workflows/{keyspace}/{name} Workflow (resharding, table moves)
 //	reshard/leader/...          the resharding controller's election
+//	holds/{id}                  Hold (hold.go: the hold/ack protocol)
+//	holdacks/{id}/{gateway}     a gateway's acknowledgement of a hold
+//	gateways/{id}               a live gateway's presence (lease-backed)
 //
-// Changes to locks, workflows and the resharding election deliver no new
-// Snapshot: none of them affects routing, and copy progress is saved
-// after every chunk.
+// Changes to locks, workflows, the resharding election, hold
+// acknowledgements and gateway presence deliver no new Snapshot: none of
+// them affects routing, and copy progress is saved after every chunk.
 //
 // The topology knows no SQL and no client: of ours, topo imports only
 // vindex, its vschema types and sqlerror (never planner, engine, gateway or
