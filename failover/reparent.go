@@ -183,6 +183,39 @@ func WaitReparent(ctx context.Context, store *topo.Store, keyspace, shard, id st
 	}
 }
 
+// CancelReparent withdraws a request no controller has taken yet (state
+// pending), so that a command that gave up waiting is not carried out
+// later; it marks it failed with reason. It reports whether it did: a
+// request already running is left to the controller.
+func CancelReparent(ctx context.Context, store *topo.Store, keyspace, shard, id, reason string) (bool, error) {
+	key := reparentKey(store, keyspace, shard)
+	resp, err := store.Client().Get(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("failover: read reparent of %s/%s: %w", keyspace, shard, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return false, nil
+	}
+	r := new(Reparent)
+	if err := json.Unmarshal(resp.Kvs[0].Value, r); err != nil {
+		return false, fmt.Errorf("failover: decode reparent of %s/%s: %w", keyspace, shard, err)
+	}
+	if r.ID != id || r.State != ReparentPending {
+		return false, nil
+	}
+	r.State, r.Error, r.Finished = ReparentFailed, reason, time.Now().UTC()
+	data, err := json.Marshal(r)
+	if err != nil {
+		return false, err
+	}
+	tr, err := store.Client().Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", resp.Kvs[0].ModRevision)).
+		Then(clientv3.OpPut(key, string(data))).Commit()
+	if err != nil {
+		return false, fmt.Errorf("failover: cancel reparent of %s/%s: %w", keyspace, shard, err)
+	}
+	return tr.Succeeded, nil
+}
+
 // saveReparent writes the controller's progress on a request, if it is
 // still the shard's current one.
 func saveReparent(ctx context.Context, store *topo.Store, r *Reparent) error {

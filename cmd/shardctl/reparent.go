@@ -42,7 +42,13 @@ func reparentCommands() []*command {
 			defer cancel()
 			done, err := failover.WaitReparent(wctx, s, keyspace, shard, r.ID)
 			if err != nil {
-				return fmt.Errorf("%w (the request stays in etcd; is a shardgate with --failover running?)", err)
+				// Not taken up: withdrawn, so it does not run later by surprise.
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				defer cancel()
+				if ok, cerr := failover.CancelReparent(cctx, s, keyspace, shard, r.ID, "withdrawn: no controller took it within --wait"); ok && cerr == nil {
+					return fmt.Errorf("%w; no failover controller took the request, withdrawn (is a shardgate with --failover running?)", err)
+				}
+				return fmt.Errorf("%w (the controller is still carrying it out: see shardctl recoveries list)", err)
 			}
 			if done.State != failover.ReparentDone {
 				return fmt.Errorf("%s reparent of %s/%s failed: %s", kind, keyspace, shard, done.Error)
