@@ -40,10 +40,13 @@ type buffer struct {
 	holds atomic.Pointer[[]*topo.Hold]
 
 	// passing counts, per shard, the statements that found it not held
-	// and are getting a connection to its primary (*atomic.Int64 by
-	// shardKey): a hold's drain waits for them as for connections in use,
-	// so none slips past a hold between the check and the pool.
-	passing sync.Map
+	// and are getting a connection to its primary: a hold's drain waits
+	// for them as for connections in use, so none slips past a hold
+	// between the check and the pool. Entries are never removed (one per
+	// shard ever used). A map under a read lock rather than a sync.Map:
+	// its struct key would be boxed, an allocation per statement.
+	passingMu sync.RWMutex
+	passing   map[shardKey]*atomic.Int64
 
 	mu sync.Mutex
 	// changed is closed, and replaced, whenever the routing or the holds
@@ -77,7 +80,7 @@ func newBuffer(window time.Duration, max int) *buffer {
 	if max <= 0 {
 		max = DefaultBufferMaxStatements
 	}
-	return &buffer{window: window, max: max, changed: make(chan struct{}), active: map[string]*topo.Hold{}, released: map[string]releasedHold{}}
+	return &buffer{window: window, max: max, changed: make(chan struct{}), active: map[string]*topo.Hold{}, released: map[string]releasedHold{}, passing: map[shardKey]*atomic.Int64{}}
 }
 
 // BufferStats are a gateway's buffering counters (Prometheus names in
@@ -188,11 +191,19 @@ func (b *buffer) isHeld(keyspace, shard string) bool {
 
 // passingOn is the shard's count of statements passing (see passing).
 func (b *buffer) passingOn(k shardKey) *atomic.Int64 {
-	if c, ok := b.passing.Load(k); ok {
-		return c.(*atomic.Int64)
+	b.passingMu.RLock()
+	c := b.passing[k]
+	b.passingMu.RUnlock()
+	if c != nil {
+		return c
 	}
-	c, _ := b.passing.LoadOrStore(k, new(atomic.Int64))
-	return c.(*atomic.Int64)
+	b.passingMu.Lock()
+	defer b.passingMu.Unlock()
+	if c = b.passing[k]; c == nil {
+		c = new(atomic.Int64)
+		b.passing[k] = c
+	}
+	return c
 }
 
 // pass counts the caller as passing on the shard if no hold covers it,
