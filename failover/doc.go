@@ -52,7 +52,7 @@
 //
 // # What it must not do
 //
-// It imports topo, tablet, sqlerror and the standard library, plus the
+// It imports topo, tablet, sqlerror, sqlquote and the standard library, plus the
 // etcd client (the election) and go-mysql's error type (a server that
 // answers with an error is alive); never gateway or planner, and it never
 // sends a client's statement anywhere. It keeps no package-level state.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shardgate/shardgate/sqlquote"
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
 )
@@ -127,6 +128,16 @@ func (c *Controller) plannedReparent(ctx context.Context, r *Reparent) (err erro
 	if err := tablet.SetReadOnly(ctx, oldConn, true); err != nil {
 		return fmt.Errorf("shard %s: make the old primary read-only: %w", key, err)
 	}
+	// read_only does not stop accounts with SUPER or READ ONLY ADMIN (a
+	// gateway logging in as root): cut every client connection left, so
+	// that a transaction a gateway could not drain in time cannot commit
+	// after the position is read. Its client gets an error, never an OK
+	// for a write the new primary lacks.
+	if n, err := c.killClients(ctx, oldConn); err != nil {
+		return fmt.Errorf("shard %s: cut the old primary's client connections: %w", key, err)
+	} else if n > 0 {
+		c.log.Warn("failover: planned reparent: cut client connections left on the old primary", "tablet", old.Alias, "connections", n)
+	}
 	pos, err := binlogPosition(ctx, oldConn)
 	if err != nil {
 		return fmt.Errorf("shard %s: %w", key, err)
@@ -220,6 +231,25 @@ func chooseReplica(key shardKey, cands []*candidate, want string, mostAdvancedOn
 		return cd, nil
 	}
 	return nil, fmt.Errorf("shard %s: replica %s is not reachable", key, want)
+}
+
+// killClients kills every connection on the instance but conn's own,
+// replication's and the server's threads; it returns how many.
+func (c *Controller) killClients(ctx context.Context, conn *tablet.Conn) (int, error) {
+	res, err := conn.Execute(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()"+
+		" AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker')"+
+		" AND USER NOT IN ('system user', 'event_scheduler', "+string(sqlquote.Append(nil, c.cfg.ReplicationUser))+")")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, row := range res.Rows {
+		// One that ended meanwhile answers "unknown thread": fine.
+		if _, err := conn.Execute(ctx, "KILL CONNECTION "+string(row[0])); err == nil {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // binlogPosition is @@global.gtid_binlog_pos: everything the instance has
