@@ -20,6 +20,7 @@ const (
 	DefaultLeaseTTL       = 5 // seconds
 	DefaultHoldAckTimeout = 5 * time.Second
 	DefaultHoldDrain      = 2 * time.Second
+	DefaultHealthRefresh  = 10 * time.Second
 )
 
 // Config configures a Controller.
@@ -48,6 +49,11 @@ type Config struct {
 	// relay log (default 10s); past it the failover is abandoned and tried
 	// again.
 	CatchUpTimeout time.Duration
+	// HealthRefresh: a tablet's health record is written when it
+	// changes, and at least this often (default 10s) so its checked-at
+	// time and GTID position stay fresh. Keep it well under 30s: gateways
+	// ignore records older than that (no controller checks the tablet).
+	HealthRefresh time.Duration
 	// ID names this process in the election (default host name and pid).
 	ID string
 	// LeaseTTL is the leadership lease in seconds (default 5): how long a
@@ -88,6 +94,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.HoldDrain <= 0 {
 		c.HoldDrain = DefaultHoldDrain
+	}
+	if c.HealthRefresh <= 0 {
+		c.HealthRefresh = DefaultHealthRefresh
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = DefaultLeaseTTL
