@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -48,6 +49,10 @@ type statement struct {
 	routing *routing
 	started time.Time
 	sql     string
+	// buffered is how long the statement's shard calls waited in the
+	// buffer for a serving primary, in nanoseconds (calls of a fan-out
+	// add up).
+	buffered atomic.Int64
 
 	// ctx is the running statement's context; it is kept for the next
 	// statement while it has not ended, unless it carries a deadline
@@ -73,6 +78,7 @@ type statement struct {
 func (s *session) beginStatement(sql string) context.Context {
 	st := &s.stmt
 	st.routing = s.srv.topo.current.Load()
+	st.buffered.Store(0)
 	s.newWarnings()
 
 	limit := s.timeLimit()
@@ -232,10 +238,13 @@ type StatementInfo struct {
 	User         string
 	Keyspace     string
 	SQL          string
+	// Buffered is how long the statement waited for a shard's serving
+	// primary (buffer.go); known when it finishes.
+	Buffered time.Duration
 }
 
 func (s *session) info() StatementInfo {
-	return StatementInfo{ConnectionID: s.id, User: s.user, Keyspace: s.keyspace, SQL: s.stmt.sql}
+	return StatementInfo{ConnectionID: s.id, User: s.user, Keyspace: s.keyspace, SQL: s.stmt.sql, Buffered: time.Duration(s.stmt.buffered.Load())}
 }
 
 // routing is the running statement's topology snapshot; outside a

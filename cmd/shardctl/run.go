@@ -110,6 +110,7 @@ func commands() []*command {
 	cmds = append(cmds, explainCommand())
 	cmds = append(cmds, twopcCommands()...)
 	cmds = append(cmds, recoveriesCommands()...)
+	cmds = append(cmds, reparentCommands()...)
 	cmds = append(cmds, reshardCommands()...)
 	return cmds
 }
