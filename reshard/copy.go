@@ -53,43 +53,14 @@ func (r *Runner) copyWorkflow(ctx context.Context, w *topo.Workflow, guard clien
 		return permanent(fmt.Errorf("keyspace %q is gone: %w", w.Keyspace, ErrInvalid))
 	}
 	wc := &workflowCopy{r: r, wf: w, ks: ks, guard: guard, sources: map[string]string{}}
-	addrOf := func(shard string) (string, error) {
-		for _, sh := range snap.Shards[w.Keyspace] {
-			if sh.Name != shard {
-				continue
-			}
-			if sh.PrimaryAlias == nil {
-				return "", fmt.Errorf("shard %s/%s has no primary", w.Keyspace, shard)
-			}
-			for _, t := range snap.Tablets {
-				if t.Alias == *sh.PrimaryAlias {
-					return t.Addr(), nil
-				}
-			}
-			return "", fmt.Errorf("shard %s/%s: primary %s is not a tablet", w.Keyspace, shard, sh.PrimaryAlias)
-		}
-		return "", fmt.Errorf("shard %s/%s doesn't exist", w.Keyspace, shard)
-	}
-	for _, name := range w.TargetShards {
-		kr, err := vindex.ParseKeyRange(name)
-		if err != nil {
-			return permanent(err)
-		}
-		addr, err := addrOf(name)
-		if err != nil {
-			return err
-		}
-		wc.targets = append(wc.targets, target{name: name, kr: kr, addr: addr})
-	}
+	var todo []string
 	for _, name := range w.SourceShards {
-		if p := w.Copy[name]; p != nil && p.Done {
-			continue
+		if p := w.Copy[name]; p == nil || !p.Done {
+			todo = append(todo, name)
 		}
-		addr, err := addrOf(name)
-		if err != nil {
-			return err
-		}
-		wc.sources[name] = addr
+	}
+	if err := wc.resolve(snap, todo); err != nil {
+		return err
 	}
 
 	cctx, cancel := context.WithCancel(ctx)
@@ -128,6 +99,47 @@ func (r *Runner) copyWorkflow(ctx context.Context, w *topo.Workflow, guard clien
 		w.State, w.Error = topo.WorkflowRunning, ""
 		return nil
 	}, guard)
+}
+
+// resolve finds the targets' key ranges and primaries, and the primaries
+// of the named source shards.
+func (wc *workflowCopy) resolve(snap *topo.Snapshot, sources []string) error {
+	addrOf := func(shard string) (string, error) {
+		for _, sh := range snap.Shards[wc.wf.Keyspace] {
+			if sh.Name != shard {
+				continue
+			}
+			if sh.PrimaryAlias == nil {
+				return "", fmt.Errorf("shard %s/%s has no primary", wc.wf.Keyspace, shard)
+			}
+			for _, t := range snap.Tablets {
+				if t.Alias == *sh.PrimaryAlias {
+					return t.Addr(), nil
+				}
+			}
+			return "", fmt.Errorf("shard %s/%s: primary %s is not a tablet", wc.wf.Keyspace, shard, sh.PrimaryAlias)
+		}
+		return "", fmt.Errorf("shard %s/%s doesn't exist", wc.wf.Keyspace, shard)
+	}
+	for _, name := range wc.wf.TargetShards {
+		kr, err := vindex.ParseKeyRange(name)
+		if err != nil {
+			return permanent(err)
+		}
+		addr, err := addrOf(name)
+		if err != nil {
+			return err
+		}
+		wc.targets = append(wc.targets, target{name: name, kr: kr, addr: addr})
+	}
+	for _, name := range sources {
+		addr, err := addrOf(name)
+		if err != nil {
+			return err
+		}
+		wc.sources[name] = addr
+	}
+	return nil
 }
 
 // copyShard copies one source shard from a consistent snapshot, resuming

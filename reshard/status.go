@@ -21,9 +21,13 @@ type Status struct {
 	// CopyRowsPerSecond is the rows copied over the time since the copy
 	// started (until the last source shard finished, once all have).
 	CopyRowsPerSecond float64 `json:"copy_rows_per_second"`
-	// LagSeconds is how far the targets trail the sources: null until
-	// catch-up exists (not built yet).
+	// LagSeconds is how far the targets trail the sources: now minus the
+	// source timestamp of the last applied transaction, the largest over
+	// the source shards, 0 when caught up; null until catch-up has
+	// reported for every source shard.
 	LagSeconds *float64 `json:"lag_seconds"`
+	// RowsApplied counts the row changes catch-up applied to the targets.
+	RowsApplied int64 `json:"rows_applied"`
 	// ReadPercent is the share of reads sent to the targets (0 until read
 	// switching exists).
 	ReadPercent float64       `json:"read_percent"`
@@ -39,6 +43,8 @@ type ShardStatus struct {
 	RowsCopied   int64  `json:"rows_copied"`
 	RowsTotal    int64  `json:"rows_total"`
 	Done         bool   `json:"done"`
+	// CatchupPosition is the source position applied to every target.
+	CatchupPosition string `json:"catchup_position"`
 }
 
 // StatusOf summarises a workflow; now is the time rates are measured to
@@ -56,6 +62,20 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		Error:        w.Error,
 		Shards:       []ShardStatus{},
 	}
+	var lag float64
+	lagKnown := len(w.SourceShards) > 0
+	for _, s := range w.SourceShards {
+		p := w.Catchup[s]
+		if p == nil {
+			lagKnown = false
+			continue
+		}
+		st.RowsApplied += p.RowsApplied
+		lag = max(lag, p.LagSeconds)
+	}
+	if lagKnown && w.State != topo.WorkflowCopying {
+		st.LagSeconds = &lag
+	}
 	var started, finished time.Time
 	allDone := len(w.SourceShards) > 0
 	for _, s := range w.SourceShards {
@@ -72,8 +92,12 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		if p.Finished.After(finished) {
 			finished = p.Finished
 		}
-		st.Shards = append(st.Shards, ShardStatus{Shard: s, SnapshotGTID: p.SnapshotGTID, Table: p.Table,
-			RowsCopied: p.RowsCopied, RowsTotal: p.RowsTotal, Done: p.Done})
+		ss := ShardStatus{Shard: s, SnapshotGTID: p.SnapshotGTID, Table: p.Table,
+			RowsCopied: p.RowsCopied, RowsTotal: p.RowsTotal, Done: p.Done}
+		if c := w.Catchup[s]; c != nil {
+			ss.CatchupPosition = c.Position
+		}
+		st.Shards = append(st.Shards, ss)
 	}
 	end := now
 	if allDone {
