@@ -280,14 +280,29 @@ func rowText(row [][]byte) string {
 	return strings.Join(parts, "|")
 }
 
-func TestCatchupAppliesWritesDuringAndAfterCopy(t *testing.T) {
+// TestCatchupVDiffDDL runs one split through its phases on one set of
+// instances (starting them is the slow part): catch-up of writes made
+// during and after the copy, vdiff while writes go on, vdiff finding
+// planted differences, and DDL on a source stopping the workflow.
+func TestCatchupVDiffDDL(t *testing.T) {
 	e := startSplitEnv(t)
+	// The runner runs for the whole test, not only the first subtest.
+	t.Run("catch-up", func(st *testing.T) { testCatchup(st, e, t) })
+	if t.Failed() {
+		return
+	}
+	t.Run("vdiff clean under writes", func(t *testing.T) { testVDiffClean(t, e) })
+	t.Run("vdiff finds differences", func(t *testing.T) { testVDiffFinds(t, e) })
+	t.Run("DDL stops the workflow", func(t *testing.T) { testDDLStops(t, e) })
+}
+
+func testCatchup(t *testing.T, e *splitEnv, parent *testing.T) {
 	e.create(t)
 	w := e.newWriter(t, 1)
 	for range 50 {
 		w.step(t) // after create, before the copy's snapshot
 	}
-	e.startRunner(t, Config{ID: "runner-1", ChunkRows: 300, AfterChunk: func(_, _, _ string, p topo.CopyProgress) {
+	e.startRunner(parent, Config{ID: "runner-1", ChunkRows: 300, AfterChunk: func(_, _, _ string, p topo.CopyProgress) {
 		time.Sleep(20 * time.Millisecond) // let the writer interleave with the copy
 	}})
 	// Writes during the copy and the catch-up.
@@ -338,5 +353,143 @@ func TestCatchupAppliesWritesDuringAndAfterCopy(t *testing.T) {
 	t.Logf("writer: %d changes, %d rows moved; status: state %s, rows applied %d, lag %v", w.ops, len(w.moved), st.State, st.RowsApplied, *st.LagSeconds)
 	if st.RowsApplied == 0 {
 		t.Errorf("status rows_applied: got 0, want the changes applied")
+	}
+}
+
+func (e *splitEnv) vdiff(t *testing.T) *VDiffReport {
+	t.Helper()
+	rep, err := VDiff(t.Context(), VDiffConfig{Store: e.store, Conn: rootConn, ChunkRows: 500, Logger: tablettest.Logger(t)}, testKeyspace, "split")
+	if err != nil {
+		t.Fatalf("VDiff: %v", err)
+	}
+	for _, td := range rep.Tables {
+		t.Logf("vdiff %s: sources %v targets %v missing %d extra %d different %d %q", td.Table, td.SourceRows, td.TargetRows, td.Missing, td.Extra, td.Different, td.FirstDiffs)
+	}
+	return rep
+}
+
+func testVDiffClean(t *testing.T, e *splitEnv) {
+	// The writer keeps changing the sources while vdiff runs: both sides
+	// are compared at one position, so it is clean all the same.
+	w := e.newWriter(t, 2)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				w.step(t)
+			}
+		}
+	}()
+	stopWriter := sync.OnceFunc(func() { close(stop); <-done })
+	defer stopWriter()
+	rep := e.vdiff(t)
+	stopWriter()
+	if !rep.Clean {
+		t.Fatalf("vdiff while writing: got differences, want clean")
+	}
+	var src, tgt int64
+	for _, td := range rep.Tables {
+		if td.Reference {
+			continue
+		}
+		for _, n := range td.SourceRows {
+			src += n
+		}
+		for _, n := range td.TargetRows {
+			tgt += n
+		}
+	}
+	if src == 0 || src != tgt {
+		t.Errorf("vdiff rows: got %d on the sources, %d on the targets; want equal and more than 0", src, tgt)
+	}
+	t.Logf("vdiff of %d rows while %d changes were made: %.2fs (positions %v)", src, w.ops, rep.Seconds, rep.Positions)
+	w2, _ := e.store.GetWorkflow(t.Context(), testKeyspace, "split")
+	if w2.VDiff != nil {
+		t.Errorf("the vdiff request is still in the workflow: %+v", w2.VDiff)
+	}
+	e.waitCaughtUp(t, "split") // catch-up went on after the vdiff
+}
+
+func testVDiffFinds(t *testing.T, e *splitEnv) {
+	// Plant on the targets: a changed row, a missing row, a row on a
+	// target that doesn't own it, and a changed reference row.
+	var changed, missing, misplaced int64
+	for id := int64(1); id <= customers && (changed == 0 || missing == 0 || misplaced == 0); id++ {
+		c := e.dial(t, e.targets[e.targetOf(t, id)].Addr())
+		if len(e.exec(t, c, fmt.Sprintf("SELECT 1 FROM customer WHERE id = %d", id)).Rows) == 1 {
+			switch {
+			case changed == 0:
+				changed = id
+				e.exec(t, c, fmt.Sprintf("UPDATE customer SET score = -1 WHERE id = %d", id))
+			case missing == 0:
+				missing = id
+				e.exec(t, c, fmt.Sprintf("DELETE FROM customer WHERE id = %d", id))
+			default:
+				misplaced = id
+				other := "-40"
+				if e.targetOf(t, id) == "-40" {
+					other = "c0-"
+				}
+				oc := e.dial(t, e.targets[other].Addr())
+				e.exec(t, oc, fmt.Sprintf("INSERT INTO customer SELECT * FROM (SELECT %d, 'misplaced', NULL, 1) x", id))
+				oc.Close()
+			}
+		}
+		c.Close()
+	}
+	c := e.dial(t, e.targets["80-c0"].Addr())
+	e.exec(t, c, "UPDATE region SET name = 'Korea?' WHERE code = 'kr'")
+	c.Close()
+
+	rep := e.vdiff(t)
+	if rep.Clean {
+		t.Fatalf("vdiff after planting differences: got clean")
+	}
+	want := map[string]TableDiff{
+		"customer": {Missing: 1, Extra: 1, Different: 1},
+		"orders":   {},
+		"region":   {Different: 1},
+	}
+	for _, td := range rep.Tables {
+		w := want[td.Table]
+		if td.Missing != w.Missing || td.Extra != w.Extra || td.Different != w.Different {
+			t.Errorf("table %s: got missing %d extra %d different %d, want %d %d %d", td.Table, td.Missing, td.Extra, td.Different, w.Missing, w.Extra, w.Different)
+		}
+		if td.Table == "customer" {
+			diffs := strings.Join(td.FirstDiffs, "; ")
+			for _, id := range []int64{changed, missing, misplaced} {
+				if !strings.Contains(diffs, fmt.Sprintf("(id)=(%d)", id)) {
+					t.Errorf("customer first diffs %q: want key %d among them", diffs, id)
+				}
+			}
+		}
+	}
+}
+
+func testDDLStops(t *testing.T, e *splitEnv) {
+	c := e.dial(t, e.cluster.Primary(testKeyspace, "80-").Mysqld.Addr())
+	e.exec(t, c, "ALTER TABLE customer ADD COLUMN extra INT")
+	c.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		w, err := e.store.GetWorkflow(t.Context(), testKeyspace, "split")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.State == topo.WorkflowError {
+			if st := StatusOf(w, time.Now()); !strings.Contains(st.Error, "DDL on source shard 80-") || !strings.Contains(st.Error, "ALTER TABLE customer") {
+				t.Errorf("status error: got %q, want it to name the DDL and the source shard", st.Error)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after DDL on a source: workflow state %s (error %q), want error", w.State, w.Error)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
