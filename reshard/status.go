@@ -47,6 +47,10 @@ type ShardStatus struct {
 	CatchupPosition string `json:"catchup_position"`
 }
 
+// staleReport is how old a catch-up report may be before status counts
+// the time since as lag.
+const staleReport = 5 * time.Second
+
 // StatusOf summarises a workflow; now is the time rates are measured to
 // while it copies.
 func StatusOf(w *topo.Workflow, now time.Time) Status {
@@ -71,7 +75,13 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 			continue
 		}
 		st.RowsApplied += p.RowsApplied
-		lag = max(lag, p.LagSeconds)
+		l := p.LagSeconds
+		if silent := now.Sub(p.Updated); silent > staleReport {
+			// No controller has reported for a while (catch-up reports
+			// every second): nothing is applied, so the lag grows.
+			l += silent.Seconds()
+		}
+		lag = max(lag, l)
 	}
 	if lagKnown && w.State != topo.WorkflowCopying {
 		st.LagSeconds = &lag
@@ -82,7 +92,7 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		p := w.Copy[s]
 		if p == nil {
 			allDone = false
-			st.Shards = append(st.Shards, ShardStatus{Shard: s})
+			st.Shards = append(st.Shards, ShardStatus{Shard: s, CatchupPosition: w.Catchup[s].GetPosition()})
 			continue
 		}
 		if !p.Started.IsZero() && (started.IsZero() || p.Started.Before(started)) {
@@ -94,9 +104,7 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		}
 		ss := ShardStatus{Shard: s, SnapshotGTID: p.SnapshotGTID, Table: p.Table,
 			RowsCopied: p.RowsCopied, RowsTotal: p.RowsTotal, Done: p.Done}
-		if c := w.Catchup[s]; c != nil {
-			ss.CatchupPosition = c.Position
-		}
+		ss.CatchupPosition = w.Catchup[s].GetPosition()
 		st.Shards = append(st.Shards, ss)
 	}
 	end := now

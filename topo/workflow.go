@@ -118,6 +118,14 @@ type CatchupProgress struct {
 	Updated    time.Time `json:"updated,omitzero"`
 }
 
+// GetPosition is p's Position, "" for a nil p.
+func (p *CatchupProgress) GetPosition() string {
+	if p == nil {
+		return ""
+	}
+	return p.Position
+}
+
 // VDiffRequest is how a vdiff stops the catch-up at one position of every
 // source: it asks for a pause (StopAt empty); each source's catch-up
 // pauses between transactions and acknowledges in Paused; the vdiff then
