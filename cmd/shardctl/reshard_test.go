@@ -106,3 +106,18 @@ func TestReshardListAndStatus(t *testing.T) {
 		t.Errorf("status of a missing workflow: got exit %d (%s), want %d", code, errs, exitError)
 	}
 }
+
+func TestReshardVDiffRefuses(t *testing.T) {
+	mustCtl(t, "keyspace", "create", "ks", "--sharded")
+	err := store(t).CreateWorkflow(t.Context(), &topo.Workflow{Keyspace: "ks", Name: "split", Kind: topo.WorkflowReshard,
+		State: topo.WorkflowCopying, SourceShards: []string{"-80"}, TargetShards: []string{"-40", "40-80"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := ctl(t, "reshard", "vdiff", "--keyspace", "ks"); code != exitUsage {
+		t.Errorf("vdiff without --workflow: got exit %d, want %d", code, exitUsage)
+	}
+	if _, errs, code := ctl(t, "reshard", "vdiff", "--keyspace", "ks", "--workflow", "split"); code != exitError || !strings.Contains(errs, "is copying") {
+		t.Errorf("vdiff while copying: got exit %d (%s), want %d saying the workflow is copying", code, errs, exitError)
+	}
+}
