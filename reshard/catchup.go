@@ -187,6 +187,12 @@ func (c *catchup) run(ctx context.Context) error {
 				}
 				continue
 			}
+			var myErr *mysql.MyError
+			if errors.As(err, &myErr) && myErr.Code == mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG {
+				// The source no longer has the binlog to resume from
+				// (purged): no retry brings the events back.
+				return permanent(fmt.Errorf("binlog stream from %s at %s: %w (the source's binlogs from that position are gone: keep binlogs longer than a workflow's pauses): %w", c.srcAddr, start, err, ErrInvalid))
+			}
 			return fmt.Errorf("binlog stream: %w", err)
 		}
 		c.idle = false
@@ -429,7 +435,7 @@ func (c *catchup) commit(ctx context.Context) error {
 	if err := c.vdiffHold(ctx); err != nil {
 		return err
 	}
-	restart := c.restart(g.gtid)
+	restart := c.restartAfter(&g.gtid)
 	errs := make([]error, len(c.targets))
 	var wg sync.WaitGroup
 	for i, t := range c.targets {
@@ -467,11 +473,14 @@ func (c *catchup) commit(ctx context.Context) error {
 	return nil
 }
 
-// restart is the position a new stream must start from once the group
-// at g is applied: g's, or earlier to re-read a pending XA's events.
-func (c *catchup) restart(g gtid) position {
+// restartAfter is the position a new stream must start from once the
+// group at g (nil: none) is applied: g's, or earlier to re-read a pending
+// XA's events.
+func (c *catchup) restartAfter(g *gtid) position {
 	p := c.pos.clone()
-	p.add(g)
+	if g != nil {
+		p.add(*g)
+	}
 	for _, x := range c.pending {
 		p = minPosition([]position{p, x.before})
 	}
@@ -545,7 +554,7 @@ func (c *catchup) allFlushed() bool {
 // flush writes the position to the targets behind it (no transaction of
 // late touched them) and reports progress in the workflow record.
 func (c *catchup) flush(ctx context.Context) error {
-	restart := c.restart(gtid{})
+	restart := c.restartAfter(nil)
 	for i, t := range c.targets {
 		if c.applied[i].covers(c.pos) {
 			continue
