@@ -132,7 +132,8 @@ func (rp *runnerProcesses) killAll() {
 
 // TestCatchupSurvivesControllerKills runs the controller in separate
 // processes, two at a time, and SIGKILLs the leading one at random points
-// of the copy and of the catch-up while a writer changes the sources;
+// of the copy (4 times) and of the catch-up (3 times, each after the
+// leader applied for a while) while a writer changes the sources;
 // each time another takes over (and a new process joins). In the end the
 // targets equal the sources, row for row, and vdiff is clean.
 func TestCatchupSurvivesControllerKills(t *testing.T) {
@@ -158,8 +159,28 @@ func TestCatchupSurvivesControllerKills(t *testing.T) {
 	stopWriter := sync.OnceFunc(func() { close(stop); <-done })
 	defer stopWriter()
 
+	// An XA transaction prepared before the copy and committed while it
+	// waits: the copy's snapshot must wait for it, or its rows would be
+	// in neither the copy nor catch-up's events.
+	xaID := w.next
+	for e.sourceOf(t, xaID) != "80-" {
+		xaID++
+	}
+	w.next = xaID + 1
+	xc := e.dial(t, e.cluster.Primary(testKeyspace, "80-").Mysqld.Addr())
+	defer xc.Close()
+	for _, q := range []string{"XA START 'before-copy'", fmt.Sprintf("INSERT INTO customer VALUES (%d, 'xa before copy', NULL, 1)", xaID),
+		"XA END 'before-copy'", "XA PREPARE 'before-copy'"} {
+		e.exec(t, xc, q)
+	}
+
 	rp.start()
 	rp.start()
+	time.Sleep(1500 * time.Millisecond)
+	if wf, err := e.store.GetWorkflow(t.Context(), testKeyspace, "split"); err != nil || wf.Copy["80-"] != nil {
+		t.Errorf("with an XA transaction prepared on 80-: got copy progress %+v (%v), want none until it ends", wf.Copy["80-"], err)
+	}
+	e.exec(t, xc, "XA COMMIT 'before-copy'")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	t.Logf("kill seed time %v", time.Now())
 	kills := map[topo.WorkflowState]int{}
@@ -186,6 +207,15 @@ func TestCatchupSurvivesControllerKills(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if wf.State == topo.WorkflowCopying && kills[topo.WorkflowCopying] >= 4 {
+			// Enough kills in the copy: let this leader finish it.
+			for wf.State == topo.WorkflowCopying && ctx.Err() == nil {
+				time.Sleep(100 * time.Millisecond)
+				if wf, err = e.store.GetWorkflow(ctx, testKeyspace, "split"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		if wf.State == topo.WorkflowRunning {
 			// Let this leader apply for a while first.
 			time.Sleep(time.Duration(1000+rng.IntN(1500)) * time.Millisecond)
@@ -204,8 +234,8 @@ func TestCatchupSurvivesControllerKills(t *testing.T) {
 			id, time.Since(elected).Round(time.Millisecond), wf.State, wf.RowsCopied(), catchupPositions(wf))
 		rp.start()
 	}
-	if kills[topo.WorkflowCopying] < 2 {
-		t.Errorf("kills during the copy: got %d, want at least 2 (the copy ended too soon)", kills[topo.WorkflowCopying])
+	if kills[topo.WorkflowCopying] < 3 {
+		t.Errorf("kills during the copy: got %d, want at least 3 (the copy ended too soon)", kills[topo.WorkflowCopying])
 	}
 	stopWriter()
 	e.waitCaughtUp(t, "split")
@@ -214,6 +244,11 @@ func TestCatchupSurvivesControllerKills(t *testing.T) {
 	if !rep.Clean {
 		t.Errorf("vdiff after the kills: got differences, want clean")
 	}
+	c := e.dial(t, e.targets[e.targetOf(t, xaID)].Addr())
+	if res := e.exec(t, c, fmt.Sprintf("SELECT name FROM customer WHERE id = %d", xaID)); len(res.Rows) != 1 {
+		t.Errorf("the XA transaction committed during the copy: got %d rows of it on its target, want 1", len(res.Rows))
+	}
+	c.Close()
 	t.Logf("%d changes by the writer, %d rows moved, kills %v", w.ops, len(w.moved), kills)
 }
 
