@@ -436,6 +436,7 @@ func (c *catchup) commit(ctx context.Context) error {
 		return err
 	}
 	restart := c.restartAfter(&g.gtid)
+	touched := false
 	errs := make([]error, len(c.targets))
 	var wg sync.WaitGroup
 	for i, t := range c.targets {
@@ -461,11 +462,14 @@ func (c *catchup) commit(ctx context.Context) error {
 			}
 			c.applied[i] = applied
 		}()
-		c.rowsApplied += int64(len(stmts) - 1)
+		touched = true
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if touched {
+		c.rowsApplied += int64(len(g.changes))
 	}
 	c.pos.add(g.gtid)
 	c.lastEvent = g.ts
@@ -487,9 +491,19 @@ func (c *catchup) restartAfter(g *gtid) position {
 	return p
 }
 
-// statementsFor returns the statements that apply changes to target i.
+// statementsFor returns the statements that apply changes to target i,
+// in order; consecutive REPLACEs of one table go in one multi-row
+// statement (a later row of the same key wins, as it would in order).
 func (c *catchup) statementsFor(i int, changes []rowChange) ([]string, error) {
 	var out []string
+	var open []byte // a REPLACE that more rows of its table may join
+	var openTable *catchupTable
+	closeOpen := func() {
+		if open != nil {
+			out = append(out, string(open))
+			open, openTable = nil, nil
+		}
+	}
 	for _, ch := range changes {
 		ti := ch.table
 		owns := func(row [][]byte) (bool, error) {
@@ -517,12 +531,19 @@ func (c *catchup) statementsFor(i int, changes []rowChange) ([]string, error) {
 		// An update that moves the row (new keyspace id or new primary
 		// key) deletes the old image where it was.
 		if ownsBefore && (ch.after == nil || !ownsAfter || !samePK(ti.tableInfo, ch.before, ch.after)) {
+			closeOpen()
 			out = append(out, deleteStatement(ti.tableInfo, ch.before))
 		}
 		if ownsAfter {
-			out = append(out, replaceStatement(ti.tableInfo, ch.after))
+			if openTable == ti && len(open) < maxStatementBytes {
+				open = appendReplaceRow(append(open, ','), ti.tableInfo, ch.after)
+			} else {
+				closeOpen()
+				open, openTable = []byte(replaceStatement(ti.tableInfo, ch.after)), ti
+			}
 		}
 	}
+	closeOpen()
 	return out, nil
 }
 

@@ -107,14 +107,19 @@ func binlogText(f *mysql.Field, v any) []byte {
 
 // replaceStatement writes a full row image.
 func replaceStatement(ti *tableInfo, row [][]byte) string {
-	b := []byte("REPLACE INTO " + quoteIdent(ti.name) + " VALUES (")
+	return string(appendReplaceRow([]byte("REPLACE INTO "+quoteIdent(ti.name)+" VALUES "), ti, row))
+}
+
+// appendReplaceRow appends a row's values, (v1,v2,...).
+func appendReplaceRow(b []byte, ti *tableInfo, row [][]byte) []byte {
+	b = append(b, '(')
 	for i, v := range row {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendLiteral(b, ti.fields[i], v)
 	}
-	return string(append(b, ')'))
+	return append(b, ')')
 }
 
 // deleteStatement deletes a row by its primary key.

@@ -348,6 +348,25 @@ func testCatchup(t *testing.T, e *splitEnv, parent *testing.T) {
 		}
 		c.Close()
 	}
+	// A burst: 2,000 new rows in 100-row transactions on both sources;
+	// how long until the targets have them (measured, not asserted).
+	burstStart := time.Now()
+	var vals = map[string][]string{}
+	for range 2000 {
+		n := w.next
+		w.next++
+		s := e.sourceOf(t, n)
+		vals[s] = append(vals[s], fmt.Sprintf("(%d, 'burst', NULL, 1)", n))
+	}
+	for s, v := range vals {
+		for _, part := range slices.Collect(slices.Chunk(v, 100)) {
+			e.exec(t, w.conns[s], "INSERT INTO customer VALUES "+strings.Join(part, ","))
+		}
+	}
+	written := time.Since(burstStart)
+	e.waitCaughtUp(t, "split")
+	t.Logf("burst of 2000 rows: written on the sources in %v, on the targets %v after the first write (%.0f rows/s)",
+		written.Round(time.Millisecond), time.Since(burstStart).Round(time.Millisecond), 2000/time.Since(burstStart).Seconds())
 	wf, _ := e.store.GetWorkflow(t.Context(), testKeyspace, "split")
 	st := StatusOf(wf, time.Now())
 	t.Logf("writer: %d changes, %d rows moved; status: state %s, rows applied %d, lag %v", w.ops, len(w.moved), st.State, st.RowsApplied, *st.LagSeconds)

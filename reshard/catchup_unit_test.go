@@ -68,24 +68,27 @@ func TestStatementsFor(t *testing.T) {
 	a, a2, b := ids[0][0], ids[0][1], ids[1][0]
 	for _, tc := range []struct {
 		name string
-		ch   rowChange
+		ch   []rowChange
 		want [2][]string
 	}{
-		{"insert", rowChange{table: ct, after: row(a, "x")},
+		{"insert", []rowChange{{table: ct, after: row(a, "x")}},
 			[2][]string{{"REPLACE INTO `c` VALUES (" + a + ",'x')"}, nil}},
-		{"delete", rowChange{table: ct, before: row(b, "x")},
+		{"delete", []rowChange{{table: ct, before: row(b, "x")}},
 			[2][]string{nil, {"DELETE FROM `c` WHERE `id` = " + b}}},
-		{"update in place", rowChange{table: ct, before: row(a, "x"), after: row(a, "y")},
+		{"update in place", []rowChange{{table: ct, before: row(a, "x"), after: row(a, "y")}},
 			[2][]string{{"REPLACE INTO `c` VALUES (" + a + ",'y')"}, nil}},
-		{"update of the key within a target", rowChange{table: ct, before: row(a, "x"), after: row(a2, "x")},
+		{"update of the key within a target", []rowChange{{table: ct, before: row(a, "x"), after: row(a2, "x")}},
 			[2][]string{{"DELETE FROM `c` WHERE `id` = " + a, "REPLACE INTO `c` VALUES (" + a2 + ",'x')"}, nil}},
-		{"update moving the row", rowChange{table: ct, before: row(a, "x"), after: row(b, "x")},
+		{"update moving the row", []rowChange{{table: ct, before: row(a, "x"), after: row(b, "x")}},
 			[2][]string{{"DELETE FROM `c` WHERE `id` = " + a}, {"REPLACE INTO `c` VALUES (" + b + ",'x')"}}},
-		{"reference table", rowChange{table: &catchupTable{tableInfo: ti, reference: true}, after: row(a, "x")},
+		{"consecutive inserts of a table in one statement, a delete between ends it", []rowChange{
+			{table: ct, after: row(a, "x")}, {table: ct, after: row(a2, "y")}, {table: ct, before: row(a, "x")}, {table: ct, after: row(a, "z")}},
+			[2][]string{{"REPLACE INTO `c` VALUES (" + a + ",'x'),(" + a2 + ",'y')", "DELETE FROM `c` WHERE `id` = " + a, "REPLACE INTO `c` VALUES (" + a + ",'z')"}, nil}},
+		{"reference table", []rowChange{{table: &catchupTable{tableInfo: ti, reference: true}, after: row(a, "x")}},
 			[2][]string{{"REPLACE INTO `c` VALUES (" + a + ",'x')"}, {"REPLACE INTO `c` VALUES (" + a + ",'x')"}}},
 	} {
 		for i := range targets {
-			got, err := c.statementsFor(i, []rowChange{tc.ch})
+			got, err := c.statementsFor(i, tc.ch)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -109,8 +109,9 @@ type CopyProgress struct {
 type CatchupProgress struct {
 	// Position is the source GTID position applied to every target.
 	Position string `json:"position,omitempty"`
-	// RowsApplied counts row changes applied to the targets by this and
-	// earlier controllers (re-applied events after a restart count again).
+	// RowsApplied counts the source's row changes applied to the targets
+	// by this and earlier controllers (each once however many targets it
+	// touched; re-applied events after a restart count again).
 	RowsApplied int64 `json:"rows_applied"`
 	// LagSeconds is now minus the source timestamp of the last applied
 	// event, 0 when the stream is idle and applied.
