@@ -2,6 +2,7 @@ package reshard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -503,6 +504,11 @@ func testDDLStops(t *testing.T, e *splitEnv) {
 		if w.State == topo.WorkflowError {
 			if st := StatusOf(w, time.Now()); !strings.Contains(st.Error, "DDL on source shard 80-") || !strings.Contains(st.Error, "ALTER TABLE customer") {
 				t.Errorf("status error: got %q, want it to name the DDL and the source shard", st.Error)
+			}
+			// vdiff refuses a workflow whose catch-up stopped.
+			_, err := VDiff(t.Context(), VDiffConfig{Store: e.store, Conn: rootConn}, testKeyspace, "split")
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(fmt.Sprint(err), "is error") {
+				t.Errorf("vdiff of a workflow in error: got %v, want ErrInvalid saying it is in error", err)
 			}
 			return
 		}
