@@ -31,6 +31,10 @@ type session struct {
 	shard      string
 	tabletType topo.TabletType
 
+	// readDraw picks the side of a resharding's read switch this session
+	// reads from, fixed at connect (read_switch.go).
+	readDraw int
+
 	autocommit bool
 	tx         *transaction // nil outside a transaction
 	txMode     txMode       // SET transaction_mode
@@ -106,6 +110,7 @@ func newSession(srv *Server) *session {
 		cancelSession: cancel,
 		parser:        planner.NewParser(),
 		tabletType:    topo.TabletPrimary,
+		readDraw:      newReadDraw(),
 		autocommit:    true,
 		txMode:        srv.txMode,
 	}
