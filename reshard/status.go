@@ -24,8 +24,8 @@ type Status struct {
 	// LagSeconds is how far the targets trail the sources: null until
 	// catch-up exists (not built yet).
 	LagSeconds *float64 `json:"lag_seconds"`
-	// ReadPercent is the share of reads sent to the targets (0 until read
-	// switching exists).
+	// ReadPercent is the share of sessions whose reads outside
+	// transactions go to the targets (switch-traffic --reads), 0.01 to 100.
 	ReadPercent float64       `json:"read_percent"`
 	Error       string        `json:"error"`
 	Shards      []ShardStatus `json:"shards"`
@@ -53,6 +53,7 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		TargetShards: w.TargetShards,
 		RowsCopied:   w.RowsCopied(),
 		RowsTotal:    w.RowsTotal(),
+		ReadPercent:  float64(w.ReadPer10000) * 100 / topo.ReadSwitchScale,
 		Error:        w.Error,
 		Shards:       []ShardStatus{},
 	}

@@ -64,6 +64,10 @@ type Workflow struct {
 	TargetShards []string `json:"target_shards"`
 	// Copy is the copy phase's progress, by source shard.
 	Copy map[string]*CopyProgress `json:"copy,omitempty"`
+	// ReadPer10000 is the share of the keyspace's sessions whose reads go
+	// to the targets (`switch-traffic --reads`), in 1/ReadSwitchScale; the
+	// serving graph's ReadSwitch is what gateways route by.
+	ReadPer10000 int `json:"read_per_10000,omitempty"`
 	// Error says why the workflow is in state error; empty otherwise.
 	Error   string    `json:"error,omitempty"`
 	Created time.Time `json:"created"`
