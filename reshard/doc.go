@@ -25,9 +25,15 @@
 //     controller acts at a time; its progress writes are guarded by its
 //     leadership.
 //
-// Not yet: binlog catch-up (running does nothing), vdiff, read and write
-// switching, reverse-traffic, complete, cancel, movetables, and starting
-// target mariadbd instances under `shardgate up`.
+//   - Read switching (switch_reads.go): the serving graph's read switch
+//     sends a share of sessions' reads outside transactions to the
+//     targets; the gateways route by it.
+//   - Cancel (cancel.go): before any write switch, the workflow stops,
+//     reads come back, the targets leave the topology.
+//
+// Not yet: binlog catch-up (running does nothing), vdiff, write
+// switching, reverse-traffic, complete, movetables, and starting target
+// mariadbd instances under `shardgate up`.
 //
 // It imports topo, tablet, vindex, sqlerror and sqlquote; never gateway, planner or
 // engine: it talks to the shards directly, not through routing.
