@@ -132,8 +132,8 @@ func (r *Runner) pass(ctx context.Context, guard clientv3.Cmp) {
 		if ctx.Err() != nil {
 			return
 		}
-		if w.State != topo.WorkflowCopying {
-			continue
+		if w.State != topo.WorkflowCopying || w.ProvisionTargets {
+			continue // ProvisionTargets: the targets are being started (PrepareTargets)
 		}
 		err := r.copyWorkflow(ctx, w, guard)
 		if err == nil {

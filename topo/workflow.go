@@ -64,6 +64,10 @@ type Workflow struct {
 	TargetShards []string `json:"target_shards"`
 	// Copy is the copy phase's progress, by source shard.
 	Copy map[string]*CopyProgress `json:"copy,omitempty"`
+	// ProvisionTargets is set by create when the targets have no instances
+	// yet and a local provisioner (`shardgate up`) starts them: it starts
+	// them, copies the schema and clears the flag; the copy waits for that.
+	ProvisionTargets bool `json:"provision_targets,omitempty"`
 	// ReadPer10000 is the share of the keyspace's sessions whose reads go
 	// to the targets (`switch-traffic --reads`), in 1/ReadSwitchScale; the
 	// serving graph's ReadSwitch is what gateways route by.
