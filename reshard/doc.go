@@ -12,6 +12,7 @@
 //     the schema (every table's SHOW CREATE TABLE) goes from a source
 //     primary to every target primary, reference tables with their rows;
 //     the workflow is recorded in state copying.
+//
 //   - The copy phase (copy.go): per source shard, one consistent snapshot
 //     (START TRANSACTION WITH CONSISTENT SNAPSHOT; no global read lock)
 //     and its GTID position (binlog_snapshot_gtid_pos); rows read in
@@ -21,6 +22,7 @@
 //     after each chunk, so a restarted runner resumes after the last
 //     committed chunk. When every source shard is copied the workflow
 //     moves to running.
+//
 //   - Runner: leader-elected through etcd (as twopc's resolver), so one
 //     controller acts at a time; its progress writes are guarded by its
 //     leadership.
@@ -28,6 +30,7 @@
 //   - Read switching (switch_reads.go): the serving graph's read switch
 //     sends a share of sessions' reads outside transactions to the
 //     targets; the gateways route by it.
+//
 //   - Cancel (cancel.go): before any write switch, the workflow stops,
 //     reads come back, the targets leave the topology.
 //
