@@ -12,7 +12,6 @@
 //     the schema (every table's SHOW CREATE TABLE) goes from a source
 //     primary to every target primary, reference tables with their rows;
 //     the workflow is recorded in state copying.
-//
 //   - The copy phase (copy.go): per source shard, one consistent snapshot
 //     (START TRANSACTION WITH CONSISTENT SNAPSHOT; no global read lock)
 //     and its GTID position (binlog_snapshot_gtid_pos); rows read in
@@ -22,21 +21,19 @@
 //     after each chunk, so a restarted runner resumes after the last
 //     committed chunk. When every source shard is copied the workflow
 //     moves to running.
-//
 //   - Runner: leader-elected through etcd (as twopc's resolver), so one
 //     controller acts at a time; its progress writes are guarded by its
 //     leadership.
-//
 //   - Read switching (switch_reads.go): the serving graph's read switch
 //     sends a share of sessions' reads outside transactions to the
 //     targets; the gateways route by it.
-//
 //   - Cancel (cancel.go): before any write switch, the workflow stops,
 //     reads come back, the targets leave the topology.
+//   - Under `shardgate up` (provision.go), targets without instances are
+//     started by up's provisioner; PrepareTargets then copies the schema.
 //
 // Not yet: binlog catch-up (running does nothing), vdiff, write
-// switching, reverse-traffic, complete, movetables, and starting target
-// mariadbd instances under `shardgate up`.
+// switching, reverse-traffic, complete, movetables.
 //
 // It imports topo, tablet, vindex, sqlerror and sqlquote; never gateway, planner or
 // engine: it talks to the shards directly, not through routing.
