@@ -24,6 +24,9 @@ type builder struct {
 	// been changed (subqueries replaced), so its text is no longer b.sql.
 	top       ast.StmtNode
 	rewritten bool
+	// localWindows lets multiShardSelect pass window functions that
+	// partition by a vindex column of a co-located statement.
+	localWindows bool
 }
 
 // numberParams gives each ? marker its index in text order.
