@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/shardgate/shardgate/engine"
+	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
 )
 
@@ -34,18 +35,22 @@ type readSwitch struct {
 	per10000 int
 	// shards are the second set, in key order.
 	shards []engine.ShardRange
+	// types are the tablet types every one of shards has a tablet of: a
+	// session of another type (`@replica` while the targets have no
+	// replicas) keeps reading Partitions rather than failing.
+	types map[topo.TabletType]bool
 }
 
 // newReadSwitch converts srv's read switch, or returns nil when there is
 // none or it names a shard the topology doesn't have (the switch's shards
 // were deleted by a cancel that hasn't cleared it yet): reads then stay on
-// Partitions, which is always correct.
-func newReadSwitch(srv *topo.SrvKeyspace, shardsByName map[string]*topo.Shard) *readSwitch {
+// Partitions, which is always correct. tablets are the routing's pools.
+func newReadSwitch(srv *topo.SrvKeyspace, shardsByName map[string]*topo.Shard, tablets map[topo.TabletType]map[shardKey][]*tablet.Pool) *readSwitch {
 	sw := srv.ReadSwitch
 	if sw == nil || len(sw.Shards) == 0 || sw.Per10000 <= 0 {
 		return nil
 	}
-	rs := &readSwitch{per10000: sw.Per10000, shards: make([]engine.ShardRange, 0, len(sw.Shards))}
+	rs := &readSwitch{per10000: sw.Per10000, shards: make([]engine.ShardRange, 0, len(sw.Shards)), types: map[topo.TabletType]bool{}}
 	for _, name := range sw.Shards {
 		s := shardsByName[name]
 		if s == nil {
@@ -53,13 +58,21 @@ func newReadSwitch(srv *topo.SrvKeyspace, shardsByName map[string]*topo.Shard) *
 		}
 		rs.shards = append(rs.shards, engine.ShardRange{Name: name, KeyRange: s.KeyRange})
 	}
+	for _, typ := range topo.TabletTypes() {
+		rs.types[typ] = true
+		for _, name := range sw.Shards {
+			if len(tablets[typ][shardKey{srv.Name, name}]) == 0 {
+				rs.types[typ] = false
+			}
+		}
+	}
 	return rs
 }
 
-// takes says whether a session with this draw reads from the switch's
-// shards.
-func (rs *readSwitch) takes(draw int) bool {
-	return draw >= 0 && draw < rs.per10000
+// takes says whether a session of tablet type typ with this draw reads
+// from the switch's shards.
+func (rs *readSwitch) takes(typ topo.TabletType, draw int) bool {
+	return draw >= 0 && draw < rs.per10000 && rs.types[typ]
 }
 
 // newReadDraw is a session's draw, fixed for its life.

@@ -50,6 +50,16 @@ func readSwitchServer(t *testing.T, per10000 int) *Server {
 		snap.Shards["ks"] = append(snap.Shards["ks"], &topo.Shard{Keyspace: "ks", Name: name, KeyRange: kr,
 			Serving: slices.Contains(readSources, name)})
 	}
+	// Every shard has a primary; only the sources have replicas.
+	for i, sh := range snap.Shards["ks"] {
+		alias := topo.TabletAlias{Cell: "zone1", UID: uint32(1 + 2*i)}
+		sh.PrimaryAlias = &alias
+		snap.Tablets = append(snap.Tablets, &topo.Tablet{Alias: alias, Keyspace: "ks", Shard: sh.Name, Type: topo.TabletPrimary, Host: "127.0.0.1", Port: 1 + 2*i})
+		if sh.Serving {
+			snap.Tablets = append(snap.Tablets, &topo.Tablet{Alias: topo.TabletAlias{Cell: "zone1", UID: uint32(2 + 2*i)},
+				Keyspace: "ks", Shard: sh.Name, Type: topo.TabletReplica, Host: "127.0.0.1", Port: 2 + 2*i})
+		}
+	}
 	if per10000 > 0 {
 		snap.Srv["ks"].ReadSwitch = &topo.ReadSwitch{Workflow: "split", Shards: readTargets, Per10000: per10000}
 	}
@@ -156,8 +166,9 @@ func TestReadSwitchShareOfSessions(t *testing.T) {
 	}
 }
 
-// TestReadSwitchSourcesOnly: at 100%, writes, locking reads and reads in
-// a transaction (explicit, or autocommit off) still go to the sources.
+// TestReadSwitchSourcesOnly: at 100%, writes, locking reads, reads in a
+// transaction (explicit, or autocommit off) and `@replica` reads while
+// the targets have no replicas still go to the sources.
 func TestReadSwitchSourcesOnly(t *testing.T) {
 	srv := readSwitchServer(t, 10000)
 	read := buildPlan(t, srv, "select * from t where id = 7")
@@ -175,6 +186,11 @@ func TestReadSwitchSourcesOnly(t *testing.T) {
 		if got := side(t, sql, runLogged(t, s, plan)); got != "sources" {
 			t.Errorf("%s at 100%%: went to the %s, want sources", sql, got)
 		}
+	}
+	replica := newSession(srv)
+	replica.tabletType = topo.TabletReplica
+	if got := side(t, read.Original, runLogged(t, replica, read)); got != "sources" {
+		t.Errorf("@replica read at 100%% while the targets have no replicas: went to the %s, want sources", got)
 	}
 	s.txMode = modeMulti      // no 2PC coordinator in this fake
 	s.tx = s.newTransaction() // BEGIN, or autocommit off (execPlan opens it)

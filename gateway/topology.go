@@ -157,7 +157,7 @@ func (t *topology) update(snap *topo.Snapshot) {
 			}
 			r.shards[typ][ks] = ranges
 		}
-		if rs := newReadSwitch(srv, shardsByName); rs != nil {
+		if rs := newReadSwitch(srv, shardsByName, r.tablets); rs != nil {
 			if r.reads == nil {
 				r.reads = map[string]*readSwitch{}
 			}
@@ -196,7 +196,7 @@ func (r *routing) shardRanges(keyspace string, typ topo.TabletType, readDraw int
 	if r.snap == nil || r.snap.Keyspaces[keyspace] == nil {
 		return nil, sqlerror.New(sqlerror.User, mysql.ER_BAD_DB_ERROR, "Unknown database '%s'", keyspace)
 	}
-	if rs := r.reads[keyspace]; rs != nil && rs.takes(readDraw) {
+	if rs := r.reads[keyspace]; rs != nil && rs.takes(typ, readDraw) {
 		return rs.shards, nil
 	}
 	ranges := r.shards[typ][keyspace]

@@ -73,6 +73,15 @@ func SwitchReads(ctx context.Context, store *topo.Store, keyspace, workflow stri
 	var rs *topo.ReadSwitch
 	if per10000 > 0 {
 		rs = &topo.ReadSwitch{Workflow: workflow, Shards: readShards(srv, w), Per10000: per10000}
+		for _, name := range w.TargetShards {
+			sh, err := store.GetShard(ctx, keyspace, name)
+			if err != nil {
+				return nil, fmt.Errorf("target shard: %w", err)
+			}
+			if sh.PrimaryAlias == nil {
+				return nil, fmt.Errorf("target shard %s/%s has no primary tablet to read from: %w", keyspace, name, ErrInvalid)
+			}
+		}
 	}
 	if err := store.SetReadSwitch(ctx, keyspace, rs); err != nil {
 		return nil, err
