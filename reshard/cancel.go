@@ -42,14 +42,8 @@ func Cancel(ctx context.Context, store *topo.Store, keyspace, workflow string) (
 	if err != nil {
 		return nil, err
 	}
-	srv, err := store.GetSrvKeyspace(ctx, keyspace)
-	if err != nil {
+	if err := clearReadSwitch(ctx, store, keyspace, workflow); err != nil {
 		return nil, err
-	}
-	if rs := srv.ReadSwitch; rs != nil && rs.Workflow == workflow {
-		if err := store.SetReadSwitch(ctx, keyspace, nil); err != nil {
-			return nil, err
-		}
 	}
 	if err := removeTargets(ctx, store, w); err != nil {
 		return nil, err

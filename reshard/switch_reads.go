@@ -2,6 +2,7 @@ package reshard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -98,9 +99,28 @@ func SwitchReads(ctx context.Context, store *topo.Store, keyspace, workflow stri
 		return nil
 	})
 	if err != nil {
+		// The workflow moved on since the check (a cancel): don't leave it
+		// a read switch.
+		if cur, gerr := store.GetWorkflow(ctx, keyspace, workflow); gerr == nil && canSwitchReads(cur) != nil {
+			if cerr := clearReadSwitch(ctx, store, keyspace, workflow); cerr != nil {
+				err = errors.Join(err, cerr)
+			}
+		}
 		return nil, err
 	}
 	return store.GetWorkflow(ctx, keyspace, workflow)
+}
+
+// clearReadSwitch removes the keyspace's read switch if workflow set it.
+func clearReadSwitch(ctx context.Context, store *topo.Store, keyspace, workflow string) error {
+	srv, err := store.GetSrvKeyspace(ctx, keyspace)
+	if err != nil {
+		return err
+	}
+	if rs := srv.ReadSwitch; rs == nil || rs.Workflow != workflow {
+		return nil
+	}
+	return store.SetReadSwitch(ctx, keyspace, nil)
 }
 
 func canSwitchReads(w *topo.Workflow) error {
