@@ -206,7 +206,11 @@ func (e *switchEnv) waitSide(t *testing.T, want string) time.Duration {
 		got := side(t, c, scatterRead)
 		c.Close()
 		if got == want {
-			return time.Since(start)
+			took := time.Since(start)
+			if took > time.Second {
+				t.Errorf("new sessions read from the %s %v after the switch, want within a second", want, took)
+			}
+			return took
 		}
 		if time.Since(start) > 5*time.Second {
 			t.Fatalf("new sessions still read from the %s 5 s after the switch, want the %s", got, want)
