@@ -120,6 +120,9 @@ func reshardCommands() []*command {
 				fmt.Fprintf(e.stdout, "workflow %s/%s (%s): %s → %s\nstate: %s\nrows copied: %d of %d (%.0f rows/s)\n",
 					st.Keyspace, st.Workflow, st.Kind, strings.Join(st.SourceShards, ","), strings.Join(st.TargetShards, ","),
 					st.State, st.RowsCopied, st.RowsTotal, st.CopyRowsPerSecond)
+				if wf.ProvisionTargets {
+					fmt.Fprintf(e.stdout, "targets: waiting for shardgate up to start their instances\n")
+				}
 				if st.ReadPercent > 0 {
 					fmt.Fprintf(e.stdout, "reads: %g%% of sessions read from the targets\n", st.ReadPercent)
 				}
