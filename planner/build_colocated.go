@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strings"
+
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/shardgate/shardgate/engine"
@@ -164,3 +166,53 @@ func bestRoute(top *coBlock, insts []coInstance, where ast.ExprNode) (vindexRout
 	}
 	return vr, best
 }
+
+// extractable reports whether the gateway's own subquery evaluation
+// (extractSubqueries) takes sel: uncorrelated subqueries in WHERE only, no
+// derived tables, CTEs or windows. It is preferred to sending a co-located
+// statement as written because it can route the outer query to the shards
+// owning the subquery's values, where the co-located one scatters.
+func extractable(sel *ast.SelectStmt) bool {
+	if sel.With != nil || findNode(sel, isWindowFunc) ||
+		findNode(sel.Fields, isSubquery) ||
+		(sel.Having != nil && findNode(sel.Having, isSubquery)) ||
+		(sel.OrderBy != nil && findNode(sel.OrderBy, isSubquery)) ||
+		(sel.GroupBy != nil && findNode(sel.GroupBy, isSubquery)) ||
+		(sel.From != nil && sel.From.TableRefs != nil && findNode(sel.From.TableRefs, isSelectOrSubquery)) {
+		return false
+	}
+	if sel.Where == nil {
+		return true
+	}
+	outer := map[string]bool{}
+	if sel.From != nil {
+		for _, tn := range collectTables(sel.From) {
+			outer[strings.ToLower(tn.Name.O)] = true
+		}
+		sel.From.Accept(&aliasCollector{names: outer})
+	}
+	v := &subqueryLister{}
+	sel.Where.Accept(v)
+	for _, q := range v.queries {
+		if correlated(q, outer) {
+			return false
+		}
+	}
+	return true
+}
+
+// subqueryLister collects the queries of the subqueries it meets, not
+// looking inside them.
+type subqueryLister struct{ queries []ast.StmtNode }
+
+func (v *subqueryLister) Enter(n ast.Node) (ast.Node, bool) {
+	if sq, ok := n.(*ast.SubqueryExpr); ok {
+		if q, ok := sq.Query.(ast.StmtNode); ok {
+			v.queries = append(v.queries, q)
+		}
+		return n, true
+	}
+	return n, false
+}
+
+func (v *subqueryLister) Leave(n ast.Node) (ast.Node, bool) { return n, true }

@@ -51,8 +51,10 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 		if pinned, err := b.pinnedShard(stmt, p); err != nil || pinned != nil {
 			return pinned, err
 		}
-		if r, ok, err := b.colocatedSelect(sel, p); ok || err != nil {
-			return r, err
+		if !extractable(sel) {
+			if r, ok, err := b.colocatedSelect(sel, p); ok || err != nil {
+				return r, err
+			}
 		}
 	}
 	if sel.With != nil {
