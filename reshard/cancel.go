@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/shardgate/shardgate/topo"
 )
@@ -16,11 +17,16 @@ import (
 //     it (a copy stops at its next chunk, whose progress it may no longer
 //     save);
 //  2. the read switch it set, if any, is removed from the serving graph,
-//     so every gateway reads from the sources again;
+//     so every gateway reads from the sources again; Cancel then waits
+//     cancelReadDrain for reads under way on the targets to finish;
 //  3. the target shards' tablets and the target shards are deleted from
 //     the topology. Their MySQL data is left as it is (under `shardgate
 //     up`, the local instances started for them are stopped).
 //
+// cancelReadDrain is how long Cancel waits between taking reads back
+// from the targets and removing them.
+const cancelReadDrain = 2 * time.Second
+
 // A cancelled workflow can be cancelled again: the steps left undone by
 // an interrupted cancel are done. Writes-switched and completed
 // workflows can't be cancelled (reverse-traffic is the way back).
@@ -42,8 +48,20 @@ func Cancel(ctx context.Context, store *topo.Store, keyspace, workflow string) (
 	if err != nil {
 		return nil, err
 	}
-	if err := clearReadSwitch(ctx, store, keyspace, workflow); err != nil {
+	cleared, err := clearReadSwitchOwned(ctx, store, keyspace, workflow)
+	if err != nil {
 		return nil, err
+	}
+	if cleared {
+		// The gateways apply the change within ~100 ms; reads that
+		// started on the targets before it finish before their tablets
+		// leave the topology (a gateway cuts the connections of a
+		// primary that leaves).
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(cancelReadDrain):
+		}
 	}
 	if err := removeTargets(ctx, store, w); err != nil {
 		return nil, err

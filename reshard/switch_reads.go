@@ -113,14 +113,21 @@ func SwitchReads(ctx context.Context, store *topo.Store, keyspace, workflow stri
 
 // clearReadSwitch removes the keyspace's read switch if workflow set it.
 func clearReadSwitch(ctx context.Context, store *topo.Store, keyspace, workflow string) error {
+	_, err := clearReadSwitchOwned(ctx, store, keyspace, workflow)
+	return err
+}
+
+// clearReadSwitchOwned is clearReadSwitch, saying whether there was one
+// to remove.
+func clearReadSwitchOwned(ctx context.Context, store *topo.Store, keyspace, workflow string) (bool, error) {
 	srv, err := store.GetSrvKeyspace(ctx, keyspace)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if rs := srv.ReadSwitch; rs == nil || rs.Workflow != workflow {
-		return nil
+		return false, nil
 	}
-	return store.SetReadSwitch(ctx, keyspace, nil)
+	return true, store.SetReadSwitch(ctx, keyspace, nil)
 }
 
 func canSwitchReads(w *topo.Workflow) error {

@@ -29,6 +29,8 @@ type switchEnv struct {
 	env     *gatewaytest.Env
 	targets map[string]*tablet.Mysqld
 	gw      *sql.DB
+	// fresh keeps no idle connections: each of its sessions is new.
+	fresh *sql.DB
 }
 
 const switchCustomers = 200
@@ -56,6 +58,8 @@ func startSwitchEnv(t *testing.T) *switchEnv {
 	t.Cleanup(env.Stop)
 	e := &switchEnv{env: env, targets: map[string]*tablet.Mysqld{}}
 	e.gw = gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/ks", env.Gateway.Addr()))
+	e.fresh = gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/ks", env.Gateway.Addr()))
+	e.fresh.SetMaxIdleConns(0)
 	gatewaytest.MustExec(t, e.gw, "CREATE TABLE customer (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(32))")
 	var vals []string
 	for id := 1; id <= switchCustomers; id++ {
@@ -193,20 +197,28 @@ func (e *switchEnv) sessions(t *testing.T, n int) (onTargets int) {
 	return onTargets
 }
 
-// waitSide waits until a new session reads from want, and returns how
-// long that took.
+// waitSide waits until new sessions read from want (20 in a row, so that
+// at a share of 50% chance can't pass for it), and returns how long that
+// took until the first of them.
 func (e *switchEnv) waitSide(t *testing.T, want string) time.Duration {
 	t.Helper()
 	start := time.Now()
+	var first time.Time
+	inRow := 0
 	for {
-		c, err := e.gw.Conn(t.Context())
+		c, err := e.fresh.Conn(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := side(t, c, scatterRead)
 		c.Close()
-		if got == want {
-			took := time.Since(start)
+		if got != want {
+			inRow = 0
+		} else if inRow++; inRow == 1 {
+			first = time.Now()
+		}
+		if inRow == 20 {
+			took := first.Sub(start)
 			if took > time.Second {
 				t.Errorf("new sessions read from the %s %v after the switch, want within a second", want, took)
 			}
@@ -307,8 +319,30 @@ func TestSwitchReadsEndToEnd(t *testing.T) {
 
 	sw("100")
 	e.waitSide(t, "targets")
+	// Sessions keep reading while cancel runs: none of their reads fails.
+	readerDone, stopReader := make(chan error, 1), make(chan struct{})
+	go func() {
+		var n int
+		for {
+			select {
+			case <-stopReader:
+				readerDone <- nil
+				return
+			default:
+			}
+			if err := e.gw.QueryRowContext(context.Background(), scatterRead).Scan(&n); err != nil {
+				readerDone <- err
+				return
+			}
+		}
+	}()
 	mustCtlAt(t, e.store(), "reshard", "cancel", "--keyspace", "ks", "--workflow", "split")
-	t.Logf("gateway read the sources again %v after cancel", e.waitSide(t, "sources"))
+	time.Sleep(200 * time.Millisecond)
+	close(stopReader)
+	if err := <-readerDone; err != nil {
+		t.Errorf("a read while cancel ran failed: %v", err)
+	}
+	t.Logf("gateway read the sources %v after cancel returned", e.waitSide(t, "sources"))
 	if n := e.sessions(t, 20); n != 0 {
 		t.Errorf("after cancel: %d of 20 sessions read the targets, want 0", n)
 	}
