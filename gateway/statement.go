@@ -58,6 +58,11 @@ type statement struct {
 	mu      sync.Mutex
 	cancel  context.CancelCauseFunc
 	running bool
+	// user and db are the session's when the statement began, and ended
+	// is when it ended: what another session's SHOW PROCESSLIST reads
+	// (processlist.go). sql and started are under mu too for it.
+	user, db string
+	ended    time.Time
 	// check, created on the first statement, looks at the client's socket
 	// while a statement runs; it stops itself when none does.
 	check *time.Timer
@@ -68,12 +73,12 @@ type statement struct {
 func (s *session) beginStatement(sql string) context.Context {
 	st := &s.stmt
 	st.routing = s.srv.topo.current.Load()
-	st.sql = sql
-	st.started = time.Now()
 	s.newWarnings()
 
 	limit := s.timeLimit()
 	st.mu.Lock()
+	st.sql, st.started = sql, time.Now()
+	st.user, st.db = s.user, s.keyspace
 	if limit > 0 || st.stopDeadline != nil || st.ctx == nil || st.ctx.Err() != nil {
 		st.release()
 		st.ctx, st.cancel = context.WithCancelCause(s.ctx)
@@ -114,6 +119,7 @@ func (s *session) endStatement(err error) error {
 	st := &s.stmt
 	st.mu.Lock()
 	st.running = false
+	st.ended = time.Now()
 	if st.check != nil {
 		st.check.Stop()
 	}
