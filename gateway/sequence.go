@@ -64,7 +64,7 @@ func (q *sequences) next(ctx context.Context, r *routing, keyspace, table string
 // reserve takes a new block of max(cache, n) ids; what was left of the old
 // block is skipped so the statement's ids stay consecutive.
 func (s *sequence) reserve(ctx context.Context, r *routing, keyspace, table string, n int64) error {
-	ranges, err := r.shardRanges(keyspace, topo.TabletPrimary)
+	ranges, err := r.shardRanges(keyspace, topo.TabletPrimary, noReadSwitch)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,10 @@ type session struct {
 	shard      string
 	tabletType topo.TabletType
 
+	// readDraw picks the side of a resharding's read switch this session
+	// reads from, fixed at connect (read_switch.go).
+	readDraw int
+
 	autocommit bool
 	tx         *transaction // nil outside a transaction
 	txMode     txMode       // SET transaction_mode
@@ -117,6 +121,7 @@ func newSession(srv *Server) *session {
 		cancelSession: cancel,
 		parser:        planner.NewParser(),
 		tabletType:    topo.TabletPrimary,
+		readDraw:      newReadDraw(),
 		autocommit:    true,
 		txMode:        srv.txMode,
 	}

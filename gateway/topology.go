@@ -38,6 +38,9 @@ type routing struct {
 	tablets map[topo.TabletType]map[shardKey][]*tablet.Pool
 	// replicas lists each shard's replicas, for replica_select.go.
 	replicas map[shardKey][]replicaTablet
+	// reads holds, by keyspace, the read switch of a resharding: the
+	// second shard set some sessions read from (read_switch.go).
+	reads map[string]*readSwitch
 }
 
 // topology keeps the latest routing and one connection pool per tablet.
@@ -155,6 +158,14 @@ func (t *topology) update(snap *topo.Snapshot) {
 			}
 			r.shards[typ][ks] = ranges
 		}
+		if rs := newReadSwitch(srv, shardsByName, r.tablets); rs != nil {
+			if r.reads == nil {
+				r.reads = map[string]*readSwitch{}
+			}
+			r.reads[ks] = rs
+		} else if srv.ReadSwitch != nil {
+			t.logger.Warn("gateway: read switch names shards the topology doesn't have; reading from the serving shards", "keyspace", ks, "shards", srv.ReadSwitch.Shards)
+		}
 	}
 	t.current.Store(r)
 }
@@ -178,9 +189,16 @@ func (t *topology) close() {
 	}
 }
 
-func (r *routing) shardRanges(keyspace string, typ topo.TabletType) ([]engine.ShardRange, error) {
+// shardRanges lists the shards a statement on keyspace reaches for
+// tablet type typ. readDraw is the session's read-switch draw when the
+// statement may read from a read switch's shards (a read outside
+// transactions), or noReadSwitch: the draw picks the side.
+func (r *routing) shardRanges(keyspace string, typ topo.TabletType, readDraw int) ([]engine.ShardRange, error) {
 	if r.snap == nil || r.snap.Keyspaces[keyspace] == nil {
 		return nil, sqlerror.New(sqlerror.User, mysql.ER_BAD_DB_ERROR, "Unknown database '%s'", keyspace)
+	}
+	if rs := r.reads[keyspace]; rs != nil && rs.takes(typ, readDraw) {
+		return rs.shards, nil
 	}
 	ranges := r.shards[typ][keyspace]
 	if len(ranges) == 0 {

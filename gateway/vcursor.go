@@ -41,6 +41,9 @@ type vcursor struct {
 	// read is set for SELECT: a shard it reaches in a transaction is not
 	// marked as written.
 	read bool
+	// locking is set for a SELECT ... FOR UPDATE / LOCK IN SHARE MODE:
+	// it never reads from a read switch's shards (read_switch.go).
+	locking bool
 	// implicit is that transaction while the statement runs.
 	implicit *transaction
 	// spanning is set while a call reaches several shards: a shard
@@ -77,6 +80,7 @@ func (s *session) cursor(r *routing, plan *planner.Plan) execCursor {
 	// parents that merge, sort or aggregate keep rows and need copies.
 	_, vc.borrowRows = plan.Root.(*engine.Route)
 	vc.read = plan.Type == planner.StmtSelect
+	vc.locking = plan.LockingRead
 	vc.exactFloats = s.exactFloats && plan.Type == planner.StmtSelect
 	vc.write = isWrite(plan.Type)
 	// Execute (everything but a SELECT) holds its shard rows whole.
@@ -84,9 +88,11 @@ func (s *session) cursor(r *routing, plan *planner.Plan) execCursor {
 	return vc
 }
 
-// Shards lists the serving shards of a keyspace for the session's tablet type.
+// Shards lists the serving shards of a keyspace for the session's tablet
+// type: for a read outside transactions, the read switch's shards if the
+// session's draw picks them (read_switch.go).
 func (vc *vcursor) Shards(ctx context.Context, keyspace string) ([]engine.ShardRange, error) {
-	return vc.r.shardRanges(keyspace, vc.s.tabletType)
+	return vc.r.shardRanges(keyspace, vc.s.tabletType, vc.readDraw())
 }
 
 // ExecuteMulti runs queries[i] on shards[i]; several shards run in parallel,

@@ -60,6 +60,10 @@ type Plan struct {
 	Root       engine.Primitive
 	Original   string
 	ParamCount int // number of ? markers
+	// LockingRead is set for a SELECT that takes row locks (FOR UPDATE,
+	// LOCK IN SHARE MODE, FOR SHARE): the gateway sends it to the shards
+	// that take writes, never to a resharding's read switch.
+	LockingRead bool
 }
 
 // Build plans one statement. sql is its text (what the gateway received);
@@ -74,9 +78,27 @@ func Build(stmt ast.StmtNode, sql string, vs *vschema.VSchema, target Target) (*
 	}
 	b := &builder{vs: vs, target: target, sql: sql, top: stmt}
 	b.numberParams(stmt)
+	locking := lockingRead(stmt) // before build may rewrite stmt
 	root, typ, err := b.build(stmt)
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Type: typ, Root: root, Original: sql, ParamCount: b.nparams}, nil
+	return &Plan{Type: typ, Root: root, Original: sql, ParamCount: b.nparams, LockingRead: locking}, nil
+}
+
+// lockingRead says whether a SELECT, or a part of a UNION, takes row locks.
+func lockingRead(n ast.Node) bool {
+	switch s := n.(type) {
+	case *ast.SelectStmt:
+		return s.LockInfo != nil && s.LockInfo.LockType != ast.SelectLockNone
+	case *ast.SetOprStmt:
+		return s.SelectList != nil && lockingRead(s.SelectList)
+	case *ast.SetOprSelectList:
+		for _, sel := range s.Selects {
+			if lockingRead(sel) {
+				return true
+			}
+		}
+	}
+	return false
 }

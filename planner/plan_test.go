@@ -30,3 +30,32 @@ func TestPlanParamsAndArgs(t *testing.T) {
 		t.Errorf("got %q, want [%q]", vc.log, want)
 	}
 }
+
+// TestPlanLockingRead: a SELECT that takes row locks is marked, so the
+// gateway never sends it to a resharding's read switch.
+func TestPlanLockingRead(t *testing.T) {
+	vs := loadVSchema(t)
+	for _, tc := range []struct {
+		sql  string
+		want bool
+	}{
+		{"select * from user where id = 1", false},
+		{"select * from user where id = 1 for update", true},
+		{"select * from user where id = 1 lock in share mode", true},
+		{"select * from user where id = 1 for share", true},
+		{"select id from user where id = 1 union select id from user where id = 2", false},
+		{"update user set name = 'x' where id = 1", false},
+	} {
+		stmts, err := NewParser().Parse(tc.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		plan, err := Build(stmts[0], tc.sql, vs, Target{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		if plan.LockingRead != tc.want {
+			t.Errorf("%s: LockingRead %v, want %v", tc.sql, plan.LockingRead, tc.want)
+		}
+	}
+}

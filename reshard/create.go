@@ -25,7 +25,9 @@ type CreateRequest struct {
 //   - every source shard exists, serves, and has a primary tablet;
 //   - target shards that don't exist are created, not serving (no gateway
 //     routes to them until traffic is switched); each must have a primary
-//     tablet registered (`shardctl tablet add`);
+//     tablet registered (`shardctl tablet add`), unless `shardgate up`
+//     runs the topology (topo.Store.LocalProvisioner): it then starts
+//     them, and the schema is copied after (PrepareTargets);
 //   - every source table is placed by the vschema (a primary vindex, or a
 //     reference table) and has a primary key;
 //   - the schema goes from the first source primary to every target
@@ -57,6 +59,10 @@ func Create(ctx context.Context, store *topo.Store, cc tablet.ConnConfig, req Cr
 		sources = append(sources, addr)
 	}
 	var targets []string
+	// provision: a target has no primary and `shardgate up` runs this
+	// topology; it starts the targets' instances (provision.go).
+	provision := false
+	_, noProvisioner := store.LocalProvisioner(ctx)
 	for _, name := range req.TargetShards {
 		sh, err := store.GetShard(ctx, req.Keyspace, name)
 		if errors.Is(err, topo.ErrNoNode) {
@@ -69,6 +75,10 @@ func Create(ctx context.Context, store *topo.Store, cc tablet.ConnConfig, req Cr
 		if sh.Serving {
 			return nil, fmt.Errorf("target shard %s/%s already serves traffic: %w", req.Keyspace, name, ErrInvalid)
 		}
+		if sh.PrimaryAlias == nil && noProvisioner == nil {
+			provision = true
+			continue
+		}
 		addr, err := primaryAddr(ctx, store, sh)
 		if err != nil {
 			return nil, fmt.Errorf("%w (register one with: shardctl tablet add --keyspace %s --shard %s --type primary --address HOST:PORT)", err, req.Keyspace, name)
@@ -76,33 +86,14 @@ func Create(ctx context.Context, store *topo.Store, cc tablet.ConnConfig, req Cr
 		targets = append(targets, addr)
 	}
 
-	snap, err := store.Snapshot(ctx)
+	split, reference, err := sourceTables(ctx, store, cc, req.Keyspace, sources[0])
 	if err != nil {
 		return nil, err
 	}
-	ks := snap.VSchema.Keyspaces[req.Keyspace]
-	cc.Addr, cc.DB = sources[0], req.Keyspace
-	src, err := tablet.Dial(ctx, cc)
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", sources[0], err)
-	}
-	tables, err := baseTables(ctx, src)
-	var split, reference []string
-	if err == nil {
-		split, reference, err = splitTables(ks, tables)
-	}
-	for _, t := range split {
-		if err != nil {
-			break
+	if !provision {
+		if err := copySchema(ctx, cc, req.Keyspace, sources[0], targets, split, reference); err != nil {
+			return nil, err
 		}
-		_, err = describeTable(ctx, src, ks, t)
-	}
-	src.Close()
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", sources[0], err)
-	}
-	if err := copySchema(ctx, cc, req.Keyspace, sources[0], targets, split, reference); err != nil {
-		return nil, err
 	}
 
 	w := &topo.Workflow{
@@ -112,11 +103,45 @@ func Create(ctx context.Context, store *topo.Store, cc tablet.ConnConfig, req Cr
 		State:        topo.WorkflowCopying,
 		SourceShards: sortedShards(req.SourceShards),
 		TargetShards: sortedShards(req.TargetShards),
+		// The schema is copied once the provisioner has started every
+		// target (PrepareTargets).
+		ProvisionTargets: provision,
 	}
 	if err := store.CreateWorkflow(ctx, w); err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// sourceTables reads a source's tables and sorts them into split and
+// reference tables, checking that the vschema places each split table
+// and that it has a primary key.
+func sourceTables(ctx context.Context, store *topo.Store, cc tablet.ConnConfig, keyspace, source string) (split, reference []string, err error) {
+	snap, err := store.Snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ks := snap.VSchema.Keyspaces[keyspace]
+	cc.Addr, cc.DB = source, keyspace
+	src, err := tablet.Dial(ctx, cc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("source %s: %w", source, err)
+	}
+	defer src.Close()
+	tables, err := baseTables(ctx, src)
+	if err == nil {
+		split, reference, err = splitTables(ks, tables)
+	}
+	for _, t := range split {
+		if err != nil {
+			break
+		}
+		_, err = describeTable(ctx, src, ks, t)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("source %s: %w", source, err)
+	}
+	return split, reference, nil
 }
 
 // primaryAddr is the address of a shard's primary tablet.

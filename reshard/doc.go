@@ -33,9 +33,15 @@
 //   - Runner: leader-elected through etcd (as twopc's resolver), so one
 //     controller acts at a time; its progress writes are guarded by its
 //     leadership.
+//   - Read switching (switch_reads.go): the serving graph's read switch
+//     sends a share of sessions' reads outside transactions to the
+//     targets; the gateways route by it.
+//   - Cancel (cancel.go): before any write switch, the workflow stops,
+//     reads come back, the targets leave the topology.
+//   - Under `shardgate up` (provision.go), targets without instances are
+//     started by up's provisioner; PrepareTargets then copies the schema.
 //
-// Not yet: read and write switching, reverse-traffic, complete, cancel, movetables, and starting
-// target mariadbd instances under `shardgate up`.
+// Not yet: write switching, reverse-traffic, complete, movetables.
 //
 // It imports topo, tablet, vindex, sqlerror and sqlquote; never gateway, planner or
 // engine: it talks to the shards directly, not through routing.

@@ -176,8 +176,8 @@ func (r *Runner) pass(ctx context.Context, guard clientv3.Cmp, running *catchups
 			r.startCatchup(ctx, w, guard, running)
 			continue
 		}
-		if w.State != topo.WorkflowCopying {
-			continue
+		if w.State != topo.WorkflowCopying || w.ProvisionTargets {
+			continue // ProvisionTargets: the targets are being started (PrepareTargets)
 		}
 		err := r.copyWorkflow(ctx, w, guard)
 		if err == nil {

@@ -28,8 +28,8 @@ type Status struct {
 	LagSeconds *float64 `json:"lag_seconds"`
 	// RowsApplied counts the row changes catch-up applied to the targets.
 	RowsApplied int64 `json:"rows_applied"`
-	// ReadPercent is the share of reads sent to the targets (0 until read
-	// switching exists).
+	// ReadPercent is the share of sessions whose reads outside
+	// transactions go to the targets (switch-traffic --reads), 0.01 to 100.
 	ReadPercent float64       `json:"read_percent"`
 	Error       string        `json:"error"`
 	Shards      []ShardStatus `json:"shards"`
@@ -63,6 +63,7 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		TargetShards: w.TargetShards,
 		RowsCopied:   w.RowsCopied(),
 		RowsTotal:    w.RowsTotal(),
+		ReadPercent:  float64(w.ReadPer10000) * 100 / topo.ReadSwitchScale,
 		Error:        w.Error,
 		Shards:       []ShardStatus{},
 	}

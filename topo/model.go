@@ -165,14 +165,18 @@ func (t *Tablet) validate() error {
 
 // SrvKeyspace is the serving graph of a keyspace: which shards serve it,
 // per tablet type. Routing always goes through it, never through the list
-// of shards, so that resharding can switch traffic by rewriting it. A
-// later version adds, beside Partitions, a second set of shards and the
-// percentage of reads sent to it (canary traffic); a reader that doesn't
-// know that field keeps routing to Partitions, which stays correct.
+// of shards, so that resharding can switch traffic by rewriting it.
+// During a resharding, ReadSwitch names, beside Partitions, a second set
+// of shards and the share of reads sent to it (canary traffic); a reader
+// that doesn't know that field keeps routing to Partitions, which stays
+// correct.
 type SrvKeyspace struct {
 	Name    string `json:"name"`
 	Sharded bool   `json:"sharded,omitempty"`
 	// Partitions maps a tablet type to the names of the shards serving
 	// it, in key order; together they cover the keyspace once.
 	Partitions map[TabletType][]string `json:"partitions,omitempty"`
+	// ReadSwitch, when set, sends a share of the keyspace's reads outside
+	// transactions to another set of shards (read_switch.go).
+	ReadSwitch *ReadSwitch `json:"read_switch,omitempty"`
 }

@@ -116,3 +116,34 @@ func (s *Store) UpdateShard(ctx context.Context, keyspace, name string, fn func(
 		return nil
 	})
 }
+
+// DeleteShard removes a shard that doesn't serve (a resharding target
+// being cancelled): ErrNoNode if it doesn't exist, ErrInvalid if it
+// serves. Its tablets are not deleted. Partitions never name a shard that
+// doesn't serve, so the serving graph's rebuild (whose guard doesn't see
+// deletions) derives the same graph with or without it.
+func (s *Store) DeleteShard(ctx context.Context, keyspace, name string) error {
+	what := fmt.Sprintf("shard %s/%s", keyspace, name)
+	key := s.shardKey(keyspace, name)
+	return retry(ctx, "delete "+what, func() (bool, error) {
+		data, rev, err := s.getRaw(ctx, key, what)
+		if err != nil {
+			return false, err
+		}
+		var sh Shard
+		if err := json.Unmarshal(data, &sh); err != nil {
+			return false, fmt.Errorf("topo: decode %s: %w", what, err)
+		}
+		if sh.Serving {
+			return false, fmt.Errorf("delete %s: it serves traffic: %w", what, ErrInvalid)
+		}
+		resp, err := s.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
+			Then(clientv3.OpDelete(key)).
+			Commit()
+		if err != nil {
+			return false, fmt.Errorf("topo: delete %s: %w", what, err)
+		}
+		return resp.Succeeded, nil
+	})
+}

@@ -12,14 +12,17 @@ import (
 // RebuildSrvKeyspace derives a keyspace's serving graph from its shards:
 // every Serving shard, in key order, serves both primary and replica
 // traffic. It writes only if the shards haven't changed since it read
-// them, so the graph never goes back to an older set of shards.
+// them, so the graph never goes back to an older set of shards. A read
+// switch (SetReadSwitch) is kept as it is: it is not derived from the
+// shards.
 func (s *Store) RebuildSrvKeyspace(ctx context.Context, keyspace string) error {
 	what := fmt.Sprintf("serving keyspace %q", keyspace)
-	prefix := s.shardsPrefix(keyspace)
+	prefix, srvKey := s.shardsPrefix(keyspace), s.srvKey(keyspace)
 	return retry(ctx, "rebuild "+what, func() (bool, error) {
 		resp, err := s.cli.Txn(ctx).Then(
 			clientv3.OpGet(s.keyspaceKey(keyspace)),
 			clientv3.OpGet(prefix, clientv3.WithPrefix()),
+			clientv3.OpGet(srvKey),
 		).Commit()
 		if err != nil {
 			return false, fmt.Errorf("topo: rebuild %s: %w", what, err)
@@ -35,13 +38,23 @@ func (s *Store) RebuildSrvKeyspace(ctx context.Context, keyspace string) error {
 		if err != nil {
 			return false, err
 		}
-		data, err := json.Marshal(deriveSrvKeyspace(kss[0], shards))
+		srv := deriveSrvKeyspace(kss[0], shards)
+		var srvRev int64
+		if old := resp.Responses[2].GetResponseRange().Kvs; len(old) > 0 {
+			var prev SrvKeyspace
+			if err := json.Unmarshal(old[0].Value, &prev); err != nil {
+				return false, fmt.Errorf("topo: decode %s: %w", what, err)
+			}
+			srv.ReadSwitch, srvRev = prev.ReadSwitch, old[0].ModRevision
+		}
+		data, err := json.Marshal(srv)
 		if err != nil {
 			return false, fmt.Errorf("topo: encode %s: %w", what, err)
 		}
 		put, err := s.cli.Txn(ctx).
-			If(unchangedSince(prefix, resp.Header.Revision)).
-			Then(clientv3.OpPut(s.srvKey(keyspace), string(data))).
+			If(unchangedSince(prefix, resp.Header.Revision),
+				clientv3.Compare(clientv3.ModRevision(srvKey), "=", srvRev)).
+			Then(clientv3.OpPut(srvKey, string(data))).
 			Commit()
 		if err != nil {
 			return false, fmt.Errorf("topo: rebuild %s: %w", what, err)

@@ -69,6 +69,14 @@ type Workflow struct {
 	Catchup map[string]*CatchupProgress `json:"catchup,omitempty"`
 	// VDiff is a vdiff's request that the catch-up pause (nil: none).
 	VDiff *VDiffRequest `json:"vdiff,omitempty"`
+	// ProvisionTargets is set by create when the targets have no instances
+	// yet and a local provisioner (`shardgate up`) starts them: it starts
+	// them, copies the schema and clears the flag; the copy waits for that.
+	ProvisionTargets bool `json:"provision_targets,omitempty"`
+	// ReadPer10000 is the share of the keyspace's sessions whose reads go
+	// to the targets (`switch-traffic --reads`), in 1/ReadSwitchScale; the
+	// serving graph's ReadSwitch is what gateways route by.
+	ReadPer10000 int `json:"read_per_10000,omitempty"`
 	// Error says why the workflow is in state error; empty otherwise.
 	Error   string    `json:"error,omitempty"`
 	Created time.Time `json:"created"`

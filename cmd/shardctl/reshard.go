@@ -15,7 +15,8 @@ import (
 )
 
 func reshardCommands() []*command {
-	var keyspace, workflow, sources, targets, format string
+	var keyspace, workflow, sources, targets, format, percent string
+	var reads bool
 	var db twopcFlags // the same --db-user/--db-password as twopc
 	named := func(fs *flag.FlagSet) {
 		fs.StringVar(&keyspace, "keyspace", "", "keyspace of the workflow")
@@ -124,6 +125,12 @@ func reshardCommands() []*command {
 				if st.LagSeconds != nil {
 					fmt.Fprintf(e.stdout, "catch-up: lag %.0fs, %d row changes applied\n", *st.LagSeconds, st.RowsApplied)
 				}
+				if wf.ProvisionTargets {
+					fmt.Fprintf(e.stdout, "targets: waiting for shardgate up to start their instances\n")
+				}
+				if st.ReadPercent > 0 {
+					fmt.Fprintf(e.stdout, "reads: %g%% of sessions read from the targets\n", st.ReadPercent)
+				}
 				if st.Error != "" {
 					fmt.Fprintf(e.stdout, "error: %s\n", st.Error)
 				}
@@ -174,6 +181,69 @@ func reshardCommands() []*command {
 				if !rep.Clean {
 					return &exitCodeError{code: exitDiffers, msg: "the targets differ from the sources"}
 				}
+				return nil
+			},
+		},
+		{
+			group: "reshard", verb: "switch-traffic", args: "--keyspace KS --workflow NAME --reads --percent P",
+			summary: "send P% (0.01 to 100, 0 takes it back) of the keyspace's sessions' reads outside transactions to the targets",
+			flags: func(fs *flag.FlagSet) {
+				named(fs)
+				fs.BoolVar(&reads, "reads", false, "switch reads (writes are switched by a later version)")
+				fs.StringVar(&percent, "percent", "", "share of sessions reading from the targets: 0.01 to 100 in steps of 0.01, or 0")
+			},
+			run: func(ctx context.Context, e *env, args []string) error {
+				if err := wantArgs(args); err != nil {
+					return err
+				}
+				if err := needNamed(); err != nil {
+					return err
+				}
+				if !reads {
+					return usageErrorf("--reads is required (switching writes is not built yet)")
+				}
+				if percent == "" {
+					return usageErrorf("--percent is required")
+				}
+				per10000, err := reshard.ParsePercent(percent)
+				if err != nil {
+					return usageErrorf("%v", err)
+				}
+				s, err := e.Store(ctx)
+				if err != nil {
+					return err
+				}
+				w, err := reshard.SwitchReads(ctx, s, keyspace, workflow, per10000)
+				if err != nil {
+					return err
+				}
+				st := reshard.StatusOf(w, time.Now())
+				fmt.Fprintf(e.stdout, "workflow %s/%s: %g%% of sessions read from %s, state %s\n", w.Keyspace, w.Name,
+					st.ReadPercent, strings.Join(w.TargetShards, ","), w.State)
+				return nil
+			},
+		},
+		{
+			group: "reshard", verb: "cancel", args: "--keyspace KS --workflow NAME",
+			summary: "before writes are switched: take reads back, stop the workflow, remove the target shards and tablets from the topology (their data stays)",
+			flags:   named,
+			run: func(ctx context.Context, e *env, args []string) error {
+				if err := wantArgs(args); err != nil {
+					return err
+				}
+				if err := needNamed(); err != nil {
+					return err
+				}
+				s, err := e.Store(ctx)
+				if err != nil {
+					return err
+				}
+				w, err := reshard.Cancel(ctx, s, keyspace, workflow)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "cancelled workflow %s/%s: removed target shards %s from the topology (their data is left)\n",
+					w.Keyspace, w.Name, strings.Join(w.TargetShards, ","))
 				return nil
 			},
 		},

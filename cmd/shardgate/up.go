@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/tablet/localcluster"
 	"github.com/shardgate/shardgate/topo"
 )
@@ -74,5 +75,14 @@ Stop:      Ctrl-C
 	}
 	defer stopFailover()
 	defer g.reshard.start(ctx, cluster.Store, &g, g.listen, logger)()
+	// Stopped before the cluster: it adds and stops instances of it.
+	prov := &provisioner{cluster: cluster, conn: tablet.ConnConfig{User: g.dbUser, Password: g.dbPassword},
+		interval: 500 * time.Millisecond, logger: logger}
+	stopProvisioner, err := prov.start(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "shardgate up: provisioner: %v\n", err)
+		return 1
+	}
+	defer stopProvisioner()
 	return runGateway(ctx, gwCfg, g.statusAddr, stdout, stderr, banner)
 }

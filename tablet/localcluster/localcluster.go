@@ -58,14 +58,20 @@ type Instance struct {
 	Mysqld   *tablet.Mysqld
 
 	dir string // the instance's directory under Config.Dir
+	// added: started by AddShard, not planned from Config.Keyspaces.
+	added bool
 }
 
 // Cluster is a running local cluster. Stop ends every process it started.
 type Cluster struct {
-	Etcd      *topo.Embedded
-	Store     *topo.Store
+	Etcd  *topo.Embedded
+	Store *topo.Store
+	// Instances are the running instances. AddShard and RemoveShard
+	// change the list (under mu); read it while neither runs.
 	Instances []*Instance
 	cfg       Config
+
+	mu sync.Mutex // serialises AddShard, RemoveShard and Stop
 }
 
 // Demo is the cluster `shardgate up` starts: keyspace global (unsharded)
@@ -119,6 +125,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 
 	c.Instances, err = plan(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.planAdded(ctx); err != nil {
 		return nil, err
 	}
 	if err := c.adoptPrimaries(ctx); err != nil {
@@ -208,14 +217,18 @@ func (c *Cluster) adoptPrimaries(ctx context.Context) error {
 // former primary does not count as a replica: it may never replicate
 // again. The failover controller changes all this on the instances whose
 // roles it changes.
-func (c *Cluster) makeMysqlds() {
+func (c *Cluster) makeMysqlds() { c.makeMysqldsOf(c.Instances) }
+
+// makeMysqldsOf is makeMysqlds for instances that include every instance
+// of their shards.
+func (c *Cluster) makeMysqldsOf(ins []*Instance) {
 	hasReplica := map[[2]string]bool{}
-	for _, in := range c.Instances {
+	for _, in := range ins {
 		if in.Type == topo.TabletReplica {
 			hasReplica[[2]string{in.Keyspace, in.Shard}] = true
 		}
 	}
-	for _, in := range c.Instances {
+	for _, in := range ins {
 		in.Mysqld = tablet.NewMysqld(tablet.MysqldConfig{
 			Dir:            in.dir,
 			ServerID:       in.Alias.UID,
@@ -240,10 +253,14 @@ func dirName(shard string) string { return "x" + shard }
 
 // startMysqlds initialises and starts every instance in parallel, then
 // points replicas at their primaries and creates each keyspace's database.
-func (c *Cluster) startMysqlds(ctx context.Context) error {
-	errs := make([]error, len(c.Instances))
+func (c *Cluster) startMysqlds(ctx context.Context) error { return c.startInstances(ctx, c.Instances) }
+
+// startInstances is startMysqlds for instances that include every
+// instance of their shards.
+func (c *Cluster) startInstances(ctx context.Context, ins []*Instance) error {
+	errs := make([]error, len(ins))
 	var wg sync.WaitGroup
-	for i, in := range c.Instances {
+	for i, in := range ins {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -262,16 +279,16 @@ func (c *Cluster) startMysqlds(ctx context.Context) error {
 	}
 	// Replication first: a primary with replicas acknowledges the CREATE
 	// DATABASE below only once a replica has it.
-	for _, in := range c.Instances {
+	for _, in := range ins {
 		if in.Type == topo.TabletPrimary {
 			continue
 		}
-		primary := c.Primary(in.Keyspace, in.Shard)
+		primary := primaryIn(ins, in.Keyspace, in.Shard)
 		if err := in.Mysqld.StartReplication(ctx, primary.Mysqld.Addr()); err != nil {
 			return fmt.Errorf("%s/%s replica: %w", in.Keyspace, in.Shard, err)
 		}
 	}
-	for _, in := range c.Instances {
+	for _, in := range ins {
 		if in.Type != topo.TabletPrimary {
 			continue
 		}
@@ -304,28 +321,8 @@ func (c *Cluster) register(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, in := range c.Instances {
-		if in.Type != topo.TabletPrimary {
-			continue
-		}
-		alias := in.Alias
-		err := st.CreateShard(ctx, &topo.Shard{Keyspace: in.Keyspace, Name: in.Shard, PrimaryAlias: &alias})
-		if errors.Is(err, topo.ErrNodeExists) {
-			err = st.UpdateShard(ctx, in.Keyspace, in.Shard, func(s *topo.Shard) error { s.PrimaryAlias = &alias; return nil })
-		}
-		if err != nil {
-			return err
-		}
-	}
-	for _, in := range c.Instances {
-		t := &topo.Tablet{Alias: in.Alias, Keyspace: in.Keyspace, Shard: in.Shard, Type: in.Type, Host: "127.0.0.1", Port: in.Mysqld.Port()}
-		err := st.AddTablet(ctx, t)
-		if errors.Is(err, topo.ErrNodeExists) {
-			err = st.UpdateTablet(ctx, in.Alias, func(old *topo.Tablet) error { *old = *t; return nil })
-		}
-		if err != nil {
-			return err
-		}
+	if err := c.registerInstances(ctx, c.Instances); err != nil {
+		return err
 	}
 	for _, ks := range c.cfg.Keyspaces {
 		if ks.VSchema == nil {
@@ -345,11 +342,45 @@ func (c *Cluster) register(ctx context.Context) error {
 	return nil
 }
 
+// registerInstances writes the shards of instances (their primaries) and
+// their tablets, keeping what is there but updating addresses.
+func (c *Cluster) registerInstances(ctx context.Context, ins []*Instance) error {
+	st := c.Store
+	for _, in := range ins {
+		if in.Type != topo.TabletPrimary {
+			continue
+		}
+		alias := in.Alias
+		err := st.CreateShard(ctx, &topo.Shard{Keyspace: in.Keyspace, Name: in.Shard, PrimaryAlias: &alias})
+		if errors.Is(err, topo.ErrNodeExists) {
+			err = st.UpdateShard(ctx, in.Keyspace, in.Shard, func(s *topo.Shard) error { s.PrimaryAlias = &alias; return nil })
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, in := range ins {
+		t := &topo.Tablet{Alias: in.Alias, Keyspace: in.Keyspace, Shard: in.Shard, Type: in.Type, Host: "127.0.0.1", Port: in.Mysqld.Port()}
+		err := st.AddTablet(ctx, t)
+		if errors.Is(err, topo.ErrNodeExists) {
+			err = st.UpdateTablet(ctx, in.Alias, func(old *topo.Tablet) error { *old = *t; return nil })
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Primary returns the primary instance of a shard as of Start (the one
 // the topology named, see adoptPrimaries), nil if there is none. A
 // failover while the cluster runs changes the topology, not Instances.
 func (c *Cluster) Primary(keyspace, shard string) *Instance {
-	for _, in := range c.Instances {
+	return primaryIn(c.Instances, keyspace, shard)
+}
+
+func primaryIn(ins []*Instance, keyspace, shard string) *Instance {
+	for _, in := range ins {
 		if in.Keyspace == keyspace && in.Shard == shard && in.Type == topo.TabletPrimary {
 			return in
 		}
@@ -362,21 +393,10 @@ func (c *Cluster) Endpoints() []string { return c.Etcd.Endpoints() }
 
 // Stop stops every mariadbd and the etcd server; data stays in Dir.
 func (c *Cluster) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var errs []error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, in := range c.Instances {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := in.Mysqld.Stop(ctx); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	errs = append(errs, stopAll(ctx, c.Instances))
 	if c.Store != nil {
 		c.Store.Close()
 	}
