@@ -1,50 +1,95 @@
 package gateway
 
 import (
+	"net"
 	"net/http"
-	"net/http/pprof"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/shardgate/shardgate/querystats"
+	"github.com/shardgate/shardgate/topo"
 )
 
-// StatusHandler serves the gateway's status pages: Prometheus metrics at
-// /metrics (Go runtime and process metrics, plan cache counters) and the
-// runtime profiles at /debug/pprof/. Each call builds its own registry, so
-// two gateways in one process never share metric state.
+// StatusHandler serves the gateway's Prometheus metrics at /metrics. The
+// status port's other pages (console, JSON API, pprof) are the
+// console package's, wired by cmd/shardgate. Each gateway has its own
+// registry, so two gateways in one process never share metric state.
 func (s *Server) StatusHandler() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "shardgate_plan_cache_hits_total",
-			Help: "Statements whose plan came from the plan cache.",
-		}, func() float64 { return float64(s.plans.stats().Hits) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "shardgate_plan_cache_misses_total",
-			Help: "Cacheable statements that had to be planned.",
-		}, func() float64 { return float64(s.plans.stats().Misses) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "shardgate_plan_cache_evictions_total",
-			Help: "Plans dropped to keep the cache within its bounds.",
-		}, func() float64 { return float64(s.plans.stats().Evictions) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "shardgate_plan_cache_entries",
-			Help: "Plans in the plan cache.",
-		}, func() float64 { return float64(s.plans.stats().Entries) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "shardgate_plan_cache_bytes",
-			Help: "Estimated memory held by the plan cache's keys and plans.",
-		}, func() float64 { return float64(s.plans.stats().Bytes) }),
-	)
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/metrics", promhttp.HandlerFor(s.Gatherer(), promhttp.HandlerOpts{}))
 	return mux
+}
+
+// Gatherer is the gateway's metrics registry (empty when metrics are
+// disabled).
+func (s *Server) Gatherer() prometheus.Gatherer {
+	if s.metrics == nil {
+		return prometheus.NewRegistry()
+	}
+	return s.metrics.reg
+}
+
+// QueryStats returns up to n query digests (all if n <= 0), the most
+// time-consuming first.
+func (s *Server) QueryStats(n int) []querystats.Stats { return s.digests.Top(n) }
+
+// Snapshot is the topology the gateway routes with now (nil before the
+// first one arrived).
+func (s *Server) Snapshot() *topo.Snapshot { return s.topo.current.Load().snap }
+
+// TabletStatus is a tablet as the gateway sees it.
+type TabletStatus struct {
+	Alias    string `json:"alias"`
+	Cell     string `json:"cell"`
+	Keyspace string `json:"keyspace"`
+	Shard    string `json:"shard"`
+	Type     string `json:"type"`
+	Address  string `json:"address"`
+	// Healthy is the gateway's own view: false when its latest attempt to
+	// connect to the tablet failed.
+	Healthy bool `json:"healthy"`
+	// Serving: the routing sends the tablet queries (a primary the shard
+	// record does not name is not served).
+	Serving bool `json:"serving"`
+	// LagSeconds is the replication lag, when known (nil: not measured).
+	LagSeconds *float64 `json:"lag_seconds"`
+	// Pool is the gateway's connection pool to the tablet.
+	PoolInUse int   `json:"pool_in_use"`
+	PoolOpen  int   `json:"pool_open"`
+	PoolWaits int64 `json:"pool_waits"`
+}
+
+// Tablets lists the topology's tablets by alias with the gateway's view
+// of them.
+func (s *Server) Tablets() []TabletStatus {
+	r := s.topo.current.Load()
+	if r.snap == nil {
+		return nil
+	}
+	pools := s.topo.poolsByAlias()
+	out := make([]TabletStatus, 0, len(r.snap.Tablets))
+	for _, tb := range r.snap.Tablets {
+		alias := tb.Alias.String()
+		ts := TabletStatus{
+			Alias: alias, Cell: tb.Alias.Cell, Keyspace: tb.Keyspace, Shard: tb.Shard,
+			Type: string(tb.Type), Address: net.JoinHostPort(tb.Host, strconv.Itoa(tb.Port)),
+		}
+		if p := pools[alias]; p != nil {
+			st := p.Stats()
+			ts.Healthy = !st.LastDialFailed
+			ts.PoolInUse, ts.PoolOpen, ts.PoolWaits = st.InUse, st.Open, st.WaitCount
+		}
+		for _, rt := range r.tablets[tb.Type][shardKey{tb.Keyspace, tb.Shard}] {
+			if pools[alias] != nil && rt.pool == pools[alias] {
+				ts.Serving = true
+			}
+		}
+		out = append(out, ts)
+	}
+	slices.SortFunc(out, func(a, b TabletStatus) int { return strings.Compare(a.Alias, b.Alias) })
+	return out
 }

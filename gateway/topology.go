@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/sqlerror"
@@ -34,8 +35,17 @@ type routing struct {
 	snap *topo.Snapshot
 	// shards lists each keyspace's serving shards per tablet type, in key order.
 	shards map[topo.TabletType]map[string][]engine.ShardRange
-	// tablets maps a shard and type to the pools of the tablets serving it.
-	tablets map[topo.TabletType]map[shardKey][]*tablet.Pool
+	// tablets maps a shard and type to the tablets serving it.
+	tablets map[topo.TabletType]map[shardKey][]*routedTablet
+}
+
+// routedTablet is a tablet as a routing snapshot serves it: its pool and
+// its shard query counters, resolved when the snapshot is built so that
+// the query path never looks up label values.
+type routedTablet struct {
+	pool    *tablet.Pool
+	queries prometheus.Counter
+	took    prometheus.Observer
 }
 
 // topology keeps the latest routing and one connection pool per tablet.
@@ -49,6 +59,8 @@ type topology struct {
 	logger *slog.Logger
 
 	current atomic.Pointer[routing]
+	// metrics, when set, gives each routed tablet its counters.
+	metrics *metrics
 
 	mu    sync.Mutex
 	pools map[string]*tabletPool // by tablet alias
@@ -79,11 +91,11 @@ func (t *topology) update(snap *topo.Snapshot) {
 	defer t.mu.Unlock()
 
 	seen := map[string]bool{}
-	local := map[shardKey][]*tablet.Pool{}
+	local := map[shardKey][]*routedTablet{}
 	r := &routing{
 		snap:    snap,
 		shards:  map[topo.TabletType]map[string][]engine.ShardRange{},
-		tablets: map[topo.TabletType]map[shardKey][]*tablet.Pool{},
+		tablets: map[topo.TabletType]map[shardKey][]*routedTablet{},
 	}
 	for _, tb := range snap.Tablets {
 		alias := tb.Alias.String()
@@ -116,12 +128,13 @@ func (t *topology) update(snap *topo.Snapshot) {
 			continue
 		}
 		if r.tablets[typ] == nil {
-			r.tablets[typ] = map[shardKey][]*tablet.Pool{}
+			r.tablets[typ] = map[shardKey][]*routedTablet{}
 		}
 		k := shardKey{tb.Keyspace, tb.Shard}
-		r.tablets[typ][k] = append(r.tablets[typ][k], p.pool)
+		rt := t.route(p.pool, tb, alias)
+		r.tablets[typ][k] = append(r.tablets[typ][k], rt)
 		if typ == topo.TabletReplica && tb.Alias.Cell == t.cell {
-			local[k] = append(local[k], p.pool)
+			local[k] = append(local[k], rt)
 		}
 	}
 	for k, pools := range local {
@@ -158,6 +171,36 @@ func (t *topology) update(snap *topo.Snapshot) {
 	t.current.Store(r)
 }
 
+// route makes a tablet's routedTablet, with its counters when the
+// gateway has metrics.
+func (t *topology) route(pool *tablet.Pool, tb *topo.Tablet, alias string) *routedTablet {
+	rt := &routedTablet{pool: pool}
+	if m := t.metrics; m != nil {
+		rt.queries = m.shardQueries.WithLabelValues(tb.Keyspace, tb.Shard, alias, string(tb.Type))
+		rt.took = m.shardQueryDuration.WithLabelValues(tb.Keyspace, tb.Shard)
+	}
+	return rt
+}
+
+// countSince records one shard query started at start.
+func (rt *routedTablet) countSince(start time.Time) {
+	if rt.queries != nil {
+		rt.queries.Inc()
+		rt.took.Observe(time.Since(start).Seconds())
+	}
+}
+
+// pools returns the gateway's pools by tablet alias.
+func (t *topology) poolsByAlias() map[string]*tablet.Pool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]*tablet.Pool, len(t.pools))
+	for alias, p := range t.pools {
+		out[alias] = p.pool
+	}
+	return out
+}
+
 func isNamedPrimary(snap *topo.Snapshot, tb *topo.Tablet) bool {
 	for _, s := range snap.Shards[tb.Keyspace] {
 		if s.Name == tb.Shard {
@@ -191,9 +234,18 @@ func (r *routing) shardRanges(keyspace string, typ topo.TabletType) ([]engine.Sh
 // pool picks the pool of a tablet serving the shard; replicas are chosen
 // round-robin by the caller's counter.
 func (r *routing) pool(keyspace, shard string, typ topo.TabletType, pick uint32) (*tablet.Pool, error) {
-	pools := r.tablets[typ][shardKey{keyspace, shard}]
-	if len(pools) == 0 {
+	rt, err := r.tablet(keyspace, shard, typ, pick)
+	if err != nil {
+		return nil, err
+	}
+	return rt.pool, nil
+}
+
+// tablet picks a tablet serving the shard, as pool does.
+func (r *routing) tablet(keyspace, shard string, typ topo.TabletType, pick uint32) (*routedTablet, error) {
+	tablets := r.tablets[typ][shardKey{keyspace, shard}]
+	if len(tablets) == 0 {
 		return nil, sqlerror.New(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "no %s tablet serving %s/%s", typ, keyspace, shard)
 	}
-	return pools[int(pick)%len(pools)], nil
+	return tablets[int(pick)%len(tablets)], nil
 }

@@ -21,9 +21,11 @@ import (
 // the shard. How it commits is its mode (see txmode.go); which isolation
 // each shard begins with is in join.
 type transaction struct {
-	mu    sync.Mutex // the executor may join shards from parallel goroutines
-	mode  txMode
-	coord *twopc.Coordinator // twopc mode only
+	mu sync.Mutex // the executor may join shards from parallel goroutines
+	// metrics counts how it ends (nil when the gateway keeps none).
+	metrics *metrics
+	mode    txMode
+	coord   *twopc.Coordinator // twopc mode only
 	// dtid names the distributed transaction in twopc mode; every shard
 	// transaction is the XA branch (dtid, "keyspace:shard").
 	dtid  string
@@ -225,19 +227,32 @@ func (t *transaction) commit(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	if t.mode == modeTwoPC && len(t.order) > 0 {
 		members := make([]twopc.Member, len(t.order))
+		writers := 0
 		for i, key := range t.order {
 			p := t.parts[key]
 			members[i] = twopc.Member{Xid: p.xid, Conn: p.sc.conn, ReadOnly: !p.wrote.Load()}
+			if !members[i].ReadOnly {
+				writers++
+			}
 		}
 		err := t.coord.Commit(ctx, t.dtid, members)
 		t.releaseAll(ctx)
+		t.countEnd(err, writers > 1)
 		return err
 	}
-	return t.finish(ctx, "COMMIT")
+	touched := len(t.order) > 0
+	err := t.finish(ctx, "COMMIT")
+	if touched {
+		t.countEnd(err, false)
+	}
+	return err
 }
 
 func (t *transaction) rollback(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
+	if len(t.order) > 0 {
+		t.countRollback()
+	}
 	if t.mode == modeTwoPC {
 		for _, key := range t.order {
 			t.rollbackPart(ctx, key)
@@ -306,7 +321,7 @@ func (s *session) begin(ctx context.Context) error {
 // newTransaction starts the session's next transaction, which takes the
 // one-shot isolation level if one was set.
 func (s *session) newTransaction() *transaction {
-	tx := newTransaction(s.txMode, s.srv.coord, s.nextTxIsolation)
+	tx := s.srv.newTx(s.txMode, s.nextTxIsolation)
 	s.nextTxIsolation = ""
 	return tx
 }
@@ -364,7 +379,7 @@ func (s *session) execute(ctx context.Context, plan *planner.Plan, cursor execCu
 	if s.tx != nil {
 		return s.executeAtomically(ctx, plan, cursor, args)
 	}
-	tx := newTransaction(s.txMode, s.srv.coord, "")
+	tx := s.srv.newTx(s.txMode, "")
 	vc.implicit = tx
 	defer func() { vc.implicit = nil }()
 	res, err := plan.Root.Execute(ctx, vc, args)

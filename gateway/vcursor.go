@@ -161,20 +161,22 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 
 // conn finds the connection a statement on the shard runs on: the
 // transaction's (joining the shard to it on first use), or a pooled one
-// (pooled true) that the caller releases with releasePooled.
-func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, pooled bool, err error) {
+// (pooled true) that the caller releases with releasePooled. rt is the
+// tablet the query is counted against.
+func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, rt *routedTablet, pooled bool, err error) {
 	s := vc.s
 	typ := s.tabletType
-	pool, err := vc.r.pool(keyspace, shard, typ, s.nextPick())
+	rt, err = vc.r.tablet(keyspace, shard, typ, s.nextPick())
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
+	s.stmt.shardQueries.Add(1)
 	if tx := vc.tx(); typ == topo.TabletPrimary && tx != nil {
-		sc, err := tx.join(ctx, shardKey{keyspace, shard}, pool, &s.settings, vc.spanning, !vc.read)
-		return sc, false, err
+		sc, err := tx.join(ctx, shardKey{keyspace, shard}, rt.pool, &s.settings, vc.spanning, !vc.read)
+		return sc, rt, false, err
 	}
-	sc, err = acquire(ctx, pool, &s.settings)
-	return sc, err == nil, err
+	sc, err = acquire(ctx, rt.pool, &s.settings)
+	return sc, rt, err == nil, err
 }
 
 // releasePooled releases a connection conn returned as pooled.
@@ -222,7 +224,7 @@ func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []st
 	case modeMulti:
 		return none, nil
 	}
-	vc.implicit = newTransaction(s.txMode, s.srv.coord, "")
+	vc.implicit = s.srv.newTx(s.txMode, "")
 	return func(err error) error {
 		tx := vc.implicit
 		vc.implicit = nil
@@ -235,11 +237,13 @@ func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []st
 }
 
 func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string) (*engine.Result, error) {
-	sc, pooled, err := vc.conn(ctx, keyspace, shard)
+	start := time.Now()
+	sc, rt, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return nil, err
 	}
 	defer releasePooled(sc, pooled)
+	defer rt.countSince(start)
 	// Streamed and counted, so a result over the row budget stops early
 	// instead of being read whole.
 	var rows [][][]byte
@@ -266,11 +270,13 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 }
 
 func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *engine.Result) error) error {
-	sc, pooled, err := vc.conn(ctx, keyspace, shard)
+	start := time.Now()
+	sc, rt, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return err
 	}
 	defer releasePooled(sc, pooled)
+	defer rt.countSince(start)
 	b := &rowBatch{}
 	b.res.Rows = b.rows[:]
 	res, err := vc.stream(ctx, sc.conn, query,
