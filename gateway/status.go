@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/shardgate/shardgate/querystats"
 	"github.com/shardgate/shardgate/topo"
+	"github.com/shardgate/shardgate/twopc"
 )
 
 // StatusHandler serves the gateway's Prometheus metrics at /metrics. The
@@ -92,4 +94,14 @@ func (s *Server) Tablets() []TabletStatus {
 	}
 	slices.SortFunc(out, func(a, b TabletStatus) int { return strings.Compare(a.Alias, b.Alias) })
 	return out
+}
+
+// UnresolvedTransactions lists the distributed transactions decided and
+// not yet finished on every shard (nil when the gateway has no
+// coordinator).
+func (s *Server) UnresolvedTransactions(ctx context.Context) ([]*twopc.Record, error) {
+	if s.coord == nil {
+		return nil, nil
+	}
+	return s.coord.Records(ctx)
 }

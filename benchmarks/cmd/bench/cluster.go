@@ -112,7 +112,7 @@ func (e *env) startGateway(ctx context.Context, bin, extra string) error {
 	args := []string{"serve",
 		"--topo-endpoints", strings.Join(e.cluster.Endpoints(), ","),
 		"--listen", "127.0.0.1:0",
-		"--status-addr", "127.0.0.1:0",
+		"--status-addr", "127.0.0.1:0", "--pprof",
 		"--log-level", "warn",
 	}
 	args = append(args, strings.Fields(extra)...)
