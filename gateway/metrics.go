@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"context"
+	"regexp"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +39,8 @@ type metrics struct {
 
 	// errorCodes caches the errors counter of each code seen.
 	errorCodes sync.Map // uint16 -> prometheus.Counter
+	// collectors are those registered, for MetricNames.
+	collectors []prometheus.Collector
 }
 
 // latencyBuckets are the histograms' bounds in seconds: a point select
@@ -77,7 +82,7 @@ func newMetrics() *metrics {
 			Help: "Two-phase commits (transactions that wrote to several shards in twopc mode), by outcome (commit, error).",
 		}, []string{"outcome"}),
 	}
-	m.reg.MustRegister(
+	m.register(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.queries, m.queryDuration, m.errors, m.shardQueries, m.shardQueryDuration,
@@ -86,10 +91,53 @@ func newMetrics() *metrics {
 	return m
 }
 
+func (m *metrics) register(cs ...prometheus.Collector) {
+	m.reg.MustRegister(cs...)
+	m.collectors = append(m.collectors, cs...)
+}
+
+// fqNameRE reads a metric name out of a Desc's String (Desc has no
+// accessor for it).
+var fqNameRE = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// MetricNames lists the names of every metric the gateway exports (by
+// the collectors' Describe, so metrics with no sample yet are included),
+// sorted; histograms appear as their _bucket, _sum and _count series.
+// Empty when metrics are disabled. Dashboards and alerts are checked
+// against it (deploy/).
+func (s *Server) MetricNames() []string {
+	if s.metrics == nil {
+		return nil
+	}
+	ch := make(chan *prometheus.Desc, 64)
+	go func() {
+		for _, c := range s.metrics.collectors {
+			c.Describe(ch)
+		}
+		close(ch)
+	}()
+	seen := map[string]bool{}
+	for d := range ch {
+		if m := fqNameRE.FindStringSubmatch(d.String()); m != nil {
+			seen[m[1]] = true
+		}
+	}
+	var out []string
+	for name := range seen {
+		if strings.HasSuffix(name, "_duration_seconds") { // histograms and summaries
+			out = append(out, name+"_bucket", name+"_sum", name+"_count")
+			continue
+		}
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // registerServer adds the metrics read from the server's state at scrape
 // time: plan cache, client connections, pools, tablets, 2PC.
 func (m *metrics) registerServer(s *Server) {
-	m.reg.MustRegister(
+	m.register(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "shardgate_plan_cache_hits_total",
 			Help: "Statements whose plan came from the plan cache.",
