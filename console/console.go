@@ -86,11 +86,11 @@ func New(cfg Config) (*Console, error) {
 	c.mux.HandleFunc("GET /api/vexplain", c.api(c.vexplain))
 	c.mux.HandleFunc("POST /api/vexplain", c.api(c.vexplain))
 	if cfg.Pprof {
-		c.mux.HandleFunc("/debug/pprof/", pprof.Index)
-		c.mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		c.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		c.mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		c.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		c.mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		c.mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		c.mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		c.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		c.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
 	return c, nil
 }

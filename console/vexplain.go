@@ -37,7 +37,7 @@ func (c *Console) vexplain(ctx context.Context, r *http.Request) (any, error) {
 	if query == "" {
 		return nil, &apiError{http.StatusBadRequest, "no query"}
 	}
-	if first, _, _ := strings.Cut(query, " "); strings.EqualFold(first, "execute") {
+	if words := strings.Fields(query); len(words) > 0 && strings.EqualFold(words[0], "execute") {
 		return nil, &apiError{http.StatusBadRequest, "the console never runs VEXPLAIN QUERIES EXECUTE: it would change data"}
 	}
 	if strings.Contains(query, ";") {
