@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/shardgate/shardgate/querystats"
@@ -26,11 +27,13 @@ func (s *Server) StatusHandler() http.Handler {
 	return mux
 }
 
-// Gatherer is the gateway's metrics registry (empty when metrics are
-// disabled).
+// Gatherer is the gateway's metrics registry; with metrics disabled, only
+// the Go runtime and process metrics (they cost the statements nothing).
 func (s *Server) Gatherer() prometheus.Gatherer {
 	if s.metrics == nil {
-		return prometheus.NewRegistry()
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		return reg
 	}
 	return s.metrics.reg
 }
