@@ -139,14 +139,14 @@ func (c *Console) api(fn func(context.Context, *http.Request) (any, error)) http
 
 // Status is everything the console shows, in one poll.
 type Status struct {
-	Time       time.Time              `json:"time"`
-	Keyspaces  []Keyspace             `json:"keyspaces"`
-	Tablets    []gateway.TabletStatus `json:"tablets"`
-	Recoveries []*failover.Recovery   `json:"recoveries"`
-	Workflows  []*topo.Workflow       `json:"workflows"`
-	TwoPC      []*twopc.Record        `json:"twopc"`
-	Queries    []Query                `json:"queries"`
-	Errors     map[string]string      `json:"errors,omitempty"`
+	Time       time.Time            `json:"time"`
+	Keyspaces  []Keyspace           `json:"keyspaces"`
+	Tablets    []gateway.TabletView `json:"tablets"`
+	Recoveries []*failover.Recovery `json:"recoveries"`
+	Workflows  []*topo.Workflow     `json:"workflows"`
+	TwoPC      []*twopc.Record      `json:"twopc"`
+	Queries    []Query              `json:"queries"`
+	Errors     map[string]string    `json:"errors,omitempty"`
 }
 
 func (c *Console) status(ctx context.Context, r *http.Request) (any, error) {

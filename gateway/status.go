@@ -46,21 +46,27 @@ func (s *Server) QueryStats(n int) []querystats.Stats { return s.digests.Top(n) 
 // first one arrived).
 func (s *Server) Snapshot() *topo.Snapshot { return s.topo.current.Load().snap }
 
-// TabletStatus is a tablet as the gateway sees it.
-type TabletStatus struct {
+// TabletView is a tablet as the status port shows it: its topology
+// record, its health and lag, whether the gateway serves from it, and the
+// gateway's pool to it.
+type TabletView struct {
 	Alias    string `json:"alias"`
 	Cell     string `json:"cell"`
 	Keyspace string `json:"keyspace"`
 	Shard    string `json:"shard"`
 	Type     string `json:"type"`
 	Address  string `json:"address"`
-	// Healthy is the gateway's own view: false when its latest attempt to
-	// connect to the tablet failed.
+	// Healthy: the controller's last health record says the tablet is
+	// reachable and (for a replica) replicating; without a fresh
+	// record, the gateway's own view: its latest attempt to connect to
+	// the tablet succeeded.
 	Healthy bool `json:"healthy"`
-	// Serving: the routing sends the tablet queries (a primary the shard
-	// record does not name is not served).
-	Serving bool `json:"serving"`
-	// LagSeconds is the replication lag, when known (nil: not measured).
+	// Serving: the gateway sends it writes (the shard's primary) or reads
+	// (a replica that passes the health rules) now; Problem says why not.
+	Serving bool   `json:"serving"`
+	Problem string `json:"problem,omitempty"`
+	// LagSeconds is the replication lag of the last health record (nil:
+	// not known).
 	LagSeconds *float64 `json:"lag_seconds"`
 	// Pool is the gateway's connection pool to the tablet.
 	PoolInUse int   `json:"pool_in_use"`
@@ -69,33 +75,36 @@ type TabletStatus struct {
 }
 
 // Tablets lists the topology's tablets by alias with the gateway's view
-// of them.
-func (s *Server) Tablets() []TabletStatus {
-	r := s.topo.current.Load()
-	if r.snap == nil {
-		return nil
-	}
+// of them (TabletHealth, plus its pools).
+func (s *Server) Tablets() []TabletView {
 	pools := s.topo.poolsByAlias()
-	out := make([]TabletStatus, 0, len(r.snap.Tablets))
-	for _, tb := range r.snap.Tablets {
+	statuses := s.TabletHealth()
+	out := make([]TabletView, 0, len(statuses))
+	for _, st := range statuses {
+		tb := st.Tablet
 		alias := tb.Alias.String()
-		ts := TabletStatus{
+		v := TabletView{
 			Alias: alias, Cell: tb.Alias.Cell, Keyspace: tb.Keyspace, Shard: tb.Shard,
 			Type: string(tb.Type), Address: net.JoinHostPort(tb.Host, strconv.Itoa(tb.Port)),
+			Serving: st.Serving, Problem: st.Problem, Healthy: true,
 		}
 		if p := pools[alias]; p != nil {
-			st := p.Stats()
-			ts.Healthy = !st.LastDialFailed
-			ts.PoolInUse, ts.PoolOpen, ts.PoolWaits = st.InUse, st.Open, st.WaitCount
+			ps := p.Stats()
+			v.Healthy = !ps.LastDialFailed
+			v.PoolInUse, v.PoolOpen, v.PoolWaits = ps.InUse, ps.Open, ps.WaitCount
 		}
-		for _, rt := range r.tablets[tb.Type][shardKey{tb.Keyspace, tb.Shard}] {
-			if pools[alias] != nil && rt.pool == pools[alias] {
-				ts.Serving = true
+		if h := st.Health; h != nil {
+			// Lag is its own metric: a lagging replica is healthy, if
+			// not serving.
+			v.Healthy = h.Reachable && (tb.Type != topo.TabletReplica || h.IORunning && h.SQLRunning)
+			if h.LagSeconds != nil {
+				lag := float64(*h.LagSeconds)
+				v.LagSeconds = &lag
 			}
 		}
-		out = append(out, ts)
+		out = append(out, v)
 	}
-	slices.SortFunc(out, func(a, b TabletStatus) int { return strings.Compare(a.Alias, b.Alias) })
+	slices.SortFunc(out, func(a, b TabletView) int { return strings.Compare(a.Alias, b.Alias) })
 	return out
 }
 

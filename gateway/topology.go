@@ -35,15 +35,18 @@ type routing struct {
 	snap *topo.Snapshot
 	// shards lists each keyspace's serving shards per tablet type, in key order.
 	shards map[topo.TabletType]map[string][]engine.ShardRange
-	// tablets maps a shard and type to the tablets serving it.
-	tablets map[topo.TabletType]map[shardKey][]*routedTablet
+	// tablets maps a shard and type to the pools of the tablets serving it.
+	tablets map[topo.TabletType]map[shardKey][]*tablet.Pool
+	// replicas lists each shard's replicas, for replica_select.go.
+	replicas map[shardKey][]replicaTablet
+	// counters are each routed tablet's shard query metrics, by pool,
+	// resolved when the snapshot is built so that the query path never
+	// looks up label values (nil entries when the gateway has none).
+	counters map[*tablet.Pool]*tabletCounters
 }
 
-// routedTablet is a tablet as a routing snapshot serves it: its pool and
-// its shard query counters, resolved when the snapshot is built so that
-// the query path never looks up label values.
-type routedTablet struct {
-	pool    *tablet.Pool
+// tabletCounters are one tablet's shard query metrics.
+type tabletCounters struct {
 	queries prometheus.Counter
 	took    prometheus.Observer
 }
@@ -53,14 +56,16 @@ type routedTablet struct {
 // call current() from any goroutine.
 type topology struct {
 	backend BackendConfig
-	// cell is the gateway's cell: replica reads stay in it when it has a
-	// replica of the shard.
+	// cell is the gateway's cell: replica reads prefer it (replica_select.go).
 	cell   string
 	logger *slog.Logger
 
 	current atomic.Pointer[routing]
 	// metrics, when set, gives each routed tablet its counters.
 	metrics *metrics
+	// health is the latest tablet health (replica_health.go); nil until
+	// the first records arrive.
+	health atomic.Pointer[healthView]
 
 	mu    sync.Mutex
 	pools map[string]*tabletPool // by tablet alias
@@ -91,11 +96,12 @@ func (t *topology) update(snap *topo.Snapshot) {
 	defer t.mu.Unlock()
 
 	seen := map[string]bool{}
-	local := map[shardKey][]*routedTablet{}
 	r := &routing{
-		snap:    snap,
-		shards:  map[topo.TabletType]map[string][]engine.ShardRange{},
-		tablets: map[topo.TabletType]map[shardKey][]*routedTablet{},
+		snap:     snap,
+		shards:   map[topo.TabletType]map[string][]engine.ShardRange{},
+		tablets:  map[topo.TabletType]map[shardKey][]*tablet.Pool{},
+		replicas: map[shardKey][]replicaTablet{},
+		counters: map[*tablet.Pool]*tabletCounters{},
 	}
 	for _, tb := range snap.Tablets {
 		alias := tb.Alias.String()
@@ -128,17 +134,19 @@ func (t *topology) update(snap *topo.Snapshot) {
 			continue
 		}
 		if r.tablets[typ] == nil {
-			r.tablets[typ] = map[shardKey][]*routedTablet{}
+			r.tablets[typ] = map[shardKey][]*tablet.Pool{}
 		}
 		k := shardKey{tb.Keyspace, tb.Shard}
-		rt := t.route(p.pool, tb, alias)
-		r.tablets[typ][k] = append(r.tablets[typ][k], rt)
-		if typ == topo.TabletReplica && tb.Alias.Cell == t.cell {
-			local[k] = append(local[k], rt)
+		r.tablets[typ][k] = append(r.tablets[typ][k], p.pool)
+		if m := t.metrics; m != nil {
+			r.counters[p.pool] = &tabletCounters{
+				queries: m.shardQueries.WithLabelValues(tb.Keyspace, tb.Shard, alias, string(typ)),
+				took:    m.shardQueryDuration.WithLabelValues(tb.Keyspace, tb.Shard),
+			}
 		}
-	}
-	for k, pools := range local {
-		r.tablets[topo.TabletReplica][k] = pools
+		if typ == topo.TabletReplica {
+			r.replicas[k] = append(r.replicas[k], replicaTablet{alias: tb.Alias, pool: p.pool, local: tb.Alias.Cell == t.cell})
+		}
 	}
 	for alias, p := range t.pools {
 		if !seen[alias] {
@@ -171,26 +179,16 @@ func (t *topology) update(snap *topo.Snapshot) {
 	t.current.Store(r)
 }
 
-// route makes a tablet's routedTablet, with its counters when the
-// gateway has metrics.
-func (t *topology) route(pool *tablet.Pool, tb *topo.Tablet, alias string) *routedTablet {
-	rt := &routedTablet{pool: pool}
-	if m := t.metrics; m != nil {
-		rt.queries = m.shardQueries.WithLabelValues(tb.Keyspace, tb.Shard, alias, string(tb.Type))
-		rt.took = m.shardQueryDuration.WithLabelValues(tb.Keyspace, tb.Shard)
-	}
-	return rt
-}
-
-// countSince records one shard query started at start.
-func (rt *routedTablet) countSince(start time.Time) {
-	if rt.queries != nil {
-		rt.queries.Inc()
-		rt.took.Observe(time.Since(start).Seconds())
+// countSince records one shard query started at start (c may be nil:
+// no metrics, or a pool the snapshot does not route to).
+func (c *tabletCounters) countSince(start time.Time) {
+	if c != nil {
+		c.queries.Inc()
+		c.took.Observe(time.Since(start).Seconds())
 	}
 }
 
-// pools returns the gateway's pools by tablet alias.
+// poolsByAlias returns the gateway's pools by tablet alias.
 func (t *topology) poolsByAlias() map[string]*tablet.Pool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -234,18 +232,9 @@ func (r *routing) shardRanges(keyspace string, typ topo.TabletType) ([]engine.Sh
 // pool picks the pool of a tablet serving the shard; replicas are chosen
 // round-robin by the caller's counter.
 func (r *routing) pool(keyspace, shard string, typ topo.TabletType, pick uint32) (*tablet.Pool, error) {
-	rt, err := r.tablet(keyspace, shard, typ, pick)
-	if err != nil {
-		return nil, err
-	}
-	return rt.pool, nil
-}
-
-// tablet picks a tablet serving the shard, as pool does.
-func (r *routing) tablet(keyspace, shard string, typ topo.TabletType, pick uint32) (*routedTablet, error) {
-	tablets := r.tablets[typ][shardKey{keyspace, shard}]
-	if len(tablets) == 0 {
+	pools := r.tablets[typ][shardKey{keyspace, shard}]
+	if len(pools) == 0 {
 		return nil, sqlerror.New(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "no %s tablet serving %s/%s", typ, keyspace, shard)
 	}
-	return tablets[int(pick)%len(tablets)], nil
+	return pools[int(pick)%len(pools)], nil
 }

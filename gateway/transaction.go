@@ -25,7 +25,11 @@ type transaction struct {
 	// metrics counts how it ends (nil when the gateway keeps none).
 	metrics *metrics
 	mode    txMode
-	coord   *twopc.Coordinator // twopc mode only
+	// readOnly: START TRANSACTION READ ONLY (or SET TRANSACTION READ
+	// ONLY before it): every shard begins READ ONLY, so a write fails
+	// there with 1792 as on one MySQL.
+	readOnly bool
+	coord    *twopc.Coordinator // twopc mode only
 	// dtid names the distributed transaction in twopc mode; every shard
 	// transaction is the XA branch (dtid, "keyspace:shard").
 	dtid  string
@@ -171,10 +175,13 @@ func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool,
 		begin = append(begin, "SET TRANSACTION ISOLATION LEVEL "+t.isolation)
 	}
 	p = &participant{}
-	if t.mode == modeTwoPC {
+	switch {
+	case t.readOnly:
+		begin = append(begin, "START TRANSACTION READ ONLY")
+	case t.mode == modeTwoPC:
 		p.xid = twopc.Xid{DTID: t.dtid, Keyspace: key.keyspace, Shard: key.shard}
 		begin = append(begin, p.xid.Start())
-	} else {
+	default:
 		begin = append(begin, "START TRANSACTION")
 	}
 	sc, err := acquireWith(ctx, pool, set, begin...)
@@ -307,7 +314,7 @@ func (t *transaction) finish(ctx context.Context, verb string) error {
 	return first
 }
 
-func (s *session) begin(ctx context.Context) error {
+func (s *session) begin(ctx context.Context, readOnly bool) error {
 	if s.tx != nil {
 		// BEGIN inside a transaction commits it first, as in MySQL.
 		if err := s.commit(ctx); err != nil {
@@ -315,14 +322,32 @@ func (s *session) begin(ctx context.Context) error {
 		}
 	}
 	s.tx = s.newTransaction()
+	if readOnly && !s.tx.readOnly {
+		s.tx = readOnlyTransaction(s.tx)
+	}
 	return nil
 }
 
 // newTransaction starts the session's next transaction, which takes the
-// one-shot isolation level if one was set.
+// one-shot isolation level and READ ONLY if they were set.
 func (s *session) newTransaction() *transaction {
 	tx := s.srv.newTx(s.txMode, s.nextTxIsolation)
-	s.nextTxIsolation = ""
+	if s.nextTxReadOnly {
+		tx = readOnlyTransaction(tx)
+	}
+	s.nextTxIsolation, s.nextTxReadOnly = "", false
+	return tx
+}
+
+// readOnlyTransaction makes a new transaction READ ONLY. It writes
+// nothing, so it needs no two-phase commit: it commits shard by shard.
+func readOnlyTransaction(tx *transaction) *transaction {
+	if tx.mode == modeTwoPC {
+		m := tx.metrics
+		tx = newTransaction(modeMulti, nil, tx.isolation)
+		tx.metrics = m
+	}
+	tx.readOnly = true
 	return tx
 }
 

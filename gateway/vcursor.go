@@ -161,22 +161,23 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 
 // conn finds the connection a statement on the shard runs on: the
 // transaction's (joining the shard to it on first use), or a pooled one
-// (pooled true) that the caller releases with releasePooled. rt is the
-// tablet the query is counted against.
-func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, rt *routedTablet, pooled bool, err error) {
+// (pooled true) that the caller releases with releasePooled. tc are the
+// counters of the tablet the query goes to.
+func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, tc *tabletCounters, pooled bool, err error) {
 	s := vc.s
 	typ := s.tabletType
-	rt, err = vc.r.tablet(keyspace, shard, typ, s.nextPick())
+	pool, err := s.tabletPool(vc.r, keyspace, shard)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	s.stmt.shardQueries.Add(1)
+	tc = vc.r.counters[pool]
 	if tx := vc.tx(); typ == topo.TabletPrimary && tx != nil {
-		sc, err := tx.join(ctx, shardKey{keyspace, shard}, rt.pool, &s.settings, vc.spanning, !vc.read)
-		return sc, rt, false, err
+		sc, err := tx.join(ctx, shardKey{keyspace, shard}, pool, &s.settings, vc.spanning, !vc.read)
+		return sc, tc, false, err
 	}
-	sc, err = acquire(ctx, rt.pool, &s.settings)
-	return sc, rt, err == nil, err
+	sc, err = acquire(ctx, pool, &s.settings)
+	return sc, tc, err == nil, err
 }
 
 // releasePooled releases a connection conn returned as pooled.
@@ -238,12 +239,12 @@ func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []st
 
 func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string) (*engine.Result, error) {
 	start := time.Now()
-	sc, rt, pooled, err := vc.conn(ctx, keyspace, shard)
+	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return nil, err
 	}
 	defer releasePooled(sc, pooled)
-	defer rt.countSince(start)
+	defer tc.countSince(start)
 	// Streamed and counted, so a result over the row budget stops early
 	// instead of being read whole.
 	var rows [][][]byte
@@ -266,17 +267,19 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 		RowsAffected: res.RowsAffected,
 		InsertID:     res.InsertID,
 		Warnings:     res.Warnings,
+		RowsMatched:  res.RowsMatched,
+		MatchedKnown: res.MatchedKnown,
 	}, nil
 }
 
 func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *engine.Result) error) error {
 	start := time.Now()
-	sc, rt, pooled, err := vc.conn(ctx, keyspace, shard)
+	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return err
 	}
 	defer releasePooled(sc, pooled)
-	defer rt.countSince(start)
+	defer tc.countSince(start)
 	b := &rowBatch{}
 	b.res.Rows = b.rows[:]
 	res, err := vc.stream(ctx, sc.conn, query,
@@ -403,14 +406,6 @@ func (vc *vcursor) AutoAddTable(ctx context.Context, keyspace, table, column str
 // NextSequenceValues reserves n consecutive ids from a sequence table.
 func (vc *vcursor) NextSequenceValues(ctx context.Context, keyspace, table string, n int64) (int64, error) {
 	return vc.s.srv.sequences.next(ctx, vc.r, keyspace, table, n)
-}
-
-// nextPick spreads replica reads over a shard's replicas.
-func (s *session) nextPick() uint32 {
-	if s.tabletType == topo.TabletPrimary {
-		return 0
-	}
-	return s.srv.replicaPick.Add(1)
 }
 
 // waitForTable waits until the routing knows the table, so the statement

@@ -42,7 +42,7 @@ function draw(st) {
   fill("shards", shards, 4, "no keyspaces");
 
   fill("tablets", st.tablets.map(t => row([t.alias, t.keyspace + "/" + t.shard, t.type, t.address,
-    el("td", t.healthy ? "healthy" : "unreachable", t.healthy ? "ok" : "bad"),
+    el("td", (t.healthy ? "healthy" : "unhealthy") + (t.problem ? " (" + t.problem + ")" : ""), t.healthy ? (t.serving ? "ok" : "dim") : "bad"),
     t.lag_seconds === null || t.lag_seconds === undefined ? el("td", "—", "dim") : num(t.lag_seconds, 1),
     num(t.pool_in_use)], {"data-alias": t.alias})), 7, "no tablets");
 
