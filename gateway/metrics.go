@@ -170,6 +170,22 @@ func (m *metrics) registerServer(s *Server) {
 			Name: "shardgate_query_digests",
 			Help: "Query digests held (SHOW QUERY STATS).",
 		}, func() float64 { return float64(s.digests.Len()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shardgate_buffer_held",
+			Help: "Statements waiting now in the buffer for a shard's serving primary (failover, reparent).",
+		}, func() float64 { return float64(s.BufferStats().Held) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "shardgate_buffer_released_total",
+			Help: "Buffered statements that then ran on a primary.",
+		}, func() float64 { return float64(s.BufferStats().Released) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "shardgate_buffer_timeouts_total",
+			Help: "Buffered statements that waited a whole buffer window and got a retryable error.",
+		}, func() float64 { return float64(s.BufferStats().Timeouts) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "shardgate_buffer_overflows_total",
+			Help: "Statements refused because the buffer was full.",
+		}, func() float64 { return float64(s.BufferStats().Overflows) }),
 		&tabletCollector{s: s},
 		&twopcCollector{s: s},
 	)

@@ -93,6 +93,15 @@ type Config struct {
 
 	// Transactions (see transaction.go, txmode.go, twopc.go).
 	TwoPC TwoPCConfig
+
+	// Buffering (buffer.go): how long a statement for a shard with no
+	// serving primary is held (default DefaultBufferWindow), and how many
+	// statements the gateway holds at most (DefaultBufferMaxStatements).
+	BufferWindow        time.Duration
+	BufferMaxStatements int
+	// GatewayID names the gateway in etcd (its presence key, its hold
+	// acknowledgements); default host, pid and a random part.
+	GatewayID string
 }
 
 // Server is a running gateway. It owns: the accept goroutine, one goroutine
@@ -136,6 +145,11 @@ type Server struct {
 	// two-phase commits (nil when the topology offers no etcd client).
 	txMode txMode
 	coord  *twopc.Coordinator
+
+	// buffer holds statements for shards with no serving primary;
+	// leavePresence removes the gateway's presence key (buffer_holds.go).
+	buffer        *buffer
+	leavePresence func(context.Context) error
 }
 
 // New checks the config and prepares a server; Start listens.
@@ -167,6 +181,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if len(cfg.Users) == 0 {
 		cfg.Users = map[string]string{"root": ""}
+	}
+	if cfg.GatewayID == "" {
+		cfg.GatewayID = defaultGatewayID()
 	}
 	if cfg.AuthMethod == "" {
 		cfg.AuthMethod = mysql.AUTH_NATIVE_PASSWORD
@@ -201,6 +218,7 @@ func New(cfg Config) (*Server, error) {
 		sessions: map[uint32]*session{},
 		txMode:   mode,
 		digests:  querystats.NewTable(cfg.MaxQueryDigests),
+		buffer:   newBuffer(cfg.BufferWindow, cfg.BufferMaxStatements),
 	}
 	if !cfg.DisableMetrics {
 		s.metrics = newMetrics()
@@ -221,6 +239,7 @@ func (s *Server) Start(ctx context.Context) error {
 		defer s.wg.Done()
 		err := s.cfg.Topo.WatchSnapshots(s.ctx, func(snap *topo.Snapshot) {
 			s.topo.update(snap)
+			s.buffer.routed(snap.Revision)
 			once.Do(func() { close(first) })
 		})
 		if err != nil && s.ctx.Err() == nil {
@@ -238,6 +257,10 @@ func (s *Server) Start(ctx context.Context) error {
 
 	s.startHealthWatch()
 	if err := s.startTwoPC(ctx); err != nil {
+		s.Close()
+		return err
+	}
+	if err := s.startHolds(ctx); err != nil {
 		s.Close()
 		return err
 	}
@@ -381,5 +404,10 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 	s.wg.Wait()
 	s.stopTwoPC()
+	if s.leavePresence != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.leavePresence(ctx)
+		cancel()
+	}
 	s.topo.close()
 }
