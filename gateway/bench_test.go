@@ -10,6 +10,7 @@ import (
 
 	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/querystats"
 	"github.com/shardgate/shardgate/topo"
 	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
@@ -122,6 +123,9 @@ func benchSession(tb testing.TB, planCacheEntries int) (*session, *fakeShards) {
 		topo:   newTopology(BackendConfig{}, "", logger),
 		plans:  newPlanCache(planCacheEntries, 0),
 		ctx:    context.Background(),
+		// As a gateway runs by default: metrics and query digests on.
+		metrics: newMetrics(),
+		digests: querystats.NewTable(0),
 	}
 	srv.topo.current.Store(&routing{snap: &topo.Snapshot{VSchema: vs}})
 	fake := newFakeShards(tb)

@@ -9,6 +9,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/planner"
+	"github.com/shardgate/shardgate/querystats"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
 
@@ -39,6 +40,12 @@ type planEntry struct {
 	// of trying to normalise-and-plan them again.
 	plan *planner.Plan
 	size int64
+
+	// stats and digest are the plan's metrics and query digest, resolved
+	// on its first run (observe.go), so later runs record without looking
+	// anything up.
+	stats  atomic.Pointer[planStats]
+	digest atomic.Pointer[querystats.Digest]
 }
 
 // Plan cache bounds when the config names none.
@@ -83,8 +90,10 @@ func (c *planCache) get(key []byte, vs *vschema.VSchema) (*planEntry, bool) {
 
 // put stores a plan (nil: "do not normalise this one") for key and vs,
 // replacing an entry planned against another vschema.
-func (c *planCache) put(key string, vs *vschema.VSchema, plan *planner.Plan) {
-	c.store(&planEntry{key: key, vs: vs, plan: plan, size: int64(2*len(key)) + planOverhead})
+func (c *planCache) put(key string, vs *vschema.VSchema, plan *planner.Plan) *planEntry {
+	e := &planEntry{key: key, vs: vs, plan: plan, size: int64(2*len(key)) + planOverhead}
+	c.store(e)
+	return e
 }
 
 func (c *planCache) store(e *planEntry) {
@@ -165,17 +174,15 @@ func (s *session) runCached(ctx context.Context, sql string) (handled bool, err 
 		return false, nil
 	}
 	e, hit := s.srv.plans.get(key, vs)
-	var plan *planner.Plan
-	if hit {
-		plan = e.plan
-	} else {
-		plan = s.buildCacheable(string(key[prefix:]), vs, target, len(args))
-		s.srv.plans.put(string(key), vs, plan)
+	if !hit {
+		plan := s.buildCacheable(string(key[prefix:]), vs, target, len(args))
+		e = s.srv.plans.put(string(key), vs, plan)
 	}
-	if plan == nil {
+	if e.plan == nil {
 		return false, nil
 	}
-	return true, s.execPlan(ctx, plan, r, args, false, false)
+	s.stmt.cached, s.stmt.keyPrefix = e, prefix
+	return true, s.execPlan(ctx, e.plan, r, args, false, false)
 }
 
 // runPreparedCached runs a prepared statement's plan from the cache,
@@ -190,18 +197,17 @@ func (s *session) runPreparedCached(ctx context.Context, sql string, args []any,
 	key := appendPlanKey(s.keyBuf[:0], target, planKeyPrepared)
 	key = append(key, sql...)
 	s.keyBuf = key[:0]
+	prefix := len(key) - len(sql)
 	e, hit := s.srv.plans.get(key, vs)
-	var plan *planner.Plan
-	if hit {
-		plan = e.plan
-	} else {
-		plan = s.buildCacheable(sql, vs, target, len(args))
-		s.srv.plans.put(string(key), vs, plan)
+	if !hit {
+		plan := s.buildCacheable(sql, vs, target, len(args))
+		e = s.srv.plans.put(string(key), vs, plan)
 	}
-	if plan == nil {
+	if e.plan == nil {
 		return false, nil
 	}
-	return true, s.execPlan(ctx, plan, r, args, binary, false)
+	s.stmt.cached, s.stmt.keyPrefix = e, prefix
+	return true, s.execPlan(ctx, e.plan, r, args, binary, false)
 }
 
 // buildCacheable plans text for the cache, or returns nil when its plan

@@ -193,6 +193,7 @@ func answered(plan *planner.Plan) bool {
 // buffered (it is small). A VEXPLAIN that runs a write opens the
 // transaction autocommit off would open for the write itself.
 func (s *session) runAnswer(ctx context.Context, plan *planner.Plan, r *routing, binary, more bool) error {
+	s.stmt.plan = plan
 	if vx, ok := plan.Root.(*engine.VExplain); ok && vx.Writes &&
 		s.tx == nil && !s.autocommit && s.tabletType == topo.TabletPrimary {
 		s.tx = s.newTransaction()
@@ -215,6 +216,7 @@ func errNoTopology() error {
 // execPlan runs a built plan (fresh or from the plan cache) and writes its
 // response; errors are as execStmt's.
 func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, args []any, binary, more bool) error {
+	s.stmt.plan = plan
 	if s.tx != nil && s.tx.aborted != nil {
 		return s.tx.aborted
 	}
@@ -310,6 +312,7 @@ func (st *rowStream) write(r *engine.Result) error {
 			return err
 		}
 	}
+	s.stmt.rows += uint64(len(r.Rows))
 	return s.writeRows(st.fields, r.Rows, st.binary)
 }
 
@@ -331,6 +334,7 @@ func (s *session) writeRows(fields []*mysql.Field, rows [][][]byte, binary bool)
 // writeResult sends a buffered result: rows if it has columns, else OK.
 func (s *session) writeResult(res *engine.Result, binary, more bool) error {
 	if len(res.Fields) == 0 {
+		s.stmt.rows += res.RowsAffected
 		if res.InsertID != 0 {
 			s.lastInsertID = res.InsertID
 		}
@@ -343,6 +347,7 @@ func (s *session) writeResult(res *engine.Result, binary, more bool) error {
 	if err := s.w.WriteFields(res.Fields, s.status(more)); err != nil {
 		return err
 	}
+	s.stmt.rows += uint64(len(res.Rows))
 	if err := s.writeRows(res.Fields, res.Rows, binary); err != nil {
 		return err
 	}

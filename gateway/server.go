@@ -16,6 +16,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/server"
 
+	"github.com/shardgate/shardgate/querystats"
 	"github.com/shardgate/shardgate/topo"
 	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/twopc"
@@ -77,6 +78,15 @@ type Config struct {
 	QueryTimeout time.Duration
 	// Hooks, when set, observe every statement (statement.go).
 	Hooks StatementHooks
+	// DisableMetrics turns off the Prometheus metrics and the query
+	// digests (SHOW QUERY STATS), e.g. to measure what they cost.
+	DisableMetrics bool
+	// MaxQueryDigests bounds the query digest table
+	// (querystats.DefaultMaxDigests when 0).
+	MaxQueryDigests int
+	// QueryLog, when set, receives the statements it wants (slow,
+	// failing, sampled) as JSON lines.
+	QueryLog *querystats.Log
 	// TopoWait bounds how long Start waits for the first topology snapshot.
 	TopoWait time.Duration
 	Logger   *slog.Logger
@@ -113,6 +123,11 @@ type Server struct {
 	sequences sequences
 	// prepared caches the columns COM_STMT_PREPARE announces (prepare_cache.go).
 	prepared prepareCache
+
+	// metrics (nil when disabled) and the query digests they feed
+	// (metrics.go, observe.go).
+	metrics *metrics
+	digests *querystats.Table
 
 	// replicaPick spreads replica reads over a shard's replicas.
 	replicaPick atomic.Uint32
@@ -187,7 +202,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{
+	s := &Server{
 		cfg:    cfg,
 		logger: cfg.Logger,
 		topo:   newTopology(cfg.Backend, cfg.Cell, cfg.Logger),
@@ -202,8 +217,15 @@ func New(cfg Config) (*Server, error) {
 		conns:    map[net.Conn]struct{}{},
 		sessions: map[uint32]*session{},
 		txMode:   mode,
+		digests:  querystats.NewTable(cfg.MaxQueryDigests),
 		buffer:   newBuffer(cfg.BufferWindow, cfg.BufferMaxStatements),
-	}, nil
+	}
+	if !cfg.DisableMetrics {
+		s.metrics = newMetrics()
+		s.metrics.registerServer(s)
+		s.topo.metrics = s.metrics
+	}
+	return s, nil
 }
 
 // Start begins watching the topology, waits for the first snapshot, and

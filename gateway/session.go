@@ -246,6 +246,7 @@ func (s *session) HandleQuery(query string) (*mysql.Result, error) {
 func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field, error) {
 	q := "select * from " + quoteIdent(table) + " limit 0"
 	ctx := s.beginStatement(q)
+	s.stmt.protocolOnly = true
 	stmts, err := s.parser.Parse(q)
 	var res *engine.Result
 	if err == nil {
@@ -264,6 +265,7 @@ func (s *session) HandleFieldList(table string, wildcard string) ([]*mysql.Field
 func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	id := s.fence.NextStmtID() // go-mysql numbers every prepare, failed or not
 	ctx := s.beginStatement(query)
+	s.stmt.protocolOnly = true
 	stmts, err := s.parser.Parse(query)
 	if err == nil && len(stmts) != 1 {
 		err = sqlerror.New(sqlerror.Unsupported, mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")

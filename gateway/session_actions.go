@@ -100,3 +100,19 @@ func (r *routing) vschema() *vschema.VSchema {
 	}
 	return r.snap.VSchema
 }
+
+var _ engine.QueryStatsReader = (*vcursor)(nil)
+
+// QueryStats lists the gateway's query digests (SHOW QUERY STATS).
+func (vc *vcursor) QueryStats() []engine.QueryStat {
+	stats := vc.s.srv.digests.Top(0)
+	out := make([]engine.QueryStat, len(stats))
+	for i, q := range stats {
+		out[i] = engine.QueryStat{
+			Digest: q.ID, Keyspace: q.Keyspace, Query: q.Text,
+			Count: q.Count, Errors: q.Errors, Rows: q.Rows, ShardQueries: q.ShardQueries,
+			Total: q.Total, P50: q.P50, P99: q.P99,
+		}
+	}
+	return out
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/sqlerror"
 )
 
@@ -60,6 +61,19 @@ type statement struct {
 	ctx          context.Context
 	stopDeadline context.CancelFunc
 
+	// What metrics, query digests and the query log learn as the
+	// statement runs (observe.go): its plan (nil until planned), the plan
+	// cache entry it came from and the length of that entry key's target
+	// prefix, the rows it returned or changed, the shard queries it sent
+	// (from several goroutines when a plan fans out). protocolOnly marks
+	// a COM_STMT_PREPARE or COM_FIELD_LIST: counted for its errors only.
+	plan         *planner.Plan
+	cached       *planEntry
+	keyPrefix    int
+	rows         uint64
+	shardQueries atomic.Int32
+	protocolOnly bool
+
 	mu      sync.Mutex
 	cancel  context.CancelCauseFunc
 	running bool
@@ -79,6 +93,8 @@ func (s *session) beginStatement(sql string) context.Context {
 	st := &s.stmt
 	st.routing = s.srv.topo.current.Load()
 	st.buffered.Store(0)
+	st.plan, st.cached, st.keyPrefix, st.rows, st.protocolOnly = nil, nil, 0, 0, false
+	st.shardQueries.Store(0)
 	s.newWarnings()
 
 	limit := s.timeLimit()
@@ -140,8 +156,13 @@ func (s *session) endStatement(err error) error {
 		// session answers so until the client ends it.
 		s.tx.abort(context.WithoutCancel(ctx), errTxInterrupted)
 	}
+	took := time.Since(st.started)
+	info := s.observe(took, err)
 	if h := s.srv.cfg.Hooks; h != nil {
-		h.StatementFinished(s.info(), time.Since(st.started), err)
+		if info.SQL == "" {
+			info = s.info()
+		}
+		h.StatementFinished(info, took, err)
 	}
 	st.routing = nil
 	return err
@@ -232,12 +253,27 @@ type StatementHooks interface {
 	StatementFinished(info StatementInfo, took time.Duration, err error)
 }
 
-// StatementInfo describes a running statement to the hooks.
+// StatementInfo describes a running statement to the hooks. The fields
+// after SQL are known only when it has finished (StatementFinished), and
+// only when the gateway keeps metrics.
 type StatementInfo struct {
 	ConnectionID uint32
 	User         string
 	Keyspace     string
 	SQL          string
+
+	// Statement is its kind (select, insert, update, delete, ddl, other)
+	// and Plan its plan's root opcode (EqualUnique, Scatter, ...; None
+	// for statements without a plan).
+	Statement string
+	Plan      string
+	// Digest is the id of its query digest (SHOW QUERY STATS) and
+	// DigestText its text with the literals replaced.
+	Digest     string
+	DigestText string
+	// Rows it returned or changed; ShardQueries it sent to tablets.
+	Rows         uint64
+	ShardQueries int
 	// Buffered is how long the statement waited for a shard's serving
 	// primary (buffer.go); known when it finishes.
 	Buffered time.Duration

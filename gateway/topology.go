@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/sqlerror"
@@ -41,6 +42,16 @@ type routing struct {
 	// reads holds, by keyspace, the read switch of a resharding: the
 	// second shard set some sessions read from (read_switch.go).
 	reads map[string]*readSwitch
+	// counters are each routed tablet's shard query metrics, by pool,
+	// resolved when the snapshot is built so that the query path never
+	// looks up label values (nil entries when the gateway has none).
+	counters map[*tablet.Pool]*tabletCounters
+}
+
+// tabletCounters are one tablet's shard query metrics.
+type tabletCounters struct {
+	queries prometheus.Counter
+	took    prometheus.Observer
 }
 
 // topology keeps the latest routing and one connection pool per tablet.
@@ -53,6 +64,8 @@ type topology struct {
 	logger *slog.Logger
 
 	current atomic.Pointer[routing]
+	// metrics, when set, gives each routed tablet its counters.
+	metrics *metrics
 	// health is the latest tablet health (replica_health.go); nil until
 	// the first records arrive.
 	health atomic.Pointer[healthView]
@@ -91,6 +104,7 @@ func (t *topology) update(snap *topo.Snapshot) {
 		shards:   map[topo.TabletType]map[string][]engine.ShardRange{},
 		tablets:  map[topo.TabletType]map[shardKey][]*tablet.Pool{},
 		replicas: map[shardKey][]replicaTablet{},
+		counters: map[*tablet.Pool]*tabletCounters{},
 	}
 	for _, tb := range snap.Tablets {
 		alias := tb.Alias.String()
@@ -127,6 +141,12 @@ func (t *topology) update(snap *topo.Snapshot) {
 		}
 		k := shardKey{tb.Keyspace, tb.Shard}
 		r.tablets[typ][k] = append(r.tablets[typ][k], p.pool)
+		if m := t.metrics; m != nil {
+			r.counters[p.pool] = &tabletCounters{
+				queries: m.shardQueries.WithLabelValues(tb.Keyspace, tb.Shard, alias, string(typ)),
+				took:    m.shardQueryDuration.WithLabelValues(tb.Keyspace, tb.Shard),
+			}
+		}
 		if typ == topo.TabletReplica {
 			r.replicas[k] = append(r.replicas[k], replicaTablet{alias: tb.Alias, pool: p.pool, local: tb.Alias.Cell == t.cell})
 		}
@@ -168,6 +188,26 @@ func (t *topology) update(snap *topo.Snapshot) {
 		}
 	}
 	t.current.Store(r)
+}
+
+// countSince records one shard query started at start (c may be nil:
+// no metrics, or a pool the snapshot does not route to).
+func (c *tabletCounters) countSince(start time.Time) {
+	if c != nil {
+		c.queries.Inc()
+		c.took.Observe(time.Since(start).Seconds())
+	}
+}
+
+// poolsByAlias returns the gateway's pools by tablet alias.
+func (t *topology) poolsByAlias() map[string]*tablet.Pool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]*tablet.Pool, len(t.pools))
+	for alias, p := range t.pools {
+		out[alias] = p.pool
+	}
+	return out
 }
 
 func isNamedPrimary(snap *topo.Snapshot, tb *topo.Tablet) bool {

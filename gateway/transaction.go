@@ -21,8 +21,10 @@ import (
 // the shard. How it commits is its mode (see txmode.go); which isolation
 // each shard begins with is in join.
 type transaction struct {
-	mu   sync.Mutex // the executor may join shards from parallel goroutines
-	mode txMode
+	mu sync.Mutex // the executor may join shards from parallel goroutines
+	// metrics counts how it ends (nil when the gateway keeps none).
+	metrics *metrics
+	mode    txMode
 	// readOnly: START TRANSACTION READ ONLY (or SET TRANSACTION READ
 	// ONLY before it): every shard begins READ ONLY, so a write fails
 	// there with 1792 as on one MySQL.
@@ -232,19 +234,32 @@ func (t *transaction) commit(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	if t.mode == modeTwoPC && len(t.order) > 0 {
 		members := make([]twopc.Member, len(t.order))
+		writers := 0
 		for i, key := range t.order {
 			p := t.parts[key]
 			members[i] = twopc.Member{Xid: p.xid, Conn: p.sc.conn, ReadOnly: !p.wrote.Load()}
+			if !members[i].ReadOnly {
+				writers++
+			}
 		}
 		err := t.coord.Commit(ctx, t.dtid, members)
 		t.releaseAll(ctx)
+		t.countEnd(err, writers > 1)
 		return err
 	}
-	return t.finish(ctx, "COMMIT")
+	touched := len(t.order) > 0
+	err := t.finish(ctx, "COMMIT")
+	if touched {
+		t.countEnd(err, false)
+	}
+	return err
 }
 
 func (t *transaction) rollback(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
+	if len(t.order) > 0 {
+		t.countRollback()
+	}
 	if t.mode == modeTwoPC {
 		for _, key := range t.order {
 			t.rollbackPart(ctx, key)
@@ -316,7 +331,7 @@ func (s *session) begin(ctx context.Context, readOnly bool) error {
 // newTransaction starts the session's next transaction, which takes the
 // one-shot isolation level and READ ONLY if they were set.
 func (s *session) newTransaction() *transaction {
-	tx := newTransaction(s.txMode, s.srv.coord, s.nextTxIsolation)
+	tx := s.srv.newTx(s.txMode, s.nextTxIsolation)
 	if s.nextTxReadOnly {
 		tx = readOnlyTransaction(tx)
 	}
@@ -328,7 +343,9 @@ func (s *session) newTransaction() *transaction {
 // nothing, so it needs no two-phase commit: it commits shard by shard.
 func readOnlyTransaction(tx *transaction) *transaction {
 	if tx.mode == modeTwoPC {
+		m := tx.metrics
 		tx = newTransaction(modeMulti, nil, tx.isolation)
+		tx.metrics = m
 	}
 	tx.readOnly = true
 	return tx
@@ -387,7 +404,7 @@ func (s *session) execute(ctx context.Context, plan *planner.Plan, cursor execCu
 	if s.tx != nil {
 		return s.executeAtomically(ctx, plan, cursor, args)
 	}
-	tx := newTransaction(s.txMode, s.srv.coord, "")
+	tx := s.srv.newTx(s.txMode, "")
 	vc.implicit = tx
 	defer func() { vc.implicit = nil }()
 	res, err := plan.Root.Execute(ctx, vc, args)

@@ -61,7 +61,7 @@ func (s *session) setTxMode(value string) error {
 	s.txMode = m
 	if s.tx != nil && len(s.tx.order) == 0 && s.tx.mode != m {
 		// Nothing ran yet: begin it again in the new mode.
-		s.tx = newTransaction(m, s.srv.coord, s.tx.isolation)
+		s.tx = s.srv.newTx(m, s.tx.isolation)
 	}
 	return nil
 }

@@ -168,7 +168,8 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 
 // conn finds the connection a statement on the shard runs on: the
 // transaction's (joining the shard to it on first use), or a pooled one
-// (pooled true) that the caller releases with releasePooled.
+// (pooled true) that the caller releases with releasePooled. tc are the
+// counters of the tablet the query goes to.
 //
 // A statement for a primary goes through the gateway's buffer: while the
 // shard has no serving primary, or is held, it waits (buffer.go). A
@@ -176,23 +177,25 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 // under a hold (the hold waits for it to finish), unless that primary is
 // no longer the shard's: then it is rolled back (errTxPrimaryChanged).
 // Replica reads are never held.
-func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, pooled bool, err error) {
+func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, tc *tabletCounters, pooled bool, err error) {
 	s := vc.s
 	typ := s.tabletType
+	s.stmt.shardQueries.Add(1)
 	if typ != topo.TabletPrimary {
 		pool, err := s.tabletPool(vc.r, keyspace, shard)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
+		tc = vc.r.counters[pool]
 		sc, err = acquire(ctx, pool, &s.settings)
-		return sc, err == nil, err
+		return sc, tc, err == nil, err
 	}
 	key := shardKey{keyspace, shard}
 	tx := vc.tx()
 	var pool *tablet.Pool
 	if joined := txConn(tx, key); joined != nil {
 		if s.srv.topo.current.Load().primaryPool(keyspace, shard) != joined.pool {
-			return nil, false, errTxPrimaryChanged(key)
+			return nil, nil, false, errTxPrimaryChanged(key)
 		}
 		pool = joined.pool
 	} else {
@@ -203,17 +206,21 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardC
 			s.stmt.buffered.Add(int64(waited))
 		}
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 		// Passing until the connection is taken (and counted in use).
 		defer passing.Add(-1)
 	}
+	if tc = vc.r.counters[pool]; tc == nil {
+		// Released by the buffer onto a newer routing.
+		tc = s.srv.topo.current.Load().counters[pool]
+	}
 	if tx != nil {
 		sc, err := tx.join(ctx, key, pool, &s.settings, vc.spanning, !vc.read)
-		return sc, false, err
+		return sc, tc, false, err
 	}
 	sc, err = acquire(ctx, pool, &s.settings)
-	return sc, err == nil, err
+	return sc, tc, err == nil, err
 }
 
 // txConn is tx's connection to the shard, nil if tx is nil or has not
@@ -270,7 +277,7 @@ func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []st
 	case modeMulti:
 		return none, nil
 	}
-	vc.implicit = newTransaction(s.txMode, s.srv.coord, "")
+	vc.implicit = s.srv.newTx(s.txMode, "")
 	return func(err error) error {
 		tx := vc.implicit
 		vc.implicit = nil
@@ -283,11 +290,13 @@ func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []st
 }
 
 func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string) (*engine.Result, error) {
-	sc, pooled, err := vc.conn(ctx, keyspace, shard)
+	start := time.Now()
+	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return nil, err
 	}
 	defer releasePooled(sc, pooled)
+	defer tc.countSince(start)
 	// Streamed and counted, so a result over the row budget stops early
 	// instead of being read whole.
 	var rows [][][]byte
@@ -316,11 +325,13 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 }
 
 func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *engine.Result) error) error {
-	sc, pooled, err := vc.conn(ctx, keyspace, shard)
+	start := time.Now()
+	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard)
 	if err != nil {
 		return err
 	}
 	defer releasePooled(sc, pooled)
+	defer tc.countSince(start)
 	b := &rowBatch{}
 	b.res.Rows = b.rows[:]
 	res, err := vc.stream(ctx, sc.conn, query,

@@ -32,6 +32,11 @@ func BuildVitess(p *Parser, sql string, vs *vschema.VSchema, target Target) (pla
 		return plan, true, err
 	}
 	words := strings.Fields(strings.ToLower(strings.TrimRight(strings.TrimSpace(sql), "; \t\n")))
+	if len(words) == 3 && words[0] == "show" && words[1] == "query" && words[2] == "stats" {
+		// The gateway's query digests (no Vitess statement lists them;
+		// the name follows the issue and MySQL's "statement digests").
+		return &Plan{Type: StmtShow, Root: &engine.ShowQueryStats{}, Original: sql}, true, nil
+	}
 	if len(words) != 2 || words[0] != "show" {
 		return nil, false, nil
 	}
@@ -43,6 +48,8 @@ func BuildVitess(p *Parser, sql string, vs *vschema.VSchema, target Target) (pla
 		root = &engine.Show{Kind: engine.ShowShards}
 	case "vitess_tablets":
 		root = &engine.Show{Kind: engine.ShowTablets}
+	case "vitess_query_stats":
+		root = &engine.ShowQueryStats{}
 	default:
 		return nil, false, nil
 	}

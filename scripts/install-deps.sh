@@ -3,8 +3,9 @@
 # skipping whatever is already there: MariaDB server and client (the shard
 # backends, the CLI and mariadb-dump), the clients the compat tests drive
 # (a JDK and MariaDB Connector/J, PyMySQL, Node.js with npm and the mysql2
-# package from compat/node/package-lock.json) and, when asked, sysbench
-# (make bench).
+# package from compat/node/package-lock.json), Debian's chromium with a
+# font (the console's browser test drives it headless) and, when asked,
+# sysbench (make bench).
 set -euo pipefail
 
 want=()
@@ -15,6 +16,8 @@ command -v javac >/dev/null 2>&1 || want+=(default-jdk-headless)
 /usr/bin/python3 -c 'import pymysql' >/dev/null 2>&1 || want+=(python3-pymysql)
 command -v node >/dev/null 2>&1 || want+=(nodejs)
 command -v npm >/dev/null 2>&1 || want+=(npm)
+command -v chromium >/dev/null 2>&1 || want+=(chromium)
+[ -d /usr/share/fonts/truetype/liberation ] || want+=(fonts-liberation)
 for extra in "$@"; do
   command -v "$extra" >/dev/null 2>&1 || want+=("$extra")
 done

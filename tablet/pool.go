@@ -34,6 +34,10 @@ type PoolStats struct {
 	InUse     int   // connections handed out by Get and not yet Put back
 	Waiting   int   // Get calls waiting now for a connection
 	WaitCount int64 // Get calls that had to wait, since the pool was made
+	// LastDialFailed: the latest attempt to open a connection failed (not
+	// for its caller's context ending); the gateway reports such a tablet
+	// unhealthy until a dial succeeds again.
+	LastDialFailed bool
 }
 
 // Pool bounds and reuses the connections to one instance. It dials
@@ -52,16 +56,17 @@ type Pool struct {
 	life context.Context
 	kill context.CancelFunc
 
-	mu        sync.Mutex
-	idle      []*Conn            // oldest first; Get takes the newest
-	out       map[*Conn]struct{} // handed out by Get, not yet Put back (for Sever)
-	open      int
-	inUse     int
-	waiting   int
-	waitCount int64
-	isClosed  bool
-	severed   bool
-	reaper    *time.Timer // armed while there are idle connections and an IdleTimeout
+	mu         sync.Mutex
+	idle       []*Conn            // oldest first; Get takes the newest
+	out        map[*Conn]struct{} // handed out by Get, not yet Put back (for Sever)
+	open       int
+	inUse      int
+	waiting    int
+	waitCount  int64
+	dialFailed bool
+	isClosed   bool
+	severed    bool
+	reaper     *time.Timer // armed while there are idle connections and an IdleTimeout
 }
 
 // NewPool returns a pool that dials on demand.
@@ -148,6 +153,11 @@ func (p *Pool) dial(ctx context.Context) (*Conn, error) {
 	stop := context.AfterFunc(p.life, cancel)
 	defer stop()
 	c, err := Dial(dctx, p.cfg.Conn)
+	if ctx.Err() == nil && p.life.Err() == nil {
+		p.mu.Lock()
+		p.dialFailed = err != nil
+		p.mu.Unlock()
+	}
 	if err != nil && p.life.Err() != nil && ctx.Err() == nil {
 		return nil, ErrPoolClosed
 	}
@@ -309,7 +319,7 @@ func (p *Pool) Execute(ctx context.Context, query string) (*Result, error) {
 func (p *Pool) Stats() PoolStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PoolStats{Open: p.open, InUse: p.inUse, Waiting: p.waiting, WaitCount: p.waitCount}
+	return PoolStats{Open: p.open, InUse: p.inUse, Waiting: p.waiting, WaitCount: p.waitCount, LastDialFailed: p.dialFailed}
 }
 
 // Close closes the idle connections and makes Get fail with

@@ -122,3 +122,10 @@ func (r records) remove(ctx context.Context, dtid string) error {
 	}
 	return nil
 }
+
+// Records lists the decision records in etcd: the distributed
+// transactions decided and not yet finished on every shard (the
+// resolver removes a record once all its branches are done).
+func (c *Coordinator) Records(ctx context.Context) ([]*Record, error) {
+	return c.recs.list(ctx)
+}

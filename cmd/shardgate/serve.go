@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -35,6 +33,7 @@ type gatewayFlags struct {
 	twopcResolver   bool
 
 	statusAddr string
+	obs        obsFlags
 	planCache  int
 
 	maxRows   int
@@ -65,7 +64,8 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.DurationVar(&g.twopcResolve, "twopc-resolve-interval", 2*time.Second, "how often the elected 2PC resolver scans the primaries")
 	fs.BoolVar(&g.twopcResolver, "twopc-resolver", true, "take part in the election of the 2PC resolver")
 	fs.StringVar(&g.twopcCrashAfter, "twopc-crash-after", "", "TESTS ONLY: SIGKILL this process at a point of a multi-shard commit ("+strings.Join(crashPoints, ", ")+"); honoured only with "+failpointEnv+"=1")
-	fs.StringVar(&g.statusAddr, "status-addr", "", "HTTP address for /metrics (Prometheus) and /debug/pprof/; empty: off")
+	fs.StringVar(&g.statusAddr, "status-addr", "", "HTTP address of the status port: console at /, JSON API at /api/, Prometheus /metrics (and /debug/pprof/ with --pprof); empty: off (up: "+upStatusAddr+")")
+	g.obs.register(fs)
 	fs.DurationVar(&g.replicaLagLimit, "replica-lag-limit", gateway.DefaultReplicaLagLimit, "a replica further behind its primary than this (or with replication stopped, or unreachable) serves no reads; they go to another replica or the primary")
 	fs.IntVar(&g.planCache, "plan-cache-entries", 0, "plans kept in the plan cache (0: default 5000, -1: no plan cache)")
 	g.failover.register(fs)
@@ -144,13 +144,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer stopFailover()
 	defer g.reshard.start(ctx, store, &g, g.listen, logger)()
-	return runGateway(ctx, cfg, g.statusAddr, stdout, stderr, nil)
+	return runGateway(ctx, cfg, g.status(store), stdout, stderr, nil)
+}
+
+// status is the status port's config; no address: none.
+func (g *gatewayFlags) status(store *topo.Store) statusPort {
+	return statusPort{addr: g.statusAddr, obs: g.obs, store: store, user: g.user, password: g.password}
 }
 
 // runGateway serves until ctx is cancelled (Ctrl-C); serving, if not nil,
-// is told the address once clients can connect. statusAddr, if not
-// empty, serves the status pages (metrics, pprof) over HTTP.
-func runGateway(ctx context.Context, cfg gateway.Config, statusAddr string, stdout, stderr io.Writer, serving func(addr string)) int {
+// is told the address once clients can connect. status, if it has an
+// address, serves the status port (console, API, metrics) over HTTP.
+func runGateway(ctx context.Context, cfg gateway.Config, status statusPort, stdout, stderr io.Writer, serving func(addr string)) int {
+	closeLog, err := status.obs.apply(&cfg, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "shardgate: %v\n", err)
+		return 2
+	}
+	defer closeLog()
 	srv, err := gateway.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "shardgate: %v\n", err)
@@ -160,8 +171,8 @@ func runGateway(ctx context.Context, cfg gateway.Config, statusAddr string, stdo
 		fmt.Fprintf(stderr, "shardgate: %v\n", err)
 		return 1
 	}
-	if statusAddr != "" {
-		stop, err := serveStatus(statusAddr, srv.StatusHandler(), stdout)
+	if status.addr != "" {
+		stop, err := serveStatusPort(status, srv, stdout)
 		if err != nil {
 			srv.Close()
 			fmt.Fprintf(stderr, "shardgate: status: %v\n", err)
@@ -176,23 +187,4 @@ func runGateway(ctx context.Context, cfg gateway.Config, statusAddr string, stdo
 	<-ctx.Done()
 	srv.Close()
 	return 0
-}
-
-// serveStatus serves h on addr until the returned stop is called.
-func serveStatus(addr string, h http.Handler, stdout io.Writer) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		hs.Serve(ln) // returns http.ErrServerClosed after Close
-	}()
-	fmt.Fprintf(stdout, "shardgate: status on http://%s/metrics\n", ln.Addr())
-	return func() {
-		hs.Close()
-		<-done
-	}, nil
 }

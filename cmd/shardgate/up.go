@@ -25,6 +25,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	defaultStatusAddr(fs, &g)
 	logger := g.logger(stderr)
 	if _, err := g.config(nil, logger); err != nil {
 		// Bad TLS or auth flags: say so before starting anything.
@@ -84,5 +85,5 @@ Stop:      Ctrl-C
 		return 1
 	}
 	defer stopProvisioner()
-	return runGateway(ctx, gwCfg, g.statusAddr, stdout, stderr, banner)
+	return runGateway(ctx, gwCfg, g.status(cluster.Store), stdout, stderr, banner)
 }

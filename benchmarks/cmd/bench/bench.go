@@ -16,6 +16,9 @@ type leg struct {
 	target  target
 	gateway bool  // the statements pass through the gateway
 	dbPids  []int // the mariadbds that serve it
+	// gw is the gateway process it measures (legs A and B: the main one,
+	// idle).
+	gw *gatewayProc
 }
 
 // legRun is one leg of one workload in one round.
@@ -59,8 +62,16 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 	all := []leg{
 		{name: "A", what: "sysbench → mariadbd", target: target{e.direct.Mysqld.Addr(), ksUnsharded}, dbPids: []int{directPid}},
 		{name: "B", what: "sysbench → relay → mariadbd", target: target{e.relay.addr(), ksUnsharded}, dbPids: []int{directPid}},
-		{name: "C", what: "sysbench → gateway → 2 shards", target: target{e.gwAddr, ksSharded}, gateway: true, dbPids: shardPids},
-		{name: "D", what: "sysbench → gateway → unsharded", target: target{e.gwAddr, ksUnsharded}, gateway: true, dbPids: []int{directPid}},
+		{name: "C", what: "sysbench → gateway → 2 shards", target: target{e.gw.addr, ksSharded}, gateway: true, dbPids: shardPids},
+		{name: "D", what: "sysbench → gateway → unsharded", target: target{e.gw.addr, ksUnsharded}, gateway: true, dbPids: []int{directPid}},
+	}
+	if e.gwOff != nil {
+		all = append(all, leg{name: "E", what: "sysbench → gateway --no-metrics → 2 shards", target: target{e.gwOff.addr, ksSharded}, gateway: true, dbPids: shardPids, gw: e.gwOff})
+	}
+	for i := range all {
+		if all[i].gw == nil {
+			all[i].gw = e.gw
+		}
 	}
 	var legs []leg
 	for _, l := range all {
@@ -127,7 +138,7 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 	var lr legRun
 	fail := func(err error) legRun { lr.Err = err.Error(); return lr }
-	gw0, err := cpuSeconds(e.gwPid())
+	gw0, err := cpuSeconds(l.gw.pid())
 	if err != nil {
 		return fail(err)
 	}
@@ -135,7 +146,7 @@ func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 	if err != nil {
 		return fail(err)
 	}
-	m0, err := scrape(ctx, e.status, "go_memstats_mallocs_total")
+	m0, err := scrape(ctx, l.gw.status, "go_memstats_mallocs_total")
 	if err != nil {
 		return fail(err)
 	}
@@ -155,7 +166,7 @@ func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 		lr.RelayCPUs = self1 - self0
 	}
 	lr.sbResult = res
-	gw1, err := cpuSeconds(e.gwPid())
+	gw1, err := cpuSeconds(l.gw.pid())
 	if err != nil {
 		return fail(err)
 	}
@@ -163,7 +174,7 @@ func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 	if err != nil {
 		return fail(err)
 	}
-	m1, err := scrape(ctx, e.status, "go_memstats_mallocs_total", "go_memstats_heap_inuse_bytes")
+	m1, err := scrape(ctx, l.gw.status, "go_memstats_mallocs_total", "go_memstats_heap_inuse_bytes")
 	if err != nil {
 		return fail(err)
 	}
@@ -172,7 +183,7 @@ func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 		lr.GatewayCPUs = gw1 - gw0
 		lr.GatewayMallocs = m1["go_memstats_mallocs_total"] - m0["go_memstats_mallocs_total"]
 		lr.GatewayHeapInuse = m1["go_memstats_heap_inuse_bytes"]
-		lr.GatewayRSS, _ = rssBytes(e.gwPid())
+		lr.GatewayRSS, _ = rssBytes(l.gw.pid())
 	}
 	return lr
 }
@@ -199,14 +210,14 @@ type memSample struct {
 // gc=1 collects garbage first, so the number does not depend on when the
 // last collection happened.
 func gatewayMemory(ctx context.Context, e *env) (memSample, error) {
-	if err := collectGarbage(ctx, e.status); err != nil {
+	if err := collectGarbage(ctx, e.gw.status); err != nil {
 		return memSample{}, err
 	}
-	m, err := scrape(ctx, e.status, "go_memstats_heap_alloc_bytes")
+	m, err := scrape(ctx, e.gw.status, "go_memstats_heap_alloc_bytes")
 	if err != nil {
 		return memSample{}, err
 	}
-	rss, err := rssBytes(e.gwPid())
+	rss, err := rssBytes(e.gw.pid())
 	return memSample{HeapInuse: m["go_memstats_heap_alloc_bytes"], RSS: rss}, err
 }
 

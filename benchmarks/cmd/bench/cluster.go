@@ -32,15 +32,23 @@ type env struct {
 	dir     string
 	keepDir bool
 	cluster *localcluster.Cluster
-	gw      *exec.Cmd
-	gwAddr  string
-	status  string // gateway status address (metrics)
-	relay   *relay
+	// gw serves legs C and D; gwOff, started for leg E, runs with
+	// --no-metrics so the two measure what metrics cost.
+	gw    *gatewayProc
+	gwOff *gatewayProc
+	relay *relay
 
 	// direct is bench_u's mariadbd; shards are bench_s's.
-	direct    *localcluster.Instance
-	shards    []*localcluster.Instance
-	gwStopped chan struct{}
+	direct *localcluster.Instance
+	shards []*localcluster.Instance
+}
+
+// gatewayProc is one `shardgate serve` process.
+type gatewayProc struct {
+	cmd     *exec.Cmd
+	addr    string
+	status  string // status port address (metrics)
+	stopped chan struct{}
 }
 
 func startEnv(ctx context.Context, o options, log io.Writer) (_ *env, err error) {
@@ -97,8 +105,13 @@ func startEnv(ctx context.Context, o options, log io.Writer) (_ *env, err error)
 	if err := build.Run(); err != nil {
 		return nil, fmt.Errorf("go build shardgate: %w", err)
 	}
-	if err := e.startGateway(ctx, bin, o.gwArgs); err != nil {
+	if e.gw, err = e.startGateway(ctx, bin, "shardgate.log", o.gwArgs); err != nil {
 		return nil, err
+	}
+	if strings.Contains(o.legs, "E") {
+		if e.gwOff, err = e.startGateway(ctx, bin, "shardgate-no-metrics.log", o.gwArgs+" --no-metrics"); err != nil {
+			return nil, err
+		}
 	}
 	e.relay, err = startRelay(e.direct.Mysqld.Addr())
 	if err != nil {
@@ -108,33 +121,33 @@ func startEnv(ctx context.Context, o options, log io.Writer) (_ *env, err error)
 }
 
 // startGateway runs `shardgate serve` and reads the addresses it prints.
-func (e *env) startGateway(ctx context.Context, bin, extra string) error {
+func (e *env) startGateway(ctx context.Context, bin, logName, extra string) (*gatewayProc, error) {
 	args := []string{"serve",
 		"--topo-endpoints", strings.Join(e.cluster.Endpoints(), ","),
 		"--listen", "127.0.0.1:0",
-		"--status-addr", "127.0.0.1:0",
+		"--status-addr", "127.0.0.1:0", "--pprof",
 		"--log-level", "warn",
 	}
 	args = append(args, strings.Fields(extra)...)
 	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	logf, err := os.Create(filepath.Join(e.dir, "shardgate.log"))
+	logPath := filepath.Join(e.dir, logName)
+	logf, err := os.Create(logPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cmd.Stderr = logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return err
+		return nil, err
 	}
-	e.gw = cmd
-	e.gwStopped = make(chan struct{})
+	g := &gatewayProc{cmd: cmd, stopped: make(chan struct{})}
 	addrs := make(chan [2]string, 1)
 	go func() {
-		defer close(e.gwStopped)
+		defer close(g.stopped)
 		defer logf.Close()
 		var a [2]string
 		sc := bufio.NewScanner(out)
@@ -153,18 +166,34 @@ func (e *env) startGateway(ctx context.Context, bin, extra string) error {
 	}()
 	select {
 	case a := <-addrs:
-		e.gwAddr, e.status = a[0], a[1]
-		return nil
-	case <-e.gwStopped:
-		return fmt.Errorf("shardgate serve exited; see %s", filepath.Join(e.dir, "shardgate.log"))
+		g.addr, g.status = a[0], a[1]
+		return g, nil
+	case <-g.stopped:
+		return nil, fmt.Errorf("shardgate serve exited; see %s", logPath)
 	case <-time.After(30 * time.Second):
-		return errors.New("shardgate serve did not start within 30s")
+		g.stop()
+		return nil, errors.New("shardgate serve did not start within 30s")
 	case <-ctx.Done():
-		return ctx.Err()
+		g.stop()
+		return nil, ctx.Err()
 	}
 }
 
-func (e *env) gwPid() int { return e.gw.Process.Pid }
+func (g *gatewayProc) pid() int { return g.cmd.Process.Pid }
+
+// stop ends the process: SIGTERM, then SIGKILL after 10 s.
+func (g *gatewayProc) stop() {
+	if g == nil || g.cmd.Process == nil {
+		return
+	}
+	g.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-g.stopped:
+	case <-time.After(10 * time.Second):
+		g.cmd.Process.Kill()
+		<-g.stopped
+	}
+}
 
 // mysqldPid reads an instance's pid file (mariadbd writes it at start).
 func mysqldPid(in *localcluster.Instance) (int, error) {
@@ -179,15 +208,8 @@ func (e *env) close() {
 	if e.relay != nil {
 		e.relay.close()
 	}
-	if e.gw != nil && e.gw.Process != nil {
-		e.gw.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-e.gwStopped:
-		case <-time.After(10 * time.Second):
-			e.gw.Process.Kill()
-			<-e.gwStopped
-		}
-	}
+	e.gw.stop()
+	e.gwOff.stop()
 	if e.cluster != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		e.cluster.Stop(ctx)

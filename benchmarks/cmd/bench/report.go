@@ -69,6 +69,8 @@ type ratios struct {
 	CA *float64 `json:"C_over_A,omitempty"`
 	CB *float64 `json:"C_over_B,omitempty"`
 	DA *float64 `json:"D_over_A,omitempty"`
+	// CE is the QPS with metrics on over the QPS with them off (leg E).
+	CE *float64 `json:"C_over_E,omitempty"`
 	// Added latency over leg A at p50 and p99, microseconds.
 	AddedP50C *float64 `json:"added_p50_us_C,omitempty"`
 	AddedP99C *float64 `json:"added_p99_us_C,omitempty"`
@@ -185,7 +187,7 @@ func (wr *workloadReport) ratios() ratios {
 		}
 		return nil
 	}
-	a, b, c, d := get("A"), get("B"), get("C"), get("D")
+	a, b, c, d, e := get("A"), get("B"), get("C"), get("D"), get("E")
 	var out ratios
 	div := func(x, y float64) *float64 {
 		if y == 0 {
@@ -201,6 +203,9 @@ func (wr *workloadReport) ratios() ratios {
 	}
 	if c != nil && b != nil {
 		out.CB = div(c.QPS, b.QPS)
+	}
+	if c != nil && e != nil {
+		out.CE = div(c.QPS, e.QPS)
 	}
 	if b != nil && a != nil {
 		out.AddedP50B = diff(b.P50us, a.P50us)
@@ -234,6 +239,7 @@ func (r *report) checkTargets() []targetCheck {
 			check("point_select/4t/"+ps+" C/A >= 0.60", wr.Ratios.CA, func(v float64) bool { return v >= 0.60 })
 			check("point_select/4t/"+ps+" C/B >= 0.85", wr.Ratios.CB, func(v float64) bool { return v >= 0.85 })
 			check("point_select/4t/"+ps+" gateway CPU/query <= 0.5x mariadbd's (C)", wr.Ratios.GwCPUvsDBC, func(v float64) bool { return v <= 0.5 })
+			check("point_select/4t/"+ps+" metrics on/off C/E >= 0.97", wr.Ratios.CE, func(v float64) bool { return v >= 0.97 })
 		}
 		if wr := r.byID["point_select/1t/"+ps]; wr != nil {
 			check("point_select/1t/"+ps+" added p50 <= 50 µs (C)", wr.Ratios.AddedP50C, func(v float64) bool { return v <= 50 })
@@ -256,19 +262,19 @@ func (r *report) print(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %s: %s\n", n, r.Legs[n])
 	}
-	fmt.Fprintf(w, "\n%-22s %8s %5s %5s %5s %7s %7s %7s %7s %7s %6s %6s %6s %7s %7s\n",
-		"workload", "A qps", "C/A", "C/B", "D/A", "+p50 C", "+p99 C", "+p50 D", "+p99 D", "+p50 B", "cpu C", "cpu D", "cpu B", "allocC", "allocD")
+	fmt.Fprintf(w, "\n%-22s %8s %5s %5s %5s %5s %7s %7s %7s %7s %7s %6s %6s %6s %7s %7s\n",
+		"workload", "A qps", "C/A", "C/B", "D/A", "C/E", "+p50 C", "+p99 C", "+p50 D", "+p99 D", "+p50 B", "cpu C", "cpu D", "cpu B", "allocC", "allocD")
 	for _, wr := range r.Workloads {
 		aq := 0.0
 		if a := wr.Legs["A"]; a != nil {
 			aq = a.QPS
 		}
 		rt := wr.Ratios
-		fmt.Fprintf(w, "%-22s %8.0f %5s %5s %5s %7s %7s %7s %7s %7s %6s %6s %6s %7s %7s\n", wr.ID, aq,
-			f2(rt.CA), f2(rt.CB), f2(rt.DA), f0(rt.AddedP50C), f0(rt.AddedP99C), f0(rt.AddedP50D), f0(rt.AddedP99D), f0(rt.AddedP50B),
+		fmt.Fprintf(w, "%-22s %8.0f %5s %5s %5s %5s %7s %7s %7s %7s %7s %6s %6s %6s %7s %7s\n", wr.ID, aq,
+			f2(rt.CA), f2(rt.CB), f2(rt.DA), f2(rt.CE), f0(rt.AddedP50C), f0(rt.AddedP99C), f0(rt.AddedP50D), f0(rt.AddedP99D), f0(rt.AddedP50B),
 			f2(rt.GwCPUvsDBC), f2(rt.GwCPUvsDBD), f2(rt.RelayCPUvsDBB), allocs(wr.Legs["C"]), allocs(wr.Legs["D"]))
 	}
-	fmt.Fprintln(w, "\nC/A, C/B, D/A: QPS ratios (medians of the rounds); +p50/+p99: added event latency over A in µs")
+	fmt.Fprintln(w, "\nC/A, C/B, D/A: QPS ratios (medians of the rounds); C/E: metrics on over off; +p50/+p99: added event latency over A in µs")
 	fmt.Fprintln(w, "(+p50 B: what the relay alone adds);")
 	fmt.Fprintln(w, "cpu C/D: gateway CPU per query / mariadbd CPU per query (cpu B: the same for the byte-copying relay);")
 	fmt.Fprintln(w, "alloc: gateway allocations per query.")
