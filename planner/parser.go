@@ -35,6 +35,9 @@ func (p *Parser) Parse(sql string) (stmts []ast.StmtNode, err error) {
 			p.p = parser.New()
 		}
 	}()
+	if err := checkDepth(sql); err != nil {
+		return nil, err
+	}
 	stmts, _, err = p.p.Parse(sql, "", "")
 	if err != nil {
 		return nil, parseError(err, sql)
