@@ -2,6 +2,7 @@ package tablet
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -23,6 +24,12 @@ type PoolConfig struct {
 	Size int
 	// IdleTimeout closes connections idle for longer; 0 keeps them.
 	IdleTimeout time.Duration
+	// WaitTimeout bounds how long Get waits for a connection while Size
+	// are out (ErrPoolWaitTimeout past it); 0 waits until Get's ctx ends.
+	// Without it, clients holding every connection in idle transactions
+	// made every other statement for the instance hang (issue 15,
+	// finding 7).
+	WaitTimeout time.Duration
 	// Logger receives the pool's warnings; nil discards. Connections log
 	// here too unless Conn.Logger is set.
 	Logger *slog.Logger
@@ -34,6 +41,9 @@ type PoolStats struct {
 	InUse     int   // connections handed out by Get and not yet Put back
 	Waiting   int   // Get calls waiting now for a connection
 	WaitCount int64 // Get calls that had to wait, since the pool was made
+	// WaitTimeouts counts the Get calls that gave up after WaitTimeout,
+	// since the pool was made.
+	WaitTimeouts int64
 }
 
 // Pool bounds and reuses the connections to one instance. It dials
@@ -59,6 +69,7 @@ type Pool struct {
 	inUse     int
 	waiting   int
 	waitCount int64
+	timeouts  int64
 	isClosed  bool
 	severed   bool
 	reaper    *time.Timer // armed while there are idle connections and an IdleTimeout
@@ -188,6 +199,12 @@ func (p *Pool) acquire(ctx context.Context) error {
 		p.waiting--
 		p.mu.Unlock()
 	}()
+	var timeout <-chan time.Time
+	if p.cfg.WaitTimeout > 0 {
+		t := time.NewTimer(p.cfg.WaitTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case p.slots <- struct{}{}:
 		return nil
@@ -195,6 +212,11 @@ func (p *Pool) acquire(ctx context.Context) error {
 		return ctx.Err()
 	case <-p.closed:
 		return ErrPoolClosed
+	case <-timeout:
+		p.mu.Lock()
+		p.timeouts++
+		p.mu.Unlock()
+		return fmt.Errorf("tablet: all %d connections to %s stayed in use for %s: %w", p.cfg.Size, p.cfg.Conn.Addr, p.cfg.WaitTimeout, ErrPoolWaitTimeout)
 	}
 }
 
@@ -309,7 +331,7 @@ func (p *Pool) Execute(ctx context.Context, query string) (*Result, error) {
 func (p *Pool) Stats() PoolStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PoolStats{Open: p.open, InUse: p.inUse, Waiting: p.waiting, WaitCount: p.waitCount}
+	return PoolStats{Open: p.open, InUse: p.inUse, Waiting: p.waiting, WaitCount: p.waitCount, WaitTimeouts: p.timeouts}
 }
 
 // Close closes the idle connections and makes Get fail with
