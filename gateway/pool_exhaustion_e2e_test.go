@@ -111,4 +111,3 @@ func TestFrozenShardAnswersWithinQueryTimeout(t *testing.T) {
 		t.Errorf("the error came after %s, want about the 1s query timeout", waited)
 	}
 }
-
