@@ -84,6 +84,11 @@ func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
 		// The planner escapes string values with backslashes.
 		return nil, sqlerror.NotSupported("sql_mode NO_BACKSLASH_ESCAPES")
 	}
+	if name == "sql_mode" {
+		if err := checkSQLMode(v.Value); err != nil {
+			return nil, err
+		}
+	}
 	var ops []engine.SetOp
 	if name == "max_statement_time" {
 		// MariaDB's limit in seconds: the gateway enforces it on the
