@@ -43,14 +43,12 @@ func (p *packetReader) startPacket() (done func(), err error) {
 func (p *packetReader) readRest() error {
 	limit := p.fence.long.Limit()
 	total := len(p.pkt) - HeaderSize
-	seq := p.hdr[3]
 	for p.cont {
 		hdr := p.hdr[:]
 		if _, err := io.ReadFull(p.r, hdr); err != nil {
 			return err
 		}
 		size := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
-		seq = hdr[3]
 		p.cont = size == MaxPayload
 		total += size
 		if total > limit {
@@ -58,7 +56,7 @@ func (p *packetReader) readRest() error {
 				return err
 			}
 			p.pkt = nil // let the partial command go
-			return p.drain(seq)
+			return p.drain(hdr[3])
 		}
 		p.pkt = append(p.pkt, hdr...)
 		start := len(p.pkt)
