@@ -50,6 +50,18 @@
 // primary and, once its replication runs, typed replica again; the
 // shard's primary then waits for a replica's acknowledgement again.
 //
+// # Tablet health
+//
+// The leader also checks every tablet each CheckInterval, on a goroutine
+// of its own (health.go), so that a slow replica never delays the
+// detection of a dead primary: a fresh login, read_only, gtid_current_pos
+// and SHOW SLAVE STATUS (threads running, Seconds_Behind_Master; NULL, as
+// when a thread is stopped, is an unknown lag). It writes one
+// topo.TabletHealth per tablet under <root>/health/{alias} when something
+// changed (the lag counted in buckets: every second up to a minute) or
+// every HealthRefresh, and removes the records of tablets that left.
+// Gateways follow those records to choose the replicas they read from.
+//
 // # What it must not do
 //
 // It imports topo, tablet, sqlerror and the standard library, plus the
@@ -61,7 +73,7 @@
 // # Not yet
 //
 // Gateway buffering while a shard has no primary, planned and emergency
-// reparent commands, replica reads with a lag limit, 2PC across a
+// reparent commands, 2PC across a
 // failover, and restarting a dead local mariadbd under `shardgate up` are
 // later slices of issue 13.
 package failover

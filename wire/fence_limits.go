@@ -7,7 +7,7 @@ import (
 )
 
 // ComRefusedTooLarge is the command the fence hands go-mysql in place of
-// a client command longer than max_allowed_packet (gomysql_fence.go, 7):
+// a client command longer than max_allowed_packet (gomysql_fence.go, 8):
 // no MySQL or MariaDB command has this number, so go-mysql passes it to
 // the handler's HandleOtherCommand, which answers 1153 after setting the
 // sequence number to RefusedSequence.
