@@ -28,8 +28,10 @@ const MaxExpressionDepth = 10000
 // overestimates: it counts every operator in a chain, whatever its
 // precedence, so a statement it passes parses into a tree no deeper than
 // the limit (plus a few levels per parenthesis). It never recurses and
-// allocates only for deep parentheses.
-func checkDepth(sql string) error {
+// allocates only for deep parentheses. noBackslashEscapes is the session's
+// sql_mode NO_BACKSLASH_ESCAPES: strings must end where the parser's do,
+// or a deep expression could hide in what the scan takes for a string.
+func checkDepth(sql string, noBackslashEscapes bool) error {
 	// chain[d] counts the operators since the last comma (or the opening
 	// parenthesis) at parenthesis depth d; nested is the sum over the open
 	// levels, plus one per open parenthesis.
@@ -40,7 +42,7 @@ func checkDepth(sql string) error {
 		c := sql[i]
 		switch {
 		case c == '\'' || c == '"' || c == '`':
-			i = skipQuoted(sql, i)
+			i = skipQuoted(sql, i, noBackslashEscapes)
 		case c == '#' || c == '-' && i+2 < len(sql) && sql[i+1] == '-' && (sql[i+2] == ' ' || sql[i+2] == '\t' || sql[i+2] == '\n'):
 			j := strings.IndexByte(sql[i:], '\n')
 			if j < 0 {
@@ -102,12 +104,12 @@ func checkDepth(sql string) error {
 
 // skipQuoted returns the index after the quoted string or name starting
 // at i (the end of sql if it is not closed: the parser reports that).
-func skipQuoted(sql string, i int) int {
+func skipQuoted(sql string, i int, noBackslashEscapes bool) int {
 	q := sql[i]
 	for j := i + 1; j < len(sql); j++ {
 		switch sql[j] {
 		case '\\':
-			if q != '`' {
+			if q != '`' && !noBackslashEscapes {
 				j++
 			}
 		case q:

@@ -87,3 +87,17 @@ func TestSplitAndLongChain(t *testing.T) {
 		t.Errorf("last term: got %s, want `c`=3", last.String())
 	}
 }
+
+// TestDepthScanFollowsNoBackslashEscapes: in NO_BACKSLASH_ESCAPES a
+// backslash ends nothing, so 'x\' is a whole string; a scan that took it
+// for an escaped quote would not see the deep expression after it.
+func TestDepthScanFollowsNoBackslashEscapes(t *testing.T) {
+	p := NewParser()
+	p.SetNoBackslashEscapes(true)
+	sql := `select 'x\', ` + strings.Repeat("1+", MaxExpressionDepth+1) + "1, 'y'"
+	_, err := p.Parse(sql)
+	var me *mysql.MyError
+	if !errors.As(err, &me) || me.Code != mysql.ER_STACK_OVERRUN_NEED_MORE {
+		t.Fatalf("deep expression after 'x\\' in NO_BACKSLASH_ESCAPES: got %v, want error 1436", err)
+	}
+}

@@ -49,7 +49,7 @@ func (p *Parser) Parse(sql string) (stmts []ast.StmtNode, err error) {
 			p.p.SetSQLMode(p.mode)
 		}
 	}()
-	if err := checkDepth(sql); err != nil {
+	if err := checkDepth(sql, p.mode&tidbmysql.ModeNoBackslashEscapes != 0); err != nil {
 		return nil, err
 	}
 	stmts, _, err = p.p.Parse(sql, "", "")
