@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -205,7 +206,9 @@ type preAuthConn struct {
 	off     bool // logged in, or TLS: reads pass through
 	// user is the login counted against MaxUserConnections (set by the
 	// auth handler), given back when the connection ends.
-	user    *string
+	user *string
+	// pending is the checked first packet's rest, not yet read.
+	pending []byte
 	tls     bool // the server offers TLS
 	refused bool
 }
@@ -213,6 +216,14 @@ type preAuthConn struct {
 func (c *preAuthConn) Read(p []byte) (int, error) {
 	if c.refused {
 		return 0, errPreAuthPacketTooLarge
+	}
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
+	if c.packets == 0 && !c.off {
+		return c.readFirst(p)
 	}
 	n, err := c.Conn.Read(p)
 	if c.off {
@@ -223,11 +234,6 @@ func (c *preAuthConn) Read(p []byte) (int, error) {
 			k := min(c.body, n-i)
 			c.body -= k
 			i += k
-			if c.body == 0 && c.tls && c.packets == 1 && c.sslRequest() {
-				// The client asked for TLS: what follows are TLS records.
-				c.off = true
-				return n, err
-			}
 			continue
 		}
 		c.hdr[c.hdrLen] = p[i]
@@ -247,6 +253,36 @@ func (c *preAuthConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readFirst reads the client's first packet whole and hands it on only
+// if go-mysql can decode it without running off its end
+// (wire.WellFormedHandshakeResponse); an SSL request is followed by TLS.
+func (c *preAuthConn) readFirst(p []byte) (int, error) {
+	if _, err := io.ReadFull(c.Conn, c.hdr[:]); err != nil {
+		return 0, err
+	}
+	c.packets = 1
+	size := int(c.hdr[0]) | int(c.hdr[1])<<8 | int(c.hdr[2])<<16
+	if size > PreAuthMaxPacket {
+		c.refused = true
+		return 0, errPreAuthPacketTooLarge
+	}
+	pkt := make([]byte, 4+size)
+	copy(pkt, c.hdr[:])
+	if _, err := io.ReadFull(c.Conn, pkt[4:]); err != nil {
+		return 0, err
+	}
+	if !wire.WellFormedHandshakeResponse(pkt[4:]) {
+		c.refused = true
+		return 0, errPreAuthPacketTooLarge
+	}
+	if c.tls && c.sslRequest() {
+		c.off = true // what follows are TLS records
+	}
+	n := copy(p, pkt)
+	c.pending = pkt[n:]
+	return n, nil
+}
+
 // sslRequest reports whether the first packet was an SSL request: the
 // 32 fixed bytes of a handshake response and nothing else (a real
 // response has at least the user name's terminator after them).
@@ -256,6 +292,6 @@ func (c *preAuthConn) sslRequest() bool {
 }
 
 // errPreAuthPacketTooLarge fails go-mysql's read of a packet over
-// PreAuthMaxPacket; the client is disconnected, as MySQL does with a
-// packet over its limit.
-var errPreAuthPacketTooLarge = sqlerror.NewSentinel(sqlerror.User, mysql.ER_NET_PACKET_TOO_LARGE, "gateway: packet before login larger than 64 KiB")
+// PreAuthMaxPacket, or of a malformed handshake response; the client is
+// disconnected, as MySQL does with a packet over its limit.
+var errPreAuthPacketTooLarge = sqlerror.NewSentinel(sqlerror.User, mysql.ER_HANDSHAKE_ERROR, "gateway: packet before login larger than 64 KiB, or malformed")

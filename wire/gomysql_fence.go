@@ -237,7 +237,8 @@ func (p *packetReader) read() (longData bool, err error) {
 	if cap(p.pkt) < HeaderSize+size || cap(p.pkt) > 1<<20 && HeaderSize+size <= 1<<20 {
 		p.pkt = make([]byte, HeaderSize+size)
 	}
-	pkt := p.pkt[:HeaderSize+size]
+	p.pkt = p.pkt[:HeaderSize+size] // readRest appends to it
+	pkt := p.pkt
 	copy(pkt, hdr)
 	if _, err := io.ReadFull(p.r, pkt[HeaderSize:]); err != nil {
 		return false, err
@@ -245,6 +246,13 @@ func (p *packetReader) read() (longData bool, err error) {
 	command := !p.cont && hdr[3] == 0
 	p.cont = size == MaxPayload
 	long := &p.fence.long
+	if command && size == 0 {
+		// An empty command packet: go-mysql reads its command byte
+		// without checking (a panic, found by FuzzCommand). It becomes
+		// COM_SLEEP, which MySQL answers as an unknown command (1047).
+		p.pending = append(pkt[:0], 1, 0, 0, 0, mysql.COM_SLEEP)
+		return false, nil
+	}
 	if p.cont && !(command && pkt[4] == mysql.COM_STMT_SEND_LONG_DATA) {
 		// A command of several packets is read whole before go-mysql sees
 		// any of it: past max_allowed_packet it is refused (8).
