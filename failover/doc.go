@@ -64,16 +64,24 @@
 //
 // # What it must not do
 //
-// It imports topo, tablet, sqlerror and the standard library, plus the
+// It imports topo, tablet, sqlerror, sqlquote and the standard library, plus the
 // etcd client (the election) and go-mysql's error type (a server that
 // answers with an error is alive); never gateway or planner, and it never
 // sends a client's statement anywhere. It keeps no package-level state.
 // Its goroutines belong to Run and end before Run returns.
 //
+// # Reparents
+//
+// An operator's reparent (RequestReparent, `shardctl reparent`) is
+// written to etcd and carried out by the elected controller from its
+// check loop: a planned reparent holds the shard's writes in every
+// gateway through the topo hold/ack protocol while the chosen replica
+// catches up with the read-only old primary (reparent_planned.go); an
+// emergency reparent runs the failover above at once
+// (reparent_emergency.go). Both are recorded as recoveries.
+//
 // # Not yet
 //
-// Gateway buffering while a shard has no primary, planned and emergency
-// reparent commands, 2PC across a
-// failover, and restarting a dead local mariadbd under `shardgate up` are
-// later slices of issue 13.
+// Replica reads with a lag limit, 2PC across a failover, and restarting a
+// dead local mariadbd under `shardgate up` are other slices of issue 13.
 package failover
