@@ -9,7 +9,7 @@ TEST_FLAGS ?= -race -count=1 -timeout 25m
 # on first use; its checks are in staticcheck.conf.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: deps build up test compat vet lint fmt check bench bench-go clean
+.PHONY: deps build up test compat vet lint fmt check bench bench-go clean fuzz
 
 deps:
 	@scripts/install-deps.sh
@@ -26,6 +26,20 @@ test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test $(TEST_FLAGS) ./...
+
+# fuzz: every fuzz target, one after the other, FUZZTIME each (one worker:
+# the CPU is shared). Crashers land in the package's testdata/fuzz and are
+# then run by `go test` as regression cases.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := planner:FuzzParseBuild planner:FuzzAppendNormalized \
+	wire:FuzzStmtExecuteRewrite wire:FuzzFenceStream wire:FuzzParseTextRow \
+	gateway:FuzzHandshakeResponse gateway:FuzzCommand \
+	vindex:FuzzParseKeyRange vindex:FuzzMap
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "== $$t"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -parallel 1 ./$${t%%:*}; \
+	done
 
 # bench: the sysbench harness (benchmarks/README.md): legs A-D interleaved,
 # 3 rounds, about 9 minutes on 2 cores, then the 2PC commit-latency ratios

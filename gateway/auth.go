@@ -4,12 +4,15 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"net"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/server"
 
 	"github.com/shardgate/shardgate/sqlerror"
+	"github.com/shardgate/shardgate/wire"
 )
 
 // erSecureTransportRequired is MySQL's ER_SECURE_TRANSPORT_REQUIRED (3159),
@@ -43,6 +46,8 @@ func newMySQLServer(cfg Config) (*server.Server, error) {
 type authHandler struct {
 	*server.InMemoryAuthenticationHandler
 	requireTLS bool
+	// limiter counts each user's logins and each address's failures.
+	limiter *connLimiter
 }
 
 var _ server.AuthenticationHandler = (*authHandler)(nil)
@@ -69,5 +74,37 @@ func (h *authHandler) OnAuthSuccess(c *server.Conn) error {
 				"Connections using insecure transport are prohibited while --require-tls is set"))
 		}
 	}
+	pre := preAuthOf(c.Conn.Conn)
+	if h.limiter == nil || pre == nil {
+		return nil
+	}
+	user := c.GetUser()
+	if err := h.limiter.addUser(user); err != nil {
+		return sqlerror.ToMyError(err)
+	}
+	pre.user = &user // given back when the connection ends (serveConn)
 	return nil
+}
+
+// OnAuthFailure spends one of the client address's failed logins: a wrong
+// password or an unknown user, not a client that went away.
+func (h *authHandler) OnAuthFailure(c *server.Conn, err error) {
+	var me *mysql.MyError
+	if h.limiter != nil && errors.As(err, &me) && me.Code == mysql.ER_ACCESS_DENIED_ERROR {
+		h.limiter.loginFailed(hostOf(c.RemoteAddr()))
+	}
+	h.InMemoryAuthenticationHandler.OnAuthFailure(c, err)
+}
+
+// preAuthOf finds the connection's preAuthConn under go-mysql's
+// connection: the buffered connection's, or the one below TLS.
+func preAuthOf(c net.Conn) *preAuthConn {
+	if t, ok := c.(*tls.Conn); ok {
+		c = t.NetConn()
+	}
+	if b, ok := c.(*wire.BufferedConn); ok {
+		c = b.Conn
+	}
+	pre, _ := c.(*preAuthConn)
+	return pre
 }

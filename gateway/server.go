@@ -76,6 +76,8 @@ type Config struct {
 	// session's max_statement_time / max_execution_time can only lower it.
 	// A statement past it is killed on its shards and answers 1969.
 	QueryTimeout time.Duration
+	// Limits bound connections, logins and waits (limits.go).
+	Limits Limits
 	// Hooks, when set, observe every statement (statement.go).
 	Hooks StatementHooks
 	// DisableMetrics turns off the Prometheus metrics and the query
@@ -136,6 +138,9 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// limiter counts logins per user and failed logins per address.
+	limiter *connLimiter
+
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	// sessions are the client sessions by connection id (KILL).
@@ -194,21 +199,28 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RequireTLS && cfg.TLSConfig == nil {
 		return nil, errors.New("gateway: RequireTLS needs a TLSConfig")
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.Backend.PoolWaitTimeout == 0 {
+		cfg.Backend.PoolWaitTimeout = DefaultPoolWaitTimeout
+	}
 	auth, err := newAuthHandler(cfg)
 	if err != nil {
 		return nil, err
 	}
+	limiter := newConnLimiter(cfg.Limits)
+	auth.limiter = limiter
 	my, err := newMySQLServer(cfg)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		cfg:    cfg,
-		logger: cfg.Logger,
-		topo:   newTopology(cfg.Backend, cfg.Cell, cfg.Logger),
-		plans:  newPlanCache(cfg.PlanCacheEntries, cfg.PlanCacheBytes),
-		mysql:  my,
-		auth:   auth,
+		cfg:     cfg,
+		logger:  cfg.Logger,
+		topo:    newTopology(cfg.Backend, cfg.Cell, cfg.Logger),
+		plans:   newPlanCache(cfg.PlanCacheEntries, cfg.PlanCacheBytes),
+		mysql:   my,
+		auth:    auth,
+		limiter: limiter,
 		done: &mysql.Result{Resultset: &mysql.Resultset{
 			Fields:        []*mysql.Field{{}},
 			Streaming:     mysql.StreamingMultiple,
@@ -301,11 +313,20 @@ func (s *Server) accept() {
 			continue
 		}
 		delay = 0
+		if err := s.limiter.blocked(hostOf(nc.RemoteAddr())); err != nil {
+			refuseConn(nc, err)
+			continue
+		}
 		s.mu.Lock()
 		if s.ctx.Err() != nil {
 			s.mu.Unlock()
 			nc.Close()
 			return
+		}
+		if max := s.cfg.Limits.MaxConnections; max > 0 && len(s.conns) >= max {
+			s.mu.Unlock()
+			refuseConn(nc, errTooManyConnections())
+			continue
 		}
 		s.conns[nc] = struct{}{}
 		s.wg.Add(1)
@@ -339,14 +360,25 @@ func (s *Server) serveConn(nc net.Conn) {
 			s.logger.Error("panic serving a connection; closing it", "remote", nc.RemoteAddr(), "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	bc := wire.NewBufferedConn(nc)
+	// The login must end within the handshake timeout, and reads no
+	// packet over PreAuthMaxPacket (limits.go).
+	pre := &preAuthConn{Conn: nc, tls: s.cfg.TLSConfig != nil}
+	if d := s.cfg.Limits.HandshakeTimeout; d > 0 {
+		_ = nc.SetDeadline(time.Now().Add(d))
+	}
+	bc := wire.NewBufferedConn(pre)
 	sess := newSession(s)
 	defer sess.close()
 	c, err := s.mysql.NewCustomizedConn(bc, s.auth, sess)
+	if pre.user != nil {
+		defer s.limiter.removeUser(*pre.user)
+	}
 	if err != nil {
 		s.logger.Debug("handshake failed", "remote", nc.RemoteAddr(), "err", err)
 		return
 	}
+	pre.off = true
+	_ = nc.SetDeadline(time.Time{})
 	sess.attach(c)
 	sess.clientAlive = clientAliveCheck(nc)
 	sess.closeClient = func() { _ = nc.Close() }
@@ -355,6 +387,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	sess.flush = bc.Flush
 	bc.Buffer()
 	sess.fence.SetMaxLongData(s.cfg.MaxAllowedPacket)
+	sess.fence.SetNetReadTimeout(max(s.cfg.Limits.NetReadTimeout, 0))
 	c.Conn.Conn = sess.fence.ReadConn(c.Conn.Conn)
 	for !c.Closed() {
 		disarm := sess.armIdleTimeout(nc)

@@ -322,6 +322,10 @@ func (s *session) HandleOtherCommand(cmd byte, data []byte) error {
 		return nil
 	case mysql.COM_CHANGE_USER:
 		return handlerError(s.changeUser(data))
+	case wire.ComRefusedTooLarge:
+		// A command over max_allowed_packet, drained unread by the fence.
+		s.conn.Sequence = s.fence.RefusedSequence()
+		return handlerError(errPacketTooLarge())
 	case mysql.COM_SET_OPTION:
 		// MYSQL_OPTION_MULTI_STATEMENTS_ON/OFF: multi statements are always
 		// accepted; go-mysql answers with EOF.

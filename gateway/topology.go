@@ -24,6 +24,10 @@ type BackendConfig struct {
 	PoolSize int
 	// IdleTimeout closes pooled connections left unused this long.
 	IdleTimeout time.Duration
+	// PoolWaitTimeout bounds a statement's wait for a free connection
+	// when PoolSize are in use (limits.go): 0 means
+	// DefaultPoolWaitTimeout, < 0 waits as long as the statement may run.
+	PoolWaitTimeout time.Duration
 }
 
 // shardKey names one shard of one keyspace.
@@ -127,6 +131,7 @@ func (t *topology) update(snap *topo.Snapshot) {
 				Conn:        tablet.ConnConfig{Addr: addr, User: t.backend.User, Password: t.backend.Password, DB: tb.Keyspace},
 				Size:        t.backend.PoolSize,
 				IdleTimeout: t.backend.IdleTimeout,
+				WaitTimeout: max(t.backend.PoolWaitTimeout, 0),
 				Logger:      t.logger,
 			})}
 			t.pools[alias] = p

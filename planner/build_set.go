@@ -104,6 +104,11 @@ func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
 	if err != nil {
 		return nil, err
 	}
+	if name == "sql_mode" {
+		if err := checkSQLMode(v.Value); err != nil {
+			return nil, err
+		}
+	}
 	var ops []engine.SetOp
 	if name == "max_statement_time" {
 		// MariaDB's limit in seconds: the gateway enforces it on the

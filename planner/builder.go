@@ -279,10 +279,35 @@ func render(n ast.Node) (*engine.Template, error) {
 
 func restore(n ast.Node) (string, error) {
 	var sb strings.Builder
-	if err := n.Restore(format.NewRestoreCtx(restoreFlags, &sb)); err != nil {
+	if err := n.Restore(format.NewRestoreCtx(restoreFlags, &mariadbKeywords{sb: &sb})); err != nil {
 		return "", errInternal("cannot render query: %v", err)
 	}
 	return sb.String(), nil
+}
+
+// mariadbKeywords writes what TiDB's Restore writes, except the keywords
+// MariaDB 10.11 does not know: TiDB renders LOCK IN SHARE MODE (which it
+// parses into the same lock type) as FOR SHARE, a syntax error on the
+// shards (issue 15, finding 8). Restore writes each keyword with a
+// WriteString of its own, and a string or a name's text right after its
+// opening quote, so a quoted "for share" is left alone.
+type mariadbKeywords struct {
+	sb         *strings.Builder
+	afterQuote bool // the last write was a quote: this one is quoted text
+}
+
+func (w *mariadbKeywords) WriteString(s string) (int, error) {
+	quoted := w.afterQuote
+	w.afterQuote = s == "'" || s == "`" || s == `"`
+	if s == "for share" && !quoted {
+		return w.sb.WriteString("lock in share mode")
+	}
+	return w.sb.WriteString(s)
+}
+
+func (w *mariadbKeywords) Write(p []byte) (int, error) {
+	w.afterQuote = false
+	return w.sb.Write(p)
 }
 
 // holeExpr is an expression restored as a template hole.

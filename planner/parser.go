@@ -49,6 +49,9 @@ func (p *Parser) Parse(sql string) (stmts []ast.StmtNode, err error) {
 			p.p.SetSQLMode(p.mode)
 		}
 	}()
+	if err := checkDepth(sql, p.mode&tidbmysql.ModeNoBackslashEscapes != 0); err != nil {
+		return nil, err
+	}
 	stmts, _, err = p.p.Parse(sql, "", "")
 	if err != nil {
 		return nil, parseError(err, sql)

@@ -51,17 +51,31 @@ func primaryVindex(t *vschema.TableSchema) (string, vindex.Functional, bool) {
 
 // splitAnd flattens a condition into its top-level AND terms.
 func splitAnd(e ast.ExprNode, out []ast.ExprNode) []ast.ExprNode {
-	switch x := e.(type) {
-	case nil:
-		return out
-	case *ast.BinaryOperationExpr:
-		if x.Op == opcode.LogicAnd {
-			return splitAnd(x.R, splitAnd(x.L, out))
+	// Iterative (a stack of right operands still to split), so that no
+	// chain of ANDs, however long, can overflow the goroutine's stack.
+	var pending []ast.ExprNode
+	for {
+		switch x := e.(type) {
+		case nil:
+		case *ast.BinaryOperationExpr:
+			if x.Op == opcode.LogicAnd {
+				pending = append(pending, x.R)
+				e = x.L
+				continue
+			}
+			out = append(out, e)
+		case *ast.ParenthesesExpr:
+			e = x.Expr
+			continue
+		default:
+			out = append(out, e)
 		}
-	case *ast.ParenthesesExpr:
-		return splitAnd(x.Expr, out)
+		if len(pending) == 0 {
+			return out
+		}
+		e = pending[len(pending)-1]
+		pending = pending[:len(pending)-1]
 	}
-	return append(out, e)
 }
 
 func unparen(e ast.ExprNode) ast.ExprNode {

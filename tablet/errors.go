@@ -31,6 +31,9 @@ var (
 	ErrConnBroken = sqlerror.NewSentinel(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "tablet: connection is broken")
 	// ErrPoolClosed: Get on a closed Pool.
 	ErrPoolClosed = sqlerror.NewSentinel(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "tablet: pool is closed")
+	// ErrPoolWaitTimeout: Get waited PoolConfig.WaitTimeout while every
+	// connection was in use. Unavailable: retrying later may find one free.
+	ErrPoolWaitTimeout = sqlerror.NewSentinel(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "tablet: timed out waiting for a free connection")
 	// ErrMultipleResults: the statement produced more than one result
 	// (a multi-statement or a stored procedure); one statement per call is
 	// supported. The connection stays usable.

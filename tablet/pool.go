@@ -2,6 +2,7 @@ package tablet
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -23,6 +24,12 @@ type PoolConfig struct {
 	Size int
 	// IdleTimeout closes connections idle for longer; 0 keeps them.
 	IdleTimeout time.Duration
+	// WaitTimeout bounds how long Get waits for a connection while Size
+	// are out (ErrPoolWaitTimeout past it); 0 waits until Get's ctx ends.
+	// Without it, clients holding every connection in idle transactions
+	// made every other statement for the instance hang (issue 15,
+	// finding 7).
+	WaitTimeout time.Duration
 	// Logger receives the pool's warnings; nil discards. Connections log
 	// here too unless Conn.Logger is set.
 	Logger *slog.Logger
@@ -38,6 +45,9 @@ type PoolStats struct {
 	// for its caller's context ending); the gateway reports such a tablet
 	// unhealthy until a dial succeeds again.
 	LastDialFailed bool
+	// WaitTimeouts counts the Get calls that gave up after WaitTimeout,
+	// since the pool was made.
+	WaitTimeouts int64
 }
 
 // Pool bounds and reuses the connections to one instance. It dials
@@ -64,6 +74,7 @@ type Pool struct {
 	waiting    int
 	waitCount  int64
 	dialFailed bool
+	timeouts   int64
 	isClosed   bool
 	severed    bool
 	reaper     *time.Timer // armed while there are idle connections and an IdleTimeout
@@ -198,6 +209,12 @@ func (p *Pool) acquire(ctx context.Context) error {
 		p.waiting--
 		p.mu.Unlock()
 	}()
+	var timeout <-chan time.Time
+	if p.cfg.WaitTimeout > 0 {
+		t := time.NewTimer(p.cfg.WaitTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case p.slots <- struct{}{}:
 		return nil
@@ -205,6 +222,11 @@ func (p *Pool) acquire(ctx context.Context) error {
 		return ctx.Err()
 	case <-p.closed:
 		return ErrPoolClosed
+	case <-timeout:
+		p.mu.Lock()
+		p.timeouts++
+		p.mu.Unlock()
+		return fmt.Errorf("tablet: all %d connections to %s stayed in use for %s: %w", p.cfg.Size, p.cfg.Conn.Addr, p.cfg.WaitTimeout, ErrPoolWaitTimeout)
 	}
 }
 
@@ -319,7 +341,7 @@ func (p *Pool) Execute(ctx context.Context, query string) (*Result, error) {
 func (p *Pool) Stats() PoolStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PoolStats{Open: p.open, InUse: p.inUse, Waiting: p.waiting, WaitCount: p.waitCount, LastDialFailed: p.dialFailed}
+	return PoolStats{Open: p.open, InUse: p.inUse, Waiting: p.waiting, WaitCount: p.waitCount, LastDialFailed: p.dialFailed, WaitTimeouts: p.timeouts}
 }
 
 // Close closes the idle connections and makes Get fail with

@@ -103,6 +103,25 @@ func TestPool(t *testing.T) {
 		checkStats(t, p, tablet.PoolStats{Open: 2, WaitCount: 2})
 	})
 
+	// Issue 15, finding 7: with every connection out (clients idle in
+	// transactions), Get used to wait as long as its caller's ctx, which
+	// for a client statement without a query timeout was forever.
+	t.Run("WaitTimeout", func(t *testing.T) {
+		p := newPool(t, tablet.PoolConfig{Conn: cfg, Size: 1, WaitTimeout: 200 * time.Millisecond})
+		held := mustGet(t, p)
+		start := time.Now()
+		c, err := p.Get(context.Background())
+		if !errors.Is(err, tablet.ErrPoolWaitTimeout) {
+			t.Fatalf("Get with the only connection out: got %v, %v, want ErrPoolWaitTimeout", c, err)
+		}
+		if waited := time.Since(start); waited < 200*time.Millisecond || waited > 5*time.Second {
+			t.Errorf("Get gave up after %s, want 200ms", waited)
+		}
+		checkStats(t, p, tablet.PoolStats{Open: 1, InUse: 1, WaitCount: 1, WaitTimeouts: 1})
+		p.Put(held)
+		p.Put(mustGet(t, p))
+	})
+
 	t.Run("ConcurrentUse", func(t *testing.T) {
 		p := newPool(t, tablet.PoolConfig{Conn: cfg, Size: 3})
 		var wg sync.WaitGroup

@@ -2,12 +2,18 @@ package wire
 
 import "github.com/go-mysql-org/go-mysql/mysql"
 
+// MaxColumns bounds the column count of a result set read from a shard.
+// MariaDB answers SELECT 1,2,...,100000 (the bound used to be 65536 and
+// such a result broke the shard connection: issue 15, finding 8); a
+// million column definitions cost the reader about 200 MB.
+const MaxColumns = 1 << 20
+
 // ParseColumnCount reads the first packet of a result set: the column
 // count, a length-encoded integer that fills the packet. ok is false for
-// anything else, and for counts of 0 or over 65536.
+// anything else, and for counts of 0 or over MaxColumns.
 func ParseColumnCount(pkt []byte) (n int, ok bool) {
 	v, next, ok := ReadLenEncInt(pkt, 0)
-	if !ok || next != len(pkt) || v == 0 || v > 1<<16 {
+	if !ok || next != len(pkt) || v == 0 || v > MaxColumns {
 		return 0, false
 	}
 	return int(v), true

@@ -24,3 +24,17 @@ func TestColumnType(t *testing.T) {
 		}
 	}
 }
+
+// Regression test (issue 15, finding 8): SELECT 1,...,100000 has 100,000
+// columns, which MariaDB answers; the count used to be refused past 65536.
+func TestParseColumnCount(t *testing.T) {
+	for _, tc := range []struct {
+		n  uint64
+		ok bool
+	}{{1, true}, {300, true}, {100_000, true}, {MaxColumns, true}, {0, false}, {MaxColumns + 1, false}} {
+		n, ok := ParseColumnCount(AppendLenEncInt(nil, tc.n))
+		if ok != tc.ok || ok && uint64(n) != tc.n {
+			t.Errorf("ParseColumnCount(%d) = %d, %v; want ok %v", tc.n, n, ok, tc.ok)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -48,6 +49,13 @@ import (
 //     clientFoundRows, JDBC's useAffectedRows=false) was never told them.
 //     The greeting gains the flag on its way out; the gateway answers it
 //     (engine.Result.RowsMatched).
+//  8. Limits (fence_limits.go): go-mysql allocates what a packet's
+//     length header claims before reading it, and waits forever for the
+//     rest of a packet. The reader checks a command's length against
+//     max_allowed_packet before anything is allocated, drains one that is
+//     over it and hands go-mysql a one-byte command in its place
+//     (ComRefusedTooLarge) that the gateway answers with 1153; and it
+//     bounds the wait for a packet's rest (net_read_timeout).
 //
 // The gateway's other go-mysql seams are not workarounds but its API:
 // Handler methods, a Resultset go-mysql will not write for responses the
@@ -65,6 +73,11 @@ type ServerFence struct {
 	// extraPackets counts the packets a rewritten COM_STMT_EXECUTE gained
 	// over the one the client sent (3).
 	extraPackets uint8
+	// readTimeout bounds the wait for the rest of a packet (8);
+	// refusedSeq is the sequence number the answer to the last refused
+	// command continues from.
+	readTimeout time.Duration
+	refusedSeq  uint8
 }
 
 // NextStmtID returns the id go-mysql gives the COM_STMT_PREPARE being
@@ -154,7 +167,7 @@ func (f *ServerFence) rewrite(dst, payload []byte) (out []byte, ok bool) {
 // packets). Install it when the client waits for nothing and go-mysql has
 // buffered none of its bytes.
 func (f *ServerFence) ReadConn(c net.Conn) net.Conn {
-	return &packetReadConn{Conn: c, reader: &packetReader{r: bufio.NewReaderSize(c, 16*1024), fence: f}}
+	return &packetReadConn{Conn: c, reader: &packetReader{r: bufio.NewReaderSize(c, 16*1024), conn: c, fence: f}}
 }
 
 // packetReadConn is a net.Conn whose reads come through a packetReader.
@@ -170,6 +183,7 @@ func (c *packetReadConn) Read(p []byte) (int, error) { return c.reader.Read(p) }
 // the fence.
 type packetReader struct {
 	r       *bufio.Reader
+	conn    net.Conn // for read deadlines
 	fence   *ServerFence
 	pending []byte // what Read hands out next
 	pkt     []byte // the packet as the client sent it
@@ -208,14 +222,23 @@ func (p *packetReader) next() error {
 // the whole command's data and reports longData.
 func (p *packetReader) read() (longData bool, err error) {
 	hdr := p.hdr[:]
+	done, err := p.startPacket()
+	if err != nil {
+		return false, err
+	}
+	defer done()
 	if _, err := io.ReadFull(p.r, hdr); err != nil {
 		return false, err
 	}
 	size := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
+	if !p.cont && size > p.fence.long.Limit() {
+		return false, p.refuse(size, hdr[3])
+	}
 	if cap(p.pkt) < HeaderSize+size || cap(p.pkt) > 1<<20 && HeaderSize+size <= 1<<20 {
 		p.pkt = make([]byte, HeaderSize+size)
 	}
-	pkt := p.pkt[:HeaderSize+size]
+	p.pkt = p.pkt[:HeaderSize+size] // readRest appends to it
+	pkt := p.pkt
 	copy(pkt, hdr)
 	if _, err := io.ReadFull(p.r, pkt[HeaderSize:]); err != nil {
 		return false, err
@@ -223,6 +246,18 @@ func (p *packetReader) read() (longData bool, err error) {
 	command := !p.cont && hdr[3] == 0
 	p.cont = size == MaxPayload
 	long := &p.fence.long
+	if command && size == 0 {
+		// An empty command packet: go-mysql reads its command byte
+		// without checking (a panic, found by FuzzCommand). It becomes
+		// COM_SLEEP, which MySQL answers as an unknown command (1047).
+		p.pending = append(pkt[:0], 1, 0, 0, 0, mysql.COM_SLEEP)
+		return false, nil
+	}
+	if p.cont && !(command && pkt[4] == mysql.COM_STMT_SEND_LONG_DATA) {
+		// A command of several packets is read whole before go-mysql sees
+		// any of it: past max_allowed_packet it is refused (8).
+		return false, p.readRest()
+	}
 	if command && size > 0 && pkt[4] == mysql.COM_STMT_SEND_LONG_DATA {
 		payload := pkt[5:]
 		if p.cont {

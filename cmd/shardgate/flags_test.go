@@ -16,7 +16,8 @@ func TestQueryTimeoutFlag(t *testing.T) {
 		args []string
 		want time.Duration
 	}{
-		{args: nil, want: 0},
+		{args: nil, want: defaultQueryTimeout},
+		{args: []string{"--query-timeout=0"}, want: 0},
 		{args: []string{"--query-timeout", "250ms"}, want: 250 * time.Millisecond},
 		{args: []string{"--query-timeout=30s"}, want: 30 * time.Second},
 	} {

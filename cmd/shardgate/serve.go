@@ -23,6 +23,7 @@ type gatewayFlags struct {
 	password   string
 	logLevel   string
 	security   securityFlags
+	limits     limitFlags
 
 	txMode          string
 	txIdleTimeout   time.Duration
@@ -57,9 +58,10 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.IntVar(&g.maxRows, "max-buffered-rows", gateway.DefaultMaxBufferedRows, "rows one statement may hold in the gateway's memory (results it cannot stream); more is error 1041")
 	fs.IntVar(&g.maxPacket, "max-allowed-packet", gateway.DefaultMaxAllowedPacket, "largest statement (bytes) a client may send; more is error 1153")
 	g.security.register(fs)
+	g.limits.register(fs)
 	fs.StringVar(&g.txMode, "transaction-mode", "twopc", "default transaction_mode of sessions: twopc (atomic), multi (shard by shard) or single")
-	fs.DurationVar(&g.queryTimeout, "query-timeout", 0, "longest a statement may run, e.g. 30s; it is then killed on its shards and answers error 1969 (a session's max_statement_time / max_execution_time may set less); 0 no limit")
-	fs.DurationVar(&g.txIdleTimeout, "transaction-idle-timeout", 0, "roll back a transaction (and close its client) idle this long; 0 never")
+	fs.DurationVar(&g.queryTimeout, "query-timeout", defaultQueryTimeout, "longest a statement may run, e.g. 30s; it is then killed on its shards and answers error 1969 (a session's max_statement_time / max_execution_time may set less); 0 no limit")
+	fs.DurationVar(&g.txIdleTimeout, "transaction-idle-timeout", defaultTxIdleTimeout, "roll back a transaction (and close its client) idle this long; 0 never")
 	fs.IntVar(&g.twopcLeaseTTL, "twopc-lease-ttl", 10, "seconds after this gateway dies before its prepared transactions are resolved")
 	fs.DurationVar(&g.twopcResolve, "twopc-resolve-interval", 2*time.Second, "how often the elected 2PC resolver scans the primaries")
 	fs.BoolVar(&g.twopcResolver, "twopc-resolver", true, "take part in the election of the 2PC resolver")
@@ -105,6 +107,7 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 	if g.replicaLagLimit <= 0 {
 		return cfg, fmt.Errorf("--replica-lag-limit %s: want a positive duration, e.g. 30s", g.replicaLagLimit)
 	}
+	g.limits.apply(&cfg)
 	g.buffer.apply(&cfg)
 	return cfg, g.security.apply(&cfg)
 }
