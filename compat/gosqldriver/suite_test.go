@@ -1,4 +1,4 @@
-package compat_test
+package gosqldriver_test
 
 import (
 	"bufio"
@@ -35,7 +35,7 @@ func TestGoSQLDriverSuite(t *testing.T) {
 		t.Fatal("no primary for the unsharded keyspace")
 	}
 	const directDB = "gosqldriver_direct"
-	mustExec(t, env.ShardDB(t, unsharded, "0", ""), "create database if not exists "+directDB)
+	mustExec(t, env, "create database if not exists "+directDB)
 
 	var wg sync.WaitGroup
 	var viaGateway, viaMariaDB map[string]bool
@@ -111,7 +111,7 @@ func driverSourceDir(t *testing.T) string {
 // runDriverSuite runs the driver's tests against addr and returns each
 // top-level test's outcome (true: passed).
 func runDriverSuite(t *testing.T, dir, addr, user, password, db string) map[string]bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-json", "-skip", "^TestConnectorReturnsTimeout$", ".")
 	cmd.Dir = dir
