@@ -286,6 +286,32 @@ func freePort() (int, error) {
 // With an automatic port (MysqldConfig.Port 0), a port taken by someone
 // else since Init is replaced by a free one.
 func (m *Mysqld) Start(ctx context.Context) error {
+	return m.start(ctx, nil)
+}
+
+// demotedArgs start a former primary that another instance replaced:
+// read-only from its first moment, waiting for no replica's
+// acknowledgement, and with init_rpl_role=SLAVE, so that crash recovery
+// discards the transactions it had written to its binlog but not
+// committed (those that waited for an acknowledgement when it died: never
+// acknowledged to a client). Without that they would stay in its binlog
+// as errant transactions, and it could never replicate from its
+// replacement. (Not for a primary that stays primary: the same recovery
+// can discard a committed, acknowledged transaction that a lone primary
+// alone had; see tablet/mycnf.go.)
+var demotedArgs = []string{"--init-rpl-role=SLAVE", "--read-only=ON", "--rpl-semi-sync-master-enabled=OFF"}
+
+// StartDemoted is Start for a former primary that another instance
+// replaced while it was down (see demotedArgs): it comes back read-only,
+// with the transactions only it had discarded, ready to replicate from
+// its replacement. Only this start is demoted: a later Start reads my.cnf
+// alone.
+func (m *Mysqld) StartDemoted(ctx context.Context) error {
+	return m.start(ctx, demotedArgs)
+}
+
+// start is Start with extra mariadbd options.
+func (m *Mysqld) start(ctx context.Context, extra []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.proc != nil && !m.proc.exited() {
@@ -309,7 +335,7 @@ func (m *Mysqld) Start(ctx context.Context) error {
 	}
 
 	for attempt := 1; ; attempt++ {
-		p, admin, err := m.startOnce(ctx, mariadbd)
+		p, admin, err := m.startOnce(ctx, mariadbd, extra)
 		if err == nil {
 			err = m.createUsers(ctx, admin)
 			_ = admin.Close()
@@ -342,7 +368,7 @@ type addrInUseError struct{ error }
 func (e addrInUseError) Unwrap() error { return e.error }
 
 // startOnce starts mariadbd and waits until the admin login works.
-func (m *Mysqld) startOnce(ctx context.Context, mariadbd string) (*process, *Conn, error) {
+func (m *Mysqld) startOnce(ctx context.Context, mariadbd string, extra []string) (*process, *Conn, error) {
 	logStart := fileSize(m.errorLog())
 	logFile, err := os.OpenFile(m.errorLog(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -352,6 +378,7 @@ func (m *Mysqld) startOnce(ctx context.Context, mariadbd string) (*process, *Con
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root")
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(mariadbd, args...)
 	cmd.Dir = m.cfg.Dir
 	// Anything mariadbd prints before it opens log-error lands there too.
