@@ -195,6 +195,13 @@ func TestFailoverKeepsAcknowledgedWrites(t *testing.T) {
 // test ends unless the test stopped it first (the stop returned).
 func startCluster(t *testing.T, ctx context.Context) (*gatewaytest.Env, localcluster.Config, func()) {
 	t.Helper()
+	return startClusterWith(t, ctx, nil)
+}
+
+// startClusterWith is startCluster with the gateway's config changed by
+// tweak (if not nil).
+func startClusterWith(t *testing.T, ctx context.Context, tweak func(*gateway.Config)) (*gatewaytest.Env, localcluster.Config, func()) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := localcluster.Config{
 		Dir: filepath.Join(dir, "cluster"),
@@ -207,7 +214,11 @@ func startCluster(t *testing.T, ctx context.Context) (*gatewaytest.Env, localclu
 		EtcdAddr: "127.0.0.1:0",
 	}
 	env, err := gatewaytest.Start(ctx, cfg, func(c *localcluster.Cluster) gateway.Config {
-		return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store}
+		gc := gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store}
+		if tweak != nil {
+			tweak(&gc)
+		}
+		return gc
 	})
 	if err != nil {
 		t.Fatal(err)
