@@ -439,13 +439,18 @@ func recoveriesString(recs []*failover.Recovery) string {
 // stop is called (stop waits for it to end; calling it again is harmless).
 func runController(t *testing.T, ctx context.Context, store *topo.Store) (stop func()) {
 	t.Helper()
+	return runControllerWith(t, ctx, failover.Config{Store: store})
+}
+
+// runControllerWith is runController with cfg (Backend, ID and Logger are
+// filled in).
+func runControllerWith(t *testing.T, ctx context.Context, cfg failover.Config) (stop func()) {
+	t.Helper()
 	ctrlCtx, cancel := context.WithCancel(ctx)
-	ctrl, err := failover.New(failover.Config{
-		Store:   store,
-		Backend: tablet.ConnConfig{User: tablet.RootUser},
-		ID:      "test",
-		Logger:  tablettest.Logger(t),
-	})
+	cfg.Backend = tablet.ConnConfig{User: tablet.RootUser}
+	cfg.ID = "test"
+	cfg.Logger = tablettest.Logger(t)
+	ctrl, err := failover.New(cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
