@@ -396,8 +396,11 @@ func queryOne(t *testing.T, addr, query string, col ...string) string {
 	}
 	defer c.Close()
 	r, err := c.Execute(ctx, query)
-	if err != nil || len(r.Rows) == 0 {
-		t.Fatalf("%s on %s: got %d rows, %v", query, addr, len(r.Rows), err)
+	if err != nil {
+		t.Fatalf("%s on %s: %v", query, addr, err)
+	}
+	if len(r.Rows) == 0 {
+		t.Fatalf("%s on %s: got no rows", query, addr)
 	}
 	for i, f := range r.Fields {
 		if len(col) == 0 || string(f.Name) == col[0] {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shardgate/shardgate/failover"
 	"github.com/shardgate/shardgate/gateway/gatewaytest"
+	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/tablet/localcluster"
 	"github.com/shardgate/shardgate/tablet/tablettest"
 	"github.com/shardgate/shardgate/topo"
@@ -184,4 +185,90 @@ func TestKilledPrimaryRestartsAsPrimaryWithoutFailover(t *testing.T) {
 		}
 	}
 	t.Logf("%d writes to service/%s acknowledged, all present", len(w.ackedIn(victim)), victim)
+}
+
+// TestErrantFormerPrimaryIsRebuilt: a former primary that comes back with
+// a transaction no replica received (here made on purpose: written to it
+// directly while its replica's replication was stopped, then the primary
+// SIGKILLed) can't follow the replica promoted in its place; the
+// supervision rebuilds it from the new primary, and the controller fences
+// it into a replica without the errant row.
+func TestErrantFormerPrimaryIsRebuilt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	env, _, _ := startCluster(t, ctx)
+	store := env.Cluster.Store
+	defer runController(t, ctx, store)()
+	defer supervise(t, ctx, env.Cluster, failover.DefaultDetectAfter+3*time.Second)()
+	db := gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/service?timeout=2s&readTimeout=3s&writeTimeout=3s", env.Gateway.Addr()))
+	gatewaytest.MustExec(t, db, "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(32))")
+	const victim = "-80"
+	old := env.Cluster.Primary("service", victim)
+	replica := replicaOf(t, ctx, env.Cluster, victim)
+
+	// The errant transaction: on the primary alone.
+	execOn(t, replica.Mysqld.Addr(), "STOP SLAVE")
+	execOn(t, old.Mysqld.Addr(), "SET GLOBAL rpl_semi_sync_master_enabled = OFF")
+	execOn(t, old.Mysqld.Addr(), "INSERT INTO service.t (id, v) VALUES (-1, 'errant')")
+	// A prepared XA branch in the binlog's tail: crash recovery as a
+	// replica can't cut past it, so it is kept, errant.
+	execAllOn(t, old.Mysqld.Addr(), "XA START 'errant'", "INSERT INTO service.t (id, v) VALUES (-2, 'errant')", "XA END 'errant'", "XA PREPARE 'errant'")
+	if err := old.Mysqld.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s holds row -1 and a prepared branch with row -2 that its replica %s never received; killed it", old.Alias, replica.Alias)
+	// Replicating again, from a primary that is gone: the controller
+	// promotes it, and the writes go on there.
+	execOn(t, replica.Mysqld.Addr(), "START SLAVE")
+	w := startWriter(db, shardMapper(t))
+	defer w.stop()
+
+	waitTabletType(t, ctx, store, old.Alias, topo.TabletReplica, 90*time.Second)
+	t.Logf("%s rebuilt and fenced into a replica", old.Alias)
+	w.stop()
+	primary := primaryTablet(t, ctx, store, "service", victim)
+	if primary.Alias != replica.Alias {
+		t.Fatalf("service/%s: primary %s, want the promoted %s", victim, primary.Alias, replica.Alias)
+	}
+	pos := queryOne(t, primary.Addr(), "SELECT @@global.gtid_binlog_pos")
+	if got := queryOne(t, old.Mysqld.Addr(), fmt.Sprintf("SELECT MASTER_GTID_WAIT('%s', 30)", pos)); got != "0" {
+		t.Fatalf("rebuilt %s did not catch up with %s", old.Alias, pos)
+	}
+	back := ids(t, old.Mysqld.Addr())
+	if slices.Contains(back, -1) || slices.Contains(back, -2) {
+		t.Errorf("rebuilt %s still has an errant row (-1 or -2): %v", old.Alias, back[:min(len(back), 5)])
+	}
+	if n := xaRecoverCount(t, old.Mysqld.Addr()); n != 0 {
+		t.Errorf("rebuilt %s: got %d prepared XA branches, want none", old.Alias, n)
+	}
+	for _, id := range w.ackedIn(victim) {
+		if !slices.Contains(back, id) {
+			t.Errorf("rebuilt %s lacks acknowledged id %d", old.Alias, id)
+		}
+	}
+	if got := queryOne(t, old.Mysqld.Addr(), "SELECT @@global.read_only"); got != "1" {
+		t.Errorf("rebuilt %s: read_only got %s, want 1", old.Alias, got)
+	}
+	t.Logf("rebuilt %s has the %d acknowledged writes to service/%s and neither errant row", old.Alias, len(w.ackedIn(victim)), victim)
+}
+
+// execAllOn runs statements on one connection to an instance, then
+// closes it.
+func execAllOn(t *testing.T, addr string, stmts ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := tablet.Dial(ctx, tablet.ConnConfig{Addr: addr, User: tablet.RootUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, q := range stmts {
+		if _, err := c.Execute(ctx, q); err != nil {
+			t.Fatalf("%s on %s: %v", q, addr, err)
+		}
+	}
 }

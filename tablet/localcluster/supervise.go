@@ -45,7 +45,9 @@ type downInstance struct {
 // Supervise restarts the cluster's mariadbds that die (a crash, a SIGKILL,
 // the OOM killer) until ctx ends, each after RestartDelay, waiting longer
 // after each restart that fails. How an instance comes back depends on
-// what the topology says of it then (see restart). It runs on the
+// what the topology says of it then (see restart). A drained former
+// primary that can't follow its shard's primary (it kept transactions
+// the primary lacks) is rebuilt from the primary (see rebuild). It runs on the
 // caller's goroutine, one restart at a time, and returns once ctx has
 // ended and no restart is under way. Stop the supervision before
 // Cluster.Stop, or it restarts what Stop stops.
@@ -61,6 +63,8 @@ func (c *Cluster) Supervise(ctx context.Context, cfg SuperviseConfig) {
 		log = c.cfg.Logger
 	}
 	down := map[*Instance]*downInstance{}
+	checked := map[*Instance]time.Time{}
+	var lastRebuildPass time.Time
 	tick := time.NewTicker(superviseTick)
 	defer tick.Stop()
 	for {
@@ -68,6 +72,12 @@ func (c *Cluster) Supervise(ctx context.Context, cfg SuperviseConfig) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+		if time.Since(lastRebuildPass) >= rebuildCheckEvery {
+			lastRebuildPass = time.Now()
+			if snap, err := c.Store.Snapshot(ctx); err == nil {
+				c.rebuildErrant(ctx, snap, checked, log.Warn)
+			}
 		}
 		for _, in := range c.Instances {
 			if in.Mysqld.Running() {
@@ -140,6 +150,10 @@ func (c *Cluster) restart(ctx context.Context, in *Instance) (string, error) {
 	}
 	if self == nil {
 		return "", fmt.Errorf("localcluster: tablet %s is not in the topology", in.Alias)
+	}
+	// Its data directory again, should a rebuild have stopped half-way.
+	if err := in.Mysqld.Init(ctx); err != nil {
+		return "", err
 	}
 	switch {
 	case named != nil && *named == in.Alias:
