@@ -47,12 +47,15 @@
 // there, errant, and no gateway hears of them, gateways having cut their
 // connections when the topology drained it; read_only would otherwise wait
 // for them forever), is set read-only, made a replica of its shard's
-// primary and, once its replication runs, typed replica again; the
-// shard's primary then waits for a replica's acknowledgement again.
+// primary and, once it has applied what that primary had (or keeps
+// applying for a while), typed replica again; the shard's primary then
+// waits for a replica's acknowledgement again. One whose replication
+// stops on a transaction the primary lacks stays drained (under `shardgate
+// up` the local cluster's supervision rebuilds it).
 //
 // # What it must not do
 //
-// It imports topo, tablet, sqlerror and the standard library, plus the
+// It imports topo, tablet, sqlerror, sqlquote and the standard library, plus the
 // etcd client (the election) and go-mysql's error type (a server that
 // answers with an error is alive); never gateway or planner, and it never
 // sends a client's statement anywhere. It keeps no package-level state.
@@ -61,7 +64,8 @@
 // # Not yet
 //
 // Gateway buffering while a shard has no primary, planned and emergency
-// reparent commands, replica reads with a lag limit, 2PC across a
-// failover, and restarting a dead local mariadbd under `shardgate up` are
-// later slices of issue 13.
+// reparent commands and replica reads with a lag limit are other slices
+// of issue 13. (2PC across a failover needs nothing here: the promoted
+// replica holds the replicated XA PREPARE and twopc's resolver finishes
+// it; restarting a dead local mariadbd is localcluster's Supervise.)
 package failover
