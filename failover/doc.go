@@ -34,6 +34,10 @@
 //  7. the recovery is recorded under <root>/failover/recoveries/
 //     (ListRecoveries).
 //
+// A replica that could not be reached in step 5 comes back following the
+// old primary: every few seconds the controller repoints replicas that
+// follow another instance than their shard's primary.
+//
 // Everything it decides from is in etcd or on the instances, so a newly
 // elected controller resumes: a half-done promotion is found again (the
 // old primary is still named and still dead) and redone; a promoted

@@ -195,12 +195,12 @@ func TestFailoverKeepsAcknowledgedWrites(t *testing.T) {
 // test ends unless the test stopped it first (the stop returned).
 func startCluster(t *testing.T, ctx context.Context) (*gatewaytest.Env, localcluster.Config, func()) {
 	t.Helper()
-	return startClusterWith(t, ctx, nil)
+	return startClusterWith(t, ctx, 1, nil)
 }
 
-// startClusterWith is startCluster with the gateway's config changed by
-// tweak (if not nil).
-func startClusterWith(t *testing.T, ctx context.Context, tweak func(*gateway.Config)) (*gatewaytest.Env, localcluster.Config, func()) {
+// startClusterWith is startCluster with replicas per shard and the
+// gateway's config changed by tweak (if not nil).
+func startClusterWith(t *testing.T, ctx context.Context, replicas int, tweak func(*gateway.Config)) (*gatewaytest.Env, localcluster.Config, func()) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := localcluster.Config{
@@ -210,7 +210,7 @@ func startClusterWith(t *testing.T, ctx context.Context, tweak func(*gateway.Con
 			Vindexes: map[string]*vschema.VindexDef{"hash": {Type: "hash"}},
 			Tables:   map[string]*vschema.Table{"t": {ColumnVindexes: []*vschema.ColumnVindex{{Column: "id", Name: "hash"}}}},
 		}}},
-		Replicas: 1,
+		Replicas: replicas,
 		EtcdAddr: "127.0.0.1:0",
 	}
 	env, err := gatewaytest.Start(ctx, cfg, func(c *localcluster.Cluster) gateway.Config {

@@ -71,7 +71,7 @@ func TestFailoverSoak(t *testing.T) {
 	// every one.
 	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
 
-	env, _, _ := startClusterWith(t, ctx, func(c *gateway.Config) {
+	env, _, _ := startClusterWith(t, ctx, 1, func(c *gateway.Config) {
 		c.TwoPC = gateway.TwoPCConfig{LeaseTTL: 2, ResolveInterval: 500 * time.Millisecond}
 	})
 	store := env.Cluster.Store

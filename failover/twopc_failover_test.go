@@ -42,7 +42,7 @@ func TestTwoPCAcrossFailover(t *testing.T) {
 	defer cancel()
 	// The commit's failpoint hook; armed for one commit at a time.
 	var hook atomic.Pointer[func(string)]
-	env, _, _ := startClusterWith(t, ctx, func(c *gateway.Config) {
+	env, _, _ := startClusterWith(t, ctx, 1, func(c *gateway.Config) {
 		c.TwoPC = gateway.TwoPCConfig{LeaseTTL: 2, ResolveInterval: 200 * time.Millisecond,
 			Failpoint: func(point string) {
 				if f := hook.Load(); f != nil {
