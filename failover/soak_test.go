@@ -125,17 +125,13 @@ func TestFailoverSoak(t *testing.T) {
 		if newPrimary.Alias == victim.Alias {
 			fenced, state = waitRunning(victim, 60*time.Second), "restarted in place"
 		}
+		line += "; " + state
+		t.Logf("%s", line)
 		if !fenced {
 			t.Logf("%s", diagnose(t, victim.Mysqld.Addr()))
-		}
-		line += "; " + state
-		if !fenced {
-			trace = append(trace, line)
-			t.Logf("%s", line)
 			t.Fatalf("kill %d: %s did not rejoin as a replica (%s): the shard could not fail over again", k, victim.Alias, state)
 		}
 		trace = append(trace, line)
-		t.Logf("%s", line)
 	}
 
 	// 2. SIGSTOP, longer than the detection interval.
