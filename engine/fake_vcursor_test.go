@@ -155,11 +155,18 @@ func (s *fakeSession) SetTransactionMode(v string) error {
 	s.log = append(s.log, "transaction_mode "+v)
 	return nil
 }
+func (s *fakeSession) SetReplicaReads(v string) error {
+	s.log = append(s.log, "replica_reads "+v)
+	return nil
+}
 func (s *fakeSession) SetStatementLimit(d time.Duration) {
 	s.log = append(s.log, "limit "+d.String())
 }
 func (s *fakeSession) SetNextTxIsolation(level string) {
 	s.log = append(s.log, "isolation "+level)
+}
+func (s *fakeSession) SetNextTxReadOnly() {
+	s.log = append(s.log, "next read only")
 }
 func (s *fakeSession) SetShardSetting(key, assign, reset string) {
 	s.log = append(s.log, fmt.Sprintf("setting %s: %s / %s", key, assign, reset))

@@ -35,6 +35,16 @@ type KeyspaceInfo struct {
 // TabletInfo is one tablet as SHOW VITESS_TABLETS shows it.
 type TabletInfo struct {
 	Cell, Keyspace, Shard, Type, Alias, Host string
+	// State is SERVING or NOT_SERVING ("" shows SERVING).
+	State string
+	// Health is "healthy", what is wrong ("lag 45s over the 30s limit"),
+	// or "" when no health record is known (shown as unknown).
+	Health string
+	// LagSeconds is the replication lag; nil is unknown or no replica.
+	LagSeconds *int64
+	// Replication, ReadOnly, GTIDPosition and CheckedAt come from the
+	// health record; "" when there is none.
+	Replication, ReadOnly, GTIDPosition, CheckedAt string
 }
 
 // Warning is a warning or note of a statement, as SHOW WARNINGS shows it.

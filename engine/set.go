@@ -19,12 +19,18 @@ type SettingActions interface {
 	// SetTransactionMode sets the gateway's transaction_mode (how
 	// transactions spanning shards commit) from its SQL value.
 	SetTransactionMode(value string) error
+	// SetReplicaReads sets the gateway's replica_reads (what a replica
+	// read does when no replica of a shard may serve) from its SQL value.
+	SetReplicaReads(value string) error
 	// SetStatementLimit bounds every later statement of the session
 	// (max_execution_time, max_statement_time); 0 is no limit.
 	SetStatementLimit(limit time.Duration)
 	// SetNextTxIsolation sets the isolation level of the next transaction
 	// only (SET TRANSACTION ISOLATION LEVEL).
 	SetNextTxIsolation(level string)
+	// SetNextTxReadOnly makes the next transaction READ ONLY (SET
+	// TRANSACTION READ ONLY without SESSION).
+	SetNextTxReadOnly()
 	// SetShardSetting records an assignment every shard connection of the
 	// session must see: applied when a statement takes a connection
 	// (assign, "@@SESSION.`sql_mode`='ANSI'") and undone when it gives it
@@ -103,6 +109,15 @@ func (o *SetTransactionMode) apply(_ context.Context, _ VCursor, sess SettingAct
 }
 
 func (o *SetTransactionMode) String() string { return "transaction_mode=" + o.Value }
+
+// SetReplicaReads is SET replica_reads: the gateway's own.
+type SetReplicaReads struct{ Value string }
+
+func (o *SetReplicaReads) apply(_ context.Context, _ VCursor, sess SettingActions) error {
+	return sess.SetReplicaReads(o.Value)
+}
+
+func (o *SetReplicaReads) String() string { return "replica_reads=" + o.Value }
 
 // SetStatementLimit is the gateway's part of SET max_execution_time
 // (MySQL's, which MariaDB shards don't know) and max_statement_time
@@ -196,3 +211,14 @@ func SQLValue(f *mysql.Field, v []byte) string {
 	}
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(string(v)) + "'"
 }
+
+// SetNextTxReadOnly is SET TRANSACTION READ ONLY: the next transaction
+// only (SET SESSION TRANSACTION READ ONLY is a shard setting).
+type SetNextTxReadOnly struct{}
+
+func (o *SetNextTxReadOnly) apply(_ context.Context, _ VCursor, sess SettingActions) error {
+	sess.SetNextTxReadOnly()
+	return nil
+}
+
+func (o *SetNextTxReadOnly) String() string { return "next transaction read only" }

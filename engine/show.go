@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"strings"
@@ -52,11 +53,19 @@ func (s *Show) Execute(_ context.Context, vc VCursor, _ []any) (*Result, error) 
 		}
 		return res, nil
 	case ShowTablets:
-		res := &Result{Fields: TextFields("Cell", "Keyspace", "Shard", "TabletType", "State", "Alias", "Hostname", "PrimaryTermStartTime")}
+		// Vitess's columns first, in its order; the health columns after.
+		res := &Result{Fields: TextFields("Cell", "Keyspace", "Shard", "TabletType", "State", "Alias", "Hostname", "PrimaryTermStartTime",
+			"Health", "ReplicationLagSeconds", "Replication", "ReadOnly", "GtidPosition", "HealthCheckedAt")}
 		for _, t := range sess.Tablets() {
+			var lag []byte
+			if t.LagSeconds != nil {
+				lag = strconv.AppendInt(nil, *t.LagSeconds, 10)
+			}
 			res.Rows = append(res.Rows, [][]byte{
 				[]byte(t.Cell), []byte(t.Keyspace), []byte(t.Shard), []byte(strings.ToUpper(t.Type)),
-				[]byte("SERVING"), []byte(t.Alias), []byte(t.Host), []byte(""),
+				[]byte(cmp.Or(t.State, "SERVING")), []byte(t.Alias), []byte(t.Host), []byte(""),
+				[]byte(cmp.Or(t.Health, "unknown")), lag, nullIfEmpty(t.Replication), nullIfEmpty(t.ReadOnly),
+				nullIfEmpty(t.GTIDPosition), nullIfEmpty(t.CheckedAt),
 			})
 		}
 		return res, nil
@@ -71,6 +80,14 @@ func (s *Show) Execute(_ context.Context, vc VCursor, _ []any) (*Result, error) 
 		return res, nil
 	}
 	return nil, errInternal("unknown SHOW %s", s.Kind)
+}
+
+// nullIfEmpty is NULL for "", else the text.
+func nullIfEmpty(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
 }
 
 // Stream implements Primitive.

@@ -15,6 +15,10 @@ type Result struct {
 	RowsAffected uint64
 	InsertID     uint64
 	Warnings     uint16
+	// RowsMatched counts the rows an UPDATE matched, changed or not, when
+	// MatchedKnown: what a client with CLIENT_FOUND_ROWS is told.
+	RowsMatched  uint64
+	MatchedKnown bool
 }
 
 // ShardRange names a serving shard and the keyspace ids it holds.
@@ -80,6 +84,12 @@ func concatResults(rs []*Result) *Result {
 		}
 		out.Rows = append(out.Rows, r.Rows...)
 		out.RowsAffected += r.RowsAffected
+		if r.MatchedKnown {
+			out.RowsMatched += r.RowsMatched
+			out.MatchedKnown = true
+		} else {
+			out.RowsMatched += r.RowsAffected
+		}
 		if out.InsertID == 0 {
 			out.InsertID = r.InsertID
 		}

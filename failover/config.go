@@ -18,6 +18,7 @@ const (
 	DefaultDampWindow     = 30 * time.Second
 	DefaultCatchUpTimeout = 10 * time.Second
 	DefaultLeaseTTL       = 5 // seconds
+	DefaultHealthRefresh  = 10 * time.Second
 )
 
 // Config configures a Controller.
@@ -46,6 +47,11 @@ type Config struct {
 	// relay log (default 10s); past it the failover is abandoned and tried
 	// again.
 	CatchUpTimeout time.Duration
+	// HealthRefresh: a tablet's health record is written when it
+	// changes, and at least this often (default 10s) so its checked-at
+	// time and GTID position stay fresh. Keep it well under 30s: gateways
+	// ignore records older than that (no controller checks the tablet).
+	HealthRefresh time.Duration
 	// ID names this process in the election (default host name and pid).
 	ID string
 	// LeaseTTL is the leadership lease in seconds (default 5): how long a
@@ -73,6 +79,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CatchUpTimeout <= 0 {
 		c.CatchUpTimeout = DefaultCatchUpTimeout
+	}
+	if c.HealthRefresh <= 0 {
+		c.HealthRefresh = DefaultHealthRefresh
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = DefaultLeaseTTL

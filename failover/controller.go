@@ -65,6 +65,12 @@ func (c *Controller) lead(ctx context.Context) error {
 	// A fresh detector: a new leader measures DetectAfter from its own
 	// first failed check, and reads everything else from etcd.
 	d := newDetector(c)
+	// Tablet health is checked on its own goroutine, so that a slow
+	// replica never delays the detection of a dead primary.
+	hctx, stopHealth := context.WithCancel(ctx)
+	healthDone := make(chan struct{})
+	go func() { defer close(healthDone); c.checkHealth(hctx) }()
+	defer func() { stopHealth(); <-healthDone }()
 	t := time.NewTicker(c.cfg.CheckInterval)
 	defer t.Stop()
 	for {

@@ -57,6 +57,18 @@
 // stops on a transaction the primary lacks stays drained (under `shardgate
 // up` the local cluster's supervision rebuilds it).
 //
+// # Tablet health
+//
+// The leader also checks every tablet each CheckInterval, on a goroutine
+// of its own (health.go), so that a slow replica never delays the
+// detection of a dead primary: a fresh login, read_only, gtid_current_pos
+// and SHOW SLAVE STATUS (threads running, Seconds_Behind_Master; NULL, as
+// when a thread is stopped, is an unknown lag). It writes one
+// topo.TabletHealth per tablet under <root>/health/{alias} when something
+// changed (the lag counted in buckets: every second up to a minute) or
+// every HealthRefresh, and removes the records of tablets that left.
+// Gateways follow those records to choose the replicas they read from.
+//
 // # What it must not do
 //
 // It imports topo, tablet, sqlerror, sqlquote and the standard library, plus the
@@ -68,8 +80,9 @@
 // # Not yet
 //
 // Gateway buffering while a shard has no primary, planned and emergency
-// reparent commands and replica reads with a lag limit are other slices
-// of issue 13. (2PC across a failover needs nothing here: the promoted
-// replica holds the replicated XA PREPARE and twopc's resolver finishes
-// it; restarting a dead local mariadbd is localcluster's Supervise.)
+// Gateway buffering while a shard has no primary and planned and
+// emergency reparent commands are other slices of issue 13. (2PC across a
+// failover needs nothing here: the promoted replica holds the replicated
+// XA PREPARE and twopc's resolver finishes it; restarting a dead local
+// mariadbd is localcluster's Supervise.)
 package failover

@@ -32,6 +32,7 @@ func (s *session) changeUser(data []byte) error {
 		s.applyClientCharset(cu.Collation)
 	}
 	s.keyspace, s.shard, s.tabletType = "", "", topo.TabletPrimary
+	s.replicaReads = replicaFallback
 	if cu.DB != "" {
 		if err := s.UseDB(cu.DB); err != nil {
 			return err

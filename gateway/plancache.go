@@ -149,7 +149,7 @@ const (
 // caller then parses and plans it as usual.
 func (s *session) runCached(ctx context.Context, sql string) (handled bool, err error) {
 	r := s.routing()
-	if r.snap == nil || s.srv.plans == nil {
+	if r.snap == nil || s.srv.plans == nil || s.readsBackslashesAsText(sql) {
 		return false, nil
 	}
 	vs, target := r.snap.VSchema, s.target()
@@ -183,7 +183,7 @@ func (s *session) runCached(ctx context.Context, sql string) (handled bool, err 
 // cache serves (SET, SHOW, transactions, DDL, ...).
 func (s *session) runPreparedCached(ctx context.Context, sql string, args []any, binary bool) (handled bool, err error) {
 	r := s.routing()
-	if r.snap == nil || s.srv.plans == nil {
+	if r.snap == nil || s.srv.plans == nil || s.readsBackslashesAsText(sql) {
 		return false, nil
 	}
 	vs, target := r.snap.VSchema, s.target()

@@ -54,7 +54,7 @@ func (s *session) prepareColumns(ctx context.Context, node ast.StmtNode, query s
 // this shard a participant of it.
 func (vc *vcursor) PrepareFields(ctx context.Context, keyspace, shard, query string) ([][]byte, error) {
 	s := vc.s
-	pool, err := vc.r.pool(keyspace, shard, s.tabletType, s.nextPick())
+	pool, err := s.tabletPool(vc.r, keyspace, shard)
 	if err != nil {
 		return nil, err
 	}

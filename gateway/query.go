@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -33,6 +34,12 @@ func (s *session) runQuery(sql string) {
 	stmts, err := s.parser.Parse(sql)
 	if err == nil && len(stmts) == 0 {
 		err = sqlerror.New(sqlerror.User, mysql.ER_EMPTY_QUERY, "Query was empty")
+	}
+	if err != nil && sqlerror.ToMyError(err).Code == mysql.ER_EMPTY_QUERY && strings.Trim(sql, " \t\r\n;") != "" {
+		// Only comments: MariaDB answers OK (go-sql-driver's
+		// TestEmptyQuery); only blanks and semicolons are an empty query.
+		s.finishStatement(s.writeOK(0, 0, false))
+		return
 	}
 	if err != nil {
 		s.finishStatement(err)
@@ -88,7 +95,7 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 		}
 		return s.writeOK(0, 0, more)
 	case *ast.BeginStmt:
-		if err := s.begin(ctx); err != nil {
+		if err := s.begin(ctx, st.ReadOnly); err != nil {
 			return err
 		}
 		return s.writeOK(0, 0, more)
@@ -325,7 +332,11 @@ func (s *session) writeResult(res *engine.Result, binary, more bool) error {
 		if res.InsertID != 0 {
 			s.lastInsertID = res.InsertID
 		}
-		return s.writeOK(res.RowsAffected, res.InsertID, more)
+		affected := res.RowsAffected
+		if res.MatchedKnown && s.conn != nil && s.conn.HasCapability(mysql.CLIENT_FOUND_ROWS) {
+			affected = res.RowsMatched
+		}
+		return s.writeOK(affected, res.InsertID, more)
 	}
 	if err := s.w.WriteFields(res.Fields, s.status(more)); err != nil {
 		return err

@@ -54,6 +54,9 @@ type Config struct {
 	DefaultVindexType string
 	// Cell is the cell the gateway runs in: replica reads prefer it.
 	Cell string
+	// ReplicaLagLimit: a replica further behind its primary than this
+	// serves no reads (replica_select.go); 0 means DefaultReplicaLagLimit.
+	ReplicaLagLimit time.Duration
 	// PlanCacheEntries and PlanCacheBytes bound the plan cache shared by
 	// all sessions (defaults 5000 plans, 32 MiB estimated);
 	// PlanCacheEntries < 0 turns the cache off.
@@ -211,6 +214,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("gateway: no topology snapshot within %s: %w", s.cfg.TopoWait, wait.Err())
 	}
 
+	s.startHealthWatch()
 	if err := s.startTwoPC(ctx); err != nil {
 		s.Close()
 		return err

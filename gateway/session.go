@@ -34,10 +34,18 @@ type session struct {
 	autocommit bool
 	tx         *transaction // nil outside a transaction
 	txMode     txMode       // SET transaction_mode
-	settings   settings
+	// replicaReads is SET replica_reads (replica_select.go).
+	replicaReads replicaReads
+	settings     settings
 	// nextTxIsolation is SET TRANSACTION ISOLATION LEVEL's level for the
 	// next transaction only ("READ COMMITTED"), or "".
 	nextTxIsolation string
+	// nextTxReadOnly is SET TRANSACTION READ ONLY: the next transaction
+	// only.
+	nextTxReadOnly bool
+	// noBackslashEscapes: the session's sql_mode has NO_BACKSLASH_ESCAPES
+	// (nobackslash.go).
+	noBackslashEscapes bool
 
 	// warnings are the running statement's, prevWarnings the previous
 	// statement's (what SHOW WARNINGS shows); statement.go rotates them.
@@ -152,12 +160,16 @@ func (s *session) status(more bool) uint16 {
 	if more {
 		st |= mysql.SERVER_MORE_RESULTS_EXISTS
 	}
+	if s.noBackslashEscapes {
+		// Drivers that quote values themselves read the mode from here.
+		st |= mysql.SERVER_STATUS_NO_BACKSLASH_ESCAPED
+	}
 	return st
 }
 
 // target is what the planner routes unqualified tables with.
 func (s *session) target() planner.Target {
-	return planner.Target{Keyspace: s.keyspace, Shard: s.shard}
+	return planner.Target{Keyspace: s.keyspace, Shard: s.shard, NoBackslashEscapes: s.noBackslashEscapes}
 }
 
 // UseDB handles COM_INIT_DB and `USE`: `ks`, `ks:shard`, `ks@replica`.
@@ -312,6 +324,8 @@ func (s *session) reset() {
 	s.txMode = s.srv.txMode
 	s.settings = settings{}
 	s.nextTxIsolation = ""
+	s.nextTxReadOnly = false
+	s.setNoBackslashEscapes(false)
 	s.warnings, s.prevWarnings = nil, nil
 	s.lastInsertID = 0
 	s.maxStatementTime = 0

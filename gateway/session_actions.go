@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"cmp"
 	"sort"
+	"strconv"
+	"time"
 
 	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/topo/vschema"
@@ -38,18 +41,33 @@ func (vc *vcursor) Keyspaces() []engine.KeyspaceInfo {
 	return out
 }
 
-// Tablets lists the topology's tablets by alias.
+// Tablets lists the topology's tablets by alias, with their health and
+// whether this gateway serves from them.
 func (vc *vcursor) Tablets() []engine.TabletInfo {
-	snap := vc.r.snap
-	if snap == nil {
-		return nil
-	}
-	out := make([]engine.TabletInfo, len(snap.Tablets))
-	for i, t := range snap.Tablets {
+	srv := vc.s.srv
+	statuses := vc.r.tabletStatuses(srv.topo.health.Load(), srv.lagLimit(), time.Now())
+	out := make([]engine.TabletInfo, len(statuses))
+	for i, st := range statuses {
+		t := st.Tablet
 		out[i] = engine.TabletInfo{
 			Cell: t.Alias.Cell, Keyspace: t.Keyspace, Shard: t.Shard, Type: string(t.Type),
-			Alias: t.Alias.String(), Host: t.Host,
+			Alias: t.Alias.String(), Host: t.Host, State: "SERVING", Health: cmp.Or(st.Problem, "healthy"),
 		}
+		if !st.Serving {
+			out[i].State = "NOT_SERVING"
+		}
+		h := st.Health
+		if h == nil {
+			if st.Problem == "" {
+				out[i].Health = "" // unknown: no (fresh) health record
+			}
+			continue
+		}
+		out[i].LagSeconds = h.LagSeconds
+		out[i].Replication = h.Replication()
+		out[i].ReadOnly = strconv.FormatBool(h.ReadOnly)
+		out[i].GTIDPosition = h.GTIDPosition
+		out[i].CheckedAt = h.CheckedAt.UTC().Format(time.RFC3339Nano)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
 	return out

@@ -77,17 +77,37 @@ func (vc *vcursor) SetAutocommit(ctx context.Context, on bool) error {
 // commit (txmode.go).
 func (vc *vcursor) SetTransactionMode(value string) error { return vc.s.setTxMode(value) }
 
+// SetReplicaReads sets what the session's replica reads do when no
+// replica of a shard may serve.
+func (vc *vcursor) SetReplicaReads(value string) error { return vc.s.setReplicaReads(value) }
+
 // SetStatementLimit bounds the session's later statements (statement.go).
 func (vc *vcursor) SetStatementLimit(limit time.Duration) { vc.s.maxStatementTime = limit }
 
 // SetNextTxIsolation sets the next transaction's isolation level.
 func (vc *vcursor) SetNextTxIsolation(level string) { vc.s.nextTxIsolation = level }
 
+// SetNextTxReadOnly makes the next transaction READ ONLY.
+func (vc *vcursor) SetNextTxReadOnly() { vc.s.nextTxReadOnly = true }
+
 // SetShardSetting records a setting replayed on the session's shard
 // connections.
 func (vc *vcursor) SetShardSetting(key, assign, reset string) {
+	if key == "sql_mode" {
+		// Shards never run NO_BACKSLASH_ESCAPES: the gateway reads the
+		// client's text in it and says everything to the shards in the
+		// default mode (nobackslash.go).
+		var on bool
+		assign, on = withoutNoBackslashEscapes(assign)
+		vc.s.setNoBackslashEscapes(on)
+	}
 	vc.s.settings.set(setting{key: key, assign: assign, reset: reset})
 }
 
 // UnsetShardSetting drops a setting.
-func (vc *vcursor) UnsetShardSetting(key string) { vc.s.settings.unset(key) }
+func (vc *vcursor) UnsetShardSetting(key string) {
+	if key == "sql_mode" {
+		vc.s.setNoBackslashEscapes(false)
+	}
+	vc.s.settings.unset(key)
+}

@@ -36,6 +36,8 @@ type routing struct {
 	shards map[topo.TabletType]map[string][]engine.ShardRange
 	// tablets maps a shard and type to the pools of the tablets serving it.
 	tablets map[topo.TabletType]map[shardKey][]*tablet.Pool
+	// replicas lists each shard's replicas, for replica_select.go.
+	replicas map[shardKey][]replicaTablet
 }
 
 // topology keeps the latest routing and one connection pool per tablet.
@@ -43,12 +45,14 @@ type routing struct {
 // call current() from any goroutine.
 type topology struct {
 	backend BackendConfig
-	// cell is the gateway's cell: replica reads stay in it when it has a
-	// replica of the shard.
+	// cell is the gateway's cell: replica reads prefer it (replica_select.go).
 	cell   string
 	logger *slog.Logger
 
 	current atomic.Pointer[routing]
+	// health is the latest tablet health (replica_health.go); nil until
+	// the first records arrive.
+	health atomic.Pointer[healthView]
 
 	mu    sync.Mutex
 	pools map[string]*tabletPool // by tablet alias
@@ -79,11 +83,11 @@ func (t *topology) update(snap *topo.Snapshot) {
 	defer t.mu.Unlock()
 
 	seen := map[string]bool{}
-	local := map[shardKey][]*tablet.Pool{}
 	r := &routing{
-		snap:    snap,
-		shards:  map[topo.TabletType]map[string][]engine.ShardRange{},
-		tablets: map[topo.TabletType]map[shardKey][]*tablet.Pool{},
+		snap:     snap,
+		shards:   map[topo.TabletType]map[string][]engine.ShardRange{},
+		tablets:  map[topo.TabletType]map[shardKey][]*tablet.Pool{},
+		replicas: map[shardKey][]replicaTablet{},
 	}
 	for _, tb := range snap.Tablets {
 		alias := tb.Alias.String()
@@ -120,12 +124,9 @@ func (t *topology) update(snap *topo.Snapshot) {
 		}
 		k := shardKey{tb.Keyspace, tb.Shard}
 		r.tablets[typ][k] = append(r.tablets[typ][k], p.pool)
-		if typ == topo.TabletReplica && tb.Alias.Cell == t.cell {
-			local[k] = append(local[k], p.pool)
+		if typ == topo.TabletReplica {
+			r.replicas[k] = append(r.replicas[k], replicaTablet{alias: tb.Alias, pool: p.pool, local: tb.Alias.Cell == t.cell})
 		}
-	}
-	for k, pools := range local {
-		r.tablets[topo.TabletReplica][k] = pools
 	}
 	for alias, p := range t.pools {
 		if !seen[alias] {

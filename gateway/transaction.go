@@ -21,9 +21,13 @@ import (
 // the shard. How it commits is its mode (see txmode.go); which isolation
 // each shard begins with is in join.
 type transaction struct {
-	mu    sync.Mutex // the executor may join shards from parallel goroutines
-	mode  txMode
-	coord *twopc.Coordinator // twopc mode only
+	mu   sync.Mutex // the executor may join shards from parallel goroutines
+	mode txMode
+	// readOnly: START TRANSACTION READ ONLY (or SET TRANSACTION READ
+	// ONLY before it): every shard begins READ ONLY, so a write fails
+	// there with 1792 as on one MySQL.
+	readOnly bool
+	coord    *twopc.Coordinator // twopc mode only
 	// dtid names the distributed transaction in twopc mode; every shard
 	// transaction is the XA branch (dtid, "keyspace:shard").
 	dtid  string
@@ -169,10 +173,13 @@ func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool,
 		begin = append(begin, "SET TRANSACTION ISOLATION LEVEL "+t.isolation)
 	}
 	p = &participant{}
-	if t.mode == modeTwoPC {
+	switch {
+	case t.readOnly:
+		begin = append(begin, "START TRANSACTION READ ONLY")
+	case t.mode == modeTwoPC:
 		p.xid = twopc.Xid{DTID: t.dtid, Keyspace: key.keyspace, Shard: key.shard}
 		begin = append(begin, p.xid.Start())
-	} else {
+	default:
 		begin = append(begin, "START TRANSACTION")
 	}
 	sc, err := acquireWith(ctx, pool, set, begin...)
@@ -292,7 +299,7 @@ func (t *transaction) finish(ctx context.Context, verb string) error {
 	return first
 }
 
-func (s *session) begin(ctx context.Context) error {
+func (s *session) begin(ctx context.Context, readOnly bool) error {
 	if s.tx != nil {
 		// BEGIN inside a transaction commits it first, as in MySQL.
 		if err := s.commit(ctx); err != nil {
@@ -300,14 +307,30 @@ func (s *session) begin(ctx context.Context) error {
 		}
 	}
 	s.tx = s.newTransaction()
+	if readOnly && !s.tx.readOnly {
+		s.tx = readOnlyTransaction(s.tx)
+	}
 	return nil
 }
 
 // newTransaction starts the session's next transaction, which takes the
-// one-shot isolation level if one was set.
+// one-shot isolation level and READ ONLY if they were set.
 func (s *session) newTransaction() *transaction {
 	tx := newTransaction(s.txMode, s.srv.coord, s.nextTxIsolation)
-	s.nextTxIsolation = ""
+	if s.nextTxReadOnly {
+		tx = readOnlyTransaction(tx)
+	}
+	s.nextTxIsolation, s.nextTxReadOnly = "", false
+	return tx
+}
+
+// readOnlyTransaction makes a new transaction READ ONLY. It writes
+// nothing, so it needs no two-phase commit: it commits shard by shard.
+func readOnlyTransaction(tx *transaction) *transaction {
+	if tx.mode == modeTwoPC {
+		tx = newTransaction(modeMulti, nil, tx.isolation)
+	}
+	tx.readOnly = true
 	return tx
 }
 

@@ -165,7 +165,7 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, pooled bool, err error) {
 	s := vc.s
 	typ := s.tabletType
-	pool, err := vc.r.pool(keyspace, shard, typ, s.nextPick())
+	pool, err := s.tabletPool(vc.r, keyspace, shard)
 	if err != nil {
 		return nil, false, err
 	}
@@ -262,6 +262,8 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 		RowsAffected: res.RowsAffected,
 		InsertID:     res.InsertID,
 		Warnings:     res.Warnings,
+		RowsMatched:  res.RowsMatched,
+		MatchedKnown: res.MatchedKnown,
 	}, nil
 }
 
@@ -397,14 +399,6 @@ func (vc *vcursor) AutoAddTable(ctx context.Context, keyspace, table, column str
 // NextSequenceValues reserves n consecutive ids from a sequence table.
 func (vc *vcursor) NextSequenceValues(ctx context.Context, keyspace, table string, n int64) (int64, error) {
 	return vc.s.srv.sequences.next(ctx, vc.r, keyspace, table, n)
-}
-
-// nextPick spreads replica reads over a shard's replicas.
-func (s *session) nextPick() uint32 {
-	if s.tabletType == topo.TabletPrimary {
-		return 0
-	}
-	return s.srv.replicaPick.Add(1)
 }
 
 // waitForTable waits until the routing knows the table, so the statement

@@ -103,7 +103,11 @@ func (b *builder) buildDDL(stmt ast.StmtNode) (engine.Primitive, error) {
 			return nil, errNoSuchTable(ks.Name, tn.Name.O)
 		}
 	}
-	ddl := &engine.DDL{Keyspace: ks.Name, Query: b.sql}
+	text, err := b.verbatim()
+	if err != nil {
+		return nil, err
+	}
+	ddl := &engine.DDL{Keyspace: ks.Name, Query: text}
 	if create != nil {
 		if create.Select != nil {
 			return nil, unsupported("CREATE TABLE ... SELECT in a sharded keyspace")

@@ -224,6 +224,11 @@ func (b *builder) dmlTarget(s ast.StmtNode, op string, refs *ast.TableRefsClause
 		return r, nil, err
 	}
 	src := singleTable(refs, p)
+	if src == nil || multi || with != nil || hasSubquery(s) {
+		if r, ok, err := b.colocatedDML(op, s, dmlWhere(s), dmlLimit(s), p); ok || err != nil {
+			return r, nil, err
+		}
+	}
 	if src == nil || multi {
 		return nil, nil, unsupportedf("multi-table %s on sharded tables", strings.ToUpper(op))
 	}
@@ -280,4 +285,24 @@ func (b *builder) buildMoveRows(s *ast.UpdateStmt, src *source, col string, newE
 		return nil, err
 	}
 	return &engine.MoveRows{Update: p.(*engine.DML), Table: t.Name, Column: col, Vindex: fn, NewValue: v}, nil
+}
+
+func dmlWhere(s ast.StmtNode) ast.ExprNode {
+	switch x := s.(type) {
+	case *ast.UpdateStmt:
+		return x.Where
+	case *ast.DeleteStmt:
+		return x.Where
+	}
+	return nil
+}
+
+func dmlLimit(s ast.StmtNode) *ast.Limit {
+	switch x := s.(type) {
+	case *ast.UpdateStmt:
+		return x.Limit
+	case *ast.DeleteStmt:
+		return x.Limit
+	}
+	return nil
 }

@@ -47,6 +47,16 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 		}
 		return b.buildUnion(u)
 	}
+	if placeErr == nil && (sel.With != nil || hasSubquery(sel) || findNode(sel, isWindowFunc)) {
+		if pinned, err := b.pinnedShard(stmt, p); err != nil || pinned != nil {
+			return pinned, err
+		}
+		if !extractable(sel) {
+			if r, ok, err := b.colocatedSelect(sel, p); ok || err != nil {
+				return r, err
+			}
+		}
+	}
 	if sel.With != nil {
 		return nil, unsupported("WITH (common table expressions) on sharded tables")
 	}
@@ -171,7 +181,7 @@ func (b *builder) shardRoute(stmt ast.StmtNode, vr vindexRoute, src *source) (*e
 // concatenation, merge sort and limit, or scalar aggregation.
 func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (engine.Primitive, error) {
 	switch {
-	case len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc):
+	case !b.localWindows && (len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc)):
 		return nil, unsupported("window functions across shards")
 	case sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows:
 		return nil, unsupported("SQL_CALC_FOUND_ROWS across shards")
@@ -181,7 +191,7 @@ func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *sou
 	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct {
 		sel.Distinct = true
 	}
-	aggr := findNode(sel.Fields, isAggregate) || (sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate))
+	aggr := findOwn(sel.Fields, isAggregate) || (sel.OrderBy != nil && findOwn(sel.OrderBy, isAggregate))
 	if sel.Distinct || sel.GroupBy != nil || sel.Having != nil || (aggr && !plainScalar(sel)) {
 		return b.groupedSelect(sel, vr, src)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // buildSet sorts a SET's assignments into engine.Set ops: autocommit,
-// transaction_mode, max_execution_time and SET TRANSACTION ISOLATION
+// transaction_mode, replica_reads, max_execution_time and SET TRANSACTION ISOLATION
 // LEVEL are the gateway's own; everything else becomes a setting
 // replayed on shard connections, its value evaluated on any shard first
 // when it reads state. A value the gateway cannot take refuses the whole
@@ -60,6 +60,14 @@ func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
 			return nil, err
 		}
 		return []engine.SetOp{&engine.SetTransactionMode{Value: text}}, nil
+	case name == "replica_reads":
+		// The gateway's own: whether replica reads may fall back to the
+		// primary when no replica is healthy.
+		text, err := restoreSetExpr(v.Value)
+		if err != nil {
+			return nil, err
+		}
+		return []engine.SetOp{&engine.SetReplicaReads{Value: text}}, nil
 	case name == "max_execution_time":
 		// MySQL's per-statement limit in milliseconds: the gateway's
 		// own (MariaDB shards don't know it).
@@ -68,6 +76,22 @@ func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
 			return nil, err
 		}
 		return []engine.SetOp{&engine.SetStatementLimit{Limit: time.Duration(ms * float64(time.Millisecond))}}, nil
+	case name == "tx_read_only" || name == "transaction_read_only":
+		// SET [SESSION] TRANSACTION READ ONLY|WRITE and the variables.
+		on, err := boolValue(v)
+		if err != nil {
+			return nil, err
+		}
+		if oneShotTransaction(b.sql) {
+			if !on {
+				return nil, nil // the next transaction is read-write anyway
+			}
+			return []engine.SetOp{&engine.SetNextTxReadOnly{}}, nil
+		}
+		if !on {
+			return []engine.SetOp{&engine.UnsetShardSetting{Key: "tx_read_only"}}, nil
+		}
+		return []engine.SetOp{&engine.SetShardSetting{Key: "tx_read_only", Assign: "SESSION TRANSACTION READ ONLY", Reset: "SESSION TRANSACTION READ WRITE"}}, nil
 	case name == "tx_isolation_one_shot":
 		// SET TRANSACTION ISOLATION LEVEL: only the next transaction.
 		level, err := restoreSetExpr(v.Value)
@@ -79,10 +103,6 @@ func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
 	text, err := restoreSet(v)
 	if err != nil {
 		return nil, err
-	}
-	if name == "sql_mode" && strings.Contains(strings.ToUpper(text), "NO_BACKSLASH_ESCAPES") {
-		// The planner escapes string values with backslashes.
-		return nil, sqlerror.NotSupported("sql_mode NO_BACKSLASH_ESCAPES")
 	}
 	var ops []engine.SetOp
 	if name == "max_statement_time" {
@@ -201,3 +221,26 @@ func (v *stateReader) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (v *stateReader) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// oneShotTransaction reports SET TRANSACTION ... without SESSION or
+// GLOBAL: MySQL applies it to the next transaction only. The parser gives
+// both the same variable, so the text decides.
+func oneShotTransaction(sql string) bool {
+	words := strings.Fields(strings.ToLower(skipComments(sql)))
+	return len(words) >= 2 && words[0] == "set" && words[1] == "transaction"
+}
+
+// skipComments drops leading /* */ comments.
+func skipComments(sql string) string {
+	for {
+		sql = strings.TrimSpace(sql)
+		if !strings.HasPrefix(sql, "/*") {
+			return sql
+		}
+		end := strings.Index(sql, "*/")
+		if end < 0 {
+			return sql
+		}
+		sql = sql[end+2:]
+	}
+}

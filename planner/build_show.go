@@ -61,7 +61,11 @@ func (b *builder) buildShow(st *ast.ShowStmt) (engine.Primitive, error) {
 			ks = anyKeyspace(b.vs)
 		}
 	}
-	return b.sendAnyShard(ks, b.sql)
+	text, err := b.verbatim()
+	if err != nil {
+		return nil, err
+	}
+	return b.sendAnyShard(ks, text)
 }
 
 // sendAnyShard sends query unchanged to a shard of keyspace ks: the

@@ -24,6 +24,9 @@ type builder struct {
 	// been changed (subqueries replaced), so its text is no longer b.sql.
 	top       ast.StmtNode
 	rewritten bool
+	// localWindows lets multiShardSelect pass window functions that
+	// partition by a vindex column of a co-located statement.
+	localWindows bool
 }
 
 // numberParams gives each ? marker its index in text order.
@@ -225,8 +228,22 @@ func (b *builder) passthrough(op engine.Opcode, ks *vschema.KeyspaceSchema) (*en
 	return &engine.Route{Routing: engine.Routing{Opcode: op, Keyspace: ks.Name, Sharded: ks.Sharded}, Query: t}, nil
 }
 
+// verbatim is the statement's text for statements sent to shards as the
+// client wrote them; refused (1235) when the session's
+// NO_BACKSLASH_ESCAPES would make a shard read it differently.
+func (b *builder) verbatim() (string, error) {
+	if b.target.NoBackslashEscapes && strings.IndexByte(b.sql, '\\') >= 0 {
+		return "", unsupported("this statement with a backslash under sql_mode NO_BACKSLASH_ESCAPES")
+	}
+	return b.sql, nil
+}
+
 // originalTemplate is the statement text with holes at its ? markers.
 func (b *builder) originalTemplate() (*engine.Template, error) {
+	if b.target.NoBackslashEscapes && strings.IndexByte(b.sql, '\\') >= 0 {
+		// Read as NO_BACKSLASH_ESCAPES, said again for the shards.
+		return render(b.top)
+	}
 	if b.nparams == 0 {
 		return engine.TextTemplate(b.sql), nil
 	}

@@ -120,12 +120,21 @@ func (s fakeSession) SetTransactionMode(v string) error {
 	return nil
 }
 
+func (s fakeSession) SetReplicaReads(v string) error {
+	s.f.log = append(s.f.log, "SetReplicaReads "+v)
+	return nil
+}
+
 func (s fakeSession) SetStatementLimit(d time.Duration) {
 	s.f.log = append(s.f.log, "SetStatementLimit "+d.String())
 }
 
 func (s fakeSession) SetNextTxIsolation(level string) {
 	s.f.log = append(s.f.log, "SetNextTxIsolation "+level)
+}
+
+func (s fakeSession) SetNextTxReadOnly() {
+	s.f.log = append(s.f.log, "SetNextTxReadOnly")
 }
 
 func (s fakeSession) SetShardSetting(key, assign, reset string) {

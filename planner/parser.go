@@ -7,6 +7,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	tidbmysql "github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/terror"
 
 	"github.com/shardgate/shardgate/sqlerror"
@@ -16,13 +17,25 @@ import (
 // this package's driver (driver.go). It is not safe for concurrent use: the
 // gateway keeps one per session.
 type Parser struct {
-	p *parser.Parser
+	p    *parser.Parser
+	mode tidbmysql.SQLMode
 }
 
 // NewParser returns a parser in MySQL's default SQL mode.
 func NewParser() *Parser {
 	installDriver()
 	return &Parser{p: parser.New()}
+}
+
+// SetNoBackslashEscapes makes backslashes in string literals plain
+// characters, as sql_mode NO_BACKSLASH_ESCAPES does, or escapes again.
+func (p *Parser) SetNoBackslashEscapes(on bool) {
+	if on {
+		p.mode |= tidbmysql.ModeNoBackslashEscapes
+	} else {
+		p.mode &^= tidbmysql.ModeNoBackslashEscapes
+	}
+	p.p.SetSQLMode(p.mode)
 }
 
 // Parse parses one or more statements. A syntax error is a user error
@@ -33,6 +46,7 @@ func (p *Parser) Parse(sql string) (stmts []ast.StmtNode, err error) {
 		if r := recover(); r != nil {
 			stmts, err = nil, sqlerror.New(sqlerror.User, mysql.ER_PARSE_ERROR, "%s", syntaxMessage("", sql))
 			p.p = parser.New()
+			p.p.SetSQLMode(p.mode)
 		}
 	}()
 	stmts, _, err = p.p.Parse(sql, "", "")

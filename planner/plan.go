@@ -46,6 +46,11 @@ func (t StmtType) String() string {
 type Target struct {
 	Keyspace string
 	Shard    string
+	// NoBackslashEscapes: the session's sql_mode has NO_BACKSLASH_ESCAPES
+	// (its text was parsed so), while shards never do: a statement whose
+	// text has a backslash is rendered for them instead of sent as
+	// written.
+	NoBackslashEscapes bool
 }
 
 // Plan is a built statement, ready to execute any number of times (and

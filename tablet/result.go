@@ -22,6 +22,10 @@ type Result struct {
 	// statement.
 	RowsAffected uint64
 	InsertID     uint64
+	// RowsMatched is an UPDATE's rows matched (changed or not), when
+	// MatchedKnown (see wire.OK.Matched).
+	RowsMatched  uint64
+	MatchedKnown bool
 	// Warnings and Status come from the final OK or EOF packet; Status
 	// holds SERVER_STATUS_* flags (mysql.SERVER_STATUS_IN_TRANS, ...).
 	Warnings uint16
@@ -31,6 +35,7 @@ type Result struct {
 // setOK keeps what the OK or EOF packet that ended the result reported.
 func (r *Result) setOK(ok wire.OK) {
 	r.RowsAffected, r.InsertID = ok.AffectedRows, ok.InsertID
+	r.RowsMatched, r.MatchedKnown = ok.Matched, ok.HasMatched
 	r.Status, r.Warnings = ok.Status, ok.Warnings
 }
 

@@ -15,10 +15,12 @@
 //	locks/{name}/...            Lock (etcd concurrency mutex keys)
 //	workflows/{keyspace}/{name} Workflow (resharding, table moves)
 //	reshard/leader/...          the resharding controller's election
+//	health/{cell}-{uid}         TabletHealth (written by the failover controller)
 //
 // Changes to locks, workflows and the resharding election deliver no new
 // Snapshot: none of them affects routing, and copy progress is saved
-// after every chunk.
+// after every chunk. Nor do health records: they change every second on a
+// lagging replica, and gateways follow them with WatchTabletHealth.
 //
 // The topology knows no SQL and no client: of ours, topo imports only
 // vindex, its vschema types and sqlerror (never planner, engine, gateway or

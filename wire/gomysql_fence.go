@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"io"
 	"net"
@@ -40,6 +41,13 @@ import (
 //     reader after the handshake.
 //  6. BufferedConn: go-mysql writes every packet with its own write
 //     call, a syscall per row; the connection batches a response.
+//  7. BufferedConn.Write, first packet: go-mysql's greeting cannot
+//     advertise CLIENT_FOUND_ROWS (Server.SetCapability refuses it), and
+//     clients only send the flags a server advertises, so a client that
+//     asks for matched rather than changed rows (go-sql-driver's
+//     clientFoundRows, JDBC's useAffectedRows=false) was never told them.
+//     The greeting gains the flag on its way out; the gateway answers it
+//     (engine.Result.RowsMatched).
 //
 // The gateway's other go-mysql seams are not workarounds but its API:
 // Handler methods, a Resultset go-mysql will not write for responses the
@@ -284,6 +292,7 @@ type BufferedConn struct {
 	net.Conn
 	w        *bufio.Writer
 	buffered bool
+	greeted  bool // the first packet, the greeting, went out (7)
 }
 
 // NewBufferedConn wraps c, unbuffered until Buffer.
@@ -295,10 +304,42 @@ func NewBufferedConn(c net.Conn) *BufferedConn {
 func (c *BufferedConn) Buffer() { c.buffered = true }
 
 func (c *BufferedConn) Write(p []byte) (int, error) {
+	if !c.greeted {
+		c.greeted = true
+		return c.Conn.Write(advertiseFoundRows(p))
+	}
 	if !c.buffered {
 		return c.Conn.Write(p)
 	}
 	return c.w.Write(p)
+}
+
+// advertiseFoundRows returns the greeting (header and HandshakeV10
+// payload) with CLIENT_FOUND_ROWS set in its capability flags (7):
+//
+//	protocol version      [1]  10
+//	server version        NUL-terminated string
+//	connection id         [4]
+//	auth-plugin-data-1    [8]
+//	filler                [1]
+//	capability flags low  [2]
+//
+// Anything else is returned as it is.
+func advertiseFoundRows(p []byte) []byte {
+	if len(p) < HeaderSize+1 || p[HeaderSize] != 10 {
+		return p
+	}
+	nul := bytes.IndexByte(p[HeaderSize+1:], 0)
+	if nul < 0 {
+		return p
+	}
+	at := HeaderSize + 1 + nul + 1 + 4 + 8 + 1
+	if at+2 > len(p) {
+		return p
+	}
+	out := append([]byte(nil), p...)
+	out[at] |= byte(mysql.CLIENT_FOUND_ROWS)
+	return out
 }
 
 // Flush sends what the current response has buffered.

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 
@@ -70,6 +71,11 @@ type OK struct {
 	// Status holds SERVER_STATUS_* flags.
 	Status   uint16
 	Warnings uint16
+	// Matched is an UPDATE's "Rows matched: N" from the info text, when
+	// HasMatched: what a client with CLIENT_FOUND_ROWS is told instead of
+	// the rows changed.
+	Matched    uint64
+	HasMatched bool
 }
 
 // IsEOF tells whether pkt ends a result: an EOF packet, or with
@@ -88,7 +94,7 @@ func IsEOF(pkt []byte) bool {
 //	last insert id  lenenc
 //	status flags    [2]
 //	warnings        [2]
-//	info            rest (ignored)
+//	info            lenenc string: only "Rows matched: N ..." is read
 func ParseOK(pkt []byte) (OK, error) {
 	var r OK
 	var ok bool
@@ -104,7 +110,30 @@ func ParseOK(pkt []byte) (OK, error) {
 	}
 	r.Status = binary.LittleEndian.Uint16(pkt[pos:])
 	r.Warnings = binary.LittleEndian.Uint16(pkt[pos+2:])
+	r.Matched, r.HasMatched = rowsMatched(pkt[pos+4:])
 	return r, nil
+}
+
+// rowsMatched reads N from an info of "Rows matched: N  Changed: ...".
+func rowsMatched(info []byte) (uint64, bool) {
+	n, pos, ok := ReadLenEncInt(info, 0)
+	if !ok || uint64(len(info)-pos) < n {
+		return 0, false
+	}
+	text, ok := bytes.CutPrefix(info[pos:pos+int(n)], []byte("Rows matched: "))
+	if !ok {
+		return 0, false
+	}
+	var v uint64
+	digits := 0
+	for _, c := range text {
+		if c < '0' || c > '9' {
+			break
+		}
+		v = v*10 + uint64(c-'0')
+		digits++
+	}
+	return v, digits > 0
 }
 
 // AppendOK appends an OK packet: [0x00] affected_rows [lenenc]

@@ -54,7 +54,7 @@ func TestRecordedOK(t *testing.T) {
 		info string
 	}{
 		{"ok_insert", OK{AffectedRows: 1, InsertID: 1, Status: mysql.SERVER_STATUS_AUTOCOMMIT}, ""},
-		{"ok_update_info", OK{AffectedRows: 1, Status: mysql.SERVER_STATUS_AUTOCOMMIT}, "Rows matched: 1  Changed: 1  Warnings: 0"},
+		{"ok_update_info", OK{AffectedRows: 1, Status: mysql.SERVER_STATUS_AUTOCOMMIT, Matched: 1, HasMatched: true}, "Rows matched: 1  Changed: 1  Warnings: 0"},
 	} {
 		pkt := pkts[tc.name]
 		got, err := ParseOK(pkt)

@@ -177,9 +177,25 @@ func TestShardAndTabletList(t *testing.T) {
 		t.Errorf("shard list --keyspace nope: got exit %d, stderr %q, want 1 and 'doesn't exist'", code, errs)
 	}
 	checkLines(t, "tablet list", mustCtl(t, "tablet", "list"),
-		"ALIAS KEYSPACE SHARD TYPE ADDRESS",
-		"zone1-0000000100 user -80 primary 127.0.0.1:17100",
-		"zone1-0000000101 user -80 replica [::1]:17101")
+		"ALIAS KEYSPACE SHARD TYPE ADDRESS HEALTH REPLICATION LAG CHECKED",
+		"zone1-0000000100 user -80 primary 127.0.0.1:17100 unknown - - -",
+		"zone1-0000000101 user -80 replica [::1]:17101 unknown - - -")
+	// With health records (the failover controller writes them), the list
+	// shows them.
+	lag := int64(7)
+	at := time.Date(2026, 12, 5, 21, 30, 0, 0, time.UTC)
+	for _, h := range []*topo.TabletHealth{
+		{Alias: topo.TabletAlias{Cell: "zone1", UID: 100}, Reachable: true, CheckedAt: at},
+		{Alias: topo.TabletAlias{Cell: "zone1", UID: 101}, Reachable: true, ReadOnly: true, Replicating: true, IORunning: true, SQLRunning: true, LagSeconds: &lag, CheckedAt: at},
+	} {
+		if err := store(t).SaveTabletHealth(t.Context(), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkLines(t, "tablet list with health", mustCtl(t, "tablet", "list"),
+		"ALIAS KEYSPACE SHARD TYPE ADDRESS HEALTH REPLICATION LAG CHECKED",
+		"zone1-0000000100 user -80 primary 127.0.0.1:17100 ok none - 2026-12-05T21:30:00Z",
+		"zone1-0000000101 user -80 replica [::1]:17101 ok running 7s 2026-12-05T21:30:00Z")
 }
 
 func writeFile(t *testing.T, name, content string) string {

@@ -20,10 +20,10 @@ func TestTabletAdd(t *testing.T) {
 
 	got := lines(mustCtl(t, "tablet", "list"))
 	want := []string{
-		"ALIAS KEYSPACE SHARD TYPE ADDRESS",
-		"zone1-0000000001 ks -80 primary 127.0.0.1:3306",
-		"zone1-0000000002 ks -40 primary 127.0.0.1:3307",
-		"zone1-0000000100 ks -40 replica 127.0.0.1:3308",
+		"ALIAS KEYSPACE SHARD TYPE ADDRESS HEALTH REPLICATION LAG CHECKED",
+		"zone1-0000000001 ks -80 primary 127.0.0.1:3306 unknown - - -",
+		"zone1-0000000002 ks -40 primary 127.0.0.1:3307 unknown - - -",
+		"zone1-0000000100 ks -40 replica 127.0.0.1:3308 unknown - - -",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("tablet list: got %q, want %q", got, want)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/shardgate/shardgate/topo"
 )
@@ -13,7 +14,7 @@ import (
 func tabletCommands() []*command {
 	return []*command{tabletAddCommand(), {
 		group: "tablet", verb: "list",
-		summary: "list tablets by alias",
+		summary: "list tablets by alias, with the health the failover controller last recorded",
 		run: func(ctx context.Context, e *env, args []string) error {
 			if err := wantArgs(args); err != nil {
 				return err
@@ -26,9 +27,17 @@ func tabletCommands() []*command {
 			if err != nil {
 				return err
 			}
-			w := e.table("ALIAS", "KEYSPACE", "SHARD", "TYPE", "ADDRESS")
+			health, err := s.ListTabletHealth(ctx)
+			if err != nil {
+				return err
+			}
+			byAlias := map[topo.TabletAlias]*topo.TabletHealth{}
+			for _, h := range health {
+				byAlias[h.Alias] = h
+			}
+			w := e.table("ALIAS", "KEYSPACE", "SHARD", "TYPE", "ADDRESS", "HEALTH", "REPLICATION", "LAG", "CHECKED")
 			for _, t := range tablets {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Alias, t.Keyspace, t.Shard, t.Type, t.Addr())
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Alias, t.Keyspace, t.Shard, t.Type, t.Addr(), healthColumns(byAlias[t.Alias]))
 			}
 			return w.Flush()
 		},
@@ -85,4 +94,25 @@ func tabletAddCommand() *command {
 			return nil
 		},
 	}
+}
+
+// healthColumns renders a tablet's health record for tablet list:
+// reachable or not, replication threads, lag, time of the check. No
+// record (no controller has checked the tablet yet) is "unknown".
+func healthColumns(h *topo.TabletHealth) string {
+	if h == nil {
+		return "unknown\t-\t-\t-"
+	}
+	health := "ok"
+	switch {
+	case !h.Reachable:
+		health = "unreachable"
+	case h.ReadOnly && !h.Replicating:
+		health = "read_only"
+	}
+	lag := "-"
+	if h.LagSeconds != nil {
+		lag = strconv.FormatInt(*h.LagSeconds, 10) + "s"
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%s", health, h.Replication(), lag, h.CheckedAt.UTC().Format(time.RFC3339))
 }

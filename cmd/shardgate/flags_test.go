@@ -5,6 +5,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/shardgate/shardgate/gateway"
 )
 
 // TestQueryTimeoutFlag: `up` and `serve` both register the gateway flags,
@@ -68,6 +70,45 @@ func TestFailoverFlags(t *testing.T) {
 		}
 		if err != nil || g.failover != tc.want {
 			t.Errorf("%v: got %+v, %v, want %+v", tc.args, g.failover, err, tc.want)
+		}
+	}
+}
+
+// TestReplicaLagLimitFlag: `up` and `serve` take --replica-lag-limit
+// (default 30s) into the gateway's ReplicaLagLimit and refuse a limit
+// that is not a positive duration.
+func TestReplicaLagLimitFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		want   time.Duration
+		reject bool
+	}{
+		{args: nil, want: 30 * time.Second},
+		{args: []string{"--replica-lag-limit", "5s"}, want: 5 * time.Second},
+		{args: []string{"--replica-lag-limit=2m"}, want: 2 * time.Minute},
+		{args: []string{"--replica-lag-limit", "soon"}, reject: true},
+		{args: []string{"--replica-lag-limit", "0s"}, reject: true},
+	} {
+		var g gatewayFlags
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		g.register(fs, "warn")
+		err := fs.Parse(tc.args)
+		var cfg gateway.Config
+		if err == nil {
+			cfg, err = g.config(nil, nil)
+		}
+		if tc.reject {
+			if err == nil {
+				t.Errorf("%v: accepted (ReplicaLagLimit %v), want an error", tc.args, cfg.ReplicaLagLimit)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if cfg.ReplicaLagLimit != tc.want {
+			t.Errorf("%v: ReplicaLagLimit %v, want %v", tc.args, cfg.ReplicaLagLimit, tc.want)
 		}
 	}
 }

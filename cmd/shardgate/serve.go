@@ -40,6 +40,8 @@ type gatewayFlags struct {
 	maxRows   int
 	maxPacket int
 
+	replicaLagLimit time.Duration
+
 	failover failoverFlags
 	reshard  reshardFlags
 }
@@ -63,6 +65,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.BoolVar(&g.twopcResolver, "twopc-resolver", true, "take part in the election of the 2PC resolver")
 	fs.StringVar(&g.twopcCrashAfter, "twopc-crash-after", "", "TESTS ONLY: SIGKILL this process at a point of a multi-shard commit ("+strings.Join(crashPoints, ", ")+"); honoured only with "+failpointEnv+"=1")
 	fs.StringVar(&g.statusAddr, "status-addr", "", "HTTP address for /metrics (Prometheus) and /debug/pprof/; empty: off")
+	fs.DurationVar(&g.replicaLagLimit, "replica-lag-limit", gateway.DefaultReplicaLagLimit, "a replica further behind its primary than this (or with replication stopped, or unreachable) serves no reads; they go to another replica or the primary")
 	fs.IntVar(&g.planCache, "plan-cache-entries", 0, "plans kept in the plan cache (0: default 5000, -1: no plan cache)")
 	g.failover.register(fs)
 	g.reshard.register(fs)
@@ -95,6 +98,10 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 		MaxBufferedRows:  g.maxRows,
 		QueryTimeout:     g.queryTimeout,
 		MaxAllowedPacket: g.maxPacket,
+		ReplicaLagLimit:  g.replicaLagLimit,
+	}
+	if g.replicaLagLimit <= 0 {
+		return cfg, fmt.Errorf("--replica-lag-limit %s: want a positive duration, e.g. 30s", g.replicaLagLimit)
 	}
 	return cfg, g.security.apply(&cfg)
 }
