@@ -138,6 +138,7 @@ type fakeSession struct {
 
 func (s *fakeSession) Keyspaces() []KeyspaceInfo { return s.keyspaces }
 func (s *fakeSession) Tablets() []TabletInfo     { return s.tablets }
+func (s *fakeSession) Processes() []ProcessInfo  { return nil }
 func (s *fakeSession) ShowWarnings() []Warning {
 	s.shown++
 	return s.warnings

@@ -22,6 +22,22 @@ type SessionActions interface {
 	LastInsertID() uint64
 	// ConnectionID is the client connection's id (the one KILL takes).
 	ConnectionID() uint64
+	// Processes lists the gateway's client sessions the session may see
+	// (SHOW PROCESSLIST), by id.
+	Processes() []ProcessInfo
+}
+
+// ProcessInfo is one client session as SHOW PROCESSLIST shows it.
+type ProcessInfo struct {
+	ID             uint64
+	User, Host, DB string
+	// Command is "Query" while a statement runs, else "Sleep".
+	Command string
+	// Seconds since the running statement began, or since the last one
+	// ended.
+	Seconds uint64
+	// Info is the running statement's text, "" when none.
+	Info string
 }
 
 // KeyspaceInfo is one keyspace as SHOW VITESS_KEYSPACES/SHARDS show it.

@@ -22,6 +22,10 @@ const (
 	ShowTablets   ShowKind = "VITESS_TABLETS"
 	ShowWarnings  ShowKind = "WARNINGS"
 	ShowErrors    ShowKind = "ERRORS"
+	// ShowProcesslist is SHOW [FULL] PROCESSLIST: the gateway's client
+	// sessions, not a shard's connections.
+	ShowProcesslist     ShowKind = "PROCESSLIST"
+	ShowFullProcesslist ShowKind = "FULL PROCESSLIST"
 )
 
 // Show answers a SHOW from the gateway's session (VCursor.Session).
@@ -67,6 +71,23 @@ func (s *Show) Execute(_ context.Context, vc VCursor, _ []any) (*Result, error) 
 				[]byte(cmp.Or(t.Health, "unknown")), lag, nullIfEmpty(t.Replication), nullIfEmpty(t.ReadOnly),
 				nullIfEmpty(t.GTIDPosition), nullIfEmpty(t.CheckedAt),
 			})
+		}
+		return res, nil
+	case ShowProcesslist, ShowFullProcesslist:
+		// MariaDB's columns (Progress: no statement reports any).
+		res := &Result{Fields: []*mysql.Field{UintField("Id"), TextFields("User")[0], TextFields("Host")[0], TextFields("db")[0],
+			TextFields("Command")[0], UintField("Time"), TextFields("State")[0], TextFields("Info")[0], TextFields("Progress")[0]}}
+		for _, p := range sess.Processes() {
+			info := nullIfEmpty(p.Info)
+			if s.Kind == ShowProcesslist && len(info) > 100 {
+				info = info[:100] // as MySQL shows Info without FULL
+			}
+			state := []byte("")
+			if p.Command == "Query" {
+				state = []byte("executing")
+			}
+			res.Rows = append(res.Rows, [][]byte{strconv.AppendUint(nil, p.ID, 10), []byte(p.User), []byte(p.Host), nullIfEmpty(p.DB),
+				[]byte(p.Command), strconv.AppendUint(nil, p.Seconds, 10), state, info, []byte("0.000")})
 		}
 		return res, nil
 	case ShowWarnings, ShowErrors:

@@ -18,6 +18,8 @@ const (
 	DefaultDampWindow     = 30 * time.Second
 	DefaultCatchUpTimeout = 10 * time.Second
 	DefaultLeaseTTL       = 5 // seconds
+	DefaultHoldAckTimeout = 5 * time.Second
+	DefaultHoldDrain      = 2 * time.Second
 	DefaultHealthRefresh  = 10 * time.Second
 )
 
@@ -57,6 +59,13 @@ type Config struct {
 	// LeaseTTL is the leadership lease in seconds (default 5): how long a
 	// dead leader holds the role before another process takes over.
 	LeaseTTL int
+	// HoldAckTimeout bounds a planned reparent's wait for every live
+	// gateway to acknowledge its hold (default 5s); past it the reparent
+	// is abandoned, the hold released, nothing changed.
+	HoldAckTimeout time.Duration
+	// HoldDrain is how long a gateway waits for its statements in flight
+	// on a held shard before acknowledging anyway (default 2s).
+	HoldDrain time.Duration
 	// Logger receives detections, failovers and fencing; nil discards.
 	Logger *slog.Logger
 }
@@ -79,6 +88,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CatchUpTimeout <= 0 {
 		c.CatchUpTimeout = DefaultCatchUpTimeout
+	}
+	if c.HoldAckTimeout <= 0 {
+		c.HoldAckTimeout = DefaultHoldAckTimeout
+	}
+	if c.HoldDrain <= 0 {
+		c.HoldDrain = DefaultHoldDrain
 	}
 	if c.HealthRefresh <= 0 {
 		c.HealthRefresh = DefaultHealthRefresh

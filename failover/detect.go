@@ -104,7 +104,7 @@ func (d *detector) tick(ctx context.Context) error {
 		if now.Sub(f.since) < d.c.cfg.DetectAfter || now.Before(f.retryAt) {
 			continue
 		}
-		retry, err := d.c.failover(ctx, ch.key, f)
+		retry, err := d.c.failover(ctx, ch.key, f, nil)
 		if err != nil && ctx.Err() == nil {
 			d.c.log.Error("failover: failover did not complete; will retry", "shard", ch.key, "primary", ch.primary.Alias, "err", err)
 		}
@@ -121,6 +121,7 @@ func (d *detector) tick(ctx context.Context) error {
 	}
 	d.fence(ctx, snap)
 	d.repointStrays(ctx, snap)
+	d.c.runReparents(ctx)
 	return nil
 }
 

@@ -77,12 +77,21 @@
 // sends a client's statement anywhere. It keeps no package-level state.
 // Its goroutines belong to Run and end before Run returns.
 //
+// # Reparents
+//
+// An operator's reparent (RequestReparent, `shardctl reparent`) is
+// written to etcd and carried out by the elected controller from its
+// check loop: a planned reparent holds the shard's writes in every
+// gateway through the topo hold/ack protocol while the chosen replica
+// catches up with the read-only old primary (reparent_planned.go); an
+// emergency reparent runs the failover above at once
+// (reparent_emergency.go). Both are recorded as recoveries.
+//
 // # Not yet
 //
-// Gateway buffering while a shard has no primary, planned and emergency
-// Gateway buffering while a shard has no primary and planned and
-// emergency reparent commands are other slices of issue 13. (2PC across a
-// failover needs nothing here: the promoted replica holds the replicated
-// XA PREPARE and twopc's resolver finishes it; restarting a dead local
-// mariadbd is localcluster's Supervise.)
+// Rebuilding a former primary that can't follow its replacement outside
+// `shardgate up` (a clone from the primary). (2PC across a failover needs
+// nothing here: the promoted replica holds the replicated XA PREPARE and
+// twopc's resolver finishes it; restarting a dead local mariadbd, and
+// rebuilding one, is localcluster's Supervise.)
 package failover

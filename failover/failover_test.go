@@ -16,7 +16,6 @@ import (
 	"github.com/shardgate/shardgate/gateway/gatewaytest"
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/tablet/localcluster"
-	"github.com/shardgate/shardgate/tablet/tablettest"
 	"github.com/shardgate/shardgate/topo"
 	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
@@ -442,23 +441,5 @@ func recoveriesString(recs []*failover.Recovery) string {
 // stop is called (stop waits for it to end; calling it again is harmless).
 func runController(t *testing.T, ctx context.Context, store *topo.Store) (stop func()) {
 	t.Helper()
-	return runControllerWith(t, ctx, failover.Config{Store: store})
-}
-
-// runControllerWith is runController with cfg (Backend, ID and Logger are
-// filled in).
-func runControllerWith(t *testing.T, ctx context.Context, cfg failover.Config) (stop func()) {
-	t.Helper()
-	ctrlCtx, cancel := context.WithCancel(ctx)
-	cfg.Backend = tablet.ConnConfig{User: tablet.RootUser}
-	cfg.ID = "test"
-	cfg.Logger = tablettest.Logger(t)
-	ctrl, err := failover.New(cfg)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); ctrl.Run(ctrlCtx) }()
-	return func() { cancel(); <-done }
+	return runControllerWith(t, ctx, store, func(*failover.Config) {})
 }

@@ -30,7 +30,12 @@ type candidate struct {
 // for the steps). retry > 0 asks the detector to try again after that
 // long (the failover failed, or was damped); 0 means the shard needs
 // nothing more (done, or someone else did it).
-func (c *Controller) failover(ctx context.Context, key shardKey, f *failing) (retry time.Duration, err error) {
+//
+// An emergency reparent (em not nil) runs it now: the old primary is not
+// probed (it is presumed dead, and fenced read-only if it answers), the
+// damping window is ignored, and em.want, if set, is promoted provided it
+// is the most advanced replica.
+func (c *Controller) failover(ctx context.Context, key shardKey, f *failing, em *emergency) (retry time.Duration, err error) {
 	// Bounded as a whole, so that an instance that hangs mid-way can't stall
 	// the controller: the relay-log wait, plus time for the rest.
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CatchUpTimeout+failoverSlack)
@@ -62,13 +67,18 @@ func (c *Controller) failover(ctx context.Context, key shardKey, f *failing) (re
 	if old == nil {
 		return 0, nil
 	}
-	if err := c.probe(ctx, old); err == nil {
+	if em != nil {
+		c.fenceLive(ctx, old)
+	} else if err := c.probe(ctx, old); err == nil {
 		c.log.Info("failover: primary answers again; no failover", "shard", key, "primary", old.Alias)
 		return 0, nil
 	}
 
 	// 2. Damping.
 	last, err := lastRecovery(ctx, c.cfg.Store, key.keyspace, key.shard)
+	if em != nil {
+		last = nil
+	}
 	if err != nil {
 		return c.cfg.CheckInterval, err
 	}
@@ -87,14 +97,17 @@ func (c *Controller) failover(ctx context.Context, key shardKey, f *failing) (re
 			cd.conn.Close()
 		}
 	}()
-	if len(cands) == 0 {
-		return c.cfg.DetectAfter, fmt.Errorf("failover: %s: no reachable replica to promote", key)
+	want := ""
+	if em != nil {
+		want = em.want
 	}
-	ps := make([]Position, len(cands))
-	for i, cd := range cands {
-		ps[i] = cd.pos
+	best, err := chooseReplica(key, cands, want, true)
+	if err != nil {
+		return c.cfg.DetectAfter, fmt.Errorf("failover: %w", err)
 	}
-	best := cands[mostAdvanced(ps)]
+	if em != nil {
+		em.promoted = best.tablet.Alias.String()
+	}
 	c.log.Warn("failover: promoting", "shard", key, "old_primary", old.Alias, "new_primary", best.tablet.Alias,
 		"received", best.received, "reason", f.reason)
 
@@ -143,7 +156,7 @@ func (c *Controller) failover(ctx context.Context, key shardKey, f *failing) (re
 	}
 
 	// 6. The topology, in an order that never names two primaries.
-	if err := c.renamePrimary(ctx, key, old.Alias, best.tablet.Alias); err != nil {
+	if err := c.switchPrimary(ctx, key, old.Alias, best.tablet.Alias, topo.TabletDrained); err != nil {
 		return c.cfg.CheckInterval, err
 	}
 
@@ -236,12 +249,13 @@ func (c *Controller) readCandidate(ctx context.Context, t *topo.Tablet) (*candid
 	return cd, nil
 }
 
-// renamePrimary moves the shard's primary from old to new in the
-// topology: old is drained first (from then on no gateway writes to it),
-// then the shard names new, then new's tablet becomes primary (from then
-// on gateways write to it). Between the steps a gateway sees no primary
-// and answers writes with a retryable error.
-func (c *Controller) renamePrimary(ctx context.Context, key shardKey, old, new topo.TabletAlias) error {
+// switchPrimary moves the shard's primary from old to new in the
+// topology: old's tablet becomes oldType first (drained by a failover, a
+// replica after a planned reparent: from then on no gateway writes to
+// it), then the shard names new, then new's tablet becomes primary (from
+// then on gateways write to it). Between the steps a gateway sees no
+// primary and holds writes in its buffer.
+func (c *Controller) switchPrimary(ctx context.Context, key shardKey, old, new topo.TabletAlias, oldType topo.TabletType) error {
 	st := c.cfg.Store
 	setType := func(alias topo.TabletAlias, typ topo.TabletType) error {
 		return st.UpdateTablet(ctx, alias, func(t *topo.Tablet) error {
@@ -252,7 +266,7 @@ func (c *Controller) renamePrimary(ctx context.Context, key shardKey, old, new t
 			return nil
 		})
 	}
-	if err := setType(old, topo.TabletDrained); err != nil && !errors.Is(err, topo.ErrNoNode) {
+	if err := setType(old, oldType); err != nil && !errors.Is(err, topo.ErrNoNode) {
 		return fmt.Errorf("failover: %s: drain %s: %w", key, old, err)
 	}
 	err := st.UpdateShard(ctx, key.keyspace, key.shard, func(s *topo.Shard) error {

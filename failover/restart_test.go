@@ -207,7 +207,7 @@ func TestErrantFormerPrimaryIsRebuilt(t *testing.T) {
 	gatewaytest.MustExec(t, db, "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(32))")
 	const victim = "-80"
 	old := env.Cluster.Primary("service", victim)
-	replica := replicaOf(t, ctx, env.Cluster, victim)
+	replica := replicaInstance(t, ctx, env.Cluster, victim)
 
 	// The errant transaction: on the primary alone.
 	execOn(t, replica.Mysqld.Addr(), "STOP SLAVE")

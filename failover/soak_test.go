@@ -75,7 +75,7 @@ func TestFailoverSoak(t *testing.T) {
 		c.TwoPC = gateway.TwoPCConfig{LeaseTTL: 2, ResolveInterval: 500 * time.Millisecond}
 	})
 	store := env.Cluster.Store
-	defer runControllerWith(t, ctx, failover.Config{Store: store, DampWindow: soakDampWindow})()
+	defer runControllerWith(t, ctx, store, func(c *failover.Config) { c.DampWindow = soakDampWindow })()
 	restartDelay := failover.DefaultDetectAfter + 3*time.Second // as `up` has it
 	defer supervise(t, ctx, env.Cluster, restartDelay)()
 

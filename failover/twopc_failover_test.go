@@ -84,7 +84,7 @@ func TestTwoPCAcrossFailover(t *testing.T) {
 	} {
 		t.Logf("--- %s: the primary of service/%s dies at %s", sc.name, sc.victim, sc.point)
 		victim := currentPrimary(t, ctx, env.Cluster, sc.victim)
-		replica := replicaOf(t, ctx, env.Cluster, sc.victim)
+		replica := replicaInstance(t, ctx, env.Cluster, sc.victim)
 		fired := make(chan struct{})
 		f := func(point string) {
 			if point != sc.point {
@@ -209,8 +209,8 @@ func currentPrimary(t *testing.T, ctx context.Context, c *localcluster.Cluster, 
 	return nil
 }
 
-// replicaOf is an instance the topology types replica in a shard.
-func replicaOf(t *testing.T, ctx context.Context, c *localcluster.Cluster, shard string) *localcluster.Instance {
+// replicaInstance is an instance the topology types replica in a shard.
+func replicaInstance(t *testing.T, ctx context.Context, c *localcluster.Cluster, shard string) *localcluster.Instance {
 	t.Helper()
 	for _, in := range c.Instances {
 		if in.Keyspace != "service" || in.Shard != shard {

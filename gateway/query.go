@@ -245,6 +245,7 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 	res, err := s.execute(ctx, plan, vc, args)
 	vc.flushWarnings()
 	if err != nil {
+		err = s.abortIfPrimaryChanged(ctx, err)
 		s.abortOnError(ctx, err)
 		return err
 	}
@@ -275,6 +276,7 @@ func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCur
 	st.fields = nil
 	vc.flushWarnings()
 	if err != nil {
+		err = s.abortIfPrimaryChanged(ctx, err)
 		s.abortOnError(ctx, err)
 		if !started {
 			return err

@@ -83,6 +83,15 @@ type Config struct {
 
 	// Transactions (see transaction.go, txmode.go, twopc.go).
 	TwoPC TwoPCConfig
+
+	// Buffering (buffer.go): how long a statement for a shard with no
+	// serving primary is held (default DefaultBufferWindow), and how many
+	// statements the gateway holds at most (DefaultBufferMaxStatements).
+	BufferWindow        time.Duration
+	BufferMaxStatements int
+	// GatewayID names the gateway in etcd (its presence key, its hold
+	// acknowledgements); default host, pid and a random part.
+	GatewayID string
 }
 
 // Server is a running gateway. It owns: the accept goroutine, one goroutine
@@ -121,6 +130,11 @@ type Server struct {
 	// two-phase commits (nil when the topology offers no etcd client).
 	txMode txMode
 	coord  *twopc.Coordinator
+
+	// buffer holds statements for shards with no serving primary;
+	// leavePresence removes the gateway's presence key (buffer_holds.go).
+	buffer        *buffer
+	leavePresence func(context.Context) error
 }
 
 // New checks the config and prepares a server; Start listens.
@@ -152,6 +166,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if len(cfg.Users) == 0 {
 		cfg.Users = map[string]string{"root": ""}
+	}
+	if cfg.GatewayID == "" {
+		cfg.GatewayID = defaultGatewayID()
 	}
 	if cfg.AuthMethod == "" {
 		cfg.AuthMethod = mysql.AUTH_NATIVE_PASSWORD
@@ -185,6 +202,7 @@ func New(cfg Config) (*Server, error) {
 		conns:    map[net.Conn]struct{}{},
 		sessions: map[uint32]*session{},
 		txMode:   mode,
+		buffer:   newBuffer(cfg.BufferWindow, cfg.BufferMaxStatements),
 	}, nil
 }
 
@@ -199,6 +217,7 @@ func (s *Server) Start(ctx context.Context) error {
 		defer s.wg.Done()
 		err := s.cfg.Topo.WatchSnapshots(s.ctx, func(snap *topo.Snapshot) {
 			s.topo.update(snap)
+			s.buffer.routed(snap.Revision)
 			once.Do(func() { close(first) })
 		})
 		if err != nil && s.ctx.Err() == nil {
@@ -216,6 +235,10 @@ func (s *Server) Start(ctx context.Context) error {
 
 	s.startHealthWatch()
 	if err := s.startTwoPC(ctx); err != nil {
+		s.Close()
+		return err
+	}
+	if err := s.startHolds(ctx); err != nil {
 		s.Close()
 		return err
 	}
@@ -359,5 +382,10 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 	s.wg.Wait()
 	s.stopTwoPC()
+	if s.leavePresence != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.leavePresence(ctx)
+		cancel()
+	}
 	s.topo.close()
 }

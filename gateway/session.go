@@ -20,6 +20,9 @@ import (
 // methods from the connection's goroutine only, so it needs no locks except
 // where the executor fans out to several shards (see vcursor.go).
 type session struct {
+	// host is the client's address, set before the session is registered
+	// (SHOW PROCESSLIST reads it from other sessions).
+	host   string
 	srv    *Server
 	conn   *server.Conn
 	w      wire.Writer
@@ -124,6 +127,10 @@ func (s *session) attach(c *server.Conn) {
 	s.w.Conn = c
 	s.id = c.ConnectionID()
 	s.user = c.GetUser()
+	s.host = c.RemoteAddr().String()
+	s.stmt.mu.Lock()
+	s.stmt.user, s.stmt.db = s.user, s.keyspace
+	s.stmt.mu.Unlock()
 	s.applyClientCharset(c.Charset())
 }
 

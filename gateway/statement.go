@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -48,6 +49,10 @@ type statement struct {
 	routing *routing
 	started time.Time
 	sql     string
+	// buffered is how long the statement's shard calls waited in the
+	// buffer for a serving primary, in nanoseconds (calls of a fan-out
+	// add up).
+	buffered atomic.Int64
 
 	// ctx is the running statement's context; it is kept for the next
 	// statement while it has not ended, unless it carries a deadline
@@ -58,6 +63,11 @@ type statement struct {
 	mu      sync.Mutex
 	cancel  context.CancelCauseFunc
 	running bool
+	// user and db are the session's when the statement began, and ended
+	// is when it ended: what another session's SHOW PROCESSLIST reads
+	// (processlist.go). sql and started are under mu too for it.
+	user, db string
+	ended    time.Time
 	// check, created on the first statement, looks at the client's socket
 	// while a statement runs; it stops itself when none does.
 	check *time.Timer
@@ -68,12 +78,13 @@ type statement struct {
 func (s *session) beginStatement(sql string) context.Context {
 	st := &s.stmt
 	st.routing = s.srv.topo.current.Load()
-	st.sql = sql
-	st.started = time.Now()
+	st.buffered.Store(0)
 	s.newWarnings()
 
 	limit := s.timeLimit()
 	st.mu.Lock()
+	st.sql, st.started = sql, time.Now()
+	st.user, st.db = s.user, s.keyspace
 	if limit > 0 || st.stopDeadline != nil || st.ctx == nil || st.ctx.Err() != nil {
 		st.release()
 		st.ctx, st.cancel = context.WithCancelCause(s.ctx)
@@ -114,6 +125,7 @@ func (s *session) endStatement(err error) error {
 	st := &s.stmt
 	st.mu.Lock()
 	st.running = false
+	st.ended = time.Now()
 	if st.check != nil {
 		st.check.Stop()
 	}
@@ -226,10 +238,13 @@ type StatementInfo struct {
 	User         string
 	Keyspace     string
 	SQL          string
+	// Buffered is how long the statement waited for a shard's serving
+	// primary (buffer.go); known when it finishes.
+	Buffered time.Duration
 }
 
 func (s *session) info() StatementInfo {
-	return StatementInfo{ConnectionID: s.id, User: s.user, Keyspace: s.keyspace, SQL: s.stmt.sql}
+	return StatementInfo{ConnectionID: s.id, User: s.user, Keyspace: s.keyspace, SQL: s.stmt.sql, Buffered: time.Duration(s.stmt.buffered.Load())}
 }
 
 // routing is the running statement's topology snapshot; outside a

@@ -361,7 +361,7 @@ func (s *session) rollback(ctx context.Context) {
 // distributed transaction can't go on consistently. err reaches the client
 // unchanged.
 func (s *session) abortOnError(ctx context.Context, err error) {
-	if s.tx != nil && err != nil && sqlerror.ClassOf(err) == sqlerror.Aborted {
+	if s.tx != nil && s.tx.aborted == nil && err != nil && sqlerror.ClassOf(err) == sqlerror.Aborted {
 		s.rollback(ctx)
 	}
 }

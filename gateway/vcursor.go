@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -162,19 +163,60 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 // conn finds the connection a statement on the shard runs on: the
 // transaction's (joining the shard to it on first use), or a pooled one
 // (pooled true) that the caller releases with releasePooled.
+//
+// A statement for a primary goes through the gateway's buffer: while the
+// shard has no serving primary, or is held, it waits (buffer.go). A
+// transaction already begun on the shard goes on on its connection, even
+// under a hold (the hold waits for it to finish), unless that primary is
+// no longer the shard's: then it is rolled back (errTxPrimaryChanged).
+// Replica reads are never held.
 func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, pooled bool, err error) {
 	s := vc.s
 	typ := s.tabletType
-	pool, err := s.tabletPool(vc.r, keyspace, shard)
-	if err != nil {
-		return nil, false, err
+	if typ != topo.TabletPrimary {
+		pool, err := s.tabletPool(vc.r, keyspace, shard)
+		if err != nil {
+			return nil, false, err
+		}
+		sc, err = acquire(ctx, pool, &s.settings)
+		return sc, err == nil, err
 	}
-	if tx := vc.tx(); typ == topo.TabletPrimary && tx != nil {
-		sc, err := tx.join(ctx, shardKey{keyspace, shard}, pool, &s.settings, vc.spanning, !vc.read)
+	key := shardKey{keyspace, shard}
+	tx := vc.tx()
+	var pool *tablet.Pool
+	if joined := txConn(tx, key); joined != nil {
+		if s.srv.topo.current.Load().primaryPool(keyspace, shard) != joined.pool {
+			return nil, false, errTxPrimaryChanged(key)
+		}
+		pool = joined.pool
+	} else {
+		var waited time.Duration
+		var passing *atomic.Int64
+		pool, passing, waited, err = s.srv.buffer.primary(ctx, vc.r, s.srv.topo.current.Load, keyspace, shard)
+		if waited > 0 {
+			s.stmt.buffered.Add(int64(waited))
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		// Passing until the connection is taken (and counted in use).
+		defer passing.Add(-1)
+	}
+	if tx != nil {
+		sc, err := tx.join(ctx, key, pool, &s.settings, vc.spanning, !vc.read)
 		return sc, false, err
 	}
 	sc, err = acquire(ctx, pool, &s.settings)
 	return sc, err == nil, err
+}
+
+// txConn is tx's connection to the shard, nil if tx is nil or has not
+// begun there.
+func txConn(tx *transaction, k shardKey) *shardConn {
+	if tx == nil {
+		return nil
+	}
+	return tx.joinedConn(k)
 }
 
 // releasePooled releases a connection conn returned as pooled.

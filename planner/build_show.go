@@ -43,6 +43,11 @@ func (b *builder) buildShow(st *ast.ShowStmt) (engine.Primitive, error) {
 		return &engine.Show{Kind: engine.ShowWarnings}, nil
 	case ast.ShowErrors:
 		return &engine.Show{Kind: engine.ShowErrors}, nil
+	case ast.ShowProcessList:
+		if st.Full {
+			return &engine.Show{Kind: engine.ShowFullProcesslist}, nil
+		}
+		return &engine.Show{Kind: engine.ShowProcesslist}, nil
 	}
 	ks := st.DBName
 	if ks == "" && st.Table != nil {

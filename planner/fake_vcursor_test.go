@@ -95,6 +95,8 @@ func (s fakeSession) Keyspaces() []engine.KeyspaceInfo {
 	return out
 }
 
+func (s fakeSession) Processes() []engine.ProcessInfo { return nil }
+
 func (s fakeSession) Tablets() []engine.TabletInfo {
 	var out []engine.TabletInfo
 	for i, ks := range s.Keyspaces() {

@@ -21,12 +21,20 @@
 //     after each chunk, so a restarted runner resumes after the last
 //     committed chunk. When every source shard is copied the workflow
 //     moves to running.
+//   - Catch-up (catchup*.go): per source shard, the binlog streamed from
+//     the position the targets stored (go-mysql replication, MariaDB
+//     GTIDs); row events applied idempotently to the owning target, one
+//     target transaction per source transaction with the applied
+//     position in _shardgate.reshard_position; XA applied at commit;
+//     DDL on a source puts the workflow in state error.
+//   - VDiff (vdiff*.go): run by shardctl; the catch-up pauses at the
+//     sources' snapshot positions through a request in the workflow
+//     record, both sides are snapshotted there and compared row by row.
 //   - Runner: leader-elected through etcd (as twopc's resolver), so one
 //     controller acts at a time; its progress writes are guarded by its
 //     leadership.
 //
-// Not yet: binlog catch-up (running does nothing), vdiff, read and write
-// switching, reverse-traffic, complete, cancel, movetables, and starting
+// Not yet: read and write switching, reverse-traffic, complete, cancel, movetables, and starting
 // target mariadbd instances under `shardgate up`.
 //
 // It imports topo, tablet, vindex, sqlerror and sqlquote; never gateway, planner or

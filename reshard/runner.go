@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -37,8 +38,9 @@ type Config struct {
 }
 
 // Runner carries workflows through their phases while it is the elected
-// leader among the runners of one topology. Today it runs the copy phase
-// of workflows in state copying.
+// leader among the runners of one topology: the copy phase of workflows
+// in state copying, the binlog catch-up of those in running or
+// reads-switched.
 type Runner struct {
 	cfg Config
 }
@@ -95,7 +97,11 @@ func (r *Runner) lead(ctx context.Context) error {
 	// Work stops as soon as the lease is lost; the guard keeps a runner
 	// that hasn't noticed yet from writing progress.
 	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	running := &catchups{byKey: map[string]bool{}}
+	defer func() {
+		cancel()
+		running.wg.Wait()
+	}()
 	go func() {
 		select {
 		case <-sess.Done():
@@ -108,7 +114,7 @@ func (r *Runner) lead(ctx context.Context) error {
 	t := time.NewTicker(r.cfg.Interval)
 	defer t.Stop()
 	for {
-		r.pass(lctx, guard)
+		r.pass(lctx, guard, running)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -119,8 +125,42 @@ func (r *Runner) lead(ctx context.Context) error {
 	}
 }
 
+// catchups are the catch-up goroutines a leading runner started, one per
+// workflow; lead waits for them after cancelling their context.
+type catchups struct {
+	mu    sync.Mutex
+	byKey map[string]bool
+	wg    sync.WaitGroup
+}
+
+// startCatchup starts w's catch-up unless it runs: it runs until ctx
+// ends, w leaves the catch-up states, or an error (recorded in w; the
+// next pass starts it again unless the error is permanent).
+func (r *Runner) startCatchup(ctx context.Context, w *topo.Workflow, guard clientv3.Cmp, running *catchups) {
+	key := w.Keyspace + "/" + w.Name
+	running.mu.Lock()
+	defer running.mu.Unlock()
+	if running.byKey[key] {
+		return
+	}
+	running.byKey[key] = true
+	running.wg.Add(1)
+	go func() {
+		defer running.wg.Done()
+		err := r.catchUpWorkflow(ctx, w, guard)
+		switch {
+		case err == nil, ctx.Err() != nil, errors.Is(err, errNotCatchingUp), errors.Is(err, ErrNotLeader):
+		default:
+			r.recordError(ctx, w, err, guard, catchesUp)
+		}
+		running.mu.Lock()
+		delete(running.byKey, key)
+		running.mu.Unlock()
+	}()
+}
+
 // pass works once on every workflow that needs the runner.
-func (r *Runner) pass(ctx context.Context, guard clientv3.Cmp) {
+func (r *Runner) pass(ctx context.Context, guard clientv3.Cmp, running *catchups) {
 	wfs, err := r.cfg.Store.ListWorkflows(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -131,6 +171,10 @@ func (r *Runner) pass(ctx context.Context, guard clientv3.Cmp) {
 	for _, w := range wfs {
 		if ctx.Err() != nil {
 			return
+		}
+		if catchesUp(w.State) {
+			r.startCatchup(ctx, w, guard, running)
+			continue
 		}
 		if w.State != topo.WorkflowCopying {
 			continue
@@ -143,19 +187,21 @@ func (r *Runner) pass(ctx context.Context, guard clientv3.Cmp) {
 		if ctx.Err() != nil || errors.Is(err, errStopped) || errors.Is(err, ErrNotLeader) {
 			return
 		}
-		r.recordError(ctx, w, err, guard)
+		r.recordError(ctx, w, err, guard, func(s topo.WorkflowState) bool { return s == topo.WorkflowCopying })
 	}
 }
 
 // recordError writes a failed pass's error into the workflow: an error
 // retrying can't fix puts it in state error; any other stays in Error
 // while the next pass retries.
-func (r *Runner) recordError(ctx context.Context, w *topo.Workflow, cause error, guard clientv3.Cmp) {
+// inState says which states the error applies to (the phase that
+// failed); a workflow that has left them is left alone.
+func (r *Runner) recordError(ctx context.Context, w *topo.Workflow, cause error, guard clientv3.Cmp, inState func(topo.WorkflowState) bool) {
 	var perm permanentError
 	isPermanent := errors.As(cause, &perm)
-	r.cfg.Logger.Warn("reshard: copy failed", "workflow", w.Keyspace+"/"+w.Name, "permanent", isPermanent, "err", cause)
+	r.cfg.Logger.Warn("reshard: workflow failed", "workflow", w.Keyspace+"/"+w.Name, "permanent", isPermanent, "err", cause)
 	err := r.cfg.Store.UpdateWorkflow(ctx, w.Keyspace, w.Name, func(w *topo.Workflow) error {
-		if w.State != topo.WorkflowCopying {
+		if !inState(w.State) {
 			return topo.ErrNoUpdateNeeded
 		}
 		w.Error = cause.Error()

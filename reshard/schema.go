@@ -66,6 +66,9 @@ func createOn(ctx context.Context, cc tablet.ConnConfig, addr, db string, create
 		return err
 	}
 	_, err = admin.Execute(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(db))
+	if err == nil {
+		err = ensurePositionTable(ctx, admin)
+	}
 	admin.Close()
 	if err != nil {
 		return err

@@ -21,9 +21,13 @@ type Status struct {
 	// CopyRowsPerSecond is the rows copied over the time since the copy
 	// started (until the last source shard finished, once all have).
 	CopyRowsPerSecond float64 `json:"copy_rows_per_second"`
-	// LagSeconds is how far the targets trail the sources: null until
-	// catch-up exists (not built yet).
+	// LagSeconds is how far the targets trail the sources: now minus the
+	// source timestamp of the last applied transaction, the largest over
+	// the source shards, 0 when caught up; null until catch-up has
+	// reported for every source shard.
 	LagSeconds *float64 `json:"lag_seconds"`
+	// RowsApplied counts the row changes catch-up applied to the targets.
+	RowsApplied int64 `json:"rows_applied"`
 	// ReadPercent is the share of reads sent to the targets (0 until read
 	// switching exists).
 	ReadPercent float64       `json:"read_percent"`
@@ -39,7 +43,13 @@ type ShardStatus struct {
 	RowsCopied   int64  `json:"rows_copied"`
 	RowsTotal    int64  `json:"rows_total"`
 	Done         bool   `json:"done"`
+	// CatchupPosition is the source position applied to every target.
+	CatchupPosition string `json:"catchup_position"`
 }
+
+// staleReport is how old a catch-up report may be before status counts
+// the time since as lag.
+const staleReport = 5 * time.Second
 
 // StatusOf summarises a workflow; now is the time rates are measured to
 // while it copies.
@@ -56,13 +66,33 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		Error:        w.Error,
 		Shards:       []ShardStatus{},
 	}
+	var lag float64
+	lagKnown := len(w.SourceShards) > 0
+	for _, s := range w.SourceShards {
+		p := w.Catchup[s]
+		if p == nil {
+			lagKnown = false
+			continue
+		}
+		st.RowsApplied += p.RowsApplied
+		l := p.LagSeconds
+		if silent := now.Sub(p.Updated); silent > staleReport {
+			// No controller has reported for a while (catch-up reports
+			// every second): nothing is applied, so the lag grows.
+			l += silent.Seconds()
+		}
+		lag = max(lag, l)
+	}
+	if lagKnown && w.State != topo.WorkflowCopying {
+		st.LagSeconds = &lag
+	}
 	var started, finished time.Time
 	allDone := len(w.SourceShards) > 0
 	for _, s := range w.SourceShards {
 		p := w.Copy[s]
 		if p == nil {
 			allDone = false
-			st.Shards = append(st.Shards, ShardStatus{Shard: s})
+			st.Shards = append(st.Shards, ShardStatus{Shard: s, CatchupPosition: w.Catchup[s].GetPosition()})
 			continue
 		}
 		if !p.Started.IsZero() && (started.IsZero() || p.Started.Before(started)) {
@@ -72,8 +102,10 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		if p.Finished.After(finished) {
 			finished = p.Finished
 		}
-		st.Shards = append(st.Shards, ShardStatus{Shard: s, SnapshotGTID: p.SnapshotGTID, Table: p.Table,
-			RowsCopied: p.RowsCopied, RowsTotal: p.RowsTotal, Done: p.Done})
+		ss := ShardStatus{Shard: s, SnapshotGTID: p.SnapshotGTID, Table: p.Table,
+			RowsCopied: p.RowsCopied, RowsTotal: p.RowsTotal, Done: p.Done}
+		ss.CatchupPosition = w.Catchup[s].GetPosition()
+		st.Shards = append(st.Shards, ss)
 	}
 	end := now
 	if allDone {

@@ -26,3 +26,22 @@ func TestStatusRate(t *testing.T) {
 		t.Errorf("copied: got %v rows/s, want 3000 rows over the 20s the copy took", st.CopyRowsPerSecond)
 	}
 }
+
+func TestStatusLag(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := &topo.Workflow{Keyspace: "ks", Name: "w", Kind: topo.WorkflowReshard, State: topo.WorkflowRunning,
+		SourceShards: []string{"-80", "80-"},
+		Catchup: map[string]*topo.CatchupProgress{
+			"-80": {Position: "0-1-5", RowsApplied: 7, LagSeconds: 0, Updated: t0},
+		}}
+	if st := StatusOf(w, t0); st.LagSeconds != nil || st.RowsApplied != 7 {
+		t.Errorf("one source reported: got lag %v, rows applied %d; want null (80- not reported), 7", st.LagSeconds, st.RowsApplied)
+	}
+	w.Catchup["80-"] = &topo.CatchupProgress{Position: "0-2-9", RowsApplied: 3, LagSeconds: 2, Updated: t0}
+	if st := StatusOf(w, t0.Add(time.Second)); st.LagSeconds == nil || *st.LagSeconds != 2 || st.RowsApplied != 10 || st.Shards[1].CatchupPosition != "0-2-9" {
+		t.Errorf("both reported: got lag %v, rows %d, shards %+v; want 2 (the larger), 10, 80- at 0-2-9", st.LagSeconds, st.RowsApplied, st.Shards)
+	}
+	if st := StatusOf(w, t0.Add(time.Minute)); st.LagSeconds == nil || *st.LagSeconds != 62 {
+		t.Errorf("no report for a minute: got lag %v, want 62 (2 reported + 60 unreported)", st.LagSeconds)
+	}
+}

@@ -94,22 +94,36 @@ func describeTable(ctx context.Context, conn *tablet.Conn, ks *vschema.KeyspaceS
 	if err != nil {
 		return nil, err
 	}
+	ti, err := describeColumns(ctx, conn, table)
+	if err != nil {
+		return nil, err
+	}
+	ti.vx = pv.vindex
+	if ti.vcol = ti.offset(pv.column); ti.vcol < 0 {
+		return nil, fmt.Errorf("table %q has no column %q, its primary vindex column: %w", table, pv.column, ErrInvalid)
+	}
+	return ti, nil
+}
+
+// offset is the index in fields of column col, -1 if none.
+func (ti *tableInfo) offset(col string) int {
+	for i, f := range ti.fields {
+		if string(f.Name) == col {
+			return i
+		}
+	}
+	return -1
+}
+
+// describeColumns reads a table's columns and primary key; vcol is -1
+// (a reference table has no primary vindex).
+func describeColumns(ctx context.Context, conn *tablet.Conn, table string) (*tableInfo, error) {
 	res, err := conn.Execute(ctx, "SELECT * FROM "+quoteIdent(table)+" LIMIT 0")
 	if err != nil {
 		return nil, fmt.Errorf("table %q: columns: %w", table, err)
 	}
-	ti := &tableInfo{name: table, fields: res.Fields, vcol: -1, vx: pv.vindex}
-	offset := func(col string) int {
-		for i, f := range res.Fields {
-			if string(f.Name) == col {
-				return i
-			}
-		}
-		return -1
-	}
-	if ti.vcol = offset(pv.column); ti.vcol < 0 {
-		return nil, fmt.Errorf("table %q has no column %q, its primary vindex column: %w", table, pv.column, ErrInvalid)
-	}
+	ti := &tableInfo{name: table, fields: res.Fields, vcol: -1}
+	offset := ti.offset
 	keys, err := conn.Execute(ctx, "SHOW KEYS FROM "+quoteIdent(table)+" WHERE Key_name = 'PRIMARY'")
 	if err != nil {
 		return nil, fmt.Errorf("table %q: primary key: %w", table, err)

@@ -16,11 +16,15 @@
 //	workflows/{keyspace}/{name} Workflow (resharding, table moves)
 //	reshard/leader/...          the resharding controller's election
 //	health/{cell}-{uid}         TabletHealth (written by the failover controller)
+//	holds/{id}                  Hold (hold.go: the hold/ack protocol)
+//	holdacks/{id}/{gateway}     a gateway's acknowledgement of a hold
+//	gateways/{id}               a live gateway's presence (lease-backed)
 //
-// Changes to locks, workflows and the resharding election deliver no new
-// Snapshot: none of them affects routing, and copy progress is saved
-// after every chunk. Nor do health records: they change every second on a
-// lagging replica, and gateways follow them with WatchTabletHealth.
+// Changes to locks, workflows, the resharding election, hold
+// acknowledgements and gateway presence deliver no new Snapshot: none of
+// them affects routing, and copy progress is saved after every chunk.
+// Nor do health records: they change every second on a lagging replica,
+// and gateways follow them with WatchTabletHealth. Holds do (WatchHolds).
 //
 // The topology knows no SQL and no client: of ours, topo imports only
 // vindex, its vschema types and sqlerror (never planner, engine, gateway or

@@ -121,10 +121,13 @@ func (w *watcher) run(ctx context.Context) (delivered bool, err error) {
 // notInSnapshot says whether a key holds nothing a Snapshot reads, so its
 // changes need no new snapshot: locks, and resharding workflows (whose
 // copy progress is saved after every chunk) with their controller's
-// election, and tablet health (WatchTabletHealth has its own watch).
+// election, tablet health (WatchTabletHealth has its own watch), and the
+// hold/ack protocol's acknowledgements and gateway presence keys. Holds
+// themselves do deliver one (see WatchHolds).
 func (s *Store) notInSnapshot(key string) bool {
 	return strings.HasPrefix(key, s.locksDir()) ||
 		strings.HasPrefix(key, s.healthDir()) ||
+		strings.HasPrefix(key, s.holdAcksRoot()) || strings.HasPrefix(key, s.gatewaysDir()) ||
 		strings.HasPrefix(key, s.workflowsDir()) ||
 		strings.HasPrefix(key, s.ReshardElectionPrefix())
 }

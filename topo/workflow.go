@@ -64,6 +64,11 @@ type Workflow struct {
 	TargetShards []string `json:"target_shards"`
 	// Copy is the copy phase's progress, by source shard.
 	Copy map[string]*CopyProgress `json:"copy,omitempty"`
+	// Catchup is the binlog catch-up's progress, by source shard (from
+	// state running on).
+	Catchup map[string]*CatchupProgress `json:"catchup,omitempty"`
+	// VDiff is a vdiff's request that the catch-up pause (nil: none).
+	VDiff *VDiffRequest `json:"vdiff,omitempty"`
 	// Error says why the workflow is in state error; empty otherwise.
 	Error   string    `json:"error,omitempty"`
 	Created time.Time `json:"created"`
@@ -95,6 +100,45 @@ type CopyProgress struct {
 	Started  time.Time `json:"started,omitzero"`
 	Finished time.Time `json:"finished,omitzero"`
 	Done     bool      `json:"done,omitempty"`
+}
+
+// CatchupProgress is how far the binlog catch-up of one source shard
+// went, as the controller last reported it (about once a second). The
+// authoritative position is on the targets, written in the same
+// transaction as the rows (reshard's position table).
+type CatchupProgress struct {
+	// Position is the source GTID position applied to every target.
+	Position string `json:"position,omitempty"`
+	// RowsApplied counts the source's row changes applied to the targets
+	// by this and earlier controllers (each once however many targets it
+	// touched; re-applied events after a restart count again).
+	RowsApplied int64 `json:"rows_applied"`
+	// LagSeconds is now minus the source timestamp of the last applied
+	// event, 0 when the stream is idle and applied.
+	LagSeconds float64   `json:"lag_seconds"`
+	Updated    time.Time `json:"updated,omitzero"`
+}
+
+// GetPosition is p's Position, "" for a nil p.
+func (p *CatchupProgress) GetPosition() string {
+	if p == nil {
+		return ""
+	}
+	return p.Position
+}
+
+// VDiffRequest is how a vdiff stops the catch-up at one position of every
+// source: it asks for a pause (StopAt empty); each source's catch-up
+// pauses between transactions and acknowledges in Paused; the vdiff then
+// sets StopAt (the sources' positions in its snapshots), the catch-up
+// applies up to there and acknowledges in Reached; once the vdiff has
+// snapshotted the targets it removes the request and catch-up resumes.
+type VDiffRequest struct {
+	ID        string            `json:"id"`
+	Requested time.Time         `json:"requested"`
+	StopAt    map[string]string `json:"stop_at,omitempty"`
+	Paused    map[string]string `json:"paused,omitempty"`
+	Reached   map[string]string `json:"reached,omitempty"`
 }
 
 // RowsCopied sums the rows copied over the source shards.

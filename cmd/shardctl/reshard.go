@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,6 +121,9 @@ func reshardCommands() []*command {
 				fmt.Fprintf(e.stdout, "workflow %s/%s (%s): %s → %s\nstate: %s\nrows copied: %d of %d (%.0f rows/s)\n",
 					st.Keyspace, st.Workflow, st.Kind, strings.Join(st.SourceShards, ","), strings.Join(st.TargetShards, ","),
 					st.State, st.RowsCopied, st.RowsTotal, st.CopyRowsPerSecond)
+				if st.LagSeconds != nil {
+					fmt.Fprintf(e.stdout, "catch-up: lag %.0fs, %d row changes applied\n", *st.LagSeconds, st.RowsApplied)
+				}
 				if st.Error != "" {
 					fmt.Fprintf(e.stdout, "error: %s\n", st.Error)
 				}
@@ -129,7 +134,89 @@ func reshardCommands() []*command {
 				return w.Flush()
 			},
 		},
+		{
+			group: "reshard", verb: "vdiff", args: "--keyspace KS --workflow NAME [--format text|json] [--db-user U] [--db-password P]",
+			summary: "compare the targets with the sources at one position (the controller's catch-up pauses there); exit 0 when they agree, 3 with a report when they differ",
+			flags: func(fs *flag.FlagSet) {
+				named(fs)
+				fs.StringVar(&format, "format", "text", "text or json")
+				db.register(fs)
+			},
+			run: func(ctx context.Context, e *env, args []string) error {
+				if err := wantArgs(args); err != nil {
+					return err
+				}
+				if err := needNamed(); err != nil {
+					return err
+				}
+				if format != "text" && format != "json" {
+					return usageErrorf("--format %q: want text or json", format)
+				}
+				s, err := e.Store(ctx)
+				if err != nil {
+					return err
+				}
+				rep, err := reshard.VDiff(ctx, reshard.VDiffConfig{
+					Store: s, Conn: tablet.ConnConfig{User: db.dbUser, Password: db.dbPassword},
+				}, keyspace, workflow)
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					enc := json.NewEncoder(e.stdout)
+					enc.SetIndent("", "  ")
+					if err := enc.Encode(rep); err != nil {
+						return err
+					}
+				} else if err := printVDiff(e, rep); err != nil {
+					return err
+				}
+				if !rep.Clean {
+					return &exitCodeError{code: exitDiffers, msg: "the targets differ from the sources"}
+				}
+				return nil
+			},
+		},
 	}
+}
+
+// printVDiff writes a vdiff report as text.
+func printVDiff(e *env, rep *reshard.VDiffReport) error {
+	verdict := "clean: the targets equal the sources"
+	if !rep.Clean {
+		verdict = "DIFFERENT: the targets differ from the sources"
+	}
+	var pos []string
+	for _, s := range slices.Sorted(maps.Keys(rep.Positions)) {
+		pos = append(pos, s+" at "+rep.Positions[s])
+	}
+	fmt.Fprintf(e.stdout, "vdiff %s/%s: %s (compared at %s, %.1fs)\n", rep.Keyspace, rep.Workflow, verdict, strings.Join(pos, ", "), rep.Seconds)
+	w := e.table("TABLE", "SOURCE ROWS", "TARGET ROWS", "MISSING", "EXTRA", "DIFFERENT")
+	for _, t := range rep.Tables {
+		name := t.Table
+		if t.Reference {
+			name += " (reference)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\n", name, shardCounts(t.SourceRows), shardCounts(t.TargetRows), t.Missing, t.Extra, t.Different)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	for _, t := range rep.Tables {
+		for _, d := range t.FirstDiffs {
+			fmt.Fprintf(e.stdout, "%s: %s\n", t.Table, d)
+		}
+	}
+	return nil
+}
+
+// shardCounts writes per-shard row counts in shard order: -80:10,80-:12.
+func shardCounts(m map[string]int64) string {
+	var parts []string
+	for _, s := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s:%d", s, m[s]))
+	}
+	return strings.Join(parts, ",")
 }
 
 // splitList splits a comma-separated list, dropping blanks.

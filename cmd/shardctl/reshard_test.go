@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shardgate/shardgate/topo"
 )
@@ -104,5 +105,49 @@ func TestReshardListAndStatus(t *testing.T) {
 	}
 	if _, errs, code := ctl(t, "reshard", "status", "--keyspace", "ks", "--workflow", "nope"); code != exitError || !strings.Contains(errs, "doesn't exist") {
 		t.Errorf("status of a missing workflow: got exit %d (%s), want %d", code, errs, exitError)
+	}
+}
+
+func TestReshardVDiffRefuses(t *testing.T) {
+	mustCtl(t, "keyspace", "create", "ks", "--sharded")
+	err := store(t).CreateWorkflow(t.Context(), &topo.Workflow{Keyspace: "ks", Name: "split", Kind: topo.WorkflowReshard,
+		State: topo.WorkflowCopying, SourceShards: []string{"-80"}, TargetShards: []string{"-40", "40-80"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := ctl(t, "reshard", "vdiff", "--keyspace", "ks"); code != exitUsage {
+		t.Errorf("vdiff without --workflow: got exit %d, want %d", code, exitUsage)
+	}
+	if _, errs, code := ctl(t, "reshard", "vdiff", "--keyspace", "ks", "--workflow", "split"); code != exitError || !strings.Contains(errs, "is copying") {
+		t.Errorf("vdiff while copying: got exit %d (%s), want %d saying the workflow is copying", code, errs, exitError)
+	}
+}
+
+func TestReshardStatusShowsCatchup(t *testing.T) {
+	mustCtl(t, "keyspace", "create", "ks", "--sharded")
+	now := time.Now().UTC()
+	err := store(t).CreateWorkflow(t.Context(), &topo.Workflow{Keyspace: "ks", Name: "split", Kind: topo.WorkflowReshard,
+		State: topo.WorkflowRunning, SourceShards: []string{"-80"}, TargetShards: []string{"-40", "40-80"},
+		Copy:    map[string]*topo.CopyProgress{"-80": {RowsCopied: 20, RowsTotal: 20, SnapshotGTID: "0-1-7", Done: true}},
+		Catchup: map[string]*topo.CatchupProgress{"-80": {Position: "0-1-42", RowsApplied: 35, LagSeconds: 3, Updated: now}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := mustCtl(t, "reshard", "status", "--keyspace", "ks", "--workflow", "split", "--format", "json")
+	var st struct {
+		LagSeconds  *float64 `json:"lag_seconds"`
+		RowsApplied int64    `json:"rows_applied"`
+		Shards      []struct {
+			CatchupPosition string `json:"catchup_position"`
+		} `json:"shards"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status --format json: %v in %s", err, out)
+	}
+	if st.LagSeconds == nil || *st.LagSeconds != 3 || st.RowsApplied != 35 || len(st.Shards) != 1 || st.Shards[0].CatchupPosition != "0-1-42" {
+		t.Errorf("status --format json: got %s, want lag 3, 35 rows applied, -80 at 0-1-42", out)
+	}
+	if text := mustCtl(t, "reshard", "status", "--keyspace", "ks", "--workflow", "split"); !strings.Contains(text, "catch-up: lag 3s, 35 row changes applied") {
+		t.Errorf("status: got %q, want the catch-up line", text)
 	}
 }

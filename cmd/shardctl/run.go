@@ -20,7 +20,19 @@ const (
 	exitOK    = 0
 	exitError = 1 // the command failed
 	exitUsage = 2 // the command line is wrong
+	// exitDiffers: the command ran and found a difference (`reshard
+	// vdiff`); distinct from exitUsage so a script can tell them apart.
+	exitDiffers = 3
 )
+
+// exitCodeError ends a command that printed its result with a non-zero
+// exit code of its own.
+type exitCodeError struct {
+	code int
+	msg  string
+}
+
+func (e *exitCodeError) Error() string { return e.msg }
 
 // usageError is an error in the command line; run prints the command's
 // usage with it and exits with exitUsage.
@@ -110,6 +122,7 @@ func commands() []*command {
 	cmds = append(cmds, explainCommand())
 	cmds = append(cmds, twopcCommands()...)
 	cmds = append(cmds, recoveriesCommands()...)
+	cmds = append(cmds, reparentCommands()...)
 	cmds = append(cmds, reshardCommands()...)
 	return cmds
 }
@@ -189,6 +202,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, new(*exitCodeError)):
+		var ec *exitCodeError
+		errors.As(err, &ec)
+		fmt.Fprintf(stderr, "shardctl: %s: %v\n", cmd.name(), err)
+		return ec.code
 	case errors.As(err, new(*usageError)):
 		fmt.Fprintf(stderr, "shardctl: %v\n", err)
 		commandUsage(stderr, cmd, fs)

@@ -21,7 +21,7 @@ type reshardFlags struct {
 }
 
 func (f *reshardFlags) register(fs *flag.FlagSet) {
-	fs.BoolVar(&f.enabled, "reshard-controller", true, "take part in the election of the resharding controller, which copies the rows of `shardctl reshard create` workflows")
+	fs.BoolVar(&f.enabled, "reshard-controller", true, "take part in the election of the resharding controller, which copies the rows of `shardctl reshard create` workflows and catches the targets up from the sources' binlogs")
 	fs.IntVar(&f.chunkRows, "reshard-copy-chunk-rows", 5000, "rows the resharding copy reads and writes at a time")
 	fs.IntVar(&f.leaseTTL, "reshard-lease-ttl", 10, "seconds after the leading resharding controller dies before another takes over")
 }

@@ -44,6 +44,7 @@ type gatewayFlags struct {
 
 	failover failoverFlags
 	reshard  reshardFlags
+	buffer   bufferFlags
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
@@ -69,6 +70,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.IntVar(&g.planCache, "plan-cache-entries", 0, "plans kept in the plan cache (0: default 5000, -1: no plan cache)")
 	g.failover.register(fs)
 	g.reshard.register(fs)
+	g.buffer.register(fs)
 }
 
 func (g *gatewayFlags) logger(w io.Writer) *slog.Logger {
@@ -103,6 +105,7 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 	if g.replicaLagLimit <= 0 {
 		return cfg, fmt.Errorf("--replica-lag-limit %s: want a positive duration, e.g. 30s", g.replicaLagLimit)
 	}
+	g.buffer.apply(&cfg)
 	return cfg, g.security.apply(&cfg)
 }
 
