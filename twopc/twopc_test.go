@@ -208,6 +208,16 @@ func TestTwoPC(t *testing.T) {
 		if n := e.recovered(t); n != 0 {
 			t.Errorf("XA RECOVER: got %d branches, want 0", n)
 		}
+		// The lost shard's branch might have been prepared there (and
+		// replicated): a rollback decision is left for the resolver,
+		// which finds nothing to roll back and deletes it.
+		outs, err := Resolve(ctx, e.resolveConfig(), "", false)
+		if err != nil || len(outs) != 1 || outs[0].State != StateRollback {
+			t.Fatalf("resolve after a lost participant: got %+v, %v, want the rollback decision settled", outs, err)
+		}
+		if got, err := (records{cli: cli, root: e.root}).list(ctx); err != nil || len(got) != 0 {
+			t.Errorf("records after the resolver's pass: got %d (%v), want none", len(got), err)
+		}
 	})
 
 	t.Run("resolver commits per the decision", func(t *testing.T) {
