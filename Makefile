@@ -9,7 +9,7 @@ TEST_FLAGS ?= -race -count=1 -timeout 25m
 # on first use; its checks are in staticcheck.conf.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: deps build up test compat vet lint fmt check bench bench-go clean fuzz
+.PHONY: deps build up test compat vet lint fmt check bench bench-go soak clean fuzz
 
 deps:
 	@scripts/install-deps.sh
@@ -51,6 +51,12 @@ bench: deps
 	$(GO) run ./benchmarks/cmd/bench $(BENCH_FLAGS)
 	@echo "== Commit latency ratios (twopc vs multi vs autocommit, one run; see gateway/commit_bench_test.go)"
 	$(GO) test -run '^$$' -bench 'Commit' -benchtime 1000x ./gateway
+
+# soak: the failover soak (failover/soak_test.go) with 20 SIGKILLs instead
+# of make test's 5 (about 10 minutes; SOAK_KILLS to change).
+SOAK_KILLS ?= 20
+soak: deps
+	SHARDGATE_SOAK_KILLS=$(SOAK_KILLS) $(GO) test -race -count=1 -timeout 60m -run 'TestFailoverSoak' -v ./failover
 
 # bench-go: the Go microbenchmarks of the hot path (allocations reported).
 bench-go:

@@ -36,6 +36,8 @@ type detector struct {
 	// fenceAt holds off fencing a drained tablet again (after an attempt
 	// that failed) until then.
 	fenceAt map[topo.TabletAlias]time.Time
+	// lastRepoint is when the replicas' sources were last checked.
+	lastRepoint time.Time
 }
 
 func newDetector(c *Controller) *detector {
@@ -118,6 +120,7 @@ func (d *detector) tick(ctx context.Context) error {
 		}
 	}
 	d.fence(ctx, snap)
+	d.repointStrays(ctx, snap)
 	d.c.runReparents(ctx)
 	return nil
 }

@@ -34,6 +34,10 @@
 //  7. the recovery is recorded under <root>/failover/recoveries/
 //     (ListRecoveries).
 //
+// A replica that could not be reached in step 5 comes back following the
+// old primary: every few seconds the controller repoints replicas that
+// follow another instance than their shard's primary.
+//
 // Everything it decides from is in etcd or on the instances, so a newly
 // elected controller resumes: a half-done promotion is found again (the
 // old primary is still named and still dead) and redone; a promoted
@@ -47,8 +51,11 @@
 // there, errant, and no gateway hears of them, gateways having cut their
 // connections when the topology drained it; read_only would otherwise wait
 // for them forever), is set read-only, made a replica of its shard's
-// primary and, once its replication runs, typed replica again; the
-// shard's primary then waits for a replica's acknowledgement again.
+// primary and, once it has applied what that primary had (or keeps
+// applying for a while), typed replica again; the shard's primary then
+// waits for a replica's acknowledgement again. One whose replication
+// stops on a transaction the primary lacks stays drained (under `shardgate
+// up` the local cluster's supervision rebuilds it).
 //
 // # Tablet health
 //
@@ -82,6 +89,9 @@
 //
 // # Not yet
 //
-// Replica reads with a lag limit, 2PC across a failover, and restarting a
-// dead local mariadbd under `shardgate up` are other slices of issue 13.
+// Rebuilding a former primary that can't follow its replacement outside
+// `shardgate up` (a clone from the primary). (2PC across a failover needs
+// nothing here: the promoted replica holds the replicated XA PREPARE and
+// twopc's resolver finishes it; restarting a dead local mariadbd, and
+// rebuilding one, is localcluster's Supervise.)
 package failover

@@ -16,7 +16,6 @@ import (
 	"github.com/shardgate/shardgate/gateway/gatewaytest"
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/tablet/localcluster"
-	"github.com/shardgate/shardgate/tablet/tablettest"
 	"github.com/shardgate/shardgate/topo"
 	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
@@ -195,6 +194,13 @@ func TestFailoverKeepsAcknowledgedWrites(t *testing.T) {
 // test ends unless the test stopped it first (the stop returned).
 func startCluster(t *testing.T, ctx context.Context) (*gatewaytest.Env, localcluster.Config, func()) {
 	t.Helper()
+	return startClusterWith(t, ctx, 1, nil)
+}
+
+// startClusterWith is startCluster with replicas per shard and the
+// gateway's config changed by tweak (if not nil).
+func startClusterWith(t *testing.T, ctx context.Context, replicas int, tweak func(*gateway.Config)) (*gatewaytest.Env, localcluster.Config, func()) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := localcluster.Config{
 		Dir: filepath.Join(dir, "cluster"),
@@ -203,11 +209,15 @@ func startCluster(t *testing.T, ctx context.Context) (*gatewaytest.Env, localclu
 			Vindexes: map[string]*vschema.VindexDef{"hash": {Type: "hash"}},
 			Tables:   map[string]*vschema.Table{"t": {ColumnVindexes: []*vschema.ColumnVindex{{Column: "id", Name: "hash"}}}},
 		}}},
-		Replicas: 1,
+		Replicas: replicas,
 		EtcdAddr: "127.0.0.1:0",
 	}
 	env, err := gatewaytest.Start(ctx, cfg, func(c *localcluster.Cluster) gateway.Config {
-		return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store}
+		gc := gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store}
+		if tweak != nil {
+			tweak(&gc)
+		}
+		return gc
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -385,8 +395,11 @@ func queryOne(t *testing.T, addr, query string, col ...string) string {
 	}
 	defer c.Close()
 	r, err := c.Execute(ctx, query)
-	if err != nil || len(r.Rows) == 0 {
-		t.Fatalf("%s on %s: got %d rows, %v", query, addr, len(r.Rows), err)
+	if err != nil {
+		t.Fatalf("%s on %s: %v", query, addr, err)
+	}
+	if len(r.Rows) == 0 {
+		t.Fatalf("%s on %s: got no rows", query, addr)
 	}
 	for i, f := range r.Fields {
 		if len(col) == 0 || string(f.Name) == col[0] {
@@ -428,18 +441,5 @@ func recoveriesString(recs []*failover.Recovery) string {
 // stop is called (stop waits for it to end; calling it again is harmless).
 func runController(t *testing.T, ctx context.Context, store *topo.Store) (stop func()) {
 	t.Helper()
-	ctrlCtx, cancel := context.WithCancel(ctx)
-	ctrl, err := failover.New(failover.Config{
-		Store:   store,
-		Backend: tablet.ConnConfig{User: tablet.RootUser},
-		ID:      "test",
-		Logger:  tablettest.Logger(t),
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); ctrl.Run(ctrlCtx) }()
-	return func() { cancel(); <-done }
+	return runControllerWith(t, ctx, store, func(*failover.Config) {})
 }

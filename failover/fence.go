@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shardgate/shardgate/sqlquote"
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
 )
 
 // fenceRetry is how long a drained tablet whose fencing failed (its
 // replication would not run) is left alone before another attempt.
-const fenceRetry = 30 * time.Second
+const fenceRetry = 5 * time.Second
 
 // fence fences the drained tablets of the snapshot that answer again.
 func (d *detector) fence(ctx context.Context, snap *topo.Snapshot) {
@@ -91,11 +92,18 @@ func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) er
 		return err
 	}
 	c.log.Warn("failover: former primary is back: read-only, now following the new primary", "tablet", alias, "primary", primary.Alias)
+	// What the new primary has now: the fenced one must apply it, which
+	// it can't if it kept a transaction the new primary lacks (its SQL
+	// thread then stops on the first conflicting GTID, not at START SLAVE).
+	target, err := c.primaryPosition(ctx, primary)
+	if err != nil {
+		return err
+	}
 	src := tablet.ReplicationSource{Addr: primary.Addr(), User: c.cfg.ReplicationUser, Password: c.cfg.ReplicationPassword}
 	if err := tablet.ReplicateFrom(ctx, conn, src); err != nil {
 		return err
 	}
-	if err := waitReplicating(ctx, conn, 5*time.Second); err != nil {
+	if err := waitReplicating(ctx, conn, target, 10*time.Second); err != nil {
 		return err
 	}
 	err = c.cfg.Store.UpdateTablet(ctx, alias, func(t *topo.Tablet) error {
@@ -119,10 +127,31 @@ func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) er
 	return nil
 }
 
+// primaryPosition is @@global.gtid_binlog_pos of a primary.
+func (c *Controller) primaryPosition(ctx context.Context, primary *topo.Tablet) (string, error) {
+	conn, err := c.dial(ctx, primary)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	r, err := conn.Execute(ctx, "SELECT @@global.gtid_binlog_pos")
+	if err != nil {
+		return "", err
+	}
+	if len(r.Rows) != 1 {
+		return "", fmt.Errorf("tablet %s: gtid_binlog_pos: got %d rows", primary.Alias, len(r.Rows))
+	}
+	return string(r.Rows[0][0]), nil
+}
+
 // waitReplicating waits until both replication threads of the instance
-// run, or one stops with an error (errant transactions the new primary
-// doesn't have, say), or within elapses.
-func waitReplicating(ctx context.Context, conn *tablet.Conn, within time.Duration) error {
+// run and it has applied target (the primary's position when it was
+// pointed there), or within elapses with both still running (it lags,
+// but applies). It fails if a thread stops with an error: errant
+// transactions the new primary doesn't have stop the SQL thread at the
+// first conflicting GTID, which may come a while after START SLAVE, so
+// both threads running for a moment proves nothing.
+func waitReplicating(ctx context.Context, conn *tablet.Conn, target string, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	for {
 		st, err := tablet.ReadReplicaStatus(ctx, conn)
@@ -132,8 +161,22 @@ func waitReplicating(ctx context.Context, conn *tablet.Conn, within time.Duratio
 		if st == nil {
 			return fmt.Errorf("not a replica after CHANGE MASTER TO")
 		}
-		if st.IORunning && st.SQLRunning {
-			return nil
+		running := st.IORunning && st.SQLRunning
+		if running && st.LastError == "" {
+			if target == "" {
+				return nil
+			}
+			r, err := conn.Execute(ctx, "SELECT MASTER_GTID_WAIT("+string(sqlquote.Append(nil, target))+", 0.2)")
+			if err != nil {
+				return err
+			}
+			if len(r.Rows) == 1 && string(r.Rows[0][0]) == "0" {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return nil // lagging, not failing
+			}
+			continue
 		}
 		if st.LastError != "" || time.Now().After(deadline) {
 			return fmt.Errorf("replication does not run (IO %v, SQL %v): %s", st.IORunning, st.SQLRunning, st.LastError)

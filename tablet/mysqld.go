@@ -286,6 +286,42 @@ func freePort() (int, error) {
 // With an automatic port (MysqldConfig.Port 0), a port taken by someone
 // else since Init is replaced by a free one.
 func (m *Mysqld) Start(ctx context.Context) error {
+	return m.start(ctx, nil)
+}
+
+// readOnlyArgs start an instance read-only from its first moment,
+// waiting for no replica's acknowledgement.
+var readOnlyArgs = []string{"--read-only=ON", "--rpl-semi-sync-master-enabled=OFF"}
+
+// replicaRecoveryArg has crash recovery discard the transactions the
+// instance had written to its binlog but not committed (those that waited
+// for a replica's acknowledgement when it died: never acknowledged to a
+// client). Kept, they would be errant transactions that stop it from
+// replicating from its replacement. (Not for a primary that stays
+// primary: the same recovery can discard a committed, acknowledged
+// transaction that a lone primary alone had; see tablet/mycnf.go.)
+const replicaRecoveryArg = "--init-rpl-role=SLAVE"
+
+// StartDemoted is Start for a former primary that another instance
+// replaced while it was down: it comes back read-only, and its crash
+// recovery first tries to discard its unacknowledged transactions
+// (replicaRecoveryArg). MariaDB refuses that recovery, and the start,
+// when the binlog tail it would cut holds what it can't cut (an XA
+// PREPARE); the instance is then started with ordinary recovery, still
+// read-only, keeping those transactions: it may then be unable to follow
+// its replacement, and needs rebuilding (localcluster does). Only this
+// start is demoted: a later Start reads my.cnf alone.
+func (m *Mysqld) StartDemoted(ctx context.Context) error {
+	err := m.start(ctx, append([]string{replicaRecoveryArg}, readOnlyArgs...))
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	m.log.Warn("tablet: crash recovery as a replica failed; starting with ordinary recovery, read-only", "err", err)
+	return m.start(ctx, readOnlyArgs)
+}
+
+// start is Start with extra mariadbd options.
+func (m *Mysqld) start(ctx context.Context, extra []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.proc != nil && !m.proc.exited() {
@@ -309,7 +345,7 @@ func (m *Mysqld) Start(ctx context.Context) error {
 	}
 
 	for attempt := 1; ; attempt++ {
-		p, admin, err := m.startOnce(ctx, mariadbd)
+		p, admin, err := m.startOnce(ctx, mariadbd, extra)
 		if err == nil {
 			err = m.createUsers(ctx, admin)
 			_ = admin.Close()
@@ -342,7 +378,7 @@ type addrInUseError struct{ error }
 func (e addrInUseError) Unwrap() error { return e.error }
 
 // startOnce starts mariadbd and waits until the admin login works.
-func (m *Mysqld) startOnce(ctx context.Context, mariadbd string) (*process, *Conn, error) {
+func (m *Mysqld) startOnce(ctx context.Context, mariadbd string, extra []string) (*process, *Conn, error) {
 	logStart := fileSize(m.errorLog())
 	logFile, err := os.OpenFile(m.errorLog(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -352,6 +388,7 @@ func (m *Mysqld) startOnce(ctx context.Context, mariadbd string) (*process, *Con
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root")
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(mariadbd, args...)
 	cmd.Dir = m.cfg.Dir
 	// Anything mariadbd prints before it opens log-error lands there too.
@@ -436,6 +473,21 @@ func (m *Mysqld) runningElsewhere() (int, bool) {
 		return 0, false
 	}
 	return pid, bytes.Contains(cmdline, []byte("--defaults-file="+m.cnfPath()+"\x00"))
+}
+
+// Wipe deletes the data of a stopped instance, so that the next Init
+// creates it anew (the port my.cnf names is kept). For a replica that
+// cannot follow its primary any more and is rebuilt from it.
+func (m *Mysqld) Wipe() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.proc != nil && !m.proc.exited() {
+		return fmt.Errorf("tablet: wipe %s: mariadbd is running", m.cfg.Dir)
+	}
+	if err := os.RemoveAll(m.dataDir()); err != nil {
+		return fmt.Errorf("tablet: wipe %s: %w", m.cfg.Dir, err)
+	}
+	return nil
 }
 
 // Stop shuts mariadbd down cleanly (SIGTERM) and waits for it to exit; if

@@ -255,9 +255,10 @@ func (c *Coordinator) Commit(ctx context.Context, dtid string, members []Member)
 	return nil
 }
 
-// abort rolls every participant back. A prepared branch that will not
-// roll back gets a durable rollback decision, so the resolver finishes
-// it even though this coordinator is alive.
+// abort rolls every participant back. A branch that will not roll back
+// (prepared, or maybe prepared: its prepare's answer was lost) gets a
+// durable rollback decision, so the resolver finishes it even though
+// this coordinator is alive.
 func (c *Coordinator) abort(ctx context.Context, dtid string, members []Member, prepared []bool) {
 	stuck := false
 	for i, m := range members {
@@ -268,8 +269,15 @@ func (c *Coordinator) abort(ctx context.Context, dtid string, members []Member, 
 			err = Rollback(ctx, m)
 		}
 		if err != nil {
-			stuck = stuck || prepared[i]
-			c.log.Warn("twopc: rollback failed", "dtid", dtid, "xid", m.Xid.String(), "err", err)
+			// Also a member whose connection is lost (a primary frozen or
+			// killed mid-prepare): its branch may be prepared there, and
+			// replicated to the replica that replaces it. Without a
+			// record the resolver would leave it to this live coordinator
+			// forever. (A server that answers with an error has no
+			// prepared branch of this connection's.)
+			var me *mysql.MyError
+			stuck = stuck || prepared[i] || !errors.As(err, &me)
+			c.log.Warn("twopc: rollback failed", "dtid", dtid, "xid", m.Xid.String(), "prepared", prepared[i], "err", err)
 		}
 	}
 	if stuck {

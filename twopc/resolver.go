@@ -78,14 +78,34 @@ type FoundBranch struct {
 	Primary Primary
 }
 
+// scanTimeout bounds the scan of one primary (log in, XA RECOVER): a
+// primary that is dead or frozen (a failover under way) must not hold up
+// the resolution of every other shard.
+const scanTimeout = 5 * time.Second
+
 // Inspect lists unresolved transactions: decision records, then prepared
 // branches on every primary (in that order, so a record deleted after
-// its branches were seen can't be missed — see resolve).
+// its branches were seen can't be missed — see resolve). A primary that
+// can't be scanned is an error.
 func Inspect(ctx context.Context, cfg ResolveConfig) ([]*Tx, error) {
+	txs, _, unscanned, err := inspect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(unscanned) > 0 {
+		return nil, errors.Join(unscanned...)
+	}
+	return txs, nil
+}
+
+// inspect is Inspect that goes on past primaries it can't scan (dead, or
+// frozen: a failover is replacing them), returning their errors apart.
+// Their branches are missing from the list.
+func inspect(ctx context.Context, cfg ResolveConfig) (txs []*Tx, scanned map[Participant]bool, unscanned []error, err error) {
 	recs := records{cli: cfg.Client, root: cfg.Root}
 	list, err := recs.list(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	byID := map[string]*Tx{}
 	for _, rec := range list {
@@ -93,17 +113,26 @@ func Inspect(ctx context.Context, cfg ResolveConfig) ([]*Tx, error) {
 	}
 	prims, err := cfg.Primaries(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
+	scanned = map[Participant]bool{}
+	// Each branch once, should two entries share an instance.
+	seen := map[[2]string]bool{}
 	for _, p := range prims {
 		branches, err := recoverOn(ctx, cfg.Conn, p)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, nil, nil, err
+			}
+			unscanned = append(unscanned, err)
+			continue
 		}
+		scanned[Participant{Keyspace: p.Keyspace, Shard: p.Shard}] = true
 		for _, b := range branches {
-			if b.Foreign {
+			if b.Foreign || seen[[2]string{p.Addr, b.Xid.String()}] {
 				continue
 			}
+			seen[[2]string{p.Addr, b.Xid.String()}] = true
 			tx := byID[b.DTID]
 			if tx == nil {
 				tx = &Tx{DTID: b.DTID}
@@ -118,10 +147,12 @@ func Inspect(ctx context.Context, cfg ResolveConfig) ([]*Tx, error) {
 		out = append(out, tx)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].DTID < out[j].DTID })
-	return out, nil
+	return out, scanned, unscanned, nil
 }
 
 func recoverOn(ctx context.Context, cc tablet.ConnConfig, p Primary) ([]Branch, error) {
+	ctx, cancel := context.WithTimeout(ctx, scanTimeout)
+	defer cancel()
 	cc.Addr = p.Addr
 	conn, err := tablet.Dial(ctx, cc)
 	if err != nil {
@@ -157,8 +188,18 @@ type Outcome struct {
 // is gone — or at once with force, which an operator uses for a
 // coordinator known to be stuck. Records whose branches are all finished
 // are deleted.
+//
+// A primary that can't be scanned (dead, or frozen, while a failover
+// replaces it) does not stop the others from being resolved; the error
+// then names it. A record is deleted only once the primary of every one of
+// its participants was scanned in the pass: a shard whose primary is
+// down, or that names none for a moment (a failover renaming it), may
+// still hold a branch, and a branch whose commit record was deleted would
+// be rolled back later (presumed abort). A branch prepared on a primary
+// that died replicated with its XA PREPARE, and is finished on the
+// replica promoted in its place as soon as the topology names it.
 func Resolve(ctx context.Context, cfg ResolveConfig, dtid string, force bool) ([]Outcome, error) {
-	txs, err := Inspect(ctx, cfg)
+	txs, scanned, unscanned, err := inspect(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -200,12 +241,15 @@ func Resolve(ctx context.Context, cfg ResolveConfig, dtid string, force bool) ([
 			}
 			o.Finished++
 		}
-		if o.Pending == 0 {
+		if o.Pending == 0 && allScanned(rec.Participants, scanned) {
 			if err := recs.remove(ctx, tx.DTID); err != nil {
 				return out, err
 			}
 		}
 		out = append(out, o)
+	}
+	if len(unscanned) > 0 {
+		return out, fmt.Errorf("twopc: primaries not scanned (their branches wait for the next pass): %w", errors.Join(unscanned...))
 	}
 	if dtid != "" && len(out) == 0 {
 		return nil, fmt.Errorf("twopc: %s: no decision record and no prepared branch", dtid)
@@ -213,7 +257,19 @@ func Resolve(ctx context.Context, cfg ResolveConfig, dtid string, force bool) ([
 	return out, nil
 }
 
+// allScanned tells whether the primary of every participant was scanned.
+func allScanned(ps []Participant, scanned map[Participant]bool) bool {
+	for _, p := range ps {
+		if !scanned[p] {
+			return false
+		}
+	}
+	return true
+}
+
 func execOn(ctx context.Context, cc tablet.ConnConfig, p Primary, stmt string) error {
+	ctx, cancel := context.WithTimeout(ctx, scanTimeout)
+	defer cancel()
 	cc.Addr = p.Addr
 	conn, err := tablet.Dial(ctx, cc)
 	if err != nil {

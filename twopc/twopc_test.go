@@ -24,10 +24,18 @@ type env struct {
 	root string
 }
 
+// resolveConfig names the one mariadbd the primary of every shard the
+// tests' branches use (begin's s0, s1, the reader r), as a cluster's
+// topology would name one primary per shard: a record is deleted only
+// once the primaries of all its participants were scanned.
 func (e *env) resolveConfig() ResolveConfig {
 	return ResolveConfig{Client: e.cli, Root: e.root, Conn: e.conn,
 		Primaries: func(context.Context) ([]Primary, error) {
-			return []Primary{{Keyspace: "ks", Shard: "0", Addr: e.conn.Addr}}, nil
+			var out []Primary
+			for _, shard := range []string{"s0", "s1", "s2", "r"} {
+				out = append(out, Primary{Keyspace: "ks", Shard: shard, Addr: e.conn.Addr})
+			}
+			return out, nil
 		}}
 }
 
@@ -200,6 +208,16 @@ func TestTwoPC(t *testing.T) {
 		if n := e.recovered(t); n != 0 {
 			t.Errorf("XA RECOVER: got %d branches, want 0", n)
 		}
+		// The lost shard's branch might have been prepared there (and
+		// replicated): a rollback decision is left for the resolver,
+		// which finds nothing to roll back and deletes it.
+		outs, err := Resolve(ctx, e.resolveConfig(), "", false)
+		if err != nil || len(outs) != 1 || outs[0].State != StateRollback {
+			t.Fatalf("resolve after a lost participant: got %+v, %v, want the rollback decision settled", outs, err)
+		}
+		if got, err := (records{cli: cli, root: e.root}).list(ctx); err != nil || len(got) != 0 {
+			t.Errorf("records after the resolver's pass: got %d (%v), want none", len(got), err)
+		}
 	})
 
 	t.Run("resolver commits per the decision", func(t *testing.T) {
@@ -225,6 +243,46 @@ func TestTwoPC(t *testing.T) {
 		}
 		if txs, _ := Inspect(ctx, e.resolveConfig()); len(txs) != 0 {
 			t.Errorf("unresolved after resolve: %+v", txs)
+		}
+	})
+
+	t.Run("a commit record outlives its branches while a participant's primary is unscanned", func(t *testing.T) {
+		// During a failover a shard's primary is dead (or the topology
+		// names none for a moment) while its replica holds a branch
+		// prepared there: deleting the commit record once the other
+		// branches are committed would get that branch rolled back later
+		// (presumed abort).
+		table(t, "t_unscanned")
+		c := newCoord(t)
+		defer c.Close()
+		dtid := c.NewDTID()
+		e.prepareAndDrop(t, e.begin(t, dtid, "t_unscanned", 1, 2))
+		rec := &Record{DTID: dtid, State: StateCommit, Participants: []Participant{{Keyspace: "ks", Shard: "s0"}, {Keyspace: "ks", Shard: "s1"}}}
+		if _, err := (records{cli: cli, root: e.root}).decide(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		dead := e.resolveConfig()
+		dead.Primaries = func(context.Context) ([]Primary, error) {
+			return []Primary{{Keyspace: "ks", Shard: "s0", Addr: e.conn.Addr}, {Keyspace: "ks", Shard: "s1", Addr: "127.0.0.1:1"}}, nil
+		}
+		outs, err := Resolve(ctx, dead, "", false)
+		if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("resolve with s1's primary unreachable: got error %v, want one naming 127.0.0.1:1", err)
+		}
+		if len(outs) != 1 || outs[0].State != StateCommit || outs[0].Finished != 2 {
+			t.Fatalf("outcomes: got %+v, want the reachable branches committed", outs)
+		}
+		if got, err := (records{cli: cli, root: e.root}).list(ctx); err != nil || len(got) != 1 {
+			t.Fatalf("records after a pass that could not scan s1: got %d (%v), want the commit record kept", len(got), err)
+		}
+		if outs, err := Resolve(ctx, e.resolveConfig(), "", false); err != nil || len(outs) != 1 {
+			t.Fatalf("resolve with every primary reachable: got %+v, %v", outs, err)
+		}
+		if got, err := (records{cli: cli, root: e.root}).list(ctx); err != nil || len(got) != 0 {
+			t.Errorf("records once every participant's primary was scanned: got %d (%v), want none", len(got), err)
+		}
+		if got := e.rows(t, "t_unscanned"); got != "1,2" {
+			t.Errorf("rows: got %q, want 1,2", got)
 		}
 	})
 

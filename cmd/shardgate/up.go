@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", ".cluster", "where the cluster keeps etcd's and every mariadbd's data; a restart with the same directory keeps all rows")
 	etcdAddr := fs.String("etcd-addr", topo.DefaultClientAddr, "embedded etcd client address")
 	replicas := fs.Int("replicas", 1, "replicas per shard")
+	restartDelay := fs.Duration("restart-delay", 0, "how long a local mariadbd that died stays down before it is restarted; 0: --failover-detect-after plus 3s with failover on (so a dead primary is replaced first and comes back as a replica), 1s with --failover=false")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -68,6 +70,9 @@ Stop:      Ctrl-C
 		return 2
 	}
 	// Stopped before the cluster (defers run last first), so that it
+	// does not restart the instances the cluster's Stop stops.
+	defer superviseCluster(ctx, cluster, supervisionDelay(*restartDelay, g.failover), logger)()
+	// Stopped before the cluster (defers run last first), so that it
 	// never mistakes the shutdown of the local instances for failures.
 	stopFailover, err := g.failover.start(ctx, cluster.Store, &g, g.listen, logger)
 	if err != nil {
@@ -86,4 +91,35 @@ Stop:      Ctrl-C
 	}
 	defer stopProvisioner()
 	return runGateway(ctx, gwCfg, g.status(cluster.Store), stdout, stderr, banner)
+}
+
+// supervisionDelay is --restart-delay, or its default: with failover on,
+// long enough for the controller to replace a dead primary first (its
+// detection, a check interval, the promotion), so that a crashed primary
+// comes back as a replica of its replacement instead of taking writes
+// again; with failover off, a second.
+func supervisionDelay(flag time.Duration, f failoverFlags) time.Duration {
+	switch {
+	case flag > 0:
+		return flag
+	case f.enabled:
+		return f.detectAfter + 3*time.Second
+	default:
+		return localcluster.DefaultRestartDelay
+	}
+}
+
+// superviseCluster restarts the cluster's mariadbds that die until the
+// returned stop is called (stop waits for the supervision to end).
+func superviseCluster(ctx context.Context, cluster *localcluster.Cluster, delay time.Duration, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cluster.Supervise(ctx, localcluster.SuperviseConfig{RestartDelay: delay, Logger: logger})
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

@@ -4,6 +4,9 @@
 // shards and vschemas. `shardgate up` runs it for people; the integration
 // tests and benchmarks run it for themselves.
 //
+// Supervise restarts instances that die and rebuilds a former primary
+// that can't follow its replacement (supervise.go, rebuild.go).
+//
 // It starts and stops processes and registers them; it must not plan,
 // route or serve clients (no planner, engine or gateway).
 package localcluster
