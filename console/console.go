@@ -58,6 +58,9 @@ func New(cfg Config) (*Console, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Console{cfg: cfg, mux: http.NewServeMux()}
+	if err := cfg.Gateway.RegisterMetrics(&recoveriesCollector{store: cfg.Store}); err != nil {
+		return nil, err
+	}
 	if cfg.GatewayDSN != "" {
 		db, err := sql.Open("mysql", cfg.GatewayDSN)
 		if err != nil {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
@@ -132,6 +133,22 @@ func (s *Server) MetricNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// RegisterMetrics adds collectors of state the gateway does not own (the
+// failover history, read by the console package) to its registry, so
+// /metrics and MetricNames include them. A no-op with metrics off.
+func (s *Server) RegisterMetrics(cs ...prometheus.Collector) error {
+	if s.metrics == nil {
+		return nil
+	}
+	for _, c := range cs {
+		if err := s.metrics.reg.Register(c); err != nil {
+			return fmt.Errorf("gateway: register metrics: %w", err)
+		}
+		s.metrics.collectors = append(s.metrics.collectors, c)
+	}
+	return nil
 }
 
 // registerServer adds the metrics read from the server's state at scrape
