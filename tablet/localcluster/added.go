@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/shardgate/shardgate/topo"
@@ -156,7 +157,7 @@ func (c *Cluster) AddShard(ctx context.Context, keyspace, shard string) error {
 	if err := c.registerInstances(ctx, added); err != nil {
 		return err
 	}
-	c.Instances = append(c.Instances, added...)
+	c.setInstances(append(slices.Clone(c.Instances), added...))
 	ok = true
 	return nil
 }
@@ -192,7 +193,7 @@ func (c *Cluster) RemoveShard(ctx context.Context, keyspace, shard string) error
 	if err := c.writeAdded(rest); err != nil {
 		return err
 	}
-	c.Instances = kept
+	c.setInstances(kept)
 	return stopAll(ctx, gone)
 }
 

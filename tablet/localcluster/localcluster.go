@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/shardgate/shardgate/tablet"
@@ -75,6 +76,25 @@ type Cluster struct {
 	cfg       Config
 
 	mu sync.Mutex // serialises AddShard, RemoveShard and Stop
+	// listMu guards the Instances slice itself once Start returned:
+	// AddShard and RemoveShard replace it while Supervise, the rebuild
+	// and Primary read it (through instances).
+	listMu sync.RWMutex
+}
+
+// instances is a copy of Instances, safe to read while AddShard or
+// RemoveShard run.
+func (c *Cluster) instances() []*Instance {
+	c.listMu.RLock()
+	defer c.listMu.RUnlock()
+	return slices.Clone(c.Instances)
+}
+
+// setInstances replaces Instances (AddShard, RemoveShard).
+func (c *Cluster) setInstances(ins []*Instance) {
+	c.listMu.Lock()
+	c.Instances = ins
+	c.listMu.Unlock()
 }
 
 // Demo is the cluster `shardgate up` starts: keyspace global (unsharded)
@@ -379,7 +399,7 @@ func (c *Cluster) registerInstances(ctx context.Context, ins []*Instance) error 
 // the topology named, see adoptPrimaries), nil if there is none. A
 // failover while the cluster runs changes the topology, not Instances.
 func (c *Cluster) Primary(keyspace, shard string) *Instance {
-	return primaryIn(c.Instances, keyspace, shard)
+	return primaryIn(c.instances(), keyspace, shard)
 }
 
 func primaryIn(ins []*Instance, keyspace, shard string) *Instance {

@@ -81,7 +81,7 @@ func (c *Cluster) rebuild(ctx context.Context, in *Instance, primary *topo.Table
 // follow their shard's primary (errantReplica), each looked at no more
 // often than rebuildCheckEvery (checked records when).
 func (c *Cluster) rebuildErrant(ctx context.Context, snap *topo.Snapshot, checked map[*Instance]time.Time, log func(msg string, args ...any)) {
-	for _, in := range c.Instances {
+	for _, in := range c.instances() {
 		if !in.Mysqld.Running() || time.Since(checked[in]) < rebuildCheckEvery {
 			continue
 		}

@@ -79,7 +79,7 @@ func (c *Cluster) Supervise(ctx context.Context, cfg SuperviseConfig) {
 				c.rebuildErrant(ctx, snap, checked, log.Warn)
 			}
 		}
-		for _, in := range c.Instances {
+		for _, in := range c.instances() {
 			if in.Mysqld.Running() {
 				delete(down, in)
 				continue
