@@ -42,7 +42,7 @@ func runnerProcess() int {
 	NewRunner(Config{
 		Store: store, Conn: rootConn, ID: os.Getenv(runnerProcessEnv),
 		Interval: 50 * time.Millisecond, LeaseTTL: 2, ChunkRows: 100, Logger: logger,
-		AfterChunk: func(string, string, string, topo.CopyProgress) { time.Sleep(60 * time.Millisecond) },
+		AfterChunk: func(string, string, string, topo.CopyProgress) { time.Sleep(150 * time.Millisecond) },
 	}).Run(ctx)
 	return 0
 }

@@ -286,7 +286,7 @@ func TestPool(t *testing.T) {
 		if _, err := p.Get(context.Background()); err == nil {
 			t.Fatal("Get with bad credentials: got nil error")
 		}
-		checkStats(t, p, tablet.PoolStats{})
+		checkStats(t, p, tablet.PoolStats{LastDialFailed: true})
 	})
 }
 
