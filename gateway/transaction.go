@@ -321,33 +321,26 @@ func (s *session) begin(ctx context.Context, readOnly bool) error {
 			return err
 		}
 	}
-	s.tx = s.newTransaction()
-	if readOnly && !s.tx.readOnly {
-		s.tx = readOnlyTransaction(s.tx)
-	}
+	s.tx = s.beginTransaction(readOnly)
 	return nil
 }
 
 // newTransaction starts the session's next transaction, which takes the
 // one-shot isolation level and READ ONLY if they were set.
-func (s *session) newTransaction() *transaction {
-	tx := s.srv.newTx(s.txMode, s.nextTxIsolation)
-	if s.nextTxReadOnly {
-		tx = readOnlyTransaction(tx)
-	}
-	s.nextTxIsolation, s.nextTxReadOnly = "", false
-	return tx
-}
+func (s *session) newTransaction() *transaction { return s.beginTransaction(false) }
 
-// readOnlyTransaction makes a new transaction READ ONLY. It writes
-// nothing, so it needs no two-phase commit: it commits shard by shard.
-func readOnlyTransaction(tx *transaction) *transaction {
-	if tx.mode == modeTwoPC {
-		m := tx.metrics
-		tx = newTransaction(modeMulti, nil, tx.isolation)
-		tx.metrics = m
+// beginTransaction starts the next transaction, READ ONLY when readOnly
+// or SET TRANSACTION READ ONLY said so. A read-only transaction writes
+// nothing for two-phase commit to protect: it commits shard by shard.
+func (s *session) beginTransaction(readOnly bool) *transaction {
+	readOnly = readOnly || s.nextTxReadOnly
+	mode := s.txMode
+	if readOnly && mode == modeTwoPC {
+		mode = modeMulti
 	}
-	tx.readOnly = true
+	tx := s.srv.newTx(mode, s.nextTxIsolation)
+	tx.readOnly = readOnly
+	s.nextTxIsolation, s.nextTxReadOnly = "", false
 	return tx
 }
 
