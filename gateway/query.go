@@ -131,6 +131,10 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 			return err
 		}
 		return s.writeOK(0, 0, more)
+	case *ast.LoadDataStmt:
+		if st.FileLocRef == ast.FileLocClient {
+			return s.execLoadLocal(ctx, st, sql, more)
+		}
 	case *ast.CallStmt:
 		return s.execCall(ctx, st, sql, args, binary, more)
 	case *ast.UnlockTablesStmt:
