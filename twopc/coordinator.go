@@ -63,9 +63,9 @@ type Config struct {
 // it owns the goroutines that delete finished decision records, which
 // Close waits for.
 type Coordinator struct {
-	cfg     Config
-	log     *slog.Logger
-	recs    records
+	cfg  Config
+	log  *slog.Logger
+	recs records
 	// mu guards session: renewed when its lease is lost (lease.go).
 	mu      sync.Mutex
 	session *concurrency.Session
