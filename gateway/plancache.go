@@ -40,11 +40,11 @@ type planCache struct {
 	// shared among cores.
 	clock atomic.Uint64
 
-	evictMu         sync.Mutex // one eviction at a time; never held on a hit
-	entries, bytes  atomic.Int64
-	evictions       atomic.Uint64
-	evictFrom       int // next shard an eviction sample starts at; under evictMu
-	misses          atomic.Uint64
+	evictMu        sync.Mutex // one eviction at a time; never held on a hit
+	entries, bytes atomic.Int64
+	evictions      atomic.Uint64
+	evictFrom      int // next shard an eviction sample starts at; under evictMu
+	misses         atomic.Uint64
 }
 
 // planCacheShards spreads entries over this many maps: with 16 sessions
@@ -260,10 +260,14 @@ func (s *session) runCached(ctx context.Context, sql string) (handled bool, err 
 	if r.snap == nil || s.srv.plans == nil || s.readsBackslashesAsText(sql) {
 		return false, nil
 	}
+	comments, core, ok := splitMarginComments(sql)
+	if !ok {
+		return false, nil
+	}
 	vs, target := r.snap.VSchema, s.target()
 	key := appendPlanKey(s.keyBuf[:0], target, planKeyQuery)
 	prefix := len(key)
-	key, args, ok := planner.AppendNormalized(key, sql, s.argBuf[:0])
+	key, args, ok := planner.AppendNormalized(key, core, s.argBuf[:0])
 	s.keyBuf = key[:0]
 	defer func() {
 		clear(args) // drop references to this statement's values
@@ -280,7 +284,7 @@ func (s *session) runCached(ctx context.Context, sql string) (handled bool, err 
 	if e.plan == nil {
 		return false, nil
 	}
-	s.stmt.cached, s.stmt.keyPrefix = e, prefix
+	s.stmt.cached, s.stmt.keyPrefix, s.stmt.comments = e, prefix, comments
 	return true, s.execPlan(ctx, e.plan, r, args, false, false)
 }
 

@@ -73,6 +73,9 @@ type statement struct {
 	rows         uint64
 	shardQueries atomic.Int32
 	protocolOnly bool
+	// comments are the margin comments set aside for the plan cache,
+	// put back around each shard query (margin_comments.go).
+	comments marginComments
 
 	mu      sync.Mutex
 	cancel  context.CancelCauseFunc
@@ -94,6 +97,7 @@ func (s *session) beginStatement(sql string) context.Context {
 	st.routing = s.srv.topo.current.Load()
 	st.buffered.Store(0)
 	st.plan, st.cached, st.keyPrefix, st.rows, st.protocolOnly = nil, nil, 0, 0, false
+	st.comments = marginComments{}
 	st.shardQueries.Store(0)
 	s.newWarnings()
 
