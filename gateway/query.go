@@ -25,6 +25,9 @@ func (s *session) runQuery(sql string) {
 	ctx := s.beginStatement(sql)
 	handled, err := s.runCached(ctx, sql) // plan cache (plancache.go)
 	if !handled {
+		handled, err = s.runTxControl(ctx, sql) // txcontrol_text.go
+	}
+	if !handled {
 		handled, err = s.execSpecial(ctx, sql)
 	}
 	if handled {

@@ -102,6 +102,10 @@ type session struct {
 
 	// stream is streamPlan's reusable state (query.go).
 	stream rowStream
+	// vc is the cursor execPlan's statements run with, reused from one
+	// statement to the next (vcursor.go, cursor).
+	vc        vcursor
+	oneStream oneShardStream
 
 	// fakeCursor, when set (benchmarks only), replaces the shards.
 	fakeCursor func(*routing) execCursor
