@@ -50,7 +50,7 @@ func movetablesCommands() []*command {
 	return []*command{
 		{
 			group: "movetables", verb: "create",
-			args: "--workflow NAME --target-keyspace DST --tables t1,t2 (--source-keyspace SRC | --source-address HOST:PORT --source-db DB [--source-user U] [--source-password P])",
+			args:    "--workflow NAME --target-keyspace DST --tables t1,t2 (--source-keyspace SRC | --source-address HOST:PORT --source-db DB [--source-user U] [--source-password P])",
 			summary: "start moving tables into keyspace DST from keyspace SRC or from a MariaDB shardgate doesn't manage: check, create the tables on DST's shards, route them to the source, record the workflow (the controller copies and catches up)",
 			flags: func(fs *flag.FlagSet) {
 				named(fs)

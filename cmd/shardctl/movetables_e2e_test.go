@@ -289,7 +289,10 @@ func (e *moveEnv) planKeyspace(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	var plan string
 	if err := db.QueryRow("VEXPLAIN PLAN SELECT val FROM item WHERE id = 7").Scan(&plan); err != nil {
-		t.Fatalf("VEXPLAIN: %v", err)
+		// Refused: the table is not served in this session (an import
+		// before its reads are switched).
+		t.Logf("VEXPLAIN: %v", err)
+		return ""
 	}
 	m := regexp.MustCompile(`"Keyspace": *\{\s*"Name": *"([^"]+)"`).FindStringSubmatch(plan)
 	if m == nil {
