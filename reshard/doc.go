@@ -41,7 +41,15 @@
 //   - Under `shardgate up` (provision.go), targets without instances are
 //     started by up's provisioner; PrepareTargets then copies the schema.
 //
-// Not yet: write switching, reverse-traffic, complete, movetables.
+//   - MoveTables (movetables*.go, sides.go): the same copy, catch-up and
+//     vdiff between a source side (another keyspace's shards, or an
+//     external MariaDB) and a target side (the workflow's keyspace,
+//     routed by its vschema), with routing rules deciding which keyspace
+//     serves the tables; a buffered write switch (holds on the source
+//     keyspace, or read_only on an external source) with a reverse
+//     workflow, reverse-traffic, complete and cancel.
+//
+// Not yet: write switching of reshard workflows.
 //
 // It imports topo, tablet, vindex, sqlerror and sqlquote; never gateway, planner or
 // engine: it talks to the shards directly, not through routing.
