@@ -95,6 +95,9 @@ func ReverseMovedTraffic(ctx context.Context, cfg MoveSwitchConfig, keyspace, wo
 	if err != nil {
 		return nil, stall, err
 	}
+	if err := recordStall(ctx, store, keyspace, workflow, stall); err != nil {
+		return nil, stall, err
+	}
 	w, err = store.GetWorkflow(ctx, keyspace, workflow)
 	return w, stall, err
 }

@@ -158,7 +158,21 @@ func SwitchMovedWrites(ctx context.Context, cfg MoveSwitchConfig, keyspace, work
 	if err != nil {
 		return nil, stall, err
 	}
+	if err := recordStall(ctx, store, keyspace, workflow, stall); err != nil {
+		return nil, stall, err
+	}
 	cfg.Logger.Info("reshard: movetables writes switched", "workflow", keyspace+"/"+workflow, "stall", stall)
 	w, err = store.GetWorkflow(ctx, keyspace, workflow)
 	return w, stall, err
+}
+
+// recordStall keeps the longest write stall in the workflow record.
+func recordStall(ctx context.Context, store *topo.Store, keyspace, workflow string, stall time.Duration) error {
+	return store.UpdateWorkflow(ctx, keyspace, workflow, func(w *topo.Workflow) error {
+		if w.MoveTables.MaxWriteStallSeconds >= stall.Seconds() {
+			return topo.ErrNoUpdateNeeded
+		}
+		w.MoveTables.MaxWriteStallSeconds = stall.Seconds()
+		return nil
+	})
 }

@@ -104,6 +104,9 @@ type MoveTables struct {
 	// workflow and names this one.
 	Reverse   string `json:"reverse,omitempty"`
 	ReverseOf string `json:"reverse_of,omitempty"`
+	// MaxWriteStallSeconds is the longest write stall of this workflow's
+	// traffic switches (switch-traffic --writes, reverse-traffic).
+	MaxWriteStallSeconds float64 `json:"max_write_stall_seconds,omitempty"`
 }
 
 // ExternalSource is how to reach a source database outside the topology.

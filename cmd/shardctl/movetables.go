@@ -141,6 +141,9 @@ func movetablesCommands() []*command {
 				if st.ReadPercent > 0 {
 					fmt.Fprintf(e.stdout, "reads: %g%% of sessions read the tables from %s\n", st.ReadPercent, w.Keyspace)
 				}
+				if mt.MaxWriteStallSeconds > 0 {
+					fmt.Fprintf(e.stdout, "longest write stall of a traffic switch: %.3fs\n", mt.MaxWriteStallSeconds)
+				}
 				if mt.Reverse != "" {
 					fmt.Fprintf(e.stdout, "reverse replication: workflow %s/%s\n", mt.SourceKeyspace, mt.Reverse)
 				}
