@@ -171,3 +171,37 @@ func TestMoveTablesFromExternalMariaDB(t *testing.T) {
 	}
 	t.Logf("%d writes acknowledged in all; failed writes by error: %v", onGateway, kinds)
 }
+
+// TestMoveTablesCreateChecks: create refuses, saying why, what it can't
+// move; usage errors exit 2.
+func TestMoveTablesCreateChecks(t *testing.T) {
+	mustCtl(t, "keyspace", "create", "global")
+	mustCtl(t, "keyspace", "create", "service", "--sharded")
+	mustCtl(t, "tablet", "add", "--keyspace", "global", "--shard", "0", "--type", "primary", "--address", "127.0.0.1:1")
+	mustCtl(t, "tablet", "add", "--keyspace", "service", "--shard", "-", "--type", "primary", "--address", "127.0.0.1:2")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--source-keyspace", "global", "--tables", "item"}, `can't place table "item"`},
+		{[]string{"--source-keyspace", "service", "--tables", "item"}, "source and target keyspace are both"},
+		{[]string{"--source-keyspace", "nope", "--tables", "item"}, `can't place table "item"`},
+	} {
+		args := append([]string{"movetables", "create", "--workflow", "mv", "--target-keyspace", "service"}, c.args...)
+		_, errs, code := ctl(t, args...)
+		if code != exitError || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: got exit %d (%s), want %d saying %q", c.args, code, errs, exitError, c.want)
+		}
+	}
+	for _, args := range [][]string{
+		{"--source-keyspace", "global"},
+		{"--tables", "item"},
+		{"--tables", "item", "--source-keyspace", "global", "--source-address", "127.0.0.1:3"},
+		{"--tables", "item", "--source-address", "127.0.0.1:3"},
+	} {
+		all := append([]string{"movetables", "create", "--workflow", "mv", "--target-keyspace", "service"}, args...)
+		if _, _, code := ctl(t, all...); code != exitUsage {
+			t.Errorf("%v: got exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
