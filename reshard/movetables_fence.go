@@ -128,7 +128,7 @@ func (sw *moveSwitch) settle(ctx context.Context) error {
 func (sw *moveSwitch) sourcePositions(ctx context.Context) (map[string]position, error) {
 	out := map[string]position{}
 	for shard, c := range sw.conns {
-		p, err := binlogPos(ctx, c)
+		p, err := binlogPositionOf(ctx, c)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", shard, err)
 		}
@@ -137,9 +137,9 @@ func (sw *moveSwitch) sourcePositions(ctx context.Context) (map[string]position,
 	return out, nil
 }
 
-// binlogPos is an instance's @@global.gtid_binlog_pos: everything it has
+// binlogPositionOf is an instance's @@global.gtid_binlog_pos: everything it has
 // written to its binlog.
-func binlogPos(ctx context.Context, c *tablet.Conn) (position, error) {
+func binlogPositionOf(ctx context.Context, c *tablet.Conn) (position, error) {
 	res, err := c.Execute(ctx, "SELECT @@global.gtid_binlog_pos")
 	if err != nil {
 		return nil, fmt.Errorf("gtid_binlog_pos: %w", err)
@@ -238,7 +238,7 @@ func createReverse(ctx context.Context, cfg MoveSwitchConfig, w *topo.Workflow, 
 		if err != nil {
 			return fmt.Errorf("target %s: %w", t.name, err)
 		}
-		pos, err := binlogPos(ctx, conn)
+		pos, err := binlogPositionOf(ctx, conn)
 		conn.Close()
 		if err != nil {
 			return fmt.Errorf("target %s: %w", t.name, err)

@@ -112,7 +112,7 @@ func resetForward(ctx context.Context, cc tablet.ConnConfig, w *topo.Workflow, s
 	if err != nil {
 		return fmt.Errorf("source %s: %w", src.name, err)
 	}
-	pos, err := binlogPos(ctx, conn)
+	pos, err := binlogPositionOf(ctx, conn)
 	conn.Close()
 	if err != nil {
 		return fmt.Errorf("source %s: %w", src.name, err)
@@ -185,7 +185,7 @@ func CompleteMoveTables(ctx context.Context, store *topo.Store, cc tablet.ConnCo
 			return nil, err
 		}
 		for i, addr := range addrs {
-			if err := dropTables(ctx, cc, addr, mt.SourceKeyspace, mt.Tables); err != nil {
+			if err := dropMovedTables(ctx, cc, addr, mt.SourceKeyspace, mt.Tables); err != nil {
 				return nil, fmt.Errorf("source shard %s: %w", shards[i], err)
 			}
 		}
@@ -241,7 +241,7 @@ func CancelMoveTables(ctx context.Context, store *topo.Store, cc tablet.ConnConf
 			return nil, err
 		}
 		for _, t := range wc.targets {
-			if err := dropTables(ctx, cc, t.addr, w.Keyspace, w.MoveTables.Tables); err != nil {
+			if err := dropMovedTables(ctx, cc, t.addr, w.Keyspace, w.MoveTables.Tables); err != nil {
 				return nil, fmt.Errorf("target shard %s: %w", t.name, err)
 			}
 		}
@@ -252,8 +252,8 @@ func CancelMoveTables(ctx context.Context, store *topo.Store, cc tablet.ConnConf
 	return w, nil
 }
 
-// dropTables drops tables of database db on one instance.
-func dropTables(ctx context.Context, cc tablet.ConnConfig, addr, db string, tables []string) error {
+// dropMovedTables drops the named tables of database db on one instance.
+func dropMovedTables(ctx context.Context, cc tablet.ConnConfig, addr, db string, tables []string) error {
 	cc.Addr, cc.DB = addr, db
 	conn, err := tablet.Dial(ctx, cc)
 	if err != nil {
