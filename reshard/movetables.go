@@ -127,16 +127,20 @@ func CreateMoveTables(ctx context.Context, store *topo.Store, cc tablet.ConnConf
 	if err != nil {
 		return nil, fmt.Errorf("source %s database %s: %w", login.Addr, login.DB, err)
 	}
-	if err := copyTables(ctx, login, cc, req.TargetKeyspace, targetAddrs, tables, tables, nil); err != nil {
-		return nil, err
-	}
+	// The rules first: the gateways route the tables to the source before
+	// they exist on the target, so no statement reaches a half-copied
+	// table.
 	if err := store.UpdateRoutingRules(ctx, func(rr *vschema.RoutingRules) error {
 		rr.Rules = append(rr.Rules, moveRules(w, req.SourceKeyspace != "", false, 0)...)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("routing rules: %w", err)
 	}
-	if err := store.CreateWorkflow(ctx, w); err != nil {
+	err = copyTables(ctx, login, cc, req.TargetKeyspace, targetAddrs, tables, tables, nil)
+	if err == nil {
+		err = store.CreateWorkflow(ctx, w)
+	}
+	if err != nil {
 		if rerr := removeMoveRules(ctx, store, w); rerr != nil {
 			err = errors.Join(err, rerr)
 		}

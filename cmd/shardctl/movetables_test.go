@@ -135,7 +135,9 @@ func TestMoveTablesFromExternalMariaDB(t *testing.T) {
 	t.Setenv(sourcePasswordEnv, "")
 	mustCtlAt(t, store, "movetables", "create", "--workflow", "import", "--target-keyspace", "service", "--tables", "item",
 		"--source-address", legacy.Addr(), "--source-db", "legacy", "--source-user", "root")
-	// The half-imported table is not served by the gateway.
+	// The half-imported table is not served by the gateway (once it has
+	// the routing rules).
+	e.waitReads(t, ctx, "service", 3, 0, 0)
 	if _, err := e.gateway(t, "service").Exec("INSERT INTO item (id, val) VALUES (1000000, 'x')"); err == nil {
 		t.Errorf("a write to service.item during the import succeeded; want it refused until writes are switched")
 	}
