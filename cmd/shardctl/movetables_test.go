@@ -76,11 +76,11 @@ func TestMoveTablesGlobalToService(t *testing.T) {
 	if w.ok < 200 {
 		t.Errorf("the writer got %d writes acknowledged, want a steady stream (errors: %v)", w.ok, w.errs)
 	}
-	kinds := map[string]int{}
-	for _, e := range w.errs {
-		kinds[e]++
+	// The switches hold writes and replan them under the new rules: the
+	// application sees no error.
+	if len(w.errs) > 0 {
+		t.Errorf("%d writes failed across the switches, want none: %v", len(w.errs), w.errs)
 	}
-	t.Logf("failed writes by error: %v", kinds)
 
 	mustCtlAt(t, store, "movetables", "complete", "--target-keyspace", "service", "--workflow", "mv", "--drop")
 	if n := e.countThrough(t, "service"); n < present {
