@@ -130,7 +130,7 @@ func (sw *switcher) run(ctx context.Context) error {
 	// to undo whatever of the following steps happened.
 	if err := sw.update(ctx, func(_ *topo.Workflow, ws *topo.WriteSwitch) error {
 		if ws.Phase != topo.SwitchRequested {
-			return fmt.Errorf("write switch %s is in phase %s: %w", ws.ID, ws.Phase, ErrInvalid)
+			return fmt.Errorf("write switch %s is in phase %s: %w", ws.ID, ws.Phase, errSwitchTaken)
 		}
 		ws.Phase, ws.HoldPlaced, ws.HoldDeadline = topo.SwitchHolding, placed, hold.Deadline
 		return nil
@@ -291,6 +291,14 @@ func (sw *switcher) finish(ctx context.Context) error {
 func (sw *switcher) fail(ctx context.Context, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
+	// Undo only what is still this switch's, before its flip.
+	cur, err := sw.r.cfg.Store.GetWorkflow(ctx, sw.sides.keyspace, sw.sides.workflow)
+	if err != nil {
+		return err
+	}
+	if ws := cur.WriteSwitch; ws == nil || ws.ID != sw.ws.ID || ws.Over() || ws.Phase == topo.SwitchFlipped {
+		return nil
+	}
 	sw.r.cfg.Logger.Warn("reshard: write switch failed; undoing it", append(sw.log(), "err", cause)...)
 	var errs []error
 	if err := sw.dial(ctx); err != nil {
