@@ -86,21 +86,6 @@ func placesMoved(ks *vschema.KeyspaceSchema, table string) error {
 	return err
 }
 
-// isMovedTable reports whether a workflow moves table (every table of a
-// reshard).
-func isMovedTable(w *topo.Workflow, table string) bool {
-	mt := w.MoveTables
-	if mt == nil {
-		return true
-	}
-	for _, t := range mt.Tables {
-		if t == table {
-			return true
-		}
-	}
-	return false
-}
-
 // ddlConcerns reports whether a DDL statement q, run with default
 // database schema, touches the workflow: any DDL in the source database of
 // a reshard; for a movetables, one in the source database that names a
