@@ -92,6 +92,11 @@ func placesMoved(ks *vschema.KeyspaceSchema, table string) error {
 // moved table.
 func ddlConcerns(w *topo.Workflow, schema, q string) bool {
 	db := sourceDB(w)
+	if mentionsSchema(q, positionSchema) {
+		// The position table (a write switch creates it on the sources
+		// for reverse replication): not the workflow's tables.
+		return false
+	}
 	if schema != db && !mentionsSchema(q, db) {
 		return false
 	}
