@@ -243,6 +243,21 @@ func appendPlanKey(dst []byte, t planner.Target, kind byte) []byte {
 	return append(dst, 0)
 }
 
+// appendReadSide appends which side of the routing rules' read shares
+// the session is on (movetables' canary reads): sessions on different
+// sides plan a moved table's reads in different keyspaces. Nothing is
+// appended while no rule has a share.
+func appendReadSide(dst []byte, vs *vschema.VSchema, t planner.Target) []byte {
+	if vs == nil || vs.RoutingRules == nil {
+		return dst
+	}
+	side := 0
+	if t.ReadShares {
+		side = 1 + vs.ReadSide(t.ReadDraw)
+	}
+	return append(dst, byte(side), 0)
+}
+
 // Key kinds: COM_QUERY text normalised by the lexer, and prepared
 // statement text (its ? markers are the client's arguments).
 const (
@@ -266,6 +281,7 @@ func (s *session) runCached(ctx context.Context, sql string) (handled bool, err 
 	}
 	vs, target := r.snap.VSchema, s.target()
 	key := appendPlanKey(s.keyBuf[:0], target, planKeyQuery)
+	key = appendReadSide(key, vs, target)
 	prefix := len(key)
 	key, args, ok := planner.AppendNormalized(key, core, s.argBuf[:0])
 	s.keyBuf = key[:0]
@@ -298,6 +314,7 @@ func (s *session) runPreparedCached(ctx context.Context, sql string, args []any,
 	}
 	vs, target := r.snap.VSchema, s.target()
 	key := appendPlanKey(s.keyBuf[:0], target, planKeyPrepared)
+	key = appendReadSide(key, vs, target)
 	key = append(key, sql...)
 	s.keyBuf = key[:0]
 	prefix := len(key) - len(sql)

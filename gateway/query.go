@@ -248,6 +248,10 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 		vc = s.cursor(s.routing(), plan)
 		res, err = s.execute(ctx, plan, vc, args)
 	}
+	if again, r, ok := s.replanAfterRules(err, plan); ok { // routing_rules.go
+		vc = s.cursor(r, again)
+		res, err = s.execute(ctx, again, vc, args)
+	}
 	vc.flushWarnings()
 	if err != nil {
 		err = s.abortIfPrimaryChanged(ctx, err)

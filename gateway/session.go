@@ -185,7 +185,8 @@ func (s *session) status(more bool) uint16 {
 
 // target is what the planner routes unqualified tables with.
 func (s *session) target() planner.Target {
-	return planner.Target{Keyspace: s.keyspace, Shard: s.shard, NoBackslashEscapes: s.noBackslashEscapes}
+	return planner.Target{Keyspace: s.keyspace, Shard: s.shard, NoBackslashEscapes: s.noBackslashEscapes,
+		ReadShares: s.tx == nil && s.autocommit, ReadDraw: s.readDraw}
 }
 
 // UseDB handles COM_INIT_DB and `USE`: `ks`, `ks:shard`, `ks@replica`.

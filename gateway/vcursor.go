@@ -239,6 +239,9 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string, spare *shar
 		}
 		// Passing until the connection is taken (and counted in use).
 		defer passing.Add(-1)
+		if rulesChanged(vc.r, s.srv.topo.current.Load()) {
+			return nil, nil, false, errRoutingRulesChanged()
+		}
 	}
 	if tc = vc.r.counters[pool]; tc == nil {
 		// Released by the buffer onto a newer routing.

@@ -124,6 +124,7 @@ func commands() []*command {
 	cmds = append(cmds, recoveriesCommands()...)
 	cmds = append(cmds, reparentCommands()...)
 	cmds = append(cmds, reshardCommands()...)
+	cmds = append(cmds, movetablesCommands()...)
 	return cmds
 }
 
