@@ -45,6 +45,9 @@ type GroupAggregate struct {
 	// Aggregates are the aggregated columns; every other column keeps the
 	// value of the group's first row (it depends on the grouping keys).
 	Aggregates []GroupAggregateColumn
+	// Computed are the columns computed from the merged aggregates, before
+	// HAVING and ORDER BY read them.
+	Computed   []ComputedColumn
 	Having     Expr
 	HavingText string
 	Order      []OrderKey
@@ -205,6 +208,9 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 	for _, gr := range groups {
 		for i, a := range g.Aggregates {
 			g.finish(gr, &gr.aggs[i], a, fields)
+		}
+		if err := computeColumns(g.Computed, gr.row, fields, kinds, args); err != nil {
+			return nil, err
 		}
 		if g.Having != nil {
 			v, err := g.Having(gr.row, kinds, args)
@@ -477,6 +483,13 @@ func (g *GroupAggregate) description() Description {
 			keys = append(keys, s)
 		}
 		d.Other["GroupBy"] = keys
+	}
+	if len(g.Computed) > 0 {
+		var cs []string
+		for _, c := range g.Computed {
+			cs = append(cs, colRef(c.Col)+" = "+c.Text)
+		}
+		d.Other["Computed"] = cs
 	}
 	if g.HavingText != "" {
 		d.Other["Having"] = g.HavingText

@@ -25,6 +25,10 @@ type groupPlan struct {
 	distCol  int
 	distW    int
 	weights  map[int]int // column -> its weight_string column
+	// computed are the columns evaluated at the gateway from the merged
+	// aggregates (expressions of aggregates), by column.
+	computed   []engine.ComputedColumn
+	computedAt map[int]bool
 }
 
 // weight returns the hidden weight_string column of column col (whose
@@ -99,9 +103,10 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 	if err := keepFieldNames(sel); err != nil {
 		return nil, nil, nil, err
 	}
-	g := &groupPlan{sel: sel, fields: append([]*ast.SelectField(nil), sel.Fields.Fields...), aggAt: map[int]int{}, distCol: -1, weights: map[int]int{}}
+	g := &groupPlan{sel: sel, fields: append([]*ast.SelectField(nil), sel.Fields.Fields...), aggAt: map[int]int{}, distCol: -1, weights: map[int]int{}, computedAt: map[int]bool{}}
 	g.visible = len(g.fields)
 	hasAggr := false
+	var exprCols []int
 	for i, f := range sel.Fields.Fields {
 		if !findNode(f.Expr, isAggregate) {
 			continue
@@ -109,9 +114,15 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 		hasAggr = true
 		a, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
 		if !ok {
-			return nil, nil, nil, unsupported("expressions of aggregate functions across shards")
+			exprCols = append(exprCols, i)
+			continue
 		}
 		if err := g.planAggregate(a, i); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	for _, i := range exprCols {
+		if err := g.planComputed(i, "the select list"); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -178,7 +189,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 			if a, ok := unparen(item.Expr).(*ast.AggregateFuncExpr); ok {
 				col, err = g.aggregateColumn(a)
 			} else if findNode(item.Expr, isAggregate) {
-				err = unsupported("ORDER BY an expression of aggregate functions across shards")
+				col, err = g.computedColumn(item.Expr)
 			} else {
 				col, expr, err = g.resolve(item.Expr, "order clause")
 			}
@@ -188,6 +199,10 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 			key := engine.OrderKey{Col: col, Weight: engine.NoWeight, Desc: item.Desc}
 			if i, isAgg := g.aggAt[col]; isAgg {
 				key.Weight = g.aggs[i].Weight
+			} else if g.computedAt[col] {
+				// Computed at the gateway: a shard's weight_string would be
+				// of its own partial value.
+				key.Weight = engine.NoWeight
 			} else {
 				key.Weight = g.weight(col, expr)
 			}
@@ -203,6 +218,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 		lim = l
 	}
 	ga.Aggregates = g.aggs
+	ga.Computed = g.computed
 	ga.Visible = g.visible
 	return g, ga, lim, nil
 }

@@ -607,7 +607,7 @@ func partialOf(e ast.ExprNode) (ast.ExprNode, error) {
 		}
 	}
 	if findNode(e, isAggregate) {
-		return nil, unsupported("expressions of aggregate functions across shards")
+		return nil, unsupported("expressions of aggregate functions over a join across shards")
 	}
 	return e, nil
 }
