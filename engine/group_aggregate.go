@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"math/big"
 	"slices"
 	"strconv"
@@ -19,6 +21,12 @@ const (
 	// shard row is one distinct value (Distinct, with its weight) whose
 	// pushed COUNT(DISTINCT) is 1 unless the value is NULL.
 	AggrCountDistinct
+	// AggrSumDistinct and AggrAvgDistinct: as for AggrCountDistinct, each
+	// shard row has one value of the argument, which its pushed SUM or AVG
+	// of DISTINCT is (in the result's type); the distinct values are
+	// summed or averaged.
+	AggrSumDistinct
+	AggrAvgDistinct
 )
 
 func (o AggregateOp) name() string {
@@ -27,6 +35,10 @@ func (o AggregateOp) name() string {
 		return "avg"
 	case AggrCountDistinct:
 		return "count_distinct"
+	case AggrSumDistinct:
+		return "sum_distinct"
+	case AggrAvgDistinct:
+		return "avg_distinct"
 	}
 	return o.String()
 }
@@ -81,8 +93,10 @@ type GroupAggregateColumn struct {
 	Weight int
 	// Sum and Count are the hidden partial columns of an AVG.
 	Sum, Count int
-	// Distinct and DistinctWeight hold the value of a COUNT(DISTINCT).
+	// Distinct and DistinctWeight hold the value of a COUNT, SUM or AVG
+	// (DISTINCT); DistinctRest the further arguments of a COUNT(DISTINCT a, b).
 	Distinct, DistinctWeight int
+	DistinctRest             []GroupKey
 }
 
 var _ Primitive = (*GroupAggregate)(nil)
@@ -96,8 +110,8 @@ type aggState struct {
 	f       float64
 	isFloat bool
 	seen    bool
-	best    [][]byte // MIN/MAX: the winning row
-	set     map[string]struct{}
+	best    [][]byte          // MIN/MAX: the winning row
+	set     map[string][]byte // distinct values by group key
 }
 
 type group struct {
@@ -164,6 +178,11 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 	for i, a := range g.Aggregates {
 		if a.Col >= n || a.Sum >= n || a.Count >= n || a.Distinct >= n || a.DistinctWeight >= n || a.Weight >= n {
 			return nil, errInternal("aggregate: column out of range")
+		}
+		for _, k := range a.DistinctRest {
+			if k.Col >= n || k.Weight >= n {
+				return nil, errInternal("aggregate: column out of range")
+			}
 		}
 		if a.Op == AggrMin || a.Op == AggrMax {
 			sc, err := newSortColumn(fields, a.Col, a.Weight, a.Op == AggrMax)
@@ -299,18 +318,26 @@ func (g *GroupAggregate) add(st *aggState, a GroupAggregateColumn, row [][]byte,
 			return err
 		}
 		return addCount(st, row[a.Count])
-	case AggrCountDistinct:
-		if v := row[a.Col]; v == nil || string(v) == "0" {
+	case AggrCountDistinct, AggrSumDistinct, AggrAvgDistinct:
+		v := row[a.Col]
+		if v == nil || (a.Op == AggrCountDistinct && string(v) == "0") {
 			return nil
 		}
 		k, err := appendGroupKey(nil, row, GroupKey{Col: a.Distinct, Weight: a.DistinctWeight}, kinds, pads)
 		if err != nil {
 			return err
 		}
-		if st.set == nil {
-			st.set = map[string]struct{}{}
+		for _, more := range a.DistinctRest {
+			if k, err = appendGroupKey(k, row, more, kinds, pads); err != nil {
+				return err
+			}
 		}
-		st.set[string(k)] = struct{}{}
+		if st.set == nil {
+			st.set = map[string][]byte{}
+		}
+		if _, seen := st.set[string(k)]; !seen {
+			st.set[string(k)] = v
+		}
 		return nil
 	}
 	// MIN, MAX
@@ -376,6 +403,25 @@ func (g *GroupAggregate) finish(gr *group, st *aggState, a GroupAggregateColumn,
 		row[a.Col] = strconv.AppendUint(nil, st.n, 10)
 	case AggrCountDistinct:
 		row[a.Col] = strconv.AppendInt(nil, int64(len(st.set)), 10)
+	case AggrSumDistinct, AggrAvgDistinct:
+		// Summed in ascending order, as MySQL sums the distinct values from
+		// its sorted tree: a DOUBLE's sum depends on the order.
+		vals := slices.Collect(maps.Values(st.set))
+		slices.SortFunc(vals, func(x, y []byte) int {
+			fx, _ := strconv.ParseFloat(string(x), 64)
+			fy, _ := strconv.ParseFloat(string(y), 64)
+			return cmp.Compare(fx, fy)
+		})
+		var total aggState
+		for _, v := range vals {
+			_ = addSum(&total, v, fields[a.Col]) // a shard's SUM or AVG: a number
+		}
+		total.n = uint64(len(vals))
+		if a.Op == AggrSumDistinct {
+			row[a.Col] = sumText(&total)
+		} else {
+			row[a.Col] = avgText(&total, fields[a.Col])
+		}
 	case AggrSum:
 		row[a.Col] = sumText(st)
 	case AggrAvg:
@@ -462,10 +508,13 @@ func (g *GroupAggregate) description() Description {
 		switch {
 		case a.Op == AggrAvg:
 			s += " from sum " + colRef(a.Sum) + " count " + colRef(a.Count)
-		case a.Op == AggrCountDistinct:
+		case a.Op == AggrCountDistinct || a.Op == AggrSumDistinct || a.Op == AggrAvgDistinct:
 			s += " of " + colRef(a.Distinct)
 			if a.DistinctWeight != NoWeight {
 				s += " weight_string " + colRef(a.DistinctWeight)
+			}
+			for _, k := range a.DistinctRest {
+				s += ", " + colRef(k.Col) + " weight_string " + colRef(k.Weight)
 			}
 		case a.Weight != NoWeight:
 			s += " weight_string " + colRef(a.Weight)

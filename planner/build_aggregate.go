@@ -21,9 +21,10 @@ type groupPlan struct {
 	visible  int
 	aggs     []engine.GroupAggregateColumn
 	aggAt    map[int]int // column -> index in aggs
-	distinct ast.ExprNode
-	distCol  int
-	distW    int
+	// distinct are the arguments of the DISTINCT aggregates, each with its
+	// hidden value and weight_string columns: the shards group by them too.
+	distinct     []ast.ExprNode
+	distinctKeys []engine.GroupKey
 	weights  map[int]int // column -> its weight_string column
 	// computed are the columns evaluated at the gateway from the merged
 	// aggregates (expressions of aggregates), by column.
@@ -66,11 +67,13 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 	if err != nil {
 		return nil, err
 	}
-	if g.distinct != nil {
+	if len(g.distinct) > 0 {
 		if sel.GroupBy == nil {
 			sel.GroupBy = &ast.GroupByClause{}
 		}
-		sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: g.distinct, NullOrder: true})
+		for _, d := range g.distinct {
+			sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: d, NullOrder: true})
+		}
 	}
 	sel.Having, sel.OrderBy, sel.Limit = nil, nil, nil
 	sel.Fields.Fields = g.fields
@@ -103,7 +106,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 	if err := keepFieldNames(sel); err != nil {
 		return nil, nil, nil, err
 	}
-	g := &groupPlan{sel: sel, fields: append([]*ast.SelectField(nil), sel.Fields.Fields...), aggAt: map[int]int{}, distCol: -1, weights: map[int]int{}, computedAt: map[int]bool{}}
+	g := &groupPlan{sel: sel, fields: append([]*ast.SelectField(nil), sel.Fields.Fields...), aggAt: map[int]int{}, weights: map[int]int{}, computedAt: map[int]bool{}}
 	g.visible = len(g.fields)
 	hasAggr := false
 	var exprCols []int
@@ -237,18 +240,13 @@ func (g *groupPlan) planAggregate(a *ast.AggregateFuncExpr, col int) error {
 	name := strings.ToLower(a.F)
 	c := engine.GroupAggregateColumn{Col: col, Weight: engine.NoWeight, Distinct: -1, DistinctWeight: engine.NoWeight, Sum: -1, Count: -1}
 	switch {
-	case name == ast.AggFuncCount && a.Distinct:
-		if len(a.Args) != 1 {
-			return unsupported("COUNT(DISTINCT) of several expressions across shards")
+	case a.Distinct && (name == ast.AggFuncCount || name == ast.AggFuncSum || name == ast.AggFuncAvg):
+		if name != ast.AggFuncCount && len(a.Args) != 1 {
+			return unsupportedf("%s(DISTINCT ...) of several expressions across shards", strings.ToUpper(a.F))
 		}
-		if g.distinct == nil {
-			g.distinct = a.Args[0]
-			g.distCol = g.add(a.Args[0])
-			g.distW = g.add(weightOf(a.Args[0]))
-		} else if !sameExpr(g.distinct, a.Args[0]) {
-			return unsupported("COUNT(DISTINCT) of different expressions across shards")
-		}
-		c.Op, c.Distinct, c.DistinctWeight = engine.AggrCountDistinct, g.distCol, g.distW
+		keys := g.distinctColumns(a.Args)
+		c.Distinct, c.DistinctWeight, c.DistinctRest = keys[0].Col, keys[0].Weight, keys[1:]
+		c.Op = map[string]engine.AggregateOp{ast.AggFuncCount: engine.AggrCountDistinct, ast.AggFuncSum: engine.AggrSumDistinct, ast.AggFuncAvg: engine.AggrAvgDistinct}[name]
 	case a.Distinct && name != ast.AggFuncMin && name != ast.AggFuncMax:
 		return unsupportedf("%s(DISTINCT ...) across shards", strings.ToUpper(a.F))
 	case name == ast.AggFuncCount:
@@ -274,6 +272,31 @@ func (g *groupPlan) planAggregate(a *ast.AggregateFuncExpr, col int) error {
 	g.aggAt[col] = len(g.aggs)
 	g.aggs = append(g.aggs, c)
 	return nil
+}
+
+// distinctColumns returns the hidden value and weight_string columns of
+// the arguments of a DISTINCT aggregate, pushing those not pushed yet.
+// The shards group by every such argument, so each shard row holds one
+// combination of them: COUNT, SUM and AVG of distinct values are then
+// counted, summed and averaged over the set of values at the gateway.
+func (g *groupPlan) distinctColumns(args []ast.ExprNode) []engine.GroupKey {
+	keys := make([]engine.GroupKey, len(args))
+	for i, arg := range args {
+		found := false
+		for j, d := range g.distinct {
+			if sameExpr(d, arg) {
+				keys[i], found = g.distinctKeys[j], true
+				break
+			}
+		}
+		if !found {
+			k := engine.GroupKey{Col: g.add(arg), Weight: g.add(weightOf(arg))}
+			g.distinct = append(g.distinct, arg)
+			g.distinctKeys = append(g.distinctKeys, k)
+			keys[i] = k
+		}
+	}
+	return keys
 }
 
 // aggregateColumn finds a's column among the visible aggregates, or pushes

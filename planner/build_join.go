@@ -533,7 +533,12 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 	var probeCols [2][]int
 	for col := 0; col < g.visible; col++ {
 		i, ok := g.aggAt[col]
-		if !ok || (g.aggs[i].Op != engine.AggrSum && g.aggs[i].Op != engine.AggrAvg) {
+		if !ok {
+			continue
+		}
+		switch g.aggs[i].Op {
+		case engine.AggrSum, engine.AggrAvg, engine.AggrSumDistinct, engine.AggrAvgDistinct:
+		default:
 			continue
 		}
 		f := g.fields[col]
