@@ -39,6 +39,8 @@ func (o AggregateOp) name() string {
 		return "sum_distinct"
 	case AggrAvgDistinct:
 		return "avg_distinct"
+	case AggrGroupConcat:
+		return "group_concat"
 	}
 	return o.String()
 }
@@ -97,6 +99,8 @@ type GroupAggregateColumn struct {
 	// (DISTINCT); DistinctRest the further arguments of a COUNT(DISTINCT a, b).
 	Distinct, DistinctWeight int
 	DistinctRest             []GroupKey
+	// Concat describes a GROUP_CONCAT.
+	Concat *GroupConcat
 }
 
 var _ Primitive = (*GroupAggregate)(nil)
@@ -112,6 +116,7 @@ type aggState struct {
 	seen    bool
 	best    [][]byte          // MIN/MAX: the winning row
 	set     map[string][]byte // distinct values by group key
+	elems   []concatElem      // GROUP_CONCAT's elements
 }
 
 type group struct {
@@ -145,7 +150,12 @@ func (g *GroupAggregate) Execute(ctx context.Context, vc VCursor, args []any) (*
 		}
 		in = &Result{Fields: fields, Rows: in.Rows, Warnings: in.Warnings}
 	}
-	return g.merge(in, args)
+	r, cut, err := g.merge(in, args)
+	if err != nil {
+		return nil, err
+	}
+	concatWarnings(vc, cut)
+	return r, nil
 }
 
 // Stream implements Primitive: groups are complete only at the end.
@@ -163,31 +173,36 @@ func (g *GroupAggregate) Stream(ctx context.Context, vc VCursor, args []any, fn 
 	return fn(&Result{Rows: r.Rows, Warnings: r.Warnings})
 }
 
-func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
+// merge merges the input's rows into groups; cut lists the (1-based)
+// result rows whose GROUP_CONCAT was cut.
+func (g *GroupAggregate) merge(in *Result, args []any) (_ *Result, cut []int, _ error) {
 	fields := in.Fields
 	n := len(fields)
 	if n < g.Visible || n == 0 {
-		return nil, errInternal("aggregate: shards returned %d columns, want at least %d", n, g.Visible)
+		return nil, nil, errInternal("aggregate: shards returned %d columns, want at least %d", n, g.Visible)
 	}
 	for _, k := range g.Keys {
 		if k.Col >= n || k.Weight >= n {
-			return nil, errInternal("aggregate: key column out of range")
+			return nil, nil, errInternal("aggregate: key column out of range")
 		}
 	}
 	minmax := make([]sortColumn, len(g.Aggregates))
 	for i, a := range g.Aggregates {
 		if a.Col >= n || a.Sum >= n || a.Count >= n || a.Distinct >= n || a.DistinctWeight >= n || a.Weight >= n {
-			return nil, errInternal("aggregate: column out of range")
+			return nil, nil, errInternal("aggregate: column out of range")
 		}
 		for _, k := range a.DistinctRest {
 			if k.Col >= n || k.Weight >= n {
-				return nil, errInternal("aggregate: column out of range")
+				return nil, nil, errInternal("aggregate: column out of range")
 			}
+		}
+		if c := a.Concat; c != nil && (c.Elem >= n || c.Times >= n) {
+			return nil, nil, errInternal("aggregate: column out of range")
 		}
 		if a.Op == AggrMin || a.Op == AggrMax {
 			sc, err := newSortColumn(fields, a.Col, a.Weight, a.Op == AggrMax)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			minmax[i] = sc
 		}
@@ -205,7 +220,7 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 		for _, k := range g.Keys {
 			var err error
 			if key, err = appendGroupKey(key, row, k, kinds, pads); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		gr := index[string(key)]
@@ -216,7 +231,7 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 		}
 		for i, a := range g.Aggregates {
 			if err := g.add(&gr.aggs[i], a, row, fields, kinds, pads, minmax[i]); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
@@ -226,15 +241,26 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 	out := make([][][]byte, 0, len(groups))
 	for _, gr := range groups {
 		for i, a := range g.Aggregates {
+			if a.Op == AggrGroupConcat {
+				v, wasCut, err := finishConcat(&gr.aggs[i], a.Concat, fields)
+				if err != nil {
+					return nil, nil, err
+				}
+				gr.row[a.Col] = v
+				if wasCut {
+					cut = append(cut, len(out)+1)
+				}
+				continue
+			}
 			g.finish(gr, &gr.aggs[i], a, fields)
 		}
 		if err := computeColumns(g.Computed, gr.row, fields, kinds, args); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if g.Having != nil {
 			v, err := g.Having(gr.row, kinds, args)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if t, null := v.truth(); null || !t {
 				continue
@@ -247,7 +273,7 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 		for i, k := range g.Order {
 			c, err := newSortColumn(fields, k.Col, k.Weight, k.Desc)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			cols[i] = c
 		}
@@ -269,7 +295,7 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 			}
 		}
 	}
-	return &Result{Fields: outFields, Rows: out, Warnings: in.Warnings}, nil
+	return &Result{Fields: outFields, Rows: out, Warnings: in.Warnings}, cut, nil
 }
 
 // appendGroupKey appends one key value in a form equal for values MySQL
@@ -318,6 +344,8 @@ func (g *GroupAggregate) add(st *aggState, a GroupAggregateColumn, row [][]byte,
 			return err
 		}
 		return addCount(st, row[a.Count])
+	case AggrGroupConcat:
+		return g.addConcat(st, a, row, kinds, pads)
 	case AggrCountDistinct, AggrSumDistinct, AggrAvgDistinct:
 		v := row[a.Col]
 		if v == nil || (a.Op == AggrCountDistinct && string(v) == "0") {
@@ -508,6 +536,8 @@ func (g *GroupAggregate) description() Description {
 		switch {
 		case a.Op == AggrAvg:
 			s += " from sum " + colRef(a.Sum) + " count " + colRef(a.Count)
+		case a.Op == AggrGroupConcat:
+			s += " of " + describeConcat(a.Concat)
 		case a.Op == AggrCountDistinct || a.Op == AggrSumDistinct || a.Op == AggrAvgDistinct:
 			s += " of " + colRef(a.Distinct)
 			if a.DistinctWeight != NoWeight {

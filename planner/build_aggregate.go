@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -25,6 +26,9 @@ type groupPlan struct {
 	// hidden value and weight_string columns: the shards group by them too.
 	distinct     []ast.ExprNode
 	distinctKeys []engine.GroupKey
+	// rawGroup are further shard GROUP BY items no gateway key reads
+	// (GROUP_CONCAT's elements, byte for byte).
+	rawGroup []ast.ExprNode
 	weights  map[int]int // column -> its weight_string column
 	// computed are the columns evaluated at the gateway from the merged
 	// aggregates (expressions of aggregates), by column.
@@ -67,11 +71,11 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 	if err != nil {
 		return nil, err
 	}
-	if len(g.distinct) > 0 {
+	if len(g.distinct)+len(g.rawGroup) > 0 {
 		if sel.GroupBy == nil {
 			sel.GroupBy = &ast.GroupByClause{}
 		}
-		for _, d := range g.distinct {
+		for _, d := range append(slices.Clone(g.distinct), g.rawGroup...) {
 			sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: d, NullOrder: true})
 		}
 	}
@@ -247,6 +251,10 @@ func (g *groupPlan) planAggregate(a *ast.AggregateFuncExpr, col int) error {
 		keys := g.distinctColumns(a.Args)
 		c.Distinct, c.DistinctWeight, c.DistinctRest = keys[0].Col, keys[0].Weight, keys[1:]
 		c.Op = map[string]engine.AggregateOp{ast.AggFuncCount: engine.AggrCountDistinct, ast.AggFuncSum: engine.AggrSumDistinct, ast.AggFuncAvg: engine.AggrAvgDistinct}[name]
+	case name == ast.AggFuncGroupConcat:
+		if err := g.planGroupConcat(a, &c); err != nil {
+			return err
+		}
 	case a.Distinct && name != ast.AggFuncMin && name != ast.AggFuncMax:
 		return unsupportedf("%s(DISTINCT ...) across shards", strings.ToUpper(a.F))
 	case name == ast.AggFuncCount:
