@@ -17,11 +17,11 @@ import (
 // ones (partials, weight_strings, grouping keys, HAVING and ORDER BY
 // operands).
 type groupPlan struct {
-	sel      *ast.SelectStmt
-	fields   []*ast.SelectField
-	visible  int
-	aggs     []engine.GroupAggregateColumn
-	aggAt    map[int]int // column -> index in aggs
+	sel     *ast.SelectStmt
+	fields  []*ast.SelectField
+	visible int
+	aggs    []engine.GroupAggregateColumn
+	aggAt   map[int]int // column -> index in aggs
 	// distinct are the arguments of the DISTINCT aggregates, each with its
 	// hidden value and weight_string columns: the shards group by them too.
 	distinct     []ast.ExprNode
