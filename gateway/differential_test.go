@@ -236,6 +236,9 @@ func rowsText(rows [][]string, sorted, fold bool) string {
 		if fold {
 			cells = make([]string, len(r))
 			for j, c := range r {
+				// Also inside a GROUP_CONCAT(DISTINCT ...): any spelling of
+				// each element.
+				c = strings.NewReplacer(" |", "|", " ,", ",").Replace(c)
 				cells[j] = strings.ToLower(strings.TrimRight(strings.TrimSuffix(c, "'"), " "))
 			}
 		}
@@ -308,7 +311,7 @@ func TestDifferential(t *testing.T) {
 			t.Errorf("%s\n got columns %v %v\nwant columns %v %v", q, got.cols, got.types, want.cols, want.types)
 			continue
 		}
-		ordered := strings.Contains(strings.ToLower(q), "order by")
+		ordered := strings.Contains(withoutGroupConcat(strings.ToLower(q)), "order by")
 		g, w := rowsText(got.rows, !ordered, false), rowsText(want.rows, !ordered, false)
 		if g == w {
 			equal++
@@ -331,4 +334,26 @@ func TestDifferential(t *testing.T) {
 		t.Errorf("%d of %d queries refused, more than %d%%", refused, len(queries), maxRefusedPercent)
 	}
 	diffWrites(t, sharded, plain)
+}
+
+// withoutGroupConcat drops the arguments of every GROUP_CONCAT(...), whose
+// ORDER BY orders the elements, not the result's rows.
+func withoutGroupConcat(q string) string {
+	for {
+		i := strings.Index(q, "group_concat(")
+		if i < 0 {
+			return q
+		}
+		depth, j := 0, i+len("group_concat")
+		for ; j < len(q); j++ {
+			if q[j] == '(' {
+				depth++
+			} else if q[j] == ')' {
+				if depth--; depth == 0 {
+					break
+				}
+			}
+		}
+		q = q[:i] + "gc" + q[min(j+1, len(q)):]
+	}
 }
