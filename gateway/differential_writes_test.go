@@ -35,7 +35,19 @@ func diffWrite(rng *rand.Rand, next *int) string {
 	pick := func(s []string) string { return s[rng.Intn(len(s))] }
 	id := func(n int) int { return 1 + rng.Intn(n) }
 	newID := func() int { *next++; return *next }
-	switch rng.Intn(16) {
+	switch rng.Intn(19) {
+	case 16:
+		// INSERT ... SELECT across shards: rows read at the gateway, split
+		// by the target's vindex (xxhash), inserted.
+		base := newID()
+		*next += 1000
+		return fmt.Sprintf("insert into dt_item (id, user_id, sku, price, qty, ref_code) select id + %d, id, name, score, age %% 20, status_code from dt_user where city = %s", base, pick(cities[:4]))
+	case 17:
+		// Across keyspaces, grouped, ignoring duplicates.
+		return fmt.Sprintf("insert ignore into dt_order (user_id, id, amount, status) select code, %d, count(*), max(country) from global.dt_city where code is not null group by code", id(3))
+	case 18:
+		// A duplicate key among the selected rows: refused whole on both sides.
+		return fmt.Sprintf("insert into dt_user (id, name, age) select user_id + %d, status, amount from dt_order where amount > 190", 100+rng.Intn(50))
 	case 0:
 		return fmt.Sprintf("insert into dt_user (id, name, age, score, city, status_code) values (%d, %s, %d, %d.%02d, %s, %d), (%d, %s, NULL, NULL, %s, NULL)",
 			newID(), pick(names), 18+rng.Intn(50), rng.Intn(1000), rng.Intn(100), pick(cities), rng.Intn(4), newID(), pick(names), pick(cities))
