@@ -285,7 +285,7 @@ func TestDifferential(t *testing.T) {
 	sharded, plain := diffSetup(t)
 
 	queries := expandTemplates(t, "testdata/differential.txt")
-	if len(queries) < 500 {
+	if len(queries) < 1000 {
 		t.Fatalf("got %d differential queries, want at least 1000", len(queries))
 	}
 	var equal, folded, refused int
