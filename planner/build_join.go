@@ -117,6 +117,8 @@ type joinSide struct {
 	star   bool
 	where  []ast.ExprNode
 	hidden []*ast.SelectField
+	// attached are reference tables joined into this side's query.
+	attached []attached
 }
 
 // hide appends a hidden column and returns its index from the end, as
@@ -160,7 +162,7 @@ func sideOf(e ast.ExprNode, sides [2]*joinSide) (int, error) {
 		}
 		s := -1
 		for i, sd := range sides {
-			if strings.EqualFold(c.Table.O, sd.name) {
+			if sd.owns(c.Table.O) {
 				s = i
 			}
 		}
@@ -190,6 +192,18 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	if inner, ok := j.Left.(*ast.Join); ok && j.Right == nil {
 		j = inner
 	}
+	rj, attach, withRefs, err := b.withReferenceTables(sel)
+	if err != nil {
+		return nil, err
+	}
+	if withRefs {
+		j = rj
+		for _, f := range sel.Fields.Fields {
+			if f.WildCard != nil {
+				return nil, unsupported("* in a join of more than two tables across shards")
+			}
+		}
+	}
 	lts, ok1 := tableSourceOf(j.Left)
 	rts, ok2 := tableSourceOf(j.Right)
 	if !ok1 || !ok2 {
@@ -215,7 +229,7 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 		if name == "" {
 			name = tn.Name.O
 		}
-		sides[i] = &joinSide{ts: ts, ref: ref, name: name}
+		sides[i] = &joinSide{ts: ts, ref: ref, name: name, attached: attach[i]}
 	}
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
@@ -466,7 +480,7 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 			Kind:           ast.SelectStmtKindSelect,
 			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
 			Fields:         &ast.FieldList{Fields: fl},
-			From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: sd.ts}},
+			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
 			Where:          andAll(where),
 		}
 		rt, err := b.sideRouting(sd, q, s == outer)
@@ -476,7 +490,7 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 		if s == inner && sd.ref.ks.Sharded && sd.ref.table.Type != "reference" {
 			col, vx, ok := primaryVindex(sd.ref.table)
 			c := joinR.(*ast.ColumnNameExpr)
-			rightVindex = ok && strings.EqualFold(col, c.Name.Name.O)
+			rightVindex = ok && strings.EqualFold(col, c.Name.Name.O) && strings.EqualFold(c.Name.Table.O, sd.name)
 			if rightVindex {
 				rt.Vindex = vx
 			}
@@ -561,7 +575,7 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 			Kind:           ast.SelectStmtKindSelect,
 			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
 			Fields:         &ast.FieldList{Fields: probeFields[s]},
-			From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: sd.ts}},
+			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
 			Where:          &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")},
 		}
 		tmpl, err := render(q)
