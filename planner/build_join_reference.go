@@ -146,4 +146,3 @@ func (s *joinSide) owns(table string) bool {
 	}
 	return false
 }
-
