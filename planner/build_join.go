@@ -516,10 +516,14 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 		return nil, err
 	}
 	var cols []engine.JoinColumn
-	for _, f := range g.fields {
-		phys, err := partialOf(f.Expr)
-		if err != nil {
-			return nil, err
+	for col, f := range g.fields {
+		var phys ast.ExprNode = newValueExpr(nil, "", "")
+		if !g.computedAt[col] {
+			// A computed column's value is the gateway's; its type comes
+			// from a field query below.
+			if phys, err = partialOf(f.Expr); err != nil {
+				return nil, err
+			}
 		}
 		s, err := selectSide(phys, sides, outer)
 		if err != nil {
@@ -545,20 +549,25 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 	// Field queries for the types of the visible SUM and AVG columns.
 	var probeFields [2][]*ast.SelectField
 	var probeCols [2][]int
-	for col := 0; col < g.visible; col++ {
-		i, ok := g.aggAt[col]
-		if !ok {
-			continue
-		}
-		switch g.aggs[i].Op {
-		case engine.AggrSum, engine.AggrAvg, engine.AggrSumDistinct, engine.AggrAvgDistinct:
-		default:
-			continue
+	for col := 0; col < len(g.fields); col++ {
+		if !g.computedAt[col] {
+			i, ok := g.aggAt[col]
+			if !ok || col >= g.visible {
+				continue
+			}
+			switch g.aggs[i].Op {
+			case engine.AggrSum, engine.AggrAvg, engine.AggrSumDistinct, engine.AggrAvgDistinct:
+			default:
+				continue
+			}
 		}
 		f := g.fields[col]
 		s, err := sideOf(f.Expr, sides)
 		if err != nil {
 			return nil, err
+		}
+		if s == sideBoth {
+			return nil, unsupported("expressions of aggregate functions of both tables of a join across shards")
 		}
 		if s < 0 {
 			s = outer
