@@ -251,6 +251,9 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 		s.abortOnError(ctx, err)
 		return err
 	}
+	if plan.Type == planner.StmtDDL {
+		s.refreshSchemaAfterDDL(ctx, plan)
+	}
 	return s.writeResult(res, binary, more)
 }
 

@@ -2,7 +2,9 @@ package topo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -26,7 +28,10 @@ type Snapshot struct {
 	VSchemas map[string]*vschema.Keyspace
 	// Srv is the serving graph by keyspace.
 	Srv map[string]*SrvKeyspace
-	// VSchema is VSchemas compiled.
+	// Schemas are the tracked schemas by keyspace (keyspaces without
+	// one are absent).
+	Schemas map[string]*TrackedSchema
+	// VSchema is VSchemas compiled, with the tracked schemas' columns.
 	VSchema *vschema.VSchema
 }
 
@@ -40,6 +45,7 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 		clientv3.OpGet(s.vschemasDir(), clientv3.WithPrefix()),
 		clientv3.OpGet(s.srvDir(), clientv3.WithPrefix()),
 		clientv3.OpGet(s.tabletsDir(), clientv3.WithPrefix()),
+		clientv3.OpGet(s.schemasDir(), clientv3.WithPrefix()),
 	).Commit()
 	if err != nil {
 		return nil, fmt.Errorf("topo: read snapshot: %w", err)
@@ -78,6 +84,19 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	if snap.VSchema, err = vschema.Build(snap.VSchemas); err != nil {
 		return nil, fmt.Errorf("topo: snapshot at revision %d: %w", snap.Revision, err)
+	}
+	snap.Schemas = make(map[string]*TrackedSchema)
+	for _, kv := range kvs(5) {
+		var ts TrackedSchema
+		if err := json.Unmarshal(kv.Value, &ts); err != nil {
+			// A bad record costs its keyspace the tracked columns, not
+			// the gateway its routing.
+			s.log.Warn("topo: ignoring an undecodable tracked schema", "key", string(kv.Key), "err", err)
+			continue
+		}
+		ks := strings.TrimPrefix(string(kv.Key), s.schemasDir())
+		snap.Schemas[ks] = &ts
+		snap.VSchema.ApplyTrackedColumns(ks, ts.Tables)
 	}
 	return snap, nil
 }
