@@ -181,7 +181,7 @@ func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 // rather than as a read or a write (execPlan).
 func answered(plan *planner.Plan) bool {
 	switch plan.Type {
-	case planner.StmtShow, planner.StmtLocal, planner.StmtVExplain, planner.StmtSet:
+	case planner.StmtShow, planner.StmtLocal, planner.StmtVExplain, planner.StmtSet, planner.StmtAccepted:
 		return true
 	}
 	return false

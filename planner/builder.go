@@ -63,6 +63,9 @@ func (b *builder) build(stmt ast.StmtNode) (engine.Primitive, StmtType, error) {
 		}
 		return p, StmtLocal, err
 	}
+	if p, ok, err := b.buildCompat(stmt); ok {
+		return p, StmtAccepted, err
+	}
 	typ, known := stmtType(stmt)
 	if !known {
 		if name := sessionStatement(stmt); name != "" {

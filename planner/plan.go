@@ -30,9 +30,13 @@ const (
 	StmtVExplain
 	// StmtSet is a SET (engine.Set).
 	StmtSet
+	// StmtAccepted is a statement the gateway answers OK without a shard
+	// (engine.Noop): CREATE DATABASE IF NOT EXISTS of a keyspace, LOCK
+	// TABLES.
+	StmtAccepted
 )
 
-var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER", "SHOW", "LOCAL", "VEXPLAIN", "SET"}
+var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER", "SHOW", "LOCAL", "VEXPLAIN", "SET", "ACCEPTED"}
 
 func (t StmtType) String() string {
 	if t >= 0 && int(t) < len(stmtTypeNames) {
