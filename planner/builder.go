@@ -24,6 +24,8 @@ type builder struct {
 	// been changed (subqueries replaced), so its text is no longer b.sql.
 	top       ast.StmtNode
 	rewritten bool
+	// noCache: the plan must not be cached (Plan.NoCache).
+	noCache bool
 	// localWindows lets multiShardSelect pass window functions that
 	// partition by a vindex column of a co-located statement.
 	localWindows bool
