@@ -130,3 +130,39 @@ func TestSchemaTracking(t *testing.T) {
 		return mysqlErrNumber(err) == 1235
 	})
 }
+
+// TestTrackedColumnsInJoins: with the tables' columns tracked, a join
+// evaluated at the gateway takes unqualified columns, * and ORDER BY a
+// position of *, and a UNION across shards takes *: each answered as one
+// MariaDB would (checked against the same rows in the unsharded keyspace).
+func TestTrackedColumnsInJoins(t *testing.T) {
+	svc, one := shared.db(t, "service", ""), shared.db(t, "global", "")
+	for _, db := range []*sql.DB{svc, one} {
+		mustExec(t, db, "drop table if exists tj_item")
+		mustExec(t, db, "drop table if exists tj_review")
+		mustExec(t, db, "create table tj_item (id bigint primary key, name varchar(20), price int)")
+		mustExec(t, db, "create table tj_review (rid bigint primary key, body varchar(20), stars int)")
+		mustExec(t, db, "insert into tj_item values (1, 'pen', 3), (2, 'ink', 5), (3, 'pad', 7), (4, 'cap', 9)")
+		mustExec(t, db, "insert into tj_review values (10, 'pen', 4), (11, 'pad', 2), (12, 'pen', 5), (13, 'nib', 1)")
+	}
+	t.Cleanup(func() {
+		for _, db := range []*sql.DB{svc, one} {
+			db.Exec("drop table if exists tj_item")
+			db.Exec("drop table if exists tj_review")
+		}
+	})
+	for _, q := range []string{
+		"select name, stars from tj_item i join tj_review r on i.name = r.body where price > 1 order by stars",
+		"select * from tj_item i join tj_review r on i.name = r.body order by 5, 4",
+		"select r.*, i.price from tj_item i join tj_review r on i.name = r.body order by rid",
+		"select * from tj_item union select rid, body, stars from tj_review order by 1",
+	} {
+		want := queryStrings(t, one, q)
+		if got := queryStrings(t, svc, q); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s\ngot  %v\nwant %v (one MariaDB's answer)", q, got, want)
+		}
+	}
+	if _, err := svc.Query("select id, name from tj_item i join tj_item j on i.name = j.name"); mysqlErrNumber(err) != 1052 {
+		t.Errorf("a column both tables have: got %v, want error 1052", err)
+	}
+}
