@@ -54,8 +54,9 @@ func (s *Store) GetTrackedSchema(ctx context.Context, keyspace string) (*Tracked
 // revision is still readRev (0: absent), i.e. nobody saved one since the
 // caller read it before reading the shard; a schema equal to the stored
 // one (ReadAt aside) is not written. It returns whether it wrote and the
-// revision the store is at afterwards (the write's, or the current one),
-// which a gateway waits for before planning with the new columns.
+// revision of the stored record's write (this one's, or the earlier one
+// it equals), which a gateway's snapshot must reach before it plans with
+// the columns.
 // A failed revision check is ErrBadVersion: the caller reads again.
 func (s *Store) SaveTrackedSchema(ctx context.Context, keyspace string, ts *TrackedSchema, readRev int64) (written bool, rev int64, err error) {
 	key := s.schemaKey(keyspace)
@@ -68,7 +69,10 @@ func (s *Store) SaveTrackedSchema(ctx context.Context, keyspace string, ts *Trac
 		return false, 0, fmt.Errorf("topo: read tracked schema of %q: %w", keyspace, err)
 	}
 	if len(cur.Kvs) > 0 && cur.Kvs[0].ModRevision == readRev && sameTables(cur.Kvs[0].Value, ts) {
-		return false, cur.Header.Revision, nil
+		// Already stored: a snapshot at its write's revision has it
+		// (not the store's current revision, which keys no snapshot
+		// reads, such as tablet health, move on).
+		return false, cur.Kvs[0].ModRevision, nil
 	}
 	resp, err := s.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(key), "=", readRev)).
