@@ -61,10 +61,9 @@ show warnings;
 
 // TestMariaDBDump dumps each keyspace through the gateway, drops its
 // tables, restores the dump through the gateway with the mariadb CLI and
-// finds every row back. The flags are the documented form (docs/NOTES.md):
-// --skip-lock-tables because LOCK TABLES is refused, --skip-add-locks and
-// --complete-insert so the dump replays through the gateway (a sharded
-// INSERT must name its columns).
+// finds every row back, with the flags that were needed before schema
+// tracking (--skip-lock-tables, --skip-add-locks, --complete-insert); they
+// still work. TestDumpRoundTrip covers the default flags.
 func TestMariaDBDump(t *testing.T) {
 	cli, dump := need(t, "mariadb"), need(t, "mariadb-dump")
 	for _, ks := range []string{unsharded, sharded} {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/shardgate/shardgate/gateway"
 	"github.com/shardgate/shardgate/gateway/gatewaytest"
@@ -23,7 +24,9 @@ type sharedEnv struct{ *gatewaytest.Shared }
 
 var shared = sharedEnv{gatewaytest.NewShared("shardgate-gateway-test-", func(dir string) (*gatewaytest.Env, error) {
 	return gatewaytest.Start(context.Background(), clusterConfig(dir), func(c *localcluster.Cluster) gateway.Config {
-		return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store}
+		// The schema tracker re-reads the shards every 2 s (not 10) so
+		// TestSchemaTracking sees DDL sent around the gateway quickly.
+		return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store, SchemaTrackInterval: 2 * time.Second}
 	})
 })}
 

@@ -347,7 +347,7 @@ func (s *session) buildCacheable(text string, vs *vschema.VSchema, target planne
 		return nil
 	}
 	plan, err := planner.Build(stmts[0], text, vs, target)
-	if err != nil || plan.ParamCount != nargs {
+	if err != nil || plan.ParamCount != nargs || plan.NoCache {
 		return nil
 	}
 	switch plan.Type {

@@ -193,7 +193,7 @@ func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 // rather than as a read or a write (execPlan).
 func answered(plan *planner.Plan) bool {
 	switch plan.Type {
-	case planner.StmtShow, planner.StmtLocal, planner.StmtVExplain, planner.StmtSet:
+	case planner.StmtShow, planner.StmtLocal, planner.StmtVExplain, planner.StmtSet, planner.StmtAccepted:
 		return true
 	}
 	return false
@@ -257,6 +257,9 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 		err = s.abortIfPrimaryChanged(ctx, err)
 		s.abortOnError(ctx, err)
 		return err
+	}
+	if plan.Type == planner.StmtDDL {
+		s.refreshSchemaAfterDDL(ctx, plan)
 	}
 	return s.writeResult(res, binary, more)
 }

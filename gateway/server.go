@@ -101,6 +101,11 @@ type Config struct {
 	// statements the gateway holds at most (DefaultBufferMaxStatements).
 	BufferWindow        time.Duration
 	BufferMaxStatements int
+	// SchemaTrackInterval is how often the elected schema tracker
+	// re-reads the sharded keyspaces' columns (schema_tracking.go;
+	// schema.DefaultInterval when 0, never when < 0: then only DDL
+	// through a gateway refreshes them).
+	SchemaTrackInterval time.Duration
 	// GatewayID names the gateway in etcd (its presence key, its hold
 	// acknowledgements); default host, pid and a random part.
 	GatewayID string
@@ -276,6 +281,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.Close()
 		return err
 	}
+	s.startSchemaTracker()
 	ln, err := net.Listen("tcp", s.cfg.ListenAddr)
 	if err != nil {
 		s.Close()

@@ -69,6 +69,11 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (engine.Primitive, error) {
 	if !ok {
 		return nil, unsupportedf("%s into table %s whose primary vindex cannot compute a shard", verb, t.Name)
 	}
+	if len(s.Columns) == 0 && len(s.Lists) > 0 {
+		if err := fillInsertColumns(s, t, verb, col); err != nil {
+			return nil, err
+		}
+	}
 	var autoInc *engine.AutoIncrement
 	if t.AutoIncrement != nil && t.Sequence != nil {
 		autoInc = &engine.AutoIncrement{Column: t.AutoIncrement.Column, SeqKeyspace: t.Sequence.Keyspace, SeqTable: t.Sequence.Name, GenBase: b.nparams}

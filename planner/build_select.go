@@ -90,6 +90,9 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 	}
 	if placeErr != nil {
 		if isJoin(sel) {
+			if err := b.resolveJoinColumns(sel); err != nil {
+				return nil, err
+			}
 			return b.gatewayJoin(sel)
 		}
 		return nil, placeErr
@@ -103,6 +106,9 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 			return r, err
 		}
 		if isJoin(sel) {
+			if err := b.resolveJoinColumns(sel); err != nil {
+				return nil, err
+			}
 			return b.gatewayJoin(sel)
 		}
 		return nil, unsupported("joins across shards")

@@ -27,6 +27,9 @@ func (b *builder) buildAnswer(stmt ast.StmtNode) (engine.Primitive, bool, error)
 		if fn, column, ok := sessionFuncSelect(st); ok {
 			return &engine.SessionFunc{Func: fn, Column: column}, true, nil
 		}
+		if p, ok, err := b.buildSessionVarSelect(st); ok {
+			return p, true, err
+		}
 	}
 	return nil, false, nil
 }
@@ -70,7 +73,16 @@ func (b *builder) buildShow(st *ast.ShowStmt) (engine.Primitive, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.sendAnyShard(ks, text)
+	send, err := b.sendAnyShard(ks, text)
+	if err != nil {
+		return nil, err
+	}
+	if st.Tp == ast.ShowVariables {
+		if names := showVariablesGateway(st); len(names) > 0 {
+			return &engine.ShowVariables{Input: send, Names: names}, nil
+		}
+	}
+	return send, nil
 }
 
 // sendAnyShard sends query unchanged to a shard of keyspace ks: the

@@ -47,6 +47,9 @@ func (b *builder) buildUnion(u *ast.SetOprStmt) (engine.Primitive, error) {
 		if sel.Fields == nil {
 			return nil, unsupported("TABLE and VALUES statements on sharded tables")
 		}
+		if needWeights {
+			b.expandStarsIfKnown(sel)
+		}
 		if err := keepFieldNames(sel); err != nil {
 			return nil, err
 		}

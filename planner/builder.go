@@ -24,6 +24,8 @@ type builder struct {
 	// been changed (subqueries replaced), so its text is no longer b.sql.
 	top       ast.StmtNode
 	rewritten bool
+	// noCache: the plan must not be cached (Plan.NoCache).
+	noCache bool
 	// localWindows lets multiShardSelect pass window functions that
 	// partition by a vindex column of a co-located statement.
 	localWindows bool
@@ -66,6 +68,9 @@ func (b *builder) build(stmt ast.StmtNode) (engine.Primitive, StmtType, error) {
 			return p, StmtSet, err
 		}
 		return p, StmtLocal, err
+	}
+	if p, ok, err := b.buildCompat(stmt); ok {
+		return p, StmtAccepted, err
 	}
 	typ, known := stmtType(stmt)
 	if !known {

@@ -269,3 +269,18 @@ func madeUpResult(query string, nrows int) *engine.Result {
 	}
 	return &engine.Result{Fields: fields, Rows: rows}
 }
+
+// GatewayVariable answers the gateway's variables with their defaults.
+func (fakeSession) GatewayVariable(name string) (any, bool) {
+	switch name {
+	case "transaction_mode":
+		return "twopc", true
+	case "replica_reads":
+		return "fallback", true
+	case "autocommit":
+		return true, true
+	case "max_execution_time":
+		return int64(0), true
+	}
+	return nil, false
+}

@@ -65,7 +65,7 @@ func runCase(t *testing.T, c goldenCase) goldenCase {
 		gp.ExecError = err.Error()
 	}
 	gp.Calls = vc.log
-	if plan.Type == StmtSet {
+	if plan.Type == StmtSet || plan.Type == StmtAccepted {
 		checkStreamAgreesNoRows(t, c, plan, args)
 	}
 	if streamedInProduction(plan.Type) {

@@ -30,9 +30,13 @@ const (
 	StmtVExplain
 	// StmtSet is a SET (engine.Set).
 	StmtSet
+	// StmtAccepted is a statement the gateway answers OK without a shard
+	// (engine.Noop): CREATE DATABASE IF NOT EXISTS of a keyspace, LOCK
+	// TABLES.
+	StmtAccepted
 )
 
-var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER", "SHOW", "LOCAL", "VEXPLAIN", "SET"}
+var stmtTypeNames = [...]string{"UNKNOWN", "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "DDL", "OTHER", "SHOW", "LOCAL", "VEXPLAIN", "SET", "ACCEPTED"}
 
 func (t StmtType) String() string {
 	if t >= 0 && int(t) < len(stmtTypeNames) {
@@ -70,6 +74,11 @@ type Plan struct {
 	// LOCK IN SHARE MODE, FOR SHARE): the gateway sends it to the shards
 	// that take writes, never to a resharding's read switch.
 	LockingRead bool
+	// NoCache says the plan depends on the value of a ? (or of a literal
+	// the plan cache's normaliser would replace by one): a query of
+	// information_schema routed by the keyspace its TABLE_SCHEMA names.
+	// The gateway plans such a statement from its own text every time.
+	NoCache bool
 }
 
 // Build plans one statement. sql is its text (what the gateway received);
@@ -93,7 +102,7 @@ func Build(stmt ast.StmtNode, sql string, vs *vschema.VSchema, target Target) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Type: typ, Root: root, Original: sql, ParamCount: b.nparams, LockingRead: locking}, nil
+	return &Plan{Type: typ, Root: root, Original: sql, ParamCount: b.nparams, LockingRead: locking, NoCache: b.noCache}, nil
 }
 
 // lockingRead says whether a SELECT, or a part of a UNION, takes row locks.

@@ -185,9 +185,12 @@ func (b *builder) simpleRoute(p placement) (*engine.Route, bool, error) {
 		r, err := b.passthrough(engine.Reference, ks)
 		return r, true, err
 	case p.ks == nil: // system schemas only
-		ks, err := b.defaultKeyspace()
-		if err != nil {
-			return nil, true, err
+		ks := b.systemQueryKeyspace(b.top)
+		if ks == nil {
+			var err error
+			if ks, err = b.defaultKeyspace(); err != nil {
+				return nil, true, err
+			}
 		}
 		r, err := b.passthrough(engine.DBA, ks)
 		return r, true, err

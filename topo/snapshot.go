@@ -2,7 +2,9 @@ package topo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -26,7 +28,11 @@ type Snapshot struct {
 	VSchemas map[string]*vschema.Keyspace
 	// Srv is the serving graph by keyspace.
 	Srv map[string]*SrvKeyspace
-	// VSchema is VSchemas compiled, with RoutingRules installed.
+	// Schemas are the tracked schemas by keyspace (keyspaces without
+	// one are absent).
+	Schemas map[string]*TrackedSchema
+	// VSchema is VSchemas compiled, with the tracked schemas' columns and
+	// RoutingRules installed.
 	VSchema *vschema.VSchema
 	// RoutingRules are the saved routing rules (nil: none).
 	RoutingRules *vschema.RoutingRules
@@ -43,6 +49,7 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 		clientv3.OpGet(s.srvDir(), clientv3.WithPrefix()),
 		clientv3.OpGet(s.tabletsDir(), clientv3.WithPrefix()),
 		clientv3.OpGet(s.routingRulesKey()),
+		clientv3.OpGet(s.schemasDir(), clientv3.WithPrefix()),
 	).Commit()
 	if err != nil {
 		return nil, fmt.Errorf("topo: read snapshot: %w", err)
@@ -81,6 +88,19 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	if snap.VSchema, err = vschema.Build(snap.VSchemas); err != nil {
 		return nil, fmt.Errorf("topo: snapshot at revision %d: %w", snap.Revision, err)
+	}
+	snap.Schemas = make(map[string]*TrackedSchema)
+	for _, kv := range kvs(6) {
+		var ts TrackedSchema
+		if err := json.Unmarshal(kv.Value, &ts); err != nil {
+			// A bad record costs its keyspace the tracked columns, not
+			// the gateway its routing.
+			s.log.Warn("topo: ignoring an undecodable tracked schema", "key", string(kv.Key), "err", err)
+			continue
+		}
+		ks := strings.TrimPrefix(string(kv.Key), s.schemasDir())
+		snap.Schemas[ks] = &ts
+		snap.VSchema.ApplyTrackedColumns(ks, ts.Tables)
 	}
 	if rr := kvs(5); len(rr) > 0 {
 		if snap.RoutingRules, err = decodeRoutingRules(rr[0].Value); err != nil {

@@ -70,8 +70,14 @@ func explainCommand() *command {
 				}
 			}
 			if schemaFile != "" {
-				if oc.Columns, err = loadSchemaColumns(schemaFile); err != nil {
+				var tables map[string][]vschema.Column
+				if oc.Columns, tables, err = loadSchemaColumns(schemaFile); err != nil {
 					return err
+				}
+				// The file stands in for the schema tracker: its tables'
+				// columns, in order, serve column-less INSERTs and *.
+				for name := range vs.Keyspaces {
+					vs.ApplyTrackedColumns(name, tables)
 				}
 			}
 			if target == "" && len(vs.Keyspaces) == 1 {
@@ -185,16 +191,17 @@ func loadExplainVSchema(file, keyspace string) (*vschema.VSchema, error) {
 
 // loadSchemaColumns reads CREATE TABLE statements: table -> column -> the
 // protocol type the offline shards report for it.
-func loadSchemaColumns(file string) (map[string]map[string]byte, error) {
+func loadSchemaColumns(file string) (map[string]map[string]byte, map[string][]vschema.Column, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	stmts, err := planner.NewParser().Parse(string(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
 	}
 	out := map[string]map[string]byte{}
+	ordered := map[string][]vschema.Column{}
 	for _, s := range stmts {
 		ct, ok := s.(*ast.CreateTableStmt)
 		if !ok {
@@ -203,10 +210,11 @@ func loadSchemaColumns(file string) (map[string]map[string]byte, error) {
 		cols := map[string]byte{}
 		for _, c := range ct.Cols {
 			cols[strings.ToLower(c.Name.Name.O)] = protocolType(c.Tp.GetType())
+			ordered[ct.Table.Name.O] = append(ordered[ct.Table.Name.O], vschema.Column{Name: c.Name.Name.O, Type: c.Tp.String()})
 		}
 		out[strings.ToLower(ct.Table.Name.O)] = cols
 	}
-	return out, nil
+	return out, ordered, nil
 }
 
 // protocolType maps a column type to what a shard sends for it; character

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shardgate/shardgate/gateway"
+	"github.com/shardgate/shardgate/schema"
 	"github.com/shardgate/shardgate/topo"
 )
 
@@ -41,6 +42,8 @@ type gatewayFlags struct {
 	maxPacket int
 
 	replicaLagLimit time.Duration
+	// schemaTrack is --schema-track-interval (gateway.Config.SchemaTrackInterval).
+	schemaTrack time.Duration
 
 	failover failoverFlags
 	reshard  reshardFlags
@@ -69,6 +72,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.statusAddr, "status-addr", "", "HTTP address of the status port: console at /, JSON API at /api/, Prometheus /metrics (and /debug/pprof/ with --pprof); empty: off (up: "+upStatusAddr+")")
 	g.obs.register(fs)
 	fs.DurationVar(&g.replicaLagLimit, "replica-lag-limit", gateway.DefaultReplicaLagLimit, "a replica further behind its primary than this (or with replication stopped, or unreachable) serves no reads; they go to another replica or the primary")
+	fs.DurationVar(&g.schemaTrack, "schema-track-interval", schema.DefaultInterval, "how often the elected schema tracker re-reads the sharded keyspaces' columns (DDL through a gateway refreshes them at once); a negative value turns the tracker off")
 	fs.IntVar(&g.planCache, "plan-cache-entries", 0, "plans kept in the plan cache (0: default 5000, -1: no plan cache)")
 	g.failover.register(fs)
 	g.reshard.register(fs)
@@ -98,11 +102,12 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 			DisableResolver: !g.twopcResolver,
 			Failpoint:       crashFailpoint(g.twopcCrashAfter, logger),
 		},
-		PlanCacheEntries: g.planCache,
-		MaxBufferedRows:  g.maxRows,
-		QueryTimeout:     g.queryTimeout,
-		MaxAllowedPacket: g.maxPacket,
-		ReplicaLagLimit:  g.replicaLagLimit,
+		PlanCacheEntries:    g.planCache,
+		MaxBufferedRows:     g.maxRows,
+		QueryTimeout:        g.queryTimeout,
+		MaxAllowedPacket:    g.maxPacket,
+		ReplicaLagLimit:     g.replicaLagLimit,
+		SchemaTrackInterval: g.schemaTrack,
 	}
 	if g.replicaLagLimit <= 0 {
 		return cfg, fmt.Errorf("--replica-lag-limit %s: want a positive duration, e.g. 30s", g.replicaLagLimit)

@@ -48,6 +48,24 @@ type TableSchema struct {
 	AutoIncrement  *AutoIncrement
 	// Sequence is the sequence table AutoIncrement names, resolved.
 	Sequence *TableSchema
+	// Columns are the table's columns in table order when Known: from a
+	// vschema that declares them authoritative, else from the schema
+	// tracker (WithTrackedColumns). Unknown tables have none.
+	Columns []Column
+	// ColumnsKnown says Columns is the whole list, not a declared part.
+	ColumnsKnown bool
+	// ColumnsSource says where Columns came from: "vschema" or
+	// "tracker" (for error messages and VEXPLAIN).
+	ColumnsSource string
+}
+
+// KnownColumns returns the table's columns when the gateway knows all of
+// them (authoritative vschema or schema tracking), in table order.
+func (t *TableSchema) KnownColumns() ([]Column, bool) {
+	if t == nil || !t.ColumnsKnown {
+		return nil, false
+	}
+	return t.Columns, true
 }
 
 // ColumnVindexSchema is a vindex applied to columns of a table.
@@ -125,6 +143,12 @@ func buildKeyspace(name string, k *Keyspace) (*KeyspaceSchema, error) {
 	}
 	for tName, t := range k.Tables {
 		ts := &TableSchema{Name: tName, Keyspace: name, Type: t.Type, AutoIncrement: t.AutoIncrement}
+		if t.ColumnListAuthoritative {
+			for _, c := range t.Columns {
+				ts.Columns = append(ts.Columns, *c)
+			}
+			ts.ColumnsKnown, ts.ColumnsSource = true, "vschema"
+		}
 		for _, cv := range t.ColumnVindexes {
 			cvs := &ColumnVindexSchema{
 				Columns: slices.Clone(cv.columns()),

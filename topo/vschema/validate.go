@@ -151,6 +151,9 @@ func (k *Keyspace) checkTables(vxs map[string]vindex.Vindex) []error {
 				declared[c.Name] = true
 			}
 		}
+		if t.ColumnListAuthoritative && len(t.Columns) == 0 {
+			add("table %q says column_list_authoritative but declares no columns", name)
+		}
 		checkColumn := func(what, col string) {
 			if len(t.Columns) > 0 && !declared[col] {
 				add("table %q %s names column %q not in its declared columns", name, what, col)

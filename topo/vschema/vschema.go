@@ -46,6 +46,12 @@ type Table struct {
 	// Columns, when given, lists the table's columns; column vindexes and
 	// auto_increment may then name only these.
 	Columns []*Column `json:"columns,omitempty"`
+	// ColumnListAuthoritative says Columns is the table's whole column
+	// list, in table order (Vitess's column_list_authoritative): the
+	// planner may then expand column-less INSERTs and * from it without
+	// the schema tracker (e.g. `shardctl explain` offline). Without it,
+	// the tracked schema (topo.TrackedSchema) gives the columns.
+	ColumnListAuthoritative bool `json:"column_list_authoritative,omitempty"`
 	// Source is the "keyspace.table" a reference table is copied from.
 	Source string `json:"source,omitempty"`
 }
