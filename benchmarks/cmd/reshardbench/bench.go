@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/shardgate/shardgate/reshard"
+	"github.com/shardgate/shardgate/topo"
+)
+
+// report is one run's numbers.
+type report struct {
+	Rows int
+	// Load is how long loading the rows into the sources took.
+	Load time.Duration
+	// CopyRate is the workflow's copy_rows_per_second when the copy
+	// ended; CopyWall is from the targets being ready to state running.
+	CopyRate float64
+	CopyWall time.Duration
+	Copied   int64
+	// Baseline is the writer alone before the workflow, DuringCopy while
+	// the copy ran.
+	Baseline, DuringCopy writeStats
+	// CatchUp is from the end of the copy to a lag under a second, with
+	// the writer on.
+	CatchUp time.Duration
+}
+
+func benchmark(ctx context.Context, o options, log io.Writer) (*report, error) {
+	e, err := startEnv(ctx, o, log)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	rep := &report{Rows: o.rows}
+
+	fmt.Fprintf(log, "reshardbench: loading %d rows into %s/%v\n", o.rows, keyspace, sourceShards)
+	t0 := time.Now()
+	if err := e.load(ctx, o.rows); err != nil {
+		return nil, err
+	}
+	rep.Load = time.Since(t0)
+
+	w := newWriter(e.db, o.rows, o.writeRate)
+	wctx, stopWriter := context.WithCancel(ctx)
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); w.run(wctx) }()
+	defer func() { stopWriter(); <-writerDone }()
+	const baseline = 3 * time.Second
+	time.Sleep(baseline)
+	rep.Baseline = w.take(baseline)
+
+	fmt.Fprintf(log, "reshardbench: creating the workflow %v -> %v and starting the targets\n", sourceShards, targetShards)
+	e.startRunner(o.chunkRows)
+	if err := e.createWorkflow(ctx); err != nil {
+		return nil, err
+	}
+	w.take(0) // the targets' start is not the copy
+	copyStart := time.Now()
+	fmt.Fprintln(log, "reshardbench: copying")
+	st, err := e.waitState(ctx, 30*time.Minute, func(st reshard.Status) bool { return st.State != topo.WorkflowCopying })
+	if err != nil {
+		return nil, err
+	}
+	rep.CopyWall = time.Since(copyStart)
+	rep.DuringCopy = w.take(rep.CopyWall)
+	rep.CopyRate, rep.Copied = st.CopyRowsPerSecond, st.RowsCopied
+
+	fmt.Fprintln(log, "reshardbench: catching up")
+	caughtStart := time.Now()
+	// With the writer on, the stream is never idle, so the lag is under
+	// a second when caught up, not 0.
+	if _, err := e.waitState(ctx, 5*time.Minute, func(st reshard.Status) bool { return st.LagSeconds != nil && *st.LagSeconds < 1 }); err != nil {
+		return nil, err
+	}
+	rep.CatchUp = time.Since(caughtStart)
+	return rep, nil
+}
+
+func (r *report) print(out io.Writer) {
+	fmt.Fprintf(out, "\n== Resharding: %d rows of %s, %v -> %v, a writer through the gateway\n", r.Rows, table, sourceShards, targetShards)
+	fmt.Fprintf(out, "load into the sources        %v (%.0f rows/s, binlog off)\n", r.Load.Round(time.Millisecond), float64(r.Rows)/r.Load.Seconds())
+	target := "met"
+	if r.CopyRate < 100_000 {
+		target = "missed"
+	}
+	fmt.Fprintf(out, "copy rate                    %.0f rows/s (%d rows; target >= 100,000 rows/s: %s)\n", r.CopyRate, r.Copied, target)
+	fmt.Fprintf(out, "copy wall time               %v (targets ready to state running)\n", r.CopyWall.Round(time.Millisecond))
+	fmt.Fprintf(out, "catch-up to lag < 1 s       %v (from the end of the copy)\n", r.CatchUp.Round(time.Millisecond))
+	fmt.Fprintf(out, "%-28s %9s %8s %8s %8s %8s %8s %6s\n", "writer", "stmts", "per s", "p50", "p99", "max", "max gap", "errors")
+	for _, row := range []struct {
+		name string
+		s    writeStats
+	}{{"before the workflow", r.Baseline}, {"during the copy", r.DuringCopy}} {
+		fmt.Fprintf(out, "%-28s %9d %8.0f %8v %8v %8v %8v %6d\n", row.name, row.s.Statements, row.s.PerSecond,
+			row.s.P50.Round(10*time.Microsecond), row.s.P99.Round(10*time.Microsecond), row.s.Max.Round(time.Millisecond),
+			row.s.MaxGap.Round(time.Millisecond), row.s.Errors)
+		if row.s.LastErr != "" {
+			fmt.Fprintf(out, "    last error: %s\n", row.s.LastErr)
+		}
+	}
+}

@@ -1,0 +1,490 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/shardgate/shardgate/gateway"
+	"github.com/shardgate/shardgate/gateway/gatewaytest"
+	"github.com/shardgate/shardgate/reshard"
+	"github.com/shardgate/shardgate/tablet"
+	"github.com/shardgate/shardgate/tablet/localcluster"
+	"github.com/shardgate/shardgate/tablet/tablettest"
+	"github.com/shardgate/shardgate/topo"
+	"github.com/shardgate/shardgate/topo/vschema"
+	"github.com/shardgate/shardgate/vindex"
+)
+
+// The workflow tests (issue 12's acceptance): a keyspace wf on -80,80-
+// behind a gateway, a resharding controller running for the whole test,
+// and a writer that inserts, updates and deletes rows through the gateway
+// at a steady rate and remembers every write the gateway acknowledged.
+// The tests drive the workflow with shardctl's verbs, as an operator
+// would, and check the result on the shards directly.
+const (
+	wfKeyspace = "wf"
+	wfWorkflow = "move"
+	wfRows     = 600 // rows loaded before the workflow
+)
+
+// wfEnv is one workflow test's cluster, gateway, controller and targets.
+type wfEnv struct {
+	env     *gatewaytest.Env
+	gw      *sql.DB
+	hash    vindex.Functional
+	sources []string
+	targets map[string]*tablet.Mysqld
+}
+
+func startWorkflowEnv(t *testing.T, targets []string) *wfEnv {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cfg := localcluster.Config{
+		Dir: filepath.Join(t.TempDir(), "cluster"),
+		Keyspaces: []localcluster.KeyspaceSpec{{Name: wfKeyspace, Shards: 2, VSchema: &vschema.Keyspace{
+			Sharded:  true,
+			Vindexes: map[string]*vschema.VindexDef{"hash": {Type: "hash"}},
+			Tables: map[string]*vschema.Table{
+				"account": {ColumnVindexes: []*vschema.ColumnVindex{{Column: "id", Name: "hash"}}},
+			},
+		}}},
+		EtcdAddr: "127.0.0.1:0",
+		Logger:   tablettest.Logger(t),
+	}
+	env, err := gatewaytest.Start(ctx, cfg, func(c *localcluster.Cluster) gateway.Config {
+		return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Stop)
+	e := &wfEnv{env: env, sources: []string{"-80", "80-"}, targets: map[string]*tablet.Mysqld{}}
+	snap, err := e.store().Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.hash = snap.VSchema.Keyspaces[wfKeyspace].Vindexes["hash"].(vindex.Functional)
+	e.gw = gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/%s", env.Gateway.Addr(), wfKeyspace))
+	gatewaytest.MustExec(t, e.gw, "CREATE TABLE account (id BIGINT NOT NULL PRIMARY KEY, owner VARCHAR(32) NOT NULL, balance BIGINT NOT NULL)")
+	var vals []string
+	for id := 1; id <= wfRows; id++ {
+		vals = append(vals, fmt.Sprintf("(%d, 'owner %d', %d)", id, id, id*10))
+	}
+	gatewaytest.MustExec(t, e.gw, "INSERT INTO account (id, owner, balance) VALUES "+strings.Join(vals, ","))
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, name := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := tablettest.StartMysqld(t)
+			mu.Lock()
+			e.targets[name] = m
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	for _, name := range targets {
+		mustCtlAt(t, e.store(), "tablet", "add", "--keyspace", wfKeyspace, "--shard", name, "--type", "primary", "--address", e.targets[name].Addr())
+	}
+	e.startController(t)
+	return e
+}
+
+func (e *wfEnv) store() *topo.Store { return e.env.Cluster.Store }
+
+// startController runs a resharding controller until the test ends.
+func (e *wfEnv) startController(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		reshard.NewRunner(reshard.Config{Store: e.store(), Conn: tablet.ConnConfig{User: tablet.RootUser}, ID: "wf-controller",
+			Interval: 50 * time.Millisecond, ChunkRows: 200, Logger: tablettest.Logger(t)}).Run(ctx)
+	}()
+	// Registered after the cluster's cleanup, so it runs before it.
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// ctl runs `shardctl reshard VERB --keyspace wf --workflow move ARGS...`.
+func (e *wfEnv) ctl(t *testing.T, verb string, args ...string) string {
+	t.Helper()
+	return mustCtlAt(t, e.store(), append([]string{"reshard", verb, "--keyspace", wfKeyspace, "--workflow", wfWorkflow}, args...)...)
+}
+
+// waitWorkflow polls the workflow until done says so (or two minutes
+// pass), failing on state error.
+func (e *wfEnv) waitWorkflow(t *testing.T, what string, done func(reshard.Status) bool) reshard.Status {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		w, err := e.store().GetWorkflow(t.Context(), wfKeyspace, wfWorkflow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := reshard.StatusOf(w, time.Now())
+		if st.State == topo.WorkflowError {
+			t.Fatalf("waiting for %s: workflow in state error: %s", what, st.Error)
+		}
+		if done(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: state %s, %d/%d rows copied, lag %v after two minutes", what, st.State, st.RowsCopied, st.RowsTotal, st.LagSeconds)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// caughtUp waits until catch-up has applied everything the sources have
+// (lag 0: the stream is idle and applied), with the writer stopped.
+func (e *wfEnv) caughtUp(t *testing.T) {
+	t.Helper()
+	e.waitWorkflow(t, "catch-up", func(st reshard.Status) bool { return st.LagSeconds != nil && *st.LagSeconds == 0 })
+	// A report comes about once a second: one more makes sure the last
+	// writes were in the stream it covers.
+	time.Sleep(1500 * time.Millisecond)
+	e.waitWorkflow(t, "catch-up", func(st reshard.Status) bool { return st.LagSeconds != nil && *st.LagSeconds == 0 })
+}
+
+// owner returns which of shards owns id's keyspace id.
+func (e *wfEnv) owner(t *testing.T, id int64, shards []string) string {
+	t.Helper()
+	ksid, err := e.hash.Map(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range shards {
+		if kr, _ := vindex.ParseKeyRange(s); kr.Contains(ksid) {
+			return s
+		}
+	}
+	t.Fatalf("no shard of %v owns id %d", shards, id)
+	return ""
+}
+
+// shardDB opens root's handle on a source's or a target's primary.
+func (e *wfEnv) shardDB(t *testing.T, shard string) *sql.DB {
+	t.Helper()
+	if m, ok := e.targets[shard]; ok {
+		return gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/%s", m.Addr(), wfKeyspace))
+	}
+	return e.env.ShardDB(t, wfKeyspace, shard, "")
+}
+
+// checkSide checks, on the shards of one side directly, that the table
+// holds exactly what the writer's acknowledged writes say (rows whose
+// last write had an unknown outcome are skipped), every row on the shard
+// that owns it and on no other.
+func (e *wfEnv) checkSide(t *testing.T, side string, shards []string, w *wfWriter) {
+	t.Helper()
+	want, unsure := w.expected()
+	seen := map[int64]string{}
+	for _, s := range shards {
+		for _, r := range gatewaytest.QueryStrings(t, e.shardDB(t, s), "SELECT id, owner, balance FROM account") {
+			id, _ := strconv.ParseInt(r[0], 10, 64)
+			if other, dup := seen[id]; dup {
+				t.Errorf("%s: account %d is on both %s and %s", side, id, other, s)
+			}
+			seen[id] = s
+			if o := e.owner(t, id, shards); o != s {
+				t.Errorf("%s: account %d is on %s, which doesn't own it (%s does)", side, id, s, o)
+			}
+			if unsure[id] {
+				continue
+			}
+			got := r[1] + "|" + r[2]
+			if exp, ok := want[id]; !ok {
+				t.Errorf("%s: account %d is on %s (%s), want it deleted or never written", side, id, s, got)
+			} else if got != exp {
+				t.Errorf("%s: account %d on %s: got %s, want %s as acknowledged", side, id, s, got, exp)
+			}
+		}
+	}
+	missing := 0
+	for id := range want {
+		if _, ok := seen[id]; !ok && !unsure[id] {
+			if missing++; missing <= 10 {
+				t.Errorf("%s: account %d (%s) is on no shard of %v, want it as acknowledged", side, id, want[id], shards)
+			}
+		}
+	}
+	t.Logf("%s %v: %d rows checked against %d acknowledged writes (%d rows with an unknown last outcome skipped)",
+		side, shards, len(seen), w.acked(), len(unsure))
+}
+
+// wfWriter writes through the gateway at a steady rate and keeps the
+// table's expected content from the writes acknowledged: loaded rows,
+// inserts, updates, deletes and two-row transactions (two shards, so
+// 2PC, most of the time).
+type wfWriter struct {
+	e   *wfEnv
+	rng *rand.Rand
+
+	mu     sync.Mutex
+	rows   map[int64]string // id → "owner|balance"; absent: deleted
+	unsure map[int64]bool   // the last write's outcome is unknown
+	next   int64
+	nAcked int
+	// errs counts failed writes; byPhase is the longest time a write
+	// took (its stall) per phase.
+	errs    []error
+	phase   string
+	stalls  map[string]time.Duration
+	phases  []string
+	stopped chan struct{}
+	stop    chan struct{}
+}
+
+func (e *wfEnv) startWriter(t *testing.T) *wfWriter {
+	w := &wfWriter{e: e, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3)), rows: map[int64]string{},
+		unsure: map[int64]bool{}, next: 100000, stalls: map[string]time.Duration{}, phase: "start", phases: []string{"start"},
+		stopped: make(chan struct{}), stop: make(chan struct{})}
+	for id := int64(1); id <= wfRows; id++ {
+		w.rows[id] = fmt.Sprintf("owner %d|%d", id, id*10)
+	}
+	go w.run()
+	t.Cleanup(w.halt)
+	return w
+}
+
+// setPhase names the phase the next writes' stalls count in.
+func (w *wfWriter) setPhase(p string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.phase = p
+	w.phases = append(w.phases, p)
+}
+
+func (w *wfWriter) halt() {
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	<-w.stopped
+}
+
+func (w *wfWriter) run() {
+	defer close(w.stopped)
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+		w.step()
+	}
+}
+
+// step makes one write and records its outcome.
+func (w *wfWriter) step() {
+	w.mu.Lock()
+	var ids []int64
+	var stmts []string
+	after := map[int64]string{} // the rows as the write leaves them ("" deleted)
+	pick := func() int64 {
+		for {
+			id := int64(w.rng.IntN(wfRows) + 1)
+			if w.rng.IntN(3) == 0 && w.next > 100000 {
+				id = 100000 + w.rng.Int64N(w.next-100000)
+			}
+			if _, ok := w.rows[id]; ok && !slices.Contains(ids, id) {
+				return id
+			}
+		}
+	}
+	switch op := w.rng.IntN(10); {
+	case op < 4:
+		id := w.next
+		w.next++
+		ids = append(ids, id)
+		after[id] = fmt.Sprintf("new %d|%d", id, op)
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO account (id, owner, balance) VALUES (%d, 'new %d', %d)", id, id, op))
+	case op < 7:
+		id := pick()
+		ids = append(ids, id)
+		owner, bal, _ := strings.Cut(w.rows[id], "|")
+		b, _ := strconv.ParseInt(bal, 10, 64)
+		after[id] = fmt.Sprintf("%s|%d", owner, b+7)
+		stmts = append(stmts, fmt.Sprintf("UPDATE account SET balance = balance + 7 WHERE id = %d", id))
+	case op < 8:
+		id := pick()
+		ids = append(ids, id)
+		after[id] = ""
+		stmts = append(stmts, fmt.Sprintf("DELETE FROM account WHERE id = %d", id))
+	default:
+		// A transfer between two accounts: one transaction, usually on
+		// two shards.
+		a, b := pick(), int64(0)
+		ids = append(ids, a)
+		b = pick()
+		ids = append(ids, b)
+		for i, id := range []int64{a, b} {
+			owner, bal, _ := strings.Cut(w.rows[id], "|")
+			v, _ := strconv.ParseInt(bal, 10, 64)
+			d := int64(-3 + 6*i)
+			after[id] = fmt.Sprintf("%s|%d", owner, v+d)
+			stmts = append(stmts, fmt.Sprintf("UPDATE account SET balance = balance + %d WHERE id = %d", d, id))
+		}
+	}
+	phase := w.phase
+	w.mu.Unlock()
+
+	start := time.Now()
+	err := w.exec(stmts)
+	took := time.Since(start)
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stalls[phase] = max(w.stalls[phase], took)
+	switch {
+	case err == nil:
+		w.nAcked++
+		for _, id := range ids {
+			delete(w.unsure, id)
+			if after[id] == "" {
+				delete(w.rows, id)
+			} else {
+				w.rows[id] = after[id]
+			}
+		}
+	case definitelyNotApplied(err):
+		w.errs = append(w.errs, fmt.Errorf("%s: %w", phase, err))
+	default:
+		// The outcome is unknown (the connection broke mid-commit):
+		// don't check these rows, and don't write them again.
+		w.errs = append(w.errs, fmt.Errorf("%s (outcome unknown): %w", phase, err))
+		for _, id := range ids {
+			w.unsure[id] = true
+			delete(w.rows, id)
+		}
+	}
+}
+
+// exec runs one statement in autocommit, or several in a transaction.
+func (w *wfWriter) exec(stmts []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if len(stmts) == 1 {
+		_, err := w.e.gw.ExecContext(ctx, stmts[0])
+		return err
+	}
+	tx, err := w.e.gw.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// definitelyNotApplied: the gateway answered with a MySQL error before
+// any commit, so nothing of the write happened.
+func definitelyNotApplied(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number != 1105
+}
+
+// expected returns the rows the acknowledged writes leave, and the ids
+// whose last write had an unknown outcome.
+func (w *wfWriter) expected() (map[int64]string, map[int64]bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	rows := make(map[int64]string, len(w.rows))
+	for id, v := range w.rows {
+		rows[id] = v
+	}
+	unsure := make(map[int64]bool, len(w.unsure))
+	for id := range w.unsure {
+		unsure[id] = true
+	}
+	return rows, unsure
+}
+
+func (w *wfWriter) acked() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.nAcked
+}
+
+// report logs the longest write of every phase and returns the writes
+// that failed.
+func (w *wfWriter) report(t *testing.T) []error {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range w.phases {
+		t.Logf("longest write while %s: %v", p, w.stalls[p].Round(time.Millisecond))
+	}
+	t.Logf("writer: %d writes acknowledged, %d failed", w.nAcked, len(w.errs))
+	return w.errs
+}
+
+// readSwitch runs switch-traffic --reads --percent p and checks the
+// status says so.
+func (e *wfEnv) readSwitch(t *testing.T, w *wfWriter, p string) {
+	t.Helper()
+	w.setPhase("reads at " + p + "%")
+	e.ctl(t, "switch-traffic", "--reads", "--percent", p)
+	want, _ := strconv.ParseFloat(p, 64)
+	e.waitWorkflow(t, "read percent "+p, func(st reshard.Status) bool { return st.ReadPercent == want })
+	// Let the writer and the gateway's sessions run at this share.
+	time.Sleep(1500 * time.Millisecond)
+}
+
+// TestMergeWorkflow merges the two shards into one (-80,80- → -) while
+// the writer runs: copy, catch-up, reads 1% → 50% → 100%, vdiff clean;
+// every acknowledged write is on the sources and on the target, on the
+// shard owning it.
+func TestMergeWorkflow(t *testing.T) {
+	e := startWorkflowEnv(t, []string{"-"})
+	w := e.startWriter(t)
+	time.Sleep(500 * time.Millisecond)
+
+	w.setPhase("copying")
+	e.ctl(t, "create", "--source-shards", "-80,80-", "--target-shards", "-")
+	st := e.waitWorkflow(t, "the copy", func(st reshard.Status) bool { return st.State == topo.WorkflowRunning })
+	t.Logf("copied %d rows at %.0f rows/s", st.RowsCopied, st.CopyRowsPerSecond)
+	w.setPhase("catching up")
+	time.Sleep(time.Second)
+	for _, p := range []string{"1", "50", "100"} {
+		e.readSwitch(t, w, p)
+	}
+	if st := e.waitWorkflow(t, "reads switched", func(st reshard.Status) bool { return st.State == topo.WorkflowReadsSwitched }); st.ReadPercent != 100 {
+		t.Errorf("after --percent 100: read_percent %v, want 100", st.ReadPercent)
+	}
+	w.setPhase("vdiff")
+	out := e.ctl(t, "vdiff")
+	t.Logf("vdiff under writes:\n%s", out)
+
+	w.halt()
+	for _, err := range w.report(t) {
+		t.Errorf("a write failed, want none before the write switch: %v", err)
+	}
+	e.caughtUp(t)
+	e.checkSide(t, "sources", e.sources, w)
+	e.checkSide(t, "target", []string{"-"}, w)
+	e.ctl(t, "vdiff")
+}
