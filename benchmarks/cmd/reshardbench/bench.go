@@ -88,6 +88,9 @@ func (r *report) print(out io.Writer) {
 	}
 	fmt.Fprintf(out, "copy rate                    %.0f rows/s (%d rows; target >= 100,000 rows/s: %s)\n", r.CopyRate, r.Copied, target)
 	fmt.Fprintf(out, "copy wall time               %v (targets ready to state running)\n", r.CopyWall.Round(time.Millisecond))
+	// The copy writes what the load wrote, plus binlogs: the ratio says
+	// how close it comes to what these servers can take on this machine.
+	fmt.Fprintf(out, "copy rate / load rate        %.2f (the servers' own bulk-insert rate, measured in this run)\n", r.CopyRate/(float64(r.Rows)/r.Load.Seconds()))
 	fmt.Fprintf(out, "catch-up to lag < 1 s       %v (from the end of the copy)\n", r.CatchUp.Round(time.Millisecond))
 	fmt.Fprintf(out, "%-28s %9s %8s %8s %8s %8s %8s %6s\n", "writer", "stmts", "per s", "p50", "p99", "max", "max gap", "errors")
 	for _, row := range []struct {
