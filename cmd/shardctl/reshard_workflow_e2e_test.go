@@ -423,23 +423,41 @@ func (w *wfWriter) expected() (map[int64]string, map[int64]bool) {
 	return rows, unsure
 }
 
+// execAcked runs one write of the test's own (the writer halted) and
+// records it as acknowledged.
+func (w *wfWriter) execAcked(t *testing.T, id int64, q, row string) {
+	t.Helper()
+	gatewaytest.MustExec(t, w.e.gw, q)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.rows[id] = row
+	w.nAcked++
+}
+
+// takeErrors returns the failed writes so far and forgets them.
+func (w *wfWriter) takeErrors() []error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	errs := w.errs
+	w.errs = nil
+	return errs
+}
+
 func (w *wfWriter) acked() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.nAcked
 }
 
-// report logs the longest write of every phase and returns the writes
-// that failed.
-func (w *wfWriter) report(t *testing.T) []error {
+// report logs the longest write of every phase.
+func (w *wfWriter) report(t *testing.T) {
 	t.Helper()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, p := range w.phases {
 		t.Logf("longest write while %s: %v", p, w.stalls[p].Round(time.Millisecond))
 	}
-	t.Logf("writer: %d writes acknowledged, %d failed", w.nAcked, len(w.errs))
-	return w.errs
+	t.Logf("writer: %d writes acknowledged", w.nAcked)
 }
 
 // readSwitch runs switch-traffic --reads --percent p and checks the
@@ -454,17 +472,44 @@ func (e *wfEnv) readSwitch(t *testing.T, w *wfWriter, p string) {
 	time.Sleep(1500 * time.Millisecond)
 }
 
-// TestMergeWorkflow merges the two shards into one (-80,80- → -) while
-// the writer runs: copy, catch-up, reads 1% → 50% → 100%, vdiff clean;
-// every acknowledged write is on the sources and on the target, on the
-// shard owning it.
-func TestMergeWorkflow(t *testing.T) {
-	e := startWorkflowEnv(t, []string{"-"})
+// switchWrites runs a write switch verb (switch-traffic --writes or
+// reverse-traffic) under the writer and logs its stall: the workflow's
+// (hold placed to released) and the longest write the writer saw.
+func (e *wfEnv) switchWrites(t *testing.T, w *wfWriter, phase string, args ...string) {
+	t.Helper()
+	w.setPhase(phase)
+	out := e.ctl(t, args[0], args[1:]...)
+	w.setPhase(phase + " done")
+	st := e.waitWorkflow(t, phase, func(reshard.Status) bool { return true })
+	t.Logf("%s: %s; the keyspace's writes held %.0f ms (longest hold so far %.0f ms)", phase, strings.TrimSpace(out), st.WriteStallMs, st.MaxWriteStallMs)
+	time.Sleep(time.Second)
+}
+
+// servingPrimaries is the keyspace's serving graph for primaries.
+func (e *wfEnv) servingPrimaries(t *testing.T) []string {
+	t.Helper()
+	srv, err := e.store().GetSrvKeyspace(t.Context(), wfKeyspace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv.Partitions[topo.TabletPrimary]
+}
+
+// testWorkflow runs a resharding of wf's -80,80- into targets from start
+// to end while the writer runs: create, copy, catch-up, reads 1% → 50% →
+// 100%, vdiff under writes, switch writes, reverse, vdiff, switch writes
+// again, complete. At each point where one side is the copy of the other
+// (the writer paused, catch-up or reverse replication done) both sides
+// are checked on the shards directly: every acknowledged write exactly as
+// acknowledged, on the shard owning its row and on no other. The longest
+// write of each phase is logged with the workflow's own stall.
+func testWorkflow(t *testing.T, targets []string) {
+	e := startWorkflowEnv(t, targets)
 	w := e.startWriter(t)
 	time.Sleep(500 * time.Millisecond)
 
 	w.setPhase("copying")
-	e.ctl(t, "create", "--source-shards", "-80,80-", "--target-shards", "-")
+	e.ctl(t, "create", "--source-shards", strings.Join(e.sources, ","), "--target-shards", strings.Join(targets, ","))
 	st := e.waitWorkflow(t, "the copy", func(st reshard.Status) bool { return st.State == topo.WorkflowRunning })
 	t.Logf("copied %d rows at %.0f rows/s", st.RowsCopied, st.CopyRowsPerSecond)
 	w.setPhase("catching up")
@@ -476,15 +521,92 @@ func TestMergeWorkflow(t *testing.T) {
 		t.Errorf("after --percent 100: read_percent %v, want 100", st.ReadPercent)
 	}
 	w.setPhase("vdiff")
-	out := e.ctl(t, "vdiff")
-	t.Logf("vdiff under writes:\n%s", out)
+	t.Logf("vdiff under writes:\n%s", e.ctl(t, "vdiff"))
+	for _, err := range w.takeErrors() {
+		t.Errorf("a write failed before the write switch, want none: %v", err)
+	}
+
+	e.switchWrites(t, w, "switch-traffic --writes", "switch-traffic", "--writes")
+	if got := e.servingPrimaries(t); !slices.Equal(got, targets) {
+		t.Fatalf("after switch-traffic --writes: serving %v, want the targets %v", got, targets)
+	}
+	e.switchWrites(t, w, "reverse-traffic", "reverse-traffic")
+	if got := e.servingPrimaries(t); !slices.Equal(got, e.sources) {
+		t.Fatalf("after reverse-traffic: serving %v, want the sources %v", got, e.sources)
+	}
+	// Written on the targets, then on the sources again: catch-up must
+	// have resumed where reverse replication handed over.
+	w.setPhase("running again")
+	t.Logf("vdiff after reverse-traffic, under writes:\n%s", e.ctl(t, "vdiff"))
+	e.switchWrites(t, w, "switch-traffic --writes again", "switch-traffic", "--writes")
 
 	w.halt()
-	for _, err := range w.report(t) {
-		t.Errorf("a write failed, want none before the write switch: %v", err)
+	for _, err := range w.takeErrors() {
+		// The gateway buffers writes during a switch: a client should
+		// not see them fail.
+		t.Errorf("a write failed: %v", err)
 	}
-	e.caughtUp(t)
-	e.checkSide(t, "sources", e.sources, w)
-	e.checkSide(t, "target", []string{"-"}, w)
-	e.ctl(t, "vdiff")
+	w.report(t)
+	// The targets serve; reverse replication keeps the sources equal.
+	e.waitSideMatches(t, "targets (serving)", targets, w)
+	e.waitSideMatches(t, "sources (by reverse replication)", e.sources, w)
+
+	t.Logf("complete: %s", strings.TrimSpace(e.ctl(t, "complete")))
+	if st := e.waitWorkflow(t, "completed", func(reshard.Status) bool { return true }); st.State != topo.WorkflowCompleted {
+		t.Errorf("after complete: state %s, want completed", st.State)
+	}
+	// The gateway writes to the targets alone now.
+	w.execAcked(t, 99999999, "INSERT INTO account (id, owner, balance) VALUES (99999999, 'after complete', 1)", "after complete|1")
+	e.checkSide(t, "targets after complete", targets, w)
 }
+
+// waitSideMatches waits (up to 15 s) until checkSide would pass for a
+// side, then runs it: reverse replication and catch-up apply within
+// about a second.
+func (e *wfEnv) waitSideMatches(t *testing.T, side string, shards []string, w *wfWriter) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if e.sideMatches(t, shards, w) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	e.checkSide(t, side, shards, w)
+}
+
+// sideMatches is checkSide's verdict without reporting.
+func (e *wfEnv) sideMatches(t *testing.T, shards []string, w *wfWriter) bool {
+	t.Helper()
+	want, unsure := w.expected()
+	n := 0
+	for _, s := range shards {
+		for _, r := range gatewaytest.QueryStrings(t, e.shardDB(t, s), "SELECT id, owner, balance FROM account") {
+			id, _ := strconv.ParseInt(r[0], 10, 64)
+			if unsure[id] {
+				continue
+			}
+			if exp, ok := want[id]; !ok || exp != r[1]+"|"+r[2] || e.owner(t, id, shards) != s {
+				return false
+			}
+			n++
+		}
+	}
+	return n == len(want)-countIn(want, unsure)
+}
+
+func countIn(rows map[int64]string, ids map[int64]bool) int {
+	n := 0
+	for id := range ids {
+		if _, ok := rows[id]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSplitWorkflow: the whole workflow for a 2 → 4 split.
+func TestSplitWorkflow(t *testing.T) { testWorkflow(t, []string{"-40", "40-80", "80-c0", "c0-"}) }
+
+// TestMergeWorkflow: the whole workflow for a 2 → 1 merge.
+func TestMergeWorkflow(t *testing.T) { testWorkflow(t, []string{"-"}) }
