@@ -46,7 +46,7 @@ fuzz:
 # (about a minute), then the resharding copy rate; BENCH_FLAGS passes options to the harness, e.g.
 # BENCH_FLAGS='-rounds 1 -leg-time 2s -workloads point_select/4t/text'.
 BENCH_FLAGS ?=
-# Then the resharding bench (about 2 minutes): BENCH_RESHARD=0 skips it,
+# Then the resharding bench (about 3 minutes): BENCH_RESHARD=0 skips it,
 # RESHARD_BENCH_FLAGS passes options, e.g. '-rows 200000 -write-rate 100'.
 BENCH_RESHARD ?= 1
 RESHARD_BENCH_FLAGS ?=
@@ -56,7 +56,7 @@ bench: deps
 	@echo "== Commit latency ratios (twopc vs multi vs autocommit, one run; see gateway/commit_bench_test.go)"
 	$(GO) test -run '^$$' -bench 'Commit' -benchtime 1000x ./gateway
 	@if [ "$(BENCH_RESHARD)" != 0 ]; then \
-	  echo "== Resharding: copy rate of a 1,000,000-row table while a writer runs (benchmarks/cmd/reshardbench; BENCH_RESHARD=0 skips it)"; \
+	  echo "== Resharding: copy rate of a 1,000,000-row table and write-switch stalls while a writer runs (benchmarks/cmd/reshardbench; BENCH_RESHARD=0 skips it)"; \
 	  $(GO) run ./benchmarks/cmd/reshardbench $(RESHARD_BENCH_FLAGS); \
 	fi
 

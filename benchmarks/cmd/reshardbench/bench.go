@@ -25,7 +25,8 @@ type report struct {
 	Baseline, DuringCopy writeStats
 	// CatchUp is from the end of the copy to a lag under a second, with
 	// the writer on.
-	CatchUp time.Duration
+	CatchUp  time.Duration
+	Switches []switchResult
 }
 
 func benchmark(ctx context.Context, o options, log io.Writer) (*report, error) {
@@ -76,7 +77,38 @@ func benchmark(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	rep.CatchUp = time.Since(caughtStart)
+
+	// Switch writes to the targets, back, and to the targets again,
+	// under the writer, as an operator would (switch-traffic --writes,
+	// reverse-traffic).
+	for _, dir := range []topo.SwitchDirection{topo.SwitchForward, topo.SwitchReverse, topo.SwitchForward} {
+		fmt.Fprintf(log, "reshardbench: write switch %s\n", dir)
+		time.Sleep(2 * time.Second) // the writer at its steady rate, and catch-up current
+		w.take(0)
+		t0 := time.Now()
+		wf, err := e.switchWrites(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		took := time.Since(t0)
+		// The writer's statements held at the end of the switch finish
+		// right after it.
+		time.Sleep(200 * time.Millisecond)
+		rep.Switches = append(rep.Switches, switchResult{Direction: dir, Hold: wf.WriteSwitch.Stall, Took: took,
+			Writer: w.take(took + 200*time.Millisecond)})
+	}
 	return rep, nil
+}
+
+// switchResult is one write switch under the writer.
+type switchResult struct {
+	Direction topo.SwitchDirection
+	// Hold is the workflow's stall: the keyspace's writes held, from the
+	// hold placed to its release.
+	Hold time.Duration
+	// Took is the whole switch as the operator waits for it.
+	Took   time.Duration
+	Writer writeStats
 }
 
 func (r *report) print(out io.Writer) {
@@ -103,5 +135,24 @@ func (r *report) print(out io.Writer) {
 		if row.s.LastErr != "" {
 			fmt.Fprintf(out, "    last error: %s\n", row.s.LastErr)
 		}
+	}
+	fmt.Fprintf(out, "%-28s %9s %8s %10s %10s %6s\n", "write switch", "hold", "took", "max write", "max gap", "errors")
+	for i, sw := range r.Switches {
+		fmt.Fprintf(out, "%-28s %9v %8v %10v %10v %6d\n", fmt.Sprintf("%d. %s", i+1, sw.Direction), sw.Hold.Round(time.Millisecond),
+			sw.Took.Round(time.Millisecond), sw.Writer.Max.Round(time.Millisecond), sw.Writer.MaxGap.Round(time.Millisecond), sw.Writer.Errors)
+		if sw.Writer.LastErr != "" {
+			fmt.Fprintf(out, "    last error: %s\n", sw.Writer.LastErr)
+		}
+	}
+	if len(r.Switches) > 0 {
+		var longest time.Duration
+		for _, sw := range r.Switches {
+			longest = max(longest, sw.Writer.Max)
+		}
+		target := "met"
+		if longest > 500*time.Millisecond {
+			target = "missed"
+		}
+		fmt.Fprintf(out, "longest write during a switch %v (target <= 500 ms: %s)\n", longest.Round(time.Millisecond), target)
 	}
 }

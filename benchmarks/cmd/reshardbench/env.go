@@ -271,6 +271,28 @@ func (e *env) createWorkflow(ctx context.Context) error {
 	return reshard.PrepareTargets(ctx, store, tablet.ConnConfig{User: tablet.RootUser}, keyspace, workflow)
 }
 
+// switchWrites asks the controller for a write switch and waits for it,
+// as `shardctl reshard switch-traffic --writes` (forward) and
+// `reverse-traffic` do; reads go along (a forward switch needs them
+// switched first).
+func (e *env) switchWrites(ctx context.Context, dir topo.SwitchDirection) (*topo.Workflow, error) {
+	store := e.cluster.Store
+	if dir == topo.SwitchForward {
+		if _, err := reshard.SwitchReads(ctx, store, keyspace, workflow, topo.ReadSwitchScale); err != nil {
+			return nil, fmt.Errorf("switch reads: %w", err)
+		}
+	}
+	ws, err := reshard.RequestWriteSwitch(ctx, store, keyspace, workflow, dir, 0)
+	if err != nil {
+		return nil, fmt.Errorf("write switch %s: %w", dir, err)
+	}
+	w, err := reshard.AwaitWriteSwitch(ctx, store, keyspace, workflow, ws.ID, time.Minute)
+	if err != nil {
+		return nil, fmt.Errorf("write switch %s: %w", dir, err)
+	}
+	return w, nil
+}
+
 // status is the workflow's status now.
 func (e *env) status(ctx context.Context) (reshard.Status, error) {
 	w, err := e.cluster.Store.GetWorkflow(ctx, keyspace, workflow)
