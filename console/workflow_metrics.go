@@ -36,7 +36,7 @@ var (
 	workflowCopyRateDesc = prometheus.NewDesc("shardgate_workflow_copy_rows_per_second",
 		"Rows copied over the time since the copy started (until it finished, once it has).", workflowLabels, nil)
 	workflowLagDesc = prometheus.NewDesc("shardgate_workflow_lag_seconds",
-		"How far the targets trail the sources in catch-up (largest over the source shards; grows while no controller reports). Absent until catch-up has reported for every source shard.", workflowLabels, nil)
+		"How far the replicating side trails the side taking writes: catch-up until writes are switched, reverse replication while they are (largest over the streams; grows while no controller reports). Absent until every stream reported, and once nothing replicates.", workflowLabels, nil)
 	workflowReadPercentDesc = prometheus.NewDesc("shardgate_workflow_read_percent",
 		"Share of sessions whose reads outside transactions go to the targets (switch-traffic --reads), 0 to 100.", workflowLabels, nil)
 )

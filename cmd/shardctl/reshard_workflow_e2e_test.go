@@ -153,17 +153,6 @@ func (e *wfEnv) waitWorkflow(t *testing.T, what string, done func(reshard.Status
 	}
 }
 
-// caughtUp waits until catch-up has applied everything the sources have
-// (lag 0: the stream is idle and applied), with the writer stopped.
-func (e *wfEnv) caughtUp(t *testing.T) {
-	t.Helper()
-	e.waitWorkflow(t, "catch-up", func(st reshard.Status) bool { return st.LagSeconds != nil && *st.LagSeconds == 0 })
-	// A report comes about once a second: one more makes sure the last
-	// writes were in the stream it covers.
-	time.Sleep(1500 * time.Millisecond)
-	e.waitWorkflow(t, "catch-up", func(st reshard.Status) bool { return st.LagSeconds != nil && *st.LagSeconds == 0 })
-}
-
 // owner returns which of shards owns id's keyspace id.
 func (e *wfEnv) owner(t *testing.T, id int64, shards []string) string {
 	t.Helper()
