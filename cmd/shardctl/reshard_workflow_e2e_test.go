@@ -48,7 +48,10 @@ type wfEnv struct {
 	targets map[string]*tablet.Mysqld
 }
 
-func startWorkflowEnv(t *testing.T, targets []string) *wfEnv {
+// startWorkflowEnv starts the cluster, the gateway and the targets, and
+// a controller in this process unless controllers run as processes of
+// their own (the kill test).
+func startWorkflowEnv(t *testing.T, targets []string, inProcessController bool) *wfEnv {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -104,7 +107,9 @@ func startWorkflowEnv(t *testing.T, targets []string) *wfEnv {
 	for _, name := range targets {
 		mustCtlAt(t, e.store(), "tablet", "add", "--keyspace", wfKeyspace, "--shard", name, "--type", "primary", "--address", e.targets[name].Addr())
 	}
-	e.startController(t)
+	if inProcessController {
+		e.startController(t)
+	}
 	return e
 }
 
@@ -493,7 +498,7 @@ func (e *wfEnv) servingPrimaries(t *testing.T) []string {
 // acknowledged, on the shard owning its row and on no other. The longest
 // write of each phase is logged with the workflow's own stall.
 func testWorkflow(t *testing.T, targets []string) {
-	e := startWorkflowEnv(t, targets)
+	e := startWorkflowEnv(t, targets, true)
 	w := e.startWriter(t)
 	time.Sleep(500 * time.Millisecond)
 
