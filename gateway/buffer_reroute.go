@@ -123,8 +123,11 @@ func moved(r, cur *routing, keyspace, shard string) bool {
 // shards from the current routing.
 func (vc *vcursor) holdForReroute(ctx context.Context, keyspace string, draw int) (bool, error) {
 	s := vc.s
+	if s.tabletType != topo.TabletPrimary || s.srv == nil || s.srv.buffer == nil { // a session without a server: planner tests
+		return false, nil
+	}
 	b := s.srv.buffer
-	if s.tabletType != topo.TabletPrimary || b.holds.Load() == nil || !b.keyspaceHeld(keyspace) {
+	if b.holds.Load() == nil || !b.keyspaceHeld(keyspace) {
 		return false, nil
 	}
 	if rs := vc.r.reads[keyspace]; rs != nil && rs.takes(s.tabletType, draw) {

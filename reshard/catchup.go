@@ -32,7 +32,10 @@ func catchesUp(s topo.WorkflowState) bool {
 const (
 	// idleWait is how long the stream may be quiet before catch-up counts
 	// itself caught up (lag 0) and writes its position to every target.
-	idleWait = 250 * time.Millisecond
+	// A write switch waits that long, at least, for the targets no final
+	// transaction touched to store the sources' final positions, so it
+	// is part of the write stall (was 250 ms).
+	idleWait = 100 * time.Millisecond
 	// reportEvery is how often progress goes to the workflow record and
 	// positions to the targets no transaction touched.
 	reportEvery = time.Second

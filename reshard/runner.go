@@ -41,7 +41,8 @@ type Config struct {
 // Runner carries workflows through their phases while it is the elected
 // leader among the runners of one topology: the copy phase of workflows
 // in state copying, the binlog catch-up of those in running or
-// reads-switched.
+// reads-switched, the write switches recorded by shardctl, and reverse
+// replication of those in writes-switched.
 type Runner struct {
 	cfg Config
 }
@@ -126,8 +127,9 @@ func (r *Runner) lead(ctx context.Context) error {
 	}
 }
 
-// catchups are the catch-up goroutines a leading runner started, one per
-// workflow; lead waits for them after cancelling their context.
+// catchups are the goroutines a leading runner started — catch-ups,
+// reverse streams and write switches, at most one of each per workflow
+// (by key); lead waits for them after cancelling their context.
 type catchups struct {
 	mu    sync.Mutex
 	byKey map[string]bool

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -26,6 +28,15 @@ type switcher struct {
 	from, to map[string]*tablet.Conn
 	held     bool // the hold is placed (and not released)
 	flipped  bool
+	// steps are how long each step took, for the log.
+	steps []any
+}
+
+// step records that the step named what ended now.
+func (sw *switcher) step(what string, since *time.Time) {
+	now := time.Now()
+	sw.steps = append(sw.steps, what, now.Sub(*since).Round(time.Millisecond))
+	*since = now
 }
 
 func (sw *switcher) log() []any {
@@ -101,6 +112,13 @@ func (sw *switcher) run(ctx context.Context) error {
 	if err := sw.dial(ctx); err != nil {
 		return err
 	}
+	// The position table the stream the other way will use, created
+	// before the hold so that its DDL is not part of the stall.
+	for shard, c := range sw.from {
+		if err := ensurePositionTable(ctx, c); err != nil {
+			return fmt.Errorf("shard %s/%s: %w", sides.keyspace, shard, err)
+		}
+	}
 	placed := time.Now().UTC()
 	hold := &topo.Hold{
 		ID: sw.ws.ID, Keyspace: sides.keyspace, Shards: sides.from, Reroute: true,
@@ -134,6 +152,8 @@ func (sw *switcher) run(ctx context.Context) error {
 		return err
 	}
 	sw.r.cfg.Logger.Info("reshard: write switch: gateways hold the keyspace", append(sw.log(), "acked", acked)...)
+	mark := placed
+	sw.step("acks", &mark)
 	bound, cancel := context.WithDeadline(ctx, hold.Deadline.Add(-switchMargin))
 	defer cancel()
 
@@ -150,12 +170,14 @@ func (sw *switcher) run(ctx context.Context) error {
 			sw.r.cfg.Logger.Warn("reshard: write switch: cut client connections left on a primary", append(sw.log(), "shard", shard, "connections", n)...)
 		}
 	}
+	sw.step("read_only", &mark)
 	// 3. No prepared 2PC branch left.
 	for shard, c := range sw.from {
 		if err := waitNoPreparedXA(bound, c); err != nil {
 			return fmt.Errorf("shard %s/%s: %w", sides.keyspace, shard, err)
 		}
 	}
+	sw.step("xa", &mark)
 	// 4. Final positions, applied on the to side.
 	final := map[string]string{}
 	for shard, c := range sw.from {
@@ -168,6 +190,7 @@ func (sw *switcher) run(ctx context.Context) error {
 	if err := sw.waitApplied(bound, final); err != nil {
 		return err
 	}
+	sw.step("catchup", &mark)
 	// 5. Where the stream the other way starts.
 	start := map[string]string{}
 	for shard, c := range sw.to {
@@ -177,19 +200,8 @@ func (sw *switcher) run(ctx context.Context) error {
 		}
 		start[shard] = pos
 	}
-	for shard, c := range sw.from {
-		if err := ensurePositionTable(bound, c); err != nil {
-			return fmt.Errorf("shard %s/%s: %w", sides.keyspace, shard, err)
-		}
-		for to, pos := range start {
-			p, err := parsePosition(pos)
-			if err != nil {
-				return err
-			}
-			if _, err := c.Execute(bound, positionStatement(sides.keyspace, sides.outbound(), to, p, p)); err != nil {
-				return fmt.Errorf("shard %s/%s: store the position of %s: %w", sides.keyspace, shard, to, err)
-			}
-		}
+	if err := sw.storeStarts(bound, start); err != nil {
+		return err
 	}
 	// The to side takes writes (reverse: the sources were read-only).
 	for shard, c := range sw.to {
@@ -201,6 +213,7 @@ func (sw *switcher) run(ctx context.Context) error {
 		return fmt.Errorf("the switch ran out of time before the flip (timeout %s): %w", timeout, err)
 	}
 
+	sw.step("positions", &mark)
 	// 6. The flip.
 	err = sw.r.cfg.Store.FlipServing(ctx, sides.keyspace, sides.workflow, sides.from, sides.to, func(w *topo.Workflow) error {
 		ws := w.WriteSwitch
@@ -229,6 +242,7 @@ func (sw *switcher) run(ctx context.Context) error {
 		return fmt.Errorf("flip the serving graph: %w", err)
 	}
 	sw.flipped = true
+	sw.step("flip", &mark)
 	sw.r.cfg.Logger.Info("reshard: write switch: serving graph flipped", append(sw.log(), "serving", sides.to)...)
 	// 7. Release.
 	return sw.finish(ctx)
@@ -267,7 +281,7 @@ func (sw *switcher) finish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sw.r.cfg.Logger.Info("reshard: write switch done", append(sw.log(), "stall", stall)...)
+	sw.r.cfg.Logger.Info("reshard: write switch done", append(append(sw.log(), "stall", stall), sw.steps...)...)
 	return nil
 }
 
@@ -308,6 +322,46 @@ func (sw *switcher) fail(ctx context.Context, cause error) error {
 		w.Error = fmt.Sprintf("write switch %s failed: %s", ws.ID, msg)
 		return nil
 	})
+}
+
+// storeStarts writes, on every from primary (in parallel), the position
+// each to shard's stream the other way starts from.
+func (sw *switcher) storeStarts(ctx context.Context, start map[string]string) error {
+	stmt, err := positionsStatement(sw.sides.keyspace, sw.sides.outbound(), start)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for shard, c := range sw.from {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Execute(ctx, stmt); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("shard %s/%s: store the positions the other way starts from: %w", sw.sides.keyspace, shard, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// positionsStatement records, in one statement, positions (by source
+// shard) as both applied and restart positions of a stream.
+func positionsStatement(keyspace, workflow string, positions map[string]string) (string, error) {
+	var rows []string
+	for _, shard := range slices.Sorted(maps.Keys(positions)) {
+		p, err := parsePosition(positions[shard])
+		if err != nil {
+			return "", fmt.Errorf("shard %s position: %w", shard, err)
+		}
+		q := positionStatement(keyspace, workflow, shard, p, p)
+		rows = append(rows, q[strings.Index(q, " VALUES ")+len(" VALUES "):])
+	}
+	return "REPLACE INTO " + positionTable + " VALUES " + strings.Join(rows, ","), nil
 }
 
 // waitApplied waits until every to primary has applied, for each from
