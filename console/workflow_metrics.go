@@ -37,13 +37,17 @@ var (
 		"Rows copied over the time since the copy started (until it finished, once it has).", workflowLabels, nil)
 	workflowLagDesc = prometheus.NewDesc("shardgate_workflow_lag_seconds",
 		"How far the replicating side trails the side taking writes: catch-up until writes are switched, reverse replication while they are (largest over the streams; grows while no controller reports). Absent until every stream reported, and once nothing replicates.", workflowLabels, nil)
+	workflowWriteStallDesc = prometheus.NewDesc("shardgate_workflow_write_stall_seconds",
+		"How long the last successful write switch (switch-traffic --writes, reverse-traffic) held the keyspace's writes, hold placed to released. Absent before the first.", workflowLabels, nil)
+	workflowMaxWriteStallDesc = prometheus.NewDesc("shardgate_workflow_max_write_stall_seconds",
+		"The longest hold of the keyspace's writes of any write switch of the workflow. Absent before the first.", workflowLabels, nil)
 	workflowReadPercentDesc = prometheus.NewDesc("shardgate_workflow_read_percent",
 		"Share of sessions whose reads outside transactions go to the targets (switch-traffic --reads), 0 to 100.", workflowLabels, nil)
 )
 
 func (c *workflowsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{workflowStateDesc, workflowRowsCopiedDesc, workflowRowsTotalDesc,
-		workflowCopyRateDesc, workflowLagDesc, workflowReadPercentDesc} {
+		workflowCopyRateDesc, workflowLagDesc, workflowReadPercentDesc, workflowWriteStallDesc, workflowMaxWriteStallDesc} {
 		ch <- d
 	}
 }
@@ -79,6 +83,10 @@ func (c *workflowsCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(workflowReadPercentDesc, st.ReadPercent)
 		if st.LagSeconds != nil {
 			gauge(workflowLagDesc, *st.LagSeconds)
+		}
+		if st.MaxWriteStallMs > 0 {
+			gauge(workflowWriteStallDesc, st.WriteStallMs/1000)
+			gauge(workflowMaxWriteStallDesc, st.MaxWriteStallMs/1000)
 		}
 	}
 }

@@ -96,6 +96,23 @@ func TestWorkflowMetricsFollowTheRecord(t *testing.T) {
 		}
 	}
 
+	if v, ok := got["shardgate_workflow_write_stall_seconds"]; ok {
+		t.Errorf("no write switch yet: write stall %v exported, want absent", v)
+	}
+
+	// Writes switched twice (there and back): the last hold and the
+	// longest.
+	if err := store.UpdateWorkflow(ctx, "service", "split", func(w *topo.Workflow) error {
+		w.LastWriteStall, w.MaxWriteStall = 120*time.Millisecond, 450*time.Millisecond
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got = workflowSamples(t, srv)
+	if got["shardgate_workflow_write_stall_seconds"] != 0.12 || got["shardgate_workflow_max_write_stall_seconds"] != 0.45 {
+		t.Errorf("after two write switches: write stall %v, max %v; want 0.12, 0.45", got["shardgate_workflow_write_stall_seconds"], got["shardgate_workflow_max_write_stall_seconds"])
+	}
+
 	// The controller stopped reporting a minute ago: the lag grows.
 	if err := store.UpdateWorkflow(ctx, "service", "split", func(w *topo.Workflow) error {
 		w.Catchup["-80"].Updated = time.Now().Add(-time.Minute)
