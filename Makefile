@@ -62,9 +62,13 @@ bench: deps
 
 # soak: the failover soak (failover/soak_test.go) with 20 SIGKILLs instead
 # of make test's 5 (about 10 minutes; SOAK_KILLS to change).
+# Then the resharding controller kills: TestWriteSwitchSurvivesControllerKills
+# with SOAK_SWITCH_KILLS killed write switches instead of 3 (about 20 s each).
 SOAK_KILLS ?= 20
+SOAK_SWITCH_KILLS ?= 15
 soak: deps
 	SHARDGATE_SOAK_KILLS=$(SOAK_KILLS) $(GO) test -race -count=1 -timeout 60m -run 'TestFailoverSoak' -v ./failover
+	SHARDGATE_SOAK_SWITCH_KILLS=$(SOAK_SWITCH_KILLS) $(GO) test -race -count=1 -timeout 30m -run 'TestWriteSwitchSurvivesControllerKills' -v ./cmd/shardctl
 
 # bench-go: the Go microbenchmarks of the hot path (allocations reported).
 bench-go:

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -211,12 +212,40 @@ func (e *wfEnv) checkServingSide(t *testing.T, what string, want []string) {
 	}
 }
 
+// soakSwitchKillsEnv sets how many killed write switches
+// TestWriteSwitchSurvivesControllerKills makes (`make soak`; default 3).
+const soakSwitchKillsEnv = "SHARDGATE_SOAK_SWITCH_KILLS"
+
+// switchKillPlan is the directions of the killed switches: forward,
+// reverse, forward, ..., ending forward (so the workflow can complete).
+func switchKillPlan(t *testing.T) []topo.SwitchDirection {
+	n := 3
+	if v := os.Getenv(soakSwitchKillsEnv); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a positive number", soakSwitchKillsEnv, v)
+		}
+	}
+	if n%2 == 0 {
+		n++
+	}
+	plan := make([]topo.SwitchDirection, n)
+	for i := range plan {
+		plan[i] = topo.SwitchForward
+		if i%2 == 1 {
+			plan[i] = topo.SwitchReverse
+		}
+	}
+	return plan
+}
+
 // TestWriteSwitchSurvivesControllerKills merges -80,80- into - with the
 // controller running as separate processes, two at a time, while the
 // writer runs; each write switch (to the target, back with
 // reverse-traffic, to the target again) has its leading controller
 // SIGKILLed after it started holding the keyspace: at a random point
-// (first and last switch), or right past the hold (the second).
+// (the odd switches), or right past the hold (the even ones). make soak
+// runs more switches (soakSwitchKillsEnv).
 // The next leader either finishes the switch or rolls it back (the
 // serving side then writable again), and a rolled-back switch is asked
 // for again. In the end vdiff is clean and every acknowledged write is
@@ -235,16 +264,16 @@ func TestWriteSwitchSurvivesControllerKills(t *testing.T) {
 	e.readSwitch(t, w, "100")
 
 	kills := map[topo.SwitchPhase]int{}
-	for i, dir := range []topo.SwitchDirection{topo.SwitchForward, topo.SwitchReverse, topo.SwitchForward} {
+	for i, dir := range switchKillPlan(t) {
 		from, to := e.sources, targets
 		if dir == topo.SwitchReverse {
 			from, to = targets, e.sources
 		}
 		n := fmt.Sprintf("%d. %s switch", i+1, dir)
 		w.setPhase(n + ", controller killed")
-		// The first and the last switch lose their controller while
-		// holding, the second past the hold.
-		done, phase := e.killedSwitch(t, c, rng, dir, i == 1)
+		// Switches 1, 3, 5, ... lose their controller while holding,
+		// 2, 4, ... right past the hold.
+		done, phase := e.killedSwitch(t, c, rng, dir, i%2 == 1)
 		kills[phase]++
 		if !done {
 			e.checkServingSide(t, "after a rolled-back "+string(dir)+" switch", from)
