@@ -239,7 +239,7 @@ type wfWriter struct {
 	nAcked int
 	// errs counts failed writes; byPhase is the longest time a write
 	// took (its stall) per phase.
-	errs    []error
+	errs    []writeError
 	phase   string
 	stalls  map[string]time.Duration
 	phases  []string
@@ -361,11 +361,11 @@ func (w *wfWriter) step() {
 			}
 		}
 	case definitelyNotApplied(err):
-		w.errs = append(w.errs, fmt.Errorf("%s: %w", phase, err))
+		w.errs = append(w.errs, writeError{phase: phase, tx: len(stmts) > 1, err: err})
 	default:
 		// The outcome is unknown (the connection broke mid-commit):
 		// don't check these rows, and don't write them again.
-		w.errs = append(w.errs, fmt.Errorf("%s (outcome unknown): %w", phase, err))
+		w.errs = append(w.errs, writeError{phase: phase, tx: len(stmts) > 1, err: fmt.Errorf("outcome unknown: %w", err)})
 		for _, id := range ids {
 			w.unsure[id] = true
 			delete(w.rows, id)
@@ -428,8 +428,18 @@ func (w *wfWriter) execAcked(t *testing.T, id int64, q, row string) {
 	w.nAcked++
 }
 
+// writeError is a write that failed: in which phase, whether it was a
+// transaction of several statements.
+type writeError struct {
+	phase string
+	tx    bool
+	err   error
+}
+
+func (e writeError) Error() string { return fmt.Sprintf("%s (transaction %v): %v", e.phase, e.tx, e.err) }
+
 // takeErrors returns the failed writes so far and forgets them.
-func (w *wfWriter) takeErrors() []error {
+func (w *wfWriter) takeErrors() []writeError {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	errs := w.errs
@@ -536,8 +546,16 @@ func testWorkflow(t *testing.T, targets []string) {
 
 	w.halt()
 	for _, err := range w.takeErrors() {
-		// The gateway buffers writes during a switch: a client should
-		// not see them fail.
+		// The gateway holds statements during a switch: a client should
+		// not see them fail. A transaction open when the switch began is
+		// the exception the design accepts: one that the gateways can't
+		// drain (its next statement held) has its connection cut on the
+		// old side and fails rather than commit after the final position
+		// is read (docs/RESHARDING.md).
+		if err.tx && strings.Contains(err.phase, "traffic") && !strings.HasSuffix(err.phase, " done") {
+			t.Logf("a transaction open across a switch failed (allowed): %v", err)
+			continue
+		}
 		t.Errorf("a write failed: %v", err)
 	}
 	w.report(t)
