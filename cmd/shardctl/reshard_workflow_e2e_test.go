@@ -436,7 +436,9 @@ type writeError struct {
 	err   error
 }
 
-func (e writeError) Error() string { return fmt.Sprintf("%s (transaction %v): %v", e.phase, e.tx, e.err) }
+func (e writeError) Error() string {
+	return fmt.Sprintf("%s (transaction %v): %v", e.phase, e.tx, e.err)
+}
 
 // takeErrors returns the failed writes so far and forgets them.
 func (w *wfWriter) takeErrors() []writeError {
