@@ -237,12 +237,14 @@ type wfWriter struct {
 	unsure map[int64]bool   // the last write's outcome is unknown
 	next   int64
 	nAcked int
-	// errs counts failed writes; byPhase is the longest time a write
-	// took (its stall) per phase.
-	errs    []writeError
-	phase   string
-	stalls  map[string]time.Duration
-	phases  []string
+	// errs are the failed writes; phase names the current phase (the
+	// phases in order in phases), stalls the longest time a write took
+	// in each.
+	errs   []writeError
+	phase  string
+	stalls map[string]time.Duration
+	phases []string
+	// stop ends run's loop; stopped is closed when it has.
 	stopped chan struct{}
 	stop    chan struct{}
 }
