@@ -185,8 +185,17 @@ func AwaitWriteSwitch(ctx context.Context, store *topo.Store, keyspace, workflow
 
 // writeSwitch carries w's write switch forward from its recorded phase.
 // It returns an error only when it could not record the outcome.
-func (r *Runner) writeSwitch(ctx context.Context, w *topo.Workflow, guard clientv3.Cmp, running *catchups) error {
+func (r *Runner) writeSwitch(ctx context.Context, listed *topo.Workflow, guard clientv3.Cmp, running *catchups) error {
+	// The pass's list may be older than a switch that just ended: act on
+	// the record as it is now.
+	w, err := r.cfg.Store.GetWorkflow(ctx, listed.Keyspace, listed.Name)
+	if err != nil {
+		return err
+	}
 	ws := w.WriteSwitch
+	if ws.Over() {
+		return nil
+	}
 	sides := sidesOf(w, ws.Direction)
 	sw := &switcher{r: r, guard: guard, sides: sides, ws: ws}
 	defer sw.close()
@@ -206,8 +215,8 @@ func (r *Runner) writeSwitch(ctx context.Context, w *topo.Workflow, guard client
 		return sw.fail(ctx, err)
 	}
 	if err := sw.run(ctx); err != nil {
-		if errors.Is(err, ErrNotLeader) {
-			return err // the next leader rolls back or finishes
+		if errors.Is(err, ErrNotLeader) || errors.Is(err, errSwitchTaken) {
+			return err // the next leader rolls back or finishes; or another goroutine had it
 		}
 		if sw.flipped {
 			r.cfg.Logger.Error("reshard: write switch flipped but not finished; the next pass finishes it", "switch", ws.ID, "err", err)
@@ -223,6 +232,10 @@ func (r *Runner) writeSwitch(ctx context.Context, w *topo.Workflow, guard client
 	}
 	return nil
 }
+
+// errSwitchTaken: the switch left phase requested before this attempt
+// could take it; whoever took it carries it on.
+var errSwitchTaken = errors.New("reshard: the write switch was taken up already")
 
 // withSwitchOver is w as if its switch were over, for the state checks.
 func withSwitchOver(w *topo.Workflow) *topo.Workflow {

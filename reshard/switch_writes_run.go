@@ -26,7 +26,8 @@ type switcher struct {
 	// conns are connections to the primaries of the from and to shards,
 	// by shard name, opened by dial.
 	from, to map[string]*tablet.Conn
-	held     bool // the hold is placed (and not released)
+	fromAddr map[string]string // the from primaries' addresses, by shard
+	held     bool              // the hold is placed (and not released)
 	flipped  bool
 	// steps are how long each step took, for the log.
 	steps []any
@@ -64,7 +65,7 @@ func (sw *switcher) dial(ctx context.Context) error {
 	if err := wc.resolve(snap, sw.sides.from); err != nil {
 		return err
 	}
-	sw.from, sw.to = map[string]*tablet.Conn{}, map[string]*tablet.Conn{}
+	sw.from, sw.to, sw.fromAddr = map[string]*tablet.Conn{}, map[string]*tablet.Conn{}, wc.sources
 	open := func(m map[string]*tablet.Conn, shard, addr string) error {
 		cc := sw.r.cfg.Conn
 		cc.Addr, cc.DB = addr, sw.sides.keyspace
@@ -113,9 +114,12 @@ func (sw *switcher) run(ctx context.Context) error {
 		return err
 	}
 	// The position table the stream the other way will use, created
-	// before the hold so that its DDL is not part of the stall.
-	for shard, c := range sw.from {
-		if err := ensurePositionTable(ctx, c); err != nil {
+	// before the hold so that its DDL is not part of the stall, from a
+	// connection without a default database: the binlog then files the
+	// DDL under no schema, and the catch-up reading it doesn't take it for
+	// DDL of the keyspace (which stops a workflow).
+	for shard, addr := range sw.fromAddr {
+		if err := sw.ensurePositions(ctx, addr); err != nil {
 			return fmt.Errorf("shard %s/%s: %w", sides.keyspace, shard, err)
 		}
 	}
@@ -130,7 +134,7 @@ func (sw *switcher) run(ctx context.Context) error {
 	// to undo whatever of the following steps happened.
 	if err := sw.update(ctx, func(_ *topo.Workflow, ws *topo.WriteSwitch) error {
 		if ws.Phase != topo.SwitchRequested {
-			return fmt.Errorf("write switch %s is in phase %s: %w", ws.ID, ws.Phase, ErrInvalid)
+			return fmt.Errorf("write switch %s is in phase %s: %w", ws.ID, ws.Phase, errSwitchTaken)
 		}
 		ws.Phase, ws.HoldPlaced, ws.HoldDeadline = topo.SwitchHolding, placed, hold.Deadline
 		return nil
@@ -291,6 +295,14 @@ func (sw *switcher) finish(ctx context.Context) error {
 func (sw *switcher) fail(ctx context.Context, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
+	// Undo only what is still this switch's, before its flip.
+	cur, err := sw.r.cfg.Store.GetWorkflow(ctx, sw.sides.keyspace, sw.sides.workflow)
+	if err != nil {
+		return err
+	}
+	if ws := cur.WriteSwitch; ws == nil || ws.ID != sw.ws.ID || ws.Over() || ws.Phase == topo.SwitchFlipped {
+		return nil
+	}
 	sw.r.cfg.Logger.Warn("reshard: write switch failed; undoing it", append(sw.log(), "err", cause)...)
 	var errs []error
 	if err := sw.dial(ctx); err != nil {
@@ -322,6 +334,19 @@ func (sw *switcher) fail(ctx context.Context, cause error) error {
 		w.Error = fmt.Sprintf("write switch %s failed: %s", ws.ID, msg)
 		return nil
 	})
+}
+
+// ensurePositions creates the position table on the instance at addr,
+// through a connection without a default database.
+func (sw *switcher) ensurePositions(ctx context.Context, addr string) error {
+	cc := sw.r.cfg.Conn
+	cc.Addr, cc.DB = addr, ""
+	conn, err := tablet.Dial(ctx, cc)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return ensurePositionTable(ctx, conn)
 }
 
 // storeStarts writes, on every from primary (in parallel), the position
