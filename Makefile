@@ -44,20 +44,32 @@ fuzz:
 # bench: the sysbench harness (benchmarks/README.md): legs A-G interleaved
 # (E: a cluster started as `make up` starts it; G: two gateways), 3 rounds,
 # about 17 minutes on 2 cores, then the 2PC commit-latency ratios
-# (about a minute); BENCH_FLAGS passes options to the harness, e.g.
+# (about a minute), then the resharding copy rate; BENCH_FLAGS passes options to the harness, e.g.
 # BENCH_FLAGS='-rounds 1 -leg-time 2s -workloads point_select/4t/text'.
 BENCH_FLAGS ?=
+# Then the resharding bench (about 3 minutes): BENCH_RESHARD=0 skips it,
+# RESHARD_BENCH_FLAGS passes options, e.g. '-rows 200000 -write-rate 100'.
+BENCH_RESHARD ?= 1
+RESHARD_BENCH_FLAGS ?=
 bench: deps
 	@scripts/install-deps.sh sysbench
 	$(GO) run ./benchmarks/cmd/bench $(BENCH_FLAGS)
 	@echo "== Commit latency ratios (twopc vs multi vs autocommit, one run; see gateway/commit_bench_test.go)"
 	$(GO) test -run '^$$' -bench 'Commit' -benchtime 1000x ./gateway
+	@if [ "$(BENCH_RESHARD)" != 0 ]; then \
+	  echo "== Resharding: copy rate of a 1,000,000-row table and write-switch stalls while a writer runs (benchmarks/cmd/reshardbench; BENCH_RESHARD=0 skips it)"; \
+	  $(GO) run ./benchmarks/cmd/reshardbench $(RESHARD_BENCH_FLAGS); \
+	fi
 
 # soak: the failover soak (failover/soak_test.go) with 20 SIGKILLs instead
 # of make test's 5 (about 10 minutes; SOAK_KILLS to change).
+# Then the resharding controller kills: TestWriteSwitchSurvivesControllerKills
+# with SOAK_SWITCH_KILLS killed write switches instead of 3 (about 20 s each).
 SOAK_KILLS ?= 20
+SOAK_SWITCH_KILLS ?= 15
 soak: deps
 	SHARDGATE_SOAK_KILLS=$(SOAK_KILLS) $(GO) test -race -count=1 -timeout 60m -run 'TestFailoverSoak' -v ./failover
+	SHARDGATE_SOAK_SWITCH_KILLS=$(SOAK_SWITCH_KILLS) $(GO) test -race -count=1 -timeout 30m -run 'TestWriteSwitchSurvivesControllerKills' -v ./cmd/shardctl
 
 # bench-go: the Go microbenchmarks of the hot path (allocations reported).
 bench-go:

@@ -58,7 +58,7 @@ func New(cfg Config) (*Console, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Console{cfg: cfg, mux: http.NewServeMux()}
-	if err := cfg.Gateway.RegisterMetrics(&recoveriesCollector{store: cfg.Store}); err != nil {
+	if err := cfg.Gateway.RegisterMetrics(&recoveriesCollector{store: cfg.Store}, &workflowsCollector{store: cfg.Store}); err != nil {
 		return nil, err
 	}
 	if cfg.GatewayDSN != "" {

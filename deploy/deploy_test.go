@@ -98,7 +98,8 @@ func TestAlertRules(t *testing.T) {
 	}
 	sort.Strings(alerts)
 	want := []string{"ShardgateBufferTimeouts", "ShardgateErrorRateHigh", "ShardgateFailoverHappened",
-		"ShardgatePrimaryDown", "ShardgateReplicationLagHigh", "ShardgateTwoPCUnresolved"}
+		"ShardgatePrimaryDown", "ShardgateReplicationLagHigh", "ShardgateTwoPCUnresolved",
+		"ShardgateWorkflowError", "ShardgateWorkflowLagHigh"}
 	if !slices.Equal(alerts, want) {
 		t.Errorf("alerts: got %v, want %v", alerts, want)
 	}
@@ -137,7 +138,9 @@ func TestGrafanaDashboard(t *testing.T) {
 	}
 	for _, n := range []string{"shardgate_queries_total", "shardgate_errors_total", "shardgate_shard_queries_total",
 		"shardgate_pool_in_use", "shardgate_connections", "shardgate_transactions_total", "shardgate_twopc_unresolved",
-		"shardgate_tablet_healthy", "shardgate_replication_lag_seconds"} {
+		"shardgate_tablet_healthy", "shardgate_replication_lag_seconds",
+		"shardgate_workflow_rows_copied", "shardgate_workflow_rows_total", "shardgate_workflow_copy_rows_per_second",
+		"shardgate_workflow_lag_seconds", "shardgate_workflow_state"} {
 		if !used[n] {
 			t.Errorf("the dashboard shows no panel of %s", n)
 		}

@@ -424,7 +424,7 @@ func (c *catchup) onQuery(ctx context.Context, e *replication.QueryEvent) error 
 		c.endGroup()
 		return nil
 	}
-	if isDDL(word) && ddlConcerns(c.wf, string(e.Schema), q) {
+	if isDDL(word) && !isPositionDDL(q) && ddlConcerns(c.wf, string(e.Schema), q) {
 		return permanent(fmt.Errorf("DDL on source shard %s at %s (%.200s): the targets' schema would diverge; the workflow stops: %w",
 			c.source, c.gtidText(), q, ErrInvalid))
 	}
@@ -674,6 +674,16 @@ func isDDL(words string) bool {
 		}
 	}
 	return false
+}
+
+// isPositionDDL reports whether a statement creates the position schema
+// or table (createPositionSchema, createPositionTable): the write switch
+// creates them on the sources for reverse replication, from a connection
+// whose default database is the keyspace's, so the forward catch-up of
+// the same workflow reads them as DDL in the keyspace. They change no
+// table of the keyspace.
+func isPositionDDL(q string) bool {
+	return strings.Contains(strings.ToLower(q), "`"+positionSchema+"`")
 }
 
 // mentionsSchema reports whether a statement names schema as a qualifier

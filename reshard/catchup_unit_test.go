@@ -109,6 +109,17 @@ func TestQueryClassification(t *testing.T) {
 			t.Errorf("isDDL(%q): got %v, want %v", q, got, want)
 		}
 	}
+	// The position schema and table the write switch creates on the
+	// sources are not the keyspace's DDL (the forward catch-up saw them
+	// as such and failed the workflow at the switch).
+	for _, q := range []string{createPositionSchema, createPositionTable} {
+		if !isPositionDDL(q) {
+			t.Errorf("isPositionDDL(%.50q): got false, want true", q)
+		}
+	}
+	if isPositionDDL("ALTER TABLE t ADD c INT") {
+		t.Errorf("isPositionDDL(ALTER TABLE t): got true, want false")
+	}
 	if !mentionsSchema("ALTER TABLE `ks`.t ADD c INT", "ks") || !mentionsSchema("alter table ks.t add c int", "ks") || mentionsSchema("ALTER TABLE ksx.t ADD c INT", "ks") {
 		t.Errorf("mentionsSchema: want true for `ks`.t and ks.t, false for ksx.t")
 	}

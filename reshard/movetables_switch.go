@@ -19,10 +19,13 @@ func switchMovedReads(ctx context.Context, store *topo.Store, w *topo.Workflow, 
 		return nil, err
 	}
 	err := store.UpdateWorkflow(ctx, w.Keyspace, w.Name, func(w *topo.Workflow) error {
-		if err := canSwitchReads(w); err != nil {
+		if err := canSwitchReads(w, per10000); err != nil {
 			return err
 		}
 		w.ReadPer10000 = per10000
+		if w.State == topo.WorkflowError {
+			return nil // reads taken back; the error stands
+		}
 		w.State = topo.WorkflowRunning
 		if per10000 == topo.ReadSwitchScale {
 			w.State = topo.WorkflowReadsSwitched

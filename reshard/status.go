@@ -21,10 +21,13 @@ type Status struct {
 	// CopyRowsPerSecond is the rows copied over the time since the copy
 	// started (until the last source shard finished, once all have).
 	CopyRowsPerSecond float64 `json:"copy_rows_per_second"`
-	// LagSeconds is how far the targets trail the sources: now minus the
-	// source timestamp of the last applied transaction, the largest over
-	// the source shards, 0 when caught up; null until catch-up has
-	// reported for every source shard.
+	// LagSeconds is how far the side that replicates trails the side
+	// that takes the writes: now minus the timestamp of the last applied
+	// transaction, the largest over the streams, 0 when caught up. Until
+	// writes are switched that is catch-up (targets behind sources);
+	// while they are, reverse replication (sources behind targets). Null
+	// until every stream has reported, and when nothing replicates
+	// (copying, completed, cancelled).
 	LagSeconds *float64 `json:"lag_seconds"`
 	// RowsApplied counts the row changes catch-up applied to the targets.
 	RowsApplied int64 `json:"rows_applied"`
@@ -67,6 +70,28 @@ type ShardStatus struct {
 // the time since as lag.
 const staleReport = 5 * time.Second
 
+// lagOf is the largest lag over the streams of shards (nil until every
+// one has reported), counting the time since a report older than
+// staleReport: no controller reports, nothing is applied, the lag grows.
+func lagOf(progress map[string]*topo.CatchupProgress, shards []string, now time.Time) *float64 {
+	if len(shards) == 0 {
+		return nil
+	}
+	var lag float64
+	for _, s := range shards {
+		p := progress[s]
+		if p == nil {
+			return nil
+		}
+		l := p.LagSeconds
+		if silent := now.Sub(p.Updated); silent > staleReport {
+			l += silent.Seconds()
+		}
+		lag = max(lag, l)
+	}
+	return &lag
+}
+
 // StatusOf summarises a workflow; now is the time rates are measured to
 // while it copies.
 func StatusOf(w *topo.Workflow, now time.Time) Status {
@@ -90,25 +115,22 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		st.WriteSwitch = &WriteSwitchStatus{ID: ws.ID, Direction: ws.Direction, Phase: ws.Phase,
 			StallMs: float64(ws.Stall) / float64(time.Millisecond), Error: ws.Error}
 	}
-	var lag float64
-	lagKnown := len(w.SourceShards) > 0
 	for _, s := range w.SourceShards {
-		p := w.Catchup[s]
-		if p == nil {
-			lagKnown = false
-			continue
+		if p := w.Catchup[s]; p != nil {
+			st.RowsApplied += p.RowsApplied
 		}
-		st.RowsApplied += p.RowsApplied
-		l := p.LagSeconds
-		if silent := now.Sub(p.Updated); silent > staleReport {
-			// No controller has reported for a while (catch-up reports
-			// every second): nothing is applied, so the lag grows.
-			l += silent.Seconds()
-		}
-		lag = max(lag, l)
 	}
-	if lagKnown && w.State != topo.WorkflowCopying {
-		st.LagSeconds = &lag
+	// The lag is that of the replication running now: catch-up (the
+	// targets behind the sources) until writes are switched, reverse
+	// replication (the sources behind the targets) while they are; none
+	// once nothing replicates (copying, completed, cancelled), so a
+	// finished workflow's lag doesn't grow with the time since its last
+	// report.
+	switch w.State {
+	case topo.WorkflowRunning, topo.WorkflowReadsSwitched, topo.WorkflowError:
+		st.LagSeconds = lagOf(w.Catchup, w.SourceShards, now)
+	case topo.WorkflowWritesSwitched:
+		st.LagSeconds = lagOf(w.Reverse, w.TargetShards, now)
 	}
 	var started, finished time.Time
 	allDone := len(w.SourceShards) > 0

@@ -45,3 +45,31 @@ func TestStatusLag(t *testing.T) {
 		t.Errorf("no report for a minute: got lag %v, want 62 (2 reported + 60 unreported)", st.LagSeconds)
 	}
 }
+
+// The lag is the running replication's: reverse replication's once
+// writes are switched (a forward report that stopped at the switch must
+// not make it grow), none once the workflow is completed.
+func TestStatusLagFollowsTheSwitch(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := &topo.Workflow{Keyspace: "ks", Name: "w", Kind: topo.WorkflowReshard, State: topo.WorkflowWritesSwitched,
+		SourceShards: []string{"-80"}, TargetShards: []string{"-40", "40-80"},
+		Catchup: map[string]*topo.CatchupProgress{"-80": {Position: "0-1-5", RowsApplied: 7, Updated: t0}},
+		Reverse: map[string]*topo.CatchupProgress{"-40": {Position: "0-3-2", LagSeconds: 0.5, Updated: t0.Add(time.Minute)}},
+	}
+	now := t0.Add(time.Minute + time.Second)
+	if st := StatusOf(w, now); st.LagSeconds != nil {
+		t.Errorf("writes switched, reverse reported for -40 only: got lag %v, want null", *st.LagSeconds)
+	}
+	w.Reverse["40-80"] = &topo.CatchupProgress{Position: "0-4-2", LagSeconds: 1.5, Updated: t0.Add(time.Minute)}
+	if st := StatusOf(w, now); st.LagSeconds == nil || *st.LagSeconds != 1.5 || st.RowsApplied != 7 {
+		t.Errorf("writes switched: got lag %v, rows applied %d; want 1.5 (reverse, not the forward report a minute old), 7", st.LagSeconds, st.RowsApplied)
+	}
+	w.State = topo.WorkflowCompleted
+	if st := StatusOf(w, now.Add(time.Hour)); st.LagSeconds != nil {
+		t.Errorf("completed: got lag %v, want null (nothing replicates)", *st.LagSeconds)
+	}
+	w.State = topo.WorkflowRunning
+	if st := StatusOf(w, now); st.LagSeconds == nil || *st.LagSeconds != 61 {
+		t.Errorf("running again, forward report a minute old: got lag %v, want 61", st.LagSeconds)
+	}
+}

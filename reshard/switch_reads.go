@@ -50,7 +50,8 @@ func ParsePercent(s string) (int, error) {
 // them back): it writes the serving graph's read switch, which every
 // gateway applies within a second, then the workflow's read share and
 // state (reads-switched at 100%, running otherwise). Only a reshard
-// workflow in state running or reads-switched can switch reads; the
+// workflow in state running or reads-switched can switch reads (one in
+// error can take them back, staying in error); the
 // targets read together with the serving shards the workflow doesn't
 // replace.
 func SwitchReads(ctx context.Context, store *topo.Store, keyspace, workflow string, per10000 int) (*topo.Workflow, error) {
@@ -61,7 +62,7 @@ func SwitchReads(ctx context.Context, store *topo.Store, keyspace, workflow stri
 	if err != nil {
 		return nil, err
 	}
-	if err := canSwitchReads(w); err != nil {
+	if err := canSwitchReads(w, per10000); err != nil {
 		return nil, err
 	}
 	if w.MoveTables != nil {
@@ -91,10 +92,13 @@ func SwitchReads(ctx context.Context, store *topo.Store, keyspace, workflow stri
 		return nil, err
 	}
 	err = store.UpdateWorkflow(ctx, keyspace, workflow, func(w *topo.Workflow) error {
-		if err := canSwitchReads(w); err != nil {
+		if err := canSwitchReads(w, per10000); err != nil {
 			return err
 		}
 		w.ReadPer10000 = per10000
+		if w.State == topo.WorkflowError {
+			return nil // reads taken back; the workflow stays stopped
+		}
 		w.State = topo.WorkflowRunning
 		if per10000 == topo.ReadSwitchScale {
 			w.State = topo.WorkflowReadsSwitched
@@ -104,7 +108,7 @@ func SwitchReads(ctx context.Context, store *topo.Store, keyspace, workflow stri
 	if err != nil {
 		// The workflow moved on since the check (a cancel): don't leave it
 		// a read switch.
-		if cur, gerr := store.GetWorkflow(ctx, keyspace, workflow); gerr == nil && canSwitchReads(cur) != nil {
+		if cur, gerr := store.GetWorkflow(ctx, keyspace, workflow); gerr == nil && canSwitchReads(cur, per10000) != nil {
 			if cerr := clearReadSwitch(ctx, store, keyspace, workflow); cerr != nil {
 				err = errors.Join(err, cerr)
 			}
@@ -133,9 +137,16 @@ func clearReadSwitchOwned(ctx context.Context, store *topo.Store, keyspace, work
 	return true, store.SetReadSwitch(ctx, keyspace, nil)
 }
 
-func canSwitchReads(w *topo.Workflow) error {
+// canSwitchReads says whether w's reads can switch to a share of
+// per10000. A workflow in error may only take its reads back (0): its
+// targets no longer follow the sources, and sessions reading them would
+// read older data until the operator acts.
+func canSwitchReads(w *topo.Workflow, per10000 int) error {
 	if w.MoveTables != nil && w.MoveTables.ReverseOf != "" {
 		return fmt.Errorf("workflow %s/%s replicates %s back to its source; switch traffic with %s: %w", w.Keyspace, w.Name, w.MoveTables.ReverseOf, w.MoveTables.ReverseOf, ErrInvalid)
+	}
+	if w.State == topo.WorkflowError && per10000 == 0 {
+		return nil
 	}
 	if w.State != topo.WorkflowRunning && w.State != topo.WorkflowReadsSwitched {
 		return fmt.Errorf("workflow %s/%s is in state %s: reads switch in state running or reads-switched: %w", w.Keyspace, w.Name, w.State, ErrInvalid)

@@ -32,7 +32,15 @@ var etcd = lazyenv.New("the test etcd", func() (string, func(), error) {
 	return strings.Join(e.Endpoints(), ","), func() { e.Close(); os.RemoveAll(dir) }, nil
 })
 
-func TestMain(m *testing.M) { os.Exit(lazyenv.Main(m, etcd)) }
+// TestMain runs the tests; started again with controllerProcessEnv set
+// (the controller-kill test), the test binary is instead a resharding
+// controller process (controllerProcess).
+func TestMain(m *testing.M) {
+	if os.Getenv(controllerProcessEnv) != "" {
+		os.Exit(controllerProcess())
+	}
+	os.Exit(lazyenv.Main(m, etcd))
+}
 
 // endpoints are those of the test etcd (comma-separated), started if no
 // test has yet.
