@@ -47,6 +47,7 @@
 //
 //   - Under `shardgate up` (provision.go), targets without instances are
 //     started by up's provisioner; PrepareTargets then copies the schema.
+//
 //   - Write switching (switch_writes*.go): the controller carries out a
 //     switch recorded by shardctl — hold and acknowledgements from every
 //     gateway, sources read-only, catch-up to their final positions, one
