@@ -194,6 +194,9 @@ func answered(plan *planner.Plan) bool {
 // transaction autocommit off would open for the write itself.
 func (s *session) runAnswer(ctx context.Context, plan *planner.Plan, r *routing, binary, more bool) error {
 	s.stmt.plan = plan
+	if err := s.authorize(plan); err != nil {
+		return err
+	}
 	if vx, ok := plan.Root.(*engine.VExplain); ok && vx.Writes &&
 		s.tx == nil && !s.autocommit && s.tabletType == topo.TabletPrimary {
 		s.tx = s.newTransaction()
@@ -203,6 +206,9 @@ func (s *session) runAnswer(ctx context.Context, plan *planner.Plan, r *routing,
 	vc.flushWarnings()
 	if err != nil {
 		return err
+	}
+	if plan.ListsTables != "" {
+		s.filterTables(res, plan.ListsTables)
 	}
 	return s.writeResult(res, binary, more)
 }
@@ -217,6 +223,9 @@ func errNoTopology() error {
 // response; errors are as execStmt's.
 func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, args []any, binary, more bool) error {
 	s.stmt.plan = plan
+	if err := s.authorize(plan); err != nil {
+		return err
+	}
 	if s.tx != nil && s.tx.aborted != nil {
 		return s.tx.aborted
 	}
@@ -259,6 +268,9 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql string, args []any) (*engine.Result, error) {
 	plan, r, err := s.buildPlan(stmt, sql)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(plan); err != nil {
 		return nil, err
 	}
 	vc := s.newVCursor(r)

@@ -64,6 +64,15 @@ type Plan struct {
 	// LOCK IN SHARE MODE, FOR SHARE): the gateway sends it to the shards
 	// that take writes, never to a resharding's read switch.
 	LockingRead bool
+	// Access lists the tables the statement reads, writes or redefines,
+	// for the gateway's grant check (access.go).
+	Access []TableAccess
+	// ListsTables is the keyspace whose table list a SHOW TABLES or SHOW
+	// TABLE STATUS returns: the gateway keeps the rows the user may read.
+	ListsTables string
+	// Admin: the statement needs an admin grant (SHOW VITESS_SHARDS,
+	// SHOW VITESS_TABLETS, VEXPLAIN).
+	Admin bool
 }
 
 // Build plans one statement. sql is its text (what the gateway received);
@@ -79,11 +88,13 @@ func Build(stmt ast.StmtNode, sql string, vs *vschema.VSchema, target Target) (*
 	b := &builder{vs: vs, target: target, sql: sql, top: stmt}
 	b.numberParams(stmt)
 	locking := lockingRead(stmt) // before build may rewrite stmt
+	access, lists := b.accesses(stmt), b.listsTables(stmt)
 	root, typ, err := b.build(stmt)
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Type: typ, Root: root, Original: sql, ParamCount: b.nparams, LockingRead: locking}, nil
+	return &Plan{Type: typ, Root: root, Original: sql, ParamCount: b.nparams, LockingRead: locking,
+		Access: access, ListsTables: lists}, nil
 }
 
 // lockingRead says whether a SELECT, or a part of a UNION, takes row locks.
