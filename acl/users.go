@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/shardgate/shardgate/topo"
 )
@@ -50,7 +51,7 @@ func NewAccount(u *topo.User) (*Account, error) {
 		a.stage2, _ = hex.DecodeString(u.PasswordHash[1:])
 	}
 	for _, g := range u.Grants {
-		p, perr := ParsePrivileges(joinNames(g.Privileges))
+		p, perr := ParsePrivileges(strings.Join(g.Privileges, ","))
 		if perr != nil {
 			if err == nil {
 				err = fmt.Errorf("acl: user %s: grant on %s: %w", u.Name, g.Keyspace, perr)
@@ -60,17 +61,6 @@ func NewAccount(u *topo.User) (*Account, error) {
 		a.grant(g.Keyspace, g.Table, p)
 	}
 	return a, err
-}
-
-func joinNames(names []string) string {
-	out := ""
-	for i, n := range names {
-		if i > 0 {
-			out += ","
-		}
-		out += n
-	}
-	return out
 }
 
 func (a *Account) grant(keyspace, table string, p Privilege) {

@@ -42,7 +42,7 @@ type Grant struct {
 	Privileges []string `json:"privileges"`
 }
 
-func (s *Store) usersDir() string            { return s.root + "/users/" }
+func (s *Store) usersDir() string           { return s.root + "/users/" }
 func (s *Store) userKey(name string) string { return s.usersDir() + name }
 
 func validUserName(name string) error {
