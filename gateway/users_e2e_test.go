@@ -44,7 +44,12 @@ func addUser(t *testing.T, addr, name, method, password string, grants ...topo.G
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.DeleteUser(context.Background(), name) })
-	db := gatewaytest.Open(t, fmt.Sprintf("%s:%s@tcp(%s)/", name, password, addr))
+	db, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/", name, password, addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxIdleConns(0) // no connection kept: they count against the user's limit
+	defer db.Close()
 	waitFor(t, func() bool { return db.Ping() == nil })
 }
 
