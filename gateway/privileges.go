@@ -70,9 +70,13 @@ func (s *session) authorize(plan *planner.Plan) error {
 		return errNeedPrivilege("admin")
 	}
 	for _, t := range plan.Access {
-		if !a.Allowed(t.Keyspace, t.Table, accessPrivilege(t.Kind)) {
-			return errTableDenied(t.Command, s.user, s.loginHost, t.Table)
+		if a.Allowed(t.Keyspace, t.Table, accessPrivilege(t.Kind)) {
+			continue
 		}
+		if t.Table == "" {
+			return errDBDenied(s.user, s.loginHost, t.Keyspace)
+		}
+		return errTableDenied(t.Command, s.user, s.loginHost, t.Table)
 	}
 	if ks := plan.ListsTables; ks != "" && !a.AnyGrant(ks) {
 		return errDBDenied(s.user, s.loginHost, ks)
@@ -91,6 +95,15 @@ func accessPrivilege(k planner.AccessKind) acl.Privilege {
 		return acl.DDL
 	}
 	return acl.Read
+}
+
+// mayDefineRoutine checks a stored routine definition sent as text (the
+// parser could not read it: routine.go): a keyspace-wide ddl grant.
+func (s *session) mayDefineRoutine(ks string) error {
+	if a := s.privileges(); a == nil || !a.Allowed(ks, "", acl.DDL) {
+		return errDBDenied(s.user, s.loginHost, ks)
+	}
+	return nil
 }
 
 // mayUse checks USE (and the handshake's database): some grant on the

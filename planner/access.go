@@ -28,8 +28,11 @@ type TableAccess struct {
 	// (mysql, performance_schema, sys); information_schema is left out:
 	// every user may read it, as in MySQL.
 	Keyspace string
-	Table    string
-	Kind     AccessKind
+	// Table is empty for a statement about the keyspace as a whole (a
+	// stored routine's CALL, CREATE or DROP), which needs a keyspace-wide
+	// grant.
+	Table string
+	Kind  AccessKind
 	// Command is the MySQL command an error 1142 names ("SELECT",
 	// "INSERT", "DROP", ...).
 	Command string
@@ -91,6 +94,17 @@ func (b *builder) accesses(stmt ast.StmtNode) []TableAccess {
 			add([]*ast.TableName{st.Table}, AccessRead, "SELECT")
 		}
 		return out
+	case *ast.CallStmt:
+		// Running a procedure may do anything its body does: a
+		// keyspace-wide write grant (Table empty).
+		if st.Procedure != nil {
+			return b.keyspaceAccess(&ast.TableName{Schema: st.Procedure.Schema, Name: st.Procedure.FnName}, AccessWrite, "EXECUTE")
+		}
+		return out
+	case *ast.ProcedureInfo:
+		return b.keyspaceAccess(st.ProcedureName, AccessDDL, "CREATE ROUTINE")
+	case *ast.DropProcedureStmt:
+		return b.keyspaceAccess(st.ProcedureName, AccessDDL, "ALTER ROUTINE")
 	case ast.DDLNode:
 		add(collectTables(stmt), AccessDDL, ddlCommand(stmt))
 		return out
@@ -103,6 +117,22 @@ func (b *builder) accesses(stmt ast.StmtNode) []TableAccess {
 	}
 	add(read, AccessRead, "SELECT")
 	return out
+}
+
+// keyspaceAccess is the access of a statement about a stored routine
+// named by tn: kind on the routine's whole keyspace (Table empty).
+func (b *builder) keyspaceAccess(tn *ast.TableName, kind AccessKind, command string) []TableAccess {
+	if tn == nil {
+		return nil
+	}
+	ks := tn.Schema.O
+	if ks == "" {
+		ks = b.target.Keyspace
+	}
+	if ks == "" {
+		return nil
+	}
+	return []TableAccess{{Keyspace: ks, Kind: kind, Command: command}}
 }
 
 // deleteTargets resolves DELETE t1, t2 FROM ...'s names (which may be

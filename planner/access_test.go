@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -27,12 +28,18 @@ func TestPlanAccess(t *testing.T) {
 		{"select * from information_schema.tables", nil},
 		{"select * from mysql.user", []string{"mysql.user:1:SELECT"}},
 		{"select 1", nil},
+		{"call p(1)", []string{"global.:2:EXECUTE"}},
+		{"drop procedure p", []string{"global.:3:ALTER ROUTINE"}},
 	} {
 		stmts, err := p.Parse(tc.sql)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
 		}
-		plan, err := Build(stmts[0], tc.sql, vs, Target{Keyspace: "service"})
+		target := Target{Keyspace: "service"}
+		if strings.Contains(tc.sql, "procedure") || strings.HasPrefix(tc.sql, "call") {
+			target.Keyspace = "global" // routines live in unsharded keyspaces
+		}
+		plan, err := Build(stmts[0], tc.sql, vs, target)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
 		}

@@ -72,6 +72,9 @@ type Conn struct {
 	// inFlight is set while a statement's result has not been read to its
 	// end.
 	inFlight bool
+	// onResultEnd, set during StreamResults, takes each result's end and
+	// lets the statement answer with several.
+	onResultEnd func(*Result) error
 	// abandoned is set when a callback of Stream returned an error: the
 	// rest of the result was not read.
 	abandoned bool
@@ -152,6 +155,14 @@ func dial(ctx context.Context, cfg ConnConfig, o dialOptions) (*Conn, error) {
 		cc.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
 		if o.noDeprecateEOF {
 			cc.UnsetCapability(mysql.CLIENT_DEPRECATE_EOF)
+		}
+		// A CALL of a procedure that selects answers with several
+		// results; without these MariaDB refuses it (1312).
+		if err := cc.SetCapability(mysql.CLIENT_MULTI_RESULTS); err != nil {
+			return err
+		}
+		if err := cc.SetCapability(mysql.CLIENT_PS_MULTI_RESULTS); err != nil {
+			return err
 		}
 		if o.multiStatements {
 			if err := cc.SetCapability(mysql.CLIENT_MULTI_STATEMENTS); err != nil {
@@ -384,6 +395,9 @@ func (c *Conn) roundTrip(query string, r *Result, mode resultMode, onFields func
 func (c *Conn) readResults(r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
 	err := c.readResult(r, mode, binary, onFields, onRow)
 	more := r.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0
+	if c.onResultEnd != nil {
+		err, more = c.readMoreResults(err, r, mode, binary, onFields, onRow), false
+	}
 	for err == nil && more {
 		// Several results (a multi-statement or a procedure's result
 		// sets): drain them to keep the connection in step, then refuse.

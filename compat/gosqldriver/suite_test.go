@@ -86,10 +86,7 @@ func TestGoSQLDriverSuite(t *testing.T) {
 // shrinks: a test on it that passes fails this one, so it gets removed.
 func knownGatewayFailures() map[string]string {
 	return map[string]string{
-		"TestInterruptBySignal":  "stored procedures with compound statements and SIGNAL",
-		"TestMultiResultSet":     "CALL with several result sets",
-		"TestErrorInMultiResult": "CALL with several result sets",
-		"TestLoadData":           "LOAD DATA LOCAL INFILE",
+		"TestLoadData": "LOAD DATA LOCAL INFILE",
 	}
 }
 
