@@ -134,6 +134,11 @@ func TestTableGrantAndFilteredShows(t *testing.T) {
 	wantErr(t, "select an ungranted table", err, 1142, "SELECT command denied to user 'acl_tabler'@'127.0.0.1' for table 'acl_t2'")
 	_, err = db.Query("select * from acl_t1 join acl_t2 on acl_t1.id = acl_t2.id")
 	wantErr(t, "a join with an ungranted table", err, 1142, "")
+	// Prepared (COM_STMT_PREPARE announces no columns of it; the
+	// execution is refused).
+	_, err = db.Query("select * from acl_t2 where id = ?", 1)
+	wantErr(t, "a prepared select of an ungranted table", err, 1142, "")
+	queryStrings(t, db, "select * from acl_t1 where id = ?", 1)
 
 	if got := queryStrings(t, db, "show databases"); len(got) != 1 || got[0][0] != "service" {
 		t.Errorf("show databases: got %q, want only service", got)

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/topo/vschema"
 )
 
 // AccessKind is what a statement does to a table, as grants count it
@@ -36,6 +38,16 @@ type TableAccess struct {
 	// Command is the MySQL command an error 1142 names ("SELECT",
 	// "INSERT", "DROP", ...).
 	Command string
+}
+
+// Accesses lists the tables stmt touches and how, as Build puts them in
+// Plan.Access, for a statement not planned yet (a prepare's columns).
+func Accesses(stmt ast.StmtNode, vs *vschema.VSchema, target Target) []TableAccess {
+	if vs == nil {
+		vs = &vschema.VSchema{}
+	}
+	b := &builder{vs: vs, target: target}
+	return b.accesses(stmt)
 }
 
 // accesses lists the tables stmt touches and how. It runs before build,
