@@ -163,7 +163,7 @@ var _ server.AuthenticationHandler = (*connAuth)(nil)
 // it checks plaintext passwords, which the gateway does not have; the
 // provider checks against the stored hashes instead.
 func (a *connAuth) GetCredential(string) (server.Credential, bool, error) {
-	a.writesAtCredential = a.pre.writes
+	a.writesAtCredential, a.pre.switchSalt = a.pre.writes, nil
 	return server.Credential{Passwords: []string{"(checked by the gateway)"}, AuthPluginName: a.h.method}, true, nil
 }
 
@@ -221,14 +221,18 @@ func (a *connAuth) authenticate(c *server.Conn, plugin string, data []byte) erro
 		// Before any password is looked at (finding 6).
 		return errInsecureTransport()
 	}
-	salt := a.pre.salt
-	if a.pre.writes != a.writesAtCredential {
-		salt = nil // go-mysql switched with its own salt: switch again
+	salt, switched := a.pre.salt, a.pre.writes != a.writesAtCredential
+	if switched {
+		// go-mysql asked the client to switch to the announced method
+		// (the client answered with the other one), with a salt of its
+		// own: read from its packet when the connection is plain; under
+		// TLS it is unknown (nil), and verify does without it.
+		salt = a.pre.switchSalt
 	}
 	user := c.GetUser()
 	acct := h.account(user)
 	x := &authExchange{w: wire.Writer{Conn: c}, read: c.ReadPacket, flush: func() error { return nil }, tls: isTLS(c)}
-	ok, used, err := h.verify(x, acct, user, salt, plugin, data)
+	ok, used, err := h.verify(x, acct, user, salt, plugin, data, switched)
 	if err != nil {
 		return err
 	}
@@ -266,16 +270,20 @@ func (x *authExchange) send(pkt []byte) ([]byte, error) {
 // h.unknown the same way): data is the client's response for plugin
 // computed with salt (nil when unknown). When plugin isn't the user's
 // method or the salt is unknown, the client is asked to switch, with a
-// fresh salt. used says whether the client sent a password (for 1045's
+// fresh salt — except where the client already switched once (switched:
+// clients such as Connector/J 2.7 can't take a second switch) and the
+// method is caching_sha2_password over TLS, whose full authentication
+// needs no salt. used says whether the client sent a password (for 1045's
 // "using password"). err is a broken exchange, not a wrong password.
-func (h *authHandler) verify(x *authExchange, acct *acl.Account, user string, salt []byte, plugin string, data []byte) (ok, used bool, err error) {
+func (h *authHandler) verify(x *authExchange, acct *acl.Account, user string, salt []byte, plugin string, data []byte, switched bool) (ok, used bool, err error) {
 	if acct == nil {
 		acct = h.unknown[h.method]
 	}
 	if len(data) == 1 && data[0] == 0 {
 		data = nil
 	}
-	if plugin != acct.Method || salt == nil {
+	saltless := switched && salt == nil && x.tls && plugin == acct.Method && acct.Method == acl.CachingSHA2Password
+	if !saltless && (plugin != acct.Method || salt == nil) {
 		salt = mysql.RandomBuf(20)
 		if data, err = x.send(wire.AppendAuthSwitch(x.w.Start(), acct.Method, salt)); err != nil {
 			return false, false, err
@@ -295,7 +303,7 @@ func (h *authHandler) verify(x *authExchange, acct *acl.Account, user string, sa
 	if !acct.HasPassword() {
 		return false, true, nil
 	}
-	if h.sha2.FastAuth(acct, salt, data) {
+	if !saltless && h.sha2.FastAuth(acct, salt, data) {
 		return true, true, x.w.Write(wire.AppendAuthMoreData(x.w.Start(), wire.SHA2FastAuthOK))
 	}
 	pw, err := x.send(wire.AppendAuthMoreData(x.w.Start(), wire.SHA2FullAuth))
@@ -363,8 +371,15 @@ func preAuthOf(c net.Conn) *preAuthConn {
 // records, but they are still counted (and the count goes on, unused,
 // after the login).
 func (c *preAuthConn) Write(p []byte) (int, error) {
-	if c.writes == 0 {
+	switch {
+	case c.writes == 0:
 		c.salt = wire.GreetingSalt(p)
+	case !c.off:
+		// Plain, before the login: go-mysql's own auth switch, whose salt
+		// it keeps to itself.
+		if salt := wire.AuthSwitchSalt(p); salt != nil {
+			c.switchSalt = salt
+		}
 	}
 	c.writes++
 	return c.Conn.Write(p)

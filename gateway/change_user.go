@@ -22,7 +22,7 @@ func (s *session) changeUser(data []byte) error {
 	h := s.srv.auth
 	acct := h.account(cu.User)
 	x := &authExchange{w: wire.Writer{Conn: s.conn}, read: s.conn.ReadPacket, flush: s.flush, tls: s.tls}
-	ok, used, err := h.verify(x, acct, cu.User, nil, "", nil)
+	ok, used, err := h.verify(x, acct, cu.User, nil, "", nil, false)
 	if err != nil {
 		return err
 	}

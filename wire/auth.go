@@ -53,3 +53,22 @@ func GreetingSalt(pkt []byte) []byte {
 	salt = append(salt, p[4:4+part1]...)
 	return append(salt, p[4+part1+between:4+part1+between+part2]...)
 }
+
+// AuthSwitchSalt returns the salt of an Auth Switch Request packet (with
+// its 4-byte header: [0xfe] plugin name[NUL] salt[20] [NUL]); nil if pkt
+// is not one.
+func AuthSwitchSalt(pkt []byte) []byte {
+	if len(pkt) < HeaderSize+1 || pkt[HeaderSize] != HeaderEOF {
+		return nil
+	}
+	p := pkt[HeaderSize+1:]
+	for i, b := range p {
+		if b == 0 {
+			if rest := p[i+1:]; len(rest) >= 20 {
+				return append([]byte(nil), rest[:20]...)
+			}
+			return nil
+		}
+	}
+	return nil
+}
