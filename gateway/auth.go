@@ -44,8 +44,14 @@ type UserWatcher interface {
 // newMySQLServer builds go-mysql's server for the configured auth method and
 // TLS, with our authentication provider (auth is checked against the
 // stored hashes, never a plaintext: see authProvider).
-func newMySQLServer(cfg Config, h *authHandler) *server.Server {
-	return server.NewServerWithAuth(cfg.ServerVersion, mysql.DEFAULT_COLLATION_ID, cfg.AuthMethod, h.rsaKey, cfg.TLSConfig, authProvider{})
+func newMySQLServer(cfg Config, h *authHandler) (*server.Server, error) {
+	srv := server.NewServerWithAuth(cfg.ServerVersion, mysql.DEFAULT_COLLATION_ID, cfg.AuthMethod, h.rsaKey, cfg.TLSConfig, authProvider{})
+	// LOAD DATA LOCAL INFILE (load_data.go): the client still decides
+	// which files, if any, it sends.
+	if err := srv.SetCapability(mysql.CLIENT_LOCAL_FILES); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	return srv, nil
 }
 
 // rsaKeyFor is the key caching_sha2_password receives passwords with

@@ -131,6 +131,10 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 			return err
 		}
 		return s.writeOK(0, 0, more)
+	case *ast.LoadDataStmt:
+		if st.FileLocRef == ast.FileLocClient {
+			return s.execLoadLocal(ctx, st, sql, more)
+		}
 	case *ast.CallStmt:
 		return s.execCall(ctx, st, sql, args, binary, more)
 	case *ast.UnlockTablesStmt:
@@ -236,9 +240,17 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 	}
 	vc := s.cursor(r, plan)
 	if plan.Type == planner.StmtSelect {
-		return s.streamPlan(ctx, plan, vc, args, binary, more)
+		err := s.streamPlan(ctx, plan, vc, args, binary, more)
+		if s.rerouteAgain(err, plan) { // a write switch moved its shard (buffer_reroute.go)
+			err = s.streamPlan(ctx, plan, s.cursor(s.routing(), plan), args, binary, more)
+		}
+		return err
 	}
 	res, err := s.execute(ctx, plan, vc, args)
+	if s.rerouteAgain(err, plan) {
+		vc = s.cursor(s.routing(), plan)
+		res, err = s.execute(ctx, plan, vc, args)
+	}
 	vc.flushWarnings()
 	if err != nil {
 		err = s.abortIfPrimaryChanged(ctx, err)

@@ -219,7 +219,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	limiter := newConnLimiter(cfg.Limits)
 	auth.limiter = limiter
-	my := newMySQLServer(cfg, auth)
+	my, err := newMySQLServer(cfg, auth)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:     cfg,
 		logger:  cfg.Logger,

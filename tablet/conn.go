@@ -72,6 +72,9 @@ type Conn struct {
 	// inFlight is set while a statement's result has not been read to its
 	// end.
 	inFlight bool
+	// localInfile, set during LoadLocal, sends the file a LOAD DATA
+	// LOCAL INFILE asks for.
+	localInfile func(name string, send func([]byte) error) error
 	// onResultEnd, set during StreamResults, takes each result's end and
 	// lets the statement answer with several.
 	onResultEnd func(*Result) error
@@ -162,6 +165,11 @@ func dial(ctx context.Context, cfg ConnConfig, o dialOptions) (*Conn, error) {
 			return err
 		}
 		if err := cc.SetCapability(mysql.CLIENT_PS_MULTI_RESULTS); err != nil {
+			return err
+		}
+		// LOAD DATA LOCAL INFILE (LoadLocal); the file the server asks
+		// for is sent only there, and an empty one otherwise.
+		if err := cc.SetCapability(mysql.CLIENT_LOCAL_FILES); err != nil {
 			return err
 		}
 		if o.multiStatements {
@@ -482,6 +490,9 @@ func (c *Conn) readResult(r *Result, mode resultMode, binary bool, onFields func
 		}
 		return c.fail(wire.ErrMalformed)
 	case wire.HeaderLocalInfile:
+		if c.localInfile != nil {
+			return c.sendLocalInfile(r, string(pkt[1:]))
+		}
 		return c.refuseLocalInfile(r)
 	}
 	n, ok := wire.ParseColumnCount(pkt)
