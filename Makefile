@@ -41,8 +41,9 @@ fuzz:
 	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -parallel 1 ./$${t%%:*}; \
 	done
 
-# bench: the sysbench harness (benchmarks/README.md): legs A-D interleaved,
-# 3 rounds, about 9 minutes on 2 cores, then the 2PC commit-latency ratios
+# bench: the sysbench harness (benchmarks/README.md): legs A-G interleaved
+# (E: a cluster started as `make up` starts it; G: two gateways), 3 rounds,
+# about 17 minutes on 2 cores, then the 2PC commit-latency ratios
 # (about a minute); BENCH_FLAGS passes options to the harness, e.g.
 # BENCH_FLAGS='-rounds 1 -leg-time 2s -workloads point_select/4t/text'.
 BENCH_FLAGS ?=

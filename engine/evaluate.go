@@ -21,6 +21,7 @@ type sqlVal struct {
 	isFloat bool
 	f       float64
 	r       *big.Rat // exact numbers
+	scale   int      // digits after the point of an exact number, as MySQL's DECIMAL keeps them
 	str     []byte   // non-numeric column values
 	isStr   bool
 }
@@ -82,7 +83,7 @@ func columnVal(row [][]byte, kinds []sortKind, i int) (sqlVal, error) {
 	case sortDecimal:
 		r, ok := new(big.Rat).SetString(string(b))
 		if ok {
-			return ratVal(r), nil
+			return sqlVal{r: r, scale: fracDigits(string(b))}, nil
 		}
 	case sortFloat:
 		f, err := strconv.ParseFloat(string(b), 64)
@@ -158,7 +159,7 @@ func DecimalExpr(text string) (Expr, bool) {
 	if !ok {
 		return nil, false
 	}
-	val := ratVal(r)
+	val := sqlVal{r: r, scale: fracDigits(text)}
 	return func([][]byte, []sortKind, []any) (sqlVal, error) { return val, nil }, true
 }
 
@@ -200,7 +201,7 @@ func NegExpr(in Expr) Expr {
 		if v.isFloat {
 			return sqlVal{isFloat: true, f: -v.f}, nil
 		}
-		return ratVal(new(big.Rat).Neg(v.r)), nil
+		return sqlVal{r: new(big.Rat).Neg(v.r), scale: v.scale}, nil
 	}
 }
 
@@ -243,11 +244,11 @@ func argVal(a any) (sqlVal, error) {
 		return sqlVal{isFloat: true, f: v}, nil
 	case string:
 		if r, ok := new(big.Rat).SetString(v); ok {
-			return ratVal(r), nil
+			return sqlVal{r: r, scale: fracDigits(v)}, nil
 		}
 	case []byte:
 		if r, ok := new(big.Rat).SetString(string(v)); ok {
-			return ratVal(r), nil
+			return sqlVal{r: r, scale: fracDigits(string(v))}, nil
 		}
 	}
 	return sqlVal{}, errStringCompare()
@@ -360,7 +361,8 @@ func compareNum(a, b sqlVal) int {
 }
 
 // arith applies an arithmetic operator; division by zero is NULL, as in
-// MySQL's default SQL mode.
+// MySQL's default SQL mode. Exact numbers keep MySQL's DECIMAL scales:
+// + and - the larger one, * the sum, and / the digits of decimalDiv.
 func arith(op BinaryOp, a, b sqlVal) sqlVal {
 	if a.isFloat || b.isFloat {
 		x, y := a.float(), b.float()
@@ -386,11 +388,11 @@ func arith(op BinaryOp, a, b sqlVal) sqlVal {
 	}
 	switch op {
 	case OpPlus:
-		return ratVal(new(big.Rat).Add(a.r, b.r))
+		return sqlVal{r: new(big.Rat).Add(a.r, b.r), scale: max(a.scale, b.scale)}
 	case OpMinus:
-		return ratVal(new(big.Rat).Sub(a.r, b.r))
+		return sqlVal{r: new(big.Rat).Sub(a.r, b.r), scale: max(a.scale, b.scale)}
 	case OpMul:
-		return ratVal(new(big.Rat).Mul(a.r, b.r))
+		return sqlVal{r: new(big.Rat).Mul(a.r, b.r), scale: min(a.scale+b.scale, maxDecimalScale)}
 	}
 	if b.r.Sign() == 0 {
 		return valNull
@@ -398,13 +400,41 @@ func arith(op BinaryOp, a, b sqlVal) sqlVal {
 	q := new(big.Rat).Quo(a.r, b.r)
 	switch op {
 	case OpDiv:
-		return ratVal(q)
+		return decimalDiv(q, a.scale, b.scale)
 	case OpIntDiv:
 		return ratVal(new(big.Rat).SetInt(truncRat(q)))
 	}
 	// MOD: a - b*trunc(a/b), sign of a.
 	t := new(big.Rat).SetInt(truncRat(q))
-	return ratVal(new(big.Rat).Sub(a.r, t.Mul(t, b.r)))
+	return sqlVal{r: new(big.Rat).Sub(a.r, t.Mul(t, b.r)), scale: max(a.scale, b.scale)}
+}
+
+// divPrecisionIncrement is MySQL's default div_precision_increment: the
+// digits a DECIMAL division adds to its dividend's scale.
+const divPrecisionIncrement = 4
+
+// maxDecimalScale is the most digits after the point a DECIMAL keeps.
+const maxDecimalScale = 38
+
+// decimalDiv is the quotient q of two exact numbers of scales sa and sb as
+// MySQL's decimal division leaves it for the rest of an expression: its
+// digits are counted in base-10^9 words (decimal.c, do_div_mod), so 1/3
+// is 0.333333333 (not 0.3333, the scale only the final result is rounded
+// to), truncated, never rounded, and 1.000000/3 has eighteen digits.
+func decimalDiv(q *big.Rat, sa, sb int) sqlVal {
+	words := func(digits int) int { return (digits + 8) / 9 * 9 }
+	fa, fb := words(sa), words(sb)
+	incr := max(divPrecisionIncrement-(fa-sa)-(fb-sb), 0)
+	frac := min(words(fa+fb+incr), maxDecimalScale+9)
+	return sqlVal{r: truncAt(q, frac), scale: frac}
+}
+
+// truncAt is r cut toward zero to digits after the point.
+func truncAt(r *big.Rat, digits int) *big.Rat {
+	p := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(digits)), nil)
+	n := new(big.Int).Mul(r.Num(), p)
+	n.Quo(n, r.Denom())
+	return new(big.Rat).SetFrac(n, p)
 }
 
 // truncRat is r rounded toward zero.

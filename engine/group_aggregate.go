@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"math/big"
 	"slices"
 	"strconv"
@@ -19,6 +21,12 @@ const (
 	// shard row is one distinct value (Distinct, with its weight) whose
 	// pushed COUNT(DISTINCT) is 1 unless the value is NULL.
 	AggrCountDistinct
+	// AggrSumDistinct and AggrAvgDistinct: as for AggrCountDistinct, each
+	// shard row has one value of the argument, which its pushed SUM or AVG
+	// of DISTINCT is (in the result's type); the distinct values are
+	// summed or averaged.
+	AggrSumDistinct
+	AggrAvgDistinct
 )
 
 func (o AggregateOp) name() string {
@@ -27,6 +35,12 @@ func (o AggregateOp) name() string {
 		return "avg"
 	case AggrCountDistinct:
 		return "count_distinct"
+	case AggrSumDistinct:
+		return "sum_distinct"
+	case AggrAvgDistinct:
+		return "avg_distinct"
+	case AggrGroupConcat:
+		return "group_concat"
 	}
 	return o.String()
 }
@@ -45,6 +59,9 @@ type GroupAggregate struct {
 	// Aggregates are the aggregated columns; every other column keeps the
 	// value of the group's first row (it depends on the grouping keys).
 	Aggregates []GroupAggregateColumn
+	// Computed are the columns computed from the merged aggregates, before
+	// HAVING and ORDER BY read them.
+	Computed   []ComputedColumn
 	Having     Expr
 	HavingText string
 	Order      []OrderKey
@@ -78,8 +95,12 @@ type GroupAggregateColumn struct {
 	Weight int
 	// Sum and Count are the hidden partial columns of an AVG.
 	Sum, Count int
-	// Distinct and DistinctWeight hold the value of a COUNT(DISTINCT).
+	// Distinct and DistinctWeight hold the value of a COUNT, SUM or AVG
+	// (DISTINCT); DistinctRest the further arguments of a COUNT(DISTINCT a, b).
 	Distinct, DistinctWeight int
+	DistinctRest             []GroupKey
+	// Concat describes a GROUP_CONCAT.
+	Concat *GroupConcat
 }
 
 var _ Primitive = (*GroupAggregate)(nil)
@@ -93,8 +114,9 @@ type aggState struct {
 	f       float64
 	isFloat bool
 	seen    bool
-	best    [][]byte // MIN/MAX: the winning row
-	set     map[string]struct{}
+	best    [][]byte          // MIN/MAX: the winning row
+	set     map[string][]byte // distinct values by group key
+	elems   []concatElem      // GROUP_CONCAT's elements
 }
 
 type group struct {
@@ -128,7 +150,12 @@ func (g *GroupAggregate) Execute(ctx context.Context, vc VCursor, args []any) (*
 		}
 		in = &Result{Fields: fields, Rows: in.Rows, Warnings: in.Warnings}
 	}
-	return g.merge(in, args)
+	r, cut, err := g.merge(in, args)
+	if err != nil {
+		return nil, err
+	}
+	concatWarnings(vc, cut)
+	return r, nil
 }
 
 // Stream implements Primitive: groups are complete only at the end.
@@ -146,26 +173,36 @@ func (g *GroupAggregate) Stream(ctx context.Context, vc VCursor, args []any, fn 
 	return fn(&Result{Rows: r.Rows, Warnings: r.Warnings})
 }
 
-func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
+// merge merges the input's rows into groups; cut lists the (1-based)
+// result rows whose GROUP_CONCAT was cut.
+func (g *GroupAggregate) merge(in *Result, args []any) (_ *Result, cut []int, _ error) {
 	fields := in.Fields
 	n := len(fields)
 	if n < g.Visible || n == 0 {
-		return nil, errInternal("aggregate: shards returned %d columns, want at least %d", n, g.Visible)
+		return nil, nil, errInternal("aggregate: shards returned %d columns, want at least %d", n, g.Visible)
 	}
 	for _, k := range g.Keys {
 		if k.Col >= n || k.Weight >= n {
-			return nil, errInternal("aggregate: key column out of range")
+			return nil, nil, errInternal("aggregate: key column out of range")
 		}
 	}
 	minmax := make([]sortColumn, len(g.Aggregates))
 	for i, a := range g.Aggregates {
 		if a.Col >= n || a.Sum >= n || a.Count >= n || a.Distinct >= n || a.DistinctWeight >= n || a.Weight >= n {
-			return nil, errInternal("aggregate: column out of range")
+			return nil, nil, errInternal("aggregate: column out of range")
+		}
+		for _, k := range a.DistinctRest {
+			if k.Col >= n || k.Weight >= n {
+				return nil, nil, errInternal("aggregate: column out of range")
+			}
+		}
+		if c := a.Concat; c != nil && (c.Elem >= n || c.Times >= n) {
+			return nil, nil, errInternal("aggregate: column out of range")
 		}
 		if a.Op == AggrMin || a.Op == AggrMax {
 			sc, err := newSortColumn(fields, a.Col, a.Weight, a.Op == AggrMax)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			minmax[i] = sc
 		}
@@ -183,7 +220,7 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 		for _, k := range g.Keys {
 			var err error
 			if key, err = appendGroupKey(key, row, k, kinds, pads); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		gr := index[string(key)]
@@ -194,7 +231,7 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 		}
 		for i, a := range g.Aggregates {
 			if err := g.add(&gr.aggs[i], a, row, fields, kinds, pads, minmax[i]); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
@@ -204,12 +241,26 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 	out := make([][][]byte, 0, len(groups))
 	for _, gr := range groups {
 		for i, a := range g.Aggregates {
+			if a.Op == AggrGroupConcat {
+				v, wasCut, err := finishConcat(&gr.aggs[i], a.Concat, fields)
+				if err != nil {
+					return nil, nil, err
+				}
+				gr.row[a.Col] = v
+				if wasCut {
+					cut = append(cut, len(out)+1)
+				}
+				continue
+			}
 			g.finish(gr, &gr.aggs[i], a, fields)
+		}
+		if err := computeColumns(g.Computed, gr.row, fields, kinds, args); err != nil {
+			return nil, nil, err
 		}
 		if g.Having != nil {
 			v, err := g.Having(gr.row, kinds, args)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if t, null := v.truth(); null || !t {
 				continue
@@ -222,7 +273,7 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 		for i, k := range g.Order {
 			c, err := newSortColumn(fields, k.Col, k.Weight, k.Desc)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			cols[i] = c
 		}
@@ -244,7 +295,7 @@ func (g *GroupAggregate) merge(in *Result, args []any) (*Result, error) {
 			}
 		}
 	}
-	return &Result{Fields: outFields, Rows: out, Warnings: in.Warnings}, nil
+	return &Result{Fields: outFields, Rows: out, Warnings: in.Warnings}, cut, nil
 }
 
 // appendGroupKey appends one key value in a form equal for values MySQL
@@ -293,18 +344,28 @@ func (g *GroupAggregate) add(st *aggState, a GroupAggregateColumn, row [][]byte,
 			return err
 		}
 		return addCount(st, row[a.Count])
-	case AggrCountDistinct:
-		if v := row[a.Col]; v == nil || string(v) == "0" {
+	case AggrGroupConcat:
+		return g.addConcat(st, a, row, kinds, pads)
+	case AggrCountDistinct, AggrSumDistinct, AggrAvgDistinct:
+		v := row[a.Col]
+		if v == nil || (a.Op == AggrCountDistinct && string(v) == "0") {
 			return nil
 		}
 		k, err := appendGroupKey(nil, row, GroupKey{Col: a.Distinct, Weight: a.DistinctWeight}, kinds, pads)
 		if err != nil {
 			return err
 		}
-		if st.set == nil {
-			st.set = map[string]struct{}{}
+		for _, more := range a.DistinctRest {
+			if k, err = appendGroupKey(k, row, more, kinds, pads); err != nil {
+				return err
+			}
 		}
-		st.set[string(k)] = struct{}{}
+		if st.set == nil {
+			st.set = map[string][]byte{}
+		}
+		if _, seen := st.set[string(k)]; !seen {
+			st.set[string(k)] = v
+		}
 		return nil
 	}
 	// MIN, MAX
@@ -370,6 +431,25 @@ func (g *GroupAggregate) finish(gr *group, st *aggState, a GroupAggregateColumn,
 		row[a.Col] = strconv.AppendUint(nil, st.n, 10)
 	case AggrCountDistinct:
 		row[a.Col] = strconv.AppendInt(nil, int64(len(st.set)), 10)
+	case AggrSumDistinct, AggrAvgDistinct:
+		// Summed in ascending order, as MySQL sums the distinct values from
+		// its sorted tree: a DOUBLE's sum depends on the order.
+		vals := slices.Collect(maps.Values(st.set))
+		slices.SortFunc(vals, func(x, y []byte) int {
+			fx, _ := strconv.ParseFloat(string(x), 64)
+			fy, _ := strconv.ParseFloat(string(y), 64)
+			return cmp.Compare(fx, fy)
+		})
+		var total aggState
+		for _, v := range vals {
+			_ = addSum(&total, v, fields[a.Col]) // a shard's SUM or AVG: a number
+		}
+		total.n = uint64(len(vals))
+		if a.Op == AggrSumDistinct {
+			row[a.Col] = sumText(&total)
+		} else {
+			row[a.Col] = avgText(&total, fields[a.Col])
+		}
 	case AggrSum:
 		row[a.Col] = sumText(st)
 	case AggrAvg:
@@ -456,10 +536,15 @@ func (g *GroupAggregate) description() Description {
 		switch {
 		case a.Op == AggrAvg:
 			s += " from sum " + colRef(a.Sum) + " count " + colRef(a.Count)
-		case a.Op == AggrCountDistinct:
+		case a.Op == AggrGroupConcat:
+			s += " of " + describeConcat(a.Concat)
+		case a.Op == AggrCountDistinct || a.Op == AggrSumDistinct || a.Op == AggrAvgDistinct:
 			s += " of " + colRef(a.Distinct)
 			if a.DistinctWeight != NoWeight {
 				s += " weight_string " + colRef(a.DistinctWeight)
+			}
+			for _, k := range a.DistinctRest {
+				s += ", " + colRef(k.Col) + " weight_string " + colRef(k.Weight)
 			}
 		case a.Weight != NoWeight:
 			s += " weight_string " + colRef(a.Weight)
@@ -477,6 +562,13 @@ func (g *GroupAggregate) description() Description {
 			keys = append(keys, s)
 		}
 		d.Other["GroupBy"] = keys
+	}
+	if len(g.Computed) > 0 {
+		var cs []string
+		for _, c := range g.Computed {
+			cs = append(cs, colRef(c.Col)+" = "+c.Text)
+		}
+		d.Other["Computed"] = cs
 	}
 	if g.HavingText != "" {
 		d.Other["Having"] = g.HavingText

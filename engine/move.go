@@ -30,7 +30,9 @@ var _ Primitive = (*MoveRows)(nil)
 // transaction of the session's transaction_mode when none is open.
 func NeedsTransaction(p Primitive) bool {
 	switch x := p.(type) {
-	case *MoveRows, *OwnedDML:
+	case *MoveRows, *OwnedDML, *InsertSelect:
+		// INSERT ... SELECT: its rows go to several shards as one statement,
+		// all or none, as MySQL inserts them.
 		return true
 	case *Insert:
 		return len(x.Lookups) > 0

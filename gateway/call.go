@@ -36,7 +36,7 @@ func (s *session) execCall(ctx context.Context, stmt *ast.CallStmt, sql string, 
 		return err
 	}
 	start := time.Now()
-	sc, tc, pooled, err := vc.conn(ctx, route.Keyspace, shard)
+	sc, tc, pooled, err := vc.conn(ctx, route.Keyspace, shard, nil)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func (s *session) execLoadLocal(ctx context.Context, stmt *ast.LoadDataStmt, sql
 		return err
 	}
 	start := time.Now()
-	sc, tc, pooled, err := vc.conn(ctx, route.Keyspace, shard)
+	sc, tc, pooled, err := vc.conn(ctx, route.Keyspace, shard, nil)
 	if err != nil {
 		return err
 	}

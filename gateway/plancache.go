@@ -1,8 +1,8 @@
 package gateway
 
 import (
-	"container/list"
 	"context"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 
@@ -18,18 +18,50 @@ import (
 // share them. An entry remembers the compiled vschema it was planned
 // against: a topology change installs a new *vschema.VSchema, and a lookup
 // with another one misses and replaces the entry (no stale plan is ever
-// used). Bounded by entry count and estimated bytes, least recently used
-// out first.
+// used). Bounded by entry count and estimated bytes.
+//
+// A hit is the hot path of every cached statement, so it takes no lock
+// that all sessions share: the entries are spread over planCacheShards
+// maps by a hash of the key, each behind its own RWMutex taken for
+// reading, and recency is a stamp stored in the entry (no list to
+// reorder). Eviction is approximate LRU: on a put over the bounds, a
+// sample of entries from every shard is compared and the least recently
+// used of them goes (as Redis and Ristretto do). Misses plan the statement
+// (tens of microseconds), so their lock and the sampling cost nothing
+// that matters.
 type planCache struct {
 	maxEntries int
 	maxBytes   int64
+	seed       maphash.Seed
 
-	mu      sync.Mutex
-	entries map[string]*list.Element // of *planEntry
-	lru     list.List                // front: most recently used
-	bytes   int64
+	shards [planCacheShards]planShard
+	// clock advances on every put; an entry hit since the last put
+	// carries its value. Hits only read it, so its cache line stays
+	// shared among cores.
+	clock atomic.Uint64
 
-	hits, misses, evictions atomic.Uint64
+	evictMu        sync.Mutex // one eviction at a time; never held on a hit
+	entries, bytes atomic.Int64
+	evictions      atomic.Uint64
+	evictFrom      int // next shard an eviction sample starts at; under evictMu
+	misses         atomic.Uint64
+}
+
+// planCacheShards spreads entries over this many maps: with 16 sessions
+// hitting at once, two rarely meet on the same reader count.
+const planCacheShards = 32
+
+// evictSamplePerShard is how many entries of each shard an eviction
+// compares (32 shards x 4: 128 candidates).
+const evictSamplePerShard = 4
+
+type planShard struct {
+	mu      sync.RWMutex
+	entries map[string]*planEntry
+	// hits is counted per shard so that hits don't all write one
+	// counter (a cache line every core would fight over).
+	hits atomic.Uint64
+	_    [64]byte // keep neighbouring shards' hot words apart
 }
 
 type planEntry struct {
@@ -40,6 +72,8 @@ type planEntry struct {
 	// of trying to normalise-and-plan them again.
 	plan *planner.Plan
 	size int64
+	// used is the cache's clock when the entry was last put or hit.
+	used atomic.Uint64
 
 	// stats and digest are the plan's metrics and query digest, resolved
 	// on its first run (observe.go), so later runs record without looking
@@ -69,23 +103,33 @@ func newPlanCache(maxEntries int, maxBytes int64) *planCache {
 	if maxBytes <= 0 {
 		maxBytes = defaultPlanCacheBytes
 	}
-	return &planCache{maxEntries: maxEntries, maxBytes: maxBytes, entries: map[string]*list.Element{}}
+	c := &planCache{maxEntries: maxEntries, maxBytes: maxBytes, seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].entries = map[string]*planEntry{}
+	}
+	return c
+}
+
+func (c *planCache) shard(key []byte) *planShard {
+	return &c.shards[maphash.Bytes(c.seed, key)%planCacheShards]
 }
 
 // get returns the entry for key planned against vs. key is a byte slice
 // so a hit converts it without allocating.
 func (c *planCache) get(key []byte, vs *vschema.VSchema) (*planEntry, bool) {
-	c.mu.Lock()
-	el, ok := c.entries[string(key)]
-	if !ok || el.Value.(*planEntry).vs != vs {
-		c.mu.Unlock()
+	sh := c.shard(key)
+	sh.mu.RLock()
+	e, ok := sh.entries[string(key)]
+	sh.mu.RUnlock()
+	if !ok || e.vs != vs {
 		c.misses.Add(1)
 		return nil, false
 	}
-	c.lru.MoveToFront(el)
-	c.mu.Unlock()
-	c.hits.Add(1)
-	return el.Value.(*planEntry), true
+	if now := c.clock.Load(); e.used.Load() != now {
+		e.used.Store(now) // written once per entry between two puts
+	}
+	sh.hits.Add(1)
+	return e, true
 }
 
 // put stores a plan (nil: "do not normalise this one") for key and vs,
@@ -97,24 +141,77 @@ func (c *planCache) put(key string, vs *vschema.VSchema, plan *planner.Plan) *pl
 }
 
 func (c *planCache) store(e *planEntry) {
-	key := e.key
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.entries[key]; ok {
-		c.remove(el)
+	e.used.Store(c.clock.Add(1))
+	sh := &c.shards[maphash.String(c.seed, e.key)%planCacheShards]
+	sh.mu.Lock()
+	old, replaced := sh.entries[e.key]
+	sh.entries[e.key] = e
+	sh.mu.Unlock()
+	if replaced {
+		c.entries.Add(-1)
+		c.bytes.Add(-old.size)
 	}
-	c.entries[key] = c.lru.PushFront(e)
-	c.bytes += e.size
-	for c.lru.Len() > c.maxEntries || (c.bytes > c.maxBytes && c.lru.Len() > 1) {
-		c.remove(c.lru.Back())
-		c.evictions.Add(1)
+	c.entries.Add(1)
+	c.bytes.Add(e.size)
+	if c.overBounds() {
+		c.evict(e)
 	}
 }
 
-func (c *planCache) remove(el *list.Element) {
-	e := c.lru.Remove(el).(*planEntry)
-	delete(c.entries, e.key)
-	c.bytes -= e.size
+func (c *planCache) overBounds() bool {
+	n := c.entries.Load()
+	return n > int64(c.maxEntries) || (c.bytes.Load() > c.maxBytes && n > 1)
+}
+
+// evict removes sampled least recently used entries until the cache is
+// within its bounds again; keep (the entry just stored) is never chosen.
+func (c *planCache) evict(keep *planEntry) {
+	c.evictMu.Lock()
+	defer c.evictMu.Unlock()
+	for c.overBounds() {
+		victim, vsh := c.sampleOldest(keep)
+		if victim == nil {
+			return
+		}
+		vsh.mu.Lock()
+		if vsh.entries[victim.key] == victim {
+			delete(vsh.entries, victim.key)
+			c.entries.Add(-1)
+			c.bytes.Add(-victim.size)
+			c.evictions.Add(1)
+		}
+		vsh.mu.Unlock()
+	}
+}
+
+// sampleOldest looks at up to evictSamplePerShard entries of every shard
+// (Go's map iteration starts at a random place) and returns the least
+// recently used of them other than keep.
+func (c *planCache) sampleOldest(keep *planEntry) (*planEntry, *planShard) {
+	var (
+		oldest *planEntry
+		in     *planShard
+		used   uint64
+	)
+	for i := range planCacheShards {
+		sh := &c.shards[(c.evictFrom+i)%planCacheShards]
+		sh.mu.RLock()
+		n := 0
+		for _, e := range sh.entries {
+			if e == keep {
+				continue
+			}
+			if u := e.used.Load(); oldest == nil || u < used {
+				oldest, in, used = e, sh, u
+			}
+			if n++; n == evictSamplePerShard {
+				break
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	c.evictFrom = (c.evictFrom + 1) % planCacheShards
+	return oldest, in
 }
 
 // planCacheStats is what the status page exports.
@@ -128,10 +225,12 @@ func (c *planCache) stats() planCacheStats {
 	if c == nil {
 		return planCacheStats{}
 	}
-	c.mu.Lock()
-	n, b := c.lru.Len(), c.bytes
-	c.mu.Unlock()
-	return planCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(), Entries: n, Bytes: b}
+	var hits uint64
+	for i := range c.shards {
+		hits += c.shards[i].hits.Load()
+	}
+	return planCacheStats{Hits: hits, Misses: c.misses.Load(), Evictions: c.evictions.Load(),
+		Entries: int(c.entries.Load()), Bytes: c.bytes.Load()}
 }
 
 // appendPlanKey appends the cache key's prefix: the target the statement
@@ -142,6 +241,21 @@ func appendPlanKey(dst []byte, t planner.Target, kind byte) []byte {
 	dst = append(dst, 0)
 	dst = append(dst, t.Shard...)
 	return append(dst, 0)
+}
+
+// appendReadSide appends which side of the routing rules' read shares
+// the session is on (movetables' canary reads): sessions on different
+// sides plan a moved table's reads in different keyspaces. Nothing is
+// appended while no rule has a share.
+func appendReadSide(dst []byte, vs *vschema.VSchema, t planner.Target) []byte {
+	if vs == nil || vs.RoutingRules == nil {
+		return dst
+	}
+	side := 0
+	if t.ReadShares {
+		side = 1 + vs.ReadSide(t.ReadDraw)
+	}
+	return append(dst, byte(side), 0)
 }
 
 // Key kinds: COM_QUERY text normalised by the lexer, and prepared
@@ -161,10 +275,15 @@ func (s *session) runCached(ctx context.Context, sql string) (handled bool, err 
 	if r.snap == nil || s.srv.plans == nil || s.readsBackslashesAsText(sql) {
 		return false, nil
 	}
+	comments, core, ok := splitMarginComments(sql)
+	if !ok {
+		return false, nil
+	}
 	vs, target := r.snap.VSchema, s.target()
 	key := appendPlanKey(s.keyBuf[:0], target, planKeyQuery)
+	key = appendReadSide(key, vs, target)
 	prefix := len(key)
-	key, args, ok := planner.AppendNormalized(key, sql, s.argBuf[:0])
+	key, args, ok := planner.AppendNormalized(key, core, s.argBuf[:0])
 	s.keyBuf = key[:0]
 	defer func() {
 		clear(args) // drop references to this statement's values
@@ -181,7 +300,7 @@ func (s *session) runCached(ctx context.Context, sql string) (handled bool, err 
 	if e.plan == nil {
 		return false, nil
 	}
-	s.stmt.cached, s.stmt.keyPrefix = e, prefix
+	s.stmt.cached, s.stmt.keyPrefix, s.stmt.comments = e, prefix, comments
 	return true, s.execPlan(ctx, e.plan, r, args, false, false)
 }
 
@@ -195,6 +314,7 @@ func (s *session) runPreparedCached(ctx context.Context, sql string, args []any,
 	}
 	vs, target := r.snap.VSchema, s.target()
 	key := appendPlanKey(s.keyBuf[:0], target, planKeyPrepared)
+	key = appendReadSide(key, vs, target)
 	key = append(key, sql...)
 	s.keyBuf = key[:0]
 	prefix := len(key) - len(sql)

@@ -93,3 +93,49 @@ func TestPlanCacheOff(t *testing.T) {
 		t.Errorf("stats of no cache = %+v", st)
 	}
 }
+
+// TestPlanCacheKeepsHotEntries: eviction is approximate LRU, so an entry
+// hit between puts outlives a stream of entries used once, even though it
+// was stored first.
+func TestPlanCacheKeepsHotEntries(t *testing.T) {
+	vs := &vschema.VSchema{}
+	c := newPlanCache(200, 0)
+	c.put("hot", vs, &planner.Plan{})
+	for i := range 5000 {
+		c.put(fmt.Sprintf("cold%d", i), vs, &planner.Plan{})
+		if _, hit := c.get([]byte("hot"), vs); !hit {
+			t.Fatalf("the entry hit after every put was evicted after %d puts into a 200-entry cache", i+1)
+		}
+	}
+	if st := c.stats(); st.Entries != 200 || st.Evictions != 4801 {
+		t.Errorf("after 5001 plans in a 200-entry cache: %+v, want 200 entries, 4801 evictions", st)
+	}
+}
+
+// BenchmarkPlanCacheHitParallel: 16 sessions hitting the same few plans
+// at once. The hit path takes no lock all sessions share (run with
+// -mutexprofile to check: nothing of planCache.get should appear).
+func BenchmarkPlanCacheHitParallel(b *testing.B) {
+	vs := &vschema.VSchema{}
+	c := newPlanCache(0, 0)
+	target := planner.Target{Keyspace: "service"}
+	var keys [][]byte
+	for i := range 8 {
+		k := appendPlanKey(nil, target, planKeyQuery)
+		k = fmt.Appendf(k, "select c from sbtest%d where id = ?", i)
+		c.put(string(k), vs, &planner.Plan{})
+		keys = append(keys, k)
+	}
+	b.SetParallelism(8) // 16 goroutines on 2 cores
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, hit := c.get(keys[i%len(keys)], vs); !hit {
+				b.Error("miss")
+				return
+			}
+			i++
+		}
+	})
+}

@@ -25,6 +25,9 @@ func (s *session) runQuery(sql string) {
 	ctx := s.beginStatement(sql)
 	handled, err := s.runCached(ctx, sql) // plan cache (plancache.go)
 	if !handled {
+		handled, err = s.runTxControl(ctx, sql) // txcontrol_text.go
+	}
+	if !handled {
 		handled, err = s.execSpecial(ctx, sql)
 	}
 	if handled {
@@ -250,6 +253,10 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 	if s.rerouteAgain(err, plan) {
 		vc = s.cursor(s.routing(), plan)
 		res, err = s.execute(ctx, plan, vc, args)
+	}
+	if again, r, ok := s.replanAfterRules(err, plan); ok { // routing_rules.go
+		vc = s.cursor(r, again)
+		res, err = s.execute(ctx, again, vc, args)
 	}
 	vc.flushWarnings()
 	if err != nil {

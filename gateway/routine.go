@@ -86,7 +86,7 @@ func (s *session) execRoutineText(ctx context.Context, text string) error {
 		}
 	}
 	start := time.Now()
-	sc, tc, pooled, err := vc.conn(ctx, s.keyspace, shard)
+	sc, tc, pooled, err := vc.conn(ctx, s.keyspace, shard, nil)
 	if err != nil {
 		return err
 	}

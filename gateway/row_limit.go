@@ -29,6 +29,16 @@ func newRowBudget(max int) *rowBudget {
 	return &rowBudget{max: int64(max)}
 }
 
+// reset makes b a fresh budget of max rows (the session's reused cursor
+// keeps its budget from one statement to the next).
+func (b *rowBudget) reset(max int) {
+	if max <= 0 {
+		max = DefaultMaxBufferedRows
+	}
+	b.max = int64(max)
+	b.used.Store(0)
+}
+
 // take accounts for n more buffered rows.
 func (b *rowBudget) take(n int) error {
 	if b.used.Add(int64(n)) <= b.max {

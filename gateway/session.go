@@ -115,6 +115,10 @@ type session struct {
 
 	// stream is streamPlan's reusable state (query.go).
 	stream rowStream
+	// vc is the cursor execPlan's statements run with, reused from one
+	// statement to the next (vcursor.go, cursor).
+	vc        vcursor
+	oneStream oneShardStream
 
 	// fakeCursor, when set (benchmarks only), replaces the shards.
 	fakeCursor func(*routing) execCursor
@@ -194,7 +198,8 @@ func (s *session) status(more bool) uint16 {
 
 // target is what the planner routes unqualified tables with.
 func (s *session) target() planner.Target {
-	return planner.Target{Keyspace: s.keyspace, Shard: s.shard, NoBackslashEscapes: s.noBackslashEscapes}
+	return planner.Target{Keyspace: s.keyspace, Shard: s.shard, NoBackslashEscapes: s.noBackslashEscapes,
+		ReadShares: s.tx == nil && s.autocommit, ReadDraw: s.readDraw}
 }
 
 // UseDB handles COM_INIT_DB and `USE`: `ks`, `ks:shard`, `ks@replica`.

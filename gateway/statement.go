@@ -28,8 +28,8 @@ import (
 //   - the hooks (StatementHooks) that observe every statement.
 //
 // A statement that ends without being cancelled leaves its context to the
-// next one, so the common path allocates nothing; a cancelled context, or a
-// deadline, gets a fresh one.
+// next one, so the common path allocates nothing; a cancelled context gets
+// a fresh one. A time limit is a timer reset per statement (timedOut).
 
 // Causes of a statement's end, read with context.Cause.
 var (
@@ -56,10 +56,8 @@ type statement struct {
 	buffered atomic.Int64
 
 	// ctx is the running statement's context; it is kept for the next
-	// statement while it has not ended, unless it carries a deadline
-	// (stopDeadline is then set).
-	ctx          context.Context
-	stopDeadline context.CancelFunc
+	// statement while it has not been cancelled.
+	ctx context.Context
 
 	// What metrics, query digests and the query log learn as the
 	// statement runs (observe.go): its plan (nil until planned), the plan
@@ -73,6 +71,9 @@ type statement struct {
 	rows         uint64
 	shardQueries atomic.Int32
 	protocolOnly bool
+	// comments are the margin comments set aside for the plan cache,
+	// put back around each shard query (margin_comments.go).
+	comments marginComments
 
 	mu      sync.Mutex
 	cancel  context.CancelCauseFunc
@@ -85,6 +86,14 @@ type statement struct {
 	// check, created on the first statement, looks at the client's socket
 	// while a statement runs; it stops itself when none does.
 	check *time.Timer
+	// timeout, created on the first statement with a time limit, cancels
+	// the statement at deadline (errStatementTimeout). A timer reset per
+	// statement instead of a context.WithDeadline: with the gateway's
+	// default --query-timeout every statement has a limit, and a fresh
+	// deadline context cost ~10 allocations and a child registration on
+	// the session's context per statement.
+	timeout  *time.Timer
+	deadline time.Time
 }
 
 // beginStatement starts a statement of sql (the text the client sent, for
@@ -94,6 +103,7 @@ func (s *session) beginStatement(sql string) context.Context {
 	st.routing = s.srv.topo.current.Load()
 	st.buffered.Store(0)
 	st.plan, st.cached, st.keyPrefix, st.rows, st.protocolOnly = nil, nil, 0, 0, false
+	st.comments = marginComments{}
 	st.shardQueries.Store(0)
 	s.newWarnings()
 
@@ -101,11 +111,17 @@ func (s *session) beginStatement(sql string) context.Context {
 	st.mu.Lock()
 	st.sql, st.started = sql, time.Now()
 	st.user, st.db = s.user, s.keyspace
-	if limit > 0 || st.stopDeadline != nil || st.ctx == nil || st.ctx.Err() != nil {
+	if st.ctx == nil || st.ctx.Err() != nil {
 		st.release()
 		st.ctx, st.cancel = context.WithCancelCause(s.ctx)
-		if limit > 0 {
-			st.ctx, st.stopDeadline = context.WithDeadlineCause(st.ctx, st.started.Add(limit), errStatementTimeout)
+	}
+	st.deadline = time.Time{}
+	if limit > 0 {
+		st.deadline = st.started.Add(limit)
+		if st.timeout == nil {
+			st.timeout = time.AfterFunc(limit, st.timedOut)
+		} else {
+			st.timeout.Reset(limit)
 		}
 	}
 	st.running = true
@@ -125,9 +141,8 @@ func (s *session) beginStatement(sql string) context.Context {
 
 // release frees the statement context's resources (st.mu held).
 func (st *statement) release() {
-	if st.stopDeadline != nil {
-		st.stopDeadline()
-		st.stopDeadline = nil
+	if st.timeout != nil {
+		st.timeout.Stop()
 	}
 	if st.cancel != nil {
 		st.cancel(nil)
@@ -144,6 +159,9 @@ func (s *session) endStatement(err error) error {
 	st.ended = time.Now()
 	if st.check != nil {
 		st.check.Stop()
+	}
+	if st.timeout != nil {
+		st.timeout.Stop()
 	}
 	ctx := st.ctx
 	st.mu.Unlock()
@@ -221,6 +239,18 @@ func (s *session) killQuery(cause error) {
 		st.cancel(cause)
 	}
 	st.mu.Unlock()
+}
+
+// timedOut runs on the statement timer: it cancels the running statement
+// if its deadline has passed. A firing that raced with the statement's
+// end, or with the next statement's start (whose deadline is later), does
+// nothing.
+func (st *statement) timedOut() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.running && !st.deadline.IsZero() && !time.Now().Before(st.deadline) {
+		st.cancel(errStatementTimeout)
+	}
 }
 
 // checkClient runs on a timer while a statement runs: a client that has

@@ -88,19 +88,21 @@ type shardConn struct {
 
 // acquire takes a connection from the pool and applies the session settings.
 func acquire(ctx context.Context, pool *tablet.Pool, set *settings) (*shardConn, error) {
-	return acquireWith(ctx, pool, set)
+	return acquireInto(ctx, nil, pool, set)
 }
 
-// acquireWith takes a connection, applies the session settings and runs
-// then (transaction control), all pipelined in one round trip. On error
-// the connection is closed: whatever part of the pipeline ran is
-// undone with it.
-func acquireWith(ctx context.Context, pool *tablet.Pool, set *settings, then ...string) (*shardConn, error) {
+// acquireInto is acquire into dst's memory, if not nil (a cursor's
+// spare: a pooled shard query then allocates no shardConn).
+func acquireInto(ctx context.Context, dst *shardConn, pool *tablet.Pool, set *settings, then ...string) (*shardConn, error) {
 	conn, err := pool.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sc := &shardConn{pool: pool, conn: conn}
+	if dst == nil {
+		dst = new(shardConn)
+	}
+	*dst = shardConn{pool: pool, conn: conn}
+	sc := dst
 	stmts := then
 	if apply := set.applySQL(); apply != "" {
 		stmts = append([]string{apply}, then...)
@@ -114,6 +116,14 @@ func acquireWith(ctx context.Context, pool *tablet.Pool, set *settings, then ...
 		}
 	}
 	return sc, nil
+}
+
+// acquireWith takes a connection, applies the session settings and runs
+// then (transaction control), all pipelined in one round trip. On error
+// the connection is closed: whatever part of the pipeline ran is
+// undone with it.
+func acquireWith(ctx context.Context, pool *tablet.Pool, set *settings, then ...string) (*shardConn, error) {
+	return acquireInto(ctx, nil, pool, set, then...)
 }
 
 // release returns the connection to its pool. A connection whose settings

@@ -54,6 +54,13 @@ type vcursor struct {
 	// rows end up held in memory.
 	budget    *rowBudget
 	buffering bool
+
+	// ownBudget and one are storage the session's reused cursor keeps
+	// from one statement to the next (see cursor), so a statement's
+	// cursor, its budget and a single-shard stream allocate nothing; one
+	// is nil in other cursors.
+	ownBudget rowBudget
+	one       *oneShardStream
 }
 
 var _ engine.VCursor = (*vcursor)(nil)
@@ -75,7 +82,13 @@ func (s *session) cursor(r *routing, plan *planner.Plan) execCursor {
 	if s.fakeCursor != nil {
 		return s.fakeCursor(r)
 	}
-	vc := s.newVCursor(r)
+	// The session runs one statement at a time and no goroutine of a
+	// statement outlives it (fan-outs wait for theirs), so the cursor's
+	// memory is reused.
+	vc := &s.vc
+	*vc = vcursor{s: s, r: r, one: &s.oneStream}
+	vc.ownBudget.reset(s.srv.cfg.MaxBufferedRows)
+	vc.budget = &vc.ownBudget
 	// A Route hands each row to the session's writer and keeps none;
 	// parents that merge, sort or aggregate keep rows and need copies.
 	_, vc.borrowRows = plan.Root.(*engine.Route)
@@ -147,6 +160,13 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 	if len(shards) == 1 {
 		return done(vc.streamOne(ctx, keyspace, 0, shards[0], queries[0], fn))
 	}
+	return done(vc.streamFanOut(ctx, keyspace, shards, queries, fn))
+}
+
+// streamFanOut is StreamMulti over several shards, one goroutine each
+// (apart so that the one-shard path does not allocate what these
+// goroutines share).
+func (vc *vcursor) streamFanOut(ctx context.Context, keyspace string, shards []string, queries []string, fn func(int, *engine.Result) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -172,7 +192,7 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 		}()
 	}
 	wg.Wait()
-	return done(firstErr)
+	return firstErr
 }
 
 // conn finds the connection a statement on the shard runs on: the
@@ -186,7 +206,7 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 // under a hold (the hold waits for it to finish), unless that primary is
 // no longer the shard's: then it is rolled back (errTxPrimaryChanged).
 // Replica reads are never held.
-func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardConn, tc *tabletCounters, pooled bool, err error) {
+func (vc *vcursor) conn(ctx context.Context, keyspace, shard string, spare *shardConn) (sc *shardConn, tc *tabletCounters, pooled bool, err error) {
 	s := vc.s
 	typ := s.tabletType
 	s.stmt.shardQueries.Add(1)
@@ -196,7 +216,7 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardC
 			return nil, nil, false, err
 		}
 		tc = vc.r.counters[pool]
-		sc, err = acquire(ctx, pool, &s.settings)
+		sc, err = acquireInto(ctx, spare, pool, &s.settings)
 		return sc, tc, err == nil, err
 	}
 	key := shardKey{keyspace, shard}
@@ -219,6 +239,9 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardC
 		}
 		// Passing until the connection is taken (and counted in use).
 		defer passing.Add(-1)
+		if rulesChanged(vc.r, s.srv.topo.current.Load()) {
+			return nil, nil, false, errRoutingRulesChanged()
+		}
 	}
 	if tc = vc.r.counters[pool]; tc == nil {
 		// Released by the buffer onto a newer routing.
@@ -228,7 +251,7 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string) (sc *shardC
 		sc, err := tx.join(ctx, key, pool, &s.settings, vc.spanning, !vc.read)
 		return sc, tc, false, err
 	}
-	sc, err = acquire(ctx, pool, &s.settings)
+	sc, err = acquireInto(ctx, spare, pool, &s.settings)
 	return sc, tc, err == nil, err
 }
 
@@ -300,7 +323,7 @@ func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []st
 
 func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string) (*engine.Result, error) {
 	start := time.Now()
-	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard)
+	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -335,31 +358,23 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 
 func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *engine.Result) error) error {
 	start := time.Now()
-	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard)
+	st := vc.one
+	if st == nil || !st.busy.CompareAndSwap(false, true) {
+		// Another stream of this statement is reading (a join's inner
+		// side inside its outer's rows, or a fan-out): state of its own.
+		st = new(oneShardStream)
+	} else {
+		defer st.busy.Store(false)
+	}
+	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard, &st.conn)
 	if err != nil {
 		return err
 	}
 	defer releasePooled(sc, pooled)
 	defer tc.countSince(start)
-	b := &rowBatch{}
-	b.res.Rows = b.rows[:]
-	res, err := vc.stream(ctx, sc.conn, query,
-		func(fields []*mysql.Field) error {
-			return fn(idx, &engine.Result{Fields: fields})
-		},
-		func(row [][]byte) error {
-			if vc.buffering {
-				if err := vc.budget.take(1); err != nil {
-					return err
-				}
-			}
-			if vc.borrowRows {
-				b.rows[0] = row
-			} else {
-				b.rows[0] = copyRow(row)
-			}
-			return fn(idx, &b.res)
-		})
+	st.bind(vc, idx, fn)
+	res, err := vc.stream(ctx, sc.conn, query, st.onFields, st.onRow)
+	st.fn = nil // let go of the statement's callback
 	if err != nil {
 		return err
 	}
@@ -369,10 +384,52 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 	return nil
 }
 
-// rowBatch is the one-row Result streamOne hands on, in one allocation.
-type rowBatch struct {
-	res  engine.Result
-	rows [1][][]byte
+// oneShardStream is streamOne's state for one shard's result: the
+// callbacks the shard connection calls, bound once, and the Results they
+// hand on. The cursor keeps one for the common case of one stream at a
+// time, so a point select's stream allocates nothing of its own.
+type oneShardStream struct {
+	busy atomic.Bool
+	// conn holds a pooled connection while the stream reads it.
+	conn shardConn
+
+	vc        *vcursor
+	idx       int
+	fn        func(int, *engine.Result) error
+	fieldsRes engine.Result
+	rowRes    engine.Result
+	rows      [1][][]byte
+
+	onFields func([]*mysql.Field) error // st.fields, bound once
+	onRow    func([][]byte) error       // st.row, bound once
+}
+
+func (st *oneShardStream) bind(vc *vcursor, idx int, fn func(int, *engine.Result) error) {
+	st.vc, st.idx, st.fn = vc, idx, fn
+	if st.onRow == nil {
+		st.onFields, st.onRow = st.fields, st.row
+		st.rowRes.Rows = st.rows[:]
+	}
+}
+
+func (st *oneShardStream) fields(fields []*mysql.Field) error {
+	st.fieldsRes = engine.Result{Fields: fields}
+	return st.fn(st.idx, &st.fieldsRes)
+}
+
+func (st *oneShardStream) row(row [][]byte) error {
+	vc := st.vc
+	if vc.buffering {
+		if err := vc.budget.take(1); err != nil {
+			return err
+		}
+	}
+	if vc.borrowRows {
+		st.rows[0] = row
+	} else {
+		st.rows[0] = copyRow(row)
+	}
+	return st.fn(st.idx, &st.rowRes)
 }
 
 // copyRow detaches a streamed row from the connection's read buffer.

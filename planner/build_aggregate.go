@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -16,15 +17,23 @@ import (
 // ones (partials, weight_strings, grouping keys, HAVING and ORDER BY
 // operands).
 type groupPlan struct {
-	sel      *ast.SelectStmt
-	fields   []*ast.SelectField
-	visible  int
-	aggs     []engine.GroupAggregateColumn
-	aggAt    map[int]int // column -> index in aggs
-	distinct ast.ExprNode
-	distCol  int
-	distW    int
+	sel     *ast.SelectStmt
+	fields  []*ast.SelectField
+	visible int
+	aggs    []engine.GroupAggregateColumn
+	aggAt   map[int]int // column -> index in aggs
+	// distinct are the arguments of the DISTINCT aggregates, each with its
+	// hidden value and weight_string columns: the shards group by them too.
+	distinct     []ast.ExprNode
+	distinctKeys []engine.GroupKey
+	// rawGroup are further shard GROUP BY items no gateway key reads
+	// (GROUP_CONCAT's elements, byte for byte).
+	rawGroup []ast.ExprNode
 	weights  map[int]int // column -> its weight_string column
+	// computed are the columns evaluated at the gateway from the merged
+	// aggregates (expressions of aggregates), by column.
+	computed   []engine.ComputedColumn
+	computedAt map[int]bool
 }
 
 // weight returns the hidden weight_string column of column col (whose
@@ -62,11 +71,13 @@ func (b *builder) groupedSelect(sel *ast.SelectStmt, vr vindexRoute, src *source
 	if err != nil {
 		return nil, err
 	}
-	if g.distinct != nil {
+	if len(g.distinct)+len(g.rawGroup) > 0 {
 		if sel.GroupBy == nil {
 			sel.GroupBy = &ast.GroupByClause{}
 		}
-		sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: g.distinct, NullOrder: true})
+		for _, d := range append(slices.Clone(g.distinct), g.rawGroup...) {
+			sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: d, NullOrder: true})
+		}
 	}
 	sel.Having, sel.OrderBy, sel.Limit = nil, nil, nil
 	sel.Fields.Fields = g.fields
@@ -99,9 +110,10 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 	if err := keepFieldNames(sel); err != nil {
 		return nil, nil, nil, err
 	}
-	g := &groupPlan{sel: sel, fields: append([]*ast.SelectField(nil), sel.Fields.Fields...), aggAt: map[int]int{}, distCol: -1, weights: map[int]int{}}
+	g := &groupPlan{sel: sel, fields: append([]*ast.SelectField(nil), sel.Fields.Fields...), aggAt: map[int]int{}, weights: map[int]int{}, computedAt: map[int]bool{}}
 	g.visible = len(g.fields)
 	hasAggr := false
+	var exprCols []int
 	for i, f := range sel.Fields.Fields {
 		if !findNode(f.Expr, isAggregate) {
 			continue
@@ -109,9 +121,15 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 		hasAggr = true
 		a, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
 		if !ok {
-			return nil, nil, nil, unsupported("expressions of aggregate functions across shards")
+			exprCols = append(exprCols, i)
+			continue
 		}
 		if err := g.planAggregate(a, i); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	for _, i := range exprCols {
+		if err := g.planComputed(i, "the select list"); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -178,7 +196,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 			if a, ok := unparen(item.Expr).(*ast.AggregateFuncExpr); ok {
 				col, err = g.aggregateColumn(a)
 			} else if findNode(item.Expr, isAggregate) {
-				err = unsupported("ORDER BY an expression of aggregate functions across shards")
+				col, err = g.computedColumn(item.Expr)
 			} else {
 				col, expr, err = g.resolve(item.Expr, "order clause")
 			}
@@ -188,6 +206,10 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 			key := engine.OrderKey{Col: col, Weight: engine.NoWeight, Desc: item.Desc}
 			if i, isAgg := g.aggAt[col]; isAgg {
 				key.Weight = g.aggs[i].Weight
+			} else if g.computedAt[col] {
+				// Computed at the gateway: a shard's weight_string would be
+				// of its own partial value.
+				key.Weight = engine.NoWeight
 			} else {
 				key.Weight = g.weight(col, expr)
 			}
@@ -203,6 +225,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 		lim = l
 	}
 	ga.Aggregates = g.aggs
+	ga.Computed = g.computed
 	ga.Visible = g.visible
 	return g, ga, lim, nil
 }
@@ -221,18 +244,17 @@ func (g *groupPlan) planAggregate(a *ast.AggregateFuncExpr, col int) error {
 	name := strings.ToLower(a.F)
 	c := engine.GroupAggregateColumn{Col: col, Weight: engine.NoWeight, Distinct: -1, DistinctWeight: engine.NoWeight, Sum: -1, Count: -1}
 	switch {
-	case name == ast.AggFuncCount && a.Distinct:
-		if len(a.Args) != 1 {
-			return unsupported("COUNT(DISTINCT) of several expressions across shards")
+	case a.Distinct && (name == ast.AggFuncCount || name == ast.AggFuncSum || name == ast.AggFuncAvg):
+		if name != ast.AggFuncCount && len(a.Args) != 1 {
+			return unsupportedf("%s(DISTINCT ...) of several expressions across shards", strings.ToUpper(a.F))
 		}
-		if g.distinct == nil {
-			g.distinct = a.Args[0]
-			g.distCol = g.add(a.Args[0])
-			g.distW = g.add(weightOf(a.Args[0]))
-		} else if !sameExpr(g.distinct, a.Args[0]) {
-			return unsupported("COUNT(DISTINCT) of different expressions across shards")
+		keys := g.distinctColumns(a.Args)
+		c.Distinct, c.DistinctWeight, c.DistinctRest = keys[0].Col, keys[0].Weight, keys[1:]
+		c.Op = map[string]engine.AggregateOp{ast.AggFuncCount: engine.AggrCountDistinct, ast.AggFuncSum: engine.AggrSumDistinct, ast.AggFuncAvg: engine.AggrAvgDistinct}[name]
+	case name == ast.AggFuncGroupConcat:
+		if err := g.planGroupConcat(a, &c); err != nil {
+			return err
 		}
-		c.Op, c.Distinct, c.DistinctWeight = engine.AggrCountDistinct, g.distCol, g.distW
 	case a.Distinct && name != ast.AggFuncMin && name != ast.AggFuncMax:
 		return unsupportedf("%s(DISTINCT ...) across shards", strings.ToUpper(a.F))
 	case name == ast.AggFuncCount:
@@ -258,6 +280,31 @@ func (g *groupPlan) planAggregate(a *ast.AggregateFuncExpr, col int) error {
 	g.aggAt[col] = len(g.aggs)
 	g.aggs = append(g.aggs, c)
 	return nil
+}
+
+// distinctColumns returns the hidden value and weight_string columns of
+// the arguments of a DISTINCT aggregate, pushing those not pushed yet.
+// The shards group by every such argument, so each shard row holds one
+// combination of them: COUNT, SUM and AVG of distinct values are then
+// counted, summed and averaged over the set of values at the gateway.
+func (g *groupPlan) distinctColumns(args []ast.ExprNode) []engine.GroupKey {
+	keys := make([]engine.GroupKey, len(args))
+	for i, arg := range args {
+		found := false
+		for j, d := range g.distinct {
+			if sameExpr(d, arg) {
+				keys[i], found = g.distinctKeys[j], true
+				break
+			}
+		}
+		if !found {
+			k := engine.GroupKey{Col: g.add(arg), Weight: g.add(weightOf(arg))}
+			g.distinct = append(g.distinct, arg)
+			g.distinctKeys = append(g.distinctKeys, k)
+			keys[i] = k
+		}
+	}
+	return keys
 }
 
 // aggregateColumn finds a's column among the visible aggregates, or pushes

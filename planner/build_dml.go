@@ -33,11 +33,13 @@ func singleTable(refs *ast.TableRefsClause, p placement) *source {
 
 func (b *builder) buildInsert(s *ast.InsertStmt) (engine.Primitive, error) {
 	p, err := b.place(s)
-	if err != nil {
+	if err != nil && !(p.cross && s.Select != nil) {
 		return nil, err
 	}
-	if r, ok, err := b.simpleRoute(p); ok || err != nil {
-		return r, err
+	if err == nil {
+		if r, ok, err := b.simpleRoute(p); ok || err != nil {
+			return r, err
+		}
 	}
 	verb := "INSERT"
 	if s.IsReplace {
@@ -55,7 +57,10 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (engine.Primitive, error) {
 		return b.referenceWrite("Insert", s, src)
 	}
 	if s.Select != nil {
-		return nil, unsupportedf("%s ... SELECT into a sharded table", verb)
+		if !src.ref.ks.Sharded {
+			return nil, unsupportedf("%s ... SELECT into an unsharded keyspace from another keyspace", verb)
+		}
+		return b.insertSelect(s, src, verb)
 	}
 	if hasSubquery(s) {
 		return nil, unsupportedf("subqueries in %s into a sharded table", verb)

@@ -117,6 +117,8 @@ type joinSide struct {
 	star   bool
 	where  []ast.ExprNode
 	hidden []*ast.SelectField
+	// attached are reference tables joined into this side's query.
+	attached []attached
 }
 
 // hide appends a hidden column and returns its index from the end, as
@@ -160,7 +162,7 @@ func sideOf(e ast.ExprNode, sides [2]*joinSide) (int, error) {
 		}
 		s := -1
 		for i, sd := range sides {
-			if strings.EqualFold(c.Table.O, sd.name) {
+			if sd.owns(c.Table.O) {
 				s = i
 			}
 		}
@@ -190,6 +192,18 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	if inner, ok := j.Left.(*ast.Join); ok && j.Right == nil {
 		j = inner
 	}
+	rj, attach, withRefs, err := b.withReferenceTables(sel)
+	if err != nil {
+		return nil, err
+	}
+	if withRefs {
+		j = rj
+		for _, f := range sel.Fields.Fields {
+			if f.WildCard != nil {
+				return nil, unsupported("* in a join of more than two tables across shards")
+			}
+		}
+	}
 	lts, ok1 := tableSourceOf(j.Left)
 	rts, ok2 := tableSourceOf(j.Right)
 	if !ok1 || !ok2 {
@@ -215,7 +229,7 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 		if name == "" {
 			name = tn.Name.O
 		}
-		sides[i] = &joinSide{ts: ts, ref: ref, name: name}
+		sides[i] = &joinSide{ts: ts, ref: ref, name: name, attached: attach[i]}
 	}
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
@@ -466,7 +480,7 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 			Kind:           ast.SelectStmtKindSelect,
 			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
 			Fields:         &ast.FieldList{Fields: fl},
-			From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: sd.ts}},
+			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
 			Where:          andAll(where),
 		}
 		rt, err := b.sideRouting(sd, q, s == outer)
@@ -476,7 +490,7 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 		if s == inner && sd.ref.ks.Sharded && sd.ref.table.Type != "reference" {
 			col, vx, ok := primaryVindex(sd.ref.table)
 			c := joinR.(*ast.ColumnNameExpr)
-			rightVindex = ok && strings.EqualFold(col, c.Name.Name.O)
+			rightVindex = ok && strings.EqualFold(col, c.Name.Name.O) && strings.EqualFold(c.Name.Table.O, sd.name)
 			if rightVindex {
 				rt.Vindex = vx
 			}
@@ -502,10 +516,14 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 		return nil, err
 	}
 	var cols []engine.JoinColumn
-	for _, f := range g.fields {
-		phys, err := partialOf(f.Expr)
-		if err != nil {
-			return nil, err
+	for col, f := range g.fields {
+		var phys ast.ExprNode = newValueExpr(nil, "", "")
+		if !g.computedAt[col] {
+			// A computed column's value is the gateway's; its type comes
+			// from a field query below.
+			if phys, err = partialOf(f.Expr); err != nil {
+				return nil, err
+			}
 		}
 		s, err := selectSide(phys, sides, outer)
 		if err != nil {
@@ -531,15 +549,25 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 	// Field queries for the types of the visible SUM and AVG columns.
 	var probeFields [2][]*ast.SelectField
 	var probeCols [2][]int
-	for col := 0; col < g.visible; col++ {
-		i, ok := g.aggAt[col]
-		if !ok || (g.aggs[i].Op != engine.AggrSum && g.aggs[i].Op != engine.AggrAvg) {
-			continue
+	for col := 0; col < len(g.fields); col++ {
+		if !g.computedAt[col] {
+			i, ok := g.aggAt[col]
+			if !ok || col >= g.visible {
+				continue
+			}
+			switch g.aggs[i].Op {
+			case engine.AggrSum, engine.AggrAvg, engine.AggrSumDistinct, engine.AggrAvgDistinct:
+			default:
+				continue
+			}
 		}
 		f := g.fields[col]
 		s, err := sideOf(f.Expr, sides)
 		if err != nil {
 			return nil, err
+		}
+		if s == sideBoth {
+			return nil, unsupported("expressions of aggregate functions of both tables of a join across shards")
 		}
 		if s < 0 {
 			s = outer
@@ -556,7 +584,7 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 			Kind:           ast.SelectStmtKindSelect,
 			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
 			Fields:         &ast.FieldList{Fields: probeFields[s]},
-			From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: sd.ts}},
+			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
 			Where:          &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")},
 		}
 		tmpl, err := render(q)
@@ -607,7 +635,7 @@ func partialOf(e ast.ExprNode) (ast.ExprNode, error) {
 		}
 	}
 	if findNode(e, isAggregate) {
-		return nil, unsupported("expressions of aggregate functions across shards")
+		return nil, unsupported("expressions of aggregate functions over a join across shards")
 	}
 	return e, nil
 }

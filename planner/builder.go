@@ -27,6 +27,10 @@ type builder struct {
 	// localWindows lets multiShardSelect pass window functions that
 	// partition by a vindex column of a co-located statement.
 	localWindows bool
+	// plainRead: the statement is a SELECT without locks, which a routing
+	// rule's read share may send elsewhere; rerouted: a routing rule
+	// moved one of its tables to another keyspace.
+	plainRead, rerouted bool
 }
 
 // numberParams gives each ? marker its index in text order.
@@ -242,6 +246,10 @@ func (b *builder) verbatim() (string, error) {
 func (b *builder) originalTemplate() (*engine.Template, error) {
 	if b.target.NoBackslashEscapes && strings.IndexByte(b.sql, '\\') >= 0 {
 		// Read as NO_BACKSLASH_ESCAPES, said again for the shards.
+		return render(b.top)
+	}
+	if b.rerouted {
+		// The text may name the keyspace a routing rule redirected from.
 		return render(b.top)
 	}
 	if b.nparams == 0 {

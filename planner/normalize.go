@@ -187,7 +187,10 @@ func (n *normalizer) run() bool {
 				kind = parenValues
 			}
 			n.depth++
-			n.levels[n.depth] = level{kind: kind}
+			// Parentheses in the select list or ORDER BY (function arguments,
+			// conditions inside IF or CASE) are still part of a column's name
+			// or an ordinal's context.
+			n.levels[n.depth] = level{kind: kind, selectList: outer.selectList, orderBy: outer.orderBy}
 			n.dst = append(n.dst, c)
 			n.prevKind, n.prev = tokPunct, "("
 			i++

@@ -51,6 +51,12 @@ type Target struct {
 	// text has a backslash is rendered for them instead of sent as
 	// written.
 	NoBackslashEscapes bool
+	// ReadShares says the session may read from the read shares of
+	// routing rules (vschema.RoutingRule): it is outside a transaction.
+	// ReadDraw is then its draw, in [0, 10000). The plan cache keys plans
+	// by vschema.VSchema.ReadSide(ReadDraw).
+	ReadShares bool
+	ReadDraw   int
 }
 
 // Plan is a built statement, ready to execute any number of times (and
@@ -86,6 +92,10 @@ func Build(stmt ast.StmtNode, sql string, vs *vschema.VSchema, target Target) (*
 		vs = &vschema.VSchema{}
 	}
 	b := &builder{vs: vs, target: target, sql: sql, top: stmt}
+	switch stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		b.plainRead = !lockingRead(stmt)
+	}
 	b.numberParams(stmt)
 	locking := lockingRead(stmt) // before build may rewrite stmt
 	access, lists := b.accesses(stmt), b.listsTables(stmt)

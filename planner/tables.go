@@ -5,8 +5,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/shardgate/shardgate/engine"
+	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/topo/vschema"
 )
 
@@ -46,6 +48,8 @@ func (b *builder) resolveTable(tn *ast.TableName) (tableRef, error) {
 		if ks, err = b.targetKeyspace(); err != nil {
 			return ref, err
 		}
+	case b.vs.RoutingRule("", name) != nil:
+		// A bare rule: an unqualified name without a session keyspace.
 	default:
 		var found []*vschema.KeyspaceSchema
 		for _, n := range slices.Sorted(maps.Keys(b.vs.Keyspaces)) {
@@ -58,12 +62,44 @@ func (b *builder) resolveTable(tn *ast.TableName) (tableRef, error) {
 		}
 		ks = found[0]
 	}
+	if rk, rt, routed, err := b.routingRule(tn, ks); routed {
+		if err != nil {
+			return ref, err
+		}
+		ks, name = rk, rt
+	}
 	ref.ks = ks
 	ref.table = ks.Tables[name]
 	if ks.Sharded && ref.table == nil {
 		return ref, errNoSuchTable(ks.Name, name)
 	}
 	return ref, nil
+}
+
+// routingRule applies the routing rule (vschema.RoutingRules) of a table
+// named with qualifier or session keyspace ks (nil: neither): routed is
+// false without a rule; else the table is planned in keyspace rk as
+// table rt, and the statement is rendered for the shards rather than sent
+// as written (its text may name the keyspace the rule redirects from).
+func (b *builder) routingRule(tn *ast.TableName, ks *vschema.KeyspaceSchema) (rk *vschema.KeyspaceSchema, rt string, routed bool, err error) {
+	from := ""
+	if ks != nil {
+		from = ks.Name
+	}
+	rule := b.vs.RoutingRule(from, tn.Name.O)
+	if rule == nil {
+		return nil, "", false, nil
+	}
+	toKs, toTable := rule.Destination(b.plainRead && b.target.ReadShares, b.target.ReadDraw)
+	if toKs == "" {
+		return nil, "", true, sqlerror.New(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR,
+			"Table '%s' is being moved by workflow %s from a database outside shardgate; it is served here once writes are switched", tn.Name.O, rule.Workflow)
+	}
+	if rk = b.vs.Keyspaces[toKs]; rk == nil {
+		return nil, "", true, errBadDB(toKs)
+	}
+	b.rerouted = true
+	return rk, toTable, true, nil
 }
 
 // collectTables lists the tables a statement reads or writes, skipping

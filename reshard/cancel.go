@@ -32,6 +32,10 @@ const cancelReadDrain = 2 * time.Second
 // workflows can't be cancelled (reverse-traffic is the way back).
 func Cancel(ctx context.Context, store *topo.Store, keyspace, workflow string) (*topo.Workflow, error) {
 	err := store.UpdateWorkflow(ctx, keyspace, workflow, func(w *topo.Workflow) error {
+		if w.MoveTables != nil {
+			// Its targets are a serving keyspace's shards: never removed.
+			return fmt.Errorf("workflow %s/%s is a movetables workflow: cancel it with shardctl movetables cancel: %w", keyspace, workflow, ErrInvalid)
+		}
 		switch w.State {
 		case topo.WorkflowWritesSwitched, topo.WorkflowCompleted:
 			return fmt.Errorf("workflow %s/%s is in state %s: cancel works before writes are switched: %w", keyspace, workflow, w.State, ErrInvalid)

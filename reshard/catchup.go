@@ -84,7 +84,7 @@ func (r *Runner) streamWorkflow(ctx context.Context, w *topo.Workflow, guard cli
 			snapshot = start.SnapshotGTID
 		}
 		c := &catchup{r: r, wf: view, ks: ks, source: shard, srcAddr: wc.sources[shard], targets: wc.targets,
-			snapshot: snapshot, guard: guard, reverse: reverse}
+			snapshot: snapshot, guard: guard, reverse: reverse, srcDB: sourceDB(view)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -111,6 +111,8 @@ type catchup struct {
 	targets  []target
 	snapshot string
 	guard    clientv3.Cmp
+	// srcDB is the database whose row events are the workflow's.
+	srcDB string
 	// reverse: this stream runs targets → sources while writes are
 	// switched (wf is then the reversed view: its sources are the
 	// workflow's targets); its positions and progress are kept apart.
@@ -168,13 +170,14 @@ func (c *catchup) run(ctx context.Context) error {
 		return err
 	}
 	port, _ := strconv.ParseUint(portText, 10, 16)
+	login := sourceLogin(c.r.cfg.Conn, c.wf, c.srcAddr)
 	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
 		ServerID:                c.serverID(),
 		Flavor:                  mysql.MariaDBFlavor,
 		Host:                    host,
 		Port:                    uint16(port),
-		User:                    c.r.cfg.Conn.User,
-		Password:                c.r.cfg.Conn.Password,
+		User:                    login.User,
+		Password:                login.Password,
 		HeartbeatPeriod:         time.Second,
 		ReadTimeout:             10 * time.Second,
 		DisableRetrySync:        true,
@@ -278,18 +281,12 @@ func (c *catchup) setup(ctx context.Context) (position, error) {
 	start := minPosition(restarts)
 	c.pos, c.pending = start.clone(), map[string]*group{}
 
-	cc := c.r.cfg.Conn
-	cc.Addr, cc.DB = c.srcAddr, c.wf.Keyspace
-	src, err := tablet.Dial(ctx, cc)
+	src, err := tablet.Dial(ctx, sourceLogin(c.r.cfg.Conn, c.wf, c.srcAddr))
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	names, err := baseTables(ctx, src)
-	if err != nil {
-		return nil, err
-	}
-	split, reference, err := splitTables(c.ks, names)
+	split, reference, err := workflowTables(ctx, c.wf, c.ks, src)
 	if err != nil {
 		return nil, permanent(err)
 	}
@@ -346,7 +343,7 @@ func (c *catchup) handle(ctx context.Context, ev *replication.BinlogEvent) error
 }
 
 func (c *catchup) onRows(e *replication.RowsEvent) error {
-	if c.cur == nil || string(e.Table.Schema) != c.wf.Keyspace {
+	if c.cur == nil || string(e.Table.Schema) != c.srcDB {
 		return nil
 	}
 	t := c.tables[string(e.Table.Table)]
@@ -427,7 +424,7 @@ func (c *catchup) onQuery(ctx context.Context, e *replication.QueryEvent) error 
 		c.endGroup()
 		return nil
 	}
-	if isDDL(word) && (string(e.Schema) == c.wf.Keyspace || mentionsSchema(q, c.wf.Keyspace)) {
+	if isDDL(word) && ddlConcerns(c.wf, string(e.Schema), q) {
 		return permanent(fmt.Errorf("DDL on source shard %s at %s (%.200s): the targets' schema would diverge; the workflow stops: %w",
 			c.source, c.gtidText(), q, ErrInvalid))
 	}
@@ -533,8 +530,8 @@ func (c *catchup) statementsFor(i int, changes []rowChange) ([]string, error) {
 	for _, ch := range changes {
 		ti := ch.table
 		owns := func(row [][]byte) (bool, error) {
-			if ch.table.reference {
-				return true, nil
+			if ch.table.reference || ti.vx == nil {
+				return true, nil // every target, or an unsharded keyspace's one
 			}
 			id, err := ti.vx.Map(vindexValue(ti.fields[ti.vcol], row[ti.vcol]))
 			if err != nil {

@@ -39,6 +39,9 @@ func Complete(ctx context.Context, store *topo.Store, cc tablet.ConnConfig, keys
 	already := false
 	err := store.UpdateWorkflow(ctx, keyspace, workflow, func(w *topo.Workflow) error {
 		switch {
+		case w.MoveTables != nil:
+			// Its sources are a keyspace that keeps serving other tables.
+			return fmt.Errorf("workflow %s/%s is a movetables workflow: complete it with shardctl movetables complete: %w", keyspace, workflow, ErrInvalid)
 		case w.State == topo.WorkflowCompleted:
 			already = true
 		case w.State != topo.WorkflowWritesSwitched:

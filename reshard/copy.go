@@ -104,36 +104,40 @@ func (r *Runner) copyWorkflow(ctx context.Context, w *topo.Workflow, guard clien
 // resolve finds the targets' key ranges and primaries, and the primaries
 // of the named source shards.
 func (wc *workflowCopy) resolve(snap *topo.Snapshot, sources []string) error {
-	addrOf := func(shard string) (string, error) {
-		for _, sh := range snap.Shards[wc.wf.Keyspace] {
+	addrOf := func(keyspace, shard string) (string, error) {
+		for _, sh := range snap.Shards[keyspace] {
 			if sh.Name != shard {
 				continue
 			}
 			if sh.PrimaryAlias == nil {
-				return "", fmt.Errorf("shard %s/%s has no primary", wc.wf.Keyspace, shard)
+				return "", fmt.Errorf("shard %s/%s has no primary", keyspace, shard)
 			}
 			for _, t := range snap.Tablets {
 				if t.Alias == *sh.PrimaryAlias {
 					return t.Addr(), nil
 				}
 			}
-			return "", fmt.Errorf("shard %s/%s: primary %s is not a tablet", wc.wf.Keyspace, shard, sh.PrimaryAlias)
+			return "", fmt.Errorf("shard %s/%s: primary %s is not a tablet", keyspace, shard, sh.PrimaryAlias)
 		}
-		return "", fmt.Errorf("shard %s/%s doesn't exist", wc.wf.Keyspace, shard)
+		return "", fmt.Errorf("shard %s/%s doesn't exist", keyspace, shard)
 	}
 	for _, name := range wc.wf.TargetShards {
 		kr, err := vindex.ParseKeyRange(name)
 		if err != nil {
 			return permanent(err)
 		}
-		addr, err := addrOf(name)
+		addr, err := addrOf(wc.wf.Keyspace, name)
 		if err != nil {
 			return err
 		}
 		wc.targets = append(wc.targets, target{name: name, kr: kr, addr: addr})
 	}
 	for _, name := range sources {
-		addr, err := addrOf(name)
+		if mt := wc.wf.MoveTables; mt != nil && mt.External != nil {
+			wc.sources[name] = mt.External.Address
+			continue
+		}
+		addr, err := addrOf(sourceKeyspace(wc.wf), name)
 		if err != nil {
 			return err
 		}
@@ -145,9 +149,7 @@ func (wc *workflowCopy) resolve(snap *topo.Snapshot, sources []string) error {
 // copyShard copies one source shard from a consistent snapshot, resuming
 // after the progress saved in the workflow.
 func (wc *workflowCopy) copyShard(ctx context.Context, shard, addr string) error {
-	cc := wc.r.cfg.Conn
-	cc.Addr, cc.DB = addr, wc.wf.Keyspace
-	src, err := tablet.Dial(ctx, cc)
+	src, err := tablet.Dial(ctx, sourceLogin(wc.r.cfg.Conn, wc.wf, addr))
 	if err != nil {
 		return err
 	}
@@ -165,11 +167,7 @@ func (wc *workflowCopy) copyShard(ctx context.Context, shard, addr string) error
 		p = *saved
 	}
 	if p.Started.IsZero() {
-		tables, err := baseTables(ctx, src)
-		if err != nil {
-			return err
-		}
-		split, _, err := splitTables(wc.ks, tables)
+		split, _, err := workflowTables(ctx, wc.wf, wc.ks, src)
 		if err != nil {
 			return permanent(err)
 		}
@@ -404,6 +402,11 @@ func countRows(ctx context.Context, conn *tablet.Conn, query string) (int64, err
 func (wc *workflowCopy) writeChunk(ctx context.Context, conns []*tablet.Conn, ti *tableInfo, fields []*mysql.Field, rows [][][]byte) error {
 	byTarget := make([][][][]byte, len(wc.targets))
 	for _, row := range rows {
+		if ti.vx == nil {
+			// An unsharded target keyspace: its one shard.
+			byTarget[0] = append(byTarget[0], row)
+			continue
+		}
 		id, err := ti.vx.Map(vindexValue(fields[ti.vcol], row[ti.vcol]))
 		if err != nil {
 			return permanent(fmt.Errorf("table %q key %v: %w", ti.name, ti.keyOf(row), err))

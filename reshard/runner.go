@@ -208,7 +208,9 @@ func (r *Runner) pass(ctx context.Context, guard clientv3.Cmp, running *catchups
 			r.startSwitch(ctx, w, guard, running)
 		}
 		if w.State == topo.WorkflowWritesSwitched {
-			r.startReverse(ctx, w, guard, running)
+			if w.MoveTables == nil { // a movetables' reverse is a workflow of its own
+				r.startReverse(ctx, w, guard, running)
+			}
 			continue
 		}
 		if catchesUp(w.State) {

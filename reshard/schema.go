@@ -16,15 +16,26 @@ import (
 // A target whose split tables already hold rows is refused: the copy
 // would mix them with the source's.
 func copySchema(ctx context.Context, cc tablet.ConnConfig, db, source string, targets []string, split, reference []string) error {
-	cc.Addr, cc.DB = source, db
-	src, err := tablet.Dial(ctx, cc)
+	login := cc
+	login.Addr, login.DB = source, db
+	return copyTables(ctx, login, cc, db, targets, nil, split, reference)
+}
+
+// copyTables is copySchema from a source reached with srcLogin (Addr and
+// DB set) into database db of the targets, reached with cc: only the
+// tables named in only, or every base table when only is nil.
+func copyTables(ctx context.Context, srcLogin, cc tablet.ConnConfig, db string, targets, only, split, reference []string) error {
+	source := srcLogin.Addr
+	src, err := tablet.Dial(ctx, srcLogin)
 	if err != nil {
 		return fmt.Errorf("source %s: %w", source, err)
 	}
 	defer src.Close()
-	tables, err := baseTables(ctx, src)
-	if err != nil {
-		return fmt.Errorf("source %s: %w", source, err)
+	tables := only
+	if tables == nil {
+		if tables, err = baseTables(ctx, src); err != nil {
+			return fmt.Errorf("source %s: %w", source, err)
+		}
 	}
 	var creates []string
 	for _, t := range tables {

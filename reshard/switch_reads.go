@@ -64,6 +64,9 @@ func SwitchReads(ctx context.Context, store *topo.Store, keyspace, workflow stri
 	if err := canSwitchReads(w); err != nil {
 		return nil, err
 	}
+	if w.MoveTables != nil {
+		return switchMovedReads(ctx, store, w, per10000)
+	}
 	srv, err := store.GetSrvKeyspace(ctx, keyspace)
 	if err != nil {
 		return nil, err
@@ -131,8 +134,8 @@ func clearReadSwitchOwned(ctx context.Context, store *topo.Store, keyspace, work
 }
 
 func canSwitchReads(w *topo.Workflow) error {
-	if w.Kind != topo.WorkflowReshard {
-		return fmt.Errorf("workflow %s/%s is a %s: only reshard workflows switch reads yet: %w", w.Keyspace, w.Name, w.Kind, ErrInvalid)
+	if w.MoveTables != nil && w.MoveTables.ReverseOf != "" {
+		return fmt.Errorf("workflow %s/%s replicates %s back to its source; switch traffic with %s: %w", w.Keyspace, w.Name, w.MoveTables.ReverseOf, w.MoveTables.ReverseOf, ErrInvalid)
 	}
 	if w.State != topo.WorkflowRunning && w.State != topo.WorkflowReadsSwitched {
 		return fmt.Errorf("workflow %s/%s is in state %s: reads switch in state running or reads-switched: %w", w.Keyspace, w.Name, w.State, ErrInvalid)

@@ -88,7 +88,7 @@ func (s switchSides) stateAfter() topo.WorkflowState {
 // canSwitchWrites says whether w can have a write switch in direction dir.
 func canSwitchWrites(w *topo.Workflow, dir topo.SwitchDirection) error {
 	if w.Kind != topo.WorkflowReshard {
-		return fmt.Errorf("workflow %s/%s is a %s: only reshard workflows switch writes yet: %w", w.Keyspace, w.Name, w.Kind, ErrInvalid)
+		return fmt.Errorf("workflow %s/%s is a %s: switch its traffic with shardctl movetables: %w", w.Keyspace, w.Name, w.Kind, ErrInvalid)
 	}
 	if !w.WriteSwitch.Over() {
 		return fmt.Errorf("workflow %s/%s: a write switch (%s) is under way: %w", w.Keyspace, w.Name, w.WriteSwitch.ID, ErrInvalid)

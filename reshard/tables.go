@@ -89,7 +89,13 @@ type tableInfo struct {
 }
 
 // describeTable reads a table's columns and primary key.
+//
+// In an unsharded keyspace (a movetables target) the table has no primary
+// vindex: vcol is -1 and vx nil, and its rows all go to the one shard.
 func describeTable(ctx context.Context, conn *tablet.Conn, ks *vschema.KeyspaceSchema, table string) (*tableInfo, error) {
+	if !ks.Sharded {
+		return describeColumns(ctx, conn, table)
+	}
 	pv, err := primaryVindex(ks, table)
 	if err != nil {
 		return nil, err

@@ -115,6 +115,7 @@ func VDiff(ctx context.Context, cfg VDiffConfig, keyspace, workflow string) (*VD
 	if ks == nil {
 		return nil, fmt.Errorf("keyspace %q: %w", keyspace, ErrInvalid)
 	}
+	srcLogin := func(addr string) tablet.ConnConfig { return sourceLogin(cfg.Conn, w, addr) }
 
 	id := rand.Text()
 	if err := cfg.Store.UpdateWorkflow(ctx, keyspace, workflow, func(w *topo.Workflow) error {
@@ -159,7 +160,8 @@ func VDiff(ctx context.Context, cfg VDiffConfig, keyspace, workflow string) (*VD
 	srcConns := map[string]*tablet.Conn{}
 	stopAt := map[string]string{}
 	for _, s := range w.SourceShards {
-		c, err := dialSnapshot(ctx, cfg.Conn, wc.sources[s], keyspace)
+		login := srcLogin(wc.sources[s])
+		c, err := dialSnapshot(ctx, login, login.Addr, login.DB)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", s, err)
 		}
@@ -198,11 +200,7 @@ func VDiff(ctx context.Context, cfg VDiffConfig, keyspace, workflow string) (*VD
 
 	rep := &VDiffReport{Keyspace: keyspace, Workflow: workflow, Positions: stopAt, Clean: true}
 	first := srcConns[w.SourceShards[0]]
-	names, err := baseTables(ctx, first)
-	if err != nil {
-		return nil, err
-	}
-	split, reference, err := splitTables(ks, names)
+	split, reference, err := workflowTables(ctx, w, ks, first)
 	if err != nil {
 		return nil, err
 	}
@@ -358,6 +356,9 @@ func (d *differ) splitTable(ctx context.Context, ti *tableInfo) (*TableDiff, err
 
 // owner is the index of the target owning a row of a split table.
 func (d *differ) owner(ti *tableInfo, fields []*mysql.Field, row [][]byte) (int, error) {
+	if ti.vx == nil {
+		return 0, nil // an unsharded target keyspace's one shard
+	}
 	id, err := ti.vx.Map(vindexValue(fields[ti.vcol], row[ti.vcol]))
 	if err != nil {
 		return 0, fmt.Errorf("key %s: %w", keyText(ti, row), err)

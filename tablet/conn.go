@@ -1,6 +1,7 @@
 package tablet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -83,10 +84,14 @@ type Conn struct {
 	abandoned bool
 
 	interruptFn func() // c.interrupt, bound once
-	rbuf        packetBuffer
-	wbuf        []byte
-	row         [][]byte // Stream's row, reused for every row
-	binRows     wire.BinaryRowDecoder
+	// lastFields are the column definitions of the last result set read
+	// (readFields), shared with the results that returned them.
+	lastFields []*mysql.Field
+	streamRes  Result // what Stream returns
+	rbuf       packetBuffer
+	wbuf       []byte
+	row        [][]byte // Stream's row, reused for every row
+	binRows    wire.BinaryRowDecoder
 
 	// Owned by the Pool the connection belongs to.
 	idleSince time.Time
@@ -290,12 +295,14 @@ func (c *Conn) Execute(ctx context.Context, query string) (*Result, error) {
 // copy what must outlive the call. Either callback may be nil.
 //
 // The returned Result carries the final OK/EOF packet's warnings and
-// status (and the fields); its Rows are nil. A callback error stops the
-// stream: the connection is closed, the statement killed on the server,
+// status (and the fields); its Rows are nil. It is the connection's own,
+// valid until its next call (a point select allocates no Result). A
+// callback error stops the stream: the connection is closed, the statement killed on the server,
 // and the callback's error returned. Errors and ctx otherwise behave as in
 // Execute.
 func (c *Conn) Stream(ctx context.Context, query string, onFields func([]*mysql.Field) error, onRow func(row [][]byte) error) (*Result, error) {
-	r := new(Result)
+	r := &c.streamRes
+	*r = Result{}
 	if err := c.exec(ctx, query, r, modeStream, false, onFields, onRow); err != nil {
 		return nil, err
 	}
@@ -535,18 +542,11 @@ func (c *Conn) refuseLocalInfile(r *Result) error {
 func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
 	var a arena
 	if mode != modeDiscard {
-		fields := make([]mysql.Field, n)
-		r.Fields = make([]*mysql.Field, n)
-		for i := range fields {
-			pkt, err := c.readPacket()
-			if err != nil {
-				return c.fail(err)
-			}
-			if err := wire.ParseColumn(&fields[i], a.copy(pkt)); err != nil {
-				return c.fail(err)
-			}
-			r.Fields[i] = &fields[i]
+		fields, err := c.readFields(n)
+		if err != nil {
+			return err
 		}
+		r.Fields = fields
 	} else {
 		for range n {
 			if _, err := c.readPacket(); err != nil {
@@ -637,6 +637,47 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onF
 			}
 		}
 	}
+}
+
+// readFields reads a result set's n column definitions. When they are
+// byte for byte those of the connection's previous result set (the same
+// statement again: every point select of a workload), that result's
+// Fields are returned: fields are never modified once read, so results
+// share them, and a repeated statement parses and allocates nothing for
+// its columns.
+func (c *Conn) readFields(n int) ([]*mysql.Field, error) {
+	prev := c.lastFields
+	if len(prev) != n {
+		prev = nil
+	}
+	var (
+		out    []*mysql.Field // nil while every column matches prev
+		fields []mysql.Field
+		a      arena
+	)
+	for i := range n {
+		pkt, err := c.readPacket()
+		if err != nil {
+			return nil, c.fail(err)
+		}
+		if out == nil && prev != nil && bytes.Equal(pkt, prev[i].Data) {
+			continue
+		}
+		if out == nil {
+			fields = make([]mysql.Field, n)
+			out = make([]*mysql.Field, n)
+			copy(out, prev[:i]) // the columns that matched
+		}
+		if err := wire.ParseColumn(&fields[i], a.copy(pkt)); err != nil {
+			return nil, c.fail(err)
+		}
+		out[i] = &fields[i]
+	}
+	if out == nil {
+		return prev, nil
+	}
+	c.lastFields = out
+	return out, nil
 }
 
 // copyValues moves a decoded binary row's values, which alias the read

@@ -14,7 +14,9 @@ import (
 type Result struct {
 	// Fields are the column definitions exactly as the backend sent them
 	// (Field.Data holds the raw packet). Nil for a statement without a
-	// result set.
+	// result set. Results of the same connection may share them (a
+	// statement run again gets the same column definitions): never
+	// modify a Field or the slice; copy it to change it.
 	Fields []*mysql.Field
 	// Rows are the result set's rows (nil from Stream).
 	Rows [][][]byte

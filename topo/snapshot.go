@@ -26,8 +26,10 @@ type Snapshot struct {
 	VSchemas map[string]*vschema.Keyspace
 	// Srv is the serving graph by keyspace.
 	Srv map[string]*SrvKeyspace
-	// VSchema is VSchemas compiled.
+	// VSchema is VSchemas compiled, with RoutingRules installed.
 	VSchema *vschema.VSchema
+	// RoutingRules are the saved routing rules (nil: none).
+	RoutingRules *vschema.RoutingRules
 }
 
 // Snapshot reads the whole topology in one etcd transaction. It fails if
@@ -40,6 +42,7 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 		clientv3.OpGet(s.vschemasDir(), clientv3.WithPrefix()),
 		clientv3.OpGet(s.srvDir(), clientv3.WithPrefix()),
 		clientv3.OpGet(s.tabletsDir(), clientv3.WithPrefix()),
+		clientv3.OpGet(s.routingRulesKey()),
 	).Commit()
 	if err != nil {
 		return nil, fmt.Errorf("topo: read snapshot: %w", err)
@@ -78,6 +81,16 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	if snap.VSchema, err = vschema.Build(snap.VSchemas); err != nil {
 		return nil, fmt.Errorf("topo: snapshot at revision %d: %w", snap.Revision, err)
+	}
+	if rr := kvs(5); len(rr) > 0 {
+		if snap.RoutingRules, err = decodeRoutingRules(rr[0].Value); err != nil {
+			return nil, err
+		}
+		// Rules that no longer fit the vschemas (a table removed from the
+		// target's vschema) are not installed: tables route as declared.
+		if err := snap.VSchema.SetRoutingRules(snap.RoutingRules); err != nil {
+			s.log.Warn("topo: routing rules don't fit the vschemas; ignoring them", "err", err)
+		}
 	}
 	return snap, nil
 }

@@ -62,6 +62,11 @@ type Workflow struct {
 	// order.
 	SourceShards []string `json:"source_shards"`
 	TargetShards []string `json:"target_shards"`
+	// MoveTables is what a movetables workflow moves (nil for a
+	// reshard): Keyspace is then the target keyspace, TargetShards its
+	// shards, SourceShards the source keyspace's ("0" for an external
+	// source).
+	MoveTables *MoveTables `json:"movetables,omitempty"`
 	// Copy is the copy phase's progress, by source shard.
 	Copy map[string]*CopyProgress `json:"copy,omitempty"`
 	// Catchup is the binlog catch-up's progress, by source shard (from
@@ -97,6 +102,37 @@ type Workflow struct {
 	Error   string    `json:"error,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+}
+
+// MoveTables says where a movetables workflow's tables come from.
+type MoveTables struct {
+	// SourceKeyspace is the keyspace the tables leave; empty for an
+	// external source.
+	SourceKeyspace string `json:"source_keyspace,omitempty"`
+	// Tables are the tables moved, sorted.
+	Tables []string `json:"tables"`
+	// External is a MySQL/MariaDB shardgate doesn't manage, the source
+	// instead of SourceKeyspace.
+	External *ExternalSource `json:"external,omitempty"`
+	// Reverse names the workflow (in SourceKeyspace) that replicates the
+	// target back into the source once writes are switched, so that
+	// reverse-traffic finds the source current; ReverseOf is set on that
+	// workflow and names this one.
+	Reverse   string `json:"reverse,omitempty"`
+	ReverseOf string `json:"reverse_of,omitempty"`
+	// MaxWriteStallSeconds is the longest write stall of this workflow's
+	// traffic switches (switch-traffic --writes, reverse-traffic).
+	MaxWriteStallSeconds float64 `json:"max_write_stall_seconds,omitempty"`
+}
+
+// ExternalSource is how to reach a source database outside the topology.
+// The password is stored as given: anyone who can read etcd can read it
+// (docs/SECURITY.md).
+type ExternalSource struct {
+	Address  string `json:"address"`
+	DB       string `json:"db"`
+	User     string `json:"user,omitempty"`
+	Password string `json:"password,omitempty"`
 }
 
 // SwitchDirection says which way a write switch moves the writes.
@@ -270,6 +306,12 @@ func (w *Workflow) validate() error {
 	}
 	if !slices.Contains(WorkflowStates(), w.State) {
 		return fmt.Errorf("workflow %s/%s: state %q: %w", w.Keyspace, w.Name, w.State, ErrInvalid)
+	}
+	if w.Kind == WorkflowMoveTables {
+		mt := w.MoveTables
+		if mt == nil || len(mt.Tables) == 0 || (mt.SourceKeyspace == "") == (mt.External == nil) {
+			return fmt.Errorf("workflow %s/%s: a movetables workflow needs tables and either a source keyspace or an external source: %w", w.Keyspace, w.Name, ErrInvalid)
+		}
 	}
 	for _, sh := range append(slices.Clone(w.SourceShards), w.TargetShards...) {
 		if _, err := shardKeyRange(sh); err != nil {

@@ -24,18 +24,40 @@ func (f *ServerFence) RefusedSequence() uint8 { return f.refusedSeq }
 
 // startPacket waits, without a deadline of its own, for the first byte
 // of the next packet (the wait between commands is the session's to
-// bound), then arms the read timeout for the rest; done disarms it.
+// bound), then arms the read timeout for the rest; done disarms it. A
+// packet already whole in the read buffer (a small command arrives in one
+// segment) needs no timeout: arming and disarming one is two timer
+// updates per command, on the path of every query.
 func (p *packetReader) startPacket() (done func(), err error) {
 	if _, err := p.r.Peek(1); err != nil {
 		return nil, err
 	}
 	d := p.fence.readTimeout
-	if d <= 0 {
-		return func() {}, nil
+	if d <= 0 || p.bufferedWhole() {
+		return noDeadline, nil
 	}
 	_ = p.conn.SetReadDeadline(time.Now().Add(d))
-	return func() { _ = p.conn.SetReadDeadline(time.Time{}) }, nil
+	if p.clearDeadline == nil {
+		p.clearDeadline = func() { _ = p.conn.SetReadDeadline(time.Time{}) }
+	}
+	return p.clearDeadline, nil
 }
+
+// bufferedWhole tells whether the next packet, header and payload, is in
+// the read buffer already (and continues no other).
+func (p *packetReader) bufferedWhole() bool {
+	if p.cont || p.r.Buffered() < HeaderSize {
+		return false
+	}
+	hdr, err := p.r.Peek(HeaderSize)
+	if err != nil {
+		return false
+	}
+	size := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
+	return size < MaxPayload && p.r.Buffered() >= HeaderSize+size
+}
+
+func noDeadline() {}
 
 // readRest reads the continuation packets of the command in p.pkt (its
 // first packet) into p.pkt, headers included, and makes it pending; past

@@ -193,6 +193,9 @@ type packetReader struct {
 	// cont: the previous packet was 16 MiB - 1 bytes, so this one
 	// continues its payload (never a command of its own).
 	cont bool
+	// clearDeadline disarms the read timeout startPacket armed (bound
+	// once).
+	clearDeadline func()
 }
 
 func (p *packetReader) Read(b []byte) (int, error) {

@@ -93,8 +93,8 @@ func TestExplainOffline(t *testing.T) {
 		}
 	})
 	t.Run("refusal and usage errors", func(t *testing.T) {
-		_, errs, code := offline(t, "--keyspace", "service", "--sql", "select sum(distinct id) from user")
-		if code != exitError || !strings.Contains(errs, "SUM(DISTINCT ...) across shards") {
+		_, errs, code := offline(t, "--keyspace", "service", "--sql", "select std(id) from user") // SUM(DISTINCT) was refused here until issue 14
+		if code != exitError || !strings.Contains(errs, "STDDEV_POP across shards") {
 			t.Fatalf("got exit %d, stderr %q, want 1 and the refusal", code, errs)
 		}
 		for _, args := range [][]string{{"--sql", "select 1", "--format", "yaml"}, {"--keyspace", "service"}} {

@@ -126,6 +126,7 @@ func commands() []*command {
 	cmds = append(cmds, reshardCommands()...)
 	cmds = append(cmds, userCommands()...)
 	cmds = append(cmds, grantCommands()...)
+	cmds = append(cmds, movetablesCommands()...)
 	return cmds
 }
 

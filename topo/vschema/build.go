@@ -21,6 +21,10 @@ var (
 // immutable once built and safe for concurrent use.
 type VSchema struct {
 	Keyspaces map[string]*KeyspaceSchema
+	// RoutingRules by from_table (routing_rules.go); nil without rules.
+	RoutingRules map[string]*RoutingRule
+	// readShares are the distinct read shares of RoutingRules.
+	readShares []int
 }
 
 // KeyspaceSchema is one compiled keyspace.

@@ -11,7 +11,7 @@ import (
 
 // leg is one way sysbench reaches the data.
 type leg struct {
-	name    string // A, B, C, D
+	name    string // A to G
 	what    string
 	target  target
 	gateway bool  // the statements pass through the gateway
@@ -19,6 +19,14 @@ type leg struct {
 	// gw is the gateway process it measures (legs A and B: the main one,
 	// idle).
 	gw *gatewayProc
+	// split, when set, is a second gateway: sysbench's threads are split
+	// between gw (target) and it (target2), two sysbench processes side
+	// by side, and their QPS added (leg G).
+	split   *gatewayProc
+	target2 target
+	// minThreads: workloads with fewer threads skip the leg (a split
+	// needs two).
+	minThreads int
 }
 
 // legRun is one leg of one workload in one round.
@@ -65,8 +73,19 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 		{name: "C", what: "sysbench → gateway → 2 shards", target: target{e.gw.addr, ksSharded}, gateway: true, dbPids: shardPids},
 		{name: "D", what: "sysbench → gateway → unsharded", target: target{e.gw.addr, ksUnsharded}, gateway: true, dbPids: []int{directPid}},
 	}
+	if e.up != nil {
+		upPids, err := e.upPids()
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, leg{name: "E", what: "sysbench → `shardgate up` (as make up: 4 shards + replicas, etcd and controllers in-process)", target: target{e.up.addr, ksUp}, gateway: true, dbPids: upPids, gw: e.up})
+	}
 	if e.gwOff != nil {
-		all = append(all, leg{name: "E", what: "sysbench → gateway --no-metrics → 2 shards", target: target{e.gwOff.addr, ksSharded}, gateway: true, dbPids: shardPids, gw: e.gwOff})
+		all = append(all, leg{name: "F", what: "sysbench → gateway --no-metrics → 2 shards", target: target{e.gwOff.addr, ksSharded}, gateway: true, dbPids: shardPids, gw: e.gwOff})
+	}
+	if e.gw2 != nil {
+		all = append(all, leg{name: "G", what: "2 sysbench → 2 gateways side by side (threads split) → 2 shards", target: target{e.gw.addr, ksSharded},
+			gateway: true, dbPids: shardPids, split: e.gw2, target2: target{e.gw2.addr, ksSharded}, minThreads: 2})
 	}
 	for i := range all {
 		if all[i].gw == nil {
@@ -90,6 +109,12 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 	if err := sysbenchPrepare(ctx, all[2].target, o.tableSize); err != nil {
 		return nil, err
 	}
+	if e.up != nil {
+		fmt.Fprintf(log, "bench: preparing %d rows in %s through `shardgate up`\n", o.tableSize, ksUp)
+		if err := sysbenchPrepare(ctx, target{e.up.addr, ksUp}, o.tableSize); err != nil {
+			return nil, err
+		}
+	}
 	if o.warmup > 0 {
 		fmt.Fprintln(log, "bench: warming up every leg")
 		for _, l := range legs {
@@ -97,11 +122,26 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 			if _, err := sysbenchRun(ctx, w, l.target, o.tableSize, o.warmup); err != nil {
 				return nil, fmt.Errorf("warm-up of leg %s: %w", l.name, err)
 			}
+			if l.split == nil {
+				continue
+			}
+			if _, err := sysbenchRun(ctx, w, l.target2, o.tableSize, o.warmup); err != nil {
+				return nil, fmt.Errorf("warm-up of leg %s: %w", l.name, err)
+			}
 		}
 	}
 
 	rep := newReport(o, ws, legs)
-	total := o.rounds * len(ws) * len(legs)
+	rep.LoadStart = loadAverage()
+	fmt.Fprintf(log, "bench: load average at start %.2f (%d CPUs)\n", rep.LoadStart, rep.Machine.CPUs)
+	total := 0
+	for _, w := range ws {
+		for _, l := range legs {
+			if w.threads >= l.minThreads {
+				total += o.rounds
+			}
+		}
+	}
 	n := 0
 	for r := 0; r < o.rounds; r++ {
 		for wi, w := range ws {
@@ -109,6 +149,9 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 				// Rotate the order so no leg always runs first (a cold
 				// cache) or last.
 				l := legs[(k+r+wi)%len(legs)]
+				if w.threads < l.minThreads {
+					continue
+				}
 				n++
 				fmt.Fprintf(log, "bench: [%d/%d] round %d %-22s leg %s ... ", n, total, r+1, w.id(), l.name)
 				lr := runLeg(ctx, e, w, l, o)
@@ -130,6 +173,8 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 		}
 		rep.Memory.Rounds = append(rep.Memory.Rounds, mem)
 	}
+	rep.LoadEnd = loadAverage()
+	fmt.Fprintf(log, "bench: load average at the end %.2f\n", rep.LoadEnd)
 	rep.finish(time.Since(start))
 	return rep, nil
 }
@@ -138,7 +183,11 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 	var lr legRun
 	fail := func(err error) legRun { lr.Err = err.Error(); return lr }
-	gw0, err := cpuSeconds(l.gw.pid())
+	gws := []*gatewayProc{l.gw}
+	if l.split != nil {
+		gws = append(gws, l.split)
+	}
+	gw0, m0, err := gatewaysCPUAndMallocs(ctx, gws)
 	if err != nil {
 		return fail(err)
 	}
@@ -146,15 +195,16 @@ func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 	if err != nil {
 		return fail(err)
 	}
-	m0, err := scrape(ctx, l.gw.status, "go_memstats_mallocs_total")
-	if err != nil {
-		return fail(err)
-	}
 	self0, err := cpuSeconds(os.Getpid())
 	if err != nil {
 		return fail(err)
 	}
-	res, err := sysbenchRun(ctx, w, l.target, o.tableSize, o.legTime)
+	var res sbResult
+	if l.split != nil {
+		res, err = sysbenchSplit(ctx, w, l.target, l.target2, o.tableSize, o.legTime)
+	} else {
+		res, err = sysbenchRun(ctx, w, l.target, o.tableSize, o.legTime)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -166,7 +216,7 @@ func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 		lr.RelayCPUs = self1 - self0
 	}
 	lr.sbResult = res
-	gw1, err := cpuSeconds(l.gw.pid())
+	gw1, m1, err := gatewaysCPUAndMallocs(ctx, gws)
 	if err != nil {
 		return fail(err)
 	}
@@ -174,18 +224,36 @@ func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 	if err != nil {
 		return fail(err)
 	}
-	m1, err := scrape(ctx, l.gw.status, "go_memstats_mallocs_total", "go_memstats_heap_inuse_bytes")
-	if err != nil {
-		return fail(err)
-	}
 	lr.MariadbCPUs = db1 - db0
 	if l.gateway {
 		lr.GatewayCPUs = gw1 - gw0
-		lr.GatewayMallocs = m1["go_memstats_mallocs_total"] - m0["go_memstats_mallocs_total"]
-		lr.GatewayHeapInuse = m1["go_memstats_heap_inuse_bytes"]
+		lr.GatewayMallocs = m1 - m0
+		heap, err := scrape(ctx, l.gw.status, "go_memstats_heap_inuse_bytes")
+		if err != nil {
+			return fail(err)
+		}
+		lr.GatewayHeapInuse = heap["go_memstats_heap_inuse_bytes"]
 		lr.GatewayRSS, _ = rssBytes(l.gw.pid())
 	}
 	return lr
+}
+
+// gatewaysCPUAndMallocs adds up the CPU seconds and the heap allocations
+// (go_memstats_mallocs_total) of gateway processes.
+func gatewaysCPUAndMallocs(ctx context.Context, gws []*gatewayProc) (cpu, mallocs float64, err error) {
+	for _, g := range gws {
+		c, err := cpuSeconds(g.pid())
+		if err != nil {
+			return 0, 0, err
+		}
+		m, err := scrape(ctx, g.status, "go_memstats_mallocs_total")
+		if err != nil {
+			return 0, 0, err
+		}
+		cpu += c
+		mallocs += m["go_memstats_mallocs_total"]
+	}
+	return cpu, mallocs, nil
 }
 
 func sumCPU(pids []int) (float64, error) {

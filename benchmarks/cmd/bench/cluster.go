@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,6 +24,8 @@ import (
 const (
 	ksUnsharded = "bench_u"
 	ksSharded   = "bench_s"
+	// ksUp is leg E's keyspace: the sharded one of `shardgate up`'s demo.
+	ksUp = "service"
 )
 
 // env is everything a run starts; close stops it all.
@@ -32,11 +33,19 @@ type env struct {
 	dir     string
 	keepDir bool
 	cluster *localcluster.Cluster
-	// gw serves legs C and D; gwOff, started for leg E, runs with
-	// --no-metrics so the two measure what metrics cost.
+	// gw serves legs C and D; gwOff, started for leg F, runs with
+	// --no-metrics so the two measure what metrics cost; gw2, started
+	// for leg G, is a second gateway like gw (G splits sysbench's threads
+	// between the two).
 	gw    *gatewayProc
 	gwOff *gatewayProc
+	gw2   *gatewayProc
 	relay *relay
+	// up is leg E's cluster: `shardgate up` as `make up` runs it (its
+	// own etcd, 4 shards with a replica each, the controllers), in a
+	// process of its own; upDir is its --data-dir.
+	up    *gatewayProc
+	upDir string
 
 	// direct is bench_u's mariadbd; shards are bench_s's.
 	direct *localcluster.Instance
@@ -45,10 +54,13 @@ type env struct {
 
 // gatewayProc is one `shardgate serve` process.
 type gatewayProc struct {
-	cmd     *exec.Cmd
-	addr    string
-	status  string // status port address (metrics)
-	stopped chan struct{}
+	// stopWait is how long stop waits after SIGTERM before SIGKILL
+	// (0: 10 s).
+	stopWait time.Duration
+	cmd      *exec.Cmd
+	addr     string
+	status   string // status port address (metrics)
+	stopped  chan struct{}
 }
 
 func startEnv(ctx context.Context, o options, log io.Writer) (_ *env, err error) {
@@ -108,8 +120,19 @@ func startEnv(ctx context.Context, o options, log io.Writer) (_ *env, err error)
 	if e.gw, err = e.startGateway(ctx, bin, "shardgate.log", o.gwArgs); err != nil {
 		return nil, err
 	}
-	if strings.Contains(o.legs, "E") {
+	if strings.Contains(o.legs, "F") {
 		if e.gwOff, err = e.startGateway(ctx, bin, "shardgate-no-metrics.log", o.gwArgs+" --no-metrics"); err != nil {
+			return nil, err
+		}
+	}
+	if strings.Contains(o.legs, "G") {
+		if e.gw2, err = e.startGateway(ctx, bin, "shardgate-2.log", o.gwArgs); err != nil {
+			return nil, err
+		}
+	}
+	if strings.Contains(o.legs, "E") {
+		fmt.Fprintln(log, "bench: starting `shardgate up` (leg E) as `make up` does")
+		if e.up, err = e.startUp(ctx, bin); err != nil {
 			return nil, err
 		}
 	}
@@ -130,6 +153,55 @@ func (e *env) startGateway(ctx context.Context, bin, logName, extra string) (*ga
 		"--user", "root", // the bootstrap user the benchmark's clients log in as
 	}
 	args = append(args, strings.Fields(extra)...)
+	return e.startProc(ctx, bin, args, logName, 30*time.Second)
+}
+
+// startUp runs `shardgate up` with make up's defaults; only its
+// addresses are free ports instead of the fixed ones (15306, 2379,
+// 15000), so that it runs beside a developer's own cluster.
+func (e *env) startUp(ctx context.Context, bin string) (*gatewayProc, error) {
+	e.upDir = filepath.Join(e.dir, "up")
+	args := []string{"up", "--data-dir", e.upDir,
+		"--listen", "127.0.0.1:0", "--etcd-addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0"}
+	g, err := e.startProc(ctx, bin, args, "shardgate-up.log", 3*time.Minute)
+	if g != nil {
+		// up stops its mariadbds before it exits: a SIGKILL would leave
+		// them running.
+		g.stopWait = 2 * time.Minute
+	}
+	return g, err
+}
+
+// upPids are the mariadbds of leg E's cluster (primaries and replicas:
+// the replicas' CPU is part of what the cluster costs).
+func (e *env) upPids() ([]int, error) {
+	files, err := filepath.Glob(filepath.Join(e.upDir, "*", "*", "mysqld.pid"))
+	if err != nil {
+		return nil, err
+	}
+	more, _ := filepath.Glob(filepath.Join(e.upDir, "*", "mysqld.pid"))
+	files = append(files, more...)
+	var pids []int
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		pids = append(pids, pid)
+	}
+	if len(pids) == 0 {
+		return nil, fmt.Errorf("no mysqld.pid under %s", e.upDir)
+	}
+	return pids, nil
+}
+
+// startProc runs a shardgate subcommand that serves clients and reads
+// the addresses it prints.
+func (e *env) startProc(ctx context.Context, bin string, args []string, logName string, startTimeout time.Duration) (*gatewayProc, error) {
 	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -170,10 +242,10 @@ func (e *env) startGateway(ctx context.Context, bin, logName, extra string) (*ga
 		g.addr, g.status = a[0], a[1]
 		return g, nil
 	case <-g.stopped:
-		return nil, fmt.Errorf("shardgate serve exited; see %s", logPath)
-	case <-time.After(30 * time.Second):
+		return nil, fmt.Errorf("shardgate %s exited; see %s", args[0], logPath)
+	case <-time.After(startTimeout):
 		g.stop()
-		return nil, errors.New("shardgate serve did not start within 30s")
+		return nil, fmt.Errorf("shardgate %s did not start within %s", args[0], startTimeout)
 	case <-ctx.Done():
 		g.stop()
 		return nil, ctx.Err()
@@ -182,15 +254,19 @@ func (e *env) startGateway(ctx context.Context, bin, logName, extra string) (*ga
 
 func (g *gatewayProc) pid() int { return g.cmd.Process.Pid }
 
-// stop ends the process: SIGTERM, then SIGKILL after 10 s.
+// stop ends the process: SIGTERM, then SIGKILL after stopWait.
 func (g *gatewayProc) stop() {
 	if g == nil || g.cmd.Process == nil {
 		return
 	}
 	g.cmd.Process.Signal(syscall.SIGTERM)
+	wait := g.stopWait
+	if wait == 0 {
+		wait = 10 * time.Second
+	}
 	select {
 	case <-g.stopped:
-	case <-time.After(10 * time.Second):
+	case <-time.After(wait):
 		g.cmd.Process.Kill()
 		<-g.stopped
 	}
@@ -211,6 +287,8 @@ func (e *env) close() {
 	}
 	e.gw.stop()
 	e.gwOff.stop()
+	e.gw2.stop()
+	e.up.stop() // SIGTERM: up stops its mariadbds and etcd itself
 	if e.cluster != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		e.cluster.Stop(ctx)

@@ -121,3 +121,18 @@ func collectGarbage(ctx context.Context, statusAddr string) error {
 	_, err = io.Copy(io.Discard, resp.Body)
 	return err
 }
+
+// loadAverage is the one-minute load average (/proc/loadavg), -1 if
+// unreadable.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f, _, _ := strings.Cut(string(b), " ")
+	v, err := strconv.ParseFloat(f, 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}

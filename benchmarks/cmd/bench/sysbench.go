@@ -217,3 +217,43 @@ func tail(b []byte, n int) []byte {
 	}
 	return b
 }
+
+// sysbenchSplit runs w's threads as two sysbench processes side by side,
+// half against t1 and half against t2 (leg G: two gateways), and adds
+// their counts up. Latency percentiles are the two runs' mean (p50) and
+// the larger (p99).
+func sysbenchSplit(ctx context.Context, w workload, t1, t2 target, tableSize int, d time.Duration) (sbResult, error) {
+	half := w
+	half.threads = w.threads / 2
+	type out struct {
+		r   sbResult
+		err error
+	}
+	second := make(chan out, 1)
+	go func() {
+		r, err := sysbenchRun(ctx, half, t2, tableSize, d)
+		second <- out{r, err}
+	}()
+	a, errA := sysbenchRun(ctx, half, t1, tableSize, d)
+	b := <-second
+	if errA != nil {
+		return sbResult{}, errA
+	}
+	if b.err != nil {
+		return sbResult{}, b.err
+	}
+	return mergeSysbench(a, b.r), nil
+}
+
+// mergeSysbench adds up two simultaneous runs.
+func mergeSysbench(a, b sbResult) sbResult {
+	r := sbResult{
+		Queries: a.Queries + b.Queries, Transactions: a.Transactions + b.Transactions,
+		QPS: a.QPS + b.QPS, TPS: a.TPS + b.TPS, Errors: a.Errors + b.Errors,
+		P50us: (a.P50us + b.P50us) / 2, P99us: max(a.P99us, b.P99us),
+	}
+	if n := a.Transactions + b.Transactions; n > 0 {
+		r.AvgUs = (a.AvgUs*float64(a.Transactions) + b.AvgUs*float64(b.Transactions)) / float64(n)
+	}
+	return r
+}
