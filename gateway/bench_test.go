@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/shardgate/shardgate/acl"
 	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/querystats"
@@ -131,6 +132,7 @@ func benchSession(tb testing.TB, planCacheEntries int) (*session, *fakeShards) {
 	fake := newFakeShards(tb)
 	s := newSession(srv)
 	s.w.Conn = discardConn{}
+	s.account = acl.Insecure("bench", acl.NativePassword) // every privilege, as a gateway's root
 	s.keyspace = "service"
 	s.fakeCursor = func(*routing) execCursor { return fake }
 	return s, fake

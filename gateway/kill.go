@@ -11,8 +11,8 @@ import (
 // sessions (the id of the handshake, what CONNECTION_ID() returns), as
 // VTGate does: KILL QUERY cancels the session's running statement, which
 // kills its shard queries; KILL CONNECTION also closes the session, rolling
-// back its transaction. A user may kill their own sessions; root may kill
-// any (until users and grants exist, root is the administrator).
+// back its transaction. A user may kill their own sessions; a user with an
+// admin grant may kill any.
 func (s *session) execKill(st *ast.KillStmt) error {
 	if st.Expr != nil {
 		return sqlerror.NotSupported("KILL with an expression")
@@ -24,7 +24,7 @@ func (s *session) execKill(st *ast.KillStmt) error {
 	if target == nil {
 		return errNoSuchThread(st.ConnectionID)
 	}
-	if target.user != s.user && s.user != "root" {
+	if target.user != s.user && !s.isAdmin("") {
 		return sqlerror.New(sqlerror.User, mysql.ER_KILL_DENIED_ERROR, "You are not owner of thread %d", st.ConnectionID)
 	}
 	if st.Query {

@@ -211,6 +211,13 @@ type preAuthConn struct {
 	pending []byte
 	tls     bool // the server offers TLS
 	refused bool
+	// The login's authentication (auth.go): the greeting's salt, the
+	// server's writes so far, and the connection's connAuth; switchSalt
+	// is the salt of go-mysql's own auth switch, read when plain.
+	salt       []byte
+	switchSalt []byte
+	writes     int
+	auth       *connAuth
 }
 
 func (c *preAuthConn) Read(p []byte) (int, error) {

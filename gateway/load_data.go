@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/engine"
+	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/wire"
 )
@@ -21,6 +22,10 @@ func (s *session) execLoadLocal(ctx context.Context, stmt *ast.LoadDataStmt, sql
 	if s.conn == nil || !s.conn.HasCapability(mysql.CLIENT_LOCAL_FILES) {
 		// MariaDB's answer to a client that did not enable local files.
 		return sqlerror.New(sqlerror.User, mysql.ER_NOT_ALLOWED_COMMAND, "The used command is not allowed with this MariaDB version")
+	}
+	// The write grant first, before the client's file is asked for.
+	if err := s.authorize(&planner.Plan{Access: planner.Accesses(stmt, s.routing().vschema(), s.target())}); err != nil {
+		return err
 	}
 	if s.shard == "" {
 		ks := stmt.Table.Schema.O

@@ -26,6 +26,9 @@ func (s *session) preparedStmt(ctx context.Context, node ast.StmtNode, query str
 // with no columns, and its execution reports the real error.
 func (s *session) prepareColumns(ctx context.Context, node ast.StmtNode, query string) [][]byte {
 	r := s.routing()
+	if s.authorize(&planner.Plan{Access: planner.Accesses(node, r.vschema(), s.target())}) != nil {
+		return nil // no columns of tables the user may not read; execution answers 1142
+	}
 	send := planner.PrepareFields(node, query, r.vschema(), s.target())
 	if send == nil {
 		return nil

@@ -8,8 +8,8 @@ import (
 )
 
 // Processes lists the gateway's client sessions for SHOW PROCESSLIST, as
-// MySQL lists its threads: root sees every session, another user only
-// their own (until grants give a PROCESS right).
+// MySQL lists its threads: a user with an admin grant sees every session,
+// another user only their own.
 func (vc *vcursor) Processes() []engine.ProcessInfo {
 	me := vc.s
 	srv := me.srv
@@ -22,9 +22,10 @@ func (vc *vcursor) Processes() []engine.ProcessInfo {
 	slices.SortFunc(sessions, func(a, b *session) int { return int(a.id) - int(b.id) })
 	now := time.Now()
 	var out []engine.ProcessInfo
+	admin := me.isAdmin("")
 	for _, s := range sessions {
 		p := s.process(now)
-		if me.user != "root" && p.User != me.user {
+		if !admin && p.User != me.user {
 			continue
 		}
 		out = append(out, p)

@@ -206,6 +206,9 @@ func answered(plan *planner.Plan) bool {
 // transaction autocommit off would open for the write itself.
 func (s *session) runAnswer(ctx context.Context, plan *planner.Plan, r *routing, binary, more bool) error {
 	s.stmt.plan = plan
+	if err := s.authorize(plan); err != nil {
+		return err
+	}
 	if vx, ok := plan.Root.(*engine.VExplain); ok && vx.Writes &&
 		s.tx == nil && !s.autocommit && s.tabletType == topo.TabletPrimary {
 		s.tx = s.newTransaction()
@@ -215,6 +218,9 @@ func (s *session) runAnswer(ctx context.Context, plan *planner.Plan, r *routing,
 	vc.flushWarnings()
 	if err != nil {
 		return err
+	}
+	if plan.ListsTables != "" {
+		s.filterTables(res, plan.ListsTables)
 	}
 	return s.writeResult(res, binary, more)
 }
@@ -268,6 +274,9 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 // transaction, replicas read-only, DDL's implicit commit, autocommit off.
 func (s *session) enterPlan(ctx context.Context, plan *planner.Plan) error {
 	s.stmt.plan = plan
+	if err := s.authorize(plan); err != nil {
+		return err
+	}
 	if s.tx != nil && s.tx.aborted != nil {
 		return s.tx.aborted
 	}
@@ -295,6 +304,9 @@ func (s *session) enterPlan(ctx context.Context, plan *planner.Plan) error {
 func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql string, args []any) (*engine.Result, error) {
 	plan, r, err := s.buildPlan(stmt, sql)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(plan); err != nil {
 		return nil, err
 	}
 	vc := s.newVCursor(r)

@@ -55,6 +55,9 @@ func (s *session) execRoutineText(ctx context.Context, text string) error {
 	if s.keyspace == "" {
 		return sqlerror.New(sqlerror.User, mysql.ER_NO_DB_ERROR, "No database selected")
 	}
+	if err := s.mayDefineRoutine(s.keyspace); err != nil {
+		return err
+	}
 	if s.tabletType != topo.TabletPrimary {
 		return sqlerror.New(sqlerror.User, mysql.ER_OPTION_PREVENTS_STATEMENT, "The target %s@%s is read-only; writes go to the primary (USE %s)", s.keyspace, s.tabletType, s.keyspace)
 	}

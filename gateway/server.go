@@ -38,8 +38,18 @@ type Config struct {
 	ListenAddr string
 	Topo       TopoStore
 	Backend    BackendConfig
-	// Users maps user names to passwords, checked with AuthMethod.
+	// Users maps bootstrap user names to passwords, checked with
+	// AuthMethod; they have every privilege. The users defined with
+	// `shardctl user` come from Topo when it is a UserWatcher
+	// (topo.Store is). With neither Users nor NoDefaultUser, "root"
+	// without a password is the bootstrap user (tests, `shardgate up`).
 	Users map[string]string
+	// NoDefaultUser: no passwordless root when Users is empty; only the
+	// stored users may log in (`shardgate serve` without --user).
+	NoDefaultUser bool
+	// InsecureNoAuth lets anyone log in, with any name and password, with
+	// every privilege (`serve --insecure-no-auth`).
+	InsecureNoAuth bool
 	// AuthMethod is how passwords are checked: mysql_native_password (the
 	// default) or caching_sha2_password. A client that starts with the
 	// other one is asked to switch.
@@ -189,7 +199,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TopoWait <= 0 {
 		cfg.TopoWait = 10 * time.Second
 	}
-	if len(cfg.Users) == 0 {
+	if len(cfg.Users) == 0 && !cfg.NoDefaultUser && !cfg.InsecureNoAuth {
 		cfg.Users = map[string]string{"root": ""}
 	}
 	if cfg.GatewayID == "" {
@@ -214,7 +224,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	limiter := newConnLimiter(cfg.Limits)
 	auth.limiter = limiter
-	my, err := newMySQLServer(cfg)
+	my, err := newMySQLServer(cfg, auth)
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +282,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("gateway: no topology snapshot within %s: %w", s.cfg.TopoWait, wait.Err())
 	}
 
+	if err := s.startUsersWatch(ctx); err != nil {
+		s.Close()
+		return err
+	}
 	s.startHealthWatch()
 	if err := s.startTwoPC(ctx); err != nil {
 		s.Close()
@@ -375,10 +389,15 @@ func (s *Server) serveConn(nc net.Conn) {
 	bc := wire.NewBufferedConn(pre)
 	sess := newSession(s)
 	defer sess.close()
-	c, err := s.mysql.NewCustomizedConn(bc, s.auth, sess)
-	if pre.user != nil {
-		defer s.limiter.removeUser(*pre.user)
-	}
+	sess.pre = pre
+	pre.auth = &connAuth{h: s.auth, sess: sess, pre: pre}
+	c, err := s.mysql.NewCustomizedConn(bc, pre.auth, sess)
+	defer func() {
+		// pre.user is the login counted, changed by COM_CHANGE_USER.
+		if pre.user != nil {
+			s.limiter.removeUser(*pre.user)
+		}
+	}()
 	if err != nil {
 		s.logger.Debug("handshake failed", "remote", nc.RemoteAddr(), "err", err)
 		return

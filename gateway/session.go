@@ -9,6 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/server"
 	"github.com/go-mysql-org/go-mysql/stmt"
 
+	"github.com/shardgate/shardgate/acl"
 	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/sqlerror"
@@ -69,6 +70,18 @@ type session struct {
 	// CONNECTION_ID() name); user the authenticated user.
 	id   uint32
 	user string
+	// The login (privileges.go): account is who the client logged in as
+	// (grants are read from the users in force at each statement, this
+	// one when the user is gone); loginHost is the client's IP, as
+	// errors name it; pre is the connection under go-mysql; authed is
+	// set once the password checked out, and pendingDB is the handshake's
+	// database until then (it is looked at only after the login).
+	account   *acl.Account
+	loginHost string
+	pre       *preAuthConn
+	authed    bool
+	pendingDB *string
+	tls       bool
 	// clientAlive tells whether the client's socket is still open (nil
 	// where that can't be checked); closeClient closes it (KILL CONNECTION).
 	clientAlive func() bool
@@ -191,8 +204,16 @@ func (s *session) target() planner.Target {
 
 // UseDB handles COM_INIT_DB and `USE`: `ks`, `ks:shard`, `ks@replica`.
 func (s *session) UseDB(db string) error {
+	if !s.authed {
+		// The handshake's database: answered after the login (finding 6).
+		s.pendingDB = &db
+		return nil
+	}
 	ks, shard, typ, err := parseTarget(db)
 	if err != nil {
+		return handlerError(err)
+	}
+	if err := s.mayUse(db, ks, shard); err != nil {
 		return handlerError(err)
 	}
 	r := s.routing()

@@ -20,7 +20,8 @@ var _ engine.SessionActions = (*vcursor)(nil)
 // Session implements engine.VCursor.
 func (vc *vcursor) Session() engine.SessionActions { return vc }
 
-// Keyspaces lists the topology's keyspaces and all their shards, by name.
+// Keyspaces lists the topology's keyspaces the session's user has a grant
+// on, and all their shards, by name.
 func (vc *vcursor) Keyspaces() []engine.KeyspaceInfo {
 	snap := vc.r.snap
 	if snap == nil {
@@ -28,7 +29,9 @@ func (vc *vcursor) Keyspaces() []engine.KeyspaceInfo {
 	}
 	names := make([]string, 0, len(snap.Keyspaces))
 	for name := range snap.Keyspaces {
-		names = append(names, name)
+		if vc.s.seesKeyspace(name) { // SHOW DATABASES lists what the user may use
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names)
 	out := make([]engine.KeyspaceInfo, len(names))

@@ -25,7 +25,12 @@ func BuildVitess(p *Parser, sql string, vs *vschema.VSchema, target Target) (pla
 	}
 	if m := nextValuesRE.FindStringSubmatch(sql); m != nil {
 		root, err := buildNextValues(m, vs, target)
-		return &Plan{Type: StmtLocal, Root: root, Original: sql}, true, err
+		plan := &Plan{Type: StmtLocal, Root: root, Original: sql}
+		if nv, ok := root.(*engine.NextValues); ok {
+			// Taking values writes the sequence's row.
+			plan.Access = []TableAccess{{Keyspace: nv.Keyspace, Table: nv.Table, Kind: AccessWrite, Command: "UPDATE"}}
+		}
+		return plan, true, err
 	}
 	if mode, rest, execute, ok := vexplainMode(sql); ok {
 		plan, err := buildVExplain(p, mode, strings.TrimRight(rest, "; \t\n"), execute, vs, target)
@@ -35,15 +40,19 @@ func BuildVitess(p *Parser, sql string, vs *vschema.VSchema, target Target) (pla
 	if len(words) == 3 && words[0] == "show" && words[1] == "query" && words[2] == "stats" {
 		// The gateway's query digests (no Vitess statement lists them;
 		// the name follows the issue and MySQL's "statement digests").
-		return &Plan{Type: StmtShow, Root: &engine.ShowQueryStats{}, Original: sql}, true, nil
+		return &Plan{Type: StmtShow, Root: &engine.ShowQueryStats{}, Original: sql, Admin: true}, true, nil
 	}
 	if len(words) != 2 || words[0] != "show" {
 		return nil, false, nil
 	}
 	var root engine.Primitive
+	// Everything but the keyspace list (SHOW DATABASES by another name,
+	// filtered by grants) shows the estate: admin only.
+	admin := true
 	switch words[1] {
 	case "vitess_keyspaces", "keyspaces":
 		root = &engine.Show{Kind: engine.ShowDatabases, Column: "Database"}
+		admin = false
 	case "vitess_shards":
 		root = &engine.Show{Kind: engine.ShowShards}
 	case "vitess_tablets":
@@ -53,7 +62,7 @@ func BuildVitess(p *Parser, sql string, vs *vschema.VSchema, target Target) (pla
 	default:
 		return nil, false, nil
 	}
-	return &Plan{Type: StmtShow, Root: root, Original: sql}, true, nil
+	return &Plan{Type: StmtShow, Root: root, Original: sql, Admin: admin}, true, nil
 }
 
 // nextValuesRE matches Vitess's `SELECT NEXT [n] VALUE[S] FROM seq`.
@@ -149,7 +158,7 @@ func buildVExplain(p *Parser, mode, sql string, execute bool, vs *vschema.VSchem
 		if err != nil {
 			return nil, err
 		}
-		return &Plan{Type: StmtVExplain, Root: &engine.VExplain{Mode: engine.VExplainKeys, Keys: b}, Original: sql}, nil
+		return &Plan{Type: StmtVExplain, Root: &engine.VExplain{Mode: engine.VExplainKeys, Keys: b}, Original: sql, Admin: true}, nil
 	}
 	inner, err := Build(stmts[0], sql, vs, target)
 	if err != nil {
@@ -169,5 +178,7 @@ func buildVExplain(p *Parser, mode, sql string, execute bool, vs *vschema.VSchem
 	}
 	root := &engine.VExplain{Mode: engine.VExplainMode(strings.ToUpper(mode)), Input: inner.Root}
 	root.Writes = mode != "plan" && inner.Type != StmtSelect
-	return &Plan{Type: StmtVExplain, Root: root, Original: sql}, nil
+	// VEXPLAIN is an operator's tool (admin), and what it runs needs the
+	// explained statement's own privileges.
+	return &Plan{Type: StmtVExplain, Root: root, Original: sql, Admin: true, Access: inner.Access}, nil
 }

@@ -79,6 +79,15 @@ type Plan struct {
 	// information_schema routed by the keyspace its TABLE_SCHEMA names.
 	// The gateway plans such a statement from its own text every time.
 	NoCache bool
+	// Access lists the tables the statement reads, writes or redefines,
+	// for the gateway's grant check (access.go).
+	Access []TableAccess
+	// ListsTables is the keyspace whose table list a SHOW TABLES or SHOW
+	// TABLE STATUS returns: the gateway keeps the rows the user may read.
+	ListsTables string
+	// Admin: the statement needs an admin grant (SHOW VITESS_SHARDS,
+	// SHOW VITESS_TABLETS, VEXPLAIN).
+	Admin bool
 }
 
 // Build plans one statement. sql is its text (what the gateway received);
@@ -98,11 +107,13 @@ func Build(stmt ast.StmtNode, sql string, vs *vschema.VSchema, target Target) (*
 	}
 	b.numberParams(stmt)
 	locking := lockingRead(stmt) // before build may rewrite stmt
+	access, lists := b.accesses(stmt), b.listsTables(stmt)
 	root, typ, err := b.build(stmt)
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Type: typ, Root: root, Original: sql, ParamCount: b.nparams, LockingRead: locking, NoCache: b.noCache}, nil
+	return &Plan{Type: typ, Root: root, Original: sql, ParamCount: b.nparams, LockingRead: locking, NoCache: b.noCache,
+		Access: access, ListsTables: lists}, nil
 }
 
 // lockingRead says whether a SELECT, or a part of a UNION, takes row locks.

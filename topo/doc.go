@@ -19,9 +19,10 @@
 //	holds/{id}                  Hold (hold.go: the hold/ack protocol)
 //	holdacks/{id}/{gateway}     a gateway's acknowledgement of a hold
 //	gateways/{id}               a live gateway's presence (lease-backed)
+//	users/{name}                User (gateway users, password hashes, grants)
 //
 // Changes to locks, workflows, the resharding election, hold
-// acknowledgements and gateway presence deliver no new Snapshot: none of
+// acknowledgements, gateway presence and users deliver no new Snapshot: none of
 // them affects routing, and copy progress is saved after every chunk.
 // Nor do health records: they change every second on a lagging replica,
 // and gateways follow them with WatchTabletHealth. Holds do (WatchHolds).

@@ -122,12 +122,14 @@ func (w *watcher) run(ctx context.Context) (delivered bool, err error) {
 // changes need no new snapshot: locks, and resharding workflows (whose
 // copy progress is saved after every chunk) with their controller's
 // election, tablet health (WatchTabletHealth has its own watch), and the
-// hold/ack protocol's acknowledgements and gateway presence keys. Holds
+// hold/ack protocol's acknowledgements and gateway presence keys, and
+// users (WatchUsers). Holds
 // themselves do deliver one (see WatchHolds).
 func (s *Store) notInSnapshot(key string) bool {
 	return strings.HasPrefix(key, s.locksDir()) ||
 		strings.HasPrefix(key, s.healthDir()) ||
 		strings.HasPrefix(key, s.holdAcksRoot()) || strings.HasPrefix(key, s.gatewaysDir()) ||
 		strings.HasPrefix(key, s.workflowsDir()) ||
+		strings.HasPrefix(key, s.usersDir()) ||
 		strings.HasPrefix(key, s.ReshardElectionPrefix())
 }

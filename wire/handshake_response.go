@@ -19,7 +19,7 @@ import (
 //	auth data        length-encoded (PLUGIN_AUTH_LENENC_CLIENT_DATA) or [1] length, data
 //	database         NUL-terminated (CONNECT_WITH_DB; may be absent at the end)
 //	auth plugin      NUL-terminated (PLUGIN_AUTH)
-//	attributes       length-encoded size, then that many bytes (CONNECT_ATTRS)
+//	attributes       length-encoded size, then length-encoded strings (CONNECT_ATTRS)
 func WellFormedHandshakeResponse(p []byte) bool {
 	if len(p) < 32 {
 		return false
@@ -65,6 +65,16 @@ func WellFormedHandshakeResponse(p []byte) bool {
 		n, next, ok := ReadLenEncInt(p, pos)
 		if !ok || n > uint64(len(p)-next) {
 			return false
+		}
+		// go-mysql reads key and value strings to the end of the packet
+		// (not of the announced size), and panicked on a length prefix
+		// cut short there (FuzzHandshakeResponse/582528ddfad69eb5).
+		for pos = next; pos < len(p) && p[pos] != 0xfb; {
+			n, next, ok := ReadLenEncInt(p, pos)
+			if !ok || n > uint64(len(p)-next) {
+				return false
+			}
+			pos = next + int(n)
 		}
 	}
 	return true

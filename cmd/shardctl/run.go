@@ -124,6 +124,8 @@ func commands() []*command {
 	cmds = append(cmds, recoveriesCommands()...)
 	cmds = append(cmds, reparentCommands()...)
 	cmds = append(cmds, reshardCommands()...)
+	cmds = append(cmds, userCommands()...)
+	cmds = append(cmds, grantCommands()...)
 	cmds = append(cmds, movetablesCommands()...)
 	return cmds
 }

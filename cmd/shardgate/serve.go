@@ -55,7 +55,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.dbUser, "db-user", "root", "user the gateway logs in to the MySQL instances with")
 	fs.StringVar(&g.dbPassword, "db-password", "", "password for --db-user")
 	fs.IntVar(&g.poolSize, "pool-size", 64, "connections per tablet")
-	fs.StringVar(&g.user, "user", "root", "user clients log in to the gateway with")
+	fs.StringVar(&g.user, "user", "", "a bootstrap user with every privilege, besides the users of `shardctl user add` (up: root, without a password)")
 	fs.StringVar(&g.password, "password", "", "password for --user")
 	fs.StringVar(&g.logLevel, "log-level", defaultLogLevel, "debug, info, warn or error")
 	fs.IntVar(&g.maxRows, "max-buffered-rows", gateway.DefaultMaxBufferedRows, "rows one statement may hold in the gateway's memory (results it cannot stream); more is error 1041")
@@ -92,7 +92,6 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 		ListenAddr: g.listen,
 		Topo:       store,
 		Backend:    gateway.BackendConfig{User: g.dbUser, Password: g.dbPassword, PoolSize: g.poolSize, IdleTimeout: 5 * time.Minute},
-		Users:      map[string]string{g.user: g.password},
 		Logger:     logger,
 		TwoPC: gateway.TwoPCConfig{
 			TransactionMode: g.txMode,
@@ -111,6 +110,11 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 	}
 	if g.replicaLagLimit <= 0 {
 		return cfg, fmt.Errorf("--replica-lag-limit %s: want a positive duration, e.g. 30s", g.replicaLagLimit)
+	}
+	if g.user != "" {
+		cfg.Users = map[string]string{g.user: g.password}
+	} else {
+		cfg.NoDefaultUser = true // only the users in etcd
 	}
 	g.limits.apply(&cfg)
 	g.buffer.apply(&cfg)
@@ -142,6 +146,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := g.config(store, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "shardgate: %v\n", err)
+		return 2
+	}
+	if err := checkUsersConfigured(ctx, store, cfg); err != nil {
+		fmt.Fprintf(stderr, "shardgate serve: %v\n", err)
 		return 2
 	}
 	cfg.Cell = *cell

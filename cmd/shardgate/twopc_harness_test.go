@@ -89,7 +89,8 @@ func (h *twopcHarness) startGateway(addr, crashAfter string, extra ...string) *g
 	}
 	args := []string{"serve", "--listen", addr,
 		"--topo-endpoints", strings.Join(h.cluster.Endpoints(), ","), "--topo-root", h.cluster.Store.Root(),
-		"--twopc-lease-ttl", "2", "--twopc-resolve-interval", "200ms", "--log-level", "warn"}
+		"--twopc-lease-ttl", "2", "--twopc-resolve-interval", "200ms", "--log-level", "warn",
+		"--user", "root"} // the bootstrap user the harness's clients log in as
 	if crashAfter != "" {
 		args = append(args, "--twopc-crash-after", crashAfter)
 	}

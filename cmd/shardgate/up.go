@@ -28,6 +28,10 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defaultStatusAddr(fs, &g)
+	if g.user == "" {
+		// The local demo's user: root without a password, every privilege.
+		g.user = "root"
+	}
 	logger := g.logger(stderr)
 	if _, err := g.config(nil, logger); err != nil {
 		// Bad TLS or auth flags: say so before starting anything.
@@ -59,15 +63,19 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		host, port, _ := net.SplitHostPort(addr)
 		fmt.Fprintf(stdout, `
 Connect:   mariadb -h%s -P%s -u%s service
+Users:     %s
 Keyspaces: global (unsharded), service (4 shards: -40 40-80 80-c0 c0-, hash vindex)
 Operate:   bin/shardctl --topo-endpoints %s keyspace list
 Stop:      Ctrl-C
-`, host, port, g.user, strings.Join(cluster.Endpoints(), ","))
+`, host, port, g.user, upUserNote(g), strings.Join(cluster.Endpoints(), ","))
 	}
 	gwCfg, err := g.config(cluster.Store, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "shardgate up: %v\n", err)
 		return 2
+	}
+	if g.password == "" && !gwCfg.InsecureNoAuth {
+		logger.Warn("the local demo's user has no password and every privilege: anyone who can reach the gateway's address may do anything; use serve with `shardctl user add` for real users", "user", g.user, "listen", g.listen)
 	}
 	// Stopped before the cluster (defers run last first), so that it
 	// does not restart the instances the cluster's Stop stops.
@@ -122,4 +130,15 @@ func superviseCluster(ctx context.Context, cluster *localcluster.Cluster, delay 
 		cancel()
 		<-done
 	}
+}
+
+// upUserNote is the banner's line about who may log in.
+func upUserNote(g gatewayFlags) string {
+	if g.security.insecureNoAuth {
+		return "anyone, any password, every privilege (--insecure-no-auth)"
+	}
+	if g.password == "" {
+		return g.user + " has NO PASSWORD and every privilege (a local demo); shardctl user add/grant adds real users"
+	}
+	return g.user + " has every privilege; shardctl user add/grant adds more users"
 }

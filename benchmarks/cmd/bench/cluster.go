@@ -150,6 +150,7 @@ func (e *env) startGateway(ctx context.Context, bin, logName, extra string) (*ga
 		"--listen", "127.0.0.1:0",
 		"--status-addr", "127.0.0.1:0", "--pprof",
 		"--log-level", "warn",
+		"--user", "root", // the bootstrap user the benchmark's clients log in as
 	}
 	args = append(args, strings.Fields(extra)...)
 	return e.startProc(ctx, bin, args, logName, 30*time.Second)
