@@ -23,7 +23,10 @@ type sharedEnv struct{ *gatewaytest.Shared }
 
 var shared = sharedEnv{gatewaytest.NewShared("shardgate-gateway-test-", func(dir string) (*gatewaytest.Env, error) {
 	return gatewaytest.Start(context.Background(), clusterConfig(dir), func(c *localcluster.Cluster) gateway.Config {
-		return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store}
+		// As under `shardgate up`, the gateway logs in to the shards as
+		// the cluster's least-privileged account, never root.
+		app := c.AppConn()
+		return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store, Backend: gateway.BackendConfig{User: app.User, Password: app.Password}}
 	})
 })}
 

@@ -40,6 +40,10 @@ type Config struct {
 	Backend    BackendConfig
 	// Users maps user names to passwords, checked with AuthMethod.
 	Users map[string]string
+	// AdminUsers may run the statements refused to everyone else toward
+	// the shards (SHUTDOWN, user management, INTO OUTFILE, SET GLOBAL,
+	// ...: restricted.go). None by default.
+	AdminUsers []string
 	// AuthMethod is how passwords are checked: mysql_native_password (the
 	// default) or caching_sha2_password. A client that starts with the
 	// other one is asked to switch.

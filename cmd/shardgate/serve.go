@@ -18,7 +18,7 @@ type gatewayFlags struct {
 	listen     string
 	dbUser     string
 	dbPassword string
-	adminDB    adminDBFlags
+	dbAccess   shardAccessFlags
 	poolSize   int
 	user       string
 	password   string
@@ -52,7 +52,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.listen, "listen", "127.0.0.1:15306", "MySQL protocol listen address")
 	fs.StringVar(&g.dbUser, "db-user", "root", "user the gateway logs in to the MySQL instances with: give it only the rights docs/SECURITY.md lists, never root (up: the cluster's shardgate_app unless set)")
 	fs.StringVar(&g.dbPassword, "db-password", "", "password for --db-user")
-	g.adminDB.register(fs)
+	g.dbAccess.register(fs)
 	fs.IntVar(&g.poolSize, "pool-size", 64, "connections per tablet")
 	fs.StringVar(&g.user, "user", "root", "user clients log in to the gateway with")
 	fs.StringVar(&g.password, "password", "", "password for --user")
@@ -111,6 +111,7 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 	}
 	g.limits.apply(&cfg)
 	g.buffer.apply(&cfg)
+	g.dbAccess.apply(&cfg)
 	return cfg, g.security.apply(&cfg)
 }
 

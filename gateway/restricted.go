@@ -1,0 +1,67 @@
+package gateway
+
+import (
+	"net"
+	"slices"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/planner"
+)
+
+// Statements only an administrator may send toward the shards (SHUTDOWN,
+// user and grant management, INTO OUTFILE, LOAD_FILE, SET GLOBAL, the
+// mysql database, ...: planner.CheckRestricted, docs/SECURITY.md) are
+// refused here for everyone else, before any shard sees them, whatever
+// the target: `USE ks:-80` and unsharded keyspaces pass statements to a
+// shard as written. Every path to a shard checks: buildPlan (COM_QUERY,
+// COM_STMT_EXECUTE, COM_FIELD_LIST), the plan cache, which never keeps
+// a restricted statement's plan (so an admin's cached plan is never a
+// way around the check), COM_STMT_PREPARE and VEXPLAIN's statement.
+// Text the parser cannot parse never reaches a shard (1064), so there is
+// no unchecked pass-through.
+
+// isAdmin tells whether the session's user may run restricted statements:
+// a user named in Config.AdminUsers. (Users and grants in etcd replace
+// this with the admin grant.)
+func (s *session) isAdmin() bool {
+	return slices.Contains(s.srv.cfg.AdminUsers, s.user)
+}
+
+// checkRestricted refuses stmt (whose text a shard would get as sql) if
+// the session's user may not run it.
+func (s *session) checkRestricted(stmt ast.StmtNode, sql string) error {
+	if s.isAdmin() {
+		return nil
+	}
+	return planner.CheckRestricted(stmt, sql, s.who())
+}
+
+// checkRestrictedVExplain checks the statement a VEXPLAIN explains (and
+// VEXPLAIN ALL / QUERIES EXECUTE run); sql that is no VEXPLAIN, or whose
+// statement does not parse (BuildVitess reports that), passes.
+func (s *session) checkRestrictedVExplain(sql string) error {
+	explained, ok := planner.VExplainStatement(sql)
+	if !ok || s.isAdmin() {
+		return nil
+	}
+	stmts, err := s.parser.Parse(explained)
+	if err != nil {
+		return nil
+	}
+	for _, st := range stmts {
+		if err := planner.CheckRestricted(st, explained, s.who()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// who is the client as MySQL's access errors name it: 'user'@'host'.
+func (s *session) who() string {
+	host := s.host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return "'" + s.user + "'@'" + host + "'"
+}

@@ -1,0 +1,136 @@
+package planner
+
+import (
+	"testing"
+
+	"github.com/shardgate/shardgate/sqlerror"
+)
+
+// TestCheckRestricted pins what a user without the admin grant may not
+// send toward a shard, and the MySQL error of each; and that ordinary
+// statements, including ones that merely mention the words, pass.
+func TestCheckRestricted(t *testing.T) {
+	const who = "'app'@'10.0.0.1'"
+	for _, tc := range []struct {
+		sql  string
+		code uint16 // 0: allowed
+		msg  string // the error's message, when given
+	}{
+		// Finding 5 of issue 15, as the attacker sent it.
+		{sql: "SHUTDOWN", code: 1227, msg: "Access denied; you need (at least one of) the SHUTDOWN privilege(s) for this operation"},
+		{sql: "CREATE USER 'evil'@'%' IDENTIFIED BY 'x'", code: 1227, msg: "Access denied; you need (at least one of) the CREATE USER privilege(s) for this operation"},
+		{sql: "GRANT ALL ON *.* TO 'evil'@'%'", code: 1227},
+		{sql: "SELECT 1 INTO OUTFILE '/tmp/x'", code: 1227, msg: "Access denied; you need (at least one of) the FILE privilege(s) for this operation"},
+		{sql: "SELECT LOAD_FILE('/etc/hostname')", code: 1227},
+		{sql: "SELECT * FROM mysql.user", code: 1142, msg: "SELECT command denied to user 'app'@'10.0.0.1' for table `mysql`.`user`"},
+		// The rest of the list (docs/SECURITY.md).
+		{sql: "RESTART", code: 1227},
+		{sql: "DROP USER x", code: 1227},
+		{sql: "ALTER USER x IDENTIFIED BY 'q'", code: 1227},
+		{sql: "RENAME USER a TO b", code: 1227},
+		{sql: "CREATE ROLE r", code: 1227},
+		{sql: "SET DEFAULT ROLE r TO x", code: 1227},
+		{sql: "REVOKE ALL ON *.* FROM x", code: 1227},
+		{sql: "SET PASSWORD FOR x = PASSWORD('y')", code: 1044, msg: "Access denied for user 'app'@'10.0.0.1' to database 'mysql'"},
+		{sql: "SET PASSWORD = 'y'", code: 1044},
+		{sql: "SET GLOBAL read_only = 1", code: 1227},
+		{sql: "SET @@global.max_connections = 1", code: 1227},
+		{sql: "SET autocommit = 1, @@GLOBAL.read_only = 1", code: 1227},
+		{sql: "SET GLOBAL TRANSACTION ISOLATION LEVEL READ COMMITTED", code: 1227},
+		{sql: "SET sql_log_bin = 0", code: 1227},
+		{sql: "SET @@session.gtid_seq_no = 5", code: 1227},
+		{sql: "FLUSH TABLES", code: 1227, msg: "Access denied; you need (at least one of) the RELOAD privilege(s) for this operation"},
+		{sql: "FLUSH PRIVILEGES", code: 1227},
+		{sql: "BINLOG 'AAAA'", code: 1227},
+		{sql: "LOAD DATA INFILE '/etc/passwd' INTO TABLE t", code: 1227},
+		{sql: "SELECT 1 UNION SELECT 2 INTO OUTFILE '/tmp/y'", code: 1227},
+		{sql: "SELECT a FROM t INTO OUTFILE '/tmp/a' FIELDS TERMINATED BY ','", code: 1227},
+		{sql: "SELECT * FROM t WHERE a IN (SELECT load_file('/x'))", code: 1227},
+		{sql: "SELECT 1 FROM dual WHERE 1 = (SELECT LOAD_FILE('x'))", code: 1227},
+		{sql: "WITH c AS (SELECT load_file('x') AS f) SELECT * FROM c", code: 1227},
+		{sql: "UPDATE t SET a = LOAD_FILE('/x') WHERE id = 1", code: 1227},
+		{sql: "INSERT INTO t (a) VALUES (LOAD_FILE('/x'))", code: 1227},
+		{sql: "DO LOAD_FILE('/x')", code: 1227},
+		{sql: "SET @a = LOAD_FILE('/x')", code: 1227},
+		{sql: "SELECT CONCAT('a', UPPER(LOAD_FILE('/x')))", code: 1227},
+		{sql: "/*!50000 SELECT LOAD_FILE('/etc/hostname') */", code: 1227},
+		{sql: "SELECT 1 /*!99999 , LOAD_FILE('/x') */", code: 1227},
+		{sql: "SELECT 1 /*! , LOAD_FILE('/x') */", code: 1227},
+		{sql: "SELECT 1 /*M! , LOAD_FILE('/x') */", code: 1235},
+		{sql: "SELECT 1 /*M!100000 , LOAD_FILE('/x') */", code: 1235},
+		{sql: "SELECT /*! 1 /*M! , LOAD_FILE('/x') */", code: 1235},
+		{sql: "INSERT INTO t SELECT * FROM mysql.user", code: 1142},
+		{sql: "DELETE FROM mysql.user", code: 1142, msg: "DELETE command denied to user 'app'@'10.0.0.1' for table `mysql`.`user`"},
+		{sql: "UPDATE mysql.user SET host = '%'", code: 1142},
+		{sql: "SELECT * FROM t JOIN MySQL.db ON 1", code: 1142},
+		{sql: "TABLE mysql.user", code: 1142},
+		{sql: "CREATE VIEW v AS SELECT * FROM mysql.user", code: 1142},
+		{sql: "SELECT * FROM _shardgate.reshard_position", code: 1142},
+		{sql: "SELECT * FROM sys.processlist", code: 1142},
+		{sql: "INSERT INTO performance_schema.setup_instruments VALUES (1)", code: 1142},
+		{sql: "SELECT * FROM information_schema.processlist", code: 1227},
+		{sql: "SELECT mysql.f()", code: 1370},
+		{sql: "CALL mysql.p()", code: 1370},
+		{sql: "SHOW GRANTS FOR 'root'@'localhost'", code: 1044},
+		{sql: "SHOW TABLES FROM mysql", code: 1044},
+		{sql: "SHOW COLUMNS FROM mysql.user", code: 1142},
+		{sql: "SHOW CREATE TABLE mysql.user", code: 1142},
+		{sql: "SHOW MASTER STATUS", code: 1227},
+		{sql: "SHOW SLAVE STATUS", code: 1227},
+		{sql: "SHOW REPLICA STATUS", code: 1227},
+		{sql: "CREATE DATABASE x", code: 1044},
+		{sql: "DROP DATABASE service", code: 1044, msg: "Access denied for user 'app'@'10.0.0.1' to database 'service'"},
+		{sql: "ALTER DATABASE x CHARACTER SET utf8mb4", code: 1044},
+		{sql: "CREATE TABLE t (a INT PRIMARY KEY) DATA DIRECTORY = '/tmp'", code: 1227},
+		{sql: "CREATE TABLE t (a INT PRIMARY KEY) INDEX DIRECTORY = '/tmp'", code: 1227},
+		{sql: "ALTER TABLE t DATA DIRECTORY = '/tmp'", code: 1227},
+		{sql: "CREATE TABLE t (a INT PRIMARY KEY) PARTITION BY HASH(a) (PARTITION p0 DATA DIRECTORY = '/tmp')", code: 1227},
+
+		// Allowed.
+		{sql: "SELECT 'LOAD_FILE(/etc/hostname)', 'mysql.user', \"/*M! x */\", `SHUTDOWN`"},
+		{sql: "SELECT * FROM t WHERE name = 'SELECT * FROM mysql.user'"},
+		{sql: "SELECT 1 /* /*M! , LOAD_FILE('/x') */"},
+		{sql: "SELECT 1 -- /*M! , LOAD_FILE('/x') */"},
+		{sql: "SELECT a, COUNT(*) FROM t WHERE b IN (SELECT b FROM u) GROUP BY a"},
+		{sql: "INSERT INTO t (a) VALUES (1) ON DUPLICATE KEY UPDATE a = 2"},
+		{sql: "UPDATE t SET a = a + 1 WHERE id = 1"},
+		{sql: "DELETE FROM t WHERE id = 1"},
+		{sql: "CREATE TABLE t (a INT PRIMARY KEY, b VARCHAR(10)) ENGINE = InnoDB"},
+		{sql: "ALTER TABLE t ADD COLUMN c INT"},
+		{sql: "DROP TABLE t"},
+		{sql: "LOAD DATA LOCAL INFILE '/tmp/rows.csv' INTO TABLE t"},
+		{sql: "SET autocommit = 0, @@session.sql_mode = 'ANSI', @x = 1"},
+		{sql: "SET NAMES utf8mb4"},
+		{sql: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"},
+		{sql: "SHOW GRANTS"},
+		{sql: "SHOW GRANTS FOR CURRENT_USER()"},
+		{sql: "SHOW TABLES"},
+		{sql: "SHOW VARIABLES LIKE 'gtid%'"},
+		{sql: "SHOW PROCESSLIST"},
+		{sql: "SELECT * FROM information_schema.columns WHERE table_schema = 'service'"},
+		{sql: "SELECT * FROM performance_schema.threads"},
+		{sql: "SELECT user, host FROM accounts"},
+		{sql: "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */"},
+	} {
+		p := NewParser()
+		stmts, err := p.Parse(tc.sql)
+		if err != nil {
+			t.Errorf("%s: parse: %v", tc.sql, err)
+			continue
+		}
+		err = CheckRestricted(stmts[0], tc.sql, who)
+		if tc.code == 0 {
+			if err != nil {
+				t.Errorf("%s: got %v, want it allowed", tc.sql, err)
+			}
+			continue
+		}
+		me := sqlerror.ToMyError(err)
+		if err == nil || me.Code != tc.code || tc.msg != "" && me.Message != tc.msg {
+			t.Errorf("%s: got %v, want error %d %s", tc.sql, err, tc.code, tc.msg)
+		}
+		if err != nil && tc.code != 1235 && sqlerror.ClassOf(err) != sqlerror.User {
+			t.Errorf("%s: class %s, want user", tc.sql, sqlerror.ClassOf(err))
+		}
+	}
+}
