@@ -161,4 +161,3 @@ func wantRefused(t *testing.T, what string, err error, code uint16) {
 		t.Errorf("%s: got %v, want error %d", what, err, code)
 	}
 }
-
