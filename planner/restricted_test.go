@@ -86,7 +86,12 @@ func TestCheckRestricted(t *testing.T) {
 		{sql: "ALTER TABLE t DATA DIRECTORY = '/tmp'", code: 1227},
 		{sql: "CREATE TABLE t (a INT PRIMARY KEY) PARTITION BY HASH(a) (PARTITION p0 DATA DIRECTORY = '/tmp')", code: 1227},
 
+		{sql: "CREATE PROCEDURE p() SELECT LOAD_FILE('/x')", code: 1227},
+		{sql: "CREATE PROCEDURE p() SET GLOBAL read_only = 1", code: 1227},
+		{sql: "CREATE PROCEDURE p() BEGIN SELECT * FROM mysql.user; END", code: 1235},
+
 		// Allowed.
+		{sql: "CREATE PROCEDURE p(IN x INT) SELECT x + 1"},
 		{sql: "SELECT 'LOAD_FILE(/etc/hostname)', 'mysql.user', \"/*M! x */\", `SHUTDOWN`"},
 		{sql: "SELECT * FROM t WHERE name = 'SELECT * FROM mysql.user'"},
 		{sql: "SELECT 1 /* /*M! , LOAD_FILE('/x') */"},
