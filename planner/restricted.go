@@ -239,6 +239,19 @@ func (v *restrictedVisitor) deniedTable(schema, table string) error {
 		"%s command denied to user %s for table `%s`.`%s`", v.command, v.who, schema, table)
 }
 
+// neverRunByMariaDB tells whether a `/*M!` comment's version (the digits
+// that follow it) is one no MariaDB server has: MariaDB runs the comment
+// when the version is absent or at most its own (100616 is 10.6.16), so
+// mariadb-dump's `/*M!999999\- enable the sandbox mode */` is a plain
+// comment everywhere. Anything from 20.0.0 on counts as never.
+func neverRunByMariaDB(rest string) bool {
+	n := 0
+	for n < len(rest) && n < 6 && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	return n == 6 && rest[:n] >= "200000"
+}
+
 // hasMariaDBExecutableComment tells whether sql has a `/*M!` comment
 // outside strings and quoted names (scanned as checkDepth does).
 func hasMariaDBExecutableComment(sql string) bool {
@@ -257,7 +270,7 @@ func hasMariaDBExecutableComment(sql string) bool {
 			}
 			i += j + 1
 		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
-			if strings.HasPrefix(sql[i:], "/*M!") {
+			if strings.HasPrefix(sql[i:], "/*M!") && !neverRunByMariaDB(sql[i+4:]) {
 				return true
 			}
 			if strings.HasPrefix(sql[i:], "/*!") || strings.HasPrefix(sql[i:], "/*+") {
