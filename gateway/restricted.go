@@ -21,17 +21,17 @@ import (
 // Text the parser cannot parse never reaches a shard (1064), so there is
 // no unchecked pass-through.
 
-// isAdmin tells whether the session's user may run restricted statements:
-// a user named in Config.AdminUsers. (Users and grants in etcd replace
-// this with the admin grant.)
-func (s *session) isAdmin() bool {
+// mayRunRestricted tells whether the session's user may run restricted
+// statements: a user named in Config.AdminUsers. (With users and grants
+// in etcd this becomes the admin grant: s.isAdmin of the users work.)
+func (s *session) mayRunRestricted() bool {
 	return slices.Contains(s.srv.cfg.AdminUsers, s.user)
 }
 
 // checkRestricted refuses stmt (whose text a shard would get as sql) if
 // the session's user may not run it.
 func (s *session) checkRestricted(stmt ast.StmtNode, sql string) error {
-	if s.isAdmin() {
+	if s.mayRunRestricted() {
 		return nil
 	}
 	return planner.CheckRestricted(stmt, sql, s.who())
@@ -42,7 +42,7 @@ func (s *session) checkRestricted(stmt ast.StmtNode, sql string) error {
 // statement does not parse (BuildVitess reports that), passes.
 func (s *session) checkRestrictedVExplain(sql string) error {
 	explained, ok := planner.VExplainStatement(sql)
-	if !ok || s.isAdmin() {
+	if !ok || s.mayRunRestricted() {
 		return nil
 	}
 	stmts, err := s.parser.Parse(explained)
