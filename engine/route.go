@@ -170,3 +170,22 @@ func LimitValue(v Value, args []any) (uint64, error) {
 	}
 	return 0, errWrongArgs2("LIMIT")
 }
+
+// SingleShard resolves a Route that reaches exactly one shard (an
+// unsharded keyspace, a targeted shard, one vindex value) to that shard
+// and its query, for a caller that runs the query itself (a CALL, whose
+// several results no Primitive carries).
+func (r *Route) SingleShard(ctx context.Context, vc VCursor, args []any) (shard, query string, err error) {
+	d, err := r.resolve(ctx, vc, args)
+	if err != nil {
+		return "", "", err
+	}
+	if len(d.shards) != 1 {
+		return "", "", errInternal("route to %s reaches %d shards, want 1", r.Keyspace, len(d.shards))
+	}
+	qs, err := r.queries(d, args)
+	if err != nil {
+		return "", "", err
+	}
+	return d.shards[0], qs[0], nil
+}

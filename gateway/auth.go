@@ -37,7 +37,13 @@ func newMySQLServer(cfg Config) (*server.Server, error) {
 			rsaKey = k
 		}
 	}
-	return server.NewServer(cfg.ServerVersion, mysql.DEFAULT_COLLATION_ID, cfg.AuthMethod, rsaKey, cfg.TLSConfig), nil
+	srv := server.NewServer(cfg.ServerVersion, mysql.DEFAULT_COLLATION_ID, cfg.AuthMethod, rsaKey, cfg.TLSConfig)
+	// LOAD DATA LOCAL INFILE (load_data.go): the client still decides
+	// which files, if any, it sends.
+	if err := srv.SetCapability(mysql.CLIENT_LOCAL_FILES); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	return srv, nil
 }
 
 // authHandler checks passwords (every user with the configured method; a

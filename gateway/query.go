@@ -41,6 +41,9 @@ func (s *session) runQuery(sql string) {
 		s.finishStatement(s.writeOK(0, 0, false))
 		return
 	}
+	if err != nil && sqlerror.ToMyError(err).Code == mysql.ER_PARSE_ERROR && s.runWithRoutine(ctx, sql) {
+		return
+	}
 	if err != nil {
 		s.finishStatement(err)
 		return
@@ -128,6 +131,12 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 			return err
 		}
 		return s.writeOK(0, 0, more)
+	case *ast.LoadDataStmt:
+		if st.FileLocRef == ast.FileLocClient {
+			return s.execLoadLocal(ctx, st, sql, more)
+		}
+	case *ast.CallStmt:
+		return s.execCall(ctx, st, sql, args, binary, more)
 	case *ast.UnlockTablesStmt:
 		// The gateway never holds table locks (LOCK TABLES is refused), so
 		// there is nothing to release; mariadb-dump --single-transaction
@@ -222,29 +231,12 @@ func errNoTopology() error {
 // execPlan runs a built plan (fresh or from the plan cache) and writes its
 // response; errors are as execStmt's.
 func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, args []any, binary, more bool) error {
-	s.stmt.plan = plan
-	if s.tx != nil && s.tx.aborted != nil {
-		return s.tx.aborted
-	}
-	if plan.Type != planner.StmtSelect && s.tabletType != topo.TabletPrimary {
-		// Replicas are read-only to clients (the gateway's own user could
-		// write there, which would make them diverge).
-		return sqlerror.New(sqlerror.User, mysql.ER_OPTION_PREVENTS_STATEMENT, "The target %s@%s is read-only; writes go to the primary (USE %s)", s.keyspace, s.tabletType, s.keyspace)
+	if err := s.enterPlan(ctx, plan); err != nil {
+		return err
 	}
 	if plan.Type == planner.StmtDDL {
 		// Prepared statements' announced columns may change.
 		defer s.srv.prepared.clear()
-	}
-	if plan.Type == planner.StmtDDL && s.tx != nil {
-		// DDL commits the open transaction first, as in MySQL.
-		if err := s.commit(ctx); err != nil {
-			return err
-		}
-	}
-	if s.tx == nil && !s.autocommit && s.tabletType == topo.TabletPrimary {
-		// With autocommit off every statement runs in a transaction; it
-		// is opened here, before the plan may fan out to several shards.
-		s.tx = s.newTransaction()
 	}
 	vc := s.cursor(r, plan)
 	if plan.Type == planner.StmtSelect {
@@ -258,6 +250,32 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 		return err
 	}
 	return s.writeResult(res, binary, more)
+}
+
+// enterPlan applies the session's rules before a plan runs: an aborted
+// transaction, replicas read-only, DDL's implicit commit, autocommit off.
+func (s *session) enterPlan(ctx context.Context, plan *planner.Plan) error {
+	s.stmt.plan = plan
+	if s.tx != nil && s.tx.aborted != nil {
+		return s.tx.aborted
+	}
+	if plan.Type != planner.StmtSelect && s.tabletType != topo.TabletPrimary {
+		// Replicas are read-only to clients (the gateway's own user could
+		// write there, which would make them diverge).
+		return sqlerror.New(sqlerror.User, mysql.ER_OPTION_PREVENTS_STATEMENT, "The target %s@%s is read-only; writes go to the primary (USE %s)", s.keyspace, s.tabletType, s.keyspace)
+	}
+	if plan.Type == planner.StmtDDL && s.tx != nil {
+		// DDL commits the open transaction first, as in MySQL.
+		if err := s.commit(ctx); err != nil {
+			return err
+		}
+	}
+	if s.tx == nil && !s.autocommit && s.tabletType == topo.TabletPrimary {
+		// With autocommit off every statement runs in a transaction; it
+		// is opened here, before the plan may fan out to several shards.
+		s.tx = s.newTransaction()
+	}
+	return nil
 }
 
 // executePlanned plans and runs a statement, returning its result instead

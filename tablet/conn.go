@@ -72,6 +72,12 @@ type Conn struct {
 	// inFlight is set while a statement's result has not been read to its
 	// end.
 	inFlight bool
+	// localInfile, set during LoadLocal, sends the file a LOAD DATA
+	// LOCAL INFILE asks for.
+	localInfile func(name string, send func([]byte) error) error
+	// onResultEnd, set during StreamResults, takes each result's end and
+	// lets the statement answer with several.
+	onResultEnd func(*Result) error
 	// abandoned is set when a callback of Stream returned an error: the
 	// rest of the result was not read.
 	abandoned bool
@@ -152,6 +158,19 @@ func dial(ctx context.Context, cfg ConnConfig, o dialOptions) (*Conn, error) {
 		cc.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
 		if o.noDeprecateEOF {
 			cc.UnsetCapability(mysql.CLIENT_DEPRECATE_EOF)
+		}
+		// A CALL of a procedure that selects answers with several
+		// results; without these MariaDB refuses it (1312).
+		if err := cc.SetCapability(mysql.CLIENT_MULTI_RESULTS); err != nil {
+			return err
+		}
+		if err := cc.SetCapability(mysql.CLIENT_PS_MULTI_RESULTS); err != nil {
+			return err
+		}
+		// LOAD DATA LOCAL INFILE (LoadLocal); the file the server asks
+		// for is sent only there, and an empty one otherwise.
+		if err := cc.SetCapability(mysql.CLIENT_LOCAL_FILES); err != nil {
+			return err
 		}
 		if o.multiStatements {
 			if err := cc.SetCapability(mysql.CLIENT_MULTI_STATEMENTS); err != nil {
@@ -384,6 +403,9 @@ func (c *Conn) roundTrip(query string, r *Result, mode resultMode, onFields func
 func (c *Conn) readResults(r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
 	err := c.readResult(r, mode, binary, onFields, onRow)
 	more := r.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0
+	if c.onResultEnd != nil {
+		err, more = c.readMoreResults(err, r, mode, binary, onFields, onRow), false
+	}
 	for err == nil && more {
 		// Several results (a multi-statement or a procedure's result
 		// sets): drain them to keep the connection in step, then refuse.
@@ -468,6 +490,9 @@ func (c *Conn) readResult(r *Result, mode resultMode, binary bool, onFields func
 		}
 		return c.fail(wire.ErrMalformed)
 	case wire.HeaderLocalInfile:
+		if c.localInfile != nil {
+			return c.sendLocalInfile(r, string(pkt[1:]))
+		}
 		return c.refuseLocalInfile(r)
 	}
 	n, ok := wire.ParseColumnCount(pkt)

@@ -126,6 +126,50 @@ func TestConn(t *testing.T) {
 			t.Errorf("after multiple results: got %v, want [[5]]", got)
 		}
 	})
+	t.Run("ProcedureResults", func(t *testing.T) {
+		c := mustDial(t, tablet.Dial, cfg)
+		mustExec(t, c, "CREATE DATABASE IF NOT EXISTS app")
+		mustExec(t, c, "DROP PROCEDURE IF EXISTS app.two_sets")
+		mustExec(t, c, "CREATE PROCEDURE app.two_sets(fail INT) BEGIN SELECT 1 AS a, 2 AS b; SELECT 'x' AS c UNION ALL SELECT 'y'; IF fail THEN SIGNAL SQLSTATE '45001' SET MESSAGE_TEXT = 'boom', MYSQL_ERRNO = 45001; END IF; END")
+		var got []string
+		call := func(q string) error {
+			got = got[:0]
+			return c.StreamResults(context.Background(), q,
+				func(fields []*mysql.Field) error {
+					got = append(got, fmt.Sprintf("fields %d", len(fields)))
+					return nil
+				},
+				func(row [][]byte) error {
+					got = append(got, fmt.Sprintf("row %q", row))
+					return nil
+				},
+				func(r *tablet.Result) error {
+					got = append(got, fmt.Sprintf("end fields=%d more=%v", len(r.Fields), r.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0))
+					return nil
+				})
+		}
+		if err := call("CALL app.two_sets(0)"); err != nil {
+			t.Fatal(err)
+		}
+		want := `[fields 2 row ["1" "2"] end fields=2 more=true fields 1 row ["x"] row ["y"] end fields=1 more=true end fields=0 more=false]`
+		if g := fmt.Sprintf("%v", got); g != want {
+			t.Errorf("CALL's results:\n got %s\nwant %s", g, want)
+		}
+		err := call("CALL app.two_sets(1)")
+		var me *mysql.MyError
+		if !errors.As(err, &me) || me.Code != 45001 {
+			t.Fatalf("CALL that signals after two result sets: got %v, want error 45001", err)
+		}
+		if g := fmt.Sprintf("%v", got); g != `[fields 2 row ["1" "2"] end fields=2 more=true fields 1 row ["x"] row ["y"] end fields=1 more=true]` {
+			t.Errorf("results before the error: %s", g)
+		}
+		if c.IsBroken() {
+			t.Fatal("connection broken after a procedure's error")
+		}
+		if got := rowStrings(mustExec(t, c, "SELECT 5").Rows); fmt.Sprint(got) != "[[5]]" {
+			t.Errorf("after the procedure: got %v, want [[5]]", got)
+		}
+	})
 	t.Run("LocalInfileRefused", func(t *testing.T) {
 		c := mustDial(t, tablet.Dial, cfg)
 		_, err := c.Execute(context.Background(), "LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE app.t")

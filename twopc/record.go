@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -55,33 +56,65 @@ func (r records) key(dtid string) string { return r.dir() + dtid }
 func (r records) leaderPrefix() string   { return r.root + "/twopc/leader" }
 
 // decide creates the record unless one exists, and returns the record
-// that stands: rec, or the decision made first by someone else.
+// that stands: rec, or the decision made first by someone else. rec's
+// participants missing from a standing record are added to it: the
+// record must outlive every branch of the transaction, and a decision
+// made first by a resolver names only the shards it found branches on
+// (a shard down at the time is missing; its branch would come back,
+// after a failover, with no record and a coordinator still alive, which
+// the resolver leaves alone forever).
 func (r records) decide(ctx context.Context, rec *Record) (*Record, error) {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return nil, err
 	}
 	key := r.key(rec.DTID)
-	resp, err := r.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(data))).
-		Else(clientv3.OpGet(key)).
-		Commit()
-	if err != nil {
-		return nil, fmt.Errorf("twopc: record decision for %s: %w", rec.DTID, err)
+	for {
+		resp, err := r.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+			Then(clientv3.OpPut(key, string(data))).
+			Else(clientv3.OpGet(key)).
+			Commit()
+		if err != nil {
+			return nil, fmt.Errorf("twopc: record decision for %s: %w", rec.DTID, err)
+		}
+		if resp.Succeeded {
+			return rec, nil
+		}
+		kvs := resp.Responses[0].GetResponseRange().Kvs
+		if len(kvs) == 0 {
+			continue // deleted in between: create ours
+		}
+		var other Record
+		if err := json.Unmarshal(kvs[0].Value, &other); err != nil {
+			return nil, fmt.Errorf("twopc: decision for %s: %w", rec.DTID, err)
+		}
+		missing := false
+		for _, p := range rec.Participants {
+			if !slices.Contains(other.Participants, p) {
+				other.Participants = append(other.Participants, p)
+				missing = true
+			}
+		}
+		if !missing {
+			return &other, nil
+		}
+		merged, err := json.Marshal(&other)
+		if err != nil {
+			return nil, err
+		}
+		upd, err := r.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", kvs[0].ModRevision)).
+			Then(clientv3.OpPut(key, string(merged))).
+			Commit()
+		if err != nil {
+			return nil, fmt.Errorf("twopc: record decision for %s: %w", rec.DTID, err)
+		}
+		if upd.Succeeded {
+			return &other, nil
+		}
+		// Changed or deleted in between: look again.
 	}
-	if resp.Succeeded {
-		return rec, nil
-	}
-	kvs := resp.Responses[0].GetResponseRange().Kvs
-	if len(kvs) == 0 {
-		return nil, fmt.Errorf("twopc: decision for %s vanished", rec.DTID)
-	}
-	var other Record
-	if err := json.Unmarshal(kvs[0].Value, &other); err != nil {
-		return nil, fmt.Errorf("twopc: decision for %s: %w", rec.DTID, err)
-	}
-	return &other, nil
 }
 
 func (r records) get(ctx context.Context, dtid string) (*Record, error) {

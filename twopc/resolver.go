@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -125,6 +126,9 @@ func inspect(ctx context.Context, cfg ResolveConfig) (txs []*Tx, scanned map[Par
 				return nil, nil, nil, err
 			}
 			unscanned = append(unscanned, err)
+			if part := (Participant{Keyspace: p.Keyspace, Shard: p.Shard}); !scanned[part] {
+				scanned[part] = false
+			}
 			continue
 		}
 		scanned[Participant{Keyspace: p.Keyspace, Shard: p.Shard}] = true
@@ -220,7 +224,14 @@ func Resolve(ctx context.Context, cfg ResolveConfig, dtid string, force bool) ([
 			}
 			rb := &Record{DTID: tx.DTID, State: StateRollback, Decided: time.Now().UTC(), By: "resolver"}
 			for _, b := range tx.Branches {
-				rb.Participants = append(rb.Participants, Participant{Keyspace: b.Keyspace, Shard: b.Shard})
+				rb.Participants = appendParticipant(rb.Participants, Participant{Keyspace: b.Keyspace, Shard: b.Shard})
+			}
+			// A shard not scanned in this pass may hold a branch too: the
+			// record must wait for it (see decide).
+			for p, ok := range scanned {
+				if !ok {
+					rb.Participants = appendParticipant(rb.Participants, p)
+				}
 			}
 			if rec, err = recs.decide(ctx, rb); err != nil {
 				return out, err
@@ -255,6 +266,13 @@ func Resolve(ctx context.Context, cfg ResolveConfig, dtid string, force bool) ([
 		return nil, fmt.Errorf("twopc: %s: no decision record and no prepared branch", dtid)
 	}
 	return out, nil
+}
+
+func appendParticipant(ps []Participant, p Participant) []Participant {
+	if slices.Contains(ps, p) {
+		return ps
+	}
+	return append(ps, p)
 }
 
 // allScanned tells whether the primary of every participant was scanned.

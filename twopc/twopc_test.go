@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,6 +285,68 @@ func TestTwoPC(t *testing.T) {
 		if got := e.rows(t, "t_unscanned"); got != "1,2" {
 			t.Errorf("rows: got %q, want 1,2", got)
 		}
+	})
+
+	t.Run("a forced rollback made while a shard is down waits for that shard", func(t *testing.T) {
+		// An operator forces a rollback while s1's primary is down: its
+		// branch (replicated there before the crash) comes back on the
+		// promoted replica later. The record must outlive that, or the
+		// branch would return with no record and a live coordinator, and
+		// no resolver would ever touch it.
+		table(t, "t_forced_down")
+		c := newCoord(t)
+		defer c.Close()
+		dtid := c.NewDTID()
+		e.prepareAndDrop(t, e.begin(t, dtid, "t_forced_down", 1))
+		dead := e.resolveConfig()
+		dead.Primaries = func(context.Context) ([]Primary, error) {
+			return []Primary{{Keyspace: "ks", Shard: "s0", Addr: e.conn.Addr}, {Keyspace: "ks", Shard: "s1", Addr: "127.0.0.1:1"}}, nil
+		}
+		outs, _ := Resolve(ctx, dead, dtid, true)
+		if len(outs) != 1 || outs[0].State != StateRollback || outs[0].Finished != 1 {
+			t.Fatalf("forced resolve with s1 down: got %+v, want s0's branch rolled back", outs)
+		}
+		recs := records{cli: cli, root: e.root}
+		got, err := recs.get(ctx, dtid)
+		if err != nil {
+			t.Fatalf("the rollback record after a pass that could not scan s1: %v, want it kept", err)
+		}
+		if !slices.Contains(got.Participants, Participant{Keyspace: "ks", Shard: "s1"}) {
+			t.Errorf("participants of the forced rollback: %v, want s1 (not scanned) among them", got.Participants)
+		}
+		if _, err := Resolve(ctx, e.resolveConfig(), "", false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := recs.get(ctx, dtid); !errors.Is(err, ErrNoRecord) {
+			t.Errorf("the record once s1 was scanned: got %v, want it deleted", err)
+		}
+	})
+
+	t.Run("a coordinator's participants join a resolver's record", func(t *testing.T) {
+		// The resolver decided first, naming only the shard it saw; the
+		// coordinator's own decision (it knows every participant) adds
+		// the others, so the record waits for all of them.
+		recs := records{cli: cli, root: e.root}
+		dtid := "merge-participants"
+		s0, s1 := Participant{Keyspace: "ks", Shard: "s0"}, Participant{Keyspace: "ks", Shard: "s1"}
+		if _, err := recs.decide(ctx, &Record{DTID: dtid, State: StateRollback, Participants: []Participant{s0}, By: "resolver"}); err != nil {
+			t.Fatal(err)
+		}
+		stands, err := recs.decide(ctx, &Record{DTID: dtid, State: StateCommit, Participants: []Participant{s0, s1}, By: "coordinator"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stands.State != StateRollback || stands.By != "resolver" {
+			t.Errorf("standing decision: %s by %s, want the resolver's rollback", stands.State, stands.By)
+		}
+		got, err := recs.get(ctx, dtid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Participants, []Participant{s0, s1}) {
+			t.Errorf("participants: %v, want [s0 s1]", got.Participants)
+		}
+		recs.remove(ctx, dtid)
 	})
 
 	t.Run("no decision: skipped while the coordinator lives, rolled back after", func(t *testing.T) {

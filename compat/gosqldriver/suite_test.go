@@ -85,12 +85,7 @@ func TestGoSQLDriverSuite(t *testing.T) {
 // gateway, with what is missing (docs/NOTES.md, issue 14). The list only
 // shrinks: a test on it that passes fails this one, so it gets removed.
 func knownGatewayFailures() map[string]string {
-	return map[string]string{
-		"TestInterruptBySignal":  "stored procedures with compound statements and SIGNAL",
-		"TestMultiResultSet":     "CALL with several result sets",
-		"TestErrorInMultiResult": "CALL with several result sets",
-		"TestLoadData":           "LOAD DATA LOCAL INFILE",
-	}
+	return map[string]string{}
 }
 
 // driverSourceDir is where the module cache holds go.mod's version of the
