@@ -143,3 +143,40 @@ func TestCheckRestricted(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckRestrictedRoutine: routine definitions sent unparsed are
+// refused when they name what CheckRestricted refuses, or build SQL at
+// run time; go-sql-driver's own procedures pass.
+func TestCheckRestrictedRoutine(t *testing.T) {
+	for _, tc := range []struct {
+		sql     string
+		refused bool
+	}{
+		{"CREATE PROCEDURE p() BEGIN SELECT * FROM mysql.user; END", true},
+		{"CREATE PROCEDURE p() BEGIN SELECT * FROM `mysql`.`user`; END", true},
+		{"CREATE PROCEDURE p() BEGIN SELECT * FROM \"mysql\".\"user\"; END", true},
+		{"CREATE PROCEDURE p() BEGIN IF 1 THEN SHUTDOWN; END IF; END", true},
+		{"CREATE PROCEDURE p() BEGIN CREATE USER 'x'@'%'; END", true},
+		{"CREATE PROCEDURE p() BEGIN GRANT ALL ON *.* TO 'x'@'%'; END", true},
+		{"CREATE PROCEDURE p() BEGIN SELECT LOAD_FILE('/etc/hostname'); END", true},
+		{"CREATE PROCEDURE p() BEGIN SELECT 1 INTO OUTFILE '/tmp/x'; END", true},
+		{"CREATE PROCEDURE p() BEGIN SET @@GLOBAL.read_only = 1; END", true},
+		{"CREATE PROCEDURE p() BEGIN SET sql_log_bin = 0; END", true},
+		{"CREATE PROCEDURE p() BEGIN SET @s = 'SEL' 'ECT 1'; PREPARE st FROM @s; EXECUTE st; END", true},
+		{"CREATE PROCEDURE p() BEGIN EXECUTE IMMEDIATE CONCAT('SHUT', 'DOWN'); END", true},
+		{"CREATE PROCEDURE p() BEGIN SELECT 1 /*M! , LOAD_FILE('/x') */; END", true},
+		{"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN FLUSH TABLES; END", true},
+		{"CREATE PROCEDURE p() BEGIN SELECT 1; -- mysql.user in a comment\n END", false},
+		{"CREATE PROCEDURE test_signal(ret INT) BEGIN SELECT ret; SIGNAL SQLSTATE '45001' SET MESSAGE_TEXT = 'an error', MYSQL_ERRNO = 45001; END", false}, // MYSQL_ERRNO is not mysql
+		{"CREATE PROCEDURE test_mrss() BEGIN SELECT 1; SELECT 2; END", false},
+		{"CREATE PROCEDURE p(IN a INT) BEGIN DECLARE x INT DEFAULT 0; DECLARE CONTINUE HANDLER FOR NOT FOUND SET x = 1; WHILE x < a DO SET x = x + 1; END WHILE; SELECT x; END", false},
+	} {
+		err := CheckRestrictedRoutine(tc.sql)
+		if tc.refused != (err != nil) {
+			t.Errorf("%s: got %v, want refused %v", tc.sql, err, tc.refused)
+		}
+		if err != nil && sqlerror.ToMyError(err).Code != 1235 {
+			t.Errorf("%s: got %v, want 1235", tc.sql, err)
+		}
+	}
+}
