@@ -62,11 +62,9 @@ func routineRefused(word string) error {
 func routineWords(text string) []string {
 	var out []string
 	word := func(s string) {
-		for _, f := range strings.FieldsFunc(s, func(r rune) bool {
+		out = append(out, strings.FieldsFunc(s, func(r rune) bool {
 			return !(r == '_' || r == '$' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80)
-		}) {
-			out = append(out, f)
-		}
+		})...)
 	}
 	for i := 0; i < len(text); {
 		c := text[i]
