@@ -90,6 +90,7 @@ func TestCheckRestricted(t *testing.T) {
 		{sql: "CREATE PROCEDURE p() SELECT LOAD_FILE('/x')", code: 1227},
 		{sql: "CREATE PROCEDURE p() SET GLOBAL read_only = 1", code: 1227},
 		{sql: "CREATE PROCEDURE p() BEGIN SELECT * FROM mysql.user; END", code: 1235},
+		{sql: "CREATE PROCEDURE test_mrss() BEGIN SELECT 1 AS col1, 2 AS col2 UNION SELECT 3, 4; SELECT 0 UNION SELECT 1; END"},
 
 		// Allowed.
 		{sql: "CREATE PROCEDURE p(IN x INT) SELECT x + 1"},
