@@ -229,11 +229,21 @@ func (b *buffer) primary(ctx context.Context, r *routing, current func() *routin
 	passing = b.passingOn(shardKey{keyspace, shard})
 	if b.pass(passing, keyspace, shard) {
 		if pool := r.primaryPool(keyspace, shard); pool != nil {
+			if moved(r, current(), keyspace, shard) {
+				passing.Add(-1)
+				return nil, nil, 0, shardMovedError(keyspace, shard)
+			}
 			return pool, passing, 0, nil
 		}
 		passing.Add(-1)
 	}
 	pool, waited, err = b.wait(ctx, current, passing, keyspace, shard)
+	if err == nil && moved(r, current(), keyspace, shard) {
+		// A resharding write switch moved the keyspace off this shard
+		// while the statement waited (buffer_reroute.go).
+		passing.Add(-1)
+		return nil, nil, waited, shardMovedError(keyspace, shard)
+	}
 	return pool, passing, waited, err
 }
 

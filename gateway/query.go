@@ -240,9 +240,17 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 	}
 	vc := s.cursor(r, plan)
 	if plan.Type == planner.StmtSelect {
-		return s.streamPlan(ctx, plan, vc, args, binary, more)
+		err := s.streamPlan(ctx, plan, vc, args, binary, more)
+		if s.rerouteAgain(err, plan) { // a write switch moved its shard (buffer_reroute.go)
+			err = s.streamPlan(ctx, plan, s.cursor(s.routing(), plan), args, binary, more)
+		}
+		return err
 	}
 	res, err := s.execute(ctx, plan, vc, args)
+	if s.rerouteAgain(err, plan) {
+		vc = s.cursor(s.routing(), plan)
+		res, err = s.execute(ctx, plan, vc, args)
+	}
 	vc.flushWarnings()
 	if err != nil {
 		err = s.abortIfPrimaryChanged(ctx, err)

@@ -92,7 +92,16 @@ func (s *session) cursor(r *routing, plan *planner.Plan) execCursor {
 // type: for a read outside transactions, the read switch's shards if the
 // session's draw picks them (read_switch.go).
 func (vc *vcursor) Shards(ctx context.Context, keyspace string) ([]engine.ShardRange, error) {
-	return vc.r.shardRanges(keyspace, vc.s.tabletType, vc.readDraw())
+	draw := vc.readDraw()
+	// A resharding write switch holds the keyspace before shards are
+	// picked (buffer_reroute.go); after it, they come from the routing
+	// that has the switch.
+	if waited, err := vc.holdForReroute(ctx, keyspace, draw); err != nil {
+		return nil, err
+	} else if waited {
+		return vc.s.srv.topo.current.Load().shardRanges(keyspace, vc.s.tabletType, draw)
+	}
+	return vc.r.shardRanges(keyspace, vc.s.tabletType, draw)
 }
 
 // ExecuteMulti runs queries[i] on shards[i]; several shards run in parallel,

@@ -32,7 +32,10 @@ func catchesUp(s topo.WorkflowState) bool {
 const (
 	// idleWait is how long the stream may be quiet before catch-up counts
 	// itself caught up (lag 0) and writes its position to every target.
-	idleWait = 250 * time.Millisecond
+	// A write switch waits that long, at least, for the targets no final
+	// transaction touched to store the sources' final positions, so it
+	// is part of the write stall (was 250 ms).
+	idleWait = 100 * time.Millisecond
 	// reportEvery is how often progress goes to the workflow record and
 	// positions to the targets no transaction touched.
 	reportEvery = time.Second
@@ -45,6 +48,12 @@ const (
 // until ctx ends, the workflow leaves the catch-up states, or an error;
 // one goroutine per source shard, all ended when it returns.
 func (r *Runner) catchUpWorkflow(ctx context.Context, w *topo.Workflow, guard clientv3.Cmp) error {
+	return r.streamWorkflow(ctx, w, guard, false)
+}
+
+// streamWorkflow runs catch-up one way: forward (sources → targets), or
+// reverse (targets → sources, while writes are switched; reverse.go).
+func (r *Runner) streamWorkflow(ctx context.Context, w *topo.Workflow, guard clientv3.Cmp, reverse bool) error {
 	snap, err := r.cfg.Store.Snapshot(ctx)
 	if err != nil {
 		return err
@@ -53,21 +62,29 @@ func (r *Runner) catchUpWorkflow(ctx context.Context, w *topo.Workflow, guard cl
 	if ks == nil {
 		return permanent(fmt.Errorf("keyspace %q is gone: %w", w.Keyspace, ErrInvalid))
 	}
-	wc := &workflowCopy{r: r, wf: w, ks: ks, guard: guard, sources: map[string]string{}}
-	if err := wc.resolve(snap, w.SourceShards); err != nil {
+	view := w
+	if reverse {
+		view = reversed(w)
+	}
+	wc := &workflowCopy{r: r, wf: view, ks: ks, guard: guard, sources: map[string]string{}}
+	if err := wc.resolve(snap, view.SourceShards); err != nil {
 		return err
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make([]error, len(w.SourceShards))
+	errs := make([]error, len(view.SourceShards))
 	var wg sync.WaitGroup
-	for i, shard := range w.SourceShards {
-		start := w.Copy[shard]
-		if start == nil || start.SnapshotGTID == "" {
-			return permanent(fmt.Errorf("source shard %s has no snapshot position: %w", shard, ErrInvalid))
+	for i, shard := range view.SourceShards {
+		var snapshot string
+		if !reverse {
+			start := w.Copy[shard]
+			if start == nil || start.SnapshotGTID == "" {
+				return permanent(fmt.Errorf("source shard %s has no snapshot position: %w", shard, ErrInvalid))
+			}
+			snapshot = start.SnapshotGTID
 		}
-		c := &catchup{r: r, wf: w, ks: ks, source: shard, srcAddr: wc.sources[shard], targets: wc.targets,
-			snapshot: start.SnapshotGTID, guard: guard}
+		c := &catchup{r: r, wf: view, ks: ks, source: shard, srcAddr: wc.sources[shard], targets: wc.targets,
+			snapshot: snapshot, guard: guard, reverse: reverse}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -94,6 +111,10 @@ type catchup struct {
 	targets  []target
 	snapshot string
 	guard    clientv3.Cmp
+	// reverse: this stream runs targets → sources while writes are
+	// switched (wf is then the reversed view: its sources are the
+	// workflow's targets); its positions and progress are kept apart.
+	reverse bool
 
 	conns  []*tablet.Conn
 	tables map[string]*catchupTable
@@ -127,7 +148,7 @@ type group struct {
 }
 
 func (c *catchup) log() []any {
-	return []any{"workflow", c.wf.Keyspace + "/" + c.wf.Name, "source", c.source}
+	return []any{"workflow", c.wf.Keyspace + "/" + c.wf.Name, "source", c.source, "reverse", c.reverse}
 }
 
 func (c *catchup) run(ctx context.Context) error {
@@ -212,7 +233,7 @@ func (c *catchup) run(ctx context.Context) error {
 // dead one's), and far above the ids instances use.
 func (c *catchup) serverID() uint32 {
 	h := fnv.New32a()
-	h.Write([]byte(c.wf.Keyspace + "/" + c.wf.Name + "/" + c.source))
+	h.Write([]byte(c.wf.Keyspace + "/" + c.posName() + "/" + c.source))
 	return 1<<30 + h.Sum32()%(1<<29)
 }
 
@@ -239,7 +260,12 @@ func (c *catchup) setup(ctx context.Context) (position, error) {
 		var applied, restart position
 		var ok bool
 		if err == nil {
-			applied, restart, ok, err = readPositions(ctx, conn, c.wf.Keyspace, c.wf.Name, c.source)
+			applied, restart, ok, err = readPositions(ctx, conn, c.wf.Keyspace, c.posName(), c.source)
+		}
+		if err == nil && !ok && c.reverse {
+			// The write switch stores where reverse replication starts
+			// before it flips; without it there is no safe place to start.
+			err = fmt.Errorf("no reverse replication position for %s stored: %w", c.source, ErrInvalid)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.name, err)
@@ -282,7 +308,7 @@ func (c *catchup) setup(ctx context.Context) (position, error) {
 		}
 		c.tables[name] = &catchupTable{tableInfo: ti, reference: true}
 	}
-	if p := c.wf.Catchup[c.source]; p != nil {
+	if p := c.progressOf(c.wf)[c.source]; p != nil {
 		c.rowsApplied = p.RowsApplied // counting on from the last controller's report
 	}
 	c.lastReport = time.Now()
@@ -452,7 +478,7 @@ func (c *catchup) commit(ctx context.Context) error {
 		}
 		applied := c.applied[i].merge(c.pos)
 		applied.add(g.gtid)
-		stmts = append(stmts, positionStatement(c.wf.Keyspace, c.wf.Name, c.source, applied, restart))
+		stmts = append(stmts, positionStatement(c.wf.Keyspace, c.posName(), c.source, applied, restart))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -581,7 +607,7 @@ func (c *catchup) flush(ctx context.Context) error {
 			continue
 		}
 		applied := c.applied[i].merge(c.pos)
-		if _, err := c.conns[i].Execute(ctx, positionStatement(c.wf.Keyspace, c.wf.Name, c.source, applied, restart)); err != nil {
+		if _, err := c.conns[i].Execute(ctx, positionStatement(c.wf.Keyspace, c.posName(), c.source, applied, restart)); err != nil {
 			return fmt.Errorf("target %s: write position: %w", t.name, err)
 		}
 		c.applied[i] = applied
@@ -593,13 +619,10 @@ func (c *catchup) flush(ctx context.Context) error {
 	}
 	p := topo.CatchupProgress{Position: c.pos.String(), RowsApplied: c.rowsApplied, LagSeconds: lag, Updated: time.Now().UTC()}
 	err := c.r.cfg.Store.UpdateWorkflow(ctx, c.wf.Keyspace, c.wf.Name, func(w *topo.Workflow) error {
-		if !catchesUp(w.State) {
+		if !c.active(w.State) {
 			return errNotCatchingUp
 		}
-		if w.Catchup == nil {
-			w.Catchup = map[string]*topo.CatchupProgress{}
-		}
-		w.Catchup[c.source] = &p
+		c.setProgress(w, &p)
 		w.Error = "" // a transient error of an earlier attempt is over
 		return nil
 	}, c.guard)
@@ -619,7 +642,7 @@ func (c *catchup) poll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !catchesUp(w.State) {
+	if !c.active(w.State) {
 		return errNotCatchingUp
 	}
 	c.latest, c.lastPoll = w, time.Now()

@@ -40,8 +40,19 @@
 //     reads come back, the targets leave the topology.
 //   - Under `shardgate up` (provision.go), targets without instances are
 //     started by up's provisioner; PrepareTargets then copies the schema.
+//   - Write switching (switch_writes*.go): the controller carries out a
+//     switch recorded by shardctl — hold and acknowledgements from every
+//     gateway, sources read-only, catch-up to their final positions, one
+//     etcd transaction flipping the serving graph and the workflow, then
+//     release — in either direction (reverse-traffic); a failure before
+//     the flip undoes it, a new leader rolls back or finishes a dead
+//     one's switch by its recorded phase.
+//   - Reverse replication (reverse.go): catch-up with the sides swapped
+//     while writes are switched.
+//   - Complete (complete.go): reverse replication stops, the sources
+//     leave the topology (their tables dropped with --drop).
 //
-// Not yet: write switching, reverse-traffic, complete, movetables.
+// Not yet: movetables.
 //
 // It imports topo, tablet, vindex, sqlerror and sqlquote; never gateway, planner or
 // engine: it talks to the shards directly, not through routing.

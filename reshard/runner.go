@@ -3,6 +3,7 @@ package reshard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -40,7 +41,8 @@ type Config struct {
 // Runner carries workflows through their phases while it is the elected
 // leader among the runners of one topology: the copy phase of workflows
 // in state copying, the binlog catch-up of those in running or
-// reads-switched.
+// reads-switched, the write switches recorded by shardctl, and reverse
+// replication of those in writes-switched.
 type Runner struct {
 	cfg Config
 }
@@ -125,8 +127,9 @@ func (r *Runner) lead(ctx context.Context) error {
 	}
 }
 
-// catchups are the catch-up goroutines a leading runner started, one per
-// workflow; lead waits for them after cancelling their context.
+// catchups are the goroutines a leading runner started — catch-ups,
+// reverse streams and write switches, at most one of each per workflow
+// (by key); lead waits for them after cancelling their context.
 type catchups struct {
 	mu    sync.Mutex
 	byKey map[string]bool
@@ -137,25 +140,54 @@ type catchups struct {
 // ends, w leaves the catch-up states, or an error (recorded in w; the
 // next pass starts it again unless the error is permanent).
 func (r *Runner) startCatchup(ctx context.Context, w *topo.Workflow, guard clientv3.Cmp, running *catchups) {
-	key := w.Keyspace + "/" + w.Name
-	running.mu.Lock()
-	defer running.mu.Unlock()
-	if running.byKey[key] {
-		return
-	}
-	running.byKey[key] = true
-	running.wg.Add(1)
-	go func() {
-		defer running.wg.Done()
+	running.start(w.Keyspace+"/"+w.Name, func() {
 		err := r.catchUpWorkflow(ctx, w, guard)
 		switch {
 		case err == nil, ctx.Err() != nil, errors.Is(err, errNotCatchingUp), errors.Is(err, ErrNotLeader):
 		default:
 			r.recordError(ctx, w, err, guard, catchesUp)
 		}
-		running.mu.Lock()
-		delete(running.byKey, key)
-		running.mu.Unlock()
+	})
+}
+
+// startReverse starts w's reverse replication (reverse.go) unless it
+// runs, as startCatchup does the forward one.
+func (r *Runner) startReverse(ctx context.Context, w *topo.Workflow, guard clientv3.Cmp, running *catchups) {
+	running.start("reverse:"+w.Keyspace+"/"+w.Name, func() {
+		err := r.streamWorkflow(ctx, w, guard, true)
+		switch {
+		case err == nil, ctx.Err() != nil, errors.Is(err, errNotCatchingUp), errors.Is(err, ErrNotLeader):
+		default:
+			r.recordError(ctx, w, fmt.Errorf("reverse replication: %w", err), guard, func(s topo.WorkflowState) bool { return s == topo.WorkflowWritesSwitched })
+		}
+	})
+}
+
+// startSwitch carries out w's write switch (switch_writes.go) unless a
+// goroutine already does.
+func (r *Runner) startSwitch(ctx context.Context, w *topo.Workflow, guard clientv3.Cmp, running *catchups) {
+	running.start("switch:"+w.Keyspace+"/"+w.Name, func() {
+		if err := r.writeSwitch(ctx, w, guard, running); err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Warn("reshard: write switch", "workflow", w.Keyspace+"/"+w.Name, "err", err)
+		}
+	})
+}
+
+// start runs fn on a goroutine of the set under key, unless one runs.
+func (c *catchups) start(key string, fn func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byKey[key] {
+		return
+	}
+	c.byKey[key] = true
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn()
+		c.mu.Lock()
+		delete(c.byKey, key)
+		c.mu.Unlock()
 	}()
 }
 
@@ -171,6 +203,13 @@ func (r *Runner) pass(ctx context.Context, guard clientv3.Cmp, running *catchups
 	for _, w := range wfs {
 		if ctx.Err() != nil {
 			return
+		}
+		if !w.WriteSwitch.Over() {
+			r.startSwitch(ctx, w, guard, running)
+		}
+		if w.State == topo.WorkflowWritesSwitched {
+			r.startReverse(ctx, w, guard, running)
+			continue
 		}
 		if catchesUp(w.State) {
 			r.startCatchup(ctx, w, guard, running)

@@ -30,9 +30,25 @@ type Status struct {
 	RowsApplied int64 `json:"rows_applied"`
 	// ReadPercent is the share of sessions whose reads outside
 	// transactions go to the targets (switch-traffic --reads), 0.01 to 100.
-	ReadPercent float64       `json:"read_percent"`
-	Error       string        `json:"error"`
-	Shards      []ShardStatus `json:"shards"`
+	ReadPercent float64 `json:"read_percent"`
+	// WriteStallMs is how long the last successful write switch
+	// (switch-traffic --writes or reverse-traffic) held the keyspace's
+	// statements, in milliseconds; MaxWriteStallMs the longest of any.
+	WriteStallMs    float64 `json:"write_stall_ms"`
+	MaxWriteStallMs float64 `json:"max_write_stall_ms"`
+	// WriteSwitch is the last write switch asked for, nil if none.
+	WriteSwitch *WriteSwitchStatus `json:"write_switch,omitempty"`
+	Error       string             `json:"error"`
+	Shards      []ShardStatus      `json:"shards"`
+}
+
+// WriteSwitchStatus is where the last write switch is or how it ended.
+type WriteSwitchStatus struct {
+	ID        string               `json:"id"`
+	Direction topo.SwitchDirection `json:"direction"`
+	Phase     topo.SwitchPhase     `json:"phase"`
+	StallMs   float64              `json:"stall_ms"`
+	Error     string               `json:"error"`
 }
 
 // ShardStatus is the copy progress of one source shard.
@@ -66,6 +82,13 @@ func StatusOf(w *topo.Workflow, now time.Time) Status {
 		ReadPercent:  float64(w.ReadPer10000) * 100 / topo.ReadSwitchScale,
 		Error:        w.Error,
 		Shards:       []ShardStatus{},
+
+		WriteStallMs:    float64(w.LastWriteStall) / float64(time.Millisecond),
+		MaxWriteStallMs: float64(w.MaxWriteStall) / float64(time.Millisecond),
+	}
+	if ws := w.WriteSwitch; ws != nil {
+		st.WriteSwitch = &WriteSwitchStatus{ID: ws.ID, Direction: ws.Direction, Phase: ws.Phase,
+			StallMs: float64(ws.Stall) / float64(time.Millisecond), Error: ws.Error}
 	}
 	var lag float64
 	lagKnown := len(w.SourceShards) > 0

@@ -15,6 +15,9 @@ import (
 // once the vdiff names a position to stop at, it returns to apply
 // transactions up to there, then waits again until the request is gone.
 func (c *catchup) vdiffHold(ctx context.Context) error {
+	if c.reverse {
+		return nil // vdiff runs before writes are switched
+	}
 	acked := ""
 	for {
 		req := c.activeRequest()

@@ -50,11 +50,22 @@ type Hold struct {
 	// transactions in flight on the shards before acknowledging anyway
 	// (they are cut when the primary changes).
 	Drain time.Duration `json:"drain_ns,omitempty"`
+	// Reroute says the holder changes which shards serve the keyspace (a
+	// resharding write switch), not just a shard's primary: gateways then
+	// also hold the keyspace's statements before they pick their shards,
+	// so that none is sent to a shard that stops serving (HoldsKeyspace).
+	Reroute bool `json:"reroute,omitempty"`
 }
 
 // Holds reports whether the hold covers keyspace/shard at time now.
 func (h *Hold) Holds(keyspace, shard string, now time.Time) bool {
 	return h.Keyspace == keyspace && slices.Contains(h.Shards, shard) && now.Before(h.Deadline)
+}
+
+// HoldsKeyspace reports whether the hold reroutes keyspace at time now:
+// statements for it wait before they resolve their shards.
+func (h *Hold) HoldsKeyspace(keyspace string, now time.Time) bool {
+	return h.Reroute && h.Keyspace == keyspace && now.Before(h.Deadline)
 }
 
 // ErrHoldNotAcknowledged: AwaitAcks reached the hold's deadline before

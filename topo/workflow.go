@@ -77,10 +77,91 @@ type Workflow struct {
 	// to the targets (`switch-traffic --reads`), in 1/ReadSwitchScale; the
 	// serving graph's ReadSwitch is what gateways route by.
 	ReadPer10000 int `json:"read_per_10000,omitempty"`
+	// WriteSwitch is the last write switch asked for (`switch-traffic
+	// --writes`, `reverse-traffic`) and how it went; the controller
+	// carries it out (reshard/switch_writes.go).
+	WriteSwitch *WriteSwitch `json:"write_switch,omitempty"`
+	// Reverse is reverse replication's progress (targets → sources), by
+	// target shard, while writes are switched.
+	Reverse map[string]*CatchupProgress `json:"reverse,omitempty"`
+	// LastWriteStall is how long the last successful write switch held
+	// the keyspace's writes (hold placed → released); MaxWriteStall the
+	// longest of any.
+	LastWriteStall time.Duration `json:"last_write_stall_ns,omitempty"`
+	MaxWriteStall  time.Duration `json:"max_write_stall_ns,omitempty"`
+	// SourcesDropped is set by `complete --drop`: the sources' tables are
+	// dropped, and a local provisioner stops the instances it started for
+	// them.
+	SourcesDropped bool `json:"sources_dropped,omitempty"`
 	// Error says why the workflow is in state error; empty otherwise.
 	Error   string    `json:"error,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+}
+
+// SwitchDirection says which way a write switch moves the writes.
+type SwitchDirection string
+
+// The write switch directions.
+const (
+	// SwitchForward moves writes from the sources to the targets
+	// (`switch-traffic --writes`).
+	SwitchForward SwitchDirection = "forward"
+	// SwitchReverse moves them back (`reverse-traffic`).
+	SwitchReverse SwitchDirection = "reverse"
+)
+
+// WriteSwitch is a write switch: asked for by shardctl (Phase
+// requested), carried out by the controller, which records each phase
+// before acting on it so that a controller taking over knows what a dead
+// one left (reshard/switch_writes.go).
+type WriteSwitch struct {
+	// ID names the request; the hold placed for it has the same id.
+	ID        string          `json:"id"`
+	Direction SwitchDirection `json:"direction"`
+	// Timeout bounds the switch: the hold's deadline is this long after
+	// it is placed, and every live gateway must acknowledge before.
+	Timeout   time.Duration `json:"timeout_ns"`
+	Requested time.Time     `json:"requested"`
+	Phase     SwitchPhase   `json:"phase"`
+	// HoldPlaced is when the hold was placed; HoldDeadline its deadline.
+	HoldPlaced   time.Time `json:"hold_placed,omitzero"`
+	HoldDeadline time.Time `json:"hold_deadline,omitzero"`
+	// FinalPositions are the GTID positions of the shards that stop
+	// serving, read once they were read-only; StartPositions those of the
+	// shards that start serving, where the catch-up that now runs the
+	// other way starts.
+	FinalPositions map[string]string `json:"final_positions,omitempty"`
+	StartPositions map[string]string `json:"start_positions,omitempty"`
+	// Stall is hold placed → released (0 until done).
+	Stall    time.Duration `json:"stall_ns,omitempty"`
+	Finished time.Time     `json:"finished,omitzero"`
+	// Error says why the switch failed (Phase failed): the writes stayed
+	// where they were.
+	Error string `json:"error,omitempty"`
+}
+
+// SwitchPhase is where a write switch is.
+type SwitchPhase string
+
+// The write switch phases.
+const (
+	SwitchRequested SwitchPhase = "requested"
+	// SwitchHolding: the hold may be placed and the old side read-only;
+	// a controller taking over rolls back.
+	SwitchHolding SwitchPhase = "holding"
+	// SwitchFlipped: the serving graph names the new side (written in the
+	// same etcd transaction as the state); a controller taking over
+	// finishes the switch.
+	SwitchFlipped SwitchPhase = "flipped"
+	SwitchDone    SwitchPhase = "done"
+	SwitchFailed  SwitchPhase = "failed"
+)
+
+// Over reports whether nothing is left to do for the switch (true for
+// none).
+func (ws *WriteSwitch) Over() bool {
+	return ws == nil || ws.Phase == SwitchDone || ws.Phase == SwitchFailed
 }
 
 // CopyProgress is how far the copy of one source shard went. It is saved

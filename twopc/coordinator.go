@@ -63,10 +63,13 @@ type Config struct {
 // it owns the goroutines that delete finished decision records, which
 // Close waits for.
 type Coordinator struct {
-	cfg     Config
-	log     *slog.Logger
-	recs    records
+	cfg  Config
+	log  *slog.Logger
+	recs records
+	// mu guards session: renewed when its lease is lost (lease.go).
+	mu      sync.Mutex
 	session *concurrency.Session
+	ctx     context.Context // the sessions'
 	seq     atomic.Uint64
 	wg      sync.WaitGroup
 }
@@ -82,11 +85,13 @@ func NewCoordinator(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	sess, err := concurrency.NewSession(cfg.Client, concurrency.WithTTL(cfg.LeaseTTL), concurrency.WithContext(context.WithoutCancel(ctx)))
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, recs: records{cli: cfg.Client, root: cfg.Root}, ctx: context.WithoutCancel(ctx)}
+	sess, err := c.newSession()
 	if err != nil {
-		return nil, fmt.Errorf("twopc: coordinator lease: %w", err)
+		return nil, err
 	}
-	return &Coordinator{cfg: cfg, log: cfg.Logger, recs: records{cli: cfg.Client, root: cfg.Root}, session: sess}, nil
+	c.session = sess
+	return c, nil
 }
 
 // Close waits for background record deletions and revokes the lease
@@ -94,12 +99,15 @@ func NewCoordinator(ctx context.Context, cfg Config) (*Coordinator, error) {
 // only once no commit is running).
 func (c *Coordinator) Close() error {
 	c.wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.session.Close()
 }
 
-// NewDTID names a new distributed transaction.
+// NewDTID names a new distributed transaction, under the coordinator's
+// live lease.
 func (c *Coordinator) NewDTID() string {
-	return newDTID(int64(c.session.Lease()), c.seq.Add(1))
+	return newDTID(int64(c.lease()), c.seq.Add(1))
 }
 
 // Member is a participant's live branch: its xid and the connection that

@@ -287,6 +287,33 @@ func TestTwoPC(t *testing.T) {
 		}
 	})
 
+	t.Run("a coordinator whose lease was lost names new transactions after a live one", func(t *testing.T) {
+		// Keep-alives late past the TTL (a loaded machine) lose the
+		// lease while the gateway lives; without renewal every later
+		// transaction would carry a dead lease, and resolvers would roll
+		// them back under their coordinator.
+		c := newCoord(t)
+		defer c.Close()
+		lost := leaseOf(c.NewDTID())
+		if _, err := cli.Revoke(ctx, clientv3.LeaseID(lost)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			id := leaseOf(c.NewDTID())
+			if id != lost {
+				if !leaseAlive(ctx, cli, id) {
+					t.Fatalf("new lease %x is not alive", id)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("still naming transactions after lost lease %x", lost)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
 	t.Run("a forced rollback made while a shard is down waits for that shard", func(t *testing.T) {
 		// An operator forces a rollback while s1's primary is down: its
 		// branch (replicated there before the crash) comes back on the

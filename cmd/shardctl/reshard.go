@@ -12,11 +12,13 @@ import (
 
 	"github.com/shardgate/shardgate/reshard"
 	"github.com/shardgate/shardgate/tablet"
+	"github.com/shardgate/shardgate/topo"
 )
 
 func reshardCommands() []*command {
 	var keyspace, workflow, sources, targets, format, percent string
-	var reads bool
+	var reads, writes, drop bool
+	var switchTimeout, pickup time.Duration
 	var db twopcFlags // the same --db-user/--db-password as twopc
 	named := func(fs *flag.FlagSet) {
 		fs.StringVar(&keyspace, "keyspace", "", "keyspace of the workflow")
@@ -131,6 +133,13 @@ func reshardCommands() []*command {
 				if st.ReadPercent > 0 {
 					fmt.Fprintf(e.stdout, "reads: %g%% of sessions read from the targets\n", st.ReadPercent)
 				}
+				if ws := st.WriteSwitch; ws != nil {
+					fmt.Fprintf(e.stdout, "write switch: %s %s", ws.Direction, ws.Phase)
+					if ws.Error != "" {
+						fmt.Fprintf(e.stdout, " (%s)", ws.Error)
+					}
+					fmt.Fprintf(e.stdout, "; write stall: last %.0f ms, longest %.0f ms\n", st.WriteStallMs, st.MaxWriteStallMs)
+				}
 				if st.Error != "" {
 					fmt.Fprintf(e.stdout, "error: %s\n", st.Error)
 				}
@@ -185,12 +194,14 @@ func reshardCommands() []*command {
 			},
 		},
 		{
-			group: "reshard", verb: "switch-traffic", args: "--keyspace KS --workflow NAME --reads --percent P",
-			summary: "send P% (0.01 to 100, 0 takes it back) of the keyspace's sessions' reads outside transactions to the targets",
+			group: "reshard", verb: "switch-traffic", args: "--keyspace KS --workflow NAME (--reads --percent P | --writes [--timeout D])",
+			summary: "--reads: send P% (0.01 to 100, 0 takes it back) of the keyspace's sessions' reads outside transactions to the targets; --writes: hold the keyspace's writes in every gateway, let the targets catch up, switch writes (and reads) to the targets, start reverse replication",
 			flags: func(fs *flag.FlagSet) {
 				named(fs)
-				fs.BoolVar(&reads, "reads", false, "switch reads (writes are switched by a later version)")
+				fs.BoolVar(&reads, "reads", false, "switch reads")
+				fs.BoolVar(&writes, "writes", false, "switch writes (the controller does it; this waits for the outcome)")
 				fs.StringVar(&percent, "percent", "", "share of sessions reading from the targets: 0.01 to 100 in steps of 0.01, or 0")
+				switchFlags(fs, &switchTimeout, &pickup)
 			},
 			run: func(ctx context.Context, e *env, args []string) error {
 				if err := wantArgs(args); err != nil {
@@ -199,8 +210,14 @@ func reshardCommands() []*command {
 				if err := needNamed(); err != nil {
 					return err
 				}
-				if !reads {
-					return usageErrorf("--reads is required (switching writes is not built yet)")
+				if reads == writes {
+					return usageErrorf("give one of --reads and --writes")
+				}
+				if writes {
+					if percent != "" {
+						return usageErrorf("--percent goes with --reads")
+					}
+					return runWriteSwitch(ctx, e, keyspace, workflow, topo.SwitchForward, switchTimeout, pickup)
 				}
 				if percent == "" {
 					return usageErrorf("--percent is required")
@@ -220,6 +237,55 @@ func reshardCommands() []*command {
 				st := reshard.StatusOf(w, time.Now())
 				fmt.Fprintf(e.stdout, "workflow %s/%s: %g%% of sessions read from %s, state %s\n", w.Keyspace, w.Name,
 					st.ReadPercent, strings.Join(w.TargetShards, ","), w.State)
+				return nil
+			},
+		},
+		{
+			group: "reshard", verb: "reverse-traffic", args: "--keyspace KS --workflow NAME [--timeout D]",
+			summary: "after writes are switched: the same buffered switch back to the sources (kept current by reverse replication); the targets catch up from them again",
+			flags: func(fs *flag.FlagSet) {
+				named(fs)
+				switchFlags(fs, &switchTimeout, &pickup)
+			},
+			run: func(ctx context.Context, e *env, args []string) error {
+				if err := wantArgs(args); err != nil {
+					return err
+				}
+				if err := needNamed(); err != nil {
+					return err
+				}
+				return runWriteSwitch(ctx, e, keyspace, workflow, topo.SwitchReverse, switchTimeout, pickup)
+			},
+		},
+		{
+			group: "reshard", verb: "complete", args: "--keyspace KS --workflow NAME [--drop] [--db-user U] [--db-password P]",
+			summary: "after writes are switched: stop reverse replication, remove the sources from the serving graph and the topology; --drop also drops their tables",
+			flags: func(fs *flag.FlagSet) {
+				named(fs)
+				fs.BoolVar(&drop, "drop", false, "drop the keyspace's tables on the source primaries (under shardgate up, stop the instances it started for them)")
+				db.register(fs)
+			},
+			run: func(ctx context.Context, e *env, args []string) error {
+				if err := wantArgs(args); err != nil {
+					return err
+				}
+				if err := needNamed(); err != nil {
+					return err
+				}
+				s, err := e.Store(ctx)
+				if err != nil {
+					return err
+				}
+				w, err := reshard.Complete(ctx, s, tablet.ConnConfig{User: db.dbUser, Password: db.dbPassword}, keyspace, workflow, drop)
+				if err != nil {
+					return err
+				}
+				what := "their data is kept"
+				if drop {
+					what = "their tables are dropped"
+				}
+				fmt.Fprintf(e.stdout, "completed workflow %s/%s: %s serve, source shards %s removed from the topology (%s)\n",
+					w.Keyspace, w.Name, strings.Join(w.TargetShards, ","), strings.Join(w.SourceShards, ","), what)
 				return nil
 			},
 		},
@@ -248,6 +314,37 @@ func reshardCommands() []*command {
 			},
 		},
 	}
+}
+
+// switchFlags registers the flags of a write switch.
+func switchFlags(fs *flag.FlagSet, timeout, pickup *time.Duration) {
+	fs.DurationVar(timeout, "timeout", reshard.DefaultSwitchTimeout, "bound of the write switch: every gateway must acknowledge the hold within half of it, and writes are held at most this long")
+	fs.DurationVar(pickup, "pickup-timeout", time.Minute, "how long to wait for a controller to start the switch before withdrawing the request")
+}
+
+// runWriteSwitch asks the controller for a write switch and waits for
+// its outcome: exit 0 with the stall, or 1 with the reason (the writes
+// stayed where they were).
+func runWriteSwitch(ctx context.Context, e *env, keyspace, workflow string, dir topo.SwitchDirection, timeout, pickup time.Duration) error {
+	s, err := e.Store(ctx)
+	if err != nil {
+		return err
+	}
+	ws, err := reshard.RequestWriteSwitch(ctx, s, keyspace, workflow, dir, timeout)
+	if err != nil {
+		return err
+	}
+	w, err := reshard.AwaitWriteSwitch(ctx, s, keyspace, workflow, ws.ID, pickup)
+	if err != nil {
+		return err
+	}
+	serving := w.TargetShards
+	if dir == topo.SwitchReverse {
+		serving = w.SourceShards
+	}
+	fmt.Fprintf(e.stdout, "workflow %s/%s: writes switched to %s (writes held %.0f ms), state %s\n",
+		w.Keyspace, w.Name, strings.Join(serving, ","), float64(w.WriteSwitch.Stall)/float64(time.Millisecond), w.State)
+	return nil
 }
 
 // printVDiff writes a vdiff report as text.

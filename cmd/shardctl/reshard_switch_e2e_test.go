@@ -37,6 +37,13 @@ const switchCustomers = 200
 
 func startSwitchEnv(t *testing.T) *switchEnv {
 	t.Helper()
+	return newSwitchEnv(t, true)
+}
+
+// newSwitchEnv is startSwitchEnv; markTargets false leaves the targets
+// equal to the sources (the write switch tests).
+func newSwitchEnv(t *testing.T, markTargets bool) *switchEnv {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cfg := localcluster.Config{
@@ -91,6 +98,9 @@ func startSwitchEnv(t *testing.T) *switchEnv {
 		"--source-shards", "-80,80-", "--target-shards", strings.Join(names, ","))
 	e.copy(t, ctx)
 	for _, name := range names {
+		if !markTargets {
+			break
+		}
 		db := gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/ks", e.targets[name].Addr()))
 		gatewaytest.MustExec(t, db, "UPDATE customer SET name = 'target'")
 	}

@@ -79,6 +79,14 @@ func (p *provisioner) pass(ctx context.Context) {
 					p.logger.Warn("provisioner: stop target", "workflow", w.Keyspace+"/"+w.Name, "shard", shard, "err", err)
 				}
 			}
+		case w.State == topo.WorkflowCompleted && w.SourcesDropped:
+			// `complete --drop`: the sources' instances that up started
+			// (targets of an earlier workflow) stop.
+			for _, shard := range w.SourceShards {
+				if err := p.cluster.RemoveShard(ctx, w.Keyspace, shard); err != nil {
+					p.logger.Warn("provisioner: stop source", "workflow", w.Keyspace+"/"+w.Name, "shard", shard, "err", err)
+				}
+			}
 		}
 	}
 }
