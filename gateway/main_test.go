@@ -25,8 +25,12 @@ type sharedEnv struct{ *gatewaytest.Shared }
 var shared = sharedEnv{gatewaytest.NewShared("shardgate-gateway-test-", func(dir string) (*gatewaytest.Env, error) {
 	return gatewaytest.Start(context.Background(), clusterConfig(dir), func(c *localcluster.Cluster) gateway.Config {
 		// The schema tracker re-reads the shards every 2 s (not 10) so
-		// TestSchemaTracking sees DDL sent around the gateway quickly.
-		return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store, SchemaTrackInterval: 2 * time.Second}
+		// TestSchemaTracking sees DDL sent around the gateway quickly. As
+		// under `shardgate up`, the gateway logs in to the shards as the
+		// cluster's least-privileged account, never root.
+		app := c.AppConn()
+		return gateway.Config{ListenAddr: "127.0.0.1:0", Topo: c.Store, SchemaTrackInterval: 2 * time.Second,
+			Backend: gateway.BackendConfig{User: app.User, Password: app.Password}}
 	})
 })}
 

@@ -346,6 +346,11 @@ func (s *session) buildCacheable(text string, vs *vschema.VSchema, target planne
 	default:
 		return nil
 	}
+	if planner.CheckRestricted(stmts[0], text, "") != nil {
+		// Run by an admin, it must not become a cache hit for others
+		// (restricted.go): it takes the uncached path, which checks.
+		return nil
+	}
 	plan, err := planner.Build(stmts[0], text, vs, target)
 	if err != nil || plan.ParamCount != nargs || plan.NoCache {
 		return nil

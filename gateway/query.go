@@ -162,6 +162,9 @@ func (s *session) execStmt(ctx context.Context, stmt ast.StmtNode, sql string, a
 // only what it answers itself (SHOW WARNINGS, LAST_INSERT_ID(), ...) is
 // planned.
 func (s *session) buildPlan(stmt ast.StmtNode, sql string) (*planner.Plan, *routing, error) {
+	if err := s.checkRestricted(stmt, sql); err != nil { // restricted.go
+		return nil, nil, err
+	}
 	r := s.routing()
 	plan, err := planner.Build(stmt, sql, r.vschema(), s.target())
 	if r.snap == nil && (err != nil || !answered(plan)) {
@@ -179,6 +182,9 @@ func (s *session) execSpecial(ctx context.Context, sql string) (bool, error) {
 	plan, ok, err := planner.BuildVitess(s.parser, sql, r.vschema(), s.target())
 	if !ok {
 		return false, nil
+	}
+	if err := s.checkRestrictedVExplain(sql); err != nil { // restricted.go
+		return true, err
 	}
 	if r.snap == nil && (err != nil || plan.Type != planner.StmtShow) {
 		return true, errNoTopology()

@@ -48,6 +48,9 @@ func (s *session) runWithRoutine(ctx context.Context, sql string) bool {
 // open transaction first (as the DDL it is does in MySQL). A sharded
 // keyspace would get the routine on one shard only: refused.
 func (s *session) execRoutineText(ctx context.Context, text string) error {
+	if err := s.checkRestrictedRoutine(text); err != nil { // restricted.go
+		return err
+	}
 	r := s.routing()
 	if r.snap == nil {
 		return errNoTopology()

@@ -50,6 +50,10 @@ type Config struct {
 	// InsecureNoAuth lets anyone log in, with any name and password, with
 	// every privilege (`serve --insecure-no-auth`).
 	InsecureNoAuth bool
+	// AdminUsers may run the statements refused to everyone else toward
+	// the shards (SHUTDOWN, user management, INTO OUTFILE, SET GLOBAL,
+	// ...: restricted.go). None by default.
+	AdminUsers []string
 	// AuthMethod is how passwords are checked: mysql_native_password (the
 	// default) or caching_sha2_password. A client that starts with the
 	// other one is asked to switch.

@@ -296,6 +296,11 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	if err == nil && len(stmts) != 1 {
 		err = sqlerror.New(sqlerror.Unsupported, mysql.ER_UNSUPPORTED_PS, "This command is not supported in the prepared statement protocol yet")
 	}
+	if err == nil {
+		// Refused at prepare, as MySQL checks privileges there; the shard
+		// never prepares it (restricted.go).
+		err = s.checkRestricted(stmts[0], query)
+	}
 	if err != nil {
 		return 0, 0, nil, sqlerror.ToMyError(s.endStatement(err))
 	}

@@ -105,6 +105,14 @@ func buildNextValues(m []string, vs *vschema.VSchema, target Target) (engine.Pri
 // A write after QUERIES without EXECUTE, or after ALL, is refused (1235):
 // VEXPLAIN must never change data by surprise.
 
+// VExplainStatement returns the statement a VEXPLAIN explains (and may
+// run); ok is false when sql is not VEXPLAIN. The gateway checks it as it
+// checks the statements it runs (CheckRestricted).
+func VExplainStatement(sql string) (explained string, ok bool) {
+	_, rest, _, ok := vexplainMode(sql)
+	return strings.TrimRight(rest, "; \t\n"), ok
+}
+
 // vexplainMode parses the prefix; ok is false when sql is not VEXPLAIN.
 func vexplainMode(sql string) (mode, rest string, execute, ok bool) {
 	s := strings.TrimSpace(sql)

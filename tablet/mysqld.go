@@ -39,6 +39,10 @@ type MysqldConfig struct {
 	// back to asynchronous replication. False (a lone primary) never
 	// waits for a replica it does not have. See tablet/mycnf.go.
 	WaitForReplica bool
+	// App, when set, is the least-privileged account Start creates (and
+	// grants, idempotently) for gateways' application traffic
+	// (accounts.go).
+	App *AppAccount
 	// Logger receives the instance's lifecycle events; nil discards.
 	Logger *slog.Logger
 }
@@ -278,7 +282,8 @@ func freePort() (int, error) {
 
 // Start starts mariadbd in the background and returns once it accepts
 // connections and the TCP accounts exist: RootUser@'127.0.0.1' (no
-// password, all privileges) and ReplicationUser@'127.0.0.1', created
+// password, all privileges), ReplicationUser@'127.0.0.1' and, if
+// configured, the App account (accounts.go), created
 // idempotently over the unix socket with sql_log_bin=0, so they never
 // replicate. ctx bounds the wait. If mariadbd exits meanwhile, the error
 // holds the end of error.log. Starting a running instance does nothing.
@@ -454,7 +459,7 @@ func (m *Mysqld) createUsers(ctx context.Context, admin *Conn) error {
 			return fmt.Errorf("tablet: start %s: %s: %w", m.cfg.Dir, q, err)
 		}
 	}
-	return nil
+	return m.createAppAccount(ctx, admin)
 }
 
 // runningElsewhere tells whether mysqld.pid names a live mariadbd of this

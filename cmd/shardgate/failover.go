@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/shardgate/shardgate/failover"
-	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
 )
 
@@ -30,7 +29,7 @@ func (f *failoverFlags) register(fs *flag.FlagSet) {
 // start runs the failover controller until the returned stop is called
 // (stop waits for it to end); with --failover=false it runs nothing. id
 // names this process in the election. The controller logs in to the
-// instances as the gateway does (--db-user, --db-password).
+// instances with g.adminConn (--admin-db-user, else --db-user).
 func (f *failoverFlags) start(ctx context.Context, store *topo.Store, g *gatewayFlags, id string, logger *slog.Logger) (stop func(), err error) {
 	if !f.enabled {
 		return func() {}, nil
@@ -38,7 +37,7 @@ func (f *failoverFlags) start(ctx context.Context, store *topo.Store, g *gateway
 	host, _ := os.Hostname()
 	ctrl, err := failover.New(failover.Config{
 		Store:       store,
-		Backend:     tablet.ConnConfig{User: g.dbUser, Password: g.dbPassword},
+		Backend:     g.adminConn(),
 		DetectAfter: f.detectAfter,
 		DampWindow:  f.dampWindow,
 		ID:          fmt.Sprintf("%s-%d-%s", host, os.Getpid(), id),

@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/shardgate/shardgate/reshard"
-	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
 )
 
@@ -30,8 +29,8 @@ func (f *reshardFlags) register(fs *flag.FlagSet) {
 // among the gateways of the topology) until the returned stop is called
 // (stop waits for it to end; call it before closing store); with
 // --reshard-controller=false it runs nothing. id names this process in
-// the election. The controller logs in to the instances as the gateway
-// does (--db-user, --db-password).
+// the election. The controller logs in to the instances with
+// g.adminConn (--admin-db-user, else --db-user).
 // `serve` and `up` start it beside the failover controller.
 func (f *reshardFlags) start(ctx context.Context, store *topo.Store, g *gatewayFlags, id string, logger *slog.Logger) (stop func()) {
 	if !f.enabled {
@@ -40,7 +39,7 @@ func (f *reshardFlags) start(ctx context.Context, store *topo.Store, g *gatewayF
 	host, _ := os.Hostname()
 	r := reshard.NewRunner(reshard.Config{
 		Store:     store,
-		Conn:      tablet.ConnConfig{User: g.dbUser, Password: g.dbPassword, Logger: logger},
+		Conn:      withLogger(g.adminConn(), logger),
 		ID:        fmt.Sprintf("%s-%d-%s", host, os.Getpid(), id),
 		LeaseTTL:  f.leaseTTL,
 		ChunkRows: f.chunkRows,

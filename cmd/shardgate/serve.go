@@ -19,6 +19,7 @@ type gatewayFlags struct {
 	listen     string
 	dbUser     string
 	dbPassword string
+	dbAccess   shardAccessFlags
 	poolSize   int
 	user       string
 	password   string
@@ -52,8 +53,9 @@ type gatewayFlags struct {
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.listen, "listen", "127.0.0.1:15306", "MySQL protocol listen address")
-	fs.StringVar(&g.dbUser, "db-user", "root", "user the gateway logs in to the MySQL instances with")
+	fs.StringVar(&g.dbUser, "db-user", "root", "user the gateway logs in to the MySQL instances with: give it only the rights docs/SECURITY.md lists, never root (up: the cluster's shardgate_app unless set)")
 	fs.StringVar(&g.dbPassword, "db-password", "", "password for --db-user")
+	g.dbAccess.register(fs)
 	fs.IntVar(&g.poolSize, "pool-size", 64, "connections per tablet")
 	fs.StringVar(&g.user, "user", "", "a bootstrap user with every privilege, besides the users of `shardctl user add` (up: root, without a password)")
 	fs.StringVar(&g.password, "password", "", "password for --user")
@@ -118,6 +120,7 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 	}
 	g.limits.apply(&cfg)
 	g.buffer.apply(&cfg)
+	g.dbAccess.apply(&cfg)
 	return cfg, g.security.apply(&cfg)
 }
 

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/tablet/localcluster"
 	"github.com/shardgate/shardgate/topo"
 )
@@ -77,6 +76,12 @@ Stop:      Ctrl-C
 	if g.password == "" && !gwCfg.InsecureNoAuth {
 		logger.Warn("the local demo's user has no password and every privilege: anyone who can reach the gateway's address may do anything; use serve with `shardctl user add` for real users", "user", g.user, "listen", g.listen)
 	}
+	if !flagSet(fs, "db-user") {
+		// The gateway's traffic runs as the cluster's least-privileged
+		// account; the controllers keep --db-user, root (g.adminConn).
+		app := cluster.AppConn()
+		gwCfg.Backend.User, gwCfg.Backend.Password = app.User, app.Password
+	}
 	// Stopped before the cluster (defers run last first), so that it
 	// does not restart the instances the cluster's Stop stops.
 	defer superviseCluster(ctx, cluster, supervisionDelay(*restartDelay, g.failover), logger)()
@@ -90,7 +95,7 @@ Stop:      Ctrl-C
 	defer stopFailover()
 	defer g.reshard.start(ctx, cluster.Store, &g, g.listen, logger)()
 	// Stopped before the cluster: it adds and stops instances of it.
-	prov := &provisioner{cluster: cluster, conn: tablet.ConnConfig{User: g.dbUser, Password: g.dbPassword},
+	prov := &provisioner{cluster: cluster, conn: g.adminConn(),
 		interval: 500 * time.Millisecond, logger: logger}
 	stopProvisioner, err := prov.start(ctx)
 	if err != nil {

@@ -201,6 +201,7 @@ func TestUpRestartKeepsRows(t *testing.T) {
 	if n != 200 || sum != 199*200/2 {
 		t.Errorf("after restart: got count %d sum %d, want 200 and %d", n, sum, 199*200/2)
 	}
+	checkUpShardAccount(t, addr, dataDir)
 	var v string
 	if err := db.QueryRow("select v from kept where id = ?", 123).Scan(&v); err != nil || v != "v123" {
 		t.Errorf("after restart: point select got %q, %v; want v123", v, err)

@@ -74,6 +74,8 @@ type Cluster struct {
 	// change the list (under mu); read it while neither runs.
 	Instances []*Instance
 	cfg       Config
+	// appPassword is the app account's (accounts.go).
+	appPassword string
 
 	mu sync.Mutex // serialises AddShard, RemoveShard and Stop
 	// listMu guards the Instances slice itself once Start returned:
@@ -127,7 +129,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	c := &Cluster{cfg: cfg}
+	appPassword, err := loadAppPassword(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{cfg: cfg, appPassword: appPassword}
 	ok := false
 	defer func() {
 		if !ok {
@@ -256,6 +262,7 @@ func (c *Cluster) makeMysqldsOf(ins []*Instance) {
 			Dir:            in.dir,
 			ServerID:       in.Alias.UID,
 			WaitForReplica: in.Type == topo.TabletPrimary && hasReplica[[2]string{in.Keyspace, in.Shard}],
+			App:            &tablet.AppAccount{User: tablet.AppUser, Password: c.appPassword, Databases: []string{in.Keyspace}},
 			Logger:         c.cfg.Logger,
 		})
 	}
