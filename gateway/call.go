@@ -2,13 +2,10 @@ package gateway
 
 import (
 	"context"
-	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
-	"github.com/shardgate/shardgate/engine"
-	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/tablet"
 )
 
@@ -19,32 +16,14 @@ import (
 // after some results ends the response. In a sharded keyspace a procedure
 // would run on one shard and see that shard's rows only: refused.
 func (s *session) execCall(ctx context.Context, stmt *ast.CallStmt, sql string, args []any, binary, more bool) error {
-	plan, r, err := s.buildPlan(stmt, sql)
+	one, err := s.planOneShard(ctx, stmt, sql, args, "CALL in a sharded keyspace (procedures run in unsharded keyspaces, or on a shard targeted with USE `ks:shard`)")
 	if err != nil {
 		return err
 	}
-	route, ok := plan.Root.(*engine.Route)
-	if !ok || route.Opcode != engine.Unsharded && route.Opcode != engine.ByDestination {
-		return sqlerror.NotSupported("CALL in a sharded keyspace (procedures run in unsharded keyspaces, or on a shard targeted with USE `ks:shard`)")
-	}
-	if err := s.enterPlan(ctx, plan); err != nil {
-		return err
-	}
-	vc := s.newVCursor(r)
-	shard, query, err := route.SingleShard(ctx, vc, args)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	sc, tc, pooled, err := vc.conn(ctx, route.Keyspace, shard, nil)
-	if err != nil {
-		return err
-	}
-	defer releasePooled(sc, pooled)
-	defer tc.countSince(start)
+	defer one.done()
 
 	w := callWriter{s: s, binary: binary, more: more}
-	err = sc.conn.StreamResults(ctx, query, w.fields, w.row, w.end)
+	err = one.sc.conn.StreamResults(ctx, one.query, w.fields, w.row, w.end)
 	if err != nil {
 		err = s.abortIfPrimaryChanged(ctx, err)
 		s.abortOnError(ctx, err)

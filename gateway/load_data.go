@@ -2,12 +2,10 @@ package gateway
 
 import (
 	"context"
-	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
-	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/planner"
 	"github.com/shardgate/shardgate/sqlerror"
 	"github.com/shardgate/shardgate/wire"
@@ -38,30 +36,12 @@ func (s *session) execLoadLocal(ctx context.Context, stmt *ast.LoadDataStmt, sql
 			}
 		}
 	}
-	plan, r, err := s.buildPlan(stmt, sql)
+	one, err := s.planOneShard(ctx, stmt, sql, nil, "LOAD DATA LOCAL INFILE into this table")
 	if err != nil {
 		return err
 	}
-	route, ok := plan.Root.(*engine.Route)
-	if !ok || route.Opcode != engine.Unsharded && route.Opcode != engine.ByDestination {
-		return sqlerror.NotSupported("LOAD DATA LOCAL INFILE into this table")
-	}
-	if err := s.enterPlan(ctx, plan); err != nil {
-		return err
-	}
-	vc := s.newVCursor(r)
-	shard, query, err := route.SingleShard(ctx, vc, nil)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	sc, tc, pooled, err := vc.conn(ctx, route.Keyspace, shard, nil)
-	if err != nil {
-		return err
-	}
-	defer releasePooled(sc, pooled)
-	defer tc.countSince(start)
-	res, err := sc.conn.LoadLocal(ctx, query, s.relayClientFile)
+	defer one.done()
+	res, err := one.sc.conn.LoadLocal(ctx, one.query, s.relayClientFile)
 	if err != nil {
 		err = s.abortIfPrimaryChanged(ctx, err)
 		s.abortOnError(ctx, err)
@@ -69,8 +49,8 @@ func (s *session) execLoadLocal(ctx context.Context, stmt *ast.LoadDataStmt, sql
 	}
 	s.stmt.rows += res.RowsAffected
 	if res.Warnings > 0 {
-		vc.collectWarnings(ctx, sc.conn)
-		vc.flushWarnings()
+		one.vc.collectWarnings(ctx, one.sc.conn)
+		one.vc.flushWarnings()
 	}
 	return s.writeOK(res.RowsAffected, 0, more)
 }
