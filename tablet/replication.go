@@ -243,12 +243,15 @@ func quoteString(s string) string {
 // left), on a former primary it fences (a replica never waits), and on a
 // primary whose shard gains a replica again.
 //
-// A change turns rpl_semi_sync_master_enabled off and on again: only
-// enabling the primary side computes afresh whether it waits (with
-// wait_no_slave=ON it waits at once, with no replica connected yet), and
-// disabling it releases the commits waiting for an acknowledgement, which
-// then commit without one (a fenced former primary's, no gateway hears of
-// them: they are errant transactions it keeps).
+// A change to not waiting turns rpl_semi_sync_master_enabled off and on
+// again: disabling it releases the commits waiting for an
+// acknowledgement, which then commit without one (a fenced former
+// primary's, no gateway hears of them: they are errant transactions it
+// keeps). A change to waiting never does: on a primary serving writes,
+// the commits it released would be acknowledged to their clients with no
+// replica holding them, and lost by the next failover (the failover soak
+// lost one so). The primary's semi-sync turns on by itself once its
+// replica has caught up.
 func SetSemiSync(ctx context.Context, c *Conn, waitForReplica bool) error {
 	want := SemiSyncSettings(waitForReplica)
 	names := make([]string, len(want))
@@ -268,7 +271,10 @@ func SetSemiSync(ctx context.Context, c *Conn, waitForReplica bool) error {
 	if same {
 		return nil
 	}
-	qs := []string{"SET GLOBAL rpl_semi_sync_master_enabled = OFF"}
+	var qs []string
+	if !waitForReplica {
+		qs = append(qs, "SET GLOBAL rpl_semi_sync_master_enabled = OFF")
+	}
 	for _, kv := range want {
 		qs = append(qs, "SET GLOBAL "+kv[0]+" = "+kv[1])
 	}
