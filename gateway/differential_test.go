@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ import (
 // The differential test: the same generated data is loaded through the
 // gateway into the 4-shard keyspace `service` and into the unsharded
 // keyspace `global` (one plain MariaDB); every query of
-// testdata/differential.txt must then give the same answer from the
+// testdata/differential*.txt must then give the same answer from the
 // gateway on `service` as from that MariaDB directly: the same column
 // names and types, and the same rows (in order when the query has ORDER
 // BY). A query the gateway refuses (1235) counts as refused, never as
@@ -284,7 +285,15 @@ func diffSetup(t *testing.T) (sharded, plain *sql.DB) {
 func TestDifferential(t *testing.T) {
 	sharded, plain := diffSetup(t)
 
-	queries := expandTemplates(t, "testdata/differential.txt")
+	// Each area keeps its templates in its own differential*.txt file.
+	files, err := filepath.Glob("testdata/differential*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no differential template files: %v", err)
+	}
+	var queries []string
+	for _, f := range files {
+		queries = append(queries, expandTemplates(t, f)...)
+	}
 	if len(queries) < 1000 {
 		t.Fatalf("got %d differential queries, want at least 1000", len(queries))
 	}
