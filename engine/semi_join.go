@@ -1,11 +1,29 @@
 package engine
 
-import "context"
+import (
+	"context"
+	"slices"
+	"strconv"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/sqlerror"
+)
 
 // SemiJoinInput is one correlated [NOT] EXISTS of a SemiJoin: its inner
 // query reads the join variables as arguments NParams.. of its own.
 type SemiJoinInput struct {
 	Not   bool
+	Input Primitive
+}
+
+// SemiJoinValue is a scalar subquery of the select list: for each row
+// kept, its inner query (run with the row's join variables) gives the
+// value of output column Col, named Name; none is NULL, more than one row
+// MySQL's error 1242.
+type SemiJoinValue struct {
+	Col   int
+	Name  string
 	Input Primitive
 }
 
@@ -19,6 +37,7 @@ type SemiJoinInput struct {
 type SemiJoin struct {
 	Outer   Primitive
 	Subs    []SemiJoinInput
+	Values  []SemiJoinValue
 	Vars    int
 	NParams int // the statement's own arguments; join variables follow
 	Limit   *LimitSpec
@@ -82,13 +101,111 @@ func (s *SemiJoin) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 			}
 		}
 		if keep {
-			out.Rows = append(out.Rows, row[:nvis])
+			if len(s.Values) > 0 {
+				// The join values stay until the select-list subqueries ran.
+				out.Rows = append(out.Rows, row)
+			} else {
+				out.Rows = append(out.Rows, row[:nvis])
+			}
 		}
 	}
 	if s.Limit != nil {
 		out.Rows = applyLimit(out.Rows, offset, count)
 	}
+	if len(s.Values) > 0 {
+		if err := s.fillValues(ctx, vc, inner, out, kinds); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// scalarAnswer is what a select-list subquery gave for one tuple of join
+// values.
+type scalarAnswer struct {
+	field *mysql.Field
+	val   []byte
+}
+
+// fillValues computes the select-list subqueries of the rows kept. With no
+// rows at all the inner queries still run once (join values NULL) for
+// their column types.
+func (s *SemiJoin) fillValues(ctx context.Context, vc VCursor, inner []any, out *Result, kinds []sortKind) error {
+	nvis := len(out.Fields)
+	memo := make([]map[string]scalarAnswer, len(s.Values))
+	for i := range memo {
+		memo[i] = map[string]scalarAnswer{}
+	}
+	fields := slices.Clone(out.Fields)
+	named := make([]bool, len(s.Values))
+	answer := func(i int, vals [][]byte) (scalarAnswer, error) {
+		key := string(joinKey(nil, vals))
+		if a, ok := memo[i][key]; ok {
+			return a, nil
+		}
+		for k := range s.Vars {
+			inner[s.NParams+k] = nil
+			if vals != nil {
+				inner[s.NParams+k] = joinArg(vals[k], kinds[k])
+			}
+		}
+		ir, err := s.Values[i].Input.Execute(ctx, vc, inner)
+		if err != nil {
+			return scalarAnswer{}, err
+		}
+		if len(ir.Fields) != 1 {
+			return scalarAnswer{}, sqlerror.New(sqlerror.User, mysql.ER_OPERAND_COLUMNS, "Operand should contain 1 column(s)")
+		}
+		if len(ir.Rows) > 1 {
+			return scalarAnswer{}, sqlerror.New(sqlerror.User, mysql.ER_SUBQUERY_NO_1_ROW, "Subquery returns more than 1 row")
+		}
+		out.Warnings = addWarnings(out.Warnings, ir.Warnings)
+		a := scalarAnswer{field: ir.Fields[0]}
+		if len(ir.Rows) == 1 {
+			a.val = ir.Rows[0][0]
+		}
+		memo[i][key] = a
+		return a, nil
+	}
+	name := func(i int, a scalarAnswer) error {
+		c := s.Values[i].Col
+		if c < 0 || c >= nvis {
+			return errInternal("semi-join: select-list subquery at column %d of %d", c, nvis)
+		}
+		if !named[i] {
+			f := *a.field
+			f.Name, f.OrgName, f.Table, f.OrgTable = []byte(s.Values[i].Name), nil, nil, nil
+			fields[c], named[i] = &f, true
+		}
+		return nil
+	}
+	for r, row := range out.Rows {
+		row = slices.Clone(row)
+		for i, v := range s.Values {
+			a, err := answer(i, row[nvis:])
+			if err != nil {
+				return err
+			}
+			if err := name(i, a); err != nil {
+				return err
+			}
+			row[v.Col] = a.val
+		}
+		out.Rows[r] = row[:nvis]
+	}
+	for i := range s.Values {
+		if !named[i] {
+			a, err := answer(i, nil)
+			if err != nil {
+				return err
+			}
+			if err := name(i, a); err != nil {
+				return err
+			}
+		}
+	}
+	out.Fields = fields
+	return nil
 }
 
 // joinKey writes a tuple of values so that distinct tuples differ: each
@@ -133,6 +250,9 @@ func (s *SemiJoin) Inputs() []Primitive {
 	for _, sub := range s.Subs {
 		in = append(in, sub.Input)
 	}
+	for _, v := range s.Values {
+		in = append(in, v.Input)
+	}
 	return in
 }
 
@@ -144,6 +264,9 @@ func (s *SemiJoin) description() Description {
 			k = "NOT EXISTS"
 		}
 		kinds = append(kinds, k)
+	}
+	for _, v := range s.Values {
+		kinds = append(kinds, "scalar column "+strconv.Itoa(v.Col))
 	}
 	other := map[string]any{"Subqueries": kinds, "JoinVars": s.Vars}
 	if s.Limit != nil {

@@ -38,8 +38,7 @@ type correlatedConjunct struct {
 // gateway can evaluate; ok is false (and sel untouched) when it has none or
 // a correlated subquery stands elsewhere than as an AND-ed conjunct.
 func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) {
-	if sel.Where == nil || findNode(sel.Fields, isSubquery) ||
-		(sel.Having != nil && findNode(sel.Having, isSubquery)) ||
+	if (sel.Having != nil && findNode(sel.Having, isSubquery)) ||
 		(sel.OrderBy != nil && findNode(sel.OrderBy, isSubquery)) ||
 		(sel.GroupBy != nil && findNode(sel.GroupBy, isSubquery)) ||
 		(sel.From != nil && sel.From.TableRefs != nil && findNode(sel.From.TableRefs, isSelectOrSubquery)) {
@@ -48,7 +47,7 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	outer := outerNames(sel)
 	var taken []correlatedConjunct
 	var rest []ast.ExprNode
-	for _, c := range splitAnd(sel.Where, nil) {
+	for _, c := range splitAnd(sel.Where, nil) { // nil WHERE: no conjunct
 		cc, ok := asCorrelatedConjunct(c, outer)
 		if ok {
 			taken = append(taken, cc)
@@ -63,7 +62,8 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 		}
 		rest = append(rest, c)
 	}
-	if len(taken) == 0 {
+	values, ok := scalarFields(sel)
+	if !ok || len(taken)+len(values) == 0 {
 		return nil, false, nil
 	}
 	// Rows are filtered after the outer query: it must not group, count or
@@ -73,6 +73,10 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 		return nil, false, unsupported("correlated subqueries across shards")
 	}
 	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil && len(values) > 0 {
+			// Where * ends is known only when the rows come.
+			return nil, false, unsupported("subqueries in the select list with * across shards")
+		}
 		if f.WildCard != nil && f.WildCard.Table.O == "" && isJoin(sel) {
 			// The hidden columns would follow a * the join may not expand.
 			return nil, false, unsupported("correlated subqueries across shards")
@@ -100,6 +104,21 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 		inners[i] = inner
 		subs[i] = engine.SemiJoinInput{Not: cc.not}
 	}
+	vals := make([]engine.SemiJoinValue, len(values))
+	valueInners := make([]*ast.SelectStmt, len(values))
+	for i, v := range values {
+		if refersTo(sel.OrderBy, v.col, v.name) {
+			return nil, false, unsupported("ORDER BY a subquery of the select list across shards")
+		}
+		inner, err := vars.bindScalar(v.query, outer)
+		if err != nil {
+			return nil, false, err
+		}
+		valueInners[i] = inner
+		vals[i] = engine.SemiJoinValue{Col: v.col, Name: v.name}
+		// The outer query keeps the column's place with a NULL.
+		sel.Fields.Fields[v.col] = &ast.SelectField{Expr: newValueExpr(nil, "", ""), AsName: ast.NewCIStr(v.name)}
+	}
 	// The inner queries' own uncorrelated subqueries number their holes
 	// after the join variables.
 	saved := b.nparams
@@ -111,6 +130,14 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 			return nil, false, err
 		}
 		subs[i].Input = p
+	}
+	for i, inner := range valueInners {
+		p, err := b.buildSelect(inner)
+		if err != nil {
+			b.nparams = saved
+			return nil, false, err
+		}
+		vals[i].Input = p
 	}
 	b.nparams = saved
 
@@ -124,7 +151,7 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	if err != nil {
 		return nil, false, err
 	}
-	return &engine.SemiJoin{Outer: outerPlan, Subs: subs, Vars: len(vars.exprs), NParams: b.nparams, Limit: limit}, true, nil
+	return &engine.SemiJoin{Outer: outerPlan, Subs: subs, Values: vals, Vars: len(vars.exprs), NParams: b.nparams, Limit: limit}, true, nil
 }
 
 // outerNames lists the tables and aliases of sel's FROM, lower-cased.
@@ -311,4 +338,77 @@ func andOf(cs []ast.ExprNode) ast.ExprNode {
 		out = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: out, R: &ast.ParenthesesExpr{Expr: c}}
 	}
 	return out
+}
+
+// scalarField is a select-list column that is a subquery.
+type scalarField struct {
+	col   int
+	name  string // the column's name: its alias, else its text
+	query *ast.SelectStmt
+}
+
+// scalarFields lists the select-list columns that are exactly a scalar
+// subquery; ok is false when a subquery stands inside another expression.
+func scalarFields(sel *ast.SelectStmt) ([]scalarField, bool) {
+	var out []scalarField
+	for i, f := range sel.Fields.Fields {
+		if f.Expr == nil || !findNode(f.Expr, isSubquery) {
+			continue
+		}
+		sq, ok := unparen(f.Expr).(*ast.SubqueryExpr)
+		if !ok {
+			return nil, false
+		}
+		q, ok := sq.Query.(*ast.SelectStmt)
+		if !ok {
+			return nil, false
+		}
+		name := f.AsName.O
+		if name == "" {
+			name = strings.TrimSpace(f.Text())
+		}
+		if name == "" {
+			return nil, false
+		}
+		out = append(out, scalarField{col: i, name: name, query: q})
+	}
+	return out, true
+}
+
+// refersTo reports whether ORDER BY names output column col (by position
+// or by its name).
+func refersTo(order *ast.OrderByClause, col int, name string) bool {
+	if order == nil {
+		return false
+	}
+	for _, it := range order.Items {
+		if p, ok := it.Expr.(*ast.PositionExpr); ok && (p.P != nil || p.N == col+1) {
+			return true
+		}
+		if c, ok := unparen(it.Expr).(*ast.ColumnNameExpr); ok && c.Name.Table.O == "" && strings.EqualFold(c.Name.Name.O, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// bindScalar rewrites a select-list subquery into the inner query of a
+// SemiJoinValue: outer columns become join variables, and no shard sends
+// more than the two rows that tell one row from too many.
+func (v *joinVars) bindScalar(inner *ast.SelectStmt, outer map[string]bool) (*ast.SelectStmt, error) {
+	own := map[string]bool{}
+	for _, tn := range collectTables(inner) {
+		own[strings.ToLower(tn.Name.O)] = true
+	}
+	inner.Accept(&aliasCollector{names: own})
+	r := &outerColumnBinder{outer: outer, own: own, vars: v}
+	n, _ := inner.Accept(r)
+	if r.err != nil {
+		return nil, r.err
+	}
+	inner = n.(*ast.SelectStmt)
+	if inner.Limit == nil {
+		inner.Limit = &ast.Limit{Count: newValueExpr(int64(2), "", "")}
+	}
+	return inner, nil
 }
