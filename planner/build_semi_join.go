@@ -68,8 +68,9 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	}
 	// Rows are filtered after the outer query: it must not group, count or
 	// de-duplicate them first.
-	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct || findNode(sel.Fields, isAggregate) ||
-		findNode(sel, isWindowFunc) || sel.LockInfo != nil || sel.SelectIntoOpt != nil {
+	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct || findOutsideSubqueries(sel.Fields, isAggregate) ||
+		findOutsideSubqueries(sel.Fields, isWindowFunc) || (sel.OrderBy != nil && findOutsideSubqueries(sel.OrderBy, isAggregate)) ||
+		sel.WindowSpecs != nil || sel.LockInfo != nil || sel.SelectIntoOpt != nil {
 		return nil, false, unsupported("correlated subqueries across shards")
 	}
 	for _, f := range sel.Fields.Fields {
@@ -412,3 +413,29 @@ func (v *joinVars) bindScalar(inner *ast.SelectStmt, outer map[string]bool) (*as
 	}
 	return inner, nil
 }
+
+// findOutsideSubqueries is findNode that does not look inside subqueries
+// (their aggregates are their own).
+func findOutsideSubqueries(n ast.Node, match func(ast.Node) bool) bool {
+	v := &outsideFinder{match: match}
+	n.Accept(v)
+	return v.found
+}
+
+type outsideFinder struct {
+	match func(ast.Node) bool
+	found bool
+}
+
+func (v *outsideFinder) Enter(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(*ast.SubqueryExpr); ok {
+		return n, true
+	}
+	if v.found || v.match(n) {
+		v.found = true
+		return n, true
+	}
+	return n, false
+}
+
+func (v *outsideFinder) Leave(n ast.Node) (ast.Node, bool) { return n, !v.found }
