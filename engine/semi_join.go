@@ -174,7 +174,9 @@ func (s *SemiJoin) fillValues(ctx context.Context, vc VCursor, inner []any, out 
 		}
 		if !named[i] {
 			f := *a.field
-			f.Name, f.OrgName, f.Table, f.OrgTable = []byte(s.Values[i].Name), nil, nil, nil
+			// Data is the packet as the shard sent it, which the gateway would
+			// pass on instead of the renamed field.
+			f.Name, f.OrgName, f.Table, f.OrgTable, f.Schema, f.Data = []byte(s.Values[i].Name), nil, nil, nil, nil, nil
 			fields[c], named[i] = &f, true
 		}
 		return nil

@@ -26,7 +26,9 @@ func semiJoinCursor(outer [][]string, matches map[string]bool, values map[string
 			}
 			return r, nil
 		case len(query) > len("select v from i where k = "):
-			r := &Result{Fields: []*mysql.Field{field("v", mysql.MYSQL_TYPE_NEWDECIMAL, binaryCharset)}}
+			f := field("v", mysql.MYSQL_TYPE_NEWDECIMAL, binaryCharset)
+			f.Data = mysql.FieldData("the packet as the shard sent it")
+			r := &Result{Fields: []*mysql.Field{f}}
 			for _, v := range values[query[len("select v from i where k = "):]] {
 				r.Rows = append(r.Rows, rows([]string{v})...)
 			}
@@ -105,7 +107,7 @@ func TestSemiJoinValuesAreScalarSubqueries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Fields) != 1 || string(r.Fields[0].Name) != "(select v)" || r.Fields[0].Type != mysql.MYSQL_TYPE_NEWDECIMAL {
+	if len(r.Fields) != 1 || string(r.Fields[0].Name) != "(select v)" || r.Fields[0].Type != mysql.MYSQL_TYPE_NEWDECIMAL || r.Fields[0].Data != nil {
 		t.Errorf("got field %+v, want (select v) of type DECIMAL", r.Fields[0])
 	}
 	if len(r.Rows) != 2 || string(r.Rows[0][0]) != "2.50" || r.Rows[1][0] != nil {
