@@ -15,6 +15,9 @@ import (
 type SemiJoinInput struct {
 	Not   bool
 	Input Primitive
+	// Group is the AND-ed condition of WHERE it belongs to: a row needs
+	// one true member (subquery or flag) in every group.
+	Group int
 }
 
 // SemiJoinValue is a scalar subquery of the select list: for each row
@@ -31,7 +34,10 @@ type SemiJoinValue struct {
 // holds: EXISTS when its inner query returns a row for the row's join
 // variables, NOT EXISTS when it returns none (IN and NOT IN reach it
 // rewritten as those by the planner). Outer's last Vars columns are the
-// join variables, hidden from the client. Each distinct tuple of join
+// join variables, then len(Flags) columns that are 1 where an outer-only
+// term of an OR with subqueries is true, all hidden from the client. A row
+// is kept when every group (an AND-ed condition of WHERE) has a true
+// member: a flag, or a subquery. Each distinct tuple of join
 // values runs an inner query once; rows keep Outer's order, and Limit
 // applies to the rows kept.
 type SemiJoin struct {
@@ -39,7 +45,8 @@ type SemiJoin struct {
 	Subs    []SemiJoinInput
 	Values  []SemiJoinValue
 	Vars    int
-	NParams int // the statement's own arguments; join variables follow
+	Flags   []int // the group of each flag column
+	NParams int   // the statement's own arguments; join variables follow
 	Limit   *LimitSpec
 }
 
@@ -61,11 +68,15 @@ func (s *SemiJoin) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 	if err != nil {
 		return nil, err
 	}
-	nvis := len(r.Fields) - s.Vars
+	nvis := len(r.Fields) - s.Vars - len(s.Flags)
 	if nvis < 0 {
-		return nil, errInternal("semi-join: outer side returned %d columns, want at least %d", len(r.Fields), s.Vars)
+		return nil, errInternal("semi-join: outer side returned %d columns, want at least %d", len(r.Fields), s.Vars+len(s.Flags))
 	}
-	kinds := columnKinds(r.Fields[nvis:])
+	kinds := columnKinds(r.Fields[nvis : nvis+s.Vars])
+	groups := 0
+	for _, sub := range s.Subs {
+		groups = max(groups, sub.Group+1)
+	}
 	out := &Result{Fields: r.Fields[:nvis], Warnings: r.Warnings}
 	// Answers already known, per subquery, by the join values' bytes.
 	memo := make([]map[string]bool, len(s.Subs))
@@ -78,27 +89,40 @@ func (s *SemiJoin) Execute(ctx context.Context, vc VCursor, args []any) (*Result
 		if s.Limit != nil && uint64(len(out.Rows)) >= offset+count {
 			break
 		}
-		vals := row[nvis:]
+		vals, flags := row[nvis:nvis+s.Vars], row[nvis+s.Vars:]
 		key = joinKey(key[:0], vals)
 		keep := true
-		for i, sub := range s.Subs {
-			exists, known := memo[i][string(key)]
-			if !known {
-				for k, v := range vals {
-					inner[s.NParams+k] = joinArg(v, kinds[k])
+		for g := 0; g < groups && keep; g++ {
+			holds := false
+			for j, fg := range s.Flags {
+				if fg == g && string(flags[j]) == "1" {
+					holds = true
+					break
 				}
-				ir, err := sub.Input.Execute(ctx, vc, inner)
-				if err != nil {
-					return nil, err
+			}
+			for i, sub := range s.Subs {
+				if holds {
+					break
 				}
-				exists = len(ir.Rows) > 0
-				out.Warnings = addWarnings(out.Warnings, ir.Warnings)
-				memo[i][string(key)] = exists
+				if sub.Group != g {
+					continue
+				}
+				exists, known := memo[i][string(key)]
+				if !known {
+					for k, v := range vals {
+						inner[s.NParams+k] = joinArg(v, kinds[k])
+					}
+					ir, err := sub.Input.Execute(ctx, vc, inner)
+					if err != nil {
+						return nil, err
+					}
+					exists = len(ir.Rows) > 0
+					out.Warnings = addWarnings(out.Warnings, ir.Warnings)
+					memo[i][string(key)] = exists
+				}
+				holds = exists != sub.Not
 			}
-			if exists == sub.Not {
-				keep = false
-				break
-			}
+			keep = holds
 		}
 		if keep {
 			if len(s.Values) > 0 {
@@ -184,7 +208,7 @@ func (s *SemiJoin) fillValues(ctx context.Context, vc VCursor, inner []any, out 
 	for r, row := range out.Rows {
 		row = slices.Clone(row)
 		for i, v := range s.Values {
-			a, err := answer(i, row[nvis:])
+			a, err := answer(i, row[nvis:nvis+s.Vars])
 			if err != nil {
 				return err
 			}
@@ -271,6 +295,9 @@ func (s *SemiJoin) description() Description {
 		kinds = append(kinds, "scalar column "+strconv.Itoa(v.Col))
 	}
 	other := map[string]any{"Subqueries": kinds, "JoinVars": s.Vars}
+	if len(s.Flags) > 0 {
+		other["OrFlags"] = len(s.Flags)
+	}
 	if s.Limit != nil {
 		other["Limit"] = s.Limit.String()
 	}

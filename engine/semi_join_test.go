@@ -128,3 +128,47 @@ func TestSemiJoinValuesAreScalarSubqueries(t *testing.T) {
 		t.Errorf("two inner rows: got %v, want error %d", err, mysql.ER_SUBQUERY_NO_1_ROW)
 	}
 }
+
+// An OR of an outer-only condition (a flag column) and a subquery keeps a
+// row when either is true, and asks the inner query only when the flag is
+// not.
+func TestSemiJoinOrOfFlagAndSubquery(t *testing.T) {
+	vc := newFakeVCursor()
+	vc.results = func(_, _, query string) (*Result, error) {
+		if query == "select a, k, f from o" {
+			return &Result{Fields: []*mysql.Field{field("a", mysql.MYSQL_TYPE_LONGLONG, binaryCharset), field("k", mysql.MYSQL_TYPE_VAR_STRING, utf8mb4GeneralCI), field("f", mysql.MYSQL_TYPE_LONGLONG, binaryCharset)},
+				Rows: rows([]string{"1", "x", "1"}, []string{"2", "x", "0"}, []string{"3", "y", "0"})}, nil
+		}
+		r := &Result{Fields: []*mysql.Field{field("1", mysql.MYSQL_TYPE_LONGLONG, binaryCharset)}}
+		if query == "select 1 from i where k = 'y'" {
+			r.Rows = rows([]string{"1"})
+		}
+		return r, nil
+	}
+	s := &SemiJoin{
+		Outer:   &Route{Routing: Routing{Opcode: Unsharded, Keyspace: "global"}, Query: TextTemplate("select a, k, f from o")},
+		Subs:    []SemiJoinInput{{Input: innerRoute(t, "select 1 from i where k = ")}},
+		Vars:    1,
+		Flags:   []int{0},
+		NParams: 1,
+	}
+	r, err := s.Execute(context.Background(), vc, []any{int64(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, row := range r.Rows {
+		got = append(got, string(row[0]))
+	}
+	if want := []string{"1", "3"}; !slices.Equal(got, want) || len(r.Fields) != 1 {
+		t.Errorf("got rows %v and %d fields, want %v and 1", got, len(r.Fields), want)
+	}
+	wantLog := []string{
+		"ExecuteMulti global.-: select a, k, f from o",
+		"ExecuteMulti global.-: select 1 from i where k = 'x'",
+		"ExecuteMulti global.-: select 1 from i where k = 'y'",
+	}
+	if !slices.Equal(vc.log, wantLog) {
+		t.Errorf("shard calls\n got %q\nwant %q", vc.log, wantLog)
+	}
+}

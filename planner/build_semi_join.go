@@ -29,6 +29,7 @@ import (
 
 // correlatedConjunct is one AND-ed condition of WHERE taken into a semi-join.
 type correlatedConjunct struct {
+	group int // the AND-ed condition it belongs to
 	not   bool
 	query *ast.SelectStmt
 	left  ast.ExprNode // IN: the left operand (an outer expression); nil for EXISTS
@@ -47,10 +48,20 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	outer := outerNames(sel)
 	var taken []correlatedConjunct
 	var rest []ast.ExprNode
+	var flags []orFlag
+	groups := 0
 	for _, c := range splitAnd(sel.Where, nil) { // nil WHERE: no conjunct
 		cc, ok := asCorrelatedConjunct(c, outer)
 		if ok {
+			cc.group = groups
+			groups++
 			taken = append(taken, cc)
+			continue
+		}
+		if ccs, fs, ok := correlatedOr(c, outer, groups); ok {
+			groups++
+			taken = append(taken, ccs...)
+			flags = append(flags, fs...)
 			continue
 		}
 		lister := &subqueryLister{}
@@ -103,7 +114,7 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 			return nil, false, err
 		}
 		inners[i] = inner
-		subs[i] = engine.SemiJoinInput{Not: cc.not}
+		subs[i] = engine.SemiJoinInput{Not: cc.not, Group: cc.group}
 	}
 	vals := make([]engine.SemiJoinValue, len(values))
 	valueInners := make([]*ast.SelectStmt, len(values))
@@ -145,6 +156,11 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	for _, e := range vars.exprs {
 		sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: e})
 	}
+	flagGroups := make([]int, len(flags))
+	for i, f := range flags {
+		sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: &ast.IsTruthExpr{Expr: &ast.ParenthesesExpr{Expr: f.term}, True: 1}})
+		flagGroups[i] = f.group
+	}
 	sel.Where = andOf(rest)
 	sel.Limit = nil
 	b.rewritten = true
@@ -152,7 +168,7 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	if err != nil {
 		return nil, false, err
 	}
-	return &engine.SemiJoin{Outer: outerPlan, Subs: subs, Values: vals, Vars: len(vars.exprs), NParams: b.nparams, Limit: limit}, true, nil
+	return &engine.SemiJoin{Outer: outerPlan, Subs: subs, Values: vals, Vars: len(vars.exprs), Flags: flagGroups, NParams: b.nparams, Limit: limit}, true, nil
 }
 
 // outerNames lists the tables and aliases of sel's FROM, lower-cased.
@@ -439,3 +455,46 @@ func (v *outsideFinder) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (v *outsideFinder) Leave(n ast.Node) (ast.Node, bool) { return n, !v.found }
+
+// orFlag is an outer-only term of an OR that also holds correlated
+// subqueries: the outer query computes `(term) IS TRUE` for it.
+type orFlag struct {
+	group int
+	term  ast.ExprNode
+}
+
+// correlatedOr takes an OR whose terms are correlated [NOT] EXISTS / [NOT]
+// IN subqueries or conditions on the outer row alone (without subqueries).
+// In WHERE the OR keeps a row exactly when one term is true, and each
+// rewritten subquery is true exactly when the original is.
+func correlatedOr(c ast.ExprNode, outer map[string]bool, group int) ([]correlatedConjunct, []orFlag, bool) {
+	var terms []ast.ExprNode
+	var split func(e ast.ExprNode)
+	split = func(e ast.ExprNode) {
+		e = unparen(e)
+		if b, ok := e.(*ast.BinaryOperationExpr); ok && (b.Op == opcode.LogicOr) {
+			split(b.L)
+			split(b.R)
+			return
+		}
+		terms = append(terms, e)
+	}
+	split(c)
+	if len(terms) < 2 {
+		return nil, nil, false
+	}
+	var ccs []correlatedConjunct
+	var fs []orFlag
+	for _, t := range terms {
+		if cc, ok := asCorrelatedConjunct(t, outer); ok {
+			cc.group = group
+			ccs = append(ccs, cc)
+			continue
+		}
+		if hasSubquery(t) {
+			return nil, nil, false
+		}
+		fs = append(fs, orFlag{group: group, term: t})
+	}
+	return ccs, fs, len(ccs) > 0
+}
