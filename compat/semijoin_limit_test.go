@@ -1,4 +1,4 @@
-package compat
+package compat_test
 
 import (
 	"fmt"
