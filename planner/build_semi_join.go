@@ -82,6 +82,9 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct || findOutsideSubqueries(sel.Fields, isAggregate) ||
 		findOutsideSubqueries(sel.Fields, isWindowFunc) || (sel.OrderBy != nil && findOutsideSubqueries(sel.OrderBy, isAggregate)) ||
 		sel.WindowSpecs != nil || sel.LockInfo != nil || sel.SelectIntoOpt != nil {
+		if len(taken) == 0 {
+			return nil, false, unsupported("subqueries outside WHERE across shards")
+		}
 		return nil, false, unsupported("correlated subqueries across shards")
 	}
 	for _, f := range sel.Fields.Fields {
