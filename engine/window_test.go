@@ -1,0 +1,128 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/sqlerror"
+)
+
+// windowFields: id, three result columns the shards computed over their own
+// rows (replaced), and the hidden order key k.
+func windowFields() []*mysql.Field {
+	return []*mysql.Field{
+		field("id", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		field("a", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		field("b", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		field("c", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		field("k", mysql.MYSQL_TYPE_LONG, binaryCharset),
+	}
+}
+
+func TestWindowRanksRowsOfEveryShard(t *testing.T) {
+	// Each shard numbered its own rows 1, 2: the gateway numbers all.
+	vc := shardResults(windowFields(),
+		rows([]string{"1", "1", "1", "1", "10"}, []string{"3", "2", "2", "2", "20"}),
+		rows([]string{"2", "1", "1", "1", "10"}, []string{"4", "2", "2", "2", "30"}),
+	)
+	order := []OrderKey{{Col: 4, Weight: NoWeight}, {Col: 0, Weight: NoWeight}}
+	rank := []OrderKey{{Col: 4, Weight: NoWeight}}
+	w := &Window{Input: scatterRoute("q"), Trim: 1, Funcs: []WindowFunc{
+		{Kind: WinRowNumber, Col: 1, Arg: NoColumn, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, Order: order},
+		{Kind: WinRank, Col: 2, Arg: NoColumn, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, Order: rank},
+		{Kind: WinDenseRank, Col: 3, Arg: NoColumn, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, Order: rank},
+	}}
+	r, err := w.Execute(context.Background(), vc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rows stay in input order (shard by shard); k = 10, 20, 10, 30.
+	if got, want := show(r.Rows), "(1,1,1,1) (3,3,3,2) (2,2,1,1) (4,4,4,3)"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if len(r.Fields) != 4 {
+		t.Errorf("got %d fields, want 4 (the order key hidden)", len(r.Fields))
+	}
+}
+
+func TestWindowSlidingSumAndAverageKeepDecimalScale(t *testing.T) {
+	fields := []*mysql.Field{
+		field("id", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		{Name: []byte("s"), Type: mysql.MYSQL_TYPE_NEWDECIMAL, Charset: binaryCharset, Decimal: 2},
+		{Name: []byte("a"), Type: mysql.MYSQL_TYPE_NEWDECIMAL, Charset: binaryCharset, Decimal: 6},
+		{Name: []byte("v"), Type: mysql.MYSQL_TYPE_NEWDECIMAL, Charset: binaryCharset, Decimal: 2},
+	}
+	vc := shardResults(fields,
+		rows([]string{"1", "0", "0", "1.10"}, []string{"3", "0", "0", "NULL"}),
+		rows([]string{"2", "0", "0", "2.20"}, []string{"4", "0", "0", "4.00"}),
+	)
+	one := Value{Param: -1, Val: int64(1), SQL: "1"}
+	frame := &WindowFrame{Rows: true, Start: FrameBound{Kind: BoundPreceding, N: one}, End: FrameBound{Kind: BoundFollowing, N: one}}
+	order := []OrderKey{{Col: 0, Weight: NoWeight}}
+	w := &Window{Input: scatterRoute("q"), Funcs: []WindowFunc{
+		{Kind: WinSum, Col: 1, Arg: 3, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, Order: order, Frame: frame},
+		{Kind: WinAvg, Col: 2, Arg: 3, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, Order: order},
+	}}
+	r, err := w.Execute(context.Background(), vc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Frames by id: {1,2} {1,2,3} {2,3,4} {3,4}; running averages 1.1,
+	// 1.65, 1.65 (NULL skipped), 2.433333.
+	want := "(1,3.30,1.100000,1.10) (3,6.20,1.650000,NULL) (2,3.30,1.650000,2.20) (4,4.00,2.433333,4.00)"
+	if got := show(r.Rows); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestWindowLagLeadAndValueFunctions(t *testing.T) {
+	fields := []*mysql.Field{
+		field("id", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		field("lag", mysql.MYSQL_TYPE_VAR_STRING, utf8mb4GeneralCI),
+		field("nth", mysql.MYSQL_TYPE_VAR_STRING, utf8mb4GeneralCI),
+		field("ntile", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		field("name", mysql.MYSQL_TYPE_VAR_STRING, utf8mb4GeneralCI),
+		field("w", mysql.MYSQL_TYPE_VAR_STRING, binaryCharset),
+		field("def", mysql.MYSQL_TYPE_VAR_STRING, utf8mb4GeneralCI),
+	}
+	vc := shardResults(fields,
+		rows([]string{"1", "", "", "", "a", "A", "none"}, []string{"3", "", "", "", "c", "C", "none"}),
+		rows([]string{"2", "", "", "", "b", "B", "none"}),
+	)
+	order := []OrderKey{{Col: 0, Weight: NoWeight}}
+	two := Value{Param: -1, Val: int64(2), SQL: "2"}
+	w := &Window{Input: scatterRoute("q"), Trim: 3, Funcs: []WindowFunc{
+		{Kind: WinLag, Col: 1, Arg: 4, ArgWeight: 5, Default: 6, DefaultWeight: NoWeight, Order: order},
+		{Kind: WinNthValue, Col: 2, Arg: 4, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, N: &two, Order: order},
+		{Kind: WinNtile, Col: 3, Arg: NoColumn, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, N: &two, Order: order},
+	}}
+	r, err := w.Execute(context.Background(), vc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// NTH_VALUE(name, 2) with the default frame is NULL until the frame
+	// reaches row 2; NTILE(2) of three rows: 1, 1, 2.
+	if got, want := show(r.Rows), "(1,none,NULL,1) (3,b,b,2) (2,a,b,1)"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestWindowInputOverTheRowBudgetSaysSo(t *testing.T) {
+	vc := newFakeVCursor()
+	vc.results = func(_, _, _ string) (*Result, error) {
+		return nil, sqlerror.New(sqlerror.User, mysql.ER_OUT_OF_RESOURCES, "Out of resources: the statement needs more than 10 rows buffered at the gateway (--max-buffered-rows)")
+	}
+	w := &Window{Input: scatterRoute("q"), Funcs: []WindowFunc{{Kind: WinRowNumber, Arg: NoColumn, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight}}}
+	_, err := w.Execute(context.Background(), vc, nil)
+	var me *mysql.MyError
+	if !errors.As(err, &me) || me.Code != mysql.ER_OUT_OF_RESOURCES {
+		t.Fatalf("got %v, want error %d", err, mysql.ER_OUT_OF_RESOURCES)
+	}
+	if !strings.Contains(me.Message, "input of the window functions is too large") || !strings.Contains(me.Message, "more than 10 rows") {
+		t.Errorf("got %q, want it to name the window input and the limit", me.Message)
+	}
+}
