@@ -41,10 +41,6 @@ var windowNames = [...]string{"row_number", "rank", "dense_rank", "percent_rank"
 
 func (k WindowKind) String() string { return windowNames[k] }
 
-// framed reports whether the function reads a frame (the others read the
-// whole partition, whatever frame is written, as in MySQL).
-func (k WindowKind) framed() bool { return k >= WinFirstValue }
-
 // BoundKind is one end of a window frame.
 type BoundKind int
 

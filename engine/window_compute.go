@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -88,20 +89,19 @@ func (p *windowPartition) peers(rows [][][]byte, order []sortColumn) {
 
 // windowComputer holds what one function needs while it walks partitions.
 type windowComputer struct {
-	f                *WindowFunc
-	rows             [][][]byte
-	n                int64 // NTILE buckets, LAG/LEAD offset, NTH_VALUE position
-	startN, endN     int64 // ROWS frame offsets
-	arg, argWeight   int
-	def, defWeight   int
-	argField         *mysql.Field
-	resField         *mysql.Field
-	minMax           sortColumn
-	vals, weights    [][]byte
-	numbers          []*big.Rat // SUM/AVG: exact argument values (nil: NULL)
-	floats           []float64
-	isFloat          bool
-	valueFromArgRows bool // the result is an argument (or default) value
+	f              *WindowFunc
+	rows           [][][]byte
+	n              int64 // NTILE buckets, LAG/LEAD offset, NTH_VALUE position
+	startN, endN   int64 // ROWS frame offsets
+	arg, argWeight int
+	def, defWeight int
+	argField       *mysql.Field
+	resField       *mysql.Field
+	minMax         sortColumn
+	vals, weights  [][]byte
+	numbers        []*big.Rat // SUM/AVG: exact argument values (nil: NULL)
+	floats         []float64
+	isFloat        bool
 }
 
 func newWindowComputer(f *WindowFunc, fields []*mysql.Field, rows [][][]byte, args []any) (*windowComputer, error) {
@@ -280,11 +280,11 @@ func (c *windowComputer) partition(p *windowPartition) error {
 			if m > 1 {
 				v = float64(p.peerStart[i]) / float64(m-1)
 			}
-			c.set(p, i, []byte(formatDouble(v)))
+			c.set(p, i, c.double(v))
 		}
 	case WinCumeDist:
 		for i := range m {
-			c.set(p, i, []byte(formatDouble(float64(p.peerEnd[i]+1)/float64(m))))
+			c.set(p, i, c.double(float64(p.peerEnd[i]+1)/float64(m)))
 		}
 	case WinNtile:
 		c.ntile(p)
@@ -294,6 +294,20 @@ func (c *windowComputer) partition(p *windowPartition) error {
 		return c.framed(p)
 	}
 	return nil
+}
+
+// double writes a DOUBLE result as MariaDB sends it: PERCENT_RANK and
+// CUME_DIST have 10 decimals in their field and are rounded to them,
+// without trailing zeros ('0.0925925926', '0.5', '1').
+func (c *windowComputer) double(v float64) []byte {
+	if d := c.resField.Decimal; d < 31 {
+		s := strconv.FormatFloat(v, 'f', int(d), 64)
+		if strings.IndexByte(s, '.') >= 0 {
+			s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+		}
+		return []byte(s)
+	}
+	return []byte(formatDouble(v))
 }
 
 // ntile deals m rows into n buckets, the first m%n one row larger.
@@ -471,12 +485,12 @@ func (c *windowComputer) result(acc *windowSum) []byte {
 	scale := min(int(c.resField.Decimal), 30)
 	if c.f.Kind == WinSum {
 		if c.isFloat {
-			return []byte(formatDouble(acc.f))
+			return c.double(acc.f)
 		}
 		return []byte(acc.exact.FloatString(scale))
 	}
 	if c.isFloat {
-		return []byte(formatDouble(acc.f / float64(acc.n)))
+		return c.double(acc.f / float64(acc.n))
 	}
 	q := new(big.Rat).Quo(&acc.exact, new(big.Rat).SetInt64(acc.n))
 	return []byte(q.FloatString(scale))

@@ -126,3 +126,29 @@ func TestWindowInputOverTheRowBudgetSaysSo(t *testing.T) {
 		t.Errorf("got %q, want it to name the window input and the limit", me.Message)
 	}
 }
+
+func TestWindowPercentRankHasMariaDBsTenDecimals(t *testing.T) {
+	fields := []*mysql.Field{
+		field("id", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		{Name: []byte("pr"), Type: mysql.MYSQL_TYPE_DOUBLE, Charset: binaryCharset, Decimal: 10},
+		{Name: []byte("cd"), Type: mysql.MYSQL_TYPE_DOUBLE, Charset: binaryCharset, Decimal: 10},
+	}
+	vc := shardResults(fields, rows(
+		[]string{"1", "0", "0"}, []string{"2", "0", "0"}, []string{"3", "0", "0"}, []string{"4", "0", "0"},
+		[]string{"5", "0", "0"}, []string{"6", "0", "0"}, []string{"7", "0", "0"}))
+	order := []OrderKey{{Col: 0, Weight: NoWeight}}
+	w := &Window{Input: scatterRoute("q"), Funcs: []WindowFunc{
+		{Kind: WinPercentRank, Col: 1, Arg: NoColumn, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, Order: order},
+		{Kind: WinCumeDist, Col: 2, Arg: NoColumn, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, Order: order},
+	}}
+	r, err := w.Execute(context.Background(), vc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1/6 = 0.1666666667 rounded at 10 decimals; 4/7 = 0.5714285714; 1 and
+	// 0.5 without trailing zeros.
+	want := "(1,0,0.1428571429) (2,0.1666666667,0.2857142857) (3,0.3333333333,0.4285714286) (4,0.5,0.5714285714) (5,0.6666666667,0.7142857143) (6,0.8333333333,0.8571428571) (7,1,1)"
+	if got := show(r.Rows); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
