@@ -102,6 +102,9 @@ type Window struct {
 	Input Primitive
 	Funcs []WindowFunc
 	Trim  int
+	// TypeProbe, over grouped rows, gives the function columns their
+	// fields (the input has placeholders there).
+	TypeProbe *TypeProbe
 }
 
 var _ Primitive = (*Window)(nil)
@@ -111,6 +114,22 @@ func (w *Window) Execute(ctx context.Context, vc VCursor, args []any) (*Result, 
 	in, err := w.Input.Execute(ctx, vc, args)
 	if err != nil {
 		return nil, windowInputError(err)
+	}
+	if w.TypeProbe != nil {
+		pr, err := w.TypeProbe.Route.Execute(ctx, vc, args)
+		if err != nil {
+			return nil, err
+		}
+		if len(pr.Fields) != len(w.TypeProbe.Cols) {
+			return nil, errInternal("window type probe returned %d columns, want %d", len(pr.Fields), len(w.TypeProbe.Cols))
+		}
+		fields := slices.Clone(in.Fields)
+		for i, col := range w.TypeProbe.Cols {
+			if col < len(fields) {
+				fields[col] = pr.Fields[i]
+			}
+		}
+		in = &Result{Fields: fields, Rows: in.Rows, Warnings: in.Warnings}
 	}
 	n := len(in.Fields)
 	if n < w.Trim {
@@ -179,7 +198,12 @@ func (w *Window) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Re
 }
 
 // Inputs implements Primitive.
-func (w *Window) Inputs() []Primitive { return []Primitive{w.Input} }
+func (w *Window) Inputs() []Primitive {
+	if w.TypeProbe != nil {
+		return []Primitive{w.Input, w.TypeProbe.Route}
+	}
+	return []Primitive{w.Input}
+}
 
 func (w *Window) description() Description {
 	funcs := make([]string, len(w.Funcs))
@@ -209,7 +233,7 @@ func (f WindowFunc) describe() string {
 	if f.Kind != WinCountStar {
 		fmt.Fprintf(&b, "(%s)", strings.Join(args, ", "))
 	}
-	fmt.Fprintf(&b, " -> %s over (", colRef(f.Col))
+	fmt.Fprintf(&b, " into %s over (", colRef(f.Col))
 	var parts []string
 	if len(f.Partition) > 0 {
 		parts = append(parts, "partition by "+strings.Join(describeKeys(f.Partition), ", "))

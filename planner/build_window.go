@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/sqlerror"
@@ -30,6 +31,9 @@ type windowPlan struct {
 	hidden  []*ast.SelectField
 	byText  map[string]hiddenRef // hidden columns by their SQL, pushed once
 	specs   map[string]*ast.WindowSpec
+	// grouped: the windows read the groups of a GROUP BY or aggregate
+	// query, merged at the gateway first.
+	grouped bool
 }
 
 // hiddenRef is a column reference resolved once every hidden column is
@@ -51,6 +55,11 @@ func (w *windowPlan) addHidden(e ast.ExprNode) hiddenRef {
 }
 
 func (w *windowPlan) addWeight(e ast.ExprNode) hiddenRef {
+	if w.grouped && findNode(e, isAggregate) {
+		// An aggregate's value is a number (a character MIN/MAX is
+		// refused when the rows arrive: no weight to order it by).
+		return engine.NoColumn
+	}
 	return w.addHidden(&ast.FuncCallExpr{FnName: ast.NewCIStr("weight_string"), Args: []ast.ExprNode{e}})
 }
 
@@ -78,16 +87,16 @@ func (w *windowPlan) at(r hiddenRef) int {
 // windowSelect plans a single-table SELECT with window functions that runs
 // on several shards.
 func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (engine.Primitive, error) {
-	grouped := sel.Distinct || (sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct) ||
-		sel.GroupBy != nil || sel.Having != nil || findOwn(sel.Fields, isAggregate) ||
-		(sel.OrderBy != nil && findOwn(sel.OrderBy, isAggregate))
-	if grouped {
-		return nil, unsupported("window functions over grouped or DISTINCT rows across shards")
+	if sel.Distinct || (sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct) {
+		return nil, unsupported("window functions over DISTINCT rows across shards")
 	}
+	grouped := sel.GroupBy != nil || sel.Having != nil || findOwn(sel.Fields, isAggregate) ||
+		(sel.OrderBy != nil && findOwn(sel.OrderBy, isAggregate))
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
 	}
-	w := &windowPlan{sel: sel, visible: len(sel.Fields.Fields), starAt: -1, byText: map[string]hiddenRef{}, specs: map[string]*ast.WindowSpec{}}
+	w := &windowPlan{sel: sel, visible: len(sel.Fields.Fields), starAt: -1, grouped: grouped,
+		byText: map[string]hiddenRef{}, specs: map[string]*ast.WindowSpec{}}
 	for i := range sel.WindowSpecs {
 		spec := &sel.WindowSpecs[i]
 		w.specs[strings.ToLower(spec.Name.O)] = spec
@@ -184,6 +193,13 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 	sel.OrderBy, sel.Limit = nil, nil
 
 	win := &engine.Window{}
+	var input engine.Primitive
+	if grouped {
+		var err error
+		if input, win.TypeProbe, err = b.groupedWindowInput(w, windowAt, vr, src); err != nil {
+			return nil, err
+		}
+	}
 	for _, pf := range funcs {
 		fn := pf.fn
 		fn.Col = w.at(fn.Col)
@@ -193,13 +209,16 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		fn.Order = w.keys(pf.order)
 		win.Funcs = append(win.Funcs, fn)
 	}
-	sel.Fields.Fields = append(sel.Fields.Fields, w.hidden...)
-	vr.cutInList()
-	q, err := render(sel)
-	if err != nil {
-		return nil, err
+	if input == nil {
+		sel.Fields.Fields = append(sel.Fields.Fields, w.hidden...)
+		vr.cutInList()
+		q, err := render(sel)
+		if err != nil {
+			return nil, err
+		}
+		input = &engine.Route{Routing: vr.routing(src), Query: q}
 	}
-	win.Input = &engine.Route{Routing: vr.routing(src), Query: q}
+	win.Input = input
 	var top engine.Primitive = win
 	if len(outer) > 0 {
 		top = &engine.MemorySort{Input: win, Keys: w.keys(outer), Trim: len(w.hidden)}
@@ -210,6 +229,55 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		top = &engine.Limit{Input: top, Spec: *lim}
 	}
 	return top, nil
+}
+
+// groupedWindowInput plans the groups a window reads: the grouped query
+// with each window function replaced by NULL and the windows' columns
+// added (merged by the existing GroupAggregate), and a probe reading
+// nothing from one shard whose fields are MariaDB's types of the window
+// functions over those groups.
+func (b *builder) groupedWindowInput(w *windowPlan, windowAt map[int]int, vr vindexRoute, src *source) (engine.Primitive, *engine.TypeProbe, error) {
+	sel := w.sel
+	if w.starAt >= 0 {
+		return nil, nil, unsupported("* with GROUP BY, DISTINCT or aggregate functions across shards")
+	}
+	fields := sel.Fields.Fields[:w.visible]
+	var probeFields []*ast.SelectField
+	var cols []int
+	for i, f := range fields {
+		if _, ok := windowAt[i]; ok {
+			probeFields = append(probeFields, &ast.SelectField{Expr: f.Expr, AsName: f.AsName})
+			cols = append(cols, i)
+		}
+	}
+	probe := &ast.SelectStmt{
+		Kind:           ast.SelectStmtKindSelect,
+		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+		Fields:         &ast.FieldList{Fields: probeFields},
+		From:           sel.From,
+		Where:          &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")},
+		GroupBy:        sel.GroupBy,
+		WindowSpecs:    sel.WindowSpecs,
+	}
+	tmpl, err := render(probe)
+	if err != nil {
+		return nil, nil, err
+	}
+	rt := vr.routing(src)
+	rt.Opcode, rt.Values = engine.Reference, nil // any one shard
+	tp := &engine.TypeProbe{Route: &engine.Route{Routing: rt, Query: tmpl}, Cols: cols}
+
+	inner := make([]*ast.SelectField, 0, len(fields)+len(w.hidden))
+	for i, f := range fields {
+		if _, ok := windowAt[i]; ok {
+			f = &ast.SelectField{Expr: newValueExpr(nil, "", ""), AsName: f.AsName}
+		}
+		inner = append(inner, f)
+	}
+	sel.Fields.Fields = append(inner, w.hidden...)
+	sel.WindowSpecs = nil
+	in, err := b.groupedSelect(sel, vr, src)
+	return in, tp, err
 }
 
 // windowKeyRef is an ordering key before its columns are resolved.
