@@ -145,12 +145,13 @@ func (w *Window) Execute(ctx context.Context, vc VCursor, args []any) (*Result, 
 		values, weights [][]byte
 	}
 	outs := make([]output, len(w.Funcs))
+	sorted := map[string][]int{}
 	for i := range w.Funcs {
 		f := &w.Funcs[i]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		vals, weights, err := computeWindow(f, in.Fields, rows, args)
+		vals, weights, err := computeWindow(f, in.Fields, rows, args, sorted)
 		if err != nil {
 			return nil, err
 		}

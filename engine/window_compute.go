@@ -25,7 +25,7 @@ type windowPartition struct {
 // computeWindow returns the function's value for every row (in input
 // order) and, when it has an argument weight column, the weight of each
 // value.
-func computeWindow(f *WindowFunc, fields []*mysql.Field, rows [][][]byte, args []any) (vals, weights [][]byte, err error) {
+func computeWindow(f *WindowFunc, fields []*mysql.Field, rows [][][]byte, args []any, sorted map[string][]int) (vals, weights [][]byte, err error) {
 	partCols, err := sortColumnsOf(fields, f.Partition)
 	if err != nil {
 		return nil, nil, err
@@ -34,12 +34,25 @@ func computeWindow(f *WindowFunc, fields []*mysql.Field, rows [][][]byte, args [
 	if err != nil {
 		return nil, nil, err
 	}
-	all := append(slices.Clip(partCols), orderCols...)
-	idx := make([]int, len(rows))
-	for i := range idx {
-		idx[i] = i
+	// Functions over the same window share one sort.
+	key := strings.Join(describeKeys(f.Partition), ",") + "|" + strings.Join(describeKeys(f.Order), ",")
+	idx, ok := sorted[key]
+	if !ok {
+		all := append(slices.Clip(partCols), orderCols...)
+		idx = make([]int, len(rows))
+		for i := range idx {
+			idx[i] = i
+		}
+		// Ties keep the input order (a stable sort, faster as pdqsort with
+		// the row index as the last key).
+		slices.SortFunc(idx, func(a, b int) int {
+			if r := compareRows(rows[a], rows[b], all); r != 0 {
+				return r
+			}
+			return a - b
+		})
+		sorted[key] = idx
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return compareRows(rows[a], rows[b], all) })
 
 	c, err := newWindowComputer(f, fields, rows, args)
 	if err != nil {
@@ -389,6 +402,10 @@ func (c *windowComputer) frame(p *windowPartition, i int) (lo, hi int) {
 func (c *windowComputer) framed(p *windowPartition) error {
 	m := len(p.idx)
 	var acc windowSum
+	var mm minMaxState
+	if k := c.f.Kind; k == WinMin || k == WinMax {
+		mm = c.newMinMaxState(p)
+	}
 	curLo, curHi := 0, -1
 	for i := range m {
 		lo, hi := c.frame(p, i)
@@ -407,17 +424,7 @@ func (c *windowComputer) framed(p *windowPartition) error {
 			c.setFrom(p, i, src)
 			continue
 		case WinMin, WinMax:
-			best := -1
-			for j := lo; j <= hi; j++ {
-				r := p.idx[j]
-				if c.rows[r][c.arg] == nil {
-					continue
-				}
-				if best < 0 || compareRows(c.rows[r], c.rows[best], []sortColumn{c.minMax}) < 0 {
-					best = r
-				}
-			}
-			c.setFrom(p, i, best)
+			c.setFrom(p, i, c.minMaxOf(p, lo, hi, &mm))
 			continue
 		}
 		for curHi < hi {
@@ -435,6 +442,70 @@ func (c *windowComputer) framed(p *windowPartition) error {
 		c.set(p, i, c.result(&acc))
 	}
 	return nil
+}
+
+// minMaxState avoids rescanning frames that start at the partition's
+// first row (the best so far grows with the frame's end) or end at its
+// last (the best of each suffix, computed once); other frames have a
+// written size and are scanned.
+type minMaxState struct {
+	prefix      bool
+	prefixHi    int // rows [0, prefixHi] are in prefixBest
+	prefixBest  int // input row, or -1
+	suffixBest  []int
+	fromSuffix  bool
+	comparisons []sortColumn
+}
+
+func (c *windowComputer) newMinMaxState(p *windowPartition) minMaxState {
+	st := minMaxState{prefixHi: -1, prefixBest: -1, comparisons: []sortColumn{c.minMax}}
+	fr := c.f.Frame
+	switch {
+	case fr == nil || fr.Start.Kind == BoundUnboundedPreceding:
+		st.prefix = true
+	case fr.End.Kind == BoundUnboundedFollowing:
+		st.fromSuffix = true
+		m := len(p.idx)
+		st.suffixBest = make([]int, m+1)
+		st.suffixBest[m] = -1
+		for j := m - 1; j >= 0; j-- {
+			st.suffixBest[j] = c.better(p.idx[j], st.suffixBest[j+1], st.comparisons)
+		}
+	}
+	return st
+}
+
+// better returns the winner of input rows r and best (-1: none), NULLs
+// never winning.
+func (c *windowComputer) better(r, best int, cols []sortColumn) int {
+	if c.rows[r][c.arg] == nil {
+		return best
+	}
+	if best < 0 || compareRows(c.rows[r], c.rows[best], cols) < 0 {
+		return r
+	}
+	return best
+}
+
+func (c *windowComputer) minMaxOf(p *windowPartition, lo, hi int, st *minMaxState) int {
+	if lo > hi {
+		return -1
+	}
+	switch {
+	case st.prefix:
+		for st.prefixHi < hi {
+			st.prefixHi++
+			st.prefixBest = c.better(p.idx[st.prefixHi], st.prefixBest, st.comparisons)
+		}
+		return st.prefixBest
+	case st.fromSuffix:
+		return st.suffixBest[lo]
+	}
+	best := -1
+	for j := lo; j <= hi; j++ {
+		best = c.better(p.idx[j], best, st.comparisons)
+	}
+	return best
 }
 
 // windowSum is the running state of COUNT, SUM and AVG over a frame.

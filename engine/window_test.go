@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -150,5 +151,71 @@ func TestWindowPercentRankHasMariaDBsTenDecimals(t *testing.T) {
 	want := "(1,0,0.1428571429) (2,0.1666666667,0.2857142857) (3,0.3333333333,0.4285714286) (4,0.5,0.5714285714) (5,0.6666666667,0.7142857143) (6,0.8333333333,0.8571428571) (7,1,1)"
 	if got := show(r.Rows); got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestWindowMinMaxOverGrowingShrinkingAndSlidingFrames(t *testing.T) {
+	fields := []*mysql.Field{
+		field("id", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		field("mn", mysql.MYSQL_TYPE_LONG, binaryCharset),
+		field("mx", mysql.MYSQL_TYPE_LONG, binaryCharset),
+		field("sl", mysql.MYSQL_TYPE_LONG, binaryCharset),
+		field("v", mysql.MYSQL_TYPE_LONG, binaryCharset),
+	}
+	vc := shardResults(fields,
+		rows([]string{"1", "", "", "", "3"}, []string{"3", "", "", "", "1"}, []string{"5", "", "", "", "2"}),
+		rows([]string{"2", "", "", "", "NULL"}, []string{"4", "", "", "", "5"}),
+	)
+	one := Value{Param: -1, Val: int64(1), SQL: "1"}
+	order := []OrderKey{{Col: 0, Weight: NoWeight}}
+	fn := func(k WindowKind, col int, fr *WindowFrame) WindowFunc {
+		return WindowFunc{Kind: k, Col: col, Arg: 4, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, Order: order, Frame: fr}
+	}
+	w := &Window{Input: scatterRoute("q"), Trim: 1, Funcs: []WindowFunc{
+		fn(WinMin, 1, nil),
+		fn(WinMax, 2, &WindowFrame{Rows: true, Start: FrameBound{Kind: BoundCurrentRow}, End: FrameBound{Kind: BoundUnboundedFollowing}}),
+		fn(WinMin, 3, &WindowFrame{Rows: true, Start: FrameBound{Kind: BoundPreceding, N: one}, End: FrameBound{Kind: BoundFollowing, N: one}}),
+	}}
+	r, err := w.Execute(context.Background(), vc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By id, v = 3, NULL, 1, 5, 2; NULLs never win.
+	want := "(1,3,5,3) (3,1,5,1) (5,1,2,2) (2,3,5,1) (4,1,5,1)"
+	if got := show(r.Rows); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// BenchmarkWindow100kRows: ROW_NUMBER, a running SUM and a running MIN over
+// 100 partitions of the default row budget's 100,000 rows.
+func BenchmarkWindow100kRows(b *testing.B) {
+	fields := []*mysql.Field{
+		field("id", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		field("rn", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		{Name: []byte("s"), Type: mysql.MYSQL_TYPE_NEWDECIMAL, Charset: binaryCharset},
+		field("mn", mysql.MYSQL_TYPE_LONG, binaryCharset),
+		field("p", mysql.MYSQL_TYPE_LONG, binaryCharset),
+		field("v", mysql.MYSQL_TYPE_LONG, binaryCharset),
+	}
+	perShard := make([][][][]byte, 4)
+	for id := 0; id < 100_000; id++ {
+		row := [][]byte{[]byte(strconv.Itoa(id)), nil, nil, nil, []byte(strconv.Itoa(id % 100)), []byte(strconv.Itoa(id * 7 % 1000))}
+		perShard[id%4] = append(perShard[id%4], row)
+	}
+	vc := shardResults(fields, perShard...)
+	part := []OrderKey{{Col: 4, Weight: NoWeight}}
+	order := []OrderKey{{Col: 0, Weight: NoWeight}}
+	fn := func(k WindowKind, col, arg int) WindowFunc {
+		return WindowFunc{Kind: k, Col: col, Arg: arg, ArgWeight: NoWeight, Default: NoColumn, DefaultWeight: NoWeight, Partition: part, Order: order}
+	}
+	w := &Window{Input: scatterRoute("q"), Trim: 2, Funcs: []WindowFunc{
+		fn(WinRowNumber, 1, NoColumn), fn(WinSum, 2, 5), fn(WinMin, 3, 5),
+	}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := w.Execute(context.Background(), vc, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
