@@ -111,33 +111,20 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		defW  hiddenRef
 	}
 	var funcs []pendingFunc
-	windowAt := map[int]int{} // select-list position -> index in funcs
-	for i, f := range sel.Fields.Fields {
-		if f.WildCard != nil {
-			if w.starAt < 0 {
-				w.starAt = i
-			}
-			continue
-		}
-		wf, ok := unparen(f.Expr).(*ast.WindowFuncExpr)
-		if !ok {
-			if findNode(f.Expr, isWindowFunc) {
-				return nil, unsupported("window functions inside expressions across shards")
-			}
-			continue
-		}
+	// plan reads one window function whose value goes to column col.
+	plan := func(wf *ast.WindowFuncExpr, col hiddenRef) (pendingFunc, error) {
 		fn, err := w.function(wf)
 		if err != nil {
-			return nil, err
+			return pendingFunc{}, err
 		}
 		spec, err := w.resolveSpec(&wf.Spec, 0)
 		if err != nil {
-			return nil, err
+			return pendingFunc{}, err
 		}
 		pf := pendingFunc{fn: fn, arg: engine.NoColumn, argW: engine.NoColumn, def: engine.NoColumn, defW: engine.NoColumn}
-		pf.fn.Col = i
+		pf.fn.Col = col
 		if pf.fn.Frame, err = w.frame(fn.Kind, spec); err != nil {
-			return nil, err
+			return pendingFunc{}, err
 		}
 		if len(wf.Args) > 0 && fn.Kind != engine.WinCountStar && fn.Kind != engine.WinNtile {
 			pf.arg = w.addHidden(wf.Args[0])
@@ -161,12 +148,44 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 				pf.order = append(pf.order, windowKeyRef{col: w.addHidden(it.Expr), weight: w.addWeight(it.Expr), desc: it.Desc})
 			}
 		}
+		return pf, nil
+	}
+	windowAt := map[int]int{} // select-list position -> index in funcs
+	for i, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			if w.starAt < 0 {
+				w.starAt = i
+			}
+			continue
+		}
+		wf, ok := unparen(f.Expr).(*ast.WindowFuncExpr)
+		if !ok {
+			if findNode(f.Expr, isWindowFunc) {
+				return nil, unsupported("window functions inside expressions across shards")
+			}
+			continue
+		}
+		pf, err := plan(wf, i)
+		if err != nil {
+			return nil, err
+		}
 		windowAt[i] = len(funcs)
 		funcs = append(funcs, pf)
 	}
 	var outer []windowKeyRef
 	if sel.OrderBy != nil {
 		for _, it := range sel.OrderBy.Items {
+			if wf, ok := unparen(it.Expr).(*ast.WindowFuncExpr); ok && !grouped {
+				// ORDER BY a window function: computed into a hidden column
+				// (the shards' own value of it gives its type).
+				pf, err := plan(wf, w.addHidden(wf))
+				if err != nil {
+					return nil, err
+				}
+				funcs = append(funcs, pf)
+				outer = append(outer, windowKeyRef{col: pf.fn.Col, weight: pf.argW, desc: it.Desc})
+				continue
+			}
 			k, skip, err := w.outerKey(it, func(i int) (windowKeyRef, bool) {
 				j, ok := windowAt[i]
 				if !ok {
@@ -319,7 +338,7 @@ func (w *windowPlan) outerKey(it *ast.ByItem, windowCol func(int) (windowKeyRef,
 			return windowKeyRef{}, false, unsupported("ORDER BY a constant across shards")
 		}
 		if findNode(it.Expr, isWindowFunc) {
-			return windowKeyRef{}, false, unsupported("window functions in ORDER BY across shards (order by their alias)")
+			return windowKeyRef{}, false, unsupported("window functions in ORDER BY over groups or in ORDER BY expressions across shards (order by their alias)")
 		}
 		col = matchAlias(fields, it.Expr)
 		if col < 0 {
