@@ -190,12 +190,13 @@ func (b *builder) shardRoute(stmt ast.StmtNode, vr vindexRoute, src *source) (*e
 // concatenation, merge sort and limit, or scalar aggregation.
 func (b *builder) multiShardSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (engine.Primitive, error) {
 	switch {
-	case !b.localWindows && (len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc)):
-		return nil, unsupported("window functions across shards")
 	case sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows:
 		return nil, unsupported("SQL_CALC_FOUND_ROWS across shards")
 	case sel.SelectIntoOpt != nil:
 		return nil, unsupported("SELECT ... INTO across shards")
+	}
+	if !b.localWindows && (len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc)) {
+		return b.windowSelect(sel, vr, src)
 	}
 	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct {
 		sel.Distinct = true
