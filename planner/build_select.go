@@ -90,6 +90,9 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 	}
 	if placeErr != nil {
 		if isJoin(sel) {
+			if err := b.rewriteUsing(sel); err != nil {
+				return nil, err
+			}
 			if err := b.resolveJoinColumns(sel); err != nil {
 				return nil, err
 			}
@@ -106,6 +109,9 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 			return r, err
 		}
 		if isJoin(sel) {
+			if err := b.rewriteUsing(sel); err != nil {
+				return nil, err
+			}
 			if err := b.resolveJoinColumns(sel); err != nil {
 				return nil, err
 			}
