@@ -99,17 +99,14 @@ func (b *builder) rewriteUsing(sel *ast.SelectStmt) error {
 				}
 				on = append(on, &ast.BinaryOperationExpr{Op: opcode.EQ,
 					L: qualified(left[li].table, left[li].col), R: qualified(right[ri].table, right[ri].col)})
-				first = append(first, left[li])
 				coalesced[strings.ToLower(c)] = left[li].table
 			}
 			// The common columns in the left operand's order.
-			var ordered []usingColumn
 			for _, l := range left {
-				if containsFold(common, l.col) && !containsCol(ordered, l.col) {
-					ordered = append(ordered, l)
+				if containsFold(common, l.col) && !containsCol(first, l.col) {
+					first = append(first, l)
 				}
 			}
-			first = ordered
 			for _, l := range left {
 				if !containsCol(first, l.col) || !sameColumn(first[indexOfCol(first, l.col)], l) {
 					rest = append(rest, l)
