@@ -24,6 +24,11 @@ type sqlVal struct {
 	scale   int      // digits after the point of an exact number, as MySQL's DECIMAL keeps them
 	str     []byte   // non-numeric column values
 	isStr   bool
+	// text is a number's bytes as the column sent them (MySQL's string
+	// form of the value in its column type), for string functions; nil
+	// for computed numbers, whose string form depends on a type the
+	// evaluator does not track.
+	text []byte
 }
 
 var valNull = sqlVal{null: true}
@@ -83,12 +88,12 @@ func columnVal(row [][]byte, kinds []sortKind, i int) (sqlVal, error) {
 	case sortDecimal:
 		r, ok := new(big.Rat).SetString(string(b))
 		if ok {
-			return sqlVal{r: r, scale: fracDigits(string(b))}, nil
+			return sqlVal{r: r, scale: fracDigits(string(b)), text: b}, nil
 		}
 	case sortFloat:
 		f, err := strconv.ParseFloat(string(b), 64)
 		if err == nil {
-			return sqlVal{isFloat: true, f: f}, nil
+			return sqlVal{isFloat: true, f: f, text: b}, nil
 		}
 	}
 	return sqlVal{str: b, isStr: true}, nil

@@ -19,15 +19,17 @@ type JoinColumn struct {
 	Star  bool
 }
 
-// Join is a nested-loop join at the gateway: it runs Left, collects the
+// Join is a nested-loop join at the gateway: it runs Left (a Route, or
+// another Join for a chain of three or more tables), collects the
 // distinct values of its join column, and runs Right once per batch of
 // values with them in an IN list (routed by them when they are Right's
 // vindex column), then pairs rows whose join values are equal (numbers by
 // value, strings by weight_string). With Outer, a left row without a match
 // is kept with NULLs (LEFT JOIN).
 type Join struct {
-	Left, Right *Route
-	Outer       bool
+	Left  Primitive
+	Right *Route
+	Outer bool
 	// LeftKey/RightKey are the join columns, with their weight_string
 	// columns; LeftHidden/RightHidden count the hidden columns at the end
 	// of each side (excluded from a Star).

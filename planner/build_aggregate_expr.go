@@ -67,3 +67,72 @@ func avgAsDivision(a *ast.AggregateFuncExpr) (ast.ExprNode, bool) {
 		R:  &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: a.Args},
 	}, true
 }
+
+// compileScalarFunc compiles the numeric and string functions the
+// evaluator computes exactly over merged aggregates (engine's
+// evaluate_funcs.go): ROUND, TRUNCATE, FLOOR, CEIL, ABS, GREATEST,
+// LEAST, LENGTH, CHAR_LENGTH and CONCAT. ok is false for another
+// function. The string functions take only what has MySQL's string form
+// as sent by the shards: aggregates other than AVG (inside an expression
+// AVG is computed as a division, whose string form would need its type)
+// and string literals. Not grouping columns: a group's value is one of
+// its members' spellings ('carol' or 'carol ' under PAD SPACE), and its
+// length or text would depend on which. LOWER and UPPER stay refused: the
+// case mapping is the collation's.
+func compileScalarFunc(x *ast.FuncCallExpr, name string, sub func(ast.ExprNode) (engine.Expr, error)) (engine.Expr, bool, error) {
+	arity := map[string][2]int{
+		"round": {1, 2}, "truncate": {2, 2}, "floor": {1, 1}, "ceil": {1, 1}, "ceiling": {1, 1}, "abs": {1, 1},
+		"greatest": {2, -1}, "least": {2, -1},
+		"length": {1, 1}, "octet_length": {1, 1}, "char_length": {1, 1}, "character_length": {1, 1}, "concat": {1, -1},
+	}
+	n, known := arity[name]
+	if !known || len(x.Args) < n[0] || (n[1] > 0 && len(x.Args) > n[1]) {
+		return nil, false, nil
+	}
+	switch name {
+	case "length", "octet_length", "char_length", "character_length", "concat":
+		for _, a := range x.Args {
+			if !hasStringForm(a) {
+				return nil, false, nil // refused as an expression the gateway cannot compute
+			}
+		}
+	}
+	args := make([]engine.Expr, len(x.Args))
+	for i, a := range x.Args {
+		e, err := sub(a)
+		if err != nil {
+			return nil, true, err
+		}
+		args[i] = e
+	}
+	switch name {
+	case "round", "truncate":
+		var d engine.Expr
+		if len(args) == 2 {
+			d = args[1]
+		}
+		return engine.RoundExpr(args[0], d, name == "truncate"), true, nil
+	case "floor", "ceil", "ceiling":
+		return engine.FloorExpr(args[0], name != "floor"), true, nil
+	case "abs":
+		return engine.AbsExpr(args[0]), true, nil
+	case "greatest", "least":
+		return engine.ExtremumExpr(args, name == "least"), true, nil
+	case "concat":
+		return engine.ConcatExpr(args), true, nil
+	}
+	return engine.LengthExpr(args[0], strings.HasPrefix(name, "char")), true, nil
+}
+
+// hasStringForm says whether the value of e reaches the gateway as MySQL's
+// string form of it.
+func hasStringForm(e ast.ExprNode) bool {
+	switch x := unparen(e).(type) {
+	case *ast.AggregateFuncExpr:
+		return !strings.EqualFold(x.F, ast.AggFuncAvg)
+	case *valueExpr:
+		_, ok := x.val.(string)
+		return ok
+	}
+	return false
+}

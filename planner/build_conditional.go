@@ -16,6 +16,9 @@ func compileFunc(x *ast.FuncCallExpr, sub func(ast.ExprNode) (engine.Expr, error
 	if name == "" {
 		name = strings.ToLower(x.FnName.O)
 	}
+	if f, ok, err := compileScalarFunc(x, name, sub); ok || err != nil {
+		return f, ok, err
+	}
 	want := map[string]int{"coalesce": -1, "ifnull": 2, "if": 3, "nullif": 2}
 	n, known := want[name]
 	if !known || (n > 0 && len(x.Args) != n) || len(x.Args) == 0 {

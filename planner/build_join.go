@@ -207,7 +207,7 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	lts, ok1 := tableSourceOf(j.Left)
 	rts, ok2 := tableSourceOf(j.Right)
 	if !ok1 || !ok2 {
-		return nil, unsupported("joins of more than two tables across shards")
+		return b.chainJoin(sel)
 	}
 	if j.NaturalJoin || len(j.Using) > 0 {
 		return nil, unsupported("NATURAL JOIN and JOIN ... USING across shards")

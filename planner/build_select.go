@@ -93,6 +93,9 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 	}
 	if placeErr != nil {
 		if isJoin(sel) {
+			if err := b.rewriteUsing(sel); err != nil {
+				return nil, err
+			}
 			if err := b.resolveJoinColumns(sel); err != nil {
 				return nil, err
 			}
@@ -109,6 +112,9 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 			return r, err
 		}
 		if isJoin(sel) {
+			if err := b.rewriteUsing(sel); err != nil {
+				return nil, err
+			}
 			if err := b.resolveJoinColumns(sel); err != nil {
 				return nil, err
 			}

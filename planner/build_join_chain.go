@@ -1,0 +1,739 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/shardgate/shardgate/engine"
+	"github.com/shardgate/shardgate/sqlerror"
+)
+
+// Joins of three or more tables at the gateway, as a left-deep chain of
+// nested-loop Joins: the first group's rows drive the loop, and each
+// further group is read once per batch of the join values the rows so far
+// carry (routed by them when they hit the group's vindex column), the way
+// Vitess's planner joins tables it cannot push down together.
+//
+// A group is what one shard query can read: a table, plus the tables
+// co-located with it (same keyspace, joined on their primary vindex
+// columns of the same vindex type, or any two tables of one unsharded
+// keyspace) and the reference tables joined to it. Only tables joined
+// before the first LEFT JOIN are grouped and reordered (inner joins
+// commute); from the first LEFT JOIN on, each table is its own step in
+// the order written. RIGHT JOIN, NATURAL JOIN and USING stay refused in
+// chains, as do join conditions other than one equality of columns per
+// step and WHERE terms on the inner table of a LEFT JOIN.
+
+// chainTable is one table of a flattened chain of joins.
+type chainTable struct {
+	ts    *ast.TableSource
+	ref   tableRef
+	name  string
+	left  bool           // joined by a LEFT JOIN
+	on    []ast.ExprNode // that LEFT JOIN's ON terms
+	group int
+}
+
+// chainStep is the join key of a group joined to the groups before it:
+// column left of an earlier group equal to column right of this group.
+type chainStep struct {
+	left, right ast.ExprNode
+	leftGroup   int
+	set         bool
+}
+
+// flattenChain lists the tables of a left-deep tree of joins in FROM
+// order; the ON terms of inner joins go to on. nested is set inside the
+// right operand of an inner join, where a LEFT JOIN would not be
+// left-deep.
+func flattenChain(n ast.ResultSetNode, out *[]*chainTable, on *[]ast.ExprNode, nested bool) error {
+	switch x := n.(type) {
+	case *ast.TableSource:
+		if _, ok := x.Source.(*ast.TableName); !ok {
+			return unsupported("derived tables in a join across shards")
+		}
+		*out = append(*out, &chainTable{ts: x})
+		return nil
+	case *ast.Join:
+		if x.Right == nil {
+			return flattenChain(x.Left, out, on, nested)
+		}
+		if x.NaturalJoin || len(x.Using) > 0 {
+			return unsupported("NATURAL JOIN and JOIN ... USING across shards")
+		}
+		switch x.Tp {
+		case ast.RightJoin:
+			return unsupported("RIGHT JOIN in a join of more than two tables across shards")
+		case ast.LeftJoin:
+			rts, ok := x.Right.(*ast.TableSource)
+			if !ok || nested {
+				return unsupported("LEFT JOIN of a parenthesised join across shards")
+			}
+			if err := flattenChain(x.Left, out, on, nested); err != nil {
+				return err
+			}
+			if err := flattenChain(rts, out, on, nested); err != nil {
+				return err
+			}
+			t := (*out)[len(*out)-1]
+			t.left = true
+			if x.On != nil {
+				t.on = splitAnd(x.On.Expr, nil)
+			}
+			return nil
+		}
+		if err := flattenChain(x.Left, out, on, nested); err != nil {
+			return err
+		}
+		if err := flattenChain(x.Right, out, on, true); err != nil {
+			return err
+		}
+		if x.On != nil {
+			*on = splitAnd(x.On.Expr, *on)
+		}
+		return nil
+	}
+	return unsupported("this FROM clause in a join across shards")
+}
+
+// chain is a join of three or more tables being planned.
+type chain struct {
+	tables []*chainTable
+	groups []*joinSide
+	// leftGroup marks the groups of LEFT JOINed tables (NULL-extended).
+	leftGroup []bool
+	order     []int // groups in join order
+	pos       []int // group -> its place in order
+	steps     []chainStep
+}
+
+// tableOf finds the table a column qualifier names; -1 if none.
+func (c *chain) tableOf(q string) int {
+	for i, t := range c.tables {
+		if strings.EqualFold(t.name, q) {
+			return i
+		}
+	}
+	return -1
+}
+
+// groupsOf lists the groups whose columns e reads, in group order.
+func (c *chain) groupsOf(e ast.ExprNode) ([]int, error) {
+	seen := make([]bool, len(c.groups))
+	for _, r := range columnsOf(e, "") {
+		col := r.col
+		if col.Table.O == "" {
+			return nil, unsupportedf("unqualified column '%s' in a join across shards (qualify it with its table)", col.Name.O)
+		}
+		t := c.tableOf(col.Table.O)
+		if t < 0 {
+			return nil, errBadField(col.Table.O + "." + col.Name.O)
+		}
+		seen[c.tables[t].group] = true
+	}
+	var out []int
+	for g, ok := range seen {
+		if ok {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// columnEquality splits `x.a = y.b` into its two columns and their tables.
+func (c *chain) columnEquality(e ast.ExprNode) (l, r *ast.ColumnNameExpr, lt, rt int, ok bool) {
+	be, isEq := unparen(e).(*ast.BinaryOperationExpr)
+	if !isEq || be.Op != opcode.EQ {
+		return nil, nil, 0, 0, false
+	}
+	l, ok1 := unparen(be.L).(*ast.ColumnNameExpr)
+	r, ok2 := unparen(be.R).(*ast.ColumnNameExpr)
+	if !ok1 || !ok2 {
+		return nil, nil, 0, 0, false
+	}
+	lt, rt = c.tableOf(l.Name.Table.O), c.tableOf(r.Name.Table.O)
+	if lt < 0 || rt < 0 || lt == rt {
+		return nil, nil, 0, 0, false
+	}
+	return l, r, lt, rt, true
+}
+
+// colocated says whether rows of tables a and b that are equal on columns
+// ca and cb always live on the same shard.
+func colocatedPair(a, b *chainTable, ca, cb *ast.ColumnNameExpr) bool {
+	if a.ref.ks == nil || b.ref.ks == nil || a.ref.ks.Name != b.ref.ks.Name {
+		return false
+	}
+	if !a.ref.ks.Sharded {
+		return true
+	}
+	if a.ref.table == nil || b.ref.table == nil {
+		return false
+	}
+	if a.ref.table.Type == "reference" || b.ref.table.Type == "reference" {
+		return false
+	}
+	pa, va, ok1 := primaryVindex(a.ref.table)
+	pb, vb, ok2 := primaryVindex(b.ref.table)
+	return ok1 && ok2 && va.Type() == vb.Type() && strings.EqualFold(ca.Name.Name.O, pa) && strings.EqualFold(cb.Name.Name.O, pb)
+}
+
+func isReference(t *chainTable) bool {
+	return t.ref.table != nil && t.ref.table.Type == "reference"
+}
+
+// chainJoin plans a join of three or more tables (or of two tables in a
+// shape gatewayJoin does not take) as a chain of Joins.
+func (b *builder) chainJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
+	c := &chain{}
+	var innerOn []ast.ExprNode
+	if err := flattenChain(sel.From.TableRefs, &c.tables, &innerOn, false); err != nil {
+		return nil, err
+	}
+	for _, t := range c.tables {
+		tn := t.ts.Source.(*ast.TableName)
+		ref, err := b.resolveTable(tn)
+		if err != nil {
+			return nil, err
+		}
+		if ref.system {
+			return nil, unsupported("a query joining system schema tables with sharded tables")
+		}
+		t.ref, t.name = ref, t.ts.AsName.O
+		if t.name == "" {
+			t.name = tn.Name.O
+		}
+		if c.tableOf(t.name) >= 0 && c.tables[c.tableOf(t.name)] != t {
+			return nil, sqlerror.New(sqlerror.User, mysql.ER_NONUNIQ_TABLE, "Not unique table/alias: '%s'", t.name)
+		}
+	}
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			return nil, unsupported("* in a join of more than two tables across shards")
+		}
+	}
+	if err := keepFieldNames(sel); err != nil {
+		return nil, err
+	}
+	terms := append(append([]ast.ExprNode(nil), innerOn...), splitAnd(sel.Where, nil)...)
+	if err := c.group(terms); err != nil {
+		return nil, err
+	}
+	if err := c.placeTerms(terms); err != nil {
+		return nil, err
+	}
+	if sel.GroupBy != nil || sel.Having != nil || findNode(sel.Fields, isAggregate) || sel.Distinct ||
+		(sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate)) {
+		return b.groupedChain(c, sel)
+	}
+	return b.plainChain(c, sel)
+}
+
+// group forms the groups and their join order.
+func (c *chain) group(terms []ast.ExprNode) error {
+	prefix := len(c.tables)
+	for i, t := range c.tables {
+		if t.left {
+			prefix = i
+			break
+		}
+	}
+	parent := make([]int, len(c.tables))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			i = parent[i]
+		}
+		return i
+	}
+	for _, e := range terms {
+		l, r, lt, rt, ok := c.columnEquality(e)
+		if ok && lt < prefix && rt < prefix && colocatedPair(c.tables[lt], c.tables[rt], l, r) {
+			parent[find(lt)] = find(rt)
+		}
+	}
+	// A reference table joins the first table of its keyspace it is tied
+	// to (every shard holds a copy of it).
+	for ri := 0; ri < prefix; ri++ {
+		rtab := c.tables[ri]
+		if !isReference(rtab) || find(ri) != ri {
+			continue
+		}
+	terms:
+		for _, e := range terms {
+			gs := map[int]bool{}
+			for _, k := range columnsOf(e, "") {
+				if t := c.tableOf(k.col.Table.O); t >= 0 {
+					gs[t] = true
+				}
+			}
+			if !gs[ri] {
+				continue
+			}
+			for mi := 0; mi < prefix; mi++ {
+				m := c.tables[mi]
+				if gs[mi] && mi != ri && !isReference(m) && m.ref.ks != nil && rtab.ref.ks != nil && m.ref.ks.Name == rtab.ref.ks.Name {
+					parent[ri] = find(mi)
+					break terms
+				}
+			}
+		}
+	}
+	// Groups in FROM order; the group's own table is its first table that
+	// is not a reference table (it decides the routing).
+	root := map[int]int{}
+	for i, t := range c.tables {
+		k := i
+		if i < prefix {
+			k = find(i)
+		}
+		g, ok := root[k]
+		if !ok {
+			g = len(c.groups)
+			root[k] = g
+			c.groups = append(c.groups, nil)
+			c.leftGroup = append(c.leftGroup, t.left)
+		}
+		t.group = g
+	}
+	for g := range c.groups {
+		var members []*chainTable
+		for _, t := range c.tables {
+			if t.group == g {
+				members = append(members, t)
+			}
+		}
+		main := members[0]
+		for _, m := range members {
+			if !isReference(m) {
+				main = m
+				break
+			}
+		}
+		sd := &joinSide{ts: main.ts, ref: main.ref, name: main.name}
+		for _, m := range members {
+			if m != main {
+				sd.attached = append(sd.attached, attached{ts: m.ts, name: m.name})
+			}
+		}
+		c.groups[g] = sd
+	}
+	if len(c.groups) < 2 {
+		return unsupported("this join of tables across shards")
+	}
+	// Join order: the groups of inner joins, each next one tied to those
+	// before it by an equality (preferring one that routes it by its
+	// vindex); then the rest as written.
+	nPrefix := 0
+	for _, t := range c.tables[:prefix] {
+		nPrefix = max(nPrefix, t.group+1)
+	}
+	if prefix == 0 {
+		nPrefix = 1
+	}
+	c.pos = make([]int, len(c.groups))
+	for g := range c.pos {
+		c.pos[g] = -1
+	}
+	c.place(0)
+	for len(c.order) < nPrefix {
+		next := -1
+		for _, wantVindex := range []bool{true, false} {
+			for g := 0; g < nPrefix && next < 0; g++ {
+				if c.pos[g] < 0 && c.tiedToPlaced(g, terms, wantVindex) {
+					next = g
+				}
+			}
+		}
+		if next < 0 {
+			return unsupported("a join across shards without an equality of columns of the two tables")
+		}
+		c.place(next)
+	}
+	for g := nPrefix; g < len(c.groups); g++ {
+		c.place(g)
+	}
+	c.steps = make([]chainStep, len(c.groups))
+	return nil
+}
+
+func (c *chain) place(g int) {
+	c.pos[g] = len(c.order)
+	c.order = append(c.order, g)
+}
+
+// tiedToPlaced says whether an equality of columns ties group g to a
+// group already placed (with wantVindex, on g's routing vindex column).
+func (c *chain) tiedToPlaced(g int, terms []ast.ExprNode, wantVindex bool) bool {
+	for _, e := range terms {
+		l, r, lt, rt, ok := c.columnEquality(e)
+		if !ok {
+			continue
+		}
+		gl, gr := c.tables[lt].group, c.tables[rt].group
+		var col ast.ExprNode
+		switch {
+		case gl == g && gr != g && c.pos[gr] >= 0:
+			col = l
+		case gr == g && gl != g && c.pos[gl] >= 0:
+			col = r
+		default:
+			continue
+		}
+		if !wantVindex || c.routedBy(g, col) {
+			return true
+		}
+	}
+	return false
+}
+
+// routedBy says whether column col is the primary vindex column of group
+// g's own table (so join values of it pick the group's shards).
+func (c *chain) routedBy(g int, col ast.ExprNode) bool {
+	sd := c.groups[g]
+	cn, ok := unparen(col).(*ast.ColumnNameExpr)
+	if !ok || sd.ref.ks == nil || !sd.ref.ks.Sharded || sd.ref.table == nil || sd.ref.table.Type == "reference" {
+		return false
+	}
+	pc, _, ok := primaryVindex(sd.ref.table)
+	return ok && strings.EqualFold(pc, cn.Name.Name.O) && strings.EqualFold(cn.Name.Table.O, sd.name)
+}
+
+// placeTerms gives each WHERE and ON term to the group query that can
+// evaluate it, or makes it the join key of a step.
+func (c *chain) placeTerms(terms []ast.ExprNode) error {
+	for _, e := range terms {
+		gs, err := c.groupsOf(e)
+		if err != nil {
+			return err
+		}
+		switch len(gs) {
+		case 0:
+			first := c.groups[c.order[0]]
+			first.where = append(first.where, e)
+		case 1:
+			if c.leftGroup[gs[0]] {
+				return unsupported("WHERE conditions on the inner table of a LEFT JOIN across shards")
+			}
+			c.groups[gs[0]].where = append(c.groups[gs[0]].where, e)
+		default:
+			if err := c.joinKey(e, gs, false); err != nil {
+				return err
+			}
+		}
+	}
+	for _, t := range c.tables {
+		if !t.left {
+			continue
+		}
+		for _, e := range t.on {
+			gs, err := c.groupsOf(e)
+			if err != nil {
+				return err
+			}
+			switch {
+			case len(gs) == 1 && gs[0] == t.group:
+				c.groups[t.group].where = append(c.groups[t.group].where, e)
+			case len(gs) == 2 && (gs[0] == t.group || gs[1] == t.group):
+				if err := c.joinKey(e, gs, true); err != nil {
+					return err
+				}
+			default:
+				return unsupported("ON conditions on the outer table of a LEFT JOIN across shards")
+			}
+		}
+	}
+	for k := 1; k < len(c.order); k++ {
+		if !c.steps[c.order[k]].set {
+			return unsupported("a join across shards without an equality of columns of the two tables")
+		}
+	}
+	return nil
+}
+
+// joinKey makes term e (reading groups gs) the join key of the latest of
+// its groups; fromOn says it is a LEFT JOIN's ON term.
+func (c *chain) joinKey(e ast.ExprNode, gs []int, fromOn bool) error {
+	refuse := unsupported("join conditions other than one equality of columns across shards")
+	if len(gs) != 2 {
+		return refuse
+	}
+	last, other := gs[0], gs[1]
+	if c.pos[other] > c.pos[last] {
+		last, other = other, last
+	}
+	if c.leftGroup[last] && !fromOn {
+		return unsupported("WHERE conditions on the inner table of a LEFT JOIN across shards")
+	}
+	l, r, lt, _, ok := c.columnEquality(e)
+	if !ok || c.steps[last].set {
+		return refuse
+	}
+	if c.tables[lt].group == last {
+		l, r = r, l
+	}
+	c.steps[last] = chainStep{left: l, right: r, leftGroup: other, set: true}
+	return nil
+}
+
+// chainCol is a column of one group's query.
+type chainCol struct{ group, idx int }
+
+func (c *chain) add(g int, f *ast.SelectField) chainCol {
+	sd := c.groups[g]
+	sd.fields = append(sd.fields, f)
+	return chainCol{g, len(sd.fields) - 1}
+}
+
+// singleGroup is the group that computes e: the one whose columns it
+// reads, the first for a constant.
+func (c *chain) singleGroup(e ast.ExprNode, what string) (int, error) {
+	gs, err := c.groupsOf(e)
+	if err != nil {
+		return 0, err
+	}
+	switch len(gs) {
+	case 0:
+		return c.order[0], nil
+	case 1:
+		return gs[0], nil
+	}
+	return 0, unsupportedf("%s of columns of several tables of a join across shards", what)
+}
+
+// keys adds the hidden join key columns of every step.
+func (c *chain) keys() (lk, lw, rk, rw []chainCol) {
+	lk, lw = make([]chainCol, len(c.groups)), make([]chainCol, len(c.groups))
+	rk, rw = make([]chainCol, len(c.groups)), make([]chainCol, len(c.groups))
+	for _, g := range c.order[1:] {
+		st := c.steps[g]
+		lk[g] = c.add(st.leftGroup, &ast.SelectField{Expr: st.left})
+		lw[g] = c.add(st.leftGroup, &ast.SelectField{Expr: weightOf(st.left)})
+		rk[g] = c.add(g, &ast.SelectField{Expr: st.right})
+		rw[g] = c.add(g, &ast.SelectField{Expr: weightOf(st.right)})
+	}
+	return lk, lw, rk, rw
+}
+
+// build turns the groups into Routes chained by Joins whose last one
+// delivers out.
+func (b *builder) buildChain(c *chain, out []chainCol) (*engine.Join, error) {
+	lk, lw, rk, rw := c.keys()
+	offs := make([]int, len(c.groups)) // by group: its first column in the rows so far
+	n := 0
+	for _, g := range c.order {
+		offs[g] = n
+		n += len(c.groups[g].fields)
+	}
+	at := func(cc chainCol) int { return offs[cc.group] + cc.idx }
+	var left engine.Primitive
+	var top *engine.Join
+	for k, g := range c.order {
+		sd := c.groups[g]
+		var where []ast.ExprNode
+		where = append(where, sd.where...)
+		if k > 0 {
+			where = append(where, &ast.PatternInExpr{Expr: c.steps[g].right, List: []ast.ExprNode{newHoleExpr(engine.HoleValsText)}})
+		}
+		q := &ast.SelectStmt{
+			Kind:           ast.SelectStmtKindSelect,
+			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+			Fields:         &ast.FieldList{Fields: sd.fields},
+			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
+			Where:          andAll(where),
+		}
+		rt, err := b.sideRouting(sd, q, k == 0)
+		if err != nil {
+			return nil, err
+		}
+		rightVindex := k > 0 && c.routedBy(g, c.steps[g].right)
+		if rightVindex {
+			_, vx, _ := primaryVindex(sd.ref.table)
+			rt.Vindex = vx
+		}
+		tmpl, err := render(q)
+		if err != nil {
+			return nil, err
+		}
+		route := &engine.Route{Routing: rt, Query: tmpl}
+		if k == 0 {
+			left = route
+			continue
+		}
+		jn := &engine.Join{
+			Left: left, Right: route, Outer: c.leftGroup[g], RightVindex: rightVindex,
+			LeftKey:  engine.GroupKey{Col: at(lk[g]), Weight: at(lw[g])},
+			RightKey: engine.GroupKey{Col: rk[g].idx, Weight: rw[g].idx},
+		}
+		if k < len(c.order)-1 {
+			for i := 0; i < offs[g]; i++ {
+				jn.Cols = append(jn.Cols, engine.JoinColumn{Col: i})
+			}
+			for i := range sd.fields {
+				jn.Cols = append(jn.Cols, engine.JoinColumn{Right: true, Col: i})
+			}
+		} else {
+			for _, cc := range out {
+				if cc.group == g {
+					jn.Cols = append(jn.Cols, engine.JoinColumn{Right: true, Col: cc.idx})
+				} else {
+					jn.Cols = append(jn.Cols, engine.JoinColumn{Col: at(cc)})
+				}
+			}
+		}
+		left, top = jn, jn
+	}
+	return top, nil
+}
+
+// plainChain plans a chain without grouping: the select list, then ORDER
+// BY operands sorted at the gateway, then LIMIT.
+func (b *builder) plainChain(c *chain, sel *ast.SelectStmt) (engine.Primitive, error) {
+	var out []chainCol
+	for _, f := range sel.Fields.Fields {
+		g, err := c.singleGroup(f.Expr, "expressions")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c.add(g, f))
+	}
+	var keys []engine.OrderKey
+	if sel.OrderBy != nil {
+		var orders []*ast.ByItem
+		for _, item := range sel.OrderBy.Items {
+			e := item.Expr
+			if v, ok := e.(*valueExpr); ok && v.val == nil {
+				continue
+			}
+			if p, ok := e.(*ast.PositionExpr); ok {
+				if p.P != nil || p.N < 1 || p.N > len(sel.Fields.Fields) {
+					return nil, unsupported("ORDER BY this position over a join across shards")
+				}
+				e = sel.Fields.Fields[p.N-1].Expr
+			} else if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.O == "" {
+				for _, f := range sel.Fields.Fields {
+					if strings.EqualFold(f.AsName.O, cn.Name.Name.O) {
+						e = f.Expr
+					}
+				}
+			}
+			gs, err := c.groupsOf(e)
+			if err != nil {
+				return nil, err
+			}
+			if len(gs) == 0 {
+				return nil, unsupported("ORDER BY a constant across shards")
+			}
+			if len(gs) > 1 {
+				return nil, unsupported("ORDER BY an expression of several tables of a join across shards")
+			}
+			out = append(out, c.add(gs[0], &ast.SelectField{Expr: e}), c.add(gs[0], &ast.SelectField{Expr: weightOf(e)}))
+			orders = append(orders, item)
+		}
+		n := 2 * len(orders)
+		for i, item := range orders {
+			keys = append(keys, engine.OrderKey{Col: -(n - 2*i), Weight: -(n - 2*i - 1), Desc: item.Desc})
+		}
+	}
+	jn, err := b.buildChain(c, out)
+	if err != nil {
+		return nil, err
+	}
+	var top engine.Primitive = jn
+	if len(keys) > 0 {
+		top = &engine.MemorySort{Input: jn, Keys: keys, Trim: 2 * len(keys)}
+	}
+	if sel.Limit != nil {
+		l, err := limitOf(sel.Limit)
+		if err != nil {
+			return nil, err
+		}
+		top = &engine.Limit{Input: top, Spec: *l}
+	}
+	return top, nil
+}
+
+// groupedChain plans GROUP BY, DISTINCT, HAVING and aggregates over a
+// chain the way groupedJoin does over two tables: per joined row
+// partials merged by GroupAggregate, result types of SUM, AVG and
+// computed columns from field queries on one shard of their group.
+func (b *builder) groupedChain(c *chain, sel *ast.SelectStmt) (engine.Primitive, error) {
+	g, ga, lim, err := planGrouping(sel)
+	if err != nil {
+		return nil, err
+	}
+	var out []chainCol
+	for col, f := range g.fields {
+		var phys ast.ExprNode = newValueExpr(nil, "", "")
+		if !g.computedAt[col] {
+			if phys, err = partialOf(f.Expr); err != nil {
+				return nil, err
+			}
+		}
+		grp, err := c.singleGroup(phys, "expressions")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c.add(grp, &ast.SelectField{Expr: phys, AsName: f.AsName}))
+	}
+	jn, err := b.buildChain(c, out)
+	if err != nil {
+		return nil, err
+	}
+	ga.Input, ga.RetypeCounts = jn, true
+	probeFields := make([][]*ast.SelectField, len(c.groups))
+	probeCols := make([][]int, len(c.groups))
+	for col := 0; col < len(g.fields); col++ {
+		if !g.computedAt[col] {
+			i, ok := g.aggAt[col]
+			if !ok || col >= g.visible {
+				continue
+			}
+			switch g.aggs[i].Op {
+			case engine.AggrSum, engine.AggrAvg, engine.AggrSumDistinct, engine.AggrAvgDistinct:
+			default:
+				continue
+			}
+		}
+		f := g.fields[col]
+		grp, err := c.singleGroup(f.Expr, "expressions of aggregate functions")
+		if err != nil {
+			return nil, err
+		}
+		probeFields[grp] = append(probeFields[grp], &ast.SelectField{Expr: f.Expr, AsName: f.AsName})
+		probeCols[grp] = append(probeCols[grp], col)
+	}
+	for grp, fields := range probeFields {
+		if len(fields) == 0 {
+			continue
+		}
+		sd := c.groups[grp]
+		q := &ast.SelectStmt{
+			Kind:           ast.SelectStmtKindSelect,
+			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+			Fields:         &ast.FieldList{Fields: fields},
+			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
+			Where:          &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")},
+		}
+		tmpl, err := render(q)
+		if err != nil {
+			return nil, err
+		}
+		rt := engine.Routing{Opcode: engine.Unsharded, Keyspace: sd.ref.ks.Name, Table: sd.ref.node.Name.O}
+		if sd.ref.ks.Sharded {
+			rt.Opcode, rt.Sharded = engine.Reference, true // any one shard
+		}
+		ga.TypeProbes = append(ga.TypeProbes, engine.TypeProbe{Route: &engine.Route{Routing: rt, Query: tmpl}, Cols: probeCols[grp]})
+	}
+	var top engine.Primitive = ga
+	if lim != nil {
+		top = &engine.Limit{Input: top, Spec: *lim}
+	}
+	return top, nil
+}
