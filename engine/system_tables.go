@@ -199,8 +199,8 @@ func (ts *TableSizes) description() Description {
 // KeyspaceSchemata answers an information_schema.SCHEMATA query that
 // names no one keyspace: the query runs on a shard of every keyspace
 // (Routes[i] on keyspace Names[i]) and each keeps only the row of its
-// keyspace's own database, so the answer lists the keyspaces, as SHOW
-// DATABASES does, not one instance's databases. Rows are ordered by
+// keyspace's own database, so the answer lists the keyspaces the user
+// may use, as SHOW DATABASES does, not one instance's databases. Rows are ordered by
 // SCHEMA_NAME (Desc: descending), as the planner allows only that ORDER BY.
 type KeyspaceSchemata struct {
 	Names  []string
@@ -215,7 +215,18 @@ var _ Primitive = (*KeyspaceSchemata)(nil)
 // Execute implements Primitive.
 func (ks *KeyspaceSchemata) Execute(ctx context.Context, vc VCursor, args []any) (*Result, error) {
 	out := &Result{}
+	var sees map[string]bool // nil: every keyspace (offline)
+	if sess := vc.Session(); sess != nil {
+		// Only the keyspaces the user may use, as SHOW DATABASES lists.
+		sees = map[string]bool{}
+		for _, k := range sess.Keyspaces() {
+			sees[k.Name] = true
+		}
+	}
 	for i, in := range ks.Routes {
+		if sees != nil && !sees[ks.Names[i]] {
+			continue
+		}
 		r, err := in.Execute(ctx, vc, args)
 		if err != nil {
 			return nil, err
