@@ -30,10 +30,13 @@ var _ Primitive = (*MoveRows)(nil)
 // transaction of the session's transaction_mode when none is open.
 func NeedsTransaction(p Primitive) bool {
 	switch x := p.(type) {
-	case *MoveRows, *OwnedDML, *InsertSelect:
-		// INSERT ... SELECT: its rows go to several shards as one statement,
-		// all or none, as MySQL inserts them.
+	case *MoveRows, *OwnedDML:
 		return true
+	case *InsertSelect:
+		// INSERT ... SELECT: its rows go to several shards as one statement,
+		// all or none, as MySQL inserts them. Into an unsharded keyspace
+		// they are one statement on one shard, atomic by itself.
+		return x.Insert.Vindex != nil
 	case *Insert:
 		return len(x.Lookups) > 0
 	}

@@ -398,10 +398,18 @@ func isWrite(t planner.StmtType) bool {
 
 // execute runs a non-SELECT plan. One that needs a transaction (a row
 // move: several dependent shard calls) runs, when the session has none
-// open, in a transaction of its own in the session's mode.
+// open, in a transaction of its own in the session's mode; inside the
+// session's transaction it runs under the statement savepoint, and so
+// does a plain write (executeWrite).
 func (s *session) execute(ctx context.Context, plan *planner.Plan, cursor execCursor, args []any) (*engine.Result, error) {
 	vc, real := cursor.(*vcursor)
-	if !real || s.tabletType != topo.TabletPrimary || !engine.NeedsTransaction(plan.Root) {
+	if !real || s.tabletType != topo.TabletPrimary {
+		return plan.Root.Execute(ctx, cursor, args)
+	}
+	if !engine.NeedsTransaction(plan.Root) {
+		if s.tx != nil && isWrite(plan.Type) {
+			return s.executeWrite(ctx, plan, vc, args) // transaction_statement.go
+		}
 		return plan.Root.Execute(ctx, cursor, args)
 	}
 	if s.tx != nil {
@@ -421,8 +429,11 @@ func (s *session) execute(ctx context.Context, plan *planner.Plan, cursor execCu
 	return res, nil
 }
 
-// stmtSavepoint is the savepoint a dependent multi-call statement sets in
-// an open transaction (a name applications are unlikely to use).
+// stmtSavepoint is the savepoint a statement sets in an open transaction
+// to undo itself on failure: a dependent multi-call statement on every
+// participant (executeAtomically), a plain write reaching several shards
+// on those it reaches (transaction_statement.go). A name applications are
+// unlikely to use.
 const stmtSavepoint = "shardgate_statement"
 
 // executeAtomically runs a plan of several dependent shard calls inside

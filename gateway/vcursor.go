@@ -46,6 +46,9 @@ type vcursor struct {
 	locking bool
 	// implicit is that transaction while the statement runs.
 	implicit *transaction
+	// stmtSP protects a write statement inside the session's open
+	// transaction (transaction_statement.go); zero otherwise.
+	stmtSP statementSavepoint
 	// spanning is set while a call reaches several shards: a shard
 	// joining a transaction then begins READ COMMITTED.
 	spanning bool
@@ -282,9 +285,11 @@ func (vc *vcursor) tx() *transaction {
 // txStatement applies the transaction rules before a call reaches shards:
 // transaction_mode single refuses a second shard (before anything runs,
 // so the transaction goes on); an autocommit write reaching several
-// shards runs in its own transaction of the session's mode (multi keeps
-// each shard's autocommit, as best effort). The returned func ends that
-// transaction: commit, or roll back if err is not nil.
+// shards runs in its own transaction of the session's mode, so a failure
+// on one shard leaves nothing anywhere (twopc commits atomically, multi
+// shard by shard); inside an open transaction, a write's statement
+// savepoint is armed (transaction_statement.go). The returned func ends
+// the statement's own transaction: commit, or roll back if err is not nil.
 func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []string) (func(error) error, error) {
 	s := vc.s
 	vc.spanning = len(shards) > 1
@@ -298,16 +303,14 @@ func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []st
 				return nil, errSingleSpan(have, next)
 			}
 		}
+		vc.stmtSP.arm(shards)
 		return none, nil
 	}
 	if !vc.write || len(shards) < 2 {
 		return none, nil
 	}
-	switch s.txMode {
-	case modeSingle:
+	if s.txMode == modeSingle {
 		return nil, errSingleSpan(shardKey{keyspace, shards[0]}, shardKey{keyspace, shards[1]})
-	case modeMulti:
-		return none, nil
 	}
 	vc.implicit = s.srv.newTx(s.txMode, "")
 	return func(err error) error {
@@ -332,13 +335,19 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 	// Streamed and counted, so a result over the row budget stops early
 	// instead of being read whole.
 	var rows [][][]byte
-	res, err := vc.stream(ctx, sc.conn, query, nil, func(row [][]byte) error {
+	onRow := func(row [][]byte) error {
 		if err := vc.budget.take(1); err != nil {
 			return err
 		}
 		rows = append(rows, copyRow(row))
 		return nil
-	})
+	}
+	var res *tablet.Result
+	if ahead := vc.stmtSP.savepointAhead(shardKey{keyspace, shard}); ahead != nil {
+		res, err = sc.conn.StreamAfter(ctx, ahead, vc.s.stmt.comments.around(query), nil, onRow)
+	} else {
+		res, err = vc.stream(ctx, sc.conn, query, nil, onRow)
+	}
 	if err != nil {
 		return nil, err
 	}

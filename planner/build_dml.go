@@ -50,6 +50,13 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (engine.Primitive, error) {
 		return nil, errInternal("%s without a table", verb)
 	}
 	t := src.ref.table
+	if s.Select != nil && t == nil && src.ref.ks != nil && !src.ref.ks.Sharded {
+		// A table of an unsharded keyspace that its vschema does not list.
+		return b.insertSelectUnsharded(s, src, verb)
+	}
+	if t == nil {
+		return nil, errInternal("%s into table %s, which the vschema does not know", verb, src.ref.node.Name.O)
+	}
 	if t.Type == vschema.TypeReference {
 		if s.Select != nil {
 			return nil, unsupportedf("%s ... SELECT into reference table %s", verb, t.Name)
@@ -58,7 +65,7 @@ func (b *builder) buildInsert(s *ast.InsertStmt) (engine.Primitive, error) {
 	}
 	if s.Select != nil {
 		if !src.ref.ks.Sharded {
-			return nil, unsupportedf("%s ... SELECT into an unsharded keyspace from another keyspace", verb)
+			return b.insertSelectUnsharded(s, src, verb)
 		}
 		return b.insertSelect(s, src, verb)
 	}

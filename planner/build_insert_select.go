@@ -54,3 +54,36 @@ func (b *builder) insertSelect(s *ast.InsertStmt, src *source, verb string) (eng
 	ins := &engine.Insert{Keyspace: src.ref.ks.Name, Table: t.Name, Vindex: vx, Query: q}
 	return &engine.InsertSelect{Input: input, Insert: ins, Columns: len(s.Columns), VindexCol: at}, nil
 }
+
+// insertSelectUnsharded plans INSERT ... SELECT into an unsharded
+// keyspace's table from another keyspace (the same keyspace goes to its
+// shard as written): the SELECT is planned like any other and its rows
+// are sent to the keyspace's one shard as one INSERT ... VALUES, which
+// keeps the statement's column list (or none), IGNORE and ON DUPLICATE
+// KEY UPDATE.
+func (b *builder) insertSelectUnsharded(s *ast.InsertStmt, src *source, verb string) (engine.Primitive, error) {
+	name := src.ref.node.Name.O
+	if t := src.ref.table; t != nil {
+		name = t.Name
+		if t.AutoIncrement != nil && t.Sequence != nil {
+			return nil, unsupportedf("%s ... SELECT into table %s, whose auto-increment column comes from a sequence", verb, t.Name)
+		}
+	}
+	stmt, ok := s.Select.(ast.StmtNode)
+	if !ok {
+		return nil, unsupportedf("this %s ... SELECT", verb)
+	}
+	input, err := b.buildSelect(stmt)
+	if err != nil {
+		return nil, err
+	}
+	s.Select = nil
+	s.Setlist = false
+	s.Lists = [][]ast.ExprNode{{newHoleExpr(engine.HoleValsText)}}
+	q, err := render(s)
+	if err != nil {
+		return nil, err
+	}
+	ins := &engine.Insert{Keyspace: src.ref.ks.Name, Table: name, Query: q}
+	return &engine.InsertSelect{Input: input, Insert: ins, Columns: len(s.Columns)}, nil
+}

@@ -31,6 +31,11 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 					return nil, err
 				}
 			}
+			if sel, ok := stmt.(*ast.SelectStmt); ok && err == nil && r.Opcode == engine.DBA && stmt == b.top && !b.rewritten {
+				if merged := b.systemMerge(sel, r); merged != nil { // build_system_merge.go
+					return merged, nil
+				}
+			}
 			return r, err
 		}
 	}
