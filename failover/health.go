@@ -17,6 +17,13 @@ import (
 // what SHOW VITESS_TABLETS shows. It writes a record only when something
 // in it changed (lag counted in buckets, see lagBucket) or every
 // HealthRefresh, so a quiet estate writes almost nothing to etcd.
+//
+// Unlike the primaries' probe (a fresh login per check, see probe), the
+// health pass keeps one connection per tablet and logs in again only
+// after an error: a login per tablet twice a second was most of what an
+// idle `shardgate up` cluster (10 instances) spent its CPU on, taken from
+// the queries it serves. A hung server still costs a check no more than
+// its timeout (Execute closes the connection when ctx ends).
 
 // healthChecker is one leadership term's health loop; its goroutine is the
 // only user.
@@ -26,12 +33,29 @@ type healthChecker struct {
 	written map[topo.TabletAlias]*topo.TabletHealth
 	// pruneAt: records of tablets gone from the topology are removed then.
 	pruneAt time.Time
+	// conns are the kept connections, by tablet; closed by close.
+	conns map[topo.TabletAlias]keptConn
+}
+
+// keptConn is a health connection and the address it was opened to.
+type keptConn struct {
+	conn *tablet.Conn
+	addr string
+}
+
+// close closes the kept connections (the end of the leadership term).
+func (hc *healthChecker) close() {
+	for alias, kc := range hc.conns {
+		kc.conn.Close()
+		delete(hc.conns, alias)
+	}
 }
 
 // checkHealth runs health passes every CheckInterval until ctx ends. It
 // runs on the caller's goroutine.
 func (c *Controller) checkHealth(ctx context.Context) {
-	hc := &healthChecker{c: c, written: map[topo.TabletAlias]*topo.TabletHealth{}}
+	hc := &healthChecker{c: c, written: map[topo.TabletAlias]*topo.TabletHealth{}, conns: map[topo.TabletAlias]keptConn{}}
+	defer hc.close()
 	t := time.NewTicker(c.cfg.CheckInterval)
 	defer t.Stop()
 	for {
@@ -55,15 +79,42 @@ func (hc *healthChecker) pass(ctx context.Context) error {
 		return err
 	}
 	found := make([]*topo.TabletHealth, len(tablets))
+	conns := make([]*tablet.Conn, len(tablets))
+	for i, t := range tablets {
+		kc, ok := hc.conns[t.Alias]
+		switch {
+		case !ok:
+		case kc.addr != t.Addr():
+			// The tablet moved (re-added on another port).
+			kc.conn.Close()
+		default:
+			conns[i] = kc.conn
+		}
+	}
 	var wg sync.WaitGroup
 	for i, t := range tablets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			found[i] = hc.c.tabletHealth(ctx, t)
+			found[i], conns[i] = hc.c.tabletHealth(ctx, t, conns[i])
 		}()
 	}
 	wg.Wait()
+	listed := make(map[topo.TabletAlias]bool, len(tablets))
+	for _, t := range tablets {
+		listed[t.Alias] = true
+	}
+	for alias, kc := range hc.conns {
+		if !listed[alias] {
+			kc.conn.Close() // the tablet left the topology
+		}
+	}
+	clear(hc.conns)
+	for i, t := range tablets {
+		if conns[i] != nil {
+			hc.conns[t.Alias] = keptConn{conn: conns[i], addr: t.Addr()}
+		}
+	}
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -106,25 +157,43 @@ func (hc *healthChecker) pass(ctx context.Context) error {
 	return nil
 }
 
-// tabletHealth checks one tablet with a fresh login, bounded as a
-// primary's check is.
-func (c *Controller) tabletHealth(ctx context.Context, t *topo.Tablet) *topo.TabletHealth {
-	h := &topo.TabletHealth{Alias: t.Alias, CheckedAt: time.Now()}
+// tabletHealth checks one tablet on conn, or on a fresh login when conn
+// is nil, bounded as a primary's check is. It returns the connection to
+// keep for the next check: nil after any error (it is closed), so the
+// next check logs in afresh. A kept connection that fails is retried at
+// once with a fresh login, so the record says what a fresh login finds:
+// a connection the server closed (wait_timeout, a KILL, a restart that
+// is already over) does not make the tablet look unreachable for a pass.
+func (c *Controller) tabletHealth(ctx context.Context, t *topo.Tablet, conn *tablet.Conn) (*topo.TabletHealth, *tablet.Conn) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.checkTimeout())
 	defer cancel()
+	if conn != nil {
+		h := &topo.TabletHealth{Alias: t.Alias, CheckedAt: time.Now()}
+		if err := readHealth(ctx, conn, h); err == nil {
+			return h, conn
+		}
+		conn.Close()
+		if ctx.Err() != nil {
+			// The kept connection used up the check's time: the
+			// server is as slow to a fresh login.
+			return &topo.TabletHealth{Alias: t.Alias, CheckedAt: h.CheckedAt, Error: ctx.Err().Error()}, nil
+		}
+	}
+	h := &topo.TabletHealth{Alias: t.Alias, CheckedAt: time.Now()}
 	conn, err := c.dial(ctx, t)
 	if err != nil {
 		h.Error = err.Error()
-		return h
+		return h, nil
 	}
-	defer conn.Close()
 	if err := readHealth(ctx, conn, h); err != nil {
 		h.Error = err.Error()
 		// A server that answers with an error is reachable, but what it
 		// said of itself can't be trusted: keep it out of replica reads.
 		h.Reachable = false
+		conn.Close()
+		return h, nil
 	}
-	return h
+	return h, conn
 }
 
 // readHealth fills h from the instance: read_only and GTID position, then

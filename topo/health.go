@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -142,68 +141,5 @@ func sortedHealth(list []*TabletHealth) []*TabletHealth {
 // it gets; the records in it are never changed afterwards (treat them as
 // read-only).
 func (s *Store) WatchTabletHealth(ctx context.Context, fn func([]*TabletHealth)) error {
-	wait := watchRetryMin
-	for {
-		delivered, err := s.watchHealthOnce(ctx, fn)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if delivered {
-			wait = watchRetryMin
-		}
-		s.log.Warn("topo: watching tablet health failed; retrying", "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, watchRetryMax)
-	}
-}
-
-// watchHealthOnce lists the records, hands them to fn, then applies each
-// watch response to its map and hands the new list over, until an error.
-func (s *Store) watchHealthOnce(ctx context.Context, fn func([]*TabletHealth)) (delivered bool, err error) {
-	list, rev, err := s.listHealth(ctx)
-	if err != nil {
-		return false, err
-	}
-	byAlias := make(map[string]*TabletHealth, len(list))
-	for _, h := range list {
-		byAlias[h.Alias.String()] = h
-	}
-	fn(list)
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
-	wch := s.cli.Watch(wctx, s.healthDir(), clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-	for {
-		select {
-		case <-ctx.Done():
-			return true, ctx.Err()
-		case resp, ok := <-wch:
-			if !ok {
-				return true, fmt.Errorf("topo: etcd health watch closed")
-			}
-			if err := resp.Err(); err != nil {
-				return true, fmt.Errorf("topo: etcd health watch: %w", err)
-			}
-			for _, ev := range resp.Events {
-				alias := strings.TrimPrefix(string(ev.Kv.Key), s.healthDir())
-				if ev.Type == mvccpb.DELETE {
-					delete(byAlias, alias)
-					continue
-				}
-				h := new(TabletHealth)
-				if err := json.Unmarshal(ev.Kv.Value, h); err != nil {
-					return true, fmt.Errorf("topo: decode tablet health %s: %w", ev.Kv.Key, err)
-				}
-				byAlias[alias] = h
-			}
-			out := make([]*TabletHealth, 0, len(byAlias))
-			for _, h := range byAlias {
-				out = append(out, h)
-			}
-			fn(sortedHealth(out))
-		}
-	}
+	return recordWatch[TabletHealth]{prefix: s.healthDir(), what: "tablet health", sorted: sortedHealth}.watch(ctx, s, fn)
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -141,67 +140,10 @@ func (s *Store) listUsers(ctx context.Context) ([]*User, int64, error) {
 // etcd watch it opens is cancelled before it returns. fn owns the slice;
 // the records are never changed afterwards.
 func (s *Store) WatchUsers(ctx context.Context, fn func([]*User)) error {
-	wait := watchRetryMin
-	for {
-		delivered, err := s.watchUsersOnce(ctx, fn)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if delivered {
-			wait = watchRetryMin
-		}
-		s.log.Warn("topo: watching users failed; retrying", "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, watchRetryMax)
-	}
+	return recordWatch[User]{prefix: s.usersDir(), what: "user", sorted: sortedUsers}.watch(ctx, s, fn)
 }
 
-func (s *Store) watchUsersOnce(ctx context.Context, fn func([]*User)) (delivered bool, err error) {
-	list, rev, err := s.listUsers(ctx)
-	if err != nil {
-		return false, err
-	}
-	byName := make(map[string]*User, len(list))
-	for _, u := range list {
-		byName[u.Name] = u
-	}
-	fn(list)
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
-	wch := s.cli.Watch(wctx, s.usersDir(), clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-	for {
-		select {
-		case <-ctx.Done():
-			return true, ctx.Err()
-		case resp, ok := <-wch:
-			if !ok {
-				return true, fmt.Errorf("topo: etcd users watch closed")
-			}
-			if err := resp.Err(); err != nil {
-				return true, fmt.Errorf("topo: etcd users watch: %w", err)
-			}
-			for _, ev := range resp.Events {
-				name := strings.TrimPrefix(string(ev.Kv.Key), s.usersDir())
-				if ev.Type == mvccpb.DELETE {
-					delete(byName, name)
-					continue
-				}
-				u := new(User)
-				if err := json.Unmarshal(ev.Kv.Value, u); err != nil {
-					return true, fmt.Errorf("topo: decode user %s: %w", ev.Kv.Key, err)
-				}
-				byName[name] = u
-			}
-			out := make([]*User, 0, len(byName))
-			for _, u := range byName {
-				out = append(out, u)
-			}
-			slices.SortFunc(out, func(a, b *User) int { return strings.Compare(a.Name, b.Name) })
-			fn(out)
-		}
-	}
+func sortedUsers(list []*User) []*User {
+	slices.SortFunc(list, func(a, b *User) int { return strings.Compare(a.Name, b.Name) })
+	return list
 }

@@ -35,23 +35,7 @@ const (
 // and must not change it.
 func (s *Store) WatchSnapshots(ctx context.Context, fn func(*Snapshot)) error {
 	w := &watcher{s: s, fn: fn}
-	wait := watchRetryMin
-	for {
-		delivered, err := w.run(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if delivered {
-			wait = watchRetryMin
-		}
-		s.log.Warn("topo: watching the topology failed; retrying", "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, watchRetryMax)
-	}
+	return s.retryWatch(ctx, "the topology", w.run)
 }
 
 // watcher is the state of one WatchSnapshots call.

@@ -27,6 +27,15 @@ type leg struct {
 	// minThreads: workloads with fewer threads skip the leg (a split
 	// needs two).
 	minThreads int
+	// onlyTest, when set, is the one sysbench test the leg runs (legs F
+	// and G: their ratios are point-select targets; running them for
+	// every workload would push make bench past 20 minutes).
+	onlyTest string
+}
+
+// runs tells whether the leg runs workload w.
+func (l leg) runs(w workload) bool {
+	return w.threads >= l.minThreads && (l.onlyTest == "" || l.onlyTest == w.test)
 }
 
 // legRun is one leg of one workload in one round.
@@ -81,11 +90,11 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 		all = append(all, leg{name: "E", what: "sysbench → `shardgate up` (as make up: 4 shards + replicas, etcd and controllers in-process)", target: target{e.up.addr, ksUp}, gateway: true, dbPids: upPids, gw: e.up})
 	}
 	if e.gwOff != nil {
-		all = append(all, leg{name: "F", what: "sysbench → gateway --no-metrics → 2 shards", target: target{e.gwOff.addr, ksSharded}, gateway: true, dbPids: shardPids, gw: e.gwOff})
+		all = append(all, leg{name: "F", what: "sysbench → gateway --no-metrics → 2 shards", target: target{e.gwOff.addr, ksSharded}, gateway: true, dbPids: shardPids, gw: e.gwOff, onlyTest: "oltp_point_select"})
 	}
 	if e.gw2 != nil {
 		all = append(all, leg{name: "G", what: "2 sysbench → 2 gateways side by side (threads split) → 2 shards", target: target{e.gw.addr, ksSharded},
-			gateway: true, dbPids: shardPids, split: e.gw2, target2: target{e.gw2.addr, ksSharded}, minThreads: 2})
+			gateway: true, dbPids: shardPids, split: e.gw2, target2: target{e.gw2.addr, ksSharded}, minThreads: 2, onlyTest: "oltp_point_select"})
 	}
 	for i := range all {
 		if all[i].gw == nil {
@@ -137,7 +146,7 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 	total := 0
 	for _, w := range ws {
 		for _, l := range legs {
-			if w.threads >= l.minThreads {
+			if l.runs(w) {
 				total += o.rounds
 			}
 		}
@@ -149,7 +158,7 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 				// Rotate the order so no leg always runs first (a cold
 				// cache) or last.
 				l := legs[(k+r+wi)%len(legs)]
-				if w.threads < l.minThreads {
+				if !l.runs(w) {
 					continue
 				}
 				n++
@@ -159,7 +168,7 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 				if lr.Err != "" {
 					fmt.Fprintf(log, "FAILED: %s\n", firstLine(lr.Err))
 				} else {
-					fmt.Fprintf(log, "%8.0f qps  p50 %6.0f µs  p99 %6.0f µs\n", lr.QPS, lr.P50us, lr.P99us)
+					fmt.Fprintf(log, "%8.0f qps  p50 %6.0f µs  p99 %6.0f µs%s\n", lr.QPS, lr.P50us, lr.P99us, lr.cpuPerQuery())
 				}
 				rep.add(w, l, lr)
 				if ctx.Err() != nil {
@@ -175,6 +184,12 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 	}
 	rep.LoadEnd = loadAverage()
 	fmt.Fprintf(log, "bench: load average at the end %.2f\n", rep.LoadEnd)
+	if o.planCache {
+		// After the load average: it is its own measurement (a mutex
+		// profile), not a leg sharing the machine with sysbench.
+		fmt.Fprintln(log, "bench: plan cache hit under 16 sessions (go test -bench PlanCacheHitParallel -mutexprofile)")
+		rep.PlanCache = planCacheScaling(ctx, e.dir, rep.Machine.CPUs)
+	}
 	rep.finish(time.Since(start))
 	return rep, nil
 }
@@ -236,6 +251,21 @@ func runLeg(ctx context.Context, e *env, w workload, l leg, o options) legRun {
 		lr.GatewayRSS, _ = rssBytes(l.gw.pid())
 	}
 	return lr
+}
+
+// cpuPerQuery is the run's CPU microseconds per query of the gateway
+// (leg E: the whole `shardgate up` process) and of the serving mariadbds,
+// for the progress lines: where a slow leg spends its time.
+func (lr legRun) cpuPerQuery() string {
+	if lr.Queries == 0 {
+		return ""
+	}
+	q := float64(lr.Queries) / 1e6
+	s := fmt.Sprintf("  cpu/query: mariadbd %4.0f µs", lr.MariadbCPUs/q)
+	if lr.GatewayCPUs > 0 {
+		s += fmt.Sprintf(", gateway %4.0f µs", lr.GatewayCPUs/q)
+	}
+	return s
 }
 
 // gatewaysCPUAndMallocs adds up the CPU seconds and the heap allocations

@@ -132,7 +132,7 @@ func startEnv(ctx context.Context, o options, log io.Writer) (_ *env, err error)
 	}
 	if strings.Contains(o.legs, "E") {
 		fmt.Fprintln(log, "bench: starting `shardgate up` (leg E) as `make up` does")
-		if e.up, err = e.startUp(ctx, bin); err != nil {
+		if e.up, err = e.startUp(ctx, bin, o.upArgs); err != nil {
 			return nil, err
 		}
 	}
@@ -158,11 +158,13 @@ func (e *env) startGateway(ctx context.Context, bin, logName, extra string) (*ga
 
 // startUp runs `shardgate up` with make up's defaults; only its
 // addresses are free ports instead of the fixed ones (15306, 2379,
-// 15000), so that it runs beside a developer's own cluster.
-func (e *env) startUp(ctx context.Context, bin string) (*gatewayProc, error) {
+// 15000), so that it runs beside a developer's own cluster. extra
+// (-up-args) turns parts of it off to measure what each costs.
+func (e *env) startUp(ctx context.Context, bin, extra string) (*gatewayProc, error) {
 	e.upDir = filepath.Join(e.dir, "up")
 	args := []string{"up", "--data-dir", e.upDir,
 		"--listen", "127.0.0.1:0", "--etcd-addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0"}
+	args = append(args, strings.Fields(extra)...)
 	g, err := e.startProc(ctx, bin, args, "shardgate-up.log", 3*time.Minute)
 	if g != nil {
 		// up stops its mariadbds before it exits: a SIGKILL would leave

@@ -53,6 +53,8 @@ type options struct {
 	workloads string
 	legs      string
 	gwArgs    string
+	upArgs    string
+	planCache bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.workloads, "workloads", "", "comma-separated workload ids to run (default all; see -list)")
 	fs.StringVar(&o.legs, "legs", "ABCDEFG", "legs to run")
 	fs.StringVar(&o.gwArgs, "gateway-args", "", "extra flags for shardgate serve (space-separated)")
+	fs.StringVar(&o.upArgs, "up-args", "", "extra flags for leg E's shardgate up (space-separated), e.g. '--replicas 0' to measure what one of its parts costs")
+	fs.BoolVar(&o.planCache, "plan-cache", true, "also run the gateway's plan-cache benchmark under 16 sessions with a mutex profile (about a minute)")
 	list := fs.Bool("list", false, "list the workloads and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -23,6 +23,7 @@ type report struct {
 	Legs      map[string]string `json:"legs"`
 	Workloads []*workloadReport `json:"workloads"`
 	Memory    memoryReport      `json:"gateway_memory"`
+	PlanCache planCacheReport   `json:"plan_cache_16_sessions"`
 	Targets   []targetCheck     `json:"targets"`
 	// LoadStart and LoadEnd are the one-minute load average before the
 	// first leg and after the last: a run where either exceeds the CPU
@@ -116,7 +117,7 @@ func newReport(o options, ws []workload, legs []leg) *report {
 		Machine: machineInfo(),
 		Config: map[string]any{
 			"leg_time_s": o.legTime.Seconds(), "warmup_s": o.warmup.Seconds(), "rounds": o.rounds,
-			"table_size": o.tableSize, "gateway_args": o.gwArgs,
+			"table_size": o.tableSize, "gateway_args": o.gwArgs, "up_args": o.upArgs,
 			"sysbench_common": "--tables=1 --auto_inc=off --distinct_ranges=0 --histogram=on --percentile=99",
 		},
 		Legs: map[string]string{},
@@ -274,6 +275,10 @@ func (r *report) checkTargets() []targetCheck {
 			}
 		}
 	}
+	if pc := r.PlanCache; pc.Err == "" && pc.NsPerOp1 > 0 {
+		d := pc.ContentionMs
+		check("plan cache hit, 16 sessions: no mutex delay in planCache (ms)", &d, func(v float64) bool { return v < 1 })
+	}
 	if r.Memory.Start.HeapInuse > 0 {
 		g := r.Memory.HeapGrowthPct
 		check("gateway live heap flat over the run (growth <= 10%)", &g, func(v float64) bool { return v <= 10 })
@@ -335,6 +340,12 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\ngateway memory after round 1 and round %d: live heap %.1f MiB → %.1f MiB (%+.1f%%), RSS %.1f MiB → %.1f MiB\n",
 		len(r.Memory.Rounds), r.Memory.Start.HeapInuse/(1<<20), r.Memory.End.HeapInuse/(1<<20), r.Memory.HeapGrowthPct,
 		float64(r.Memory.Start.RSS)/(1<<20), float64(r.Memory.End.RSS)/(1<<20))
+	if pc := r.PlanCache; pc.Err != "" {
+		fmt.Fprintf(w, "\nplan cache, 16 sessions: FAILED: %s\n", firstLine(pc.Err))
+	} else if pc.NsPerOp1 > 0 {
+		fmt.Fprintf(w, "\nplan cache hit, 16 sessions (gateway BenchmarkPlanCacheHitParallel): %.0f ns/hit at 1 CPU, %.0f ns/hit at %d; mutex delay in planCache %.1f ms\n",
+			pc.NsPerOp1, pc.NsPerOpN, r.Machine.CPUs, pc.ContentionMs)
+	}
 	fmt.Fprintln(w, "\ntargets:")
 	for _, t := range r.Targets {
 		mark := "MISSED"
