@@ -57,8 +57,8 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 			}
 		}
 	}
-	if sel.With != nil {
-		return nil, unsupported("WITH (common table expressions) on sharded tables")
+	if p, ok, err := b.buildDerived(sel); ok || err != nil {
+		return p, err
 	}
 	if sel.Kind != ast.SelectStmtKindSelect {
 		return nil, unsupported("TABLE and VALUES statements on sharded tables")
