@@ -136,7 +136,9 @@ func (b *builder) cloneNode(n ast.Node) (ast.Node, error) {
 	if err := n.Restore(format.NewRestoreCtx(cloneFlags, &sb)); err != nil {
 		return nil, errInternal("cannot copy %T: %v", n, err)
 	}
-	text := sb.String()
+	// ? markers render as template holes; the copy parses them as ?
+	// again (a hole's NUL bytes appear nowhere else in rendered SQL).
+	text := paramHolesToMarkers(sb.String())
 	_, isExpr := n.(ast.ExprNode)
 	if isExpr {
 		text = "select " + text
@@ -163,4 +165,29 @@ func (b *builder) cloneNode(n ast.Node) (ast.Node, error) {
 		m.index, m.offset, m.order = orig.markers[i].index, orig.markers[i].offset, orig.markers[i].order
 	}
 	return out, nil
+}
+
+// paramHolesToMarkers replaces the template holes ? markers render as
+// (engine.HoleParam: NUL p digits NUL) by ?.
+func paramHolesToMarkers(s string) string {
+	var sb strings.Builder
+	for {
+		i := strings.Index(s, "\x00p")
+		if i < 0 {
+			sb.WriteString(s)
+			return sb.String()
+		}
+		j := i + 2
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == i+2 || j >= len(s) || s[j] != 0 {
+			sb.WriteString(s[:i+1])
+			s = s[i+1:]
+			continue
+		}
+		sb.WriteString(s[:i])
+		sb.WriteByte('?')
+		s = s[j+1:]
+	}
 }
