@@ -321,3 +321,51 @@ func (q *qualifier) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 func errDerivedAlias() error {
 	return sqlerror.New(sqlerror.User, mysql.ER_DERIVED_MUST_HAVE_ALIAS, "Every derived table must have its own alias")
 }
+
+// derivedBackup is a copy of a statement reading derived tables or CTEs,
+// taken before the co-located planner changes it, so the statement can
+// still be merged if that planner refuses it; nil for other statements.
+// The copy's select fields keep the names the client's text gives them.
+func (b *builder) derivedBackup(sel *ast.SelectStmt) (*ast.SelectStmt, error) {
+	if sel.With == nil && !hasDerivedTable(sel) {
+		return nil, nil
+	}
+	cp, err := b.cloneNode(sel)
+	if err != nil {
+		return nil, err
+	}
+	orig, copied := &selectLister{}, &selectLister{}
+	sel.Accept(orig)
+	cp.Accept(copied)
+	if len(orig.sels) != len(copied.sels) {
+		return nil, errInternal("copy of a statement has %d SELECTs, not %d", len(copied.sels), len(orig.sels))
+	}
+	for i, o := range orig.sels {
+		c := copied.sels[i]
+		if o.Fields == nil || c.Fields == nil || len(o.Fields.Fields) != len(c.Fields.Fields) {
+			continue
+		}
+		for j, f := range o.Fields.Fields {
+			switch f.Expr.(type) {
+			case nil, *ast.ColumnNameExpr, ast.ValueExpr:
+				continue
+			}
+			if t := strings.TrimSpace(f.Text()); t != "" && f.AsName.O == "" {
+				c.Fields.Fields[j].AsName = ast.NewCIStr(t)
+			}
+		}
+	}
+	return cp.(*ast.SelectStmt), nil
+}
+
+// selectLister collects a statement's SELECTs in visiting order.
+type selectLister struct{ sels []*ast.SelectStmt }
+
+func (v *selectLister) Enter(n ast.Node) (ast.Node, bool) {
+	if s, ok := n.(*ast.SelectStmt); ok {
+		v.sels = append(v.sels, s)
+	}
+	return n, false
+}
+
+func (v *selectLister) Leave(n ast.Node) (ast.Node, bool) { return n, true }
