@@ -57,13 +57,25 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 			return pinned, err
 		}
 		if !extractable(sel) {
-			if r, ok, err := b.colocatedSelect(sel, p); ok || err != nil {
+			backup, err := b.derivedBackup(sel)
+			if err != nil {
+				return nil, err
+			}
+			r, ok, err := b.colocatedSelect(sel, p)
+			if backup != nil && err != nil && sqlerror.ClassOf(err) == sqlerror.Unsupported {
+				// Co-located but not plannable as written (ORDER BY a
+				// position of *, ...): merged derived tables may be.
+				if dp, ok, derr := b.buildDerived(backup); ok {
+					return dp, derr
+				}
+			}
+			if ok || err != nil {
 				return r, err
 			}
 		}
 	}
-	if sel.With != nil {
-		return nil, unsupported("WITH (common table expressions) on sharded tables")
+	if p, ok, err := b.buildDerived(sel); ok || err != nil {
+		return p, err
 	}
 	if sel.Kind != ast.SelectStmtKindSelect {
 		return nil, unsupported("TABLE and VALUES statements on sharded tables")

@@ -25,7 +25,10 @@ func (b *builder) buildUnion(u *ast.SetOprStmt) (engine.Primitive, error) {
 	for i, n := range list.Selects {
 		sel, ok := n.(*ast.SelectStmt)
 		if !ok {
-			return nil, unsupported("nested UNION across shards")
+			var err error
+			if sel, err = parenthesizedBranch(n); err != nil {
+				return nil, err
+			}
 		}
 		if i > 0 {
 			if sel.AfterSetOperator == nil {
@@ -156,4 +159,31 @@ func needsWeight(e ast.ExprNode) bool {
 // errUnion is ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT.
 func errUnion() error {
 	return sqlerror.New(sqlerror.User, mysql.ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT, "The used SELECT statements have a different number of columns")
+}
+
+// parenthesizedBranch is the SELECT of a parenthesized UNION branch,
+// `(select ... order by ... limit n)`, carrying the parentheses' ORDER BY
+// and LIMIT (applied to the branch alone, as in MySQL) and the set
+// operator before it. A branch that is itself a UNION is refused.
+func parenthesizedBranch(n ast.Node) (*ast.SelectStmt, error) {
+	l, ok := n.(*ast.SetOprSelectList)
+	if !ok || l.With != nil || len(l.Selects) != 1 {
+		return nil, unsupported("nested UNION across shards")
+	}
+	sel, ok := l.Selects[0].(*ast.SelectStmt)
+	if !ok || (l.OrderBy != nil && sel.OrderBy != nil) || (l.Limit != nil && sel.Limit != nil) {
+		return nil, unsupported("nested UNION across shards")
+	}
+	if l.OrderBy != nil {
+		sel.OrderBy = l.OrderBy
+	}
+	if l.Limit != nil {
+		sel.Limit = l.Limit
+	}
+	if sel.OrderBy != nil && sel.Limit == nil {
+		sel.OrderBy = nil // MySQL ignores a branch's ORDER BY without LIMIT
+	}
+	sel.AfterSetOperator = l.AfterSetOperator
+	sel.IsInBraces = false
+	return sel, nil
 }
