@@ -36,6 +36,9 @@ type ConnConfig struct {
 	// Logger receives what a statement's caller can't be told (a failed
 	// KILL QUERY after a cancel). Nil discards.
 	Logger *slog.Logger
+	// PreparedStatements bounds the server-side prepared statements the
+	// connection keeps (StreamPrepared); 0 is DefaultPreparedStatements.
+	PreparedStatements int
 }
 
 // killTimeout bounds the KILL QUERY sent for a cancelled statement.
@@ -92,6 +95,10 @@ type Conn struct {
 	wbuf       []byte
 	row        [][]byte // Stream's row, reused for every row
 	binRows    wire.BinaryRowDecoder
+	// stmts are the statements prepared on the server (prepared.go);
+	// prepCall is the StreamPrepared call in progress.
+	stmts    stmtCache
+	prepCall preparedCall
 
 	// Owned by the Pool the connection belongs to.
 	idleSince time.Time
@@ -316,6 +323,7 @@ const (
 	modeBuffer  resultMode = iota // copy them into the Result
 	modeStream                    // hand them to a callback
 	modeDiscard                   // skip them
+	modeRaw                       // hand their packets to prepCall.onRow (StreamPrepared)
 )
 
 // arm checks that the connection can take a command and makes the end of
@@ -352,9 +360,12 @@ func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMod
 	if err != nil {
 		return err
 	}
-	if binary {
+	switch {
+	case mode == modeRaw:
+		err = c.roundTripPrepared(query, r, onFields)
+	case binary:
 		err = c.roundTripBinary(query, r, mode, onFields, onRow)
-	} else {
+	default:
 		err = c.roundTrip(query, r, mode, onFields, onRow)
 	}
 	fired := stop != nil && !stop()
@@ -571,6 +582,9 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onF
 	}
 
 	var row [][]byte
+	if mode == modeRaw {
+		return c.readRawRows(r)
+	}
 	if mode == modeStream {
 		if cap(c.row) < n {
 			c.row = make([][]byte, n)
