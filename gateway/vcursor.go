@@ -30,6 +30,9 @@ type vcursor struct {
 	// exactFloats: the shard queries run in the binary protocol, so FLOAT
 	// values reach a binary-protocol client exactly (exact_float.go).
 	exactFloats bool
+	// prepared, when set, runs the shard query as a prepared statement
+	// and forwards its binary rows (prepare_shard.go).
+	prepared *shardPrepared
 
 	mu       sync.Mutex
 	warnings []warning
