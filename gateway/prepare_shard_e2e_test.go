@@ -101,7 +101,7 @@ func shardStatus(t *testing.T, name string) int {
 			continue
 		}
 		var n, v string
-		if err := shared.shardDB(t, "service", in.Shard).QueryRow("show global status like '" + name + "'").Scan(&n, &v); err != nil {
+		if err := shared.shardDB(t, "service", in.Shard).QueryRow("show global status like '"+name+"'").Scan(&n, &v); err != nil {
 			t.Fatal(err)
 		}
 		i, _ := strconv.Atoi(v)
