@@ -82,6 +82,8 @@ type Conn struct {
 	// onResultEnd, set during StreamResults, takes each result's end and
 	// lets the statement answer with several.
 	onResultEnd func(*Result) error
+	// rawRow, set during StreamRaw, takes each row's packet payload.
+	rawRow func(payload []byte) error
 	// abandoned is set when a callback of Stream returned an error: the
 	// rest of the result was not read.
 	abandoned bool
@@ -96,9 +98,9 @@ type Conn struct {
 	row        [][]byte // Stream's row, reused for every row
 	binRows    wire.BinaryRowDecoder
 	// stmts are the statements prepared on the server (prepared.go);
-	// prepCall is the StreamPrepared call in progress.
+	// prepArgs are the arguments of the StreamPrepared call in progress.
 	stmts    stmtCache
-	prepCall preparedCall
+	prepArgs []any
 
 	// Owned by the Pool the connection belongs to.
 	idleSince time.Time
@@ -323,7 +325,7 @@ const (
 	modeBuffer  resultMode = iota // copy them into the Result
 	modeStream                    // hand them to a callback
 	modeDiscard                   // skip them
-	modeRaw                       // hand their packets to prepCall.onRow (StreamPrepared)
+	modeForward                   // hand their packets to c.rawRow (StreamRaw)
 )
 
 // arm checks that the connection can take a command and makes the end of
@@ -361,8 +363,8 @@ func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMod
 		return err
 	}
 	switch {
-	case mode == modeRaw:
-		err = c.roundTripPrepared(query, r, onFields)
+	case mode == modeForward && binary:
+		err = c.roundTripPrepared(query, r, onFields) // prepared.go
 	case binary:
 		err = c.roundTripBinary(query, r, mode, onFields, onRow)
 	default:
@@ -581,10 +583,10 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onF
 		}
 	}
 
-	var row [][]byte
-	if mode == modeRaw {
-		return c.readRawRows(r)
+	if mode == modeForward {
+		return c.readForwardedRows(r)
 	}
+	var row [][]byte
 	if mode == modeStream {
 		if cap(c.row) < n {
 			c.row = make([][]byte, n)

@@ -48,19 +48,13 @@ type stmtCache struct {
 	head, tail *shardStmt // most and least recently used
 }
 
-// preparedCall is what StreamPrepared hands the shared read path for one
-// call: the arguments to send and where each raw row goes.
-type preparedCall struct {
-	args  []any
-	onRow func(payload []byte) error
-}
-
 // StreamPrepared runs query — its parameter markers '?' standing for args
 // in order — as a prepared statement of this connection: prepared on
 // first use (COM_STMT_PREPARE, kept for the next call), then executed
 // with args (COM_STMT_EXECUTE). onFields gets the execution's column
 // definitions; onRow gets each binary row's payload as the server sent
-// it, aliasing the read buffer (valid until onRow returns).
+// it, aliasing the read buffer (valid until onRow returns): the rows are
+// read as StreamRaw reads text rows (readForwardedRows).
 //
 // A statement the server no longer knows (1243, after something closed
 // it) or asks to prepare again (1615, after a schema change) is prepared
@@ -70,9 +64,9 @@ type preparedCall struct {
 func (c *Conn) StreamPrepared(ctx context.Context, query string, args []any, onFields func([]*mysql.Field) error, onRow func(payload []byte) error) (*Result, error) {
 	r := &c.streamRes
 	*r = Result{}
-	c.prepCall = preparedCall{args: args, onRow: onRow}
-	err := c.exec(ctx, query, r, modeRaw, true, onFields, nil)
-	c.prepCall = preparedCall{}
+	c.prepArgs, c.rawRow = args, onRow
+	err := c.exec(ctx, query, r, modeForward, true, onFields, nil)
+	c.prepArgs, c.rawRow = nil, nil
 	if err != nil {
 		return nil, err
 	}
@@ -91,10 +85,10 @@ func (c *Conn) roundTripPrepared(query string, r *Result, onFields func([]*mysql
 		if err != nil {
 			return err
 		}
-		if st.unprepared || st.params != len(c.prepCall.args) {
+		if st.unprepared || st.params != len(c.prepArgs) {
 			return ErrNotPreparable
 		}
-		pkt, err := wire.AppendStmtExecuteArgs(c.writeBuffer(16*len(c.prepCall.args)), st.id, c.prepCall.args)
+		pkt, err := wire.AppendStmtExecuteArgs(c.writeBuffer(16*len(c.prepArgs)), st.id, c.prepArgs)
 		if err != nil {
 			return ErrNotPreparable
 		}
@@ -102,7 +96,7 @@ func (c *Conn) roundTripPrepared(query string, r *Result, onFields func([]*mysql
 			return c.fail(err)
 		}
 		c.inFlight = true
-		err = c.readResults(r, modeRaw, true, onFields, nil)
+		err = c.readResults(r, modeForward, true, onFields, nil)
 		if attempt == 0 && needsReprepare(err) && !c.inFlight {
 			// Forget it (closing it too: 1615 leaves it on the server)
 			// and prepare it afresh.
@@ -227,43 +221,3 @@ func (s *stmtCache) touch(st *shardStmt) {
 	s.add(st)
 }
 
-// readRawRows reads a result set's rows after its column definitions,
-// handing each row packet to prepCall.onRow undecoded, up to the EOF/OK
-// that ends them (or an ERR: the statement failed part way).
-func (c *Conn) readRawRows(r *Result) error {
-	for {
-		pkt, err := c.readPacket()
-		if err != nil {
-			return c.fail(err)
-		}
-		if len(pkt) == 0 {
-			return c.fail(wire.ErrMalformed)
-		}
-		if wire.IsEOF(pkt) {
-			var ok wire.OK
-			if c.deprecateEOF {
-				ok, err = wire.ParseOK(pkt)
-			} else {
-				ok, err = wire.ParseEOF(pkt)
-			}
-			if err != nil {
-				return c.fail(err)
-			}
-			r.setOK(ok)
-			c.status = r.Status
-			return nil
-		}
-		if pkt[0] == wire.HeaderERR {
-			if err := wire.ParseERR(pkt); err != wire.ErrMalformed {
-				return err
-			}
-			return c.fail(wire.ErrMalformed)
-		}
-		if c.prepCall.onRow != nil {
-			if err := c.prepCall.onRow(pkt); err != nil {
-				c.abandoned = true
-				return err
-			}
-		}
-	}
-}
