@@ -42,7 +42,7 @@ type shardPrepared struct {
 // is a Route with a preparable query (engine.Route.Prepared).
 func (s *session) prepareOnShards(vc execCursor, plan *planner.Plan, args []any, binary bool) {
 	v, ok := vc.(*vcursor)
-	if !ok || !binary || plan.Type != planner.StmtSelect {
+	if !ok || !binary || plan.Type != planner.StmtSelect || s.srv.cfg.Backend.PreparedStatements < 0 {
 		return
 	}
 	route, ok := plan.Root.(*engine.Route)

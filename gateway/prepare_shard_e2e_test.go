@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shardgate/shardgate/gateway"
+	"github.com/shardgate/shardgate/gateway/gatewaytest"
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
 )
@@ -250,4 +252,48 @@ func TestPreparedSurvivesReconnectAndAlter(t *testing.T) {
 	if got := fmt.Sprint(read("after ALTER TABLE on the shards")); got != `["1" "new"]` {
 		t.Errorf("after ALTER TABLE DROP COLUMN on the shards directly: got %s, want [1 new]", got)
 	}
+}
+
+// TestPreparedShardStatementsBounded: a gateway keeps at most
+// BackendConfig.PreparedStatements statements prepared on each shard
+// connection, closing the least recently used, and closing the gateway
+// frees them on the shards.
+func TestPreparedShardStatementsBounded(t *testing.T) {
+	mustExec(t, shared.db(t, "global", ""), "create table if not exists prep_bound (id bigint primary key)")
+	before := globalStatus(t, "Prepared_stmt_count")
+	srv := startSecondGateway(t, gateway.Config{Backend: gateway.BackendConfig{PoolSize: 1, PreparedStatements: 2}})
+	db := gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/global", srv.Addr()))
+	db.SetMaxOpenConns(1)
+	closes := globalStatus(t, "Com_stmt_close")
+	for i := range 5 {
+		q := fmt.Sprintf("select id + %d from prep_bound where id > ?", i)
+		rows, err := db.Query(q, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		rows.Close()
+	}
+	// One shard connection of the global keyspace: its 2 statements, and
+	// go-sql-driver's prepare-time column lookups come and go (prepare.go
+	// closes them).
+	if got := globalStatus(t, "Prepared_stmt_count") - before; got != 2 {
+		t.Errorf("after 5 prepared statements through a gateway bounded to 2: %d statements prepared on the shard, want 2", got)
+	}
+	if got := globalStatus(t, "Com_stmt_close") - closes; got < 3 {
+		t.Errorf("%d statements closed on the shard, want at least the 3 evicted", got)
+	}
+	db.Close()
+	srv.Close()
+	waitFor(t, func() bool { return globalStatus(t, "Prepared_stmt_count") == before })
+}
+
+// globalStatus reads a global status counter of keyspace global's primary.
+func globalStatus(t *testing.T, name string) int {
+	t.Helper()
+	var n, v string
+	if err := shared.shardDB(t, "global", "0").QueryRow("show global status like '"+name+"'").Scan(&n, &v); err != nil {
+		t.Fatal(err)
+	}
+	i, _ := strconv.Atoi(v)
+	return i
 }

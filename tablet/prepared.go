@@ -114,6 +114,9 @@ func (c *Conn) roundTripPrepared(query string, r *Result, onFields func([]*mysql
 // server does not know its id) or ER_NEED_REPREPARE (a table it reads
 // changed).
 func needsReprepare(err error) bool {
+	if err == nil {
+		return false // most calls: no error to inspect (errors.As would allocate)
+	}
 	var me *mysql.MyError
 	return errors.As(err, &me) && (me.Code == mysql.ER_UNKNOWN_STMT_HANDLER || me.Code == mysql.ER_NEED_REPREPARE)
 }
