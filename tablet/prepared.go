@@ -223,4 +223,3 @@ func (s *stmtCache) touch(st *shardStmt) {
 	s.remove(st)
 	s.add(st)
 }
-
