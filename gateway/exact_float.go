@@ -23,9 +23,6 @@ import (
 
 // stream runs query on conn in the protocol the statement needs.
 func (vc *vcursor) stream(ctx context.Context, conn *tablet.Conn, query string, onFields func([]*mysql.Field) error, onRow func([][]byte) error) (*tablet.Result, error) {
-	if vc.prepared != nil {
-		return vc.streamPrepared(ctx, conn, query, onFields, onRow)
-	}
 	query = vc.s.stmt.comments.around(query)
 	if vc.exactFloats {
 		return conn.StreamBinary(ctx, query, onFields, onRow)

@@ -376,7 +376,14 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 	defer releasePooled(sc, pooled)
 	defer tc.countSince(start)
 	st.bind(vc, idx, fn)
-	res, err := vc.stream(ctx, sc.conn, query, st.onFields, st.onRow)
+	var res *tablet.Result
+	if vc.prepared != nil {
+		// The Route's own shard query (a lookup's, while the Route
+		// resolves, goes through executeOne as text).
+		res, err = vc.streamPrepared(ctx, sc.conn, query, st.onFields, st.onRow) // prepare_shard.go
+	} else {
+		res, err = vc.stream(ctx, sc.conn, query, st.onFields, st.onRow)
+	}
 	st.fn = nil // let go of the statement's callback
 	if err != nil {
 		return err
