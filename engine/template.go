@@ -20,6 +20,9 @@ type Template struct {
 	chunks []string // len(holes)+1 pieces of literal SQL
 	holes  []hole
 	static int // total length of chunks
+	// prepared is the query as a server-side prepared statement, when
+	// every hole is an argument (template_prepared.go).
+	prepared *PreparedQuery
 }
 
 type holeKind byte
@@ -67,12 +70,15 @@ func CompileTemplate(s string) (*Template, error) {
 	for _, c := range t.chunks {
 		t.static += len(c)
 	}
+	t.prepared = preparedForm(t)
 	return t, nil
 }
 
 // TextTemplate is a template without holes.
 func TextTemplate(s string) *Template {
-	return &Template{chunks: []string{s}, static: len(s)}
+	t := &Template{chunks: []string{s}, static: len(s)}
+	t.prepared = preparedForm(t)
+	return t
 }
 
 // ArgTemplate is a template whose holes are arguments: chunks[i] comes
@@ -85,6 +91,7 @@ func ArgTemplate(chunks []string, params []int) *Template {
 	for _, c := range chunks {
 		t.static += len(c)
 	}
+	t.prepared = preparedForm(t)
 	return t
 }
 

@@ -17,7 +17,7 @@ import (
 
 // startSecondGateway starts another gateway on the shared cluster with
 // cfg's limits (Topo and ListenAddr filled in), closed when the test ends.
-func startSecondGateway(t *testing.T, cfg gateway.Config) *gateway.Server {
+func startSecondGateway(t testing.TB, cfg gateway.Config) *gateway.Server {
 	t.Helper()
 	cfg.Topo = shared.Get(t).Cluster.Store
 	cfg.ListenAddr = "127.0.0.1:0"

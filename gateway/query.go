@@ -322,6 +322,7 @@ func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql str
 
 // streamPlan sends a SELECT's rows to the client as the shards produce them.
 func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCursor, args []any, binary, more bool) error {
+	s.prepareOnShards(vc, plan, args, binary) // prepare_shard.go
 	st := &s.stream
 	if st.fn == nil {
 		st.s, st.fn = s, st.write

@@ -28,6 +28,11 @@ type BackendConfig struct {
 	// when PoolSize are in use (limits.go): 0 means
 	// DefaultPoolWaitTimeout, < 0 waits as long as the statement may run.
 	PoolWaitTimeout time.Duration
+	// PreparedStatements bounds the server-side prepared statements each
+	// shard connection keeps for clients' prepared SELECTs
+	// (prepare_shard.go): 0 means tablet.DefaultPreparedStatements; < 0
+	// runs them on the shards as text instead.
+	PreparedStatements int
 }
 
 // shardKey names one shard of one keyspace.
@@ -128,7 +133,8 @@ func (t *topology) update(snap *topo.Snapshot) {
 				p.pool.Close()
 			}
 			p = &tabletPool{addr: addr, db: tb.Keyspace, pool: tablet.NewPool(tablet.PoolConfig{
-				Conn:        tablet.ConnConfig{Addr: addr, User: t.backend.User, Password: t.backend.Password, DB: tb.Keyspace},
+				Conn: tablet.ConnConfig{Addr: addr, User: t.backend.User, Password: t.backend.Password, DB: tb.Keyspace,
+					PreparedStatements: max(t.backend.PreparedStatements, 0)},
 				Size:        t.backend.PoolSize,
 				IdleTimeout: t.backend.IdleTimeout,
 				WaitTimeout: max(t.backend.PoolWaitTimeout, 0),

@@ -36,6 +36,9 @@ type ConnConfig struct {
 	// Logger receives what a statement's caller can't be told (a failed
 	// KILL QUERY after a cancel). Nil discards.
 	Logger *slog.Logger
+	// PreparedStatements bounds the server-side prepared statements the
+	// connection keeps (StreamPrepared); 0 is DefaultPreparedStatements.
+	PreparedStatements int
 }
 
 // killTimeout bounds the KILL QUERY sent for a cancelled statement.
@@ -79,6 +82,8 @@ type Conn struct {
 	// onResultEnd, set during StreamResults, takes each result's end and
 	// lets the statement answer with several.
 	onResultEnd func(*Result) error
+	// rawRow, set during StreamRaw, takes each row's packet payload.
+	rawRow func(payload []byte) error
 	// abandoned is set when a callback of Stream returned an error: the
 	// rest of the result was not read.
 	abandoned bool
@@ -92,6 +97,10 @@ type Conn struct {
 	wbuf       []byte
 	row        [][]byte // Stream's row, reused for every row
 	binRows    wire.BinaryRowDecoder
+	// stmts are the statements prepared on the server (prepared.go);
+	// prepArgs are the arguments of the StreamPrepared call in progress.
+	stmts    stmtCache
+	prepArgs []any
 
 	// Owned by the Pool the connection belongs to.
 	idleSince time.Time
@@ -316,6 +325,7 @@ const (
 	modeBuffer  resultMode = iota // copy them into the Result
 	modeStream                    // hand them to a callback
 	modeDiscard                   // skip them
+	modeForward                   // hand their packets to c.rawRow (StreamRaw)
 )
 
 // arm checks that the connection can take a command and makes the end of
@@ -352,9 +362,12 @@ func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMod
 	if err != nil {
 		return err
 	}
-	if binary {
+	switch {
+	case mode == modeForward && binary:
+		err = c.roundTripPrepared(query, r, onFields) // prepared.go
+	case binary:
 		err = c.roundTripBinary(query, r, mode, onFields, onRow)
-	} else {
+	default:
 		err = c.roundTrip(query, r, mode, onFields, onRow)
 	}
 	fired := stop != nil && !stop()
@@ -570,6 +583,9 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onF
 		}
 	}
 
+	if mode == modeForward {
+		return c.readForwardedRows(r)
+	}
 	var row [][]byte
 	if mode == modeStream {
 		if cap(c.row) < n {

@@ -49,6 +49,10 @@ type gatewayFlags struct {
 	failover failoverFlags
 	reshard  reshardFlags
 	buffer   bufferFlags
+
+	// shardPrepared is --shard-prepared-statements
+	// (gateway.BackendConfig.PreparedStatements).
+	shardPrepared int
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
@@ -57,6 +61,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, defaultLogLevel string) {
 	fs.StringVar(&g.dbPassword, "db-password", "", "password for --db-user")
 	g.dbAccess.register(fs)
 	fs.IntVar(&g.poolSize, "pool-size", 64, "connections per tablet")
+	fs.IntVar(&g.shardPrepared, "shard-prepared-statements", 0, "server-side prepared statements each shard connection keeps for clients' prepared SELECTs (0: the default, 64; -1: run them on the shards as text)")
 	fs.StringVar(&g.user, "user", "", "a bootstrap user with every privilege, besides the users of `shardctl user add` (up: root, without a password)")
 	fs.StringVar(&g.password, "password", "", "password for --user")
 	fs.StringVar(&g.logLevel, "log-level", defaultLogLevel, "debug, info, warn or error")
@@ -121,6 +126,7 @@ func (g *gatewayFlags) config(store gateway.TopoStore, logger *slog.Logger) (gat
 	g.limits.apply(&cfg)
 	g.buffer.apply(&cfg)
 	g.dbAccess.apply(&cfg)
+	cfg.Backend.PreparedStatements = g.shardPrepared
 	return cfg, g.security.apply(&cfg)
 }
 
