@@ -79,6 +79,8 @@ type Conn struct {
 	// onResultEnd, set during StreamResults, takes each result's end and
 	// lets the statement answer with several.
 	onResultEnd func(*Result) error
+	// rawRow, set during StreamRaw, takes each row's packet payload.
+	rawRow func(payload []byte) error
 	// abandoned is set when a callback of Stream returned an error: the
 	// rest of the result was not read.
 	abandoned bool
@@ -316,6 +318,7 @@ const (
 	modeBuffer  resultMode = iota // copy them into the Result
 	modeStream                    // hand them to a callback
 	modeDiscard                   // skip them
+	modeForward                   // hand their packets to c.rawRow (StreamRaw)
 )
 
 // arm checks that the connection can take a command and makes the end of
@@ -570,6 +573,9 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onF
 		}
 	}
 
+	if mode == modeForward {
+		return c.readForwardedRows(r)
+	}
 	var row [][]byte
 	if mode == modeStream {
 		if cap(c.row) < n {
