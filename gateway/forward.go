@@ -59,17 +59,18 @@ func forwarding(plan *planner.Plan, vc execCursor, binary bool) (*engine.Route, 
 // forwardRoute runs route with its shards' results forwarded to the
 // client; started says whether column definitions were written.
 func (s *session) forwardRoute(ctx context.Context, route *engine.Route, fwd rowForwarder, vc execCursor, args []any, more bool) (started bool, err error) {
-	shards, queries, err := route.ShardQueries(ctx, vc, args)
+	fw := &s.forward
+	shards, queries, err := route.ShardQueries(ctx, vc, args, fw.shards[:0], fw.queries[:0])
 	if err != nil {
 		return false, err
 	}
-	fw := &s.forward
 	if fw.onRow == nil {
 		fw.s = s
 		fw.onFields, fw.onRow = fw.fields, fw.row
 	}
 	fw.started, fw.more = false, more
 	err = fwd.forwardMulti(ctx, route.Keyspace, shards, queries, fw)
+	fw.queries[0] = "" // let go of the statement's query
 	return fw.started, err
 }
 
@@ -80,6 +81,9 @@ type rowForward struct {
 	started, more bool
 	onFields      func([]*mysql.Field) error // fw.fields, bound once
 	onRow         func(payload []byte) error // fw.row, bound once
+	// shards and queries hold a one-shard route's destination (ShardQueries
+	// appends to them), so a point select allocates no slices.
+	shards, queries [1]string
 }
 
 // fields writes the first shard's column definitions; the other shards'
