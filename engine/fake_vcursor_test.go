@@ -174,6 +174,9 @@ func (s *fakeSession) SetShardSetting(key, assign, reset string) {
 }
 func (s *fakeSession) UnsetShardSetting(key string) { s.log = append(s.log, "unset "+key) }
 func (s *fakeSession) ConnectionID() uint64         { return s.connID }
+func (s *fakeSession) Grants(user string) (string, []string, error) {
+	return "me@%", []string{"GRANT USAGE ON *.* TO `me`@`%`"}, nil
+}
 
 func (f *fakeVCursor) AddWarning(code uint16, msg string) {
 	f.log = append(f.log, fmt.Sprintf("AddWarning %d: %s", code, msg))

@@ -25,6 +25,10 @@ type SessionActions interface {
 	// Processes lists the gateway's client sessions the session may see
 	// (SHOW PROCESSLIST), by id.
 	Processes() []ProcessInfo
+	// Grants is SHOW GRANTS: the grants of user ("" is the session's
+	// own) as GRANT statements, and the account as the column names it
+	// ("name@host"); an error when the user has none to show.
+	Grants(user string) (account string, grants []string, err error)
 }
 
 // ProcessInfo is one client session as SHOW PROCESSLIST shows it.

@@ -26,6 +26,9 @@ const (
 	// sessions, not a shard's connections.
 	ShowProcesslist     ShowKind = "PROCESSLIST"
 	ShowFullProcesslist ShowKind = "FULL PROCESSLIST"
+	// ShowGrants is SHOW GRANTS: the gateway user's grants, not the
+	// shard account's.
+	ShowGrants ShowKind = "GRANTS"
 )
 
 // Show answers a SHOW from the gateway's session (VCursor.Session).
@@ -33,6 +36,8 @@ type Show struct {
 	Kind ShowKind
 	// Column names the one column of ShowDatabases.
 	Column string
+	// User is whose grants ShowGrants lists; "" is the session's user.
+	User string
 }
 
 // Execute implements Primitive.
@@ -90,6 +95,16 @@ func (s *Show) Execute(_ context.Context, vc VCursor, _ []any) (*Result, error) 
 				[]byte(p.Command), strconv.AppendUint(nil, p.Seconds, 10), state, info, []byte("0.000")})
 		}
 		return res, nil
+	case ShowGrants:
+		account, grants, err := sess.Grants(s.User)
+		if err != nil {
+			return nil, err
+		}
+		res := &Result{Fields: TextFields("Grants for " + account)}
+		for _, g := range grants {
+			res.Rows = append(res.Rows, [][]byte{[]byte(g)})
+		}
+		return res, nil
 	case ShowWarnings, ShowErrors:
 		res := &Result{Fields: []*mysql.Field{TextFields("Level")[0], UintField("Code"), TextFields("Message")[0]}}
 		for _, w := range sess.ShowWarnings() {
@@ -120,7 +135,11 @@ func (s *Show) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Resu
 func (s *Show) Inputs() []Primitive { return nil }
 
 func (s *Show) description() Description {
-	return Description{OperatorType: "ShowExec", Variant: string(s.Kind)}
+	d := Description{OperatorType: "ShowExec", Variant: string(s.Kind)}
+	if s.User != "" {
+		d.Other = map[string]any{"User": s.User}
+	}
+	return d
 }
 
 // SessionFunc answers SELECT LAST_INSERT_ID() and SELECT CONNECTION_ID(),

@@ -41,6 +41,64 @@ func (d *detector) fence(ctx context.Context, snap *topo.Snapshot) {
 // fenceTablet makes a drained tablet that answers read-only and a replica
 // of its shard's primary, and types it replica once its replication runs.
 func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) error {
+	return c.underShardLock(ctx, alias, func(ctx context.Context, sh *topo.Shard, tablets []*topo.Tablet, t *topo.Tablet) error {
+		if t == nil || t.Type != topo.TabletDrained {
+			return nil // changed meanwhile
+		}
+		if sh == nil || sh.PrimaryAlias == nil || *sh.PrimaryAlias == alias {
+			return fmt.Errorf("shard %s/%s names no other primary to follow", t.Keyspace, t.Shard)
+		}
+		primary := findTablet(tablets, *sh.PrimaryAlias)
+		if primary == nil || primary.Type != topo.TabletPrimary {
+			return fmt.Errorf("shard %s/%s: its primary %s is not a primary tablet yet", t.Keyspace, t.Shard, *sh.PrimaryAlias)
+		}
+		conn, err := c.dial(ctx, t)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		// A replica never waits for acknowledgements (its applier would
+		// stall). This also releases the commits a frozen and resumed primary
+		// still waits on (no gateway talks to it any more to hear of them),
+		// which must come first: SET GLOBAL read_only waits for commits in
+		// progress, and those would wait for an acknowledgement forever.
+		if err := tablet.SetSemiSync(ctx, conn, false); err != nil {
+			return err
+		}
+		// Then read-only, on its own: the step that must happen even if the
+		// rest fails.
+		if err := tablet.SetReadOnly(ctx, conn, true); err != nil {
+			return err
+		}
+		c.log.Warn("failover: former primary is back: read-only, now following the new primary", "tablet", alias, "primary", primary.Alias)
+		// It must apply what the new primary has now, which it can't if it
+		// kept a transaction the new primary lacks (its SQL thread then
+		// stops on the first conflicting GTID, not at START SLAVE).
+		if err := c.follow(ctx, conn, primary); err != nil {
+			return err
+		}
+		err = c.cfg.Store.UpdateTablet(ctx, alias, func(t *topo.Tablet) error {
+			t.Type = topo.TabletReplica
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		c.log.Warn("failover: former primary fenced, serving as a replica", "tablet", alias, "primary", primary.Alias)
+		// The shard has a replica again: its primary waits for one's
+		// acknowledgement from now on.
+		if err := c.awaitReplica(ctx, primary); err != nil {
+			c.log.Error("failover: the shard's primary still does not wait for its replica", "primary", primary.Alias, "err", err)
+		}
+		return nil
+	})
+}
+
+// underShardLock runs fn under the lock of the shard of the tablet alias,
+// with the shard, its tablets and the tablet (nil if gone) as they are
+// once the lock is held: what was seen before it may have changed.
+func (c *Controller) underShardLock(ctx context.Context, alias topo.TabletAlias,
+	fn func(ctx context.Context, sh *topo.Shard, tablets []*topo.Tablet, t *topo.Tablet) error) error {
 	ctx, cancel := context.WithTimeout(ctx, failoverSlack)
 	defer cancel()
 	t, err := c.cfg.Store.GetTablet(ctx, alias)
@@ -61,40 +119,12 @@ func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) er
 		return err
 	}
 	sh, tablets := shardTablets(snap, t.Keyspace, t.Shard)
-	t = findTablet(tablets, alias)
-	if t == nil || t.Type != topo.TabletDrained {
-		return nil // changed meanwhile
-	}
-	if sh == nil || sh.PrimaryAlias == nil || *sh.PrimaryAlias == alias {
-		return fmt.Errorf("shard %s/%s names no other primary to follow", t.Keyspace, t.Shard)
-	}
-	primary := findTablet(tablets, *sh.PrimaryAlias)
-	if primary == nil || primary.Type != topo.TabletPrimary {
-		return fmt.Errorf("shard %s/%s: its primary %s is not a primary tablet yet", t.Keyspace, t.Shard, *sh.PrimaryAlias)
-	}
+	return fn(ctx, sh, tablets, findTablet(tablets, alias))
+}
 
-	conn, err := c.dial(ctx, t)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	// A replica never waits for acknowledgements (its applier would
-	// stall). This also releases the commits a frozen and resumed primary
-	// still waits on (no gateway talks to it any more to hear of them),
-	// which must come first: SET GLOBAL read_only waits for commits in
-	// progress, and those would wait for an acknowledgement forever.
-	if err := tablet.SetSemiSync(ctx, conn, false); err != nil {
-		return err
-	}
-	// Then read-only, on its own: the step that must happen even if the
-	// rest fails.
-	if err := tablet.SetReadOnly(ctx, conn, true); err != nil {
-		return err
-	}
-	c.log.Warn("failover: former primary is back: read-only, now following the new primary", "tablet", alias, "primary", primary.Alias)
-	// What the new primary has now: the fenced one must apply it, which
-	// it can't if it kept a transaction the new primary lacks (its SQL
-	// thread then stops on the first conflicting GTID, not at START SLAVE).
+// follow makes the instance of conn a replica of primary and waits until
+// it replicates and has applied what primary had when it began.
+func (c *Controller) follow(ctx context.Context, conn *tablet.Conn, primary *topo.Tablet) error {
 	target, err := c.primaryPosition(ctx, primary)
 	if err != nil {
 		return err
@@ -103,28 +133,18 @@ func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) er
 	if err := tablet.ReplicateFrom(ctx, conn, src); err != nil {
 		return err
 	}
-	if err := waitReplicating(ctx, conn, target, 10*time.Second); err != nil {
-		return err
-	}
-	err = c.cfg.Store.UpdateTablet(ctx, alias, func(t *topo.Tablet) error {
-		t.Type = topo.TabletReplica
-		return nil
-	})
+	return waitReplicating(ctx, conn, target, 10*time.Second)
+}
+
+// awaitReplica makes primary wait for a replica's acknowledgement of each
+// commit (semi-sync) again.
+func (c *Controller) awaitReplica(ctx context.Context, primary *topo.Tablet) error {
+	conn, err := c.dial(ctx, primary)
 	if err != nil {
 		return err
 	}
-	c.log.Warn("failover: former primary fenced, serving as a replica", "tablet", alias, "primary", primary.Alias)
-	// The shard has a replica again: its primary waits for one's
-	// acknowledgement from now on.
-	pconn, err := c.dial(ctx, primary)
-	if err == nil {
-		err = tablet.SetSemiSync(ctx, pconn, true)
-		pconn.Close()
-	}
-	if err != nil {
-		c.log.Error("failover: the shard's primary still does not wait for its replica", "primary", primary.Alias, "err", err)
-	}
-	return nil
+	defer conn.Close()
+	return tablet.SetSemiSync(ctx, conn, true)
 }
 
 // primaryPosition is @@global.gtid_binlog_pos of a primary.

@@ -62,55 +62,23 @@ func (c *Controller) strays(ctx context.Context, t, primary *topo.Tablet) bool {
 // replica follow its shard's primary, which then waits for a replica's
 // acknowledgement again (it may have had none left after the failover).
 func (c *Controller) repoint(ctx context.Context, alias topo.TabletAlias) error {
-	ctx, cancel := context.WithTimeout(ctx, failoverSlack)
-	defer cancel()
-	t, err := c.cfg.Store.GetTablet(ctx, alias)
-	if err != nil {
-		return err
-	}
-	unlock, err := c.lockShard(ctx, t.Keyspace, t.Shard)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = unlock(uctx)
-	}()
-	snap, err := c.cfg.Store.Snapshot(ctx)
-	if err != nil {
-		return err
-	}
-	sh, tablets := shardTablets(snap, t.Keyspace, t.Shard)
-	t = findTablet(tablets, alias)
-	if sh == nil || sh.PrimaryAlias == nil || t == nil || t.Type != topo.TabletReplica {
-		return nil // changed meanwhile
-	}
-	primary := findTablet(tablets, *sh.PrimaryAlias)
-	if primary == nil || primary.Type != topo.TabletPrimary || !c.strays(ctx, t, primary) {
-		return nil
-	}
-	conn, err := c.dial(ctx, t)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	target, err := c.primaryPosition(ctx, primary)
-	if err != nil {
-		return err
-	}
-	src := tablet.ReplicationSource{Addr: primary.Addr(), User: c.cfg.ReplicationUser, Password: c.cfg.ReplicationPassword}
-	if err := tablet.ReplicateFrom(ctx, conn, src); err != nil {
-		return err
-	}
-	if err := waitReplicating(ctx, conn, target, 10*time.Second); err != nil {
-		return fmt.Errorf("after repointing to %s: %w", primary.Alias, err)
-	}
-	c.log.Warn("failover: replica followed another instance than its primary; repointed", "tablet", alias, "primary", primary.Alias)
-	pconn, err := c.dial(ctx, primary)
-	if err != nil {
-		return err
-	}
-	defer pconn.Close()
-	return tablet.SetSemiSync(ctx, pconn, true)
+	return c.underShardLock(ctx, alias, func(ctx context.Context, sh *topo.Shard, tablets []*topo.Tablet, t *topo.Tablet) error {
+		if sh == nil || sh.PrimaryAlias == nil || t == nil || t.Type != topo.TabletReplica {
+			return nil // changed meanwhile
+		}
+		primary := findTablet(tablets, *sh.PrimaryAlias)
+		if primary == nil || primary.Type != topo.TabletPrimary || !c.strays(ctx, t, primary) {
+			return nil
+		}
+		conn, err := c.dial(ctx, t)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if err := c.follow(ctx, conn, primary); err != nil {
+			return fmt.Errorf("after repointing to %s: %w", primary.Alias, err)
+		}
+		c.log.Warn("failover: replica followed another instance than its primary; repointed", "tablet", alias, "primary", primary.Alias)
+		return c.awaitReplica(ctx, primary)
+	})
 }

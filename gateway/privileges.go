@@ -162,3 +162,26 @@ func errNeedPrivilege(privilege string) error {
 	return sqlerror.New(sqlerror.User, mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR,
 		"Access denied; you need (at least one of) the %s privilege(s) for this operation", privilege)
 }
+
+// Grants answers SHOW GRANTS from the gateway's users: the session's own
+// account for "" (and CURRENT_USER), another user's for an admin (the
+// planner refuses SHOW GRANTS FOR another user to everyone else). The
+// shard account's grants are the gateway's business, never shown.
+func (vc *vcursor) Grants(user string) (string, []string, error) {
+	s := vc.s
+	a := s.privileges()
+	if user != "" && user != s.user {
+		a = nil
+		if h := s.srv.auth; h != nil && !h.insecure {
+			a = h.users.Load().Lookup(user)
+		}
+		if a == nil {
+			return "", nil, sqlerror.New(sqlerror.User, mysql.ER_NONEXISTING_GRANT,
+				"There is no such grant defined for user '%s' on host '%%'", user)
+		}
+	}
+	if a == nil {
+		return "", nil, errNeedPrivilege("admin")
+	}
+	return a.Name + "@%", a.GrantStatements("%"), nil
+}

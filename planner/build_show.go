@@ -46,6 +46,13 @@ func (b *builder) buildShow(st *ast.ShowStmt) (engine.Primitive, error) {
 		return &engine.Show{Kind: engine.ShowWarnings}, nil
 	case ast.ShowErrors:
 		return &engine.Show{Kind: engine.ShowErrors}, nil
+	case ast.ShowGrants:
+		// The gateway user's grants (acl), not the shard account's.
+		show := &engine.Show{Kind: engine.ShowGrants}
+		if st.User != nil && !st.User.CurrentUser {
+			show.User = st.User.Username
+		}
+		return show, nil
 	case ast.ShowProcessList:
 		if st.Full {
 			return &engine.Show{Kind: engine.ShowFullProcesslist}, nil

@@ -149,6 +149,9 @@ func (s fakeSession) UnsetShardSetting(key string) {
 
 func (s fakeSession) LastInsertID() uint64 { return 42 }
 func (s fakeSession) ConnectionID() uint64 { return 7 }
+func (s fakeSession) Grants(user string) (string, []string, error) {
+	return "me@%", []string{"GRANT USAGE ON *.* TO `me`@`%`"}, nil
+}
 
 func (f *fakeVCursor) Shards(_ context.Context, keyspace string) ([]engine.ShardRange, error) {
 	ss, ok := f.shards[keyspace]

@@ -1,6 +1,7 @@
 package reshard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -75,16 +76,16 @@ func (r *Runner) streamWorkflow(ctx context.Context, w *topo.Workflow, guard cli
 	errs := make([]error, len(view.SourceShards))
 	var wg sync.WaitGroup
 	for i, shard := range view.SourceShards {
-		var snapshot string
+		var snapshot, from string
 		if !reverse {
 			start := w.Copy[shard]
 			if start == nil || start.SnapshotGTID == "" {
 				return permanent(fmt.Errorf("source shard %s has no snapshot position: %w", shard, ErrInvalid))
 			}
-			snapshot = start.SnapshotGTID
+			snapshot, from = start.SnapshotGTID, cmp.Or(start.CatchupFromGTID, start.SnapshotGTID)
 		}
 		c := &catchup{r: r, wf: view, ks: ks, source: shard, srcAddr: wc.sources[shard], targets: wc.targets,
-			snapshot: snapshot, guard: guard, reverse: reverse, srcDB: sourceDB(view)}
+			snapshot: snapshot, from: from, guard: guard, reverse: reverse, srcDB: sourceDB(view)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -110,7 +111,10 @@ type catchup struct {
 	srcAddr  string
 	targets  []target
 	snapshot string
-	guard    clientv3.Cmp
+	// from is where a target with no stored position starts reading
+	// (CopyProgress.CatchupFromGTID): at or before snapshot.
+	from  string
+	guard clientv3.Cmp
 	// srcDB is the database whose row events are the workflow's.
 	srcDB string
 	// reverse: this stream runs targets → sources while writes are
@@ -248,6 +252,12 @@ func (c *catchup) setup(ctx context.Context) (position, error) {
 	if err != nil {
 		return nil, permanent(err)
 	}
+	from := snap
+	if c.from != "" {
+		if from, err = parsePosition(c.from); err != nil {
+			return nil, permanent(err)
+		}
+	}
 	c.conns = make([]*tablet.Conn, len(c.targets))
 	c.applied = make([]position, len(c.targets))
 	restarts := make([]position, len(c.targets))
@@ -274,7 +284,7 @@ func (c *catchup) setup(ctx context.Context) (position, error) {
 			return nil, fmt.Errorf("target %s: %w", t.name, err)
 		}
 		if !ok {
-			applied, restart = snap, snap
+			applied, restart = snap, from
 		}
 		c.applied[i], restarts[i] = snap.merge(applied), restart
 	}

@@ -154,7 +154,11 @@ func (wc *workflowCopy) copyShard(ctx context.Context, shard, addr string) error
 		return err
 	}
 	defer src.Close()
-	gtid, err := startCopySnapshot(ctx, src)
+	var around func(bool)
+	if hook := wc.r.cfg.AroundCopySnapshot; hook != nil {
+		around = func(taken bool) { hook(shard, taken) }
+	}
+	gtid, from, err := startCopySnapshot(ctx, src, around)
 	if err != nil {
 		return err
 	}
@@ -171,7 +175,7 @@ func (wc *workflowCopy) copyShard(ctx context.Context, shard, addr string) error
 		if err != nil {
 			return permanent(err)
 		}
-		p = topo.CopyProgress{SnapshotGTID: gtid, Tables: split, Started: time.Now().UTC()}
+		p = topo.CopyProgress{SnapshotGTID: gtid, CatchupFromGTID: from, Tables: split, Started: time.Now().UTC()}
 	}
 	first := 0
 	for i, t := range p.Tables {
@@ -308,38 +312,57 @@ const (
 )
 
 // startCopySnapshot is startSnapshot at a moment when the source has no
-// prepared XA transaction. Catch-up starts at the snapshot's position
-// and applies an XA transaction's rows at its XA COMMIT from the events
-// after its XA PREPARE; a transaction prepared before the snapshot and
-// committed after would have its rows in neither the copy nor the events
-// catch-up reads. So while XA RECOVER (run inside the snapshot) lists
-// one, the snapshot is dropped and taken again a little later (2PC
-// branches stay prepared for milliseconds). Left open: one that commits
-// between the snapshot and the XA RECOVER; catch-up then stops the
-// workflow in error rather than diverge.
-func startCopySnapshot(ctx context.Context, src *tablet.Conn) (string, error) {
+// prepared XA transaction, and returns with the snapshot's position the
+// one catch-up reads from, a little earlier (from). Catch-up applies an
+// XA transaction's rows at its XA COMMIT from the events after its XA
+// PREPARE; one prepared before the snapshot and committed after has its
+// rows in neither the copy nor the events after the snapshot. So:
+//   - from is @@gtid_binlog_pos read first; catch-up starts there and
+//     skips (as applied) what the snapshot holds, so it sees the XA
+//     PREPARE of every transaction prepared after from;
+//   - then XA RECOVER must list nothing: a transaction prepared before
+//     from is committed by now (in the snapshot) or listed;
+//   - then the snapshot, and XA RECOVER inside it must list nothing too
+//     (belt and braces: a transaction still prepared at the snapshot).
+//
+// While one is listed, everything is dropped and taken again a little
+// later (2PC branches stay prepared for milliseconds).
+func startCopySnapshot(ctx context.Context, src *tablet.Conn, around func(taken bool)) (snapshot, from string, err error) {
 	for attempt := 1; ; attempt++ {
-		gtid, err := startSnapshot(ctx, src)
-		if err != nil {
-			return "", err
+		if from, err = binlogPos(ctx, src); err != nil {
+			return "", "", err
 		}
 		res, err := src.Execute(ctx, "XA RECOVER")
 		if err != nil {
-			return "", fmt.Errorf("snapshot: XA RECOVER: %w", err)
+			return "", "", fmt.Errorf("snapshot: XA RECOVER: %w", err)
 		}
 		if len(res.Rows) == 0 {
-			return gtid, nil
-		}
-		if _, err := src.Execute(ctx, "ROLLBACK"); err != nil {
-			return "", err
+			if around != nil {
+				around(false)
+			}
+			if snapshot, err = startSnapshot(ctx, src); err != nil {
+				return "", "", err
+			}
+			if around != nil {
+				around(true)
+			}
+			if res, err = src.Execute(ctx, "XA RECOVER"); err != nil {
+				return "", "", fmt.Errorf("snapshot: XA RECOVER: %w", err)
+			}
+			if len(res.Rows) == 0 {
+				return snapshot, from, nil
+			}
+			if _, err := src.Execute(ctx, "ROLLBACK"); err != nil {
+				return "", "", err
+			}
 		}
 		if attempt == xaWaitAttempts {
-			return "", fmt.Errorf("snapshot: the source has had prepared XA transactions for %v (e.g. %s); the copy waits for them to commit or roll back",
+			return "", "", fmt.Errorf("snapshot: the source has had prepared XA transactions for %v (e.g. %s); the copy waits for them to commit or roll back",
 				xaWaitAttempts*xaWaitPause, res.Rows[0][len(res.Rows[0])-1])
 		}
 		select {
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return "", "", ctx.Err()
 		case <-time.After(xaWaitPause):
 		}
 	}

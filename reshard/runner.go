@@ -36,6 +36,10 @@ type Config struct {
 	// (after each chunk, and at a shard's start and end) on the copying
 	// goroutine. Tests use it to stop a runner mid-copy.
 	AfterChunk func(keyspace, workflow, shard string, p topo.CopyProgress)
+	// AroundCopySnapshot, if set, is called just before a copy takes its
+	// snapshot of a source shard (taken false) and just after (true).
+	// Tests use it to run an XA transaction across the snapshot.
+	AroundCopySnapshot func(shard string, taken bool)
 }
 
 // Runner carries workflows through their phases while it is the elected

@@ -209,6 +209,12 @@ type CopyProgress struct {
 	// copy reads from a later snapshot, so catch-up must start here, the
 	// earliest, and apply events idempotently.
 	SnapshotGTID string `json:"snapshot_gtid,omitempty"`
+	// CatchupFromGTID is where catch-up starts reading the source's
+	// binlog: a little before SnapshotGTID, so it sees the XA PREPARE of
+	// a transaction prepared before the snapshot and committed after
+	// (what it reads up to SnapshotGTID is in the copy and not applied).
+	// Empty in workflows recorded before it existed: SnapshotGTID then.
+	CatchupFromGTID string `json:"catchup_from_gtid,omitempty"`
 	// Tables are the tables to copy, in copy order; Table is the one being
 	// copied (empty before the first), LastPK the primary key of its last
 	// copied row as text values (nil: none yet).

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -111,6 +110,9 @@ func movetablesCommands() []*command {
 				if err := needNamed(args); err != nil {
 					return err
 				}
+				if err := checkFormat(format); err != nil {
+					return err
+				}
 				s, err := e.Store(ctx)
 				if err != nil {
 					return err
@@ -121,9 +123,7 @@ func movetablesCommands() []*command {
 				}
 				st := reshard.StatusOf(w, time.Now())
 				if format == "json" {
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(st)
+					return writeJSON(e, st)
 				}
 				mt := w.MoveTables
 				if mt == nil {
@@ -165,6 +165,9 @@ func movetablesCommands() []*command {
 				if err := needNamed(args); err != nil {
 					return err
 				}
+				if err := checkFormat(format); err != nil {
+					return err
+				}
 				s, err := e.Store(ctx)
 				if err != nil {
 					return err
@@ -173,19 +176,7 @@ func movetablesCommands() []*command {
 				if err != nil {
 					return err
 				}
-				if format == "json" {
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					if err := enc.Encode(rep); err != nil {
-						return err
-					}
-				} else if err := printVDiff(e, rep); err != nil {
-					return err
-				}
-				if !rep.Clean {
-					return &exitCodeError{code: exitDiffers, msg: "the target differs from the source"}
-				}
-				return nil
+				return reportVDiff(e, rep, format, "the target differs from the source")
 			},
 		},
 		{
@@ -217,14 +208,7 @@ func movetablesCommands() []*command {
 					status(e, w, fmt.Sprintf("writes of %s go to %s (longest write stall %v)", strings.Join(w.MoveTables.Tables, ","), w.Keyspace, stall.Round(time.Millisecond)))
 					return nil
 				}
-				if percent == "" {
-					return usageErrorf("--percent is required with --reads")
-				}
-				per10000, err := reshard.ParsePercent(percent)
-				if err != nil {
-					return usageErrorf("%v", err)
-				}
-				w, err := reshard.SwitchReads(ctx, s, keyspace, workflow, per10000)
+				w, err := switchReads(ctx, e, keyspace, workflow, percent)
 				if err != nil {
 					return err
 				}

@@ -104,8 +104,8 @@ func reshardCommands() []*command {
 				if err := needNamed(); err != nil {
 					return err
 				}
-				if format != "text" && format != "json" {
-					return usageErrorf("--format %q: want text or json", format)
+				if err := checkFormat(format); err != nil {
+					return err
 				}
 				s, err := e.Store(ctx)
 				if err != nil {
@@ -117,9 +117,7 @@ func reshardCommands() []*command {
 				}
 				st := reshard.StatusOf(wf, time.Now())
 				if format == "json" {
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(st)
+					return writeJSON(e, st)
 				}
 				fmt.Fprintf(e.stdout, "workflow %s/%s (%s): %s → %s\nstate: %s\nrows copied: %d of %d (%.0f rows/s)\n",
 					st.Keyspace, st.Workflow, st.Kind, strings.Join(st.SourceShards, ","), strings.Join(st.TargetShards, ","),
@@ -165,8 +163,8 @@ func reshardCommands() []*command {
 				if err := needNamed(); err != nil {
 					return err
 				}
-				if format != "text" && format != "json" {
-					return usageErrorf("--format %q: want text or json", format)
+				if err := checkFormat(format); err != nil {
+					return err
 				}
 				s, err := e.Store(ctx)
 				if err != nil {
@@ -178,19 +176,7 @@ func reshardCommands() []*command {
 				if err != nil {
 					return err
 				}
-				if format == "json" {
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					if err := enc.Encode(rep); err != nil {
-						return err
-					}
-				} else if err := printVDiff(e, rep); err != nil {
-					return err
-				}
-				if !rep.Clean {
-					return &exitCodeError{code: exitDiffers, msg: "the targets differ from the sources"}
-				}
-				return nil
+				return reportVDiff(e, rep, format, "the targets differ from the sources")
 			},
 		},
 		{
@@ -219,18 +205,7 @@ func reshardCommands() []*command {
 					}
 					return runWriteSwitch(ctx, e, keyspace, workflow, topo.SwitchForward, switchTimeout, pickup)
 				}
-				if percent == "" {
-					return usageErrorf("--percent is required")
-				}
-				per10000, err := reshard.ParsePercent(percent)
-				if err != nil {
-					return usageErrorf("%v", err)
-				}
-				s, err := e.Store(ctx)
-				if err != nil {
-					return err
-				}
-				w, err := reshard.SwitchReads(ctx, s, keyspace, workflow, per10000)
+				w, err := switchReads(ctx, e, keyspace, workflow, percent)
 				if err != nil {
 					return err
 				}
@@ -344,6 +319,56 @@ func runWriteSwitch(ctx context.Context, e *env, keyspace, workflow string, dir 
 	}
 	fmt.Fprintf(e.stdout, "workflow %s/%s: writes switched to %s (writes held %.0f ms), state %s\n",
 		w.Keyspace, w.Name, strings.Join(serving, ","), float64(w.WriteSwitch.Stall)/float64(time.Millisecond), w.State)
+	return nil
+}
+
+// checkFormat checks a --format flag's value.
+func checkFormat(format string) error {
+	if format != "text" && format != "json" {
+		return usageErrorf("--format %q: want text or json", format)
+	}
+	return nil
+}
+
+// writeJSON writes v as indented JSON (--format json).
+func writeJSON(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// switchReads is `switch-traffic --reads --percent P` of either kind of
+// workflow: the share of sessions reading from its targets.
+func switchReads(ctx context.Context, e *env, keyspace, workflow, percent string) (*topo.Workflow, error) {
+	if percent == "" {
+		return nil, usageErrorf("--percent is required with --reads")
+	}
+	per10000, err := reshard.ParsePercent(percent)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	s, err := e.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return reshard.SwitchReads(ctx, s, keyspace, workflow, per10000)
+}
+
+// reportVDiff writes a vdiff report as text or JSON and fails with the
+// exit code of a difference (3) when the sides differ.
+func reportVDiff(e *env, rep *reshard.VDiffReport, format, differs string) error {
+	var err error
+	if format == "json" {
+		err = writeJSON(e, rep)
+	} else {
+		err = printVDiff(e, rep)
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.Clean {
+		return &exitCodeError{code: exitDiffers, msg: differs}
+	}
 	return nil
 }
 
