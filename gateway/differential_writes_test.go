@@ -35,7 +35,19 @@ func diffWrite(rng *rand.Rand, next *int) string {
 	pick := func(s []string) string { return s[rng.Intn(len(s))] }
 	id := func(n int) int { return 1 + rng.Intn(n) }
 	newID := func() int { *next++; return *next }
-	switch rng.Intn(19) {
+	switch rng.Intn(21) {
+	case 19:
+		// Subqueries over other sharded tables, run first at the gateway.
+		if rng.Intn(2) == 0 {
+			return fmt.Sprintf("delete from dt_item where user_id in (select id from dt_user where age > %d and city = %s)", 40+rng.Intn(25), pick(cities[:4]))
+		}
+		return fmt.Sprintf("update dt_item set qty = qty + 1 where user_id not in (select user_id from dt_order where amount < %d) and sku = %s", rng.Intn(100), pick(skus[:4]))
+	case 20:
+		// A subquery reading the target table: MariaDB reads it whole first.
+		if rng.Intn(2) == 0 {
+			return fmt.Sprintf("update dt_user set status_code = %d where id in (select user_id from dt_item where sku = %s) and age < (select avg(age) from dt_user)", rng.Intn(4), pick(skus[:4]))
+		}
+		return fmt.Sprintf("delete from dt_order where amount > (select avg(amount) + %d from dt_order) and exists (select 1 from dt_ref where weight > %d)", 50+rng.Intn(50), rng.Intn(100))
 	case 16:
 		// INSERT ... SELECT across shards: rows read at the gateway, split
 		// by the target's vindex (xxhash), inserted.

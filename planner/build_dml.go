@@ -176,10 +176,16 @@ func columnIndex(cols []*ast.ColumnName, name string) int {
 }
 
 func (b *builder) buildUpdate(s *ast.UpdateStmt) (engine.Primitive, error) {
-	r, src, err := b.dmlTarget(s, "Update", s.TableRefs, s.MultipleTable, s.With, "UPDATE of")
+	r, src, subs, err := b.dmlTarget(s, "Update", s.TableRefs, s.MultipleTable, s.With, "UPDATE of")
 	if r != nil || err != nil {
 		return r, err
 	}
+	p, err := b.buildSingleUpdate(s, src)
+	return b.withSubqueries(subs, p, err)
+}
+
+// buildSingleUpdate plans an UPDATE of the one sharded table src.
+func (b *builder) buildSingleUpdate(s *ast.UpdateStmt, src *source) (engine.Primitive, error) {
 	owned := b.ownedLookups(src)
 	var changed []*engine.OwnedLookup
 	for _, o := range owned {
@@ -210,49 +216,60 @@ func (b *builder) buildUpdate(s *ast.UpdateStmt) (engine.Primitive, error) {
 }
 
 func (b *builder) buildDelete(s *ast.DeleteStmt) (engine.Primitive, error) {
-	r, src, err := b.dmlTarget(s, "Delete", s.TableRefs, s.IsMultiTable, s.With, "DELETE from")
+	r, src, subs, err := b.dmlTarget(s, "Delete", s.TableRefs, s.IsMultiTable, s.With, "DELETE from")
 	if r != nil || err != nil {
 		return r, err
 	}
+	var p engine.Primitive
 	if owned := b.ownedLookups(src); len(owned) > 0 {
-		return b.ownedDML("Delete", s, s.Where, s.Order, s.Limit, src, owned)
+		p, err = b.ownedDML("Delete", s, s.Where, s.Order, s.Limit, src, owned)
+	} else {
+		p, err = b.routedDML("Delete", s, s.Where, s.Limit, src)
 	}
-	return b.routedDML("Delete", s, s.Where, s.Limit, src)
+	return b.withSubqueries(subs, p, err)
 }
 
 // dmlTarget does what UPDATE and DELETE share before their own rules: a
 // statement for an unsharded keyspace or a targeted shard passes through,
 // a reference table's goes to every copy (r is then the plan), and
 // multi-table statements, WITH and subqueries on a sharded table are
-// refused. Otherwise src is the one sharded table.
-func (b *builder) dmlTarget(s ast.StmtNode, op string, refs *ast.TableRefsClause, multi bool, with *ast.WithClause, phrase string) (engine.Primitive, *source, error) {
+// refused. Otherwise src is the one sharded table, and subs the
+// uncorrelated subqueries of WHERE, to run first (dmlSubqueries).
+func (b *builder) dmlTarget(s ast.StmtNode, op string, refs *ast.TableRefsClause, multi bool, with *ast.WithClause, phrase string) (engine.Primitive, *source, []engine.SubqueryInput, error) {
 	p, err := b.place(s)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if r, ok, err := b.simpleRoute(p); ok || err != nil {
-		return r, nil, err
+		return r, nil, nil, err
 	}
 	src := singleTable(refs, p)
 	if src == nil || multi || with != nil || hasSubquery(s) {
 		if r, ok, err := b.colocatedDML(op, s, dmlWhere(s), dmlLimit(s), p); ok || err != nil {
-			return r, nil, err
+			return r, nil, nil, err
 		}
 	}
 	if src == nil || multi {
-		return nil, nil, unsupportedf("multi-table %s on sharded tables", strings.ToUpper(op))
+		return nil, nil, nil, unsupportedf("multi-table %s on sharded tables", strings.ToUpper(op))
 	}
 	if src.ref.table.Type == vschema.TypeReference {
 		r, err := b.referenceWrite(op, s, src)
-		return r, nil, err
+		return r, nil, nil, err
 	}
 	if with != nil {
-		return nil, nil, unsupported("WITH (common table expressions) on sharded tables")
+		return nil, nil, nil, unsupported("WITH (common table expressions) on sharded tables")
 	}
 	if hasSubquery(s) {
-		return nil, nil, unsupportedf("subqueries in %s a sharded table", phrase)
+		subs, ok, err := b.dmlSubqueries(s, src)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if !ok {
+			return nil, nil, nil, unsupportedf("subqueries in %s a sharded table", phrase)
+		}
+		return nil, src, subs, nil
 	}
-	return nil, src, nil
+	return nil, src, nil, nil
 }
 
 // primaryVindexColumn is the first column of the primary vindex, whatever

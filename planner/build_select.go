@@ -69,6 +69,9 @@ func (b *builder) buildSelect(stmt ast.StmtNode) (engine.Primitive, error) {
 				return pinned, err
 			}
 		}
+		if sj, ok, err := b.semiJoin(sel); ok || err != nil {
+			return sj, err
+		}
 		subs, found, err := b.extractSubqueries(sel)
 		if err != nil {
 			return nil, err
