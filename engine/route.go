@@ -22,13 +22,9 @@ var _ Primitive = (*Route)(nil)
 
 // queries renders the query for each destination shard.
 func (r *Route) queries(d destinations, args []any) ([]string, error) {
-	env := renderEnv{args: args, vals: r.Values}
-	if r.PushedLimit != nil {
-		n, err := r.PushedLimit.Upper(args)
-		if err != nil {
-			return nil, err
-		}
-		env.limit = n
+	env, err := r.renderEnv(args)
+	if err != nil {
+		return nil, err
 	}
 	qs := make([]string, len(d.shards))
 	for i := range d.shards {
@@ -42,6 +38,20 @@ func (r *Route) queries(d destinations, args []any) ([]string, error) {
 		qs[i] = q
 	}
 	return qs, nil
+}
+
+// renderEnv is what the query is rendered with, before any shard's own
+// IN-list values.
+func (r *Route) renderEnv(args []any) (renderEnv, error) {
+	env := renderEnv{args: args, vals: r.Values}
+	if r.PushedLimit != nil {
+		n, err := r.PushedLimit.Upper(args)
+		if err != nil {
+			return renderEnv{}, err
+		}
+		env.limit = n
+	}
+	return env, nil
 }
 
 // Execute implements Primitive.

@@ -106,16 +106,12 @@ func (r *Routing) resolve(ctx context.Context, vc VCursor, args []any) (destinat
 	}
 	switch r.Opcode {
 	case EqualUnique:
-		id, ok, err := r.mapValue(r.Values[0], args)
+		i, ok, err := r.equalUniqueShard(ss, args)
 		if err != nil {
 			return destinations{}, err
 		}
 		if !ok {
 			return scatter(ss), nil
-		}
-		i, err := shardFor(ss, id, r.Keyspace)
-		if err != nil {
-			return destinations{}, err
 		}
 		return destinations{shards: []string{ss[i].Name}}, nil
 	case IN:
@@ -293,6 +289,21 @@ func (r *Routing) mapValue(v Value, args []any) (vindex.KeyspaceID, bool, error)
 		return nil, false, errInternal("vindex %s: %v", r.Vindex.Name(), err)
 	}
 	return id, true, nil
+}
+
+// equalUniqueShard is the index in ss of the shard an EqualUnique
+// routing's value maps to; ok is false when the value cannot be mapped
+// (the route then reaches every shard).
+func (r *Routing) equalUniqueShard(ss []ShardRange, args []any) (i int, ok bool, err error) {
+	id, ok, err := r.mapValue(r.Values[0], args)
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	i, err = shardFor(ss, id, r.Keyspace)
+	if err != nil {
+		return 0, false, err
+	}
+	return i, true, nil
 }
 
 // shardFor finds the shard holding id.

@@ -15,6 +15,7 @@ import (
 	"github.com/shardgate/shardgate/topo"
 	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/vindex"
+	"github.com/shardgate/shardgate/wire"
 )
 
 // The in-process path of a point select: a session runs COM_QUERY text
@@ -41,8 +42,11 @@ type fakeShards struct {
 	shards  []engine.ShardRange
 	fields  *engine.Result
 	rows    *engine.Result
+	payload []byte // rows' one row as a text row packet (forwardMulti)
 	queries int
-	last    string
+	// forwarded counts the queries whose rows passed through.
+	forwarded int
+	last      string
 }
 
 func newFakeShards(tb testing.TB) *fakeShards {
@@ -63,9 +67,10 @@ func newFakeShards(tb testing.TB) *fakeShards {
 		Name: []byte("c"), OrgName: []byte("c"), Type: mysql.MYSQL_TYPE_STRING, Charset: 45, ColumnLength: 480}
 	field.Data = field.Dump()
 	return &fakeShards{
-		shards: ranges,
-		fields: &engine.Result{Fields: []*mysql.Field{field}},
-		rows:   &engine.Result{Rows: [][][]byte{{c}}},
+		shards:  ranges,
+		fields:  &engine.Result{Fields: []*mysql.Field{field}},
+		rows:    &engine.Result{Rows: [][][]byte{{c}}},
+		payload: wire.AppendTextRow(nil, [][]byte{c}),
 	}
 }
 
@@ -91,6 +96,22 @@ func (f *fakeShards) StreamMulti(_ context.Context, _ string, shards []string, q
 			return err
 		}
 		if err := fn(i, f.rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeShards) canForward() bool { return true }
+
+func (f *fakeShards) forwardMulti(_ context.Context, _ string, shards []string, queries []string, fw *rowForward) error {
+	f.noteQuery(queries)
+	f.forwarded++
+	for range shards {
+		if err := fw.onFields(f.fields.Fields); err != nil {
+			return err
+		}
+		if err := fw.onRow(f.payload); err != nil {
 			return err
 		}
 	}

@@ -328,8 +328,16 @@ func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCur
 		st.s, st.fn = s, st.write
 	}
 	*st = rowStream{s: s, fn: st.fn, binary: binary, more: more}
-	err := plan.Root.Stream(ctx, vc, args, st.fn)
-	started := st.started
+	var (
+		err     error
+		started bool
+	)
+	if route, fwd := forwarding(plan, vc, binary); fwd != nil {
+		started, err = s.forwardRoute(ctx, route, fwd, vc, args, more) // forward.go
+	} else {
+		err = plan.Root.Stream(ctx, vc, args, st.fn)
+		started = st.started
+	}
 	st.fields = nil
 	vc.flushWarnings()
 	if err != nil {

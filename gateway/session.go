@@ -115,6 +115,8 @@ type session struct {
 
 	// stream is streamPlan's reusable state (query.go).
 	stream rowStream
+	// forward is the pass-through's state (forward.go).
+	forward rowForward
 	// vc is the cursor execPlan's statements run with, reused from one
 	// statement to the next (vcursor.go, cursor).
 	vc        vcursor

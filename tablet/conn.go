@@ -88,7 +88,9 @@ type Conn struct {
 	// rest of the result was not read.
 	abandoned bool
 
-	interruptFn func() // c.interrupt, bound once
+	// watch makes the end of a statement's context interrupt the
+	// connection (watch.go).
+	watch ctxWatch
 	// lastFields are the column definitions of the last result set read
 	// (readFields), shared with the results that returned them.
 	lastFields []*mysql.Field
@@ -227,7 +229,7 @@ func dial(ctx context.Context, cfg ConnConfig, o dialOptions) (*Conn, error) {
 		deprecateEOF: strings.Contains(cc.CapabilityString(), "CLIENT_DEPRECATE_EOF"),
 		status:       mysql.SERVER_STATUS_AUTOCOMMIT,
 	}
-	c.interruptFn = c.interrupt
+	c.watch.bind(c)
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw = raw
@@ -277,6 +279,7 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	c.broken = true
+	c.watch.release()
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	c.pc.ResetSequence()
 	_ = c.pc.WritePacket(wire.AppendCommand(nil, mysql.COM_QUIT, nil))
@@ -327,22 +330,6 @@ const (
 	modeDiscard                   // skip them
 	modeForward                   // hand their packets to c.rawRow (StreamRaw)
 )
-
-// arm checks that the connection can take a command and makes the end of
-// ctx interrupt it; stop, nil when ctx cannot end, disarms that and
-// reports false if it already fired.
-func (c *Conn) arm(ctx context.Context) (stop func() bool, err error) {
-	if c.broken {
-		return nil, fmt.Errorf("%w: %s", ErrConnBroken, c.addr)
-	}
-	if ctx.Done() == nil {
-		return nil, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return context.AfterFunc(ctx, c.interruptFn), nil
-}
 
 // trimBuffers drops read and write buffers a large statement grew, so an
 // idle pooled connection does not keep them.
@@ -473,6 +460,7 @@ func (c *Conn) readPacket() ([]byte, error) {
 func (c *Conn) fail(err error) error {
 	if !c.broken {
 		c.broken = true
+		c.watch.release()
 		_ = c.nc.Close()
 	}
 	if err == nil {
