@@ -579,29 +579,40 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 		if len(probeFields[s]) == 0 {
 			continue
 		}
-		sd := sides[s]
-		q := &ast.SelectStmt{
-			Kind:           ast.SelectStmtKindSelect,
-			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
-			Fields:         &ast.FieldList{Fields: probeFields[s]},
-			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
-			Where:          &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")},
-		}
-		tmpl, err := render(q)
+		probe, err := typeProbe(sides[s], probeFields[s], probeCols[s])
 		if err != nil {
 			return nil, err
 		}
-		rt := engine.Routing{Opcode: engine.Unsharded, Keyspace: sd.ref.ks.Name, Table: sd.ref.node.Name.O}
-		if sd.ref.ks.Sharded {
-			rt.Opcode, rt.Sharded = engine.Reference, true // any one shard
-		}
-		ga.TypeProbes = append(ga.TypeProbes, engine.TypeProbe{Route: &engine.Route{Routing: rt, Query: tmpl}, Cols: probeCols[s]})
+		ga.TypeProbes = append(ga.TypeProbes, probe)
 	}
 	var top engine.Primitive = ga
 	if lim != nil {
 		top = &engine.Limit{Input: top, Spec: *lim}
 	}
 	return top, nil
+}
+
+// typeProbe is the query that learns the types of the columns cols of a
+// grouped join's result, computed at the gateway from fields over one
+// side's tables: fields over the side with WHERE 1 != 1 on any one of
+// its shards, which answers column definitions and no row.
+func typeProbe(sd *joinSide, fields []*ast.SelectField, cols []int) (engine.TypeProbe, error) {
+	q := &ast.SelectStmt{
+		Kind:           ast.SelectStmtKindSelect,
+		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+		Fields:         &ast.FieldList{Fields: fields},
+		From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
+		Where:          &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")},
+	}
+	tmpl, err := render(q)
+	if err != nil {
+		return engine.TypeProbe{}, err
+	}
+	rt := engine.Routing{Opcode: engine.Unsharded, Keyspace: sd.ref.ks.Name, Table: sd.ref.node.Name.O}
+	if sd.ref.ks.Sharded {
+		rt.Opcode, rt.Sharded = engine.Reference, true // any one shard
+	}
+	return engine.TypeProbe{Route: &engine.Route{Routing: rt, Query: tmpl}, Cols: cols}, nil
 }
 
 // partialOf is the per-row value a joined row contributes to an

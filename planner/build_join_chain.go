@@ -713,23 +713,11 @@ func (b *builder) groupedChain(c *chain, sel *ast.SelectStmt) (engine.Primitive,
 		if len(fields) == 0 {
 			continue
 		}
-		sd := c.groups[grp]
-		q := &ast.SelectStmt{
-			Kind:           ast.SelectStmtKindSelect,
-			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
-			Fields:         &ast.FieldList{Fields: fields},
-			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
-			Where:          &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")},
-		}
-		tmpl, err := render(q)
+		probe, err := typeProbe(c.groups[grp], fields, probeCols[grp])
 		if err != nil {
 			return nil, err
 		}
-		rt := engine.Routing{Opcode: engine.Unsharded, Keyspace: sd.ref.ks.Name, Table: sd.ref.node.Name.O}
-		if sd.ref.ks.Sharded {
-			rt.Opcode, rt.Sharded = engine.Reference, true // any one shard
-		}
-		ga.TypeProbes = append(ga.TypeProbes, engine.TypeProbe{Route: &engine.Route{Routing: rt, Query: tmpl}, Cols: probeCols[grp]})
+		ga.TypeProbes = append(ga.TypeProbes, probe)
 	}
 	var top engine.Primitive = ga
 	if lim != nil {

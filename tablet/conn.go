@@ -582,34 +582,9 @@ func (c *Conn) readResultSet(n int, r *Result, mode resultMode, binary bool, onF
 		row = c.row[:n]
 	}
 	for {
-		pkt, err := c.readPacket()
-		if err != nil {
-			return c.fail(err)
-		}
-		if len(pkt) == 0 {
-			return c.fail(wire.ErrMalformed)
-		}
-		if wire.IsEOF(pkt) {
-			var ok wire.OK
-			if c.deprecateEOF {
-				ok, err = wire.ParseOK(pkt)
-			} else {
-				ok, err = wire.ParseEOF(pkt)
-			}
-			if err != nil {
-				return c.fail(err)
-			}
-			r.setOK(ok)
-			c.status = r.Status
-			return nil
-		}
-		if pkt[0] == wire.HeaderERR {
-			// The statement failed part way (killed, out of memory...);
-			// the ERR ends the result and the connection stays in step.
-			if err := wire.ParseERR(pkt); err != wire.ErrMalformed {
-				return err
-			}
-			return c.fail(wire.ErrMalformed)
+		pkt, err := c.nextRow(r)
+		if err != nil || pkt == nil {
+			return err
 		}
 		switch mode {
 		case modeBuffer:

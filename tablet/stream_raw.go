@@ -34,32 +34,9 @@ func (c *Conn) StreamRaw(ctx context.Context, query string, onFields func([]*mys
 // and the connection stays in step).
 func (c *Conn) readForwardedRows(r *Result) error {
 	for {
-		pkt, err := c.readPacket()
-		if err != nil {
-			return c.fail(err)
-		}
-		if len(pkt) == 0 {
-			return c.fail(wire.ErrMalformed)
-		}
-		if wire.IsEOF(pkt) {
-			var ok wire.OK
-			if c.deprecateEOF {
-				ok, err = wire.ParseOK(pkt)
-			} else {
-				ok, err = wire.ParseEOF(pkt)
-			}
-			if err != nil {
-				return c.fail(err)
-			}
-			r.setOK(ok)
-			c.status = r.Status
-			return nil
-		}
-		if pkt[0] == wire.HeaderERR {
-			if err := wire.ParseERR(pkt); err != wire.ErrMalformed {
-				return err
-			}
-			return c.fail(wire.ErrMalformed)
+		pkt, err := c.nextRow(r)
+		if err != nil || pkt == nil {
+			return err
 		}
 		if c.rawRow != nil {
 			if err := c.rawRow(pkt); err != nil {
@@ -68,4 +45,39 @@ func (c *Conn) readForwardedRows(r *Result) error {
 			}
 		}
 	}
+}
+
+// nextRow reads the next row packet of a result set; nil at the EOF/OK
+// that ends the rows (r then holds its status). An ERR instead is the
+// statement failing part way (killed, out of memory...): it ends the
+// result and the connection stays in step.
+func (c *Conn) nextRow(r *Result) ([]byte, error) {
+	pkt, err := c.readPacket()
+	if err != nil {
+		return nil, c.fail(err)
+	}
+	if len(pkt) == 0 {
+		return nil, c.fail(wire.ErrMalformed)
+	}
+	if wire.IsEOF(pkt) {
+		var ok wire.OK
+		if c.deprecateEOF {
+			ok, err = wire.ParseOK(pkt)
+		} else {
+			ok, err = wire.ParseEOF(pkt)
+		}
+		if err != nil {
+			return nil, c.fail(err)
+		}
+		r.setOK(ok)
+		c.status = r.Status
+		return nil, nil
+	}
+	if pkt[0] == wire.HeaderERR {
+		if err := wire.ParseERR(pkt); err != wire.ErrMalformed {
+			return nil, err
+		}
+		return nil, c.fail(wire.ErrMalformed)
+	}
+	return pkt, nil
 }
