@@ -58,6 +58,9 @@ type legRun struct {
 
 func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*report, error) {
 	start := time.Now()
+	// Before this run starts anything: what the machine was doing.
+	loadBefore := loadAverage()
+	fmt.Fprintf(log, "bench: load average before starting %.2f\n", loadBefore)
 	e, err := startEnv(ctx, o, log)
 	if err != nil {
 		return nil, err
@@ -141,8 +144,12 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 	}
 
 	rep := newReport(o, ws, legs)
-	rep.LoadStart = loadAverage()
-	fmt.Fprintf(log, "bench: load average at start %.2f (%d CPUs)\n", rep.LoadStart, rep.Machine.CPUs)
+	rep.LoadStart = loadBefore
+	fmt.Fprintf(log, "bench: load average at the first leg %.2f (%d CPUs; the bench's own warm-up counts in it)\n", loadAverage(), rep.Machine.CPUs)
+	before, err := sampleCPU()
+	if err != nil {
+		return nil, err
+	}
 	total := 0
 	for _, w := range ws {
 		for _, l := range legs {
@@ -183,7 +190,12 @@ func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*r
 		rep.Memory.Rounds = append(rep.Memory.Rounds, mem)
 	}
 	rep.LoadEnd = loadAverage()
-	fmt.Fprintf(log, "bench: load average at the end %.2f\n", rep.LoadEnd)
+	after, err := sampleCPU()
+	if err != nil {
+		return nil, err
+	}
+	rep.OthersCPUs = othersCPUs(before, after)
+	fmt.Fprintf(log, "bench: load average at the end %.2f (with the bench's own work); other processes used %.2f CPUs on average during the legs\n", rep.LoadEnd, rep.OthersCPUs)
 	if o.planCache {
 		// After the load average: it is its own measurement (a mutex
 		// profile), not a leg sharing the machine with sysbench.

@@ -16,9 +16,11 @@
 //	G  as C, with sysbench's threads split between two gateways side by
 //	   side: G/C is how throughput grows with gateways
 //
-// It prints the load average at start and end and writes no JSON when
-// either exceeded the CPU count (a busy machine's numbers are not
-// published).
+// It prints the load average before it starts and at the end, measures
+// how much CPU other processes took during the legs (others_cpu.go), and
+// writes no JSON when the load average before it exceeded the CPU count
+// or others took more than a tenth of a core (a busy machine's numbers
+// are not published).
 //
 // It prints one table of ratios and writes it, with every leg's raw
 // numbers, as JSON under benchmarks/results/. Performance claims are ratios
@@ -94,8 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rep.print(stdout)
 	if o.outDir != "" && !rep.quiet() {
-		fmt.Fprintf(stdout, "not written to %s: the load average (%.2f at start, %.2f at the end) exceeded the %d CPUs, so the run measured other work too; run it on a quiet machine to publish it\n",
-			o.outDir, rep.LoadStart, rep.LoadEnd, rep.Machine.CPUs)
+		fmt.Fprintf(stdout, "not written to %s: the load average before the run was %.2f (%d CPUs) and other processes used %.2f CPUs during the legs (at most %.2f to publish), so the run measured other work too; run it on a quiet machine to publish it\n",
+			o.outDir, rep.LoadStart, rep.Machine.CPUs, rep.OthersCPUs, maxOthersCPUs)
 		return 0
 	}
 	if o.outDir != "" {
