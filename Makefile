@@ -43,7 +43,7 @@ fuzz:
 
 # bench: the sysbench harness (benchmarks/README.md): legs A-G interleaved
 # (E: a cluster started as `make up` starts it; F, G: point selects only),
-# 3 rounds, and the plan-cache benchmark: about 15 minutes on 2 cores,
+# 3 rounds, and the plan-cache benchmark: about 9 minutes on 2 cores,
 # then the 2PC commit-latency ratios
 # (about a minute), then the resharding copy rate; BENCH_FLAGS passes options to the harness, e.g.
 # BENCH_FLAGS='-rounds 1 -leg-time 2s -workloads point_select/4t/text'.
