@@ -36,23 +36,34 @@ func (b *builder) insertSelect(s *ast.InsertStmt, src *source, verb string) (eng
 			return nil, unsupportedf("ON DUPLICATE KEY UPDATE of primary vindex column %s.%s", t.Name, col)
 		}
 	}
+	input, q, err := b.selectThenValues(s, verb)
+	if err != nil {
+		return nil, err
+	}
+	ins := &engine.Insert{Keyspace: src.ref.ks.Name, Table: t.Name, Vindex: vx, Query: q}
+	return &engine.InsertSelect{Input: input, Insert: ins, Columns: len(s.Columns), VindexCol: at}, nil
+}
+
+// selectThenValues plans the SELECT of an INSERT ... SELECT and turns
+// the statement into the INSERT ... VALUES its rows are written with (a
+// hole the rows fill).
+func (b *builder) selectThenValues(s *ast.InsertStmt, verb string) (engine.Primitive, *engine.Template, error) {
 	stmt, ok := s.Select.(ast.StmtNode)
 	if !ok {
-		return nil, unsupportedf("this %s ... SELECT", verb)
+		return nil, nil, unsupportedf("this %s ... SELECT", verb)
 	}
 	input, err := b.buildSelect(stmt)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.Select = nil
 	s.Setlist = false
 	s.Lists = [][]ast.ExprNode{{newHoleExpr(engine.HoleValsText)}}
 	q, err := render(s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ins := &engine.Insert{Keyspace: src.ref.ks.Name, Table: t.Name, Vindex: vx, Query: q}
-	return &engine.InsertSelect{Input: input, Insert: ins, Columns: len(s.Columns), VindexCol: at}, nil
+	return input, q, nil
 }
 
 // insertSelectUnsharded plans INSERT ... SELECT into an unsharded
@@ -69,18 +80,7 @@ func (b *builder) insertSelectUnsharded(s *ast.InsertStmt, src *source, verb str
 			return nil, unsupportedf("%s ... SELECT into table %s, whose auto-increment column comes from a sequence", verb, t.Name)
 		}
 	}
-	stmt, ok := s.Select.(ast.StmtNode)
-	if !ok {
-		return nil, unsupportedf("this %s ... SELECT", verb)
-	}
-	input, err := b.buildSelect(stmt)
-	if err != nil {
-		return nil, err
-	}
-	s.Select = nil
-	s.Setlist = false
-	s.Lists = [][]ast.ExprNode{{newHoleExpr(engine.HoleValsText)}}
-	q, err := render(s)
+	input, q, err := b.selectThenValues(s, verb)
 	if err != nil {
 		return nil, err
 	}

@@ -550,16 +550,8 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 	var probeFields [2][]*ast.SelectField
 	var probeCols [2][]int
 	for col := 0; col < len(g.fields); col++ {
-		if !g.computedAt[col] {
-			i, ok := g.aggAt[col]
-			if !ok || col >= g.visible {
-				continue
-			}
-			switch g.aggs[i].Op {
-			case engine.AggrSum, engine.AggrAvg, engine.AggrSumDistinct, engine.AggrAvgDistinct:
-			default:
-				continue
-			}
+		if !g.needsTypeProbe(col) {
+			continue
 		}
 		f := g.fields[col]
 		s, err := sideOf(f.Expr, sides)
@@ -590,6 +582,24 @@ func (b *builder) groupedJoin(sel *ast.SelectStmt, sides [2]*joinSide, outer, in
 		top = &engine.Limit{Input: top, Spec: *lim}
 	}
 	return top, nil
+}
+
+// needsTypeProbe tells whether column col of a grouped join's result
+// needs its type learnt from a shard (typeProbe): a computed column, or a
+// visible SUM or AVG, whose type the joined rows don't carry.
+func (g *groupPlan) needsTypeProbe(col int) bool {
+	if g.computedAt[col] {
+		return true
+	}
+	i, ok := g.aggAt[col]
+	if !ok || col >= g.visible {
+		return false
+	}
+	switch g.aggs[i].Op {
+	case engine.AggrSum, engine.AggrAvg, engine.AggrSumDistinct, engine.AggrAvgDistinct:
+		return true
+	}
+	return false
 }
 
 // typeProbe is the query that learns the types of the columns cols of a

@@ -690,16 +690,8 @@ func (b *builder) groupedChain(c *chain, sel *ast.SelectStmt) (engine.Primitive,
 	probeFields := make([][]*ast.SelectField, len(c.groups))
 	probeCols := make([][]int, len(c.groups))
 	for col := 0; col < len(g.fields); col++ {
-		if !g.computedAt[col] {
-			i, ok := g.aggAt[col]
-			if !ok || col >= g.visible {
-				continue
-			}
-			switch g.aggs[i].Op {
-			case engine.AggrSum, engine.AggrAvg, engine.AggrSumDistinct, engine.AggrAvgDistinct:
-			default:
-				continue
-			}
+		if !g.needsTypeProbe(col) {
+			continue
 		}
 		f := g.fields[col]
 		grp, err := c.singleGroup(f.Expr, "expressions of aggregate functions")
