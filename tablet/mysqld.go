@@ -540,7 +540,24 @@ func (m *Mysqld) Signal(sig os.Signal) error {
 	if m.proc == nil || m.proc.exited() {
 		return fmt.Errorf("tablet: signal %s: mariadbd of %s is not running", sig, m.cfg.Dir)
 	}
-	return m.proc.cmd.Process.Signal(sig)
+	p := m.proc.cmd.Process
+	if err := p.Signal(sig); err != nil || sig != syscall.SIGSTOP {
+		return err
+	}
+	// kill(2) returns before the process has stopped: wait until it has,
+	// so that what a test does next meets a frozen instance (a query sent
+	// at once was still answered now and then).
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid)); err == nil {
+			if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("tablet: mariadbd of %s not stopped 5s after SIGSTOP", m.cfg.Dir)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // stopProcess SIGKILLs a child and waits for it.
