@@ -105,29 +105,7 @@ func derivedSources(sel *ast.SelectStmt) []derivedSource {
 }
 
 // sourceCount is the number of tables and derived tables of sel's FROM.
-func sourceCount(sel *ast.SelectStmt) int {
-	n := 0
-	var walk func(rs ast.ResultSetNode)
-	walk = func(rs ast.ResultSetNode) {
-		switch x := rs.(type) {
-		case *ast.Join:
-			walk(x.Left)
-			if x.Right != nil {
-				walk(x.Right)
-			}
-		case *ast.TableSource:
-			if j, ok := x.Source.(*ast.Join); ok {
-				walk(j)
-				return
-			}
-			n++
-		}
-	}
-	if sel.From != nil && sel.From.TableRefs != nil {
-		walk(sel.From.TableRefs)
-	}
-	return n
-}
+func sourceCount(sel *ast.SelectStmt) int { return len(sourceNames(sel)) }
 
 // derivedColumns are the names and defining expressions of a derived
 // table's columns, in order.

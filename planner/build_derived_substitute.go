@@ -281,6 +281,8 @@ func sourceNames(sel *ast.SelectStmt) []string {
 			out = append(out, name)
 		}
 	}
-	walk(sel.From.TableRefs)
+	if sel.From != nil && sel.From.TableRefs != nil {
+		walk(sel.From.TableRefs)
+	}
 	return out
 }
