@@ -247,6 +247,20 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	if j.On != nil {
 		on = splitAnd(j.On.Expr, nil)
 	}
+	// What a two-table Join cannot do alone (conditions and expressions
+	// over both tables' rows, WHERE terms over NULL-extended rows) the
+	// chain planner does with a Filter and a Projection over the joined
+	// rows; it needs every column by name (no * of unknown columns).
+	star := false
+	for _, f := range sel.Fields.Fields {
+		star = star || f.WildCard != nil
+	}
+	overRows := func(refusal error) (engine.Primitive, error) {
+		if star {
+			return nil, refusal
+		}
+		return b.chainJoin(sel)
+	}
 	var joinL, joinR ast.ExprNode
 	place := func(term ast.ExprNode, fromOn bool) error {
 		s, err := sideOf(term, sides)
@@ -284,16 +298,16 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	}
 	for _, t := range on {
 		if err := place(t, true); err != nil {
-			return nil, err
+			return overRows(err)
 		}
 	}
 	for _, t := range splitAnd(sel.Where, nil) {
 		if err := place(t, false); err != nil {
-			return nil, err
+			return overRows(err)
 		}
 	}
 	if joinL == nil {
-		return nil, unsupported("a join across shards without an equality of columns of the two tables")
+		return overRows(unsupported("a join across shards without an equality of columns of the two tables"))
 	}
 	if sel.GroupBy != nil || sel.Having != nil || findNode(sel.Fields, isAggregate) || sel.Distinct ||
 		(sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate)) {
@@ -330,7 +344,12 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 		}
 		s, err := selectSide(f.Expr, sides, outer)
 		if err != nil {
-			return nil, err
+			return overRows(err)
+		}
+		if _, isCol := unparen(f.Expr).(*ast.ColumnNameExpr); isOuter && s == inner && !isCol {
+			// Its value on a NULL-extended row is not NULL in general
+			// (IFNULL(o.x, 0)): computed over the joined rows.
+			return overRows(unsupported("expressions of the inner table of a LEFT JOIN across shards"))
 		}
 		sides[s].fields = append(sides[s].fields, f)
 		cols = append(cols, pendingCol{side: s, idx: len(sides[s].fields) - 1})
@@ -370,7 +389,7 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 				return nil, err
 			}
 			if s == sideBoth {
-				return nil, unsupported("ORDER BY an expression of both tables of a join across shards")
+				return overRows(unsupported("ORDER BY an expression of both tables of a join across shards"))
 			}
 			if s == sideNone {
 				return nil, unsupported("ORDER BY a constant across shards")
