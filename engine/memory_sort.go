@@ -1,6 +1,12 @@
 package engine
 
-import "context"
+import (
+	"context"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/sqlerror"
+)
 
 // MemorySort orders a whole result in memory by Keys and drops the Trim
 // hidden columns at the end: for results made at the gateway (joins,
@@ -24,6 +30,11 @@ func (m *MemorySort) Execute(ctx context.Context, vc VCursor, args []any) (*Resu
 	}
 	cols := make([]sortColumn, len(m.Keys))
 	for i, k := range m.Keys {
+		if k.Col >= len(r.Fields)-m.Trim {
+			// A position the planner could not check (after a * of
+			// columns it does not know): past the result's columns.
+			return nil, sqlerror.New(sqlerror.User, mysql.ER_BAD_FIELD_ERROR, "Unknown column '%d' in 'order clause'", k.Col+1)
+		}
 		c, err := newSortColumn(r.Fields, k.Col, k.Weight, k.Desc)
 		if err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -199,7 +200,9 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	if withRefs {
 		j = rj
 		for _, f := range sel.Fields.Fields {
-			if f.WildCard != nil {
+			// * is each side's tables' columns, side after side: MySQL's
+			// order when every side's tables are together in FROM.
+			if f.WildCard != nil && (f.WildCard.Table.O != "" || !sidesInFromOrder(sel, rj, attach)) {
 				return nil, unsupported("* in a join of more than two tables across shards")
 			}
 		}
@@ -360,6 +363,11 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	type orderCol struct {
 		side, val, weight int
 		desc              bool
+		// star: ordered by result column val (a position inside or after
+		// a * whose columns the gateway does not know), which has no
+		// weight_string: numbers and temporal values sort, strings are
+		// refused when sorted.
+		star bool
 	}
 	var orders []orderCol
 	if sel.OrderBy != nil {
@@ -369,14 +377,17 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 				continue
 			}
 			if p, ok := e.(*ast.PositionExpr); ok {
-				if p.P != nil || p.N < 1 || p.N > len(sel.Fields.Fields) {
+				if p.P != nil || p.N < 1 {
 					return nil, unsupported("ORDER BY this position over a join across shards")
 				}
-				f := sel.Fields.Fields[p.N-1]
-				if f.WildCard != nil {
-					return nil, unsupported("ORDER BY a position of * over a join across shards")
+				if starAtOrBefore(sel.Fields.Fields, p.N) {
+					orders = append(orders, orderCol{val: p.N - 1, desc: item.Desc, star: true})
+					continue
 				}
-				e = f.Expr
+				if p.N > len(sel.Fields.Fields) {
+					return nil, unsupported("ORDER BY this position over a join across shards")
+				}
+				e = sel.Fields.Fields[p.N-1].Expr
 			} else if c, ok := e.(*ast.ColumnNameExpr); ok && c.Name.Table.O == "" {
 				for _, f := range sel.Fields.Fields {
 					if f.WildCard == nil && strings.EqualFold(f.AsName.O, c.Name.Name.O) {
@@ -419,13 +430,24 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	var top engine.Primitive = jn
 	if len(orders) > 0 {
 		var keys []engine.OrderKey
-		n := 2 * len(orders)
-		for i, o := range orders {
+		n := 0
+		for _, o := range orders {
+			if !o.star {
+				n += 2
+			}
+		}
+		at := -n
+		for _, o := range orders {
+			if o.star {
+				keys = append(keys, engine.OrderKey{Col: o.val, Weight: engine.NoWeight, Desc: o.desc})
+				continue
+			}
 			sd := sides[o.side]
 			jn.Cols = append(jn.Cols,
 				engine.JoinColumn{Right: o.side == inner, Col: sd.at(o.val)},
 				engine.JoinColumn{Right: o.side == inner, Col: sd.at(o.weight)})
-			keys = append(keys, engine.OrderKey{Col: -(n - 2*i), Weight: -(n - 2*i - 1), Desc: o.desc})
+			keys = append(keys, engine.OrderKey{Col: at, Weight: at + 1, Desc: o.desc})
+			at += 2
 		}
 		top = &engine.MemorySort{Input: jn, Keys: keys, Trim: n}
 	}
@@ -437,6 +459,43 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 		top = &engine.Limit{Input: top, Spec: *l}
 	}
 	return top, nil
+}
+
+// sidesInFromOrder says whether FROM lists the first side's table, its
+// reference tables, the second side's table and its reference tables,
+// in that order (withReferenceTables' sides j.Left and j.Right).
+func sidesInFromOrder(sel *ast.SelectStmt, j *ast.Join, attach [2][]attached) bool {
+	var tables []*ast.TableSource
+	var on []ast.ExprNode
+	if !flattenInnerJoin(sel.From.TableRefs, &tables, &on) {
+		return false
+	}
+	var want []*ast.TableSource
+	for i, side := range []ast.ResultSetNode{j.Left, j.Right} {
+		ts, ok := side.(*ast.TableSource)
+		if !ok {
+			return false
+		}
+		want = append(want, ts)
+		for _, a := range attach[i] {
+			want = append(want, a.ts)
+		}
+	}
+	return slices.Equal(tables, want)
+}
+
+// starAtOrBefore says whether a * is among the first n select fields:
+// then the n-th result column is known only when the rows come.
+func starAtOrBefore(fields []*ast.SelectField, n int) bool {
+	for i, f := range fields {
+		if i >= n {
+			break
+		}
+		if f.WildCard != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // sideRouting routes one side's query by its table and WHERE terms.
@@ -489,6 +548,9 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 		fl = append(fl, sd.fields...)
 		if sd.star {
 			fl = append(fl, &ast.SelectField{WildCard: &ast.WildCardField{Table: ast.NewCIStr(sd.name)}})
+			for _, a := range sd.attached {
+				fl = append(fl, &ast.SelectField{WildCard: &ast.WildCardField{Table: ast.NewCIStr(a.name)}})
+			}
 		}
 		fl = append(fl, sd.hidden...)
 		where := sd.where
