@@ -15,6 +15,10 @@ type MemorySort struct {
 	Input Primitive
 	Keys  []OrderKey
 	Trim  int
+	// CheckPositions: the keys counted from the start are positions the
+	// planner could not check (after a * of columns it does not know);
+	// one past the visible columns is MySQL's 1054.
+	CheckPositions bool
 }
 
 var _ Primitive = (*MemorySort)(nil)
@@ -30,9 +34,7 @@ func (m *MemorySort) Execute(ctx context.Context, vc VCursor, args []any) (*Resu
 	}
 	cols := make([]sortColumn, len(m.Keys))
 	for i, k := range m.Keys {
-		if k.Col >= len(r.Fields)-m.Trim {
-			// A position the planner could not check (after a * of
-			// columns it does not know): past the result's columns.
+		if m.CheckPositions && k.Col >= len(r.Fields)-m.Trim {
 			return nil, sqlerror.New(sqlerror.User, mysql.ER_BAD_FIELD_ERROR, "Unknown column '%d' in 'order clause'", k.Col+1)
 		}
 		c, err := newSortColumn(r.Fields, k.Col, k.Weight, k.Desc)

@@ -449,7 +449,7 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 			keys = append(keys, engine.OrderKey{Col: at, Weight: at + 1, Desc: o.desc})
 			at += 2
 		}
-		top = &engine.MemorySort{Input: jn, Keys: keys, Trim: n}
+		top = &engine.MemorySort{Input: jn, Keys: keys, Trim: n, CheckPositions: slices.ContainsFunc(orders, func(o orderCol) bool { return o.star })}
 	}
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
