@@ -120,6 +120,9 @@ type joinSide struct {
 	hidden []*ast.SelectField
 	// attached are reference tables joined into this side's query.
 	attached []attached
+	// lock is the statement's FOR UPDATE / LOCK IN SHARE MODE: each side's
+	// query locks the rows it reads, as Vitess's routes of a join do.
+	lock *ast.SelectLockInfo
 }
 
 // hide appends a hidden column and returns its index from the end, as
@@ -186,8 +189,8 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	switch {
 	case len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc):
 		return nil, unsupported("window functions across shards")
-	case sel.SelectIntoOpt != nil || sel.LockInfo != nil && sel.LockInfo.LockType != ast.SelectLockNone:
-		return nil, unsupported("SELECT ... INTO or FOR UPDATE over a join across shards")
+	case sel.SelectIntoOpt != nil:
+		return nil, unsupported("SELECT ... INTO across shards")
 	}
 	j := sel.From.TableRefs
 	if inner, ok := j.Left.(*ast.Join); ok && j.Right == nil {
@@ -232,7 +235,7 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 		if name == "" {
 			name = tn.Name.O
 		}
-		sides[i] = &joinSide{ts: ts, ref: ref, name: name, attached: attach[i]}
+		sides[i] = &joinSide{ts: ts, ref: ref, name: name, attached: attach[i], lock: sel.LockInfo}
 	}
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
@@ -563,6 +566,7 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 			Fields:         &ast.FieldList{Fields: fl},
 			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
 			Where:          andAll(where),
+			LockInfo:       sd.lock,
 		}
 		rt, err := b.sideRouting(sd, q, s == outer)
 		if err != nil {

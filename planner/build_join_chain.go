@@ -139,6 +139,8 @@ type chain struct {
 	// joined rows.
 	on   [][]ast.ExprNode
 	post []ast.ExprNode
+	// lock is the statement's locking clause, for every group's query.
+	lock *ast.SelectLockInfo
 }
 
 // tableOf finds the table a column qualifier names; -1 if none.
@@ -219,7 +221,7 @@ func isReference(t *chainTable) bool {
 // chainJoin plans a join of three or more tables (or of two tables in a
 // shape gatewayJoin does not take) as a chain of Joins.
 func (b *builder) chainJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
-	c := &chain{}
+	c := &chain{lock: sel.LockInfo}
 	var innerOn []ast.ExprNode
 	if err := flattenChain(sel.From.TableRefs, &c.tables, &innerOn, false); err != nil {
 		return nil, err
@@ -361,7 +363,7 @@ func (c *chain) group(terms []ast.ExprNode) error {
 				break
 			}
 		}
-		sd := &joinSide{ts: main.ts, ref: main.ref, name: main.name}
+		sd := &joinSide{ts: main.ts, ref: main.ref, name: main.name, lock: c.lock}
 		for _, m := range members {
 			if m != main {
 				sd.attached = append(sd.attached, attached{ts: m.ts, name: m.name})

@@ -84,6 +84,7 @@ func (b *builder) buildChain(c *chain, out []chainCol, ons map[int]*rowExpr) (*e
 			Fields:         &ast.FieldList{Fields: sd.fields},
 			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
 			Where:          andAll(where),
+			LockInfo:       sd.lock,
 		}
 		rt, err := b.sideRouting(sd, q, !keyed)
 		if err != nil {
