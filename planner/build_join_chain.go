@@ -51,6 +51,16 @@ type chainStep struct {
 	left, right ast.ExprNode
 	leftGroup   int
 	set         bool
+	// more are further equalities of columns of an earlier group and
+	// this one: a composite join key.
+	more []chainKey
+}
+
+// chainKey is one more equality of a step: left of group leftGroup equal
+// to right of the step's group.
+type chainKey struct {
+	left, right ast.ExprNode
+	leftGroup   int
 }
 
 // flattenChain lists the tables of a left-deep tree of joins in FROM
@@ -528,12 +538,16 @@ func (c *chain) joinTerm(e ast.ExprNode, gs []int, fromOn bool) {
 		return
 	}
 	l, r, lt, rt, ok := c.columnEquality(e)
-	if ok && len(gs) == 2 && !c.steps[last].set && (c.tables[lt].group == last || c.tables[rt].group == last) {
+	if ok && len(gs) == 2 && (c.tables[lt].group == last || c.tables[rt].group == last) {
 		if c.tables[lt].group == last {
 			l, r = r, l
 			lt = rt
 		}
-		c.steps[last] = chainStep{left: l, right: r, leftGroup: c.tables[lt].group, set: true}
+		if !c.steps[last].set {
+			c.steps[last] = chainStep{left: l, right: r, leftGroup: c.tables[lt].group, set: true}
+		} else {
+			c.steps[last].more = append(c.steps[last].more, chainKey{left: l, right: r, leftGroup: c.tables[lt].group})
+		}
 		return
 	}
 	c.on[last] = append(c.on[last], e)

@@ -13,22 +13,29 @@ import (
 // (buildChain), the conditions evaluated over the joined pairs and rows,
 // and the select list and ORDER BY over them (plainChain).
 
-// keys adds the hidden join key columns of every step joined on an
-// equality.
-func (c *chain) keys() (lk, lw, rk, rw []chainCol) {
-	lk, lw = make([]chainCol, len(c.groups)), make([]chainCol, len(c.groups))
-	rk, rw = make([]chainCol, len(c.groups)), make([]chainCol, len(c.groups))
+// stepKey is the hidden columns of one equality of a step: the left
+// value and weight in an earlier group, the right ones in the step's.
+type stepKey struct{ lk, lw, rk, rw chainCol }
+
+// keys adds the hidden join key columns of every step joined on
+// equalities: by group, the first key, then any more.
+func (c *chain) keys() [][]stepKey {
+	out := make([][]stepKey, len(c.groups))
 	for _, g := range c.order[1:] {
 		st := c.steps[g]
 		if !st.set {
 			continue
 		}
-		lk[g] = c.add(st.leftGroup, &ast.SelectField{Expr: st.left})
-		lw[g] = c.add(st.leftGroup, &ast.SelectField{Expr: weightOf(st.left)})
-		rk[g] = c.add(g, &ast.SelectField{Expr: st.right})
-		rw[g] = c.add(g, &ast.SelectField{Expr: weightOf(st.right)})
+		for _, k := range append([]chainKey{{left: st.left, right: st.right, leftGroup: st.leftGroup}}, st.more...) {
+			out[g] = append(out[g], stepKey{
+				lk: c.add(k.leftGroup, &ast.SelectField{Expr: k.left}),
+				lw: c.add(k.leftGroup, &ast.SelectField{Expr: weightOf(k.left)}),
+				rk: c.add(g, &ast.SelectField{Expr: k.right}),
+				rw: c.add(g, &ast.SelectField{Expr: weightOf(k.right)}),
+			})
+		}
 	}
-	return lk, lw, rk, rw
+	return out
 }
 
 // stepConditions prepares the conditions each step evaluates over its
@@ -53,7 +60,7 @@ func (b *builder) stepConditions(c *chain) (map[int]*rowExpr, error) {
 // buildChain turns the groups into Routes chained by Joins whose last one
 // delivers out; ons are the steps' conditions (stepConditions).
 func (b *builder) buildChain(c *chain, out []chainCol, ons map[int]*rowExpr) (*engine.Join, error) {
-	lk, lw, rk, rw := c.keys()
+	keys := c.keys()
 	for g, sd := range c.groups {
 		if len(sd.fields) == 0 {
 			// A group read only for its rows (a cross join's): one
@@ -106,8 +113,15 @@ func (b *builder) buildChain(c *chain, out []chainCol, ons map[int]*rowExpr) (*e
 		}
 		jn := &engine.Join{Left: left, Right: route, Outer: c.leftGroup[g], RightVindex: rightVindex, Cross: !keyed}
 		if keyed {
-			jn.LeftKey = engine.GroupKey{Col: at(lk[g]), Weight: at(lw[g])}
-			jn.RightKey = engine.GroupKey{Col: rk[g].idx, Weight: rw[g].idx}
+			for i, k := range keys[g] {
+				l := engine.GroupKey{Col: at(k.lk), Weight: at(k.lw)}
+				r := engine.GroupKey{Col: k.rk.idx, Weight: k.rw.idx}
+				if i == 0 {
+					jn.LeftKey, jn.RightKey = l, r
+				} else {
+					jn.MoreKeys = append(jn.MoreKeys, engine.JoinKeyPair{Left: l, Right: r})
+				}
+			}
 		}
 		if rx := ons[g]; rx != nil {
 			if jn.On, err = rx.compile(at); err != nil {
