@@ -130,10 +130,10 @@ func TestJoinOnTwoEqualitiesMatchesBothByCollationWeights(t *testing.T) {
 	inner := &Result{Fields: []*mysql.Field{num, num, ws, text, ws}, Rows: rows(
 		[]string{"10", "7", "7", "seoul", "SEOUL"}, []string{"11", "7", "7", "Tokyo", "TOKYO"}, []string{"12", "8", "8", "Busan", "BUSAN"})}
 	j := &Join{
-		Left:     outerRoute(),
-		Right:    &Route{Routing: Routing{Opcode: Unsharded, Keyspace: "global"}, Query: mustTemplate(t, "inner where x in (\x00v0\x00)")},
-		Outer:    true,
-		LeftKey:  GroupKey{Col: 1, Weight: 2}, RightKey: GroupKey{Col: 1, Weight: 2},
+		Left:    outerRoute(),
+		Right:   &Route{Routing: Routing{Opcode: Unsharded, Keyspace: "global"}, Query: mustTemplate(t, "inner where x in (\x00v0\x00)")},
+		Outer:   true,
+		LeftKey: GroupKey{Col: 1, Weight: 2}, RightKey: GroupKey{Col: 1, Weight: 2},
 		MoreKeys: []JoinKeyPair{{Left: GroupKey{Col: 3, Weight: 4}, Right: GroupKey{Col: 3, Weight: 4}}},
 		Cols:     []JoinColumn{{Col: 0}, {Right: true, Col: 0}},
 	}
