@@ -29,14 +29,29 @@ import (
 // table of that kind; ok is false for any other query.
 func (b *builder) derivedRows(sel *ast.SelectStmt) (engine.Primitive, bool, error) {
 	ds := derivedSources(sel)
-	if len(ds) != 1 || sourceCount(sel) != 1 || !b.needsDerivedRows(sel, ds[0].ts) {
+	if len(ds) != 1 {
 		return nil, false, nil
 	}
 	ts := ds[0].ts
+	var join *derivedJoin
+	switch sourceCount(sel) {
+	case 1:
+		if !b.needsDerivedRows(sel, ts) {
+			return nil, false, nil
+		}
+	case 2:
+		dts, dj, ok := b.joinedDerived(sel)
+		if !ok || dts != ts || !b.outerEvaluable(sel) || !materialised(ts) || hasWildCard(sel) {
+			return nil, false, nil
+		}
+		join = dj
+	default:
+		return nil, false, nil
+	}
 	if ts.AsName.O == "" {
 		return nil, true, errDerivedAlias()
 	}
-	p := &rowsPlan{b: b, sel: sel, alias: ts.AsName}
+	p := &rowsPlan{b: b, sel: sel, alias: ts.AsName, join: join}
 	switch inner := ts.Source.(type) {
 	case *ast.SelectStmt:
 		if err := b.inlineCTEs(&inner.With, inner); err != nil {
@@ -63,21 +78,51 @@ func (b *builder) derivedRows(sel *ast.SelectStmt) (engine.Primitive, bool, erro
 // needsDerivedRows says whether sel over the derived table ts is one the
 // merge of derived tables cannot take in, and no other refusal applies.
 func (b *builder) needsDerivedRows(sel *ast.SelectStmt, ts *ast.TableSource) bool {
-	if len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc) || hasSubquery(sel.Fields) ||
-		(sel.Where != nil && hasSubquery(sel.Where)) || (sel.Having != nil && hasSubquery(sel.Having)) ||
-		(sel.OrderBy != nil && hasSubquery(sel.OrderBy)) || sel.SelectIntoOpt != nil || sel.LockInfo != nil ||
-		(sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows) || sel.Kind != ast.SelectStmtKindSelect {
+	if !b.outerEvaluable(sel) {
 		return false
 	}
 	grouping := sel.GroupBy != nil || sel.Having != nil || findOwn(sel.Fields, isAggregate) ||
 		(sel.OrderBy != nil && findOwn(sel.OrderBy, isAggregate)) || isDistinct(sel)
 	switch inner := ts.Source.(type) {
 	case *ast.SelectStmt:
-		if plainDerived(inner) || hasSubquery(inner) || findNode(inner, isWindowFunc) ||
-			(isDistinct(inner) && (inner.GroupBy != nil || findOwn(inner.Fields, isAggregate))) {
+		if !materialised(ts) {
 			return false
 		}
 		return grouping || (inner.Limit != nil && (sel.Where != nil || sel.OrderBy != nil || sel.Limit != nil))
+	case *ast.SetOprStmt:
+		if !materialised(ts) {
+			return false
+		}
+		first := inner.SelectList.Selects[0].(*ast.SelectStmt)
+		names := make([]string, len(first.Fields.Fields))
+		for i, f := range first.Fields.Fields {
+			names[i] = derivedFieldName(f)
+		}
+		star := len(sel.Fields.Fields) == 1 && sel.Fields.Fields[0].WildCard != nil &&
+			(sel.Fields.Fields[0].WildCard.Table.O == "" || sel.Fields.Fields[0].WildCard.Table.L == ts.AsName.L)
+		return grouping || inner.OrderBy != nil || inner.Limit != nil ||
+			(unionDistinct(inner) && !star && !readsEveryColumnOnce(sel, ts.AsName, names))
+	}
+	return false
+}
+
+// outerEvaluable says whether AggregateRows can evaluate sel's own
+// clauses (no window functions, subqueries, INTO or locks).
+func (b *builder) outerEvaluable(sel *ast.SelectStmt) bool {
+	return !(len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc) || hasSubquery(sel.Fields) ||
+		(sel.Where != nil && hasSubquery(sel.Where)) || (sel.Having != nil && hasSubquery(sel.Having)) ||
+		(sel.OrderBy != nil && hasSubquery(sel.OrderBy)) || sel.SelectIntoOpt != nil || sel.LockInfo != nil ||
+		(sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows) || sel.Kind != ast.SelectStmtKindSelect)
+}
+
+// materialised says whether derived table ts is one MySQL materialises
+// and the merge cannot replace by its table: grouped, aggregated,
+// DISTINCT or LIMITed, or a UNION (without * of unknown columns).
+func materialised(ts *ast.TableSource) bool {
+	switch inner := ts.Source.(type) {
+	case *ast.SelectStmt:
+		return !plainDerived(inner) && !hasSubquery(inner) && !findNode(inner, isWindowFunc) &&
+			!(isDistinct(inner) && (inner.GroupBy != nil || findOwn(inner.Fields, isAggregate)))
 	case *ast.SetOprStmt:
 		if inner.With != nil || inner.SelectList == nil || len(inner.SelectList.Selects) == 0 {
 			return false
@@ -86,17 +131,23 @@ func (b *builder) needsDerivedRows(sel *ast.SelectStmt, ts *ast.TableSource) boo
 		if !ok || first.Fields == nil {
 			return false
 		}
-		names := make([]string, len(first.Fields.Fields))
-		for i, f := range first.Fields.Fields {
+		for _, f := range first.Fields.Fields {
 			if f.WildCard != nil {
 				return false
 			}
-			names[i] = derivedFieldName(f)
 		}
-		star := len(sel.Fields.Fields) == 1 && sel.Fields.Fields[0].WildCard != nil &&
-			(sel.Fields.Fields[0].WildCard.Table.O == "" || sel.Fields.Fields[0].WildCard.Table.L == ts.AsName.L)
-		return grouping || inner.OrderBy != nil || inner.Limit != nil ||
-			(unionDistinct(inner) && !star && !readsEveryColumnOnce(sel, ts.AsName, names))
+		return true
+	}
+	return false
+}
+
+// hasWildCard says whether sel's select list has a * (over a join: the
+// joined table's columns, which the gateway may not know).
+func hasWildCard(sel *ast.SelectStmt) bool {
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			return true
+		}
 	}
 	return false
 }
@@ -145,6 +196,11 @@ type rowsPlan struct {
 	distinct bool // the union removes duplicates: no column may be added
 	names    []string
 	exprs    []ast.ExprNode
+	// join is the table joined with the derived table (nil if none),
+	// whose columns come first in the input; base is where the derived
+	// table's columns start.
+	join *derivedJoin
+	base int
 	// extra counts the columns added to the derived statement after its
 	// own; weights maps an input column to its weight_string column.
 	extra   int
@@ -197,12 +253,15 @@ func (p *rowsPlan) readUnion(u *ast.SetOprStmt) error {
 // input is the input column a column reference of the outer query reads,
 // or -1 if it names no column of the derived table.
 func (p *rowsPlan) input(c *ast.ColumnName) int {
+	if p.ownsTable(c) {
+		return p.tableColumn(c.Name.O)
+	}
 	if c.Schema.O != "" || (c.Table.O != "" && c.Table.L != p.alias.L) {
 		return -1
 	}
 	for i, n := range p.names {
 		if strings.EqualFold(n, c.Name.O) {
-			return i
+			return p.base + i
 		}
 	}
 	return -1
@@ -228,7 +287,7 @@ func (p *rowsPlan) inputOf(e ast.ExprNode, clause string) (int, error) {
 		}
 		return i, nil
 	}
-	if p.inner != nil {
+	if p.inner != nil && p.readsDerivedOnly(e) {
 		sub, err := p.substitute(e)
 		if err != nil {
 			return 0, err
@@ -268,8 +327,8 @@ func (r *derivedRefs) Leave(n ast.Node) (ast.Node, bool) {
 	if !ok {
 		return n, true
 	}
-	i := r.p.input(c.Name)
-	if i < 0 {
+	i := r.p.input(c.Name) - r.p.base
+	if i < 0 || i >= len(r.p.names) {
 		if r.err == nil {
 			r.err = errUnknownColumn(c.Name, "field list")
 		}
@@ -286,7 +345,7 @@ func (r *derivedRefs) Leave(n ast.Node) (ast.Node, bool) {
 func (p *rowsPlan) addInner(e ast.ExprNode) int {
 	p.inner.Fields.Fields = append(p.inner.Fields.Fields, &ast.SelectField{Expr: e})
 	p.extra++
-	return len(p.names) + p.extra - 1
+	return p.base + len(p.names) + p.extra - 1
 }
 
 // weight is the weight_string column of input column in, or NoWeight
@@ -296,6 +355,20 @@ func (p *rowsPlan) weight(in int) int {
 	if w, ok := p.weights[in]; ok {
 		return w
 	}
+	if in < p.base {
+		return in + 1 // the joined table's columns come with their weights
+	}
+	w := p.leftWeight(in - p.base)
+	if w != engine.NoWeight {
+		w += p.base
+	}
+	p.weights[in] = w
+	return w
+}
+
+// leftWeight is weight for column in of the derived statement, counted
+// in its own columns.
+func (p *rowsPlan) leftWeight(in int) int {
 	w := engine.NoWeight
 	switch {
 	case p.inner != nil:
@@ -307,7 +380,7 @@ func (p *rowsPlan) weight(in int) int {
 		}
 		if !findOwn(e, isAggregate) {
 			if c, err := cloneExpr(p.b, e); err == nil {
-				w = p.addInner(weightOf(c))
+				w = p.addInner(weightOf(c)) - p.base
 			}
 		}
 	case p.distinct:
@@ -323,14 +396,12 @@ func (p *rowsPlan) weight(in int) int {
 	case in < len(p.names):
 		for _, br := range p.branches {
 			if findOwn(br.Fields.Fields[in].Expr, isAggregate) {
-				p.weights[in] = w
 				return w
 			}
 		}
 		for _, br := range p.branches {
 			c, err := cloneExpr(p.b, br.Fields.Fields[in].Expr)
 			if err != nil {
-				p.weights[in] = w
 				return w
 			}
 			br.Fields.Fields = append(br.Fields.Fields, &ast.SelectField{Expr: weightOf(c)})
@@ -338,7 +409,6 @@ func (p *rowsPlan) weight(in int) int {
 		p.extra++
 		w = len(p.names) + p.extra - 1
 	}
-	p.weights[in] = w
 	return w
 }
 

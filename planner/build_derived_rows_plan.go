@@ -15,6 +15,9 @@ func (p *rowsPlan) plan() (engine.Primitive, error) {
 	sel := p.sel
 	p.weights = map[int]int{}
 	expandDerivedStars(sel, p.alias, p.names)
+	if p.join != nil {
+		p.collectTableColumns()
+	}
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
 	}
@@ -59,11 +62,20 @@ func (p *rowsPlan) plan() (engine.Primitive, error) {
 		text, _ := restore(fields[i].Expr)
 		p.computed = append(p.computed, engine.ComputedColumn{Col: i, Expr: fn, Text: text})
 	}
-	if sel.Where != nil {
-		if ar.Filter, err = p.filter(sel.Where); err != nil {
+	var terms []ast.ExprNode
+	var key [2]*ast.ColumnNameExpr
+	if p.join != nil {
+		if key, terms, err = p.joinTerms(); err != nil {
 			return nil, err
 		}
-		ar.FilterText, _ = restore(sel.Where)
+	} else {
+		terms = splitAnd(sel.Where, nil)
+	}
+	if len(terms) > 0 {
+		if ar.Filter, err = p.filter(terms); err != nil {
+			return nil, err
+		}
+		ar.FilterText, _ = restore(andAll(terms))
 	}
 	if ar.Keys, err = p.groupKeys(); err != nil {
 		return nil, err
@@ -82,9 +94,22 @@ func (p *rowsPlan) plan() (engine.Primitive, error) {
 			return nil, err
 		}
 	}
+	var lcol, lweight int
+	if p.join != nil {
+		// The join key's weight is asked for before the derived statement
+		// is planned.
+		if lcol, lweight, err = p.joinKey(key[0]); err != nil {
+			return nil, err
+		}
+	}
 	input, err := p.planInput()
 	if err != nil {
 		return nil, err
+	}
+	if p.join != nil {
+		if input, err = p.joinInput(input, key[1], lcol, lweight); err != nil {
+			return nil, err
+		}
 	}
 	ar.Input, ar.Probe = input, probe
 	ar.Columns, ar.Computed, ar.Visible = p.out, p.computed, p.visible
@@ -103,11 +128,11 @@ func (p *rowsPlan) plan() (engine.Primitive, error) {
 // term that reads no aggregate of a derived SELECT is computed by the
 // shards in a column of its own (exact in any collation); the others
 // are evaluated by the gateway.
-func (p *rowsPlan) filter(where ast.ExprNode) (engine.Expr, error) {
+func (p *rowsPlan) filter(terms []ast.ExprNode) (engine.Expr, error) {
 	var out engine.Expr
-	for _, term := range splitAnd(where, nil) {
+	for _, term := range terms {
 		var fn engine.Expr
-		if p.inner != nil {
+		if p.inner != nil && p.readsDerivedOnly(term) {
 			sub, err := p.substitute(term)
 			if err != nil {
 				return nil, err
