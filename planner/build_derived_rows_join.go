@@ -273,7 +273,6 @@ func (p *rowsPlan) joinInput(left engine.Primitive, key *ast.ColumnNameExpr, lco
 	return jn, nil
 }
 
-
 // leftColumns is the number of columns the derived statement's plan
 // returns: its own, those added, and a UNION DISTINCT's kept weights.
 func (p *rowsPlan) leftColumns() int {
