@@ -26,6 +26,14 @@ type JoinColumn struct {
 // vindex column), then pairs rows whose join values are equal (numbers by
 // value, strings by weight_string). With Outer, a left row without a match
 // is kept with NULLs (LEFT JOIN).
+//
+// With Cross there is no join column: Right runs once and every pair of
+// rows is a candidate (a cross join, or a join on conditions other than
+// an equality). On, when set, is the rest of the join condition, evaluated
+// over each candidate pair (the left row's columns, then the right
+// row's, hidden ones included): a pair joins only if it is true, so a
+// LEFT JOIN keeps its left row with NULLs when no pair passes. The pairs
+// made count against the gateway's row budget.
 type Join struct {
 	Left  Primitive
 	Right *Route
@@ -39,6 +47,10 @@ type Join struct {
 	// vindex column: each batch goes only to the shards owning its values.
 	RightVindex bool
 	Cols        []JoinColumn
+	Cross       bool
+	On          Expr
+	// OnText is On as written, for VEXPLAIN.
+	OnText string
 }
 
 var _ Primitive = (*Join)(nil)
@@ -51,6 +63,27 @@ func (j *Join) Execute(ctx context.Context, vc VCursor, args []any) (*Result, er
 	}
 	if len(left.Fields) == 0 {
 		return nil, errInternal("join: outer side returned no columns")
+	}
+	if j.Cross {
+		d, err := j.Right.Routing.resolve(ctx, vc, args)
+		if err != nil {
+			return nil, err
+		}
+		if len(d.shards) == 0 {
+			// No shard can have rows: one still says what the columns are.
+			if d, err = j.anyShard(ctx, vc); err != nil {
+				return nil, err
+			}
+		}
+		right, err := j.runRightOn(ctx, vc, args, d, nil)
+		if err != nil {
+			return nil, err
+		}
+		all := make([]int, len(right.Rows))
+		for i := range all {
+			all[i] = i
+		}
+		return j.pair(ctx, vc, args, left, right, func(int) []int { return all })
 	}
 	lk := GroupKey{Col: resolveColumn(j.LeftKey.Col, len(left.Fields)), Weight: resolveColumn(j.LeftKey.Weight, len(left.Fields))}
 	if lk.Col < 0 || lk.Weight < 0 {
@@ -102,21 +135,65 @@ func (j *Join) Execute(ctx context.Context, vc VCursor, args []any) (*Result, er
 		}
 		index[string(k)] = append(index[string(k)], i)
 	}
+	return j.pair(ctx, vc, args, left, right, func(i int) []int {
+		if lkeys[i] == "" {
+			return nil
+		}
+		return index[lkeys[i]]
+	})
+}
+
+// pairCheck is how many candidate pairs are tried between two looks at
+// the statement's context (a cross join may try many without output).
+const pairCheck = 1 << 14
+
+// pair makes the joined rows: each left row with the right rows
+// candidates names that pass On, or with NULLs when none does and the
+// join is Outer.
+func (j *Join) pair(ctx context.Context, vc VCursor, args []any, left, right *Result, candidates func(int) []int) (*Result, error) {
 	out := &Result{Fields: j.fields(left.Fields, right.Fields), Warnings: addWarnings(left.Warnings, right.Warnings)}
 	nullRight := make([][]byte, len(right.Fields))
+	var kinds []sortKind
+	var both [][]byte
+	if j.On != nil {
+		kinds = append(columnKinds(left.Fields), columnKinds(right.Fields)...)
+		both = make([][]byte, len(left.Fields)+len(right.Fields))
+	}
+	count := rowCounter{vc: vc}
+	tried := 0
 	for i, lrow := range left.Rows {
-		matches := index[lkeys[i]]
-		if lkeys[i] == "" {
-			matches = nil
-		}
-		for _, m := range matches {
+		matched := false
+		for _, m := range candidates(i) {
+			if j.On != nil {
+				if tried++; tried%pairCheck == 0 {
+					if err := ctx.Err(); err != nil {
+						return nil, err
+					}
+				}
+				copy(both, lrow)
+				copy(both[len(lrow):], right.Rows[m])
+				v, err := j.On(both, kinds, args)
+				if err != nil {
+					return nil, err
+				}
+				if t, null := v.truth(); !t || null {
+					continue
+				}
+			}
+			matched = true
+			if err := count.add(); err != nil {
+				return nil, err
+			}
 			out.Rows = append(out.Rows, j.row(lrow, right.Rows[m]))
 		}
-		if len(matches) == 0 && j.Outer {
+		if !matched && j.Outer {
+			if err := count.add(); err != nil {
+				return nil, err
+			}
 			out.Rows = append(out.Rows, j.row(lrow, nullRight))
 		}
 	}
-	return out, nil
+	return out, count.flush()
 }
 
 // sameComparison refuses to pair values the gateway would compare
@@ -159,14 +236,11 @@ func literalOf(v []byte, kind sortKind) Value {
 func (j *Join) runRight(ctx context.Context, vc VCursor, args []any, vals []Value) (*Result, error) {
 	if len(vals) == 0 {
 		// No values: the inner side only has to say what its columns are.
-		ss, err := vc.Shards(ctx, j.Right.Keyspace)
+		d, err := j.anyShard(ctx, vc)
 		if err != nil {
 			return nil, err
 		}
-		if len(ss) == 0 {
-			return nil, errNoShards(j.Right.Keyspace)
-		}
-		return j.runRightOn(ctx, vc, args, destinations{shards: []string{ss[0].Name}}, []Value{{Param: -1, SQL: "null"}})
+		return j.runRightOn(ctx, vc, args, d, []Value{{Param: -1, SQL: "null"}})
 	}
 	var all []*Result
 	for start := 0; start < len(vals); start += joinBatch {
@@ -191,6 +265,18 @@ func (j *Join) runRight(ctx context.Context, vc VCursor, args []any, vals []Valu
 		all = append(all, r)
 	}
 	return concatResults(all), nil
+}
+
+// anyShard is the first serving shard of the inner side's keyspace.
+func (j *Join) anyShard(ctx context.Context, vc VCursor) (destinations, error) {
+	ss, err := vc.Shards(ctx, j.Right.Keyspace)
+	if err != nil {
+		return destinations{}, err
+	}
+	if len(ss) == 0 {
+		return destinations{}, errNoShards(j.Right.Keyspace)
+	}
+	return destinations{shards: []string{ss[0].Name}}, nil
 }
 
 func (j *Join) runRightOn(ctx context.Context, vc VCursor, args []any, d destinations, vals []Value) (*Result, error) {
@@ -271,10 +357,17 @@ func (j *Join) description() Description {
 		}
 	}
 	d := Description{OperatorType: "Join", Variant: variant, Other: map[string]any{
-		"JoinColumns": colRef(j.LeftKey.Col) + " = " + colRef(j.RightKey.Col),
-		"Columns":     cols,
-		"BatchSize":   joinBatch,
+		"Columns": cols,
 	}}
+	if j.Cross {
+		d.Other["Cross"] = true
+	} else {
+		d.Other["JoinColumns"] = colRef(j.LeftKey.Col) + " = " + colRef(j.RightKey.Col)
+		d.Other["BatchSize"] = joinBatch
+	}
+	if j.On != nil {
+		d.Other["On"] = j.OnText
+	}
 	if j.RightVindex {
 		d.Other["RightRoutedByJoinValues"] = true
 	}

@@ -67,3 +67,55 @@ func mustTemplate(t *testing.T, s string) *Template {
 	}
 	return tm
 }
+
+// budgetCursor is a joinCursor with a row budget.
+type budgetCursor struct {
+	*fakeVCursor
+	left int
+}
+
+func (b *budgetCursor) TakeRows(n int) error {
+	if b.left -= n; b.left < 0 {
+		return errOutOfRows
+	}
+	return nil
+}
+
+var errOutOfRows = unsupported("test: out of rows")
+
+func TestCrossJoinWithConditionPairsEveryRowAndCountsThem(t *testing.T) {
+	num := field("n", mysql.MYSQL_TYPE_LONG, binaryCharset)
+	outer := &Result{Fields: []*mysql.Field{num}, Rows: rows([]string{"1"}, []string{"5"}, []string{"NULL"})}
+	inner := &Result{Fields: []*mysql.Field{num}, Rows: rows([]string{"2"}, []string{"3"}, []string{"9"})}
+	// u.n > o.n, LEFT JOIN: 1 has no pair, 5 pairs with 2 and 3, NULL none.
+	j := &Join{
+		Left:  outerRoute(),
+		Right: &Route{Routing: Routing{Opcode: Scatter, Keyspace: "service", Sharded: true}, Query: TextTemplate("inner")},
+		Outer: true, Cross: true,
+		On:   BinaryExpr(OpGT, ColumnExpr(0), ColumnExpr(1)),
+		Cols: []JoinColumn{{Col: 0}, {Right: true, Col: 0}},
+	}
+	vc := joinCursor(outer, inner)
+	r, err := j.Execute(context.Background(), vc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The inner side ran once on each shard (4 shards, the rows 4 times).
+	if got, want := show(r.Rows), "(1,NULL) (5,2) (5,3) (5,2) (5,3) (5,2) (5,3) (5,2) (5,3) (NULL,NULL)"; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	if n := len(vc.log); n != 5 {
+		t.Fatalf("%d shard queries, want 5: %v", n, vc.log)
+	}
+	// Past the row budget the join fails instead of growing.
+	_, err = j.Execute(context.Background(), &budgetCursor{fakeVCursor: joinCursor(outer, inner), left: 5}, nil)
+	if err != errOutOfRows {
+		t.Fatalf("got %v, want the budget's error", err)
+	}
+	j.On = nil
+	j.Outer = false
+	r, err = j.Execute(context.Background(), joinCursor(outer, inner), nil)
+	if err != nil || len(r.Rows) != 3*12 {
+		t.Fatalf("cross join: got %d rows, %v; want 36", len(r.Rows), err)
+	}
+}

@@ -1,6 +1,12 @@
 package engine
 
-import "context"
+import (
+	"context"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/sqlerror"
+)
 
 // MemorySort orders a whole result in memory by Keys and drops the Trim
 // hidden columns at the end: for results made at the gateway (joins,
@@ -9,6 +15,10 @@ type MemorySort struct {
 	Input Primitive
 	Keys  []OrderKey
 	Trim  int
+	// CheckPositions: the keys counted from the start are positions the
+	// planner could not check (after a * of columns it does not know);
+	// one past the visible columns is MySQL's 1054.
+	CheckPositions bool
 }
 
 var _ Primitive = (*MemorySort)(nil)
@@ -24,6 +34,9 @@ func (m *MemorySort) Execute(ctx context.Context, vc VCursor, args []any) (*Resu
 	}
 	cols := make([]sortColumn, len(m.Keys))
 	for i, k := range m.Keys {
+		if m.CheckPositions && k.Col >= len(r.Fields)-m.Trim {
+			return nil, sqlerror.New(sqlerror.User, mysql.ER_BAD_FIELD_ERROR, "Unknown column '%d' in 'order clause'", k.Col+1)
+		}
 		c, err := newSortColumn(r.Fields, k.Col, k.Weight, k.Desc)
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/shardgate/shardgate/engine"
 	"github.com/shardgate/shardgate/sqlerror"
 )
 
@@ -47,3 +48,9 @@ func (b *rowBudget) take(n int) error {
 	return sqlerror.New(sqlerror.User, mysql.ER_OUT_OF_RESOURCES,
 		"Out of resources: the statement needs more than %d rows buffered at the gateway (--max-buffered-rows); stream it (a SELECT without aggregation), add a LIMIT, or run it on one shard", b.max)
 }
+
+var _ engine.RowBudget = (*vcursor)(nil)
+
+// TakeRows implements engine.RowBudget: rows a primitive makes at the
+// gateway (a join's pairs) count against the statement's budget.
+func (vc *vcursor) TakeRows(n int) error { return vc.budget.take(n) }

@@ -128,6 +128,8 @@ func compileScalarFunc(x *ast.FuncCallExpr, name string, sub func(ast.ExprNode) 
 // string form of it.
 func hasStringForm(e ast.ExprNode) bool {
 	switch x := unparen(e).(type) {
+	case *rowColumn:
+		return true // a joined row's value, as its shard sent it
 	case *ast.AggregateFuncExpr:
 		return !strings.EqualFold(x.F, ast.AggFuncAvg)
 	case *valueExpr:

@@ -21,6 +21,8 @@ func compileIn(e ast.ExprNode, col func(ast.ExprNode) (int, error), clause strin
 		return compileIn(e, col, clause)
 	}
 	switch x := e.(type) {
+	case *rowColumn:
+		return x.expr, nil // a part a shard computed (build_join_expr.go)
 	case *ast.ParenthesesExpr:
 		return compileExpr(x.Expr, col)
 	case *ast.FuncCallExpr:

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -119,6 +120,9 @@ type joinSide struct {
 	hidden []*ast.SelectField
 	// attached are reference tables joined into this side's query.
 	attached []attached
+	// lock is the statement's FOR UPDATE / LOCK IN SHARE MODE: each side's
+	// query locks the rows it reads, as Vitess's routes of a join do.
+	lock *ast.SelectLockInfo
 }
 
 // hide appends a hidden column and returns its index from the end, as
@@ -185,8 +189,8 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	switch {
 	case len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc):
 		return nil, unsupported("window functions across shards")
-	case sel.SelectIntoOpt != nil || sel.LockInfo != nil && sel.LockInfo.LockType != ast.SelectLockNone:
-		return nil, unsupported("SELECT ... INTO or FOR UPDATE over a join across shards")
+	case sel.SelectIntoOpt != nil:
+		return nil, unsupported("SELECT ... INTO across shards")
 	}
 	j := sel.From.TableRefs
 	if inner, ok := j.Left.(*ast.Join); ok && j.Right == nil {
@@ -199,7 +203,9 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	if withRefs {
 		j = rj
 		for _, f := range sel.Fields.Fields {
-			if f.WildCard != nil {
+			// * is each side's tables' columns, side after side: MySQL's
+			// order when every side's tables are together in FROM.
+			if f.WildCard != nil && (f.WildCard.Table.O != "" || !sidesInFromOrder(sel, rj, attach)) {
 				return nil, unsupported("* in a join of more than two tables across shards")
 			}
 		}
@@ -229,7 +235,7 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 		if name == "" {
 			name = tn.Name.O
 		}
-		sides[i] = &joinSide{ts: ts, ref: ref, name: name, attached: attach[i]}
+		sides[i] = &joinSide{ts: ts, ref: ref, name: name, attached: attach[i], lock: sel.LockInfo}
 	}
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
@@ -246,6 +252,20 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	var on []ast.ExprNode
 	if j.On != nil {
 		on = splitAnd(j.On.Expr, nil)
+	}
+	// What a two-table Join cannot do alone (conditions and expressions
+	// over both tables' rows, WHERE terms over NULL-extended rows) the
+	// chain planner does with a Filter and a Projection over the joined
+	// rows; it needs every column by name (no * of unknown columns).
+	star := false
+	for _, f := range sel.Fields.Fields {
+		star = star || f.WildCard != nil
+	}
+	overRows := func(refusal error) (engine.Primitive, error) {
+		if star {
+			return nil, refusal
+		}
+		return b.chainJoin(sel)
 	}
 	var joinL, joinR ast.ExprNode
 	place := func(term ast.ExprNode, fromOn bool) error {
@@ -284,16 +304,16 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	}
 	for _, t := range on {
 		if err := place(t, true); err != nil {
-			return nil, err
+			return overRows(err)
 		}
 	}
 	for _, t := range splitAnd(sel.Where, nil) {
 		if err := place(t, false); err != nil {
-			return nil, err
+			return overRows(err)
 		}
 	}
 	if joinL == nil {
-		return nil, unsupported("a join across shards without an equality of columns of the two tables")
+		return overRows(unsupported("a join across shards without an equality of columns of the two tables"))
 	}
 	if sel.GroupBy != nil || sel.Having != nil || findNode(sel.Fields, isAggregate) || sel.Distinct ||
 		(sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate)) {
@@ -330,7 +350,12 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 		}
 		s, err := selectSide(f.Expr, sides, outer)
 		if err != nil {
-			return nil, err
+			return overRows(err)
+		}
+		if _, isCol := unparen(f.Expr).(*ast.ColumnNameExpr); isOuter && s == inner && !isCol {
+			// Its value on a NULL-extended row is not NULL in general
+			// (IFNULL(o.x, 0)): computed over the joined rows.
+			return overRows(unsupported("expressions of the inner table of a LEFT JOIN across shards"))
 		}
 		sides[s].fields = append(sides[s].fields, f)
 		cols = append(cols, pendingCol{side: s, idx: len(sides[s].fields) - 1})
@@ -341,6 +366,11 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	type orderCol struct {
 		side, val, weight int
 		desc              bool
+		// star: ordered by result column val (a position inside or after
+		// a * whose columns the gateway does not know), which has no
+		// weight_string: numbers and temporal values sort, strings are
+		// refused when sorted.
+		star bool
 	}
 	var orders []orderCol
 	if sel.OrderBy != nil {
@@ -350,14 +380,17 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 				continue
 			}
 			if p, ok := e.(*ast.PositionExpr); ok {
-				if p.P != nil || p.N < 1 || p.N > len(sel.Fields.Fields) {
+				if p.P != nil || p.N < 1 {
 					return nil, unsupported("ORDER BY this position over a join across shards")
 				}
-				f := sel.Fields.Fields[p.N-1]
-				if f.WildCard != nil {
-					return nil, unsupported("ORDER BY a position of * over a join across shards")
+				if starAtOrBefore(sel.Fields.Fields, p.N) {
+					orders = append(orders, orderCol{val: p.N - 1, desc: item.Desc, star: true})
+					continue
 				}
-				e = f.Expr
+				if p.N > len(sel.Fields.Fields) {
+					return nil, unsupported("ORDER BY this position over a join across shards")
+				}
+				e = sel.Fields.Fields[p.N-1].Expr
 			} else if c, ok := e.(*ast.ColumnNameExpr); ok && c.Name.Table.O == "" {
 				for _, f := range sel.Fields.Fields {
 					if f.WildCard == nil && strings.EqualFold(f.AsName.O, c.Name.Name.O) {
@@ -370,7 +403,7 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 				return nil, err
 			}
 			if s == sideBoth {
-				return nil, unsupported("ORDER BY an expression of both tables of a join across shards")
+				return overRows(unsupported("ORDER BY an expression of both tables of a join across shards"))
 			}
 			if s == sideNone {
 				return nil, unsupported("ORDER BY a constant across shards")
@@ -400,15 +433,26 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	var top engine.Primitive = jn
 	if len(orders) > 0 {
 		var keys []engine.OrderKey
-		n := 2 * len(orders)
-		for i, o := range orders {
+		n := 0
+		for _, o := range orders {
+			if !o.star {
+				n += 2
+			}
+		}
+		at := -n
+		for _, o := range orders {
+			if o.star {
+				keys = append(keys, engine.OrderKey{Col: o.val, Weight: engine.NoWeight, Desc: o.desc})
+				continue
+			}
 			sd := sides[o.side]
 			jn.Cols = append(jn.Cols,
 				engine.JoinColumn{Right: o.side == inner, Col: sd.at(o.val)},
 				engine.JoinColumn{Right: o.side == inner, Col: sd.at(o.weight)})
-			keys = append(keys, engine.OrderKey{Col: -(n - 2*i), Weight: -(n - 2*i - 1), Desc: o.desc})
+			keys = append(keys, engine.OrderKey{Col: at, Weight: at + 1, Desc: o.desc})
+			at += 2
 		}
-		top = &engine.MemorySort{Input: jn, Keys: keys, Trim: n}
+		top = &engine.MemorySort{Input: jn, Keys: keys, Trim: n, CheckPositions: slices.ContainsFunc(orders, func(o orderCol) bool { return o.star })}
 	}
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
@@ -418,6 +462,43 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 		top = &engine.Limit{Input: top, Spec: *l}
 	}
 	return top, nil
+}
+
+// sidesInFromOrder says whether FROM lists the first side's table, its
+// reference tables, the second side's table and its reference tables,
+// in that order (withReferenceTables' sides j.Left and j.Right).
+func sidesInFromOrder(sel *ast.SelectStmt, j *ast.Join, attach [2][]attached) bool {
+	var tables []*ast.TableSource
+	var on []ast.ExprNode
+	if !flattenInnerJoin(sel.From.TableRefs, &tables, &on) {
+		return false
+	}
+	var want []*ast.TableSource
+	for i, side := range []ast.ResultSetNode{j.Left, j.Right} {
+		ts, ok := side.(*ast.TableSource)
+		if !ok {
+			return false
+		}
+		want = append(want, ts)
+		for _, a := range attach[i] {
+			want = append(want, a.ts)
+		}
+	}
+	return slices.Equal(tables, want)
+}
+
+// starAtOrBefore says whether a * is among the first n select fields:
+// then the n-th result column is known only when the rows come.
+func starAtOrBefore(fields []*ast.SelectField, n int) bool {
+	for i, f := range fields {
+		if i >= n {
+			break
+		}
+		if f.WildCard != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // sideRouting routes one side's query by its table and WHERE terms.
@@ -470,6 +551,9 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 		fl = append(fl, sd.fields...)
 		if sd.star {
 			fl = append(fl, &ast.SelectField{WildCard: &ast.WildCardField{Table: ast.NewCIStr(sd.name)}})
+			for _, a := range sd.attached {
+				fl = append(fl, &ast.SelectField{WildCard: &ast.WildCardField{Table: ast.NewCIStr(a.name)}})
+			}
 		}
 		fl = append(fl, sd.hidden...)
 		where := sd.where
@@ -482,6 +566,7 @@ func (b *builder) sideRoutes(sides [2]*joinSide, outer, inner int, joinR ast.Exp
 			Fields:         &ast.FieldList{Fields: fl},
 			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
 			Where:          andAll(where),
+			LockInfo:       sd.lock,
 		}
 		rt, err := b.sideRouting(sd, q, s == outer)
 		if err != nil {

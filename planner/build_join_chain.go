@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -24,9 +25,15 @@ import (
 // keyspace) and the reference tables joined to it. Only tables joined
 // before the first LEFT JOIN are grouped and reordered (inner joins
 // commute); from the first LEFT JOIN on, each table is its own step in
-// the order written. RIGHT JOIN, NATURAL JOIN and USING stay refused in
-// chains, as do join conditions other than one equality of columns per
-// step and WHERE terms on the inner table of a LEFT JOIN.
+// the order written. A RIGHT JOIN of the first two tables is the LEFT
+// JOIN the other way round. A step without an equality of columns is a
+// cross join (its group read once); the rest of the join condition and
+// WHERE terms that read several groups are evaluated at the gateway over
+// the joined pairs (the step's On), or, for WHERE terms on a LEFT JOINed
+// table that still hold for its NULL-extended rows (`o.id IS NULL`),
+// over the joined rows (a Filter); other WHERE terms on a LEFT JOINed
+// table make it an inner join, as MySQL's outer join simplification
+// does. NATURAL JOIN and USING stay refused in chains.
 
 // chainTable is one table of a flattened chain of joins.
 type chainTable struct {
@@ -67,7 +74,25 @@ func flattenChain(n ast.ResultSetNode, out *[]*chainTable, on *[]ast.ExprNode, n
 		}
 		switch x.Tp {
 		case ast.RightJoin:
-			return unsupported("RIGHT JOIN in a join of more than two tables across shards")
+			// a RIGHT JOIN b is b LEFT JOIN a: taken where a is the first
+			// table, so the chain stays left-deep.
+			lts, ok1 := x.Left.(*ast.TableSource)
+			rts, ok2 := x.Right.(*ast.TableSource)
+			if !ok1 || !ok2 || nested || len(*out) > 0 {
+				return unsupported("RIGHT JOIN of a join in a join of more than two tables across shards (write it as a LEFT JOIN)")
+			}
+			if err := flattenChain(rts, out, on, nested); err != nil {
+				return err
+			}
+			if err := flattenChain(lts, out, on, nested); err != nil {
+				return err
+			}
+			t := (*out)[len(*out)-1]
+			t.left = true
+			if x.On != nil {
+				t.on = splitAnd(x.On.Expr, nil)
+			}
+			return nil
 		case ast.LeftJoin:
 			rts, ok := x.Right.(*ast.TableSource)
 			if !ok || nested {
@@ -109,6 +134,13 @@ type chain struct {
 	order     []int // groups in join order
 	pos       []int // group -> its place in order
 	steps     []chainStep
+	// on are the terms evaluated at the gateway over the pairs of each
+	// group's step (by group); post the WHERE terms evaluated over the
+	// joined rows.
+	on   [][]ast.ExprNode
+	post []ast.ExprNode
+	// lock is the statement's locking clause, for every group's query.
+	lock *ast.SelectLockInfo
 }
 
 // tableOf finds the table a column qualifier names; -1 if none.
@@ -189,7 +221,7 @@ func isReference(t *chainTable) bool {
 // chainJoin plans a join of three or more tables (or of two tables in a
 // shape gatewayJoin does not take) as a chain of Joins.
 func (b *builder) chainJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
-	c := &chain{}
+	c := &chain{lock: sel.LockInfo}
 	var innerOn []ast.ExprNode
 	if err := flattenChain(sel.From.TableRefs, &c.tables, &innerOn, false); err != nil {
 		return nil, err
@@ -219,7 +251,22 @@ func (b *builder) chainJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
 	}
-	terms := append(append([]ast.ExprNode(nil), innerOn...), splitAnd(sel.Where, nil)...)
+	where := splitAnd(sel.Where, nil)
+	for i, t := range c.tables {
+		if !t.left {
+			continue
+		}
+		for _, e := range where {
+			if nullRejecting(e, c, i) {
+				// The WHERE drops t's NULL-extended rows: an inner join.
+				t.left = false
+				innerOn = append(innerOn, t.on...)
+				t.on = nil
+				break
+			}
+		}
+	}
+	terms := append(append([]ast.ExprNode(nil), innerOn...), where...)
 	if err := c.group(terms); err != nil {
 		return nil, err
 	}
@@ -316,7 +363,7 @@ func (c *chain) group(terms []ast.ExprNode) error {
 				break
 			}
 		}
-		sd := &joinSide{ts: main.ts, ref: main.ref, name: main.name}
+		sd := &joinSide{ts: main.ts, ref: main.ref, name: main.name, lock: c.lock}
 		for _, m := range members {
 			if m != main {
 				sd.attached = append(sd.attached, attached{ts: m.ts, name: m.name})
@@ -351,8 +398,10 @@ func (c *chain) group(terms []ast.ExprNode) error {
 				}
 			}
 		}
-		if next < 0 {
-			return unsupported("a join across shards without an equality of columns of the two tables")
+		for g := 0; g < nPrefix && next < 0; g++ {
+			if c.pos[g] < 0 {
+				next = g // no equality ties it: a cross join step
+			}
 		}
 		c.place(next)
 	}
@@ -360,6 +409,7 @@ func (c *chain) group(terms []ast.ExprNode) error {
 		c.place(g)
 	}
 	c.steps = make([]chainStep, len(c.groups))
+	c.on = make([][]ast.ExprNode, len(c.groups))
 	return nil
 }
 
@@ -406,7 +456,9 @@ func (c *chain) routedBy(g int, col ast.ExprNode) bool {
 }
 
 // placeTerms gives each WHERE and ON term to the group query that can
-// evaluate it, or makes it the join key of a step.
+// evaluate it, makes it the join key of a step, or leaves it to the
+// gateway: over a step's pairs (on) or, for a WHERE term on a LEFT
+// JOINed group, over the joined rows (post).
 func (c *chain) placeTerms(terms []ast.ExprNode) error {
 	for _, e := range terms {
 		gs, err := c.groupsOf(e)
@@ -419,13 +471,14 @@ func (c *chain) placeTerms(terms []ast.ExprNode) error {
 			first.where = append(first.where, e)
 		case 1:
 			if c.leftGroup[gs[0]] {
-				return unsupported("WHERE conditions on the inner table of a LEFT JOIN across shards")
+				// Not NULL-rejecting (chainJoin made the others' LEFT
+				// JOINs inner): true or not for NULL-extended rows too.
+				c.post = append(c.post, e)
+				continue
 			}
 			c.groups[gs[0]].where = append(c.groups[gs[0]].where, e)
 		default:
-			if err := c.joinKey(e, gs, false); err != nil {
-				return err
-			}
+			c.joinTerm(e, gs, false)
 		}
 	}
 	for _, t := range c.tables {
@@ -438,48 +491,52 @@ func (c *chain) placeTerms(terms []ast.ExprNode) error {
 				return err
 			}
 			switch {
-			case len(gs) == 1 && gs[0] == t.group:
+			case len(gs) == 0 || len(gs) == 1 && gs[0] == t.group:
+				// The LEFT JOINed table's own condition (or a constant):
+				// its query keeps only the rows that may match.
 				c.groups[t.group].where = append(c.groups[t.group].where, e)
-			case len(gs) == 2 && (gs[0] == t.group || gs[1] == t.group):
-				if err := c.joinKey(e, gs, true); err != nil {
-					return err
-				}
+			case len(gs) == 1:
+				// A condition on the outer tables only: evaluated with the
+				// step's pairs, an outer row failing it keeps NULLs.
+				c.on[t.group] = append(c.on[t.group], e)
 			default:
-				return unsupported("ON conditions on the outer table of a LEFT JOIN across shards")
+				if !slices.Contains(gs, t.group) {
+					c.on[t.group] = append(c.on[t.group], e)
+					continue
+				}
+				c.joinTerm(e, gs, true)
 			}
-		}
-	}
-	for k := 1; k < len(c.order); k++ {
-		if !c.steps[c.order[k]].set {
-			return unsupported("a join across shards without an equality of columns of the two tables")
 		}
 	}
 	return nil
 }
 
-// joinKey makes term e (reading groups gs) the join key of the latest of
-// its groups; fromOn says it is a LEFT JOIN's ON term.
-func (c *chain) joinKey(e ast.ExprNode, gs []int, fromOn bool) error {
-	refuse := unsupported("join conditions other than one equality of columns across shards")
-	if len(gs) != 2 {
-		return refuse
-	}
-	last, other := gs[0], gs[1]
-	if c.pos[other] > c.pos[last] {
-		last, other = other, last
+// joinTerm places term e reading groups gs (two or more): the join key
+// of the latest of its groups' step if it is the first equality of
+// columns there, else a condition of that step evaluated at the gateway
+// (or, for a WHERE term whose latest group is LEFT JOINed, over the
+// joined rows). fromOn says it is a LEFT JOIN's ON term.
+func (c *chain) joinTerm(e ast.ExprNode, gs []int, fromOn bool) {
+	last := gs[0]
+	for _, g := range gs {
+		if c.pos[g] > c.pos[last] {
+			last = g
+		}
 	}
 	if c.leftGroup[last] && !fromOn {
-		return unsupported("WHERE conditions on the inner table of a LEFT JOIN across shards")
+		c.post = append(c.post, e)
+		return
 	}
-	l, r, lt, _, ok := c.columnEquality(e)
-	if !ok || c.steps[last].set {
-		return refuse
+	l, r, lt, rt, ok := c.columnEquality(e)
+	if ok && len(gs) == 2 && !c.steps[last].set && (c.tables[lt].group == last || c.tables[rt].group == last) {
+		if c.tables[lt].group == last {
+			l, r = r, l
+			lt = rt
+		}
+		c.steps[last] = chainStep{left: l, right: r, leftGroup: c.tables[lt].group, set: true}
+		return
 	}
-	if c.tables[lt].group == last {
-		l, r = r, l
-	}
-	c.steps[last] = chainStep{left: l, right: r, leftGroup: other, set: true}
-	return nil
+	c.on[last] = append(c.on[last], e)
 }
 
 // chainCol is a column of one group's query.
@@ -507,158 +564,6 @@ func (c *chain) singleGroup(e ast.ExprNode, what string) (int, error) {
 	return 0, unsupportedf("%s of columns of several tables of a join across shards", what)
 }
 
-// keys adds the hidden join key columns of every step.
-func (c *chain) keys() (lk, lw, rk, rw []chainCol) {
-	lk, lw = make([]chainCol, len(c.groups)), make([]chainCol, len(c.groups))
-	rk, rw = make([]chainCol, len(c.groups)), make([]chainCol, len(c.groups))
-	for _, g := range c.order[1:] {
-		st := c.steps[g]
-		lk[g] = c.add(st.leftGroup, &ast.SelectField{Expr: st.left})
-		lw[g] = c.add(st.leftGroup, &ast.SelectField{Expr: weightOf(st.left)})
-		rk[g] = c.add(g, &ast.SelectField{Expr: st.right})
-		rw[g] = c.add(g, &ast.SelectField{Expr: weightOf(st.right)})
-	}
-	return lk, lw, rk, rw
-}
-
-// build turns the groups into Routes chained by Joins whose last one
-// delivers out.
-func (b *builder) buildChain(c *chain, out []chainCol) (*engine.Join, error) {
-	lk, lw, rk, rw := c.keys()
-	offs := make([]int, len(c.groups)) // by group: its first column in the rows so far
-	n := 0
-	for _, g := range c.order {
-		offs[g] = n
-		n += len(c.groups[g].fields)
-	}
-	at := func(cc chainCol) int { return offs[cc.group] + cc.idx }
-	var left engine.Primitive
-	var top *engine.Join
-	for k, g := range c.order {
-		sd := c.groups[g]
-		var where []ast.ExprNode
-		where = append(where, sd.where...)
-		if k > 0 {
-			where = append(where, &ast.PatternInExpr{Expr: c.steps[g].right, List: []ast.ExprNode{newHoleExpr(engine.HoleValsText)}})
-		}
-		q := &ast.SelectStmt{
-			Kind:           ast.SelectStmtKindSelect,
-			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
-			Fields:         &ast.FieldList{Fields: sd.fields},
-			From:           &ast.TableRefsClause{TableRefs: sd.from().(*ast.Join)},
-			Where:          andAll(where),
-		}
-		rt, err := b.sideRouting(sd, q, k == 0)
-		if err != nil {
-			return nil, err
-		}
-		rightVindex := k > 0 && c.routedBy(g, c.steps[g].right)
-		if rightVindex {
-			_, vx, _ := primaryVindex(sd.ref.table)
-			rt.Vindex = vx
-		}
-		tmpl, err := render(q)
-		if err != nil {
-			return nil, err
-		}
-		route := &engine.Route{Routing: rt, Query: tmpl}
-		if k == 0 {
-			left = route
-			continue
-		}
-		jn := &engine.Join{
-			Left: left, Right: route, Outer: c.leftGroup[g], RightVindex: rightVindex,
-			LeftKey:  engine.GroupKey{Col: at(lk[g]), Weight: at(lw[g])},
-			RightKey: engine.GroupKey{Col: rk[g].idx, Weight: rw[g].idx},
-		}
-		if k < len(c.order)-1 {
-			for i := 0; i < offs[g]; i++ {
-				jn.Cols = append(jn.Cols, engine.JoinColumn{Col: i})
-			}
-			for i := range sd.fields {
-				jn.Cols = append(jn.Cols, engine.JoinColumn{Right: true, Col: i})
-			}
-		} else {
-			for _, cc := range out {
-				if cc.group == g {
-					jn.Cols = append(jn.Cols, engine.JoinColumn{Right: true, Col: cc.idx})
-				} else {
-					jn.Cols = append(jn.Cols, engine.JoinColumn{Col: at(cc)})
-				}
-			}
-		}
-		left, top = jn, jn
-	}
-	return top, nil
-}
-
-// plainChain plans a chain without grouping: the select list, then ORDER
-// BY operands sorted at the gateway, then LIMIT.
-func (b *builder) plainChain(c *chain, sel *ast.SelectStmt) (engine.Primitive, error) {
-	var out []chainCol
-	for _, f := range sel.Fields.Fields {
-		g, err := c.singleGroup(f.Expr, "expressions")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c.add(g, f))
-	}
-	var keys []engine.OrderKey
-	if sel.OrderBy != nil {
-		var orders []*ast.ByItem
-		for _, item := range sel.OrderBy.Items {
-			e := item.Expr
-			if v, ok := e.(*valueExpr); ok && v.val == nil {
-				continue
-			}
-			if p, ok := e.(*ast.PositionExpr); ok {
-				if p.P != nil || p.N < 1 || p.N > len(sel.Fields.Fields) {
-					return nil, unsupported("ORDER BY this position over a join across shards")
-				}
-				e = sel.Fields.Fields[p.N-1].Expr
-			} else if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.O == "" {
-				for _, f := range sel.Fields.Fields {
-					if strings.EqualFold(f.AsName.O, cn.Name.Name.O) {
-						e = f.Expr
-					}
-				}
-			}
-			gs, err := c.groupsOf(e)
-			if err != nil {
-				return nil, err
-			}
-			if len(gs) == 0 {
-				return nil, unsupported("ORDER BY a constant across shards")
-			}
-			if len(gs) > 1 {
-				return nil, unsupported("ORDER BY an expression of several tables of a join across shards")
-			}
-			out = append(out, c.add(gs[0], &ast.SelectField{Expr: e}), c.add(gs[0], &ast.SelectField{Expr: weightOf(e)}))
-			orders = append(orders, item)
-		}
-		n := 2 * len(orders)
-		for i, item := range orders {
-			keys = append(keys, engine.OrderKey{Col: -(n - 2*i), Weight: -(n - 2*i - 1), Desc: item.Desc})
-		}
-	}
-	jn, err := b.buildChain(c, out)
-	if err != nil {
-		return nil, err
-	}
-	var top engine.Primitive = jn
-	if len(keys) > 0 {
-		top = &engine.MemorySort{Input: jn, Keys: keys, Trim: 2 * len(keys)}
-	}
-	if sel.Limit != nil {
-		l, err := limitOf(sel.Limit)
-		if err != nil {
-			return nil, err
-		}
-		top = &engine.Limit{Input: top, Spec: *l}
-	}
-	return top, nil
-}
-
 // groupedChain plans GROUP BY, DISTINCT, HAVING and aggregates over a
 // chain the way groupedJoin does over two tables: per joined row
 // partials merged by GroupAggregate, result types of SUM, AVG and
@@ -682,11 +587,11 @@ func (b *builder) groupedChain(c *chain, sel *ast.SelectStmt) (engine.Primitive,
 		}
 		out = append(out, c.add(grp, &ast.SelectField{Expr: phys, AsName: f.AsName}))
 	}
-	jn, err := b.buildChain(c, out)
+	in, err := b.chainRows(c, out)
 	if err != nil {
 		return nil, err
 	}
-	ga.Input, ga.RetypeCounts = jn, true
+	ga.Input, ga.RetypeCounts = in, true
 	probeFields := make([][]*ast.SelectField, len(c.groups))
 	probeCols := make([][]int, len(c.groups))
 	for col := 0; col < len(g.fields); col++ {
