@@ -432,24 +432,8 @@ func (g *GroupAggregate) finish(gr *group, st *aggState, a GroupAggregateColumn,
 	case AggrCountDistinct:
 		row[a.Col] = strconv.AppendInt(nil, int64(len(st.set)), 10)
 	case AggrSumDistinct, AggrAvgDistinct:
-		// Summed in ascending order, as MySQL sums the distinct values from
-		// its sorted tree: a DOUBLE's sum depends on the order.
-		vals := slices.Collect(maps.Values(st.set))
-		slices.SortFunc(vals, func(x, y []byte) int {
-			fx, _ := strconv.ParseFloat(string(x), 64)
-			fy, _ := strconv.ParseFloat(string(y), 64)
-			return cmp.Compare(fx, fy)
-		})
-		var total aggState
-		for _, v := range vals {
-			_ = addSum(&total, v, fields[a.Col]) // a shard's SUM or AVG: a number
-		}
-		total.n = uint64(len(vals))
-		if a.Op == AggrSumDistinct {
-			row[a.Col] = sumText(&total)
-		} else {
-			row[a.Col] = avgText(&total, fields[a.Col])
-		}
+		// Each value is a shard's SUM or AVG of one distinct value.
+		row[a.Col] = distinctTotal(st.set, fields[a.Col], fields[a.Col], a.Op == AggrAvgDistinct)
 	case AggrSum:
 		row[a.Col] = sumText(st)
 	case AggrAvg:
@@ -467,6 +451,28 @@ func (g *GroupAggregate) finish(gr *group, st *aggState, a GroupAggregateColumn,
 			row[a.Weight] = st.best[a.Weight]
 		}
 	}
+}
+
+// distinctTotal is the SUM (or with avg the AVG, in field out's type) of
+// a set of distinct values of field f.
+func distinctTotal(set map[string][]byte, f, out *mysql.Field, avg bool) []byte {
+	// Summed in ascending order, as MySQL sums the distinct values from
+	// its sorted tree: a DOUBLE's sum depends on the order.
+	vals := slices.Collect(maps.Values(set))
+	slices.SortFunc(vals, func(x, y []byte) int {
+		fx, _ := strconv.ParseFloat(string(x), 64)
+		fy, _ := strconv.ParseFloat(string(y), 64)
+		return cmp.Compare(fx, fy)
+	})
+	var total aggState
+	for _, v := range vals {
+		_ = addSum(&total, v, f) // numbers: their sum or average
+	}
+	total.n = uint64(len(vals))
+	if avg {
+		return avgText(&total, out)
+	}
+	return sumText(&total)
 }
 
 func sumText(st *aggState) []byte {

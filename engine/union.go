@@ -20,6 +20,9 @@ type Concatenate struct {
 	Weights        []int // each visible column's weight_string column, or NoWeight
 	DistinctInputs int
 	Order          []OrderKey
+	// KeepHidden keeps the weight_string columns in the result, for a
+	// gateway operator that compares the rows further (AggregateRows).
+	KeepHidden bool
 }
 
 var _ Primitive = (*Concatenate)(nil)
@@ -82,7 +85,7 @@ func (c *Concatenate) Execute(ctx context.Context, vc VCursor, args []any) (*Res
 		}
 		sortRows(out.Rows, cols)
 	}
-	if c.Hidden > 0 && out.Fields != nil {
+	if c.Hidden > 0 && out.Fields != nil && !c.KeepHidden {
 		out.Fields = out.Fields[:c.Visible]
 		for i, r := range out.Rows {
 			out.Rows[i] = r[:c.Visible]
@@ -107,6 +110,9 @@ func (c *Concatenate) description() Description {
 	}
 	if c.Hidden > 0 {
 		d.Other["HiddenColumns"] = c.Hidden
+	}
+	if c.KeepHidden {
+		d.Other["KeepHidden"] = true
 	}
 	if len(c.Order) > 0 {
 		var keys []string

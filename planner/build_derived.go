@@ -40,6 +40,10 @@ func (b *builder) buildDerived(sel *ast.SelectStmt) (engine.Primitive, bool, err
 	if err := b.inlineCTEs(&sel.With, sel); err != nil {
 		return nil, true, err
 	}
+	if p, ok, err := b.derivedRows(sel); ok || err != nil { // build_derived_rows.go
+		b.rewritten = true
+		return p, true, err
+	}
 	if u, ok, err := b.derivedUnion(sel); ok || err != nil {
 		if err != nil {
 			return nil, true, err
