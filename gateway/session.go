@@ -121,9 +121,6 @@ type session struct {
 	// statement to the next (vcursor.go, cursor).
 	vc        vcursor
 	oneStream oneShardStream
-	// shardPrep is a COM_STMT_EXECUTE's prepared form on the shards
-	// (prepare_shard.go).
-	shardPrep shardPrepared
 
 	// fakeCursor, when set (benchmarks only), replaces the shards.
 	fakeCursor func(*routing) execCursor
