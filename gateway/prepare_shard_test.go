@@ -2,7 +2,11 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/stmt"
 )
 
 // TestPreparedPointSelectForwardsBinaryRows: a COM_STMT_EXECUTE of a
@@ -35,5 +39,43 @@ func TestPreparedPointSelectForwardsBinaryRows(t *testing.T) {
 	}
 	if len(s.forward.args) != 0 || s.forward.prepared != nil {
 		t.Errorf("the forwarder keeps the statement's arguments after it: %v", s.forward.args)
+	}
+}
+
+// TestPreparedPointSelectAllocations pins what a prepared point select
+// costs the gateway in allocations, from the COM_STMT_EXECUTE payload to
+// the forwarded binary row (decodeExecute, the plan cache, routing,
+// forwarding; fake shards): the boxed argument and the hash vindex's
+// keyspace id. go-mysql's path cost 11 through a real shard (its packet
+// buffer, argument slice and boxing, NormalizeArgs' copy, Route.Stream's
+// closure and slices, the rendered shard query).
+func TestPreparedPointSelectAllocations(t *testing.T) {
+	s, fake := benchSession(t, 0)
+	const q = "SELECT c FROM sbtest1 WHERE id=?"
+	s.stmts = map[uint32]*stmtHandle{9: {ps: &stmt.PreparedStmt{ID: 9, Params: 1}, query: q, params: 1}}
+	payloads := make([][]byte, 100)
+	for i := range payloads {
+		// As sysbench sends its ids: a LONG.
+		payloads[i] = []byte{mysql.COM_STMT_EXECUTE, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, mysql.MYSQL_TYPE_LONG, 0}
+		payloads[i] = binary.LittleEndian.AppendUint32(payloads[i], uint32(1000+i*37))
+	}
+	run := func(payload []byte) {
+		h, args, ok := s.decodeExecute(payload)
+		if !ok {
+			t.Fatalf("execute %x not decoded", payload)
+		}
+		s.runDecoded(h, args)
+	}
+	run(payloads[0])
+	if fake.forwardedPrepared != 1 || s.stmt.rows != 1 {
+		t.Fatalf("%d prepared shard statements, %d rows; want 1, 1", fake.forwardedPrepared, s.stmt.rows)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(200, func() {
+		run(payloads[i%len(payloads)])
+		i++
+	})
+	if allocs > 2 {
+		t.Errorf("a prepared point select allocates %.1f times, want <= 2", allocs)
 	}
 }
