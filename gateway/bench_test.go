@@ -241,7 +241,7 @@ func BenchmarkPointSelectPrepared(b *testing.B) {
 	for b.Loop() {
 		args[0] = 1 + i%100*37
 		const q = "SELECT c FROM sbtest1 WHERE id=?"
-		if err := s.endStatement(s.runOne(s.beginStatement(q), q, args, true)); err != nil {
+		if err := s.endStatement(s.runOne(s.beginStatement(q), nil, q, args, true)); err != nil {
 			b.Fatal(err)
 		}
 		i++

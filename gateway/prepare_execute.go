@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bytes"
+
 	"github.com/go-mysql-org/go-mysql/server"
 	"github.com/go-mysql-org/go-mysql/stmt"
 
+	"github.com/shardgate/shardgate/topo/vschema"
 	"github.com/shardgate/shardgate/wire"
 )
 
@@ -26,6 +29,29 @@ type stmtHandle struct {
 	ps     *stmt.PreparedStmt
 	query  string
 	params int
+	// plan is the plan cache entry the statement last ran and prefix the
+	// key prefix (target, read side) it was looked up with: the next
+	// execution with the same vschema and prefix runs it without a
+	// lookup (plancache.go, runPreparedCached).
+	plan   *planEntry
+	prefix []byte
+}
+
+// keptPlan returns the entry the statement last ran if it still holds
+// for vs and the key prefix; nil otherwise (h may be nil: a statement
+// go-mysql decoded).
+func (h *stmtHandle) keptPlan(vs *vschema.VSchema, prefix []byte) *planEntry {
+	if h == nil || h.plan == nil || h.plan.vs != vs || !bytes.Equal(h.prefix, prefix) {
+		return nil
+	}
+	return h.plan
+}
+
+// keepPlan remembers the entry the statement runs.
+func (h *stmtHandle) keepPlan(e *planEntry, prefix []byte) {
+	if h != nil {
+		h.plan, h.prefix = e, append(h.prefix[:0], prefix...)
+	}
 }
 
 // serveCommand serves the client's next command, an execute the session
@@ -71,7 +97,7 @@ func (s *session) decodeExecute(payload []byte) (*stmtHandle, []any, bool) {
 // runDecoded runs a decoded execute and lets go of its arguments, which
 // alias the fence's read buffer.
 func (s *session) runDecoded(h *stmtHandle, args []any) {
-	s.runExecute(h.ps, h.query, args, nil, wire.ArgsSize(args))
+	s.runExecute(h, h.ps, h.query, args, nil, wire.ArgsSize(args))
 	clear(args)
 	s.execArgs = args[:0]
 }

@@ -7,6 +7,9 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/stmt"
+
+	"github.com/shardgate/shardgate/topo"
+	"github.com/shardgate/shardgate/topo/vschema"
 )
 
 // TestPreparedPointSelectForwardsBinaryRows: a COM_STMT_EXECUTE of a
@@ -19,7 +22,7 @@ func TestPreparedPointSelectForwardsBinaryRows(t *testing.T) {
 	log := &packetLog{}
 	s.w.Conn = log
 	const q = "SELECT c FROM sbtest1 WHERE id=?"
-	if err := s.endStatement(s.runOne(s.beginStatement(q), q, []any{int64(42)}, true)); err != nil {
+	if err := s.endStatement(s.runOne(s.beginStatement(q), nil, q, []any{int64(42)}, true)); err != nil {
 		t.Fatal(err)
 	}
 	if fake.forwardedPrepared != 1 || fake.last != "select `c` from `sbtest1` where `id` = ?" {
@@ -77,5 +80,56 @@ func TestPreparedPointSelectAllocations(t *testing.T) {
 	})
 	if allocs > 2 {
 		t.Errorf("a prepared point select allocates %.1f times, want <= 2", allocs)
+	}
+}
+
+// TestPreparedStatementKeepsItsPlan: a prepared statement the session
+// executes itself runs the plan it ran last without looking its text up
+// in the plan cache again (counted as a hit), and never past a topology
+// change: a new vschema makes it look the statement up again (a miss,
+// planned against the new vschema).
+func TestPreparedStatementKeepsItsPlan(t *testing.T) {
+	s, fake := benchSession(t, 0)
+	const q = "SELECT c FROM sbtest1 WHERE id=?"
+	h := &stmtHandle{ps: &stmt.PreparedStmt{ID: 3, Params: 1}, query: q, params: 1}
+	s.stmts = map[uint32]*stmtHandle{3: h}
+	payload := []byte{mysql.COM_STMT_EXECUTE, 3, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, mysql.MYSQL_TYPE_LONGLONG, 0, 42, 0, 0, 0, 0, 0, 0, 0}
+	run := func() {
+		t.Helper()
+		hh, args, ok := s.decodeExecute(payload)
+		if !ok || hh != h {
+			t.Fatalf("execute %x not decoded", payload)
+		}
+		s.runDecoded(hh, args)
+	}
+	run()
+	first := s.srv.plans.stats()
+	if first.Misses != 1 || h.plan == nil {
+		t.Fatalf("first execution: %+v, kept plan %v; want one miss and the plan kept", first, h.plan)
+	}
+	// Gone from the cache (evicted, say): the statement still has it, so
+	// a lookup would be a miss and the kept plan is not.
+	sh := h.plan.shard
+	sh.mu.Lock()
+	delete(sh.entries, h.plan.key)
+	sh.mu.Unlock()
+	run()
+	if st := s.srv.plans.stats(); st.Misses != first.Misses || st.Hits != first.Hits+1 {
+		t.Errorf("second execution: plan cache %+v after %+v, want one hit and no lookup (a lookup misses)", st, first)
+	}
+
+	// A topology change: a new compiled vschema.
+	old := s.srv.topo.current.Load()
+	vs, err := vschema.Build(map[string]*vschema.Keyspace{"service": old.snap.VSchema.Keyspaces["service"].Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.srv.topo.current.Store(&routing{snap: &topo.Snapshot{VSchema: vs}})
+	run()
+	if st := s.srv.plans.stats(); st.Misses != first.Misses+1 || h.plan.vs != vs {
+		t.Errorf("after a new vschema: plan cache %+v, kept plan's vschema is the new one: %v; want a miss and the plan rebuilt", st, h.plan.vs == vs)
+	}
+	if fake.queries != 3 || fake.last != "select `c` from `sbtest1` where `id` = ?" {
+		t.Errorf("%d shard statements, last %q", fake.queries, fake.last)
 	}
 }

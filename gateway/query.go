@@ -76,9 +76,10 @@ func (s *session) finishStatement(err error) error {
 	return err
 }
 
-// runOne runs a prepared statement's text with its arguments.
-func (s *session) runOne(ctx context.Context, sql string, args []any, binary bool) error {
-	if handled, err := s.runPreparedCached(ctx, sql, args, binary); handled { // plan cache (plancache.go)
+// runOne runs a prepared statement's text with its arguments (h: its
+// handle, when the session decoded the execute itself).
+func (s *session) runOne(ctx context.Context, h *stmtHandle, sql string, args []any, binary bool) error {
+	if handled, err := s.runPreparedCached(ctx, h, sql, args, binary); handled { // plan cache (plancache.go)
 		return err
 	}
 	stmts, err := s.parser.Parse(sql)

@@ -330,14 +330,15 @@ func (s *session) HandleStmtExecute(prepared any, query string, args []any) (*my
 	s.fence.FixExecuteSequence(&s.conn.Sequence)
 	ps, _ := prepared.(*stmt.PreparedStmt)
 	vals, err := wire.NormalizeArgs(args)
-	s.runExecute(ps, query, vals, err, wire.ArgsSize(args))
+	s.runExecute(nil, ps, query, vals, err, wire.ArgsSize(args))
 	return s.srv.done, nil
 }
 
-// runExecute runs prepared statement ps (query) with its arguments, as
-// decoded (argsErr: they could not be) from argsSize bytes of values,
-// and writes its response.
-func (s *session) runExecute(ps *stmt.PreparedStmt, query string, args []any, argsErr error, argsSize int) {
+// runExecute runs prepared statement ps (query; h, when the session
+// decoded the execute itself) with its arguments, as decoded (argsErr:
+// they could not be) from argsSize bytes of values, and writes its
+// response.
+func (s *session) runExecute(h *stmtHandle, ps *stmt.PreparedStmt, query string, args []any, argsErr error, argsSize int) {
 	ctx := s.beginStatement(query)
 	err := argsErr
 	if err == nil {
@@ -349,7 +350,7 @@ func (s *session) runExecute(ps *stmt.PreparedStmt, query string, args []any, ar
 	}
 	if err == nil {
 		s.exactFloats = ps != nil && s.floats.has(ps)
-		err = s.runOne(ctx, query, args, true)
+		err = s.runOne(ctx, h, query, args, true)
 		s.exactFloats = false
 	}
 	s.finishStatement(err)
