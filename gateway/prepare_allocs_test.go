@@ -39,7 +39,8 @@ func preparedPointSelect(t testing.TB) func() {
 // boxed once and the hash vindex's keyspace id (11 through go-mysql's
 // execute path and Route.Stream). The least of three measurements
 // counts: the gateway's background work (topology watch, schema
-// tracker) allocates now and then.
+// tracker) allocates now and then. Under the race detector only the
+// queries' results are checked (its sync.Pool drops buffers).
 func TestPreparedPointSelectAllocationsOverTCP(t *testing.T) {
 	query := preparedPointSelect(t)
 	query() // the shard connection prepares the statement
@@ -49,7 +50,7 @@ func TestPreparedPointSelectAllocationsOverTCP(t *testing.T) {
 			least = a
 		}
 	}
-	if least > 2 {
+	if least > 2 && !raceEnabled {
 		t.Errorf("a prepared point select over TCP allocates %.1f times, want <= 2", least)
 	}
 }
