@@ -30,9 +30,6 @@ type vcursor struct {
 	// exactFloats: the shard queries run in the binary protocol, so FLOAT
 	// values reach a binary-protocol client exactly (exact_float.go).
 	exactFloats bool
-	// prepared, when set, runs the shard query as a prepared statement
-	// and forwards its binary rows (prepare_shard.go).
-	prepared *shardPrepared
 
 	mu       sync.Mutex
 	warnings []warning
@@ -385,14 +382,7 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 	defer releasePooled(sc, pooled)
 	defer tc.countSince(start)
 	st.bind(vc, idx, fn)
-	var res *tablet.Result
-	if vc.prepared != nil {
-		// The Route's own shard query (a lookup's, while the Route
-		// resolves, goes through executeOne as text).
-		res, err = vc.streamPrepared(ctx, sc.conn, query, st.onFields, st.onRow) // prepare_shard.go
-	} else {
-		res, err = vc.stream(ctx, sc.conn, query, st.onFields, st.onRow)
-	}
+	res, err := vc.stream(ctx, sc.conn, query, st.onFields, st.onRow)
 	st.fn = nil // let go of the statement's callback
 	if err != nil {
 		return err
