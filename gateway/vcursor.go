@@ -228,7 +228,8 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string, spare *shar
 	key := shardKey{keyspace, shard}
 	tx := vc.tx()
 	var pool *tablet.Pool
-	if joined := txConn(tx, key); joined != nil {
+	joined := txConn(tx, key)
+	if joined != nil {
 		if s.srv.topo.current.Load().primaryPool(keyspace, shard) != joined.pool {
 			return nil, nil, false, errTxPrimaryChanged(key)
 		}
@@ -253,7 +254,7 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string, spare *shar
 		// Released by the buffer onto a newer routing.
 		tc = s.srv.topo.current.Load().counters[pool]
 	}
-	if tx != nil {
+	if tx != nil && (joined != nil || !vc.read || vc.locking || !tx.readsOutside(vc.spanning)) {
 		sc, err := tx.join(ctx, key, pool, &s.settings, vc.spanning, !vc.read)
 		return sc, tc, false, err
 	}
