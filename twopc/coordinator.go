@@ -299,15 +299,23 @@ func (c *Coordinator) abort(ctx context.Context, dtid string, members []Member, 
 	}
 }
 
+// parallel runs fn(0..n-1) at once and waits for them. The last runs on
+// the calling goroutine: a one-member call (the usual read-only
+// participant) starts no goroutine, and none pays for growing a fresh
+// goroutine's stack.
 func parallel(n int, fn func(i int)) {
+	if n == 0 {
+		return
+	}
 	var wg sync.WaitGroup
-	for i := range n {
+	for i := range n - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			fn(i)
 		}()
 	}
+	fn(n - 1)
 	wg.Wait()
 }
 
