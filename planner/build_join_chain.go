@@ -587,7 +587,8 @@ func (b *builder) groupedChain(c *chain, sel *ast.SelectStmt) (engine.Primitive,
 	if err != nil {
 		return nil, err
 	}
-	var out []chainCol
+	var cols []rowsColumn
+	computed := false
 	for col, f := range g.fields {
 		var phys ast.ExprNode = newValueExpr(nil, "", "")
 		if !g.computedAt[col] {
@@ -599,9 +600,31 @@ func (b *builder) groupedChain(c *chain, sel *ast.SelectStmt) (engine.Primitive,
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, c.add(grp, &ast.SelectField{Expr: phys, AsName: f.AsName}))
+		if gw, err := c.needsGateway(phys); err != nil {
+			return nil, err
+		} else if gw {
+			// A partial of a LEFT JOINed table's expression
+			// (SUM(IFNULL(o.x, 0))): its value on NULL-extended rows.
+			rx, err := b.rewriteOverRows(c, phys, func(h int) bool { return c.leftGroup[h] })
+			if err != nil {
+				return nil, err
+			}
+			cols = append(cols, rowsColumn{expr: rx, orig: phys, name: f.AsName})
+			computed = true
+			continue
+		}
+		cols = append(cols, rowsColumn{col: c.add(grp, &ast.SelectField{Expr: phys, AsName: f.AsName})})
 	}
-	in, err := b.chainRows(c, out)
+	var in engine.Primitive
+	if computed {
+		in, err = b.projectedChainRows(c, cols)
+	} else {
+		var out []chainCol
+		for _, rc := range cols {
+			out = append(out, rc.col)
+		}
+		in, err = b.chainRows(c, out)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -183,6 +183,22 @@ func (b *builder) chainRows(c *chain, out []chainCol) (engine.Primitive, error) 
 	return &engine.Filter{Input: jn, Predicate: pred, Text: post.text, Trim: len(out) - n}, nil
 }
 
+// projectedChainRows is the chain's joined rows as columns cols, its
+// steps' conditions and WHERE terms over NULL-extended groups applied.
+func (b *builder) projectedChainRows(c *chain, cols []rowsColumn) (engine.Primitive, error) {
+	ons, err := b.stepConditions(c)
+	if err != nil {
+		return nil, err
+	}
+	var post *rowExpr
+	if len(c.post) > 0 {
+		if post, err = b.rewriteOverRows(c, andAll(c.post), func(g int) bool { return c.leftGroup[g] }); err != nil {
+			return nil, err
+		}
+	}
+	return b.projectedRows(c, cols, ons, post)
+}
+
 // rowsColumn is a column of the rows a chain delivers to its select list:
 // a group's column, or an expression computed over the joined row.
 type rowsColumn struct {
@@ -331,9 +347,41 @@ func (b *builder) plainChain(c *chain, sel *ast.SelectStmt) (engine.Primitive, e
 		}
 		return sortAndLimit(jn, keys, n, sel.Limit)
 	}
-	// The last Join delivers every group column the select list, ORDER BY
-	// and the computed expressions read; a Filter and a Projection make
-	// the select list (and sort keys) from them.
+	// A Filter and a Projection make the select list and the sort keys
+	// (value, and weight but for computed ones) from the joined rows.
+	all := append([]rowsColumn(nil), cols...)
+	var keys []engine.OrderKey
+	hidden := 0
+	for _, o := range orders {
+		if o.computed {
+			hidden++
+		} else {
+			hidden += 2
+		}
+	}
+	at := -hidden
+	for _, o := range orders {
+		all = append(all, o.val)
+		k := engine.OrderKey{Col: at, Weight: engine.NoWeight, Desc: o.desc}
+		at++
+		if !o.computed {
+			all = append(all, o.weight)
+			k.Weight = at
+			at++
+		}
+		keys = append(keys, k)
+	}
+	proj, err := b.projectedRows(c, all, ons, post)
+	if err != nil {
+		return nil, err
+	}
+	return sortAndLimit(proj, keys, hidden, sel.Limit)
+}
+
+// projectedRows is the chain's joined rows as columns cols: the last Join
+// delivers every group column they read, post (if any) filters them, and
+// a Projection computes the expressions (typed by a field query).
+func (b *builder) projectedRows(c *chain, cols []rowsColumn, ons map[int]*rowExpr, post *rowExpr) (engine.Primitive, error) {
 	var out []chainCol
 	place := map[chainCol]int{}
 	need := func(cc chainCol) {
@@ -342,22 +390,13 @@ func (b *builder) plainChain(c *chain, sel *ast.SelectStmt) (engine.Primitive, e
 			out = append(out, cc)
 		}
 	}
-	needAll := func(rc rowsColumn) {
-		if rc.expr != nil {
-			for _, cc := range rc.expr.cols() {
-				need(cc)
-			}
-		} else {
-			need(rc.col)
-		}
-	}
 	for _, rc := range cols {
-		needAll(rc)
-	}
-	for _, o := range orders {
-		needAll(o.val)
-		if !o.computed {
-			needAll(o.weight)
+		if rc.expr == nil {
+			need(rc.col)
+			continue
+		}
+		for _, cc := range rc.expr.cols() {
+			need(cc)
 		}
 	}
 	if post != nil {
@@ -381,60 +420,29 @@ func (b *builder) plainChain(c *chain, sel *ast.SelectStmt) (engine.Primitive, e
 	proj := &engine.Projection{Input: input}
 	var probeFields []*ast.SelectField
 	var probeCols []int
-	var probeTables []ast.ExprNode
-	project := func(rc rowsColumn) error {
+	var probeExprs []ast.ExprNode
+	for _, rc := range cols {
 		if rc.expr == nil {
 			proj.Cols = append(proj.Cols, engine.ProjectedColumn{Col: place[rc.col]})
-			return nil
+			continue
 		}
 		fn, err := rc.expr.compile(idx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		probeCols = append(probeCols, len(proj.Cols))
 		probeFields = append(probeFields, &ast.SelectField{Expr: rc.orig, AsName: rc.name})
-		probeTables = append(probeTables, rc.orig)
+		probeExprs = append(probeExprs, rc.orig)
 		proj.Cols = append(proj.Cols, engine.ProjectedColumn{Expr: fn, Text: rc.expr.text})
-		return nil
-	}
-	for _, rc := range cols {
-		if err := project(rc); err != nil {
-			return nil, err
-		}
-	}
-	var keys []engine.OrderKey
-	hidden := 0
-	for _, o := range orders {
-		if o.computed {
-			hidden++
-		} else {
-			hidden += 2
-		}
-	}
-	at := -hidden
-	for _, o := range orders {
-		if err := project(o.val); err != nil {
-			return nil, err
-		}
-		k := engine.OrderKey{Col: at, Weight: engine.NoWeight, Desc: o.desc}
-		at++
-		if !o.computed {
-			if err := project(o.weight); err != nil {
-				return nil, err
-			}
-			k.Weight = at
-			at++
-		}
-		keys = append(keys, k)
 	}
 	if len(probeFields) > 0 {
-		probe, err := c.typeProbe(probeFields, probeCols, probeTables)
+		probe, err := c.typeProbe(probeFields, probeCols, probeExprs)
 		if err != nil {
 			return nil, err
 		}
 		proj.TypeProbe = &probe
 	}
-	return sortAndLimit(proj, keys, hidden, sel.Limit)
+	return proj, nil
 }
 
 // sortAndLimit puts the gateway's sort (dropping trim hidden columns) and
