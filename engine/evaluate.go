@@ -239,6 +239,8 @@ func argVal(a any) (sqlVal, error) {
 	switch v := a.(type) {
 	case nil:
 		return valNull, nil
+	case scalarArg:
+		return columnVal([][]byte{v.val}, []sortKind{v.kind}, 0)
 	case int64:
 		return ratVal(new(big.Rat).SetInt64(v)), nil
 	case int:

@@ -39,13 +39,17 @@ type correlatedConjunct struct {
 // gateway can evaluate; ok is false (and sel untouched) when it has none or
 // a correlated subquery stands elsewhere than as an AND-ed conjunct.
 func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) {
-	if (sel.Having != nil && findNode(sel.Having, isSubquery)) ||
-		(sel.OrderBy != nil && findNode(sel.OrderBy, isSubquery)) ||
-		(sel.GroupBy != nil && findNode(sel.GroupBy, isSubquery)) ||
-		(sel.From != nil && sel.From.TableRefs != nil && findNode(sel.From.TableRefs, isSelectOrSubquery)) {
+	if sel.From != nil && sel.From.TableRefs != nil && findNode(sel.From.TableRefs, isSelectOrSubquery) {
 		return nil, false, nil
 	}
 	outer := outerNames(sel)
+	// Uncorrelated subqueries outside WHERE are the outer query's own
+	// (extractSubqueries binds their values); correlated ones there are not
+	// taken.
+	if (sel.Having != nil && hasCorrelated(sel.Having, outer)) || (sel.OrderBy != nil && hasCorrelated(sel.OrderBy, outer)) ||
+		(sel.GroupBy != nil && hasCorrelated(sel.GroupBy, outer)) {
+		return nil, false, nil
+	}
 	var taken []correlatedConjunct
 	var rest []ast.ExprNode
 	var flags []orFlag
@@ -73,7 +77,8 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 		}
 		rest = append(rest, c)
 	}
-	values, ok := scalarFields(sel)
+	grouped := sel.GroupBy != nil || sel.Having != nil || sel.Distinct || findOutsideSubqueries(sel.Fields, isAggregate)
+	values, ok := scalarFields(sel, outer, grouped)
 	if !ok || len(taken)+len(values) == 0 {
 		return nil, false, nil
 	}
@@ -368,14 +373,20 @@ type scalarField struct {
 }
 
 // scalarFields lists the select-list columns that are exactly a scalar
-// subquery; ok is false when a subquery stands inside another expression.
-func scalarFields(sel *ast.SelectStmt) ([]scalarField, bool) {
+// subquery; ok is false when a correlated subquery stands inside another
+// expression. Uncorrelated subqueries inside expressions, and all of a
+// grouped query's, are left to the outer query (extractSubqueries binds
+// their values once).
+func scalarFields(sel *ast.SelectStmt, outer map[string]bool, grouped bool) ([]scalarField, bool) {
 	var out []scalarField
 	for i, f := range sel.Fields.Fields {
 		if f.Expr == nil || !findNode(f.Expr, isSubquery) {
 			continue
 		}
 		sq, ok := unparen(f.Expr).(*ast.SubqueryExpr)
+		if (!ok || grouped) && !hasCorrelated(f.Expr, outer) {
+			continue
+		}
 		if !ok {
 			return nil, false
 		}
@@ -500,4 +511,17 @@ func correlatedOr(c ast.ExprNode, outer map[string]bool, group int) ([]correlate
 		fs = append(fs, orFlag{group: group, term: t})
 	}
 	return ccs, fs, len(ccs) > 0
+}
+
+// hasCorrelated reports whether n holds a subquery that reads a column
+// of outer.
+func hasCorrelated(n ast.Node, outer map[string]bool) bool {
+	lister := &subqueryLister{}
+	n.Accept(lister)
+	for _, q := range lister.queries {
+		if correlated(q, outer) {
+			return true
+		}
+	}
+	return false
 }
