@@ -127,9 +127,6 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	vals := make([]engine.SemiJoinValue, len(values))
 	valueInners := make([]*ast.SelectStmt, len(values))
 	for i, v := range values {
-		if refersTo(sel.OrderBy, v.col, v.name) {
-			return nil, false, unsupported("ORDER BY a subquery of the select list across shards")
-		}
 		inner, err := vars.bindScalar(v.query, outer)
 		if err != nil {
 			return nil, false, err
@@ -138,6 +135,11 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 		vals[i] = engine.SemiJoinValue{Col: v.col, Name: v.name}
 		// The outer query keeps the column's place with a NULL.
 		sel.Fields.Fields[v.col] = &ast.SelectField{Expr: newValueExpr(nil, "", ""), AsName: ast.NewCIStr(v.name)}
+	}
+	// ORDER BY a subquery column: the gateway sorts after the SemiJoin.
+	sortKeys, sortTrim, err := semiJoinOrder(sel, values)
+	if err != nil {
+		return nil, false, err
 	}
 	// The inner queries' own uncorrelated subqueries number their holes
 	// after the join variables.
@@ -176,7 +178,17 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	if err != nil {
 		return nil, false, err
 	}
-	return &engine.SemiJoin{Outer: outerPlan, Subs: subs, Values: vals, Vars: len(vars.exprs), Flags: flagGroups, NParams: b.nparams, Limit: limit}, true, nil
+	sj := &engine.SemiJoin{Outer: outerPlan, Subs: subs, Values: vals, Vars: len(vars.exprs), Flags: flagGroups, NParams: b.nparams, Limit: limit}
+	if sortKeys == nil {
+		return sj, true, nil
+	}
+	// Sorted at the gateway: LIMIT applies to the sorted rows.
+	sj.Limit = nil
+	var top engine.Primitive = &engine.MemorySort{Input: sj, Keys: sortKeys, Trim: sortTrim}
+	if limit != nil {
+		top = &engine.Limit{Input: top, Spec: *limit}
+	}
+	return top, true, nil
 }
 
 // outerNames lists the tables and aliases of sel's FROM, lower-cased.
