@@ -281,8 +281,8 @@ func (v *joinVars) bind(cc correlatedConjunct, outer map[string]bool) (*ast.Sele
 		if inner.Fields == nil || len(inner.Fields.Fields) != 1 || inner.Fields.Fields[0].WildCard != nil {
 			return nil, unsupported("correlated subqueries across shards")
 		}
-		if inner.GroupBy != nil || inner.Having != nil || inner.Limit != nil ||
-			findNode(inner.Fields, isAggregate) || findNode(inner.Fields, isWindowFunc) {
+		// MySQL refuses LIMIT in an IN subquery itself (1235).
+		if inner.Limit != nil || findNode(inner.Fields, isWindowFunc) {
 			return nil, unsupported("correlated subqueries across shards")
 		}
 		if hasSubquery(cc.left) || !onlyOuterColumns(cc.left, outer) {
@@ -314,9 +314,20 @@ func (v *joinVars) bind(cc correlatedConjunct, outer map[string]bool) (*ast.Sele
 				L: &ast.IsNullExpr{Expr: e}, R: &ast.IsNullExpr{Expr: again}}}
 			cond = &ast.ParenthesesExpr{Expr: cond}
 		}
-		if inner.Where == nil {
+		switch {
+		case inner.GroupBy != nil || inner.Having != nil || findOutsideSubqueries(inner.Fields, isAggregate):
+			// A grouped or aggregated subquery's value exists per group:
+			// the comparison is a condition on the group, so it goes to
+			// HAVING (over no rows a scalar aggregate still has its one
+			// row, which HAVING keeps or drops as MySQL's IN would).
+			if inner.Having == nil {
+				inner.Having = &ast.HavingClause{Expr: cond}
+			} else {
+				inner.Having.Expr = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: inner.Having.Expr}, R: cond}
+			}
+		case inner.Where == nil:
 			inner.Where = cond
-		} else {
+		default:
 			inner.Where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: inner.Where}, R: cond}
 		}
 		inner.Fields.Fields[0] = &ast.SelectField{Expr: newValueExpr(int64(1), "", "")}
