@@ -84,7 +84,8 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	}
 	// Rows are filtered after the outer query: it must not group, count or
 	// de-duplicate them first.
-	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct || findOutsideSubqueries(sel.Fields, isAggregate) ||
+	distinct := len(taken) > 0 && semiJoinDistinct(sel, values)
+	if sel.GroupBy != nil || sel.Having != nil || (sel.Distinct && !distinct) || findOutsideSubqueries(sel.Fields, isAggregate) ||
 		findOutsideSubqueries(sel.Fields, isWindowFunc) || (sel.OrderBy != nil && findOutsideSubqueries(sel.OrderBy, isAggregate)) ||
 		sel.WindowSpecs != nil || sel.LockInfo != nil || sel.SelectIntoOpt != nil {
 		if len(taken) == 0 {
@@ -141,6 +142,12 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	if err != nil {
 		return nil, false, err
 	}
+	var dedup *engine.Concatenate
+	if distinct {
+		if dedup, err = distinctAfter(sel); err != nil {
+			return nil, false, err
+		}
+	}
 	// The inner queries' own uncorrelated subqueries number their holes
 	// after the join variables.
 	saved := b.nparams
@@ -179,6 +186,14 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 		return nil, false, err
 	}
 	sj := &engine.SemiJoin{Outer: outerPlan, Subs: subs, Values: vals, Vars: len(vars.exprs), Flags: flagGroups, NParams: b.nparams, Limit: limit}
+	if dedup != nil {
+		sj.Limit = nil
+		dedup.Sources = []engine.Primitive{sj}
+		if limit == nil {
+			return dedup, true, nil
+		}
+		return &engine.Limit{Input: dedup, Spec: *limit}, true, nil
+	}
 	if sortKeys == nil {
 		return sj, true, nil
 	}
