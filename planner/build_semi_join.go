@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -77,7 +78,10 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 		}
 		rest = append(rest, c)
 	}
-	grouped := sel.GroupBy != nil || sel.Having != nil || sel.Distinct || findOutsideSubqueries(sel.Fields, isAggregate)
+	// Beside * (where * ends is known only when rows come) an uncorrelated
+	// subquery is bound once like a grouped query's.
+	grouped := sel.GroupBy != nil || sel.Having != nil || sel.Distinct || findOutsideSubqueries(sel.Fields, isAggregate) ||
+		slices.ContainsFunc(sel.Fields.Fields, func(f *ast.SelectField) bool { return f.WildCard != nil })
 	values, ok := scalarFields(sel, outer, grouped)
 	if !ok || len(taken)+len(values) == 0 {
 		return nil, false, nil
