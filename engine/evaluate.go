@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -239,6 +240,15 @@ func argVal(a any) (sqlVal, error) {
 	switch v := a.(type) {
 	case nil:
 		return valNull, nil
+	case scalarArg:
+		return columnVal([][]byte{v.val}, []sortKind{v.kind}, 0)
+	case rawSQL:
+		// A join variable that is a number other than an integer
+		// (joinArg): DECIMAL text, or a DOUBLE's text with e0.
+		if f, ok := strings.CutSuffix(string(v), "e0"); ok {
+			return columnVal([][]byte{[]byte(f)}, []sortKind{sortFloat}, 0)
+		}
+		return columnVal([][]byte{[]byte(v)}, []sortKind{sortDecimal}, 0)
 	case int64:
 		return ratVal(new(big.Rat).SetInt64(v)), nil
 	case int:

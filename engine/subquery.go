@@ -3,9 +3,6 @@ package engine
 import (
 	"context"
 	"strings"
-
-	"github.com/go-mysql-org/go-mysql/mysql"
-	"github.com/shardgate/shardgate/sqlerror"
 )
 
 // Uncorrelated subqueries in WHERE that do not stay on one shard are run
@@ -21,7 +18,24 @@ const (
 	SubIn SubqueryKind = iota
 	SubExists
 	SubScalar
+	SubAny // left op ANY/SOME (subquery), op other than =
+	SubAll // left op ALL (subquery), op other than <>
 )
+
+// String names the kind in plans.
+func (k SubqueryKind) String() string {
+	switch k {
+	case SubIn:
+		return "IN"
+	case SubExists:
+		return "EXISTS"
+	case SubScalar:
+		return "scalar"
+	case SubAny:
+		return "ANY"
+	}
+	return "ALL"
+}
 
 // rawSQL is an argument rendered into a template as it is.
 type rawSQL string
@@ -34,7 +48,9 @@ type subValues []Value
 type SubqueryInput struct {
 	Kind  SubqueryKind
 	Not   bool
-	Left  string // IN: the rendered left operand
+	Left  string // IN, ANY, ALL: the rendered left operand
+	Op    string // ANY, ALL: the comparison operator
+	Cols  int    // row IN: the row's width (0: a plain IN)
 	Input Primitive
 	// AsValues: the outer Route routes by the values (IN on its vindex
 	// column), so they are handed over as subValues, not as SQL.
@@ -80,7 +96,7 @@ func (u *UncorrelatedSubquery) outerArgs(ctx context.Context, vc VCursor, args [
 // values lists an IN subquery's distinct non-NULL values.
 func (s SubqueryInput) values(r *Result) (subValues, error) {
 	if len(r.Fields) != 1 {
-		return nil, sqlerror.New(sqlerror.User, mysql.ER_OPERAND_COLUMNS, "Operand should contain 1 column(s)")
+		return nil, errOperandColumns(1)
 	}
 	kind := sortKindOf(r.Fields[0])
 	seen := map[string]bool{}
@@ -95,17 +111,24 @@ func (s SubqueryInput) values(r *Result) (subValues, error) {
 	return out, nil
 }
 
-// value renders a subquery's result as the SQL that replaces it.
-func (s SubqueryInput) value(r *Result) (rawSQL, error) {
-	switch s.Kind {
-	case SubExists:
+// value renders a subquery's result as the SQL that replaces it (a
+// scalarArg for a scalar subquery, which the gateway may also evaluate).
+func (s SubqueryInput) value(r *Result) (any, error) {
+	switch {
+	case s.Kind == SubScalar:
+		return scalarValue(r)
+	case s.Kind == SubAny || s.Kind == SubAll:
+		return s.quantifiedValue(r)
+	case s.Cols > 0:
+		return s.rowInValue(r)
+	case s.Kind == SubExists:
 		if (len(r.Rows) > 0) != s.Not {
-			return "1", nil
+			return rawSQL("1"), nil
 		}
-		return "0", nil
+		return rawSQL("0"), nil
 	}
 	if len(r.Fields) != 1 {
-		return "", sqlerror.New(sqlerror.User, mysql.ER_OPERAND_COLUMNS, "Operand should contain 1 column(s)")
+		return nil, errOperandColumns(1)
 	}
 	kind := sortKindOf(r.Fields[0])
 	lit := func(v []byte) string {
@@ -114,20 +137,11 @@ func (s SubqueryInput) value(r *Result) (rawSQL, error) {
 		}
 		return literalOf(v, kind).SQL
 	}
-	if s.Kind == SubScalar {
-		switch len(r.Rows) {
-		case 0:
-			return "null", nil
-		case 1:
-			return rawSQL(lit(r.Rows[0][0])), nil
-		}
-		return "", sqlerror.New(sqlerror.User, mysql.ER_SUBQUERY_NO_1_ROW, "Subquery returns more than 1 row")
-	}
 	if len(r.Rows) == 0 {
 		if s.Not {
-			return "1", nil
+			return rawSQL("1"), nil
 		}
-		return "0", nil
+		return rawSQL("0"), nil
 	}
 	var sb strings.Builder
 	sb.WriteString(s.Left)
@@ -183,7 +197,12 @@ func (u *UncorrelatedSubquery) Inputs() []Primitive {
 func (u *UncorrelatedSubquery) description() Description {
 	var kinds []string
 	for _, s := range u.Subs {
-		k := [...]string{"IN", "EXISTS", "scalar"}[s.Kind]
+		k := s.Kind.String()
+		if s.Kind == SubAny || s.Kind == SubAll {
+			k = s.Op + " " + k
+		} else if s.Cols > 0 {
+			k = "row IN"
+		}
 		if s.Not {
 			k = "NOT " + k
 		}

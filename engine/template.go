@@ -174,6 +174,8 @@ func AppendLiteral(b []byte, v any) ([]byte, error) {
 		return append(b, "null"...), nil
 	case rawSQL:
 		return append(b, x...), nil
+	case scalarArg:
+		return append(b, x.sql...), nil
 	case int64:
 		return strconv.AppendInt(b, x, 10), nil
 	case uint64:

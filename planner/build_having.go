@@ -52,6 +52,8 @@ func compileIn(e ast.ExprNode, col func(ast.ExprNode) (int, error), clause strin
 		return literalExpr(x, clause)
 	case *paramMarker:
 		return engine.ArgExpr(x.index), nil
+	case *scalarHole:
+		return engine.ArgExpr(x.param), nil // an uncorrelated subquery's value
 	case *ast.UnaryOperationExpr:
 		in, err := compileExpr(x.V, col)
 		if err != nil {

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -39,13 +40,17 @@ type correlatedConjunct struct {
 // gateway can evaluate; ok is false (and sel untouched) when it has none or
 // a correlated subquery stands elsewhere than as an AND-ed conjunct.
 func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) {
-	if (sel.Having != nil && findNode(sel.Having, isSubquery)) ||
-		(sel.OrderBy != nil && findNode(sel.OrderBy, isSubquery)) ||
-		(sel.GroupBy != nil && findNode(sel.GroupBy, isSubquery)) ||
-		(sel.From != nil && sel.From.TableRefs != nil && findNode(sel.From.TableRefs, isSelectOrSubquery)) {
+	if sel.From != nil && sel.From.TableRefs != nil && findNode(sel.From.TableRefs, isSelectOrSubquery) {
 		return nil, false, nil
 	}
 	outer := outerNames(sel)
+	// Uncorrelated subqueries outside WHERE are the outer query's own
+	// (extractSubqueries binds their values); correlated ones there are not
+	// taken.
+	if (sel.Having != nil && hasCorrelated(sel.Having, outer)) || (sel.OrderBy != nil && hasCorrelated(sel.OrderBy, outer)) ||
+		(sel.GroupBy != nil && hasCorrelated(sel.GroupBy, outer)) {
+		return nil, false, nil
+	}
 	var taken []correlatedConjunct
 	var rest []ast.ExprNode
 	var flags []orFlag
@@ -73,13 +78,18 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 		}
 		rest = append(rest, c)
 	}
-	values, ok := scalarFields(sel)
+	// Beside * (where * ends is known only when rows come) an uncorrelated
+	// subquery is bound once like a grouped query's.
+	grouped := sel.GroupBy != nil || sel.Having != nil || sel.Distinct || findOutsideSubqueries(sel.Fields, isAggregate) ||
+		slices.ContainsFunc(sel.Fields.Fields, func(f *ast.SelectField) bool { return f.WildCard != nil })
+	values, ok := scalarFields(sel, outer, grouped)
 	if !ok || len(taken)+len(values) == 0 {
 		return nil, false, nil
 	}
 	// Rows are filtered after the outer query: it must not group, count or
 	// de-duplicate them first.
-	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct || findOutsideSubqueries(sel.Fields, isAggregate) ||
+	distinct := len(taken) > 0 && semiJoinDistinct(sel, values)
+	if sel.GroupBy != nil || sel.Having != nil || (sel.Distinct && !distinct) || findOutsideSubqueries(sel.Fields, isAggregate) ||
 		findOutsideSubqueries(sel.Fields, isWindowFunc) || (sel.OrderBy != nil && findOutsideSubqueries(sel.OrderBy, isAggregate)) ||
 		sel.WindowSpecs != nil || sel.LockInfo != nil || sel.SelectIntoOpt != nil {
 		if len(taken) == 0 {
@@ -122,9 +132,6 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	vals := make([]engine.SemiJoinValue, len(values))
 	valueInners := make([]*ast.SelectStmt, len(values))
 	for i, v := range values {
-		if refersTo(sel.OrderBy, v.col, v.name) {
-			return nil, false, unsupported("ORDER BY a subquery of the select list across shards")
-		}
 		inner, err := vars.bindScalar(v.query, outer)
 		if err != nil {
 			return nil, false, err
@@ -133,6 +140,17 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 		vals[i] = engine.SemiJoinValue{Col: v.col, Name: v.name}
 		// The outer query keeps the column's place with a NULL.
 		sel.Fields.Fields[v.col] = &ast.SelectField{Expr: newValueExpr(nil, "", ""), AsName: ast.NewCIStr(v.name)}
+	}
+	// ORDER BY a subquery column: the gateway sorts after the SemiJoin.
+	sortKeys, sortTrim, err := semiJoinOrder(sel, values)
+	if err != nil {
+		return nil, false, err
+	}
+	var dedup *engine.Concatenate
+	if distinct {
+		if dedup, err = distinctAfter(sel); err != nil {
+			return nil, false, err
+		}
 	}
 	// The inner queries' own uncorrelated subqueries number their holes
 	// after the join variables.
@@ -171,7 +189,25 @@ func (b *builder) semiJoin(sel *ast.SelectStmt) (engine.Primitive, bool, error) 
 	if err != nil {
 		return nil, false, err
 	}
-	return &engine.SemiJoin{Outer: outerPlan, Subs: subs, Values: vals, Vars: len(vars.exprs), Flags: flagGroups, NParams: b.nparams, Limit: limit}, true, nil
+	sj := &engine.SemiJoin{Outer: outerPlan, Subs: subs, Values: vals, Vars: len(vars.exprs), Flags: flagGroups, NParams: b.nparams, Limit: limit}
+	if dedup != nil {
+		sj.Limit = nil
+		dedup.Sources = []engine.Primitive{sj}
+		if limit == nil {
+			return dedup, true, nil
+		}
+		return &engine.Limit{Input: dedup, Spec: *limit}, true, nil
+	}
+	if sortKeys == nil {
+		return sj, true, nil
+	}
+	// Sorted at the gateway: LIMIT applies to the sorted rows.
+	sj.Limit = nil
+	var top engine.Primitive = &engine.MemorySort{Input: sj, Keys: sortKeys, Trim: sortTrim}
+	if limit != nil {
+		top = &engine.Limit{Input: top, Spec: *limit}
+	}
+	return top, true, nil
 }
 
 // outerNames lists the tables and aliases of sel's FROM, lower-cased.
@@ -264,8 +300,8 @@ func (v *joinVars) bind(cc correlatedConjunct, outer map[string]bool) (*ast.Sele
 		if inner.Fields == nil || len(inner.Fields.Fields) != 1 || inner.Fields.Fields[0].WildCard != nil {
 			return nil, unsupported("correlated subqueries across shards")
 		}
-		if inner.GroupBy != nil || inner.Having != nil || inner.Limit != nil ||
-			findNode(inner.Fields, isAggregate) || findNode(inner.Fields, isWindowFunc) {
+		// MySQL refuses LIMIT in an IN subquery itself (1235).
+		if inner.Limit != nil || findNode(inner.Fields, isWindowFunc) {
 			return nil, unsupported("correlated subqueries across shards")
 		}
 		if hasSubquery(cc.left) || !onlyOuterColumns(cc.left, outer) {
@@ -297,9 +333,20 @@ func (v *joinVars) bind(cc correlatedConjunct, outer map[string]bool) (*ast.Sele
 				L: &ast.IsNullExpr{Expr: e}, R: &ast.IsNullExpr{Expr: again}}}
 			cond = &ast.ParenthesesExpr{Expr: cond}
 		}
-		if inner.Where == nil {
+		switch {
+		case inner.GroupBy != nil || inner.Having != nil || findOutsideSubqueries(inner.Fields, isAggregate):
+			// A grouped or aggregated subquery's value exists per group:
+			// the comparison is a condition on the group, so it goes to
+			// HAVING (over no rows a scalar aggregate still has its one
+			// row, which HAVING keeps or drops as MySQL's IN would).
+			if inner.Having == nil {
+				inner.Having = &ast.HavingClause{Expr: cond}
+			} else {
+				inner.Having.Expr = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: inner.Having.Expr}, R: cond}
+			}
+		case inner.Where == nil:
 			inner.Where = cond
-		} else {
+		default:
 			inner.Where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: inner.Where}, R: cond}
 		}
 		inner.Fields.Fields[0] = &ast.SelectField{Expr: newValueExpr(int64(1), "", "")}
@@ -368,14 +415,20 @@ type scalarField struct {
 }
 
 // scalarFields lists the select-list columns that are exactly a scalar
-// subquery; ok is false when a subquery stands inside another expression.
-func scalarFields(sel *ast.SelectStmt) ([]scalarField, bool) {
+// subquery; ok is false when a correlated subquery stands inside another
+// expression. Uncorrelated subqueries inside expressions, and all of a
+// grouped query's, are left to the outer query (extractSubqueries binds
+// their values once).
+func scalarFields(sel *ast.SelectStmt, outer map[string]bool, grouped bool) ([]scalarField, bool) {
 	var out []scalarField
 	for i, f := range sel.Fields.Fields {
 		if f.Expr == nil || !findNode(f.Expr, isSubquery) {
 			continue
 		}
 		sq, ok := unparen(f.Expr).(*ast.SubqueryExpr)
+		if (!ok || grouped) && !hasCorrelated(f.Expr, outer) {
+			continue
+		}
 		if !ok {
 			return nil, false
 		}
@@ -500,4 +553,17 @@ func correlatedOr(c ast.ExprNode, outer map[string]bool, group int) ([]correlate
 		fs = append(fs, orFlag{group: group, term: t})
 	}
 	return ccs, fs, len(ccs) > 0
+}
+
+// hasCorrelated reports whether n holds a subquery that reads a column
+// of outer.
+func hasCorrelated(n ast.Node, outer map[string]bool) bool {
+	lister := &subqueryLister{}
+	n.Accept(lister)
+	for _, q := range lister.queries {
+		if correlated(q, outer) {
+			return true
+		}
+	}
+	return false
 }

@@ -57,6 +57,10 @@ type level struct {
 	values     bool // after VALUES (INSERT/REPLACE rows)
 	between    bool // after BETWEEN, before its AND
 	afterAnd   bool // the token before was the AND of a BETWEEN
+	// inColumn: inside parentheses of a select-list expression, where a
+	// subquery's literals are still part of the column's name (MySQL
+	// names `(select count(*) from t where a = 5) + 1` by its text).
+	inColumn bool
 }
 
 type normalizer struct {
@@ -190,7 +194,7 @@ func (n *normalizer) run() bool {
 			// Parentheses in the select list or ORDER BY (function arguments,
 			// conditions inside IF or CASE) are still part of a column's name
 			// or an ordinal's context.
-			n.levels[n.depth] = level{kind: kind, selectList: outer.selectList, orderBy: outer.orderBy}
+			n.levels[n.depth] = level{kind: kind, selectList: outer.selectList, orderBy: outer.orderBy, inColumn: outer.selectList || outer.inColumn}
 			n.dst = append(n.dst, c)
 			n.prevKind, n.prev = tokPunct, "("
 			i++
@@ -295,7 +299,7 @@ func (n *normalizer) keyword(word string) {
 // literalContext says whether a literal at this point is a plain value.
 func (n *normalizer) literalContext() bool {
 	l := n.top()
-	if l.selectList || l.orderBy {
+	if l.selectList || l.orderBy || l.inColumn {
 		return false
 	}
 	switch n.prevKind {
