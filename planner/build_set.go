@@ -135,7 +135,17 @@ func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
 	} else {
 		op.Reset = reset + "NULL"
 	}
-	return append(ops, op), nil
+	ops = append(ops, op)
+	if v.IsSystem && engine.IsEvalVariable(name) {
+		// The gateway computes with it too (divisions, GROUP_CONCAT):
+		// it reads back the value the shards now have.
+		read, err := b.sendAnyShard(b.serverKeyspace(), "SELECT @@SESSION."+name)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, &engine.SetEvalVariable{Name: name, Read: read})
+	}
+	return ops, nil
 }
 
 // serverKeyspace is where a statement about the server rather than a
