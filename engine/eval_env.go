@@ -22,12 +22,27 @@ type EvalEnv struct {
 	// GroupConcatMaxLen is the byte length GROUP_CONCAT results are cut to
 	// (group_concat_max_len), with warning 1260.
 	GroupConcatMaxLen uint64
+	// SelectLimit is sql_select_limit: the most rows a SELECT without a
+	// LIMIT of its own returns. The gateway applies it to the client's
+	// result; the shards never see it, or they would cut the partial
+	// results the gateway merges (a group's rows on one shard, a sorted
+	// scatter's).
+	SelectLimit uint64
+}
+
+// NoSelectLimit is sql_select_limit's default: no limit.
+const NoSelectLimit = ^uint64(0)
+
+// WithSelectLimit is in cut to its first n rows: a SELECT under the
+// session's sql_select_limit.
+func WithSelectLimit(in Primitive, n uint64) Primitive {
+	return &Limit{Input: in, Spec: LimitSpec{Count: Value{Param: -1, Val: n, SQL: strconv.FormatUint(n, 10)}}}
 }
 
 // DefaultEvalEnv is MySQL's and MariaDB's defaults: what a session that
 // set neither variable evaluates with.
 func DefaultEvalEnv() EvalEnv {
-	return EvalEnv{DivPrecisionIncrement: 4, GroupConcatMaxLen: 1 << 20}
+	return EvalEnv{DivPrecisionIncrement: 4, GroupConcatMaxLen: 1 << 20, SelectLimit: NoSelectLimit}
 }
 
 // EvalSettings is the part of the gateway's session that keeps EvalEnv;
@@ -45,7 +60,7 @@ type EvalSettings interface {
 // tell the gateway.
 func IsEvalVariable(name string) bool {
 	switch name {
-	case "div_precision_increment", "group_concat_max_len":
+	case "div_precision_increment", "group_concat_max_len", "sql_select_limit":
 		return true
 	}
 	return false
@@ -62,20 +77,26 @@ func evalEnvOf(vc VCursor) EvalEnv {
 	return DefaultEvalEnv()
 }
 
-// SetEvalVariable follows a SET of a variable IsEvalVariable names (after its
-// SetShardSetting): Read asks a shard, with the session's settings
-// applied, what the variable now is, and the session keeps that value.
-// Reading it back rather than parsing the SET's value leaves clamping
-// (div_precision_increment = 99 is 38), DEFAULT and expressions to MySQL.
+// SetEvalVariable follows a SET of a variable IsEvalVariable names
+// (after its SetShardSetting). A value the planner could read (an
+// unsigned literal, DEFAULT) is Value, kept within MySQL's bounds here;
+// any other (an expression, a negative number) is read back by Read from
+// a shard with the session's settings applied, so that MySQL clamps and
+// evaluates it.
 type SetEvalVariable struct {
-	Name string
-	Read *Send
+	Name  string
+	Value *uint64
+	Read  *Send
 }
 
 func (o *SetEvalVariable) apply(ctx context.Context, vc VCursor, _ SettingActions) error {
 	es, ok := vc.Session().(EvalSettings)
 	if !ok {
 		return errNoSession("SET " + o.Name)
+	}
+	if o.Value != nil {
+		es.SetEvalVariable(o.Name, boundEvalVariable(o.Name, *o.Value))
+		return nil
 	}
 	res, err := o.Read.Execute(ctx, vc, nil)
 	if err != nil {
@@ -92,7 +113,35 @@ func (o *SetEvalVariable) apply(ctx context.Context, vc VCursor, _ SettingAction
 	return nil
 }
 
+// EvalVariableDefault is a variable's value after SET ... = DEFAULT.
+func EvalVariableDefault(name string) uint64 {
+	d := DefaultEvalEnv()
+	switch name {
+	case "div_precision_increment":
+		return uint64(d.DivPrecisionIncrement)
+	case "group_concat_max_len":
+		return d.GroupConcatMaxLen
+	}
+	return d.SelectLimit
+}
+
+// boundEvalVariable is v kept within the variable's range, as MySQL keeps
+// it (with a warning the shards give): div_precision_increment at most
+// 38, group_concat_max_len at least 4.
+func boundEvalVariable(name string, v uint64) uint64 {
+	switch name {
+	case "div_precision_increment":
+		return min(v, maxDecimalScale)
+	case "group_concat_max_len":
+		return max(v, 4)
+	}
+	return v
+}
+
 func (o *SetEvalVariable) String() string {
+	if o.Value != nil {
+		return "gateway evaluation reads " + o.Name + "=" + strconv.FormatUint(*o.Value, 10)
+	}
 	return "gateway evaluation reads " + o.Name + " (from " + o.Read.Keyspace + ": " + o.Read.Query + ")"
 }
 

@@ -1,6 +1,9 @@
 package gateway
 
-import "github.com/shardgate/shardgate/engine"
+import (
+	"github.com/shardgate/shardgate/engine"
+	"github.com/shardgate/shardgate/planner"
+)
 
 // The session's settings the gateway's own evaluation reads (merged
 // aggregates' divisions, GROUP_CONCAT's cut): engine.EvalSettings.
@@ -24,6 +27,21 @@ func (vc *vcursor) SetEvalVariable(name string, value uint64) {
 		env.DivPrecisionIncrement = int(min(value, 38))
 	case "group_concat_max_len":
 		env.GroupConcatMaxLen = value
+	case "sql_select_limit":
+		env.SelectLimit = value
 	}
 	vc.s.evalEnv = &env
+}
+
+// withSelectLimit is plan with the session's sql_select_limit applied, if
+// it has one and plan is a SELECT without a LIMIT of its own (MySQL's
+// rule). The shards never see the variable (build_set.go): the gateway
+// cuts what it sends the client.
+func (s *session) withSelectLimit(plan *planner.Plan) *planner.Plan {
+	if s.evalEnv == nil || s.evalEnv.SelectLimit == engine.NoSelectLimit || !plan.TakesSelectLimit {
+		return plan
+	}
+	limited := *plan
+	limited.Root = engine.WithSelectLimit(plan.Root, s.evalEnv.SelectLimit)
+	return &limited
 }

@@ -67,3 +67,44 @@ func TestSessionSettingsReachGatewayEvaluation(t *testing.T) {
 		}
 	}
 }
+
+// sql_select_limit cuts what the client gets from a SELECT without a
+// LIMIT of its own, as one MariaDB does: applied at the gateway, never by
+// the shards, whose partial groups and sorted runs it would cut (a group
+// counted on one shard only, 12 rows for 3).
+func TestSQLSelectLimitAtGateway(t *testing.T) {
+	sharded := shared.db(t, "service", "")
+	plain := shared.db(t, "global", "")
+	for _, db := range []*sql.DB{sharded, plain} {
+		mustExec(t, db, "create table sl_t (id bigint primary key, a int, n varchar(20))")
+		for i := 1; i <= 40; i++ {
+			mustExec(t, db, "insert into sl_t (id, a, n) values (?, ?, ?)", i, i%7, fmt.Sprintf("n%d", i%5))
+		}
+	}
+	g, p := sessionConn{oneConn(t, sharded)}, sessionConn{oneConn(t, plain)}
+	queries := []string{
+		"select n, count(*) from sl_t group by n order by n",
+		"select id from sl_t order by id",
+		"select id from sl_t order by id limit 5",
+		"select a, sum(id) from sl_t group by a order by sum(id) desc",
+		"select count(*) from sl_t",
+		"select id from sl_t where id = 7",
+		"select id from sl_t where id < 10 union select a from sl_t order by 1",
+		"select @@sql_select_limit",
+	}
+	for _, set := range []string{
+		"set session sql_select_limit = 3",
+		"set sql_select_limit = 0",
+		"set @@sql_select_limit = 2 + 4",
+		"set session sql_select_limit = default",
+	} {
+		mustExec(t, g, set)
+		mustExec(t, p, set)
+		for _, q := range queries {
+			got, want := queryStrings(t, g, q), queryStrings(t, p, q)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("after %q: %s\n got %v\nwant %v", set, q, got, want)
+			}
+		}
+	}
+}
