@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"strconv"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
 // The session state gateway evaluation depends on. MySQL computes
@@ -145,9 +147,14 @@ func (o *SetEvalVariable) String() string {
 	return "gateway evaluation reads " + o.Name + " (from " + o.Read.Keyspace + ": " + o.Read.Query + ")"
 }
 
-// evalCtx is what an Expr reads besides the row and the arguments: how
-// each column compares and the session's settings.
+// evalCtx is what an Expr reads besides the row and the arguments: the
+// columns' fields and how each compares, and the session's settings.
 type evalCtx struct {
-	kinds []sortKind
-	env   EvalEnv
+	fields []*mysql.Field
+	kinds  []sortKind
+	env    EvalEnv
+}
+
+func newEvalCtx(fields []*mysql.Field, env EvalEnv) *evalCtx {
+	return &evalCtx{fields: fields, kinds: columnKinds(fields), env: env}
 }

@@ -29,6 +29,13 @@ type sqlVal struct {
 	// for computed numbers, whose string form depends on a type the
 	// evaluator does not track.
 	text []byte
+	// weight is a string's weight_string in its collation, when weighed
+	// (evaluate_strings.go); pad says the collation is PAD SPACE. binary
+	// strings compare byte by byte; temporal values are dates and times,
+	// sent as text.
+	weight           []byte
+	weighed, pad     bool
+	binary, temporal bool
 }
 
 var valNull = sqlVal{null: true}
@@ -70,7 +77,7 @@ type Expr func(row [][]byte, ec *evalCtx, args []any) (sqlVal, error)
 // Truth evaluates e over row, whose columns have fields, as a condition
 // with the session's settings env: MySQL's truth value, or null.
 func (e Expr) Truth(env EvalEnv, row [][]byte, fields []*mysql.Field, args []any) (truth, null bool, err error) {
-	v, err := e(row, &evalCtx{kinds: columnKinds(fields), env: env}, args)
+	v, err := e(row, newEvalCtx(fields, env), args)
 	if err != nil {
 		return false, false, err
 	}
@@ -79,12 +86,12 @@ func (e Expr) Truth(env EvalEnv, row [][]byte, fields []*mysql.Field, args []any
 }
 
 // columnVal reads column i of a merged row as a value.
-func columnVal(row [][]byte, kinds []sortKind, i int) (sqlVal, error) {
+func columnVal(row [][]byte, ec *evalCtx, i int) (sqlVal, error) {
 	b := row[i]
 	if b == nil {
 		return valNull, nil
 	}
-	switch kinds[i] {
+	switch ec.kinds[i] {
 	case sortDecimal:
 		r, ok := new(big.Rat).SetString(string(b))
 		if ok {
@@ -96,7 +103,14 @@ func columnVal(row [][]byte, kinds []sortKind, i int) (sqlVal, error) {
 			return sqlVal{isFloat: true, f: f, text: b}, nil
 		}
 	}
-	return sqlVal{str: b, isStr: true}, nil
+	v := sqlVal{str: b, isStr: true}
+	if i < len(ec.fields) {
+		f := ec.fields[i]
+		v.temporal = isTemporal(f)
+		v.binary = f.Charset == binaryCharset
+		v.pad = padSpace(f)
+	}
+	return v, nil
 }
 
 // columnKinds classifies every field for the evaluator.
@@ -134,7 +148,7 @@ const (
 
 // ColumnExpr reads column i of the merged row.
 func ColumnExpr(i int) Expr {
-	return func(row [][]byte, ec *evalCtx, _ []any) (sqlVal, error) { return columnVal(row, ec.kinds, i) }
+	return func(row [][]byte, ec *evalCtx, _ []any) (sqlVal, error) { return columnVal(row, ec, i) }
 }
 
 // NumberExpr is a numeric literal (or NULL, or a boolean); ok is false for a
@@ -319,10 +333,14 @@ func BinaryExpr(op BinaryOp, l, r Expr) Expr {
 			} else if a.null || b.null {
 				return valNull, nil
 			}
+			var c int
 			if a.isStr || b.isStr {
-				return sqlVal{}, errStringCompare()
+				if c, err = compareStrings(a, b); err != nil {
+					return sqlVal{}, err
+				}
+			} else {
+				c = compareNum(a, b)
 			}
-			c := compareNum(a, b)
 			var res bool
 			switch op {
 			case OpEQ, OpNullEQ:

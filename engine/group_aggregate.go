@@ -212,7 +212,7 @@ func (g *GroupAggregate) merge(in *Result, args []any, env EvalEnv) (_ *Result, 
 		}
 	}
 	kinds := columnKinds(fields)
-	ec := &evalCtx{kinds: kinds, env: env}
+	ec := &evalCtx{fields: fields, kinds: kinds, env: env}
 	pads := make([]bool, n)
 	for i, f := range fields {
 		pads[i] = padSpace(f)
