@@ -70,3 +70,38 @@ func TestStringComparisons(t *testing.T) {
 		}
 	}
 }
+
+// SELECT DISTINCT with GROUP BY: merged groups equal in the visible
+// columns (a count, a string by its weight) are one row; a string the
+// gateway computed has no weight to compare and is refused.
+func TestDistinctGroups(t *testing.T) {
+	fields := []*mysql.Field{
+		field("count(*)", mysql.MYSQL_TYPE_LONGLONG, binaryCharset),
+		field("city", mysql.MYSQL_TYPE_VAR_STRING, utf8mb4GeneralCI),
+		field("name", mysql.MYSQL_TYPE_VAR_STRING, utf8mb4GeneralCI),
+		field("weight_string(name)", mysql.MYSQL_TYPE_VAR_STRING, binaryCharset),
+		field("weight_string(city)", mysql.MYSQL_TYPE_VAR_STRING, binaryCharset),
+	}
+	g := &GroupAggregate{
+		Input:      scatterRoute("q"),
+		Keys:       []GroupKey{{Col: 2, Weight: 3}},
+		Aggregates: []GroupAggregateColumn{{Op: AggrCount, Col: 0, Weight: NoWeight}},
+		Distinct:   []GroupKey{{Col: 0, Weight: NoWeight}, {Col: 1, Weight: 4}},
+		Order:      []OrderKey{{Col: 0, Weight: NoWeight}},
+		Visible:    2,
+	}
+	vc := shardResults(fields,
+		rows([]string{"2", "Seoul", "ann", "ANN", "SEOUL"}, []string{"1", "oslo", "bob", "BOB", "OSLO"}),
+		rows([]string{"1", "SEOUL", "carol", "CAROL", "SEOUL"}, []string{"1", "seoul", "ann", "ANN", "SEOUL"}, []string{"3", "Oslo", "dave", "DAVE", "OSLO"}, []string{"1", "OSLO ", "eve", "EVE", "OSLO "}))
+	r, err := g.Execute(t.Context(), vc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := show(r.Rows), "(1,oslo) (1,SEOUL) (3,Seoul) (3,Oslo)"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	g.Distinct[1].Weight = NoWeight
+	if _, err := g.Execute(t.Context(), shardResults(fields, rows([]string{"1", "a", "a", "A", "A"})), nil); err == nil || !strings.Contains(err.Error(), "DISTINCT over a string computed") {
+		t.Errorf("got %v, want the refusal of a string without weights", err)
+	}
+}

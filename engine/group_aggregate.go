@@ -64,7 +64,12 @@ type GroupAggregate struct {
 	Computed   []ComputedColumn
 	Having     Expr
 	HavingText string
-	Order      []OrderKey
+	// Distinct, for SELECT DISTINCT with GROUP BY, are the visible columns
+	// (with their weight_string columns, NoWeight for numbers and strings
+	// computed at the gateway) that tell result rows apart: groups equal
+	// in all of them are one row, after HAVING, before ORDER BY.
+	Distinct []GroupKey
+	Order    []OrderKey
 	// Visible is the number of columns the client sees.
 	Visible int
 	// RetypeCounts makes COUNT columns BIGINT: set when the input holds
@@ -271,6 +276,12 @@ func (g *GroupAggregate) merge(in *Result, args []any, env EvalEnv) (_ *Result, 
 		}
 		kept = append(kept, gr)
 	}
+	if len(g.Distinct) > 0 {
+		var err error
+		if kept, err = distinctGroups(kept, g.Distinct, kinds, pads); err != nil {
+			return nil, nil, err
+		}
+	}
 	if len(g.Order) > 0 {
 		cols := make([]sortColumn, len(g.Order))
 		for i, k := range g.Order {
@@ -301,6 +312,32 @@ func (g *GroupAggregate) merge(in *Result, args []any, env EvalEnv) (_ *Result, 
 		}
 	}
 	return &Result{Fields: outFields, Rows: out, Warnings: in.Warnings}, cut, nil
+}
+
+// distinctGroups keeps the first of each set of groups equal in the
+// keys, as MySQL's DISTINCT over grouped rows does.
+func distinctGroups(groups []*group, keys []GroupKey, kinds []sortKind, pads []bool) ([]*group, error) {
+	seen := map[string]bool{}
+	out := groups[:0]
+	var key []byte
+	for _, gr := range groups {
+		key = key[:0]
+		for _, k := range keys {
+			if kinds[k.Col] == sortWeight && k.Weight == NoWeight && gr.row[k.Col] != nil {
+				return nil, unsupported("DISTINCT over a string computed at the gateway across shards")
+			}
+			var err error
+			if key, err = appendGroupKey(key, gr.row, k, kinds, pads); err != nil {
+				return nil, err
+			}
+		}
+		if seen[string(key)] {
+			continue
+		}
+		seen[string(key)] = true
+		out = append(out, gr)
+	}
+	return out, nil
 }
 
 // appendGroupKey appends one key value in a form equal for values MySQL
@@ -577,6 +614,17 @@ func (g *GroupAggregate) description() Description {
 	}
 	if g.HavingText != "" {
 		d.Other["Having"] = g.HavingText
+	}
+	if len(g.Distinct) > 0 {
+		var keys []string
+		for _, k := range g.Distinct {
+			s := colRef(k.Col)
+			if k.Weight != NoWeight {
+				s += " weight_string " + colRef(k.Weight)
+			}
+			keys = append(keys, s)
+		}
+		d.Other["Distinct"] = keys
 	}
 	if len(g.Order) > 0 {
 		d.Other["OrderBy"] = strings.Join(describeKeys(g.Order), ", ")

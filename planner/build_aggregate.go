@@ -134,10 +134,13 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 		}
 	}
 	scalar := sel.GroupBy == nil
+	distinctGroups := false
 	if sel.Distinct {
 		switch {
 		case sel.GroupBy != nil:
-			return nil, nil, nil, unsupported("DISTINCT with GROUP BY across shards")
+			// DISTINCT over the merged groups (GroupAggregate.Distinct).
+			sel.Distinct = false
+			distinctGroups = true
 		case hasAggr || (sel.Having != nil && findNode(sel.Having, isAggregate)):
 			// one row: nothing to remove
 		default:
@@ -168,6 +171,17 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 		}
 	}
 	ga := &engine.GroupAggregate{Keys: keys, Scalar: scalar}
+	if distinctGroups {
+		for i := 0; i < g.visible; i++ {
+			k := engine.GroupKey{Col: i, Weight: engine.NoWeight}
+			if a, isAgg := g.aggAt[i]; isAgg {
+				k.Weight = g.aggs[a].Weight
+			} else if !g.computedAt[i] {
+				k.Weight = g.weight(i, g.fields[i].Expr)
+			}
+			ga.Distinct = append(ga.Distinct, k)
+		}
+	}
 	if sel.Having != nil {
 		text, _ := restore(sel.Having.Expr)
 		fn, err := compileWeighed(sel.Having.Expr, func(e ast.ExprNode) (int, error) {
