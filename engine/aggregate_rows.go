@@ -97,7 +97,9 @@ func (a *AggregateRows) Execute(ctx context.Context, vc VCursor, args []any) (*R
 	if err := a.check(len(fields)); err != nil {
 		return nil, err
 	}
-	kinds := columnKinds(fields)
+	env := evalEnvOf(vc)
+	ec := newEvalCtx(fields, env)
+	kinds := ec.kinds
 	pads := padsOf(fields)
 	if err := a.checkWeights(fields, kinds); err != nil {
 		return nil, err
@@ -118,7 +120,7 @@ func (a *AggregateRows) Execute(ctx context.Context, vc VCursor, args []any) (*R
 	var key []byte
 	for _, row := range in.Rows {
 		if a.Filter != nil {
-			v, err := a.Filter(row, kinds, args)
+			v, err := a.Filter(row, ec, args)
 			if err != nil {
 				return nil, err
 			}
@@ -154,27 +156,31 @@ func (a *AggregateRows) Execute(ctx context.Context, vc VCursor, args []any) (*R
 	if len(groups) == 0 && a.Scalar && len(a.Keys) == 0 {
 		groups = append(groups, &rowsGroup{aggs: make([]aggState, len(a.Columns))})
 	}
-	outFields := a.resultFields(fields, probe)
-	outKinds := columnKinds(outFields)
+	outFields := a.resultFields(fields, probe, env)
+	outEC := newEvalCtx(outFields, env)
 	out := make([][][]byte, 0, len(groups))
 	var cut []int
+	// joined counts each GROUP_CONCAT's elements over all groups so far:
+	// MySQL's warning 1260 names that count (concatWarningRows).
+	joined := make([]int, len(a.Columns))
 	for _, gr := range groups {
 		row := make([][]byte, len(a.Columns))
 		for i, c := range a.Columns {
-			v, wasCut, err := finishRaw(&gr.aggs[i], c, gr.first, fields, outFields[i])
+			v, n, err := finishRaw(&gr.aggs[i], c, gr.first, fields, outFields[i], env.GroupConcatMaxLen)
 			if err != nil {
 				return nil, err
 			}
 			row[i] = v
-			if wasCut {
-				cut = append(cut, len(out)+1)
+			joined[i] += n.joined
+			if n.cut {
+				cut = append(cut, joined[i])
 			}
 		}
-		if err := computeColumns(a.Computed, row, outFields, outKinds, args); err != nil {
+		if err := computeColumns(a.Computed, row, outFields, outEC, args); err != nil {
 			return nil, err
 		}
 		if a.Having != nil {
-			v, err := a.Having(row, outKinds, args)
+			v, err := a.Having(row, outEC, args)
 			if err != nil {
 				return nil, err
 			}
@@ -247,7 +253,7 @@ func (a *AggregateRows) checkWeights(fields []*mysql.Field, kinds []sortKind) er
 
 // resultFields are the result's fields: the probe's for the visible
 // columns; for hidden ones, the input column's or the aggregate's type.
-func (a *AggregateRows) resultFields(in, probe []*mysql.Field) []*mysql.Field {
+func (a *AggregateRows) resultFields(in, probe []*mysql.Field, env EvalEnv) []*mysql.Field {
 	out := make([]*mysql.Field, len(a.Columns))
 	for i, c := range a.Columns {
 		switch {
@@ -256,7 +262,7 @@ func (a *AggregateRows) resultFields(in, probe []*mysql.Field) []*mysql.Field {
 		case c.Aggregate && c.WinnerWeight:
 			out[i] = in[c.Weight]
 		case c.Aggregate:
-			out[i] = aggregateField(c, in)
+			out[i] = aggregateField(c, in, env.DivPrecisionIncrement)
 		case c.Col != NoColumn:
 			out[i] = in[c.Col]
 		default:
@@ -270,7 +276,7 @@ func (a *AggregateRows) resultFields(in, probe []*mysql.Field) []*mysql.Field {
 // column's values: BIGINT counts, DOUBLE sums of floating-point numbers,
 // DECIMAL other sums and averages (with div_precision_increment more
 // digits for AVG), the argument's own type for MIN, MAX and GROUP_CONCAT.
-func aggregateField(c RowsColumn, in []*mysql.Field) *mysql.Field {
+func aggregateField(c RowsColumn, in []*mysql.Field, divPrecisionIncrement int) *mysql.Field {
 	arg := c.Col
 	if len(c.Distinct) > 0 {
 		arg = c.Distinct[0].Col
@@ -363,38 +369,38 @@ func addRaw(st *aggState, c RowsColumn, row [][]byte, fields []*mysql.Field, kin
 	return errInternal("aggregate rows: aggregate %s over single rows", c.Op.name())
 }
 
-// finishRaw is a result column's value for a group; cut says a
-// GROUP_CONCAT was cut to its maximum length.
-func finishRaw(st *aggState, c RowsColumn, first [][]byte, fields []*mysql.Field, out *mysql.Field) ([]byte, bool, error) {
+// finishRaw is a result column's value for a group; for a GROUP_CONCAT,
+// n counts the elements it joined and says whether it was cut to maxLen.
+func finishRaw(st *aggState, c RowsColumn, first [][]byte, fields []*mysql.Field, out *mysql.Field, maxLen uint64) (v []byte, n concatCount, err error) {
 	if !c.Aggregate {
 		if first == nil || c.Col == NoColumn {
-			return nil, false, nil
+			return nil, n, nil
 		}
-		return first[c.Col], false, nil
+		return first[c.Col], n, nil
 	}
 	switch c.Op {
 	case AggrCount:
-		return strconv.AppendUint(nil, st.n, 10), false, nil
+		return strconv.AppendUint(nil, st.n, 10), n, nil
 	case AggrCountDistinct:
-		return strconv.AppendInt(nil, int64(len(st.set)), 10), false, nil
+		return strconv.AppendInt(nil, int64(len(st.set)), 10), n, nil
 	case AggrSum:
-		return sumText(st), false, nil
+		return sumText(st), n, nil
 	case AggrAvg:
-		return avgText(st, out), false, nil
+		return avgText(st, out), n, nil
 	case AggrSumDistinct, AggrAvgDistinct:
-		return distinctTotal(st.set, fields[c.Distinct[0].Col], out, c.Op == AggrAvgDistinct), false, nil
+		return distinctTotal(st.set, fields[c.Distinct[0].Col], out, c.Op == AggrAvgDistinct), n, nil
 	case AggrMin, AggrMax:
 		switch {
 		case st.best == nil:
-			return nil, false, nil
+			return nil, n, nil
 		case c.WinnerWeight:
-			return st.best[c.Weight], false, nil
+			return st.best[c.Weight], n, nil
 		}
-		return st.best[c.Col], false, nil
+		return st.best[c.Col], n, nil
 	case AggrGroupConcat:
-		return finishConcat(st, c.Concat, fields)
+		return finishConcat(st, c.Concat, fields, maxLen)
 	}
-	return nil, false, errInternal("aggregate rows: aggregate %s over single rows", c.Op.name())
+	return nil, n, errInternal("aggregate rows: aggregate %s over single rows", c.Op.name())
 }
 
 // Stream implements Primitive: groups are complete only at the end.

@@ -19,9 +19,9 @@ type ComputedColumn struct {
 }
 
 // computeColumns evaluates the computed columns of one merged row.
-func computeColumns(cols []ComputedColumn, row [][]byte, fields []*mysql.Field, kinds []sortKind, args []any) error {
+func computeColumns(cols []ComputedColumn, row [][]byte, fields []*mysql.Field, ec *evalCtx, args []any) error {
 	for _, c := range cols {
-		v, err := c.Expr(row, kinds, args)
+		v, err := c.Expr(row, ec, args)
 		if err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ func TestComputedDecimalDivision(t *testing.T) {
 		{"2.5/3.25*1000000000000", mul(div(lit("2.5"), lit("3.25")), lit("1000000000000")), dec(5), "769230769230.76923"},
 		{"1.5/7*7e0", mul(div(lit("1.5"), lit("7")), f7), dbl, "1.4999999979999998"},
 	} {
-		v, err := tc.e(nil, nil, nil)
+		v, err := tc.e(nil, &evalCtx{env: DefaultEvalEnv()}, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
 		}
@@ -79,7 +79,7 @@ func TestComputedConditionals(t *testing.T) {
 		{"case 2 when 1 then 'a' else 'z' end", CaseExpr(num(int64(2)), []CaseWhen{{num(int64(1)), StringExpr("a")}}, StringExpr("z")), str, "z"},
 		{"case when null then 1 end", CaseExpr(nil, []CaseWhen{{null, num(int64(1))}}, nil), dec, "NULL"},
 	} {
-		v, err := tc.e(nil, nil, nil)
+		v, err := tc.e(nil, &evalCtx{env: DefaultEvalEnv()}, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}

@@ -30,6 +30,13 @@ type sqlVal struct {
 	// for computed numbers, whose string form depends on a type the
 	// evaluator does not track.
 	text []byte
+	// weight is a string's weight_string in its collation, when weighed
+	// (evaluate_strings.go); pad says the collation is PAD SPACE. binary
+	// strings compare byte by byte; temporal values are dates and times,
+	// sent as text.
+	weight           []byte
+	weighed, pad     bool
+	binary, temporal bool
 }
 
 var valNull = sqlVal{null: true}
@@ -66,12 +73,12 @@ func (v sqlVal) truth() (bool, bool) {
 // expression tree, made of closures: the planner compiles HAVING into one
 // with the constructors below (ColumnExpr, ArgExpr, BinaryExpr, ...), so
 // evaluating it needs no AST.
-type Expr func(row [][]byte, kinds []sortKind, args []any) (sqlVal, error)
+type Expr func(row [][]byte, ec *evalCtx, args []any) (sqlVal, error)
 
-// Truth evaluates e over row, whose columns have fields, as a condition:
-// MySQL's truth value, or null.
-func (e Expr) Truth(row [][]byte, fields []*mysql.Field, args []any) (truth, null bool, err error) {
-	v, err := e(row, columnKinds(fields), args)
+// Truth evaluates e over row, whose columns have fields, as a condition
+// with the session's settings env: MySQL's truth value, or null.
+func (e Expr) Truth(env EvalEnv, row [][]byte, fields []*mysql.Field, args []any) (truth, null bool, err error) {
+	v, err := e(row, newEvalCtx(fields, env), args)
 	if err != nil {
 		return false, false, err
 	}
@@ -80,12 +87,12 @@ func (e Expr) Truth(row [][]byte, fields []*mysql.Field, args []any) (truth, nul
 }
 
 // columnVal reads column i of a merged row as a value.
-func columnVal(row [][]byte, kinds []sortKind, i int) (sqlVal, error) {
+func columnVal(row [][]byte, ec *evalCtx, i int) (sqlVal, error) {
 	b := row[i]
 	if b == nil {
 		return valNull, nil
 	}
-	switch kinds[i] {
+	switch ec.kinds[i] {
 	case sortDecimal:
 		r, ok := new(big.Rat).SetString(string(b))
 		if ok {
@@ -97,7 +104,14 @@ func columnVal(row [][]byte, kinds []sortKind, i int) (sqlVal, error) {
 			return sqlVal{isFloat: true, f: f, text: b}, nil
 		}
 	}
-	return sqlVal{str: b, isStr: true}, nil
+	v := sqlVal{str: b, isStr: true}
+	if i < len(ec.fields) {
+		f := ec.fields[i]
+		v.temporal = isTemporal(f)
+		v.binary = f.Charset == binaryCharset
+		v.pad = padSpace(f)
+	}
+	return v, nil
 }
 
 // columnKinds classifies every field for the evaluator.
@@ -135,7 +149,7 @@ const (
 
 // ColumnExpr reads column i of the merged row.
 func ColumnExpr(i int) Expr {
-	return func(row [][]byte, kinds []sortKind, _ []any) (sqlVal, error) { return columnVal(row, kinds, i) }
+	return func(row [][]byte, ec *evalCtx, _ []any) (sqlVal, error) { return columnVal(row, ec, i) }
 }
 
 // NumberExpr is a numeric literal (or NULL, or a boolean); ok is false for a
@@ -156,7 +170,7 @@ func NumberExpr(v any) (Expr, bool) {
 	default:
 		return nil, false
 	}
-	return func([][]byte, []sortKind, []any) (sqlVal, error) { return val, nil }, true
+	return func([][]byte, *evalCtx, []any) (sqlVal, error) { return val, nil }, true
 }
 
 // DecimalExpr is an exact decimal literal given as text ("1.50").
@@ -166,12 +180,12 @@ func DecimalExpr(text string) (Expr, bool) {
 		return nil, false
 	}
 	val := sqlVal{r: r, scale: fracDigits(text)}
-	return func([][]byte, []sortKind, []any) (sqlVal, error) { return val, nil }, true
+	return func([][]byte, *evalCtx, []any) (sqlVal, error) { return val, nil }, true
 }
 
 // ArgExpr reads argument n.
 func ArgExpr(n int) Expr {
-	return func(_ [][]byte, _ []sortKind, args []any) (sqlVal, error) {
+	return func(_ [][]byte, _ *evalCtx, args []any) (sqlVal, error) {
 		if n < 0 || n >= len(args) {
 			return sqlVal{}, errWrongArgs(n+1, len(args))
 		}
@@ -181,7 +195,7 @@ func ArgExpr(n int) Expr {
 
 // NotExpr is NOT in.
 func NotExpr(in Expr) Expr {
-	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, args []any) (sqlVal, error) {
 		v, err := in(row, k, args)
 		if err != nil || v.null {
 			return v, err
@@ -196,7 +210,7 @@ func NotExpr(in Expr) Expr {
 
 // NegExpr is -in.
 func NegExpr(in Expr) Expr {
-	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, args []any) (sqlVal, error) {
 		v, err := in(row, k, args)
 		if err != nil || v.null {
 			return v, err
@@ -213,7 +227,7 @@ func NegExpr(in Expr) Expr {
 
 // IsNullExpr is in IS [NOT] NULL.
 func IsNullExpr(in Expr, not bool) Expr {
-	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, args []any) (sqlVal, error) {
 		v, err := in(row, k, args)
 		if err != nil {
 			return v, err
@@ -224,7 +238,7 @@ func IsNullExpr(in Expr, not bool) Expr {
 
 // IsTruthExpr is in IS [NOT] TRUE (truth set) or IS [NOT] FALSE.
 func IsTruthExpr(in Expr, truth, not bool) Expr {
-	return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, args []any) (sqlVal, error) {
 		v, err := in(row, k, args)
 		if err != nil {
 			return v, err
@@ -241,14 +255,14 @@ func argVal(a any) (sqlVal, error) {
 	case nil:
 		return valNull, nil
 	case scalarArg:
-		return columnVal([][]byte{v.val}, []sortKind{v.kind}, 0)
+		return columnVal([][]byte{v.val}, &evalCtx{kinds: []sortKind{v.kind}}, 0)
 	case rawSQL:
 		// A join variable that is a number other than an integer
 		// (joinArg): DECIMAL text, or a DOUBLE's text with e0.
 		if f, ok := strings.CutSuffix(string(v), "e0"); ok {
-			return columnVal([][]byte{[]byte(f)}, []sortKind{sortFloat}, 0)
+			return columnVal([][]byte{[]byte(f)}, &evalCtx{kinds: []sortKind{sortFloat}}, 0)
 		}
-		return columnVal([][]byte{[]byte(v)}, []sortKind{sortDecimal}, 0)
+		return columnVal([][]byte{[]byte(v)}, &evalCtx{kinds: []sortKind{sortDecimal}}, 0)
 	case int64:
 		return ratVal(new(big.Rat).SetInt64(v)), nil
 	case int:
@@ -270,7 +284,7 @@ func argVal(a any) (sqlVal, error) {
 }
 
 // evalBoth evaluates a binary operator's operands, left first.
-func evalBoth(l, r Expr, row [][]byte, k []sortKind, args []any) (sqlVal, sqlVal, error) {
+func evalBoth(l, r Expr, row [][]byte, k *evalCtx, args []any) (sqlVal, sqlVal, error) {
 	a, err := l(row, k, args)
 	if err != nil {
 		return a, sqlVal{}, err
@@ -283,7 +297,7 @@ func evalBoth(l, r Expr, row [][]byte, k []sortKind, args []any) (sqlVal, sqlVal
 func BinaryExpr(op BinaryOp, l, r Expr) Expr {
 	switch op {
 	case OpAnd, OpOr, OpXor:
-		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		return func(row [][]byte, k *evalCtx, args []any) (sqlVal, error) {
 			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
 				return sqlVal{}, err
@@ -317,7 +331,7 @@ func BinaryExpr(op BinaryOp, l, r Expr) Expr {
 			return boolVal(ta != tb), nil
 		}
 	case OpEQ, OpNE, OpLT, OpLE, OpGT, OpGE, OpNullEQ:
-		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		return func(row [][]byte, k *evalCtx, args []any) (sqlVal, error) {
 			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
 				return sqlVal{}, err
@@ -329,10 +343,14 @@ func BinaryExpr(op BinaryOp, l, r Expr) Expr {
 			} else if a.null || b.null {
 				return valNull, nil
 			}
+			var c int
 			if a.isStr || b.isStr {
-				return sqlVal{}, errStringCompare()
+				if c, err = compareStrings(a, b); err != nil {
+					return sqlVal{}, err
+				}
+			} else {
+				c = compareNum(a, b)
 			}
-			c := compareNum(a, b)
 			var res bool
 			switch op {
 			case OpEQ, OpNullEQ:
@@ -351,7 +369,7 @@ func BinaryExpr(op BinaryOp, l, r Expr) Expr {
 			return boolVal(res), nil
 		}
 	case OpPlus, OpMinus, OpMul, OpDiv, OpIntDiv, OpMod:
-		return func(row [][]byte, k []sortKind, args []any) (sqlVal, error) {
+		return func(row [][]byte, k *evalCtx, args []any) (sqlVal, error) {
 			a, b, err := evalBoth(l, r, row, k, args)
 			if err != nil {
 				return sqlVal{}, err
@@ -362,7 +380,7 @@ func BinaryExpr(op BinaryOp, l, r Expr) Expr {
 			if a.isStr || b.isStr {
 				return sqlVal{}, errStringCompare()
 			}
-			return arith(op, a, b), nil
+			return arith(op, a, b, k.env), nil
 		}
 	}
 	return nil
@@ -377,8 +395,9 @@ func compareNum(a, b sqlVal) int {
 
 // arith applies an arithmetic operator; division by zero is NULL, as in
 // MySQL's default SQL mode. Exact numbers keep MySQL's DECIMAL scales:
-// + and - the larger one, * the sum, and / the digits of decimalDiv.
-func arith(op BinaryOp, a, b sqlVal) sqlVal {
+// + and - the larger one, * the sum, and / the digits of decimalDiv with
+// the session's div_precision_increment.
+func arith(op BinaryOp, a, b sqlVal, env EvalEnv) sqlVal {
 	if a.isFloat || b.isFloat {
 		x, y := a.float(), b.float()
 		switch op {
@@ -415,7 +434,7 @@ func arith(op BinaryOp, a, b sqlVal) sqlVal {
 	q := new(big.Rat).Quo(a.r, b.r)
 	switch op {
 	case OpDiv:
-		return decimalDiv(q, a.scale, b.scale)
+		return decimalDiv(q, a.scale, b.scale, env.DivPrecisionIncrement)
 	case OpIntDiv:
 		return ratVal(new(big.Rat).SetInt(truncRat(q)))
 	}
@@ -424,19 +443,16 @@ func arith(op BinaryOp, a, b sqlVal) sqlVal {
 	return sqlVal{r: new(big.Rat).Sub(a.r, t.Mul(t, b.r)), scale: max(a.scale, b.scale)}
 }
 
-// divPrecisionIncrement is MySQL's default div_precision_increment: the
-// digits a DECIMAL division adds to its dividend's scale.
-const divPrecisionIncrement = 4
-
 // maxDecimalScale is the most digits after the point a DECIMAL keeps.
 const maxDecimalScale = 38
 
 // decimalDiv is the quotient q of two exact numbers of scales sa and sb as
-// MySQL's decimal division leaves it for the rest of an expression: its
+// MySQL's decimal division with divPrecisionIncrement leaves it
+// for the rest of an expression: its
 // digits are counted in base-10^9 words (decimal.c, do_div_mod), so 1/3
 // is 0.333333333 (not 0.3333, the scale only the final result is rounded
 // to), truncated, never rounded, and 1.000000/3 has eighteen digits.
-func decimalDiv(q *big.Rat, sa, sb int) sqlVal {
+func decimalDiv(q *big.Rat, sa, sb, divPrecisionIncrement int) sqlVal {
 	words := func(digits int) int { return (digits + 8) / 9 * 9 }
 	fa, fb := words(sa), words(sb)
 	incr := max(divPrecisionIncrement-(fa-sa)-(fb-sb), 0)

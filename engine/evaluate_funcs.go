@@ -14,7 +14,7 @@ import (
 // CoalesceExpr is COALESCE(args...) (and IFNULL): the first value that is
 // not NULL, evaluating no further.
 func CoalesceExpr(args []Expr) Expr {
-	return func(row [][]byte, k []sortKind, a []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
 		for _, e := range args {
 			v, err := e(row, k, a)
 			if err != nil || !v.null {
@@ -27,7 +27,7 @@ func CoalesceExpr(args []Expr) Expr {
 
 // IfExpr is IF(cond, then, els): then when cond is true (not NULL, not 0).
 func IfExpr(cond, then, els Expr) Expr {
-	return func(row [][]byte, k []sortKind, a []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
 		c, err := cond(row, k, a)
 		if err != nil {
 			return c, err
@@ -45,7 +45,7 @@ func IfExpr(cond, then, els Expr) Expr {
 // NullIfExpr is NULLIF(x, y): NULL when x = y, else x.
 func NullIfExpr(x, y Expr) Expr {
 	eq := BinaryExpr(OpEQ, x, y)
-	return func(row [][]byte, k []sortKind, a []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
 		c, err := eq(row, k, a)
 		if err != nil {
 			return c, err
@@ -73,7 +73,7 @@ func CaseExpr(operand Expr, whens []CaseWhen, els Expr) Expr {
 			conds[i] = BinaryExpr(OpEQ, operand, w.When)
 		}
 	}
-	return func(row [][]byte, k []sortKind, a []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
 		for i, c := range conds {
 			v, err := c(row, k, a)
 			if err != nil {
@@ -97,7 +97,7 @@ func CaseExpr(operand Expr, whens []CaseWhen, els Expr) Expr {
 // (comparisons of strings are refused when evaluated).
 func StringExpr(s string) Expr {
 	val := sqlVal{str: []byte(s), isStr: true}
-	return func([][]byte, []sortKind, []any) (sqlVal, error) { return val, nil }
+	return func([][]byte, *evalCtx, []any) (sqlVal, error) { return val, nil }
 }
 
 // The evaluator's numeric and string functions over merged aggregates
@@ -110,7 +110,7 @@ func StringExpr(s string) Expr {
 // RoundExpr is ROUND(x, d) or, with truncate, TRUNCATE(x, d); a nil d is
 // ROUND(x).
 func RoundExpr(x, d Expr, truncate bool) Expr {
-	return func(row [][]byte, k []sortKind, a []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
 		v, err := x(row, k, a)
 		if err != nil || v.null {
 			return v, err
@@ -213,7 +213,7 @@ func doubleRound(x float64, digits int64, truncate bool) float64 {
 
 // FloorExpr is FLOOR(x) or, with ceil, CEIL(x).
 func FloorExpr(x Expr, ceil bool) Expr {
-	return func(row [][]byte, k []sortKind, a []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
 		v, err := x(row, k, a)
 		if err != nil || v.null {
 			return v, err
@@ -238,7 +238,7 @@ func FloorExpr(x Expr, ceil bool) Expr {
 
 // AbsExpr is ABS(x).
 func AbsExpr(x Expr) Expr {
-	return func(row [][]byte, k []sortKind, a []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
 		v, err := x(row, k, a)
 		switch {
 		case err != nil || v.null:
@@ -256,7 +256,7 @@ func AbsExpr(x Expr) Expr {
 // numbers: NULL if any argument is; compared as DOUBLEs when one is.
 // Strings are refused (their order is the collation's business).
 func ExtremumExpr(args []Expr, least bool) Expr {
-	return func(row [][]byte, k []sortKind, a []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
 		var best sqlVal
 		anyFloat := false
 		for i, e := range args {
@@ -285,7 +285,7 @@ func ExtremumExpr(args []Expr, least bool) Expr {
 // LengthExpr is LENGTH(x) (bytes) or, with chars, CHAR_LENGTH(x) of a
 // column's value (utf8mb4, the connection's character set).
 func LengthExpr(x Expr, chars bool) Expr {
-	return func(row [][]byte, k []sortKind, a []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
 		v, err := x(row, k, a)
 		if err != nil || v.null {
 			return v, err
@@ -304,7 +304,7 @@ func LengthExpr(x Expr, chars bool) Expr {
 
 // ConcatExpr is CONCAT(args...): NULL if any argument is.
 func ConcatExpr(args []Expr) Expr {
-	return func(row [][]byte, k []sortKind, a []any) (sqlVal, error) {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
 		var out []byte
 		for _, e := range args {
 			v, err := e(row, k, a)

@@ -48,7 +48,7 @@ func TestNumericFunctions(t *testing.T) {
 		{"LEAST(2, 1.5e0)", ExtremumExpr([]Expr{num(int64(2)), num(1.5)}, true), "1.5"},
 	}
 	for _, c := range cases {
-		v, err := c.e(nil, nil, nil)
+		v, err := c.e(nil, &evalCtx{env: DefaultEvalEnv()}, nil)
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
@@ -72,7 +72,7 @@ func TestNumericFunctions(t *testing.T) {
 // a type the evaluator does not track).
 func TestStringFunctionsNeedAStringForm(t *testing.T) {
 	row := [][]byte{[]byte("héllo"), []byte("12.50")}
-	kinds := []sortKind{sortWeight, sortDecimal}
+	kinds := &evalCtx{kinds: []sortKind{sortWeight, sortDecimal}, env: DefaultEvalEnv()}
 	for _, c := range []struct {
 		name string
 		e    Expr

@@ -134,6 +134,18 @@ type fakeSession struct {
 	connID    uint64
 	shown     int
 	log       []string // the SettingActions calls
+	env       *EvalEnv // nil: MySQL's defaults
+}
+
+func (s *fakeSession) EvalEnv() EvalEnv {
+	if s.env == nil {
+		return DefaultEvalEnv()
+	}
+	return *s.env
+}
+
+func (s *fakeSession) SetEvalVariable(name string, v uint64) {
+	s.log = append(s.log, fmt.Sprintf("eval %s=%d", name, v))
 }
 
 func (s *fakeSession) Keyspaces() []KeyspaceInfo { return s.keyspaces }

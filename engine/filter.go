@@ -33,9 +33,9 @@ func (f *Filter) Execute(ctx context.Context, vc VCursor, args []any) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	kinds := columnKinds(in.Fields)
+	ec := newEvalCtx(in.Fields, evalEnvOf(vc))
 	out := &Result{Fields: fields, Warnings: in.Warnings}
-	out.Rows, err = f.keep(in.Rows, kinds, args, len(fields))
+	out.Rows, err = f.keep(in.Rows, ec, args, len(fields))
 	return out, err
 }
 
@@ -47,10 +47,10 @@ func (f *Filter) fields(in []*mysql.Field) ([]*mysql.Field, error) {
 }
 
 // keep returns the rows the predicate accepts, cut to n columns.
-func (f *Filter) keep(rows [][][]byte, kinds []sortKind, args []any, n int) ([][][]byte, error) {
+func (f *Filter) keep(rows [][][]byte, ec *evalCtx, args []any, n int) ([][][]byte, error) {
 	var out [][][]byte
 	for _, row := range rows {
-		v, err := f.Predicate(row, kinds, args)
+		v, err := f.Predicate(row, ec, args)
 		if err != nil {
 			return nil, err
 		}
@@ -65,7 +65,7 @@ func (f *Filter) keep(rows [][][]byte, kinds []sortKind, args []any, n int) ([][
 // Stream implements Primitive: each batch of the input is filtered as it
 // comes.
 func (f *Filter) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
-	var kinds []sortKind
+	var ec *evalCtx
 	n := 0
 	return f.Input.Stream(ctx, vc, args, func(r *Result) error {
 		if r.Fields != nil {
@@ -73,7 +73,7 @@ func (f *Filter) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Re
 			if err != nil {
 				return err
 			}
-			kinds, n = columnKinds(r.Fields), len(fields)
+			ec, n = newEvalCtx(r.Fields, evalEnvOf(vc)), len(fields)
 			if err := fn(&Result{Fields: fields}); err != nil {
 				return err
 			}
@@ -84,10 +84,10 @@ func (f *Filter) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Re
 			}
 			return nil
 		}
-		if kinds == nil {
+		if ec == nil {
 			return errInternal("filter: rows before fields")
 		}
-		rows, err := f.keep(r.Rows, kinds, args, n)
+		rows, err := f.keep(r.Rows, ec, args, n)
 		if err != nil || len(rows) == 0 {
 			return err
 		}

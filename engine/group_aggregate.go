@@ -64,7 +64,12 @@ type GroupAggregate struct {
 	Computed   []ComputedColumn
 	Having     Expr
 	HavingText string
-	Order      []OrderKey
+	// Distinct, for SELECT DISTINCT with GROUP BY, are the visible columns
+	// (with their weight_string columns, NoWeight for numbers and strings
+	// computed at the gateway) that tell result rows apart: groups equal
+	// in all of them are one row, after HAVING, before ORDER BY.
+	Distinct []GroupKey
+	Order    []OrderKey
 	// Visible is the number of columns the client sees.
 	Visible int
 	// RetypeCounts makes COUNT columns BIGINT: set when the input holds
@@ -122,6 +127,9 @@ type aggState struct {
 type group struct {
 	row  [][]byte
 	aggs []aggState
+	// concats are the GROUP_CONCATs' counts of elements joined, in
+	// aggregate order.
+	concats []concatCount
 }
 
 // Execute implements Primitive.
@@ -150,7 +158,7 @@ func (g *GroupAggregate) Execute(ctx context.Context, vc VCursor, args []any) (*
 		}
 		in = &Result{Fields: fields, Rows: in.Rows, Warnings: in.Warnings}
 	}
-	r, cut, err := g.merge(in, args)
+	r, cut, err := g.merge(in, args, evalEnvOf(vc))
 	if err != nil {
 		return nil, err
 	}
@@ -173,9 +181,10 @@ func (g *GroupAggregate) Stream(ctx context.Context, vc VCursor, args []any, fn 
 	return fn(&Result{Rows: r.Rows, Warnings: r.Warnings})
 }
 
-// merge merges the input's rows into groups; cut lists the (1-based)
-// result rows whose GROUP_CONCAT was cut.
-func (g *GroupAggregate) merge(in *Result, args []any) (_ *Result, cut []int, _ error) {
+// merge merges the input's rows into groups, evaluating with the
+// session's settings env; cut lists the row numbers MySQL's warnings 1260
+// name for the GROUP_CONCATs it cut (concatWarningRows).
+func (g *GroupAggregate) merge(in *Result, args []any, env EvalEnv) (_ *Result, cut []int, _ error) {
 	fields := in.Fields
 	n := len(fields)
 	if n < g.Visible || n == 0 {
@@ -208,6 +217,7 @@ func (g *GroupAggregate) merge(in *Result, args []any) (_ *Result, cut []int, _ 
 		}
 	}
 	kinds := columnKinds(fields)
+	ec := &evalCtx{fields: fields, kinds: kinds, env: env}
 	pads := make([]bool, n)
 	for i, f := range fields {
 		pads[i] = padSpace(f)
@@ -238,27 +248,25 @@ func (g *GroupAggregate) merge(in *Result, args []any) (_ *Result, cut []int, _ 
 	if len(groups) == 0 && g.Scalar {
 		groups = append(groups, &group{row: make([][]byte, n), aggs: make([]aggState, len(g.Aggregates))})
 	}
-	out := make([][][]byte, 0, len(groups))
+	kept := make([]*group, 0, len(groups))
 	for _, gr := range groups {
 		for i, a := range g.Aggregates {
 			if a.Op == AggrGroupConcat {
-				v, wasCut, err := finishConcat(&gr.aggs[i], a.Concat, fields)
+				v, n, err := finishConcat(&gr.aggs[i], a.Concat, fields, env.GroupConcatMaxLen)
 				if err != nil {
 					return nil, nil, err
 				}
 				gr.row[a.Col] = v
-				if wasCut {
-					cut = append(cut, len(out)+1)
-				}
+				gr.concats = append(gr.concats, n)
 				continue
 			}
 			g.finish(gr, &gr.aggs[i], a, fields)
 		}
-		if err := computeColumns(g.Computed, gr.row, fields, kinds, args); err != nil {
+		if err := computeColumns(g.Computed, gr.row, fields, ec, args); err != nil {
 			return nil, nil, err
 		}
 		if g.Having != nil {
-			v, err := g.Having(gr.row, kinds, args)
+			v, err := g.Having(gr.row, ec, args)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -266,7 +274,13 @@ func (g *GroupAggregate) merge(in *Result, args []any) (_ *Result, cut []int, _ 
 				continue
 			}
 		}
-		out = append(out, gr.row)
+		kept = append(kept, gr)
+	}
+	if len(g.Distinct) > 0 {
+		var err error
+		if kept, err = distinctGroups(kept, g.Distinct, kinds, pads); err != nil {
+			return nil, nil, err
+		}
 	}
 	if len(g.Order) > 0 {
 		cols := make([]sortColumn, len(g.Order))
@@ -277,11 +291,13 @@ func (g *GroupAggregate) merge(in *Result, args []any) (_ *Result, cut []int, _ 
 			}
 			cols[i] = c
 		}
-		slices.SortStableFunc(out, func(a, b [][]byte) int { return compareRows(a, b, cols) })
+		slices.SortStableFunc(kept, func(a, b *group) int { return compareRows(a.row, b.row, cols) })
 	}
-	for i, r := range out {
-		out[i] = r[:g.Visible]
+	out := make([][][]byte, len(kept))
+	for i, gr := range kept {
+		out[i] = gr.row[:g.Visible]
 	}
+	cut = concatWarningRows(kept)
 	outFields := fields[:g.Visible]
 	if g.RetypeCounts {
 		outFields = slices.Clone(outFields)
@@ -296,6 +312,32 @@ func (g *GroupAggregate) merge(in *Result, args []any) (_ *Result, cut []int, _ 
 		}
 	}
 	return &Result{Fields: outFields, Rows: out, Warnings: in.Warnings}, cut, nil
+}
+
+// distinctGroups keeps the first of each set of groups equal in the
+// keys, as MySQL's DISTINCT over grouped rows does.
+func distinctGroups(groups []*group, keys []GroupKey, kinds []sortKind, pads []bool) ([]*group, error) {
+	seen := map[string]bool{}
+	out := groups[:0]
+	var key []byte
+	for _, gr := range groups {
+		key = key[:0]
+		for _, k := range keys {
+			if kinds[k.Col] == sortWeight && k.Weight == NoWeight && gr.row[k.Col] != nil {
+				return nil, unsupported("DISTINCT over a string computed at the gateway across shards")
+			}
+			var err error
+			if key, err = appendGroupKey(key, gr.row, k, kinds, pads); err != nil {
+				return nil, err
+			}
+		}
+		if seen[string(key)] {
+			continue
+		}
+		seen[string(key)] = true
+		out = append(out, gr)
+	}
+	return out, nil
 }
 
 // appendGroupKey appends one key value in a form equal for values MySQL
@@ -578,6 +620,17 @@ func (g *GroupAggregate) description() Description {
 	}
 	if g.HavingText != "" {
 		d.Other["Having"] = g.HavingText
+	}
+	if len(g.Distinct) > 0 {
+		var keys []string
+		for _, k := range g.Distinct {
+			s := colRef(k.Col)
+			if k.Weight != NoWeight {
+				s += " weight_string " + colRef(k.Weight)
+			}
+			keys = append(keys, s)
+		}
+		d.Other["Distinct"] = keys
 	}
 	if len(g.Order) > 0 {
 		d.Other["OrderBy"] = strings.Join(describeKeys(g.Order), ", ")

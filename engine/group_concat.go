@@ -16,10 +16,6 @@ import (
 // gateway collects a group's elements from every shard, orders them,
 // repeats each as often as it occurred and joins them with the separator.
 
-// GroupConcatMaxLen is MySQL's default group_concat_max_len: longer
-// results are cut, with warning 1260.
-const GroupConcatMaxLen = 1 << 20
-
 // GroupConcat describes an AggrGroupConcat column.
 type GroupConcat struct {
 	// Elem is the column of the element's text (the arguments
@@ -73,38 +69,66 @@ func (g *GroupAggregate) addConcat(st *aggState, a GroupAggregateColumn, row [][
 	return nil
 }
 
-// finishConcat joins a group's elements; cut says the result was longer
-// than GroupConcatMaxLen.
-func finishConcat(st *aggState, c *GroupConcat, fields []*mysql.Field) (out []byte, cut bool, err error) {
+// concatCount is how many elements a GROUP_CONCAT joined, the one that
+// made it too long included, and whether it was cut.
+type concatCount struct {
+	joined int
+	cut    bool
+}
+
+// finishConcat joins a group's elements, cut at maxLen bytes (the
+// session's group_concat_max_len) without splitting a character.
+func finishConcat(st *aggState, c *GroupConcat, fields []*mysql.Field, maxLen uint64) (out []byte, n concatCount, err error) {
 	if len(st.elems) == 0 {
-		return nil, false, nil
+		return nil, n, nil
 	}
 	if len(c.Order) > 0 {
 		cols := make([]sortColumn, len(c.Order))
 		for i, k := range c.Order {
 			sc, err := newSortColumn(fields, k.Col, k.Weight, k.Desc)
 			if err != nil {
-				return nil, false, err
+				return nil, n, err
 			}
 			cols[i] = sc
 		}
 		slices.SortStableFunc(st.elems, func(x, y concatElem) int { return compareRows(x.row, y.row, cols) })
 	}
 	out = []byte{}
-	first := true
 	for _, e := range st.elems {
 		for i := uint64(0); i < e.times; i++ {
-			if !first {
+			if n.joined > 0 {
 				out = append(out, c.Separator...)
 			}
-			first = false
+			n.joined++
 			out = append(out, e.row[c.Elem]...)
-			if len(out) > GroupConcatMaxLen {
-				return cutUTF8(out, GroupConcatMaxLen), true, nil
+			if uint64(len(out)) > maxLen {
+				n.cut = true
+				return cutUTF8(out, int(maxLen)), n, nil
 			}
 		}
 	}
-	return out, false, nil
+	return out, n, nil
+}
+
+// concatWarningRows are the row numbers of MySQL's warnings 1260 for the
+// result's groups in order: each GROUP_CONCAT counts the elements it has
+// joined over all groups so far (Item_func_group_concat's row_count,
+// never reset between groups) and a cut names that count.
+func concatWarningRows(groups []*group) []int {
+	var rows []int
+	var joined []int
+	for _, gr := range groups {
+		for i, n := range gr.concats {
+			if i == len(joined) {
+				joined = append(joined, 0)
+			}
+			joined[i] += n.joined
+			if n.cut {
+				rows = append(rows, joined[i])
+			}
+		}
+	}
+	return rows
 }
 
 // cutUTF8 cuts b to at most n bytes without splitting a character.
@@ -120,8 +144,8 @@ func cutUTF8(b []byte, n int) []byte {
 	return b
 }
 
-// concatWarnings reports the groups whose GROUP_CONCAT was cut, as MySQL
-// does (ER_CUT_VALUE_GROUP_CONCAT, one per row).
+// concatWarnings reports the GROUP_CONCATs that were cut, as MySQL does
+// (ER_CUT_VALUE_GROUP_CONCAT, naming concatWarningRows' counts).
 func concatWarnings(vc VCursor, rows []int) {
 	for _, r := range rows {
 		vc.AddWarning(mysql.ER_CUT_VALUE_GROUP_CONCAT, fmt.Sprintf("Row %d was cut by GROUP_CONCAT()", r))

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -185,10 +186,10 @@ const pairCheck = 1 << 14
 func (j *Join) pair(ctx context.Context, vc VCursor, args []any, left, right *Result, candidates func(int) []int) (*Result, error) {
 	out := &Result{Fields: j.fields(left.Fields, right.Fields), Warnings: addWarnings(left.Warnings, right.Warnings)}
 	nullRight := make([][]byte, len(right.Fields))
-	var kinds []sortKind
+	var ec *evalCtx
 	var both [][]byte
 	if j.On != nil {
-		kinds = append(columnKinds(left.Fields), columnKinds(right.Fields)...)
+		ec = newEvalCtx(append(slices.Clip(left.Fields), right.Fields...), evalEnvOf(vc))
 		both = make([][]byte, len(left.Fields)+len(right.Fields))
 	}
 	count := rowCounter{vc: vc}
@@ -204,7 +205,7 @@ func (j *Join) pair(ctx context.Context, vc VCursor, args []any, left, right *Re
 				}
 				copy(both, lrow)
 				copy(both[len(lrow):], right.Rows[m])
-				v, err := j.On(both, kinds, args)
+				v, err := j.On(both, ec, args)
 				if err != nil {
 					return nil, err
 				}

@@ -45,7 +45,7 @@ func (p *Projection) Execute(ctx context.Context, vc VCursor, args []any) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	rows, err := p.project(in.Rows, in.Fields, fields, args)
+	rows, err := p.project(in.Rows, newEvalCtx(in.Fields, evalEnvOf(vc)), fields, args)
 	if err != nil {
 		return nil, err
 	}
@@ -94,8 +94,7 @@ func (p *Projection) fields(in []*mysql.Field, probed map[int]*mysql.Field) ([]*
 }
 
 // project computes the output rows.
-func (p *Projection) project(rows [][][]byte, in, out []*mysql.Field, args []any) ([][][]byte, error) {
-	kinds := columnKinds(in)
+func (p *Projection) project(rows [][][]byte, ec *evalCtx, out []*mysql.Field, args []any) ([][][]byte, error) {
 	res := make([][][]byte, len(rows))
 	for r, row := range rows {
 		o := make([][]byte, len(p.Cols))
@@ -104,7 +103,7 @@ func (p *Projection) project(rows [][][]byte, in, out []*mysql.Field, args []any
 				o[i] = row[resolveColumn(c.Col, len(row))]
 				continue
 			}
-			v, err := c.Expr(row, kinds, args)
+			v, err := c.Expr(row, ec, args)
 			if err != nil {
 				return nil, err
 			}
@@ -121,14 +120,15 @@ func (p *Projection) Stream(ctx context.Context, vc VCursor, args []any, fn func
 	if err != nil {
 		return err
 	}
-	var in, out []*mysql.Field
+	var ec *evalCtx
+	var out []*mysql.Field
 	return p.Input.Stream(ctx, vc, args, func(r *Result) error {
 		if r.Fields != nil {
 			fields, err := p.fields(r.Fields, probed)
 			if err != nil {
 				return err
 			}
-			in, out = r.Fields, fields
+			ec, out = newEvalCtx(r.Fields, evalEnvOf(vc)), fields
 			if err := fn(&Result{Fields: fields}); err != nil {
 				return err
 			}
@@ -142,7 +142,7 @@ func (p *Projection) Stream(ctx context.Context, vc VCursor, args []any, fn func
 		if out == nil {
 			return errInternal("projection: rows before fields")
 		}
-		rows, err := p.project(r.Rows, in, out, args)
+		rows, err := p.project(r.Rows, ec, out, args)
 		if err != nil {
 			return err
 		}

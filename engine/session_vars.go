@@ -131,6 +131,8 @@ func variableText(v any) string {
 		return x
 	case int64:
 		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
 	case bool:
 		if x {
 			return "ON"

@@ -87,7 +87,7 @@ func TestScalarSubqueryValueInEvaluator(t *testing.T) {
 		col  string
 		want bool
 	}{{"3", true}, {"2.5", false}} {
-		got, null, err := gt.Truth(rows([]string{c.col})[0], []*mysql.Field{decField}, []any{v})
+		got, null, err := gt.Truth(DefaultEvalEnv(), rows([]string{c.col})[0], []*mysql.Field{decField}, []any{v})
 		if err != nil || null || got != c.want {
 			t.Errorf("%s > 2.50: got %v (null %v, err %v), want %v", c.col, got, null, err, c.want)
 		}
@@ -96,7 +96,7 @@ func TestScalarSubqueryValueInEvaluator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, isNull, _ := gt.Truth(rows([]string{"3"})[0], []*mysql.Field{decField}, []any{null}); !isNull {
+	if _, isNull, _ := gt.Truth(DefaultEvalEnv(), rows([]string{"3"})[0], []*mysql.Field{decField}, []any{null}); !isNull {
 		t.Errorf("3 > (no row): want NULL")
 	}
 }

@@ -250,6 +250,7 @@ func (s *session) execPlan(ctx context.Context, plan *planner.Plan, r *routing, 
 	}
 	vc := s.cursor(r, plan)
 	if plan.Type == planner.StmtSelect {
+		plan = s.withSelectLimit(plan) // eval_env.go
 		err := s.streamPlan(ctx, plan, vc, args, binary, more)
 		if s.rerouteAgain(err, plan) { // a write switch moved its shard (buffer_reroute.go)
 			err = s.streamPlan(ctx, plan, s.cursor(s.routing(), plan), args, binary, more)

@@ -54,6 +54,10 @@ type session struct {
 	// noBackslashEscapes: the session's sql_mode has NO_BACKSLASH_ESCAPES
 	// (nobackslash.go).
 	noBackslashEscapes bool
+	// evalEnv is what the gateway's own evaluation reads of the session's
+	// settings (div_precision_increment, ...; eval_env.go), nil until a
+	// SET changes one: MySQL's defaults.
+	evalEnv *engine.EvalEnv
 
 	// warnings are the running statement's, prevWarnings the previous
 	// statement's (what SHOW WARNINGS shows); statement.go rotates them.
@@ -394,6 +398,7 @@ func (s *session) reset() {
 	s.autocommit = true
 	s.txMode = s.srv.txMode
 	s.settings = settings{}
+	s.evalEnv = nil
 	s.nextTxIsolation = ""
 	s.nextTxReadOnly = false
 	s.setNoBackslashEscapes(false)

@@ -21,6 +21,8 @@ func (vc *vcursor) GatewayVariable(name string) (any, bool) {
 		return s.autocommit, true
 	case "max_execution_time":
 		return s.maxStatementTime.Milliseconds(), true
+	case "sql_select_limit":
+		return vc.EvalEnv().SelectLimit, true
 	}
 	return nil, false
 }

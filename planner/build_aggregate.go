@@ -134,10 +134,13 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 		}
 	}
 	scalar := sel.GroupBy == nil
+	distinctGroups := false
 	if sel.Distinct {
 		switch {
 		case sel.GroupBy != nil:
-			return nil, nil, nil, unsupported("DISTINCT with GROUP BY across shards")
+			// DISTINCT over the merged groups (GroupAggregate.Distinct).
+			sel.Distinct = false
+			distinctGroups = true
 		case hasAggr || (sel.Having != nil && findNode(sel.Having, isAggregate)):
 			// one row: nothing to remove
 		default:
@@ -168,15 +171,31 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 		}
 	}
 	ga := &engine.GroupAggregate{Keys: keys, Scalar: scalar}
+	if distinctGroups {
+		for i := 0; i < g.visible; i++ {
+			k := engine.GroupKey{Col: i, Weight: engine.NoWeight}
+			if a, isAgg := g.aggAt[i]; isAgg {
+				k.Weight = g.aggs[a].Weight
+			} else if !g.computedAt[i] {
+				k.Weight = g.weight(i, g.fields[i].Expr)
+			}
+			ga.Distinct = append(ga.Distinct, k)
+		}
+	}
 	if sel.Having != nil {
 		text, _ := restore(sel.Having.Expr)
-		fn, err := compileExpr(sel.Having.Expr, func(e ast.ExprNode) (int, error) {
+		fn, err := compileWeighed(sel.Having.Expr, func(e ast.ExprNode) (int, error) {
 			if a, ok := e.(*ast.AggregateFuncExpr); ok {
 				return g.aggregateColumn(a)
 			}
-			col, _, err := g.resolve(e, "having clause")
+			col, _, err := g.resolveHaving(e)
 			return col, err
-		})
+		}, g.leafWeight, func(e ast.ExprNode) ast.ExprNode {
+			if _, expr, err := g.resolveHaving(e); err == nil && expr != nil {
+				return expr
+			}
+			return e
+		}, "HAVING")
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -236,6 +255,45 @@ func fieldName(f *ast.SelectField) string {
 	}
 	s, _ := restore(f.Expr)
 	return s
+}
+
+// leafWeight is the weight_string column of a HAVING operand compared
+// as a string (engine.NoWeight for one computed at the gateway or an
+// aggregate other than MIN and MAX): a MIN/MAX's own, which the merge
+// keeps with the winning value, or one pushed beside the column.
+func (g *groupPlan) leafWeight(e ast.ExprNode) (int, error) {
+	var col int
+	var expr ast.ExprNode
+	var err error
+	if a, ok := e.(*ast.AggregateFuncExpr); ok {
+		col, err = g.aggregateColumn(a)
+	} else {
+		col, expr, err = g.resolveHaving(e)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if i, isAgg := g.aggAt[col]; isAgg {
+		return g.aggs[i].Weight, nil
+	}
+	if g.computedAt[col] || expr == nil {
+		return engine.NoWeight, nil
+	}
+	return g.weight(col, expr), nil
+}
+
+// resolveHaving is resolve for a HAVING operand, which may also be a
+// hidden column HAVING pushed already (the operand of a comparison is
+// read for its value and its weight).
+func (g *groupPlan) resolveHaving(e ast.ExprNode) (int, ast.ExprNode, error) {
+	if _, isPos := e.(*ast.PositionExpr); !isPos {
+		for i := g.visible; i < len(g.fields); i++ {
+			if _, isAgg := g.aggAt[i]; !isAgg && !g.computedAt[i] && sameExpr(g.fields[i].Expr, e) {
+				return i, g.fields[i].Expr, nil
+			}
+		}
+	}
+	return g.resolve(e, "having clause")
 }
 
 // planAggregate records the aggregate a pushed at column col, adding the

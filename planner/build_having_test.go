@@ -6,6 +6,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/engine"
 )
 
 func TestHavingEvaluator(t *testing.T) {
@@ -37,7 +39,7 @@ func TestHavingEvaluator(t *testing.T) {
 		{nil, []byte("1"), "1"},         // NULL > 2 is NULL; a / b is NULL
 		{[]byte("3"), nil, "1"},         // NOT (b IS NULL) is false; a / NULL is NULL
 	} {
-		tr, null, err := fn.Truth([][]byte{tc.a, tc.b}, decimals, nil)
+		tr, null, err := fn.Truth(engine.DefaultEvalEnv(), [][]byte{tc.a, tc.b}, decimals, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +55,7 @@ func TestHavingEvaluator(t *testing.T) {
 	}
 	// A character column in a comparison is refused at run time.
 	text := []*mysql.Field{{Name: []byte("a"), Type: mysql.MYSQL_TYPE_VAR_STRING, Charset: 45}, decimals[1]}
-	if _, _, err := fn.Truth([][]byte{[]byte("x"), []byte("1")}, text, nil); err == nil || !strings.Contains(err.Error(), "comparing strings in HAVING") {
+	if _, _, err := fn.Truth(engine.DefaultEvalEnv(), [][]byte{[]byte("x"), []byte("1")}, text, nil); err == nil || !strings.Contains(err.Error(), "comparing strings in HAVING") {
 		t.Fatalf("got %v, want the string comparison refused", err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // gatewayVariables are the session variables SET changes at the gateway
 // only (build_set.go): a shard would answer its own value, or 1193 for
 // the ones MariaDB lacks, so the gateway answers them.
-var gatewayVariables = []string{"autocommit", "max_execution_time", "replica_reads", "transaction_mode"}
+var gatewayVariables = []string{"autocommit", "max_execution_time", "replica_reads", "sql_select_limit", "transaction_mode"}
 
 func isGatewayVariable(name string) bool {
 	for _, g := range gatewayVariables {

@@ -135,7 +135,25 @@ func (b *builder) setOps(v *ast.VariableAssignment) ([]engine.SetOp, error) {
 	} else {
 		op.Reset = reset + "NULL"
 	}
-	return append(ops, op), nil
+	ops = append(ops, op)
+	if v.IsSystem && engine.IsEvalVariable(name) {
+		// The gateway computes with it too (divisions, GROUP_CONCAT,
+		// sql_select_limit): it takes a literal value, and reads back
+		// what the shards make of any other.
+		eval := &engine.SetEvalVariable{Name: name, Value: evalVariableValue(name, v.Value)}
+		if eval.Value == nil {
+			if eval.Read, err = b.sendAnyShard(b.serverKeyspace(), "SELECT @@SESSION."+name); err != nil {
+				return nil, err
+			}
+		}
+		ops = append(ops, eval)
+		if name == "sql_select_limit" {
+			// The gateway's alone once read: shards that applied it would
+			// cut the partial results the gateway merges.
+			ops = append(ops, &engine.UnsetShardSetting{Key: name})
+		}
+	}
+	return ops, nil
 }
 
 // serverKeyspace is where a statement about the server rather than a
@@ -248,4 +266,36 @@ func skipComments(sql string) string {
 		}
 		sql = sql[end+2:]
 	}
+}
+
+// evalVariableValue is the value SET gives a variable the gateway
+// evaluates with, when the statement says it plainly: DEFAULT, or an
+// unsigned integer literal small enough for every such variable's range
+// (group_concat_max_len's ends at 2^32-1 on some builds). nil for
+// anything else, which is read back from a shard.
+func evalVariableValue(name string, value ast.ExprNode) *uint64 {
+	if _, ok := value.(*ast.DefaultExpr); ok {
+		d := engine.EvalVariableDefault(name)
+		return &d
+	}
+	lit, ok := value.(*valueExpr)
+	if !ok {
+		return nil
+	}
+	var n uint64
+	switch x := lit.val.(type) {
+	case int64:
+		if x < 0 {
+			return nil
+		}
+		n = uint64(x)
+	case uint64:
+		n = x
+	default:
+		return nil
+	}
+	if n > math.MaxUint32 {
+		return nil
+	}
+	return &n
 }

@@ -143,6 +143,12 @@ func (s fakeSession) SetShardSetting(key, assign, reset string) {
 	s.f.log = append(s.f.log, fmt.Sprintf("SetShardSetting %s: %s / %s", key, assign, reset))
 }
 
+func (s fakeSession) EvalEnv() engine.EvalEnv { return engine.DefaultEvalEnv() }
+
+func (s fakeSession) SetEvalVariable(name string, v uint64) {
+	s.f.log = append(s.f.log, fmt.Sprintf("SetEvalVariable %s=%d", name, v))
+}
+
 func (s fakeSession) UnsetShardSetting(key string) {
 	s.f.log = append(s.f.log, "UnsetShardSetting "+key)
 }

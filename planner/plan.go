@@ -85,6 +85,10 @@ type Plan struct {
 	// ListsTables is the keyspace whose table list a SHOW TABLES or SHOW
 	// TABLE STATUS returns: the gateway keeps the rows the user may read.
 	ListsTables string
+	// TakesSelectLimit: a SELECT (or UNION) without a LIMIT of its own,
+	// whose rows the session's sql_select_limit cuts (the gateway applies
+	// it; the shards never see it).
+	TakesSelectLimit bool
 	// Admin: the statement needs an admin grant (SHOW VITESS_SHARDS,
 	// SHOW VITESS_TABLETS, VEXPLAIN).
 	Admin bool
@@ -107,13 +111,27 @@ func Build(stmt ast.StmtNode, sql string, vs *vschema.VSchema, target Target) (*
 	}
 	b.numberParams(stmt)
 	locking := lockingRead(stmt) // before build may rewrite stmt
+	takesLimit := takesSelectLimit(stmt)
 	access, lists := b.accesses(stmt), b.listsTables(stmt)
 	root, typ, err := b.build(stmt)
 	if err != nil {
 		return nil, err
 	}
 	return &Plan{Type: typ, Root: root, Original: sql, ParamCount: b.nparams, LockingRead: locking, NoCache: b.noCache,
-		Access: access, ListsTables: lists}, nil
+		Access: access, ListsTables: lists, TakesSelectLimit: takesLimit && typ == StmtSelect}, nil
+}
+
+// takesSelectLimit says whether sql_select_limit applies to stmt: a
+// SELECT or UNION without a LIMIT of its own (MySQL's rule), not SELECT
+// ... INTO.
+func takesSelectLimit(stmt ast.StmtNode) bool {
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		return s.Limit == nil && s.SelectIntoOpt == nil
+	case *ast.SetOprStmt:
+		return s.Limit == nil
+	}
+	return false
 }
 
 // lockingRead says whether a SELECT, or a part of a UNION, takes row locks.
