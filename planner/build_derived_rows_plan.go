@@ -71,11 +71,13 @@ func (p *rowsPlan) plan() (engine.Primitive, error) {
 	} else {
 		terms = splitAnd(sel.Where, nil)
 	}
+	var filter *engine.Filter
 	if len(terms) > 0 {
-		if ar.Filter, err = p.filter(terms); err != nil {
+		filter = &engine.Filter{}
+		if filter.Predicate, err = p.filter(terms); err != nil {
 			return nil, err
 		}
-		ar.FilterText, _ = restore(andAll(terms))
+		filter.Text, _ = restore(andAll(terms))
 	}
 	if ar.Keys, err = p.groupKeys(); err != nil {
 		return nil, err
@@ -110,6 +112,9 @@ func (p *rowsPlan) plan() (engine.Primitive, error) {
 		if input, err = p.joinInput(input, key[1], lcol, lweight); err != nil {
 			return nil, err
 		}
+	}
+	if filter != nil {
+		filter.Input, input = input, filter
 	}
 	ar.Input, ar.Probe = input, probe
 	ar.Columns, ar.Computed, ar.Visible = p.out, p.computed, p.visible
