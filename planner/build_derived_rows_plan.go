@@ -350,10 +350,8 @@ func (p *rowsPlan) probeQuery() (*engine.Route, error) {
 	q := cp.(*ast.SelectStmt) // named as the client named them: keepFieldNames ran
 	q.Where = &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")}
 	q.OrderBy, q.Limit = nil, nil
-	tables := &tableLister{}
-	q.Accept(tables)
 	var rt engine.Routing
-	for i, tn := range tables.names {
+	for i, tn := range collectTables(q) {
 		ref, err := p.b.resolveTable(tn)
 		if err != nil {
 			return nil, err
@@ -379,14 +377,3 @@ func (p *rowsPlan) probeQuery() (*engine.Route, error) {
 	return &engine.Route{Routing: rt, Query: tmpl}, nil
 }
 
-// tableLister collects the tables a statement reads.
-type tableLister struct{ names []*ast.TableName }
-
-func (v *tableLister) Enter(n ast.Node) (ast.Node, bool) {
-	if tn, ok := n.(*ast.TableName); ok {
-		v.names = append(v.names, tn)
-	}
-	return n, false
-}
-
-func (v *tableLister) Leave(n ast.Node) (ast.Node, bool) { return n, true }
