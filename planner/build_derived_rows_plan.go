@@ -376,4 +376,3 @@ func (p *rowsPlan) probeQuery() (*engine.Route, error) {
 	}
 	return &engine.Route{Routing: rt, Query: tmpl}, nil
 }
-
