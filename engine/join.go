@@ -47,8 +47,12 @@ type Join struct {
 	// vindex column: each batch goes only to the shards owning its values.
 	RightVindex bool
 	Cols        []JoinColumn
-	Cross       bool
-	On          Expr
+	// MoreKeys are further equalities of columns of the join condition
+	// (a composite key, `a.x = b.x and a.y = b.y`): pairs must be equal
+	// on them too, compared as the first key is.
+	MoreKeys []JoinKeyPair
+	Cross    bool
+	On       Expr
 	// OnText is On as written, for VEXPLAIN.
 	OnText string
 }
@@ -95,6 +99,14 @@ func (j *Join) Execute(ctx context.Context, vc VCursor, args []any) (*Result, er
 	seen := map[string]bool{}
 	var vals []Value
 	lkeys := make([]string, len(left.Rows))
+	var lmore []GroupKey
+	for _, m := range j.MoreKeys {
+		l, ok := resolveKey(m.Left, len(left.Fields))
+		if !ok {
+			return nil, errInternal("join: outer side returned %d columns", len(left.Fields))
+		}
+		lmore = append(lmore, l)
+	}
 	for i, row := range left.Rows {
 		if row[lk.Col] == nil {
 			lkeys[i] = ""
@@ -104,12 +116,17 @@ func (j *Join) Execute(ctx context.Context, vc VCursor, args []any) (*Result, er
 		if err != nil {
 			return nil, err
 		}
-		lkeys[i] = string(k)
-		if seen[string(k)] {
-			continue
+		if !seen[string(k)] {
+			seen[string(k)] = true
+			vals = append(vals, literalOf(row[lk.Col], lkinds[lk.Col]))
 		}
-		seen[string(k)] = true
-		vals = append(vals, literalOf(row[lk.Col], lkinds[lk.Col]))
+		k, null, err := j.appendMoreKeys(k, row, lmore, lkinds, lpads)
+		if err != nil {
+			return nil, err
+		}
+		if !null {
+			lkeys[i] = string(k)
+		}
 	}
 	right, err := j.runRight(ctx, vc, args, vals)
 	if err != nil {
@@ -122,6 +139,15 @@ func (j *Join) Execute(ctx context.Context, vc VCursor, args []any) (*Result, er
 	if err := sameComparison(left.Fields[lk.Col], right.Fields[rk.Col]); err != nil {
 		return nil, err
 	}
+	lmore, rmore, err := j.moreKeys(len(left.Fields), len(right.Fields))
+	if err != nil {
+		return nil, err
+	}
+	for i := range lmore {
+		if err := sameComparison(left.Fields[lmore[i].Col], right.Fields[rmore[i].Col]); err != nil {
+			return nil, err
+		}
+	}
 	rkinds := columnKinds(right.Fields)
 	rpads := padsOf(right.Fields)
 	index := map[string][]int{}
@@ -133,7 +159,13 @@ func (j *Join) Execute(ctx context.Context, vc VCursor, args []any) (*Result, er
 		if err != nil {
 			return nil, err
 		}
-		index[string(k)] = append(index[string(k)], i)
+		k, null, err := j.appendMoreKeys(k, row, rmore, rkinds, rpads)
+		if err != nil {
+			return nil, err
+		}
+		if !null {
+			index[string(k)] = append(index[string(k)], i)
+		}
 	}
 	return j.pair(ctx, vc, args, left, right, func(i int) []int {
 		if lkeys[i] == "" {
@@ -194,6 +226,48 @@ func (j *Join) pair(ctx context.Context, vc VCursor, args []any, left, right *Re
 		}
 	}
 	return out, count.flush()
+}
+
+// JoinKeyPair is one more equality of a Join's condition: column Left of
+// the outer side equal to column Right of the inner side.
+type JoinKeyPair struct {
+	Left, Right GroupKey
+}
+
+// resolveKey resolves a key's columns counted from the end; ok is false
+// when one is out of range.
+func resolveKey(k GroupKey, n int) (GroupKey, bool) {
+	r := GroupKey{Col: resolveColumn(k.Col, n), Weight: resolveColumn(k.Weight, n)}
+	return r, r.Col >= 0 && r.Col < n && r.Weight >= 0 && r.Weight < n
+}
+
+// appendMoreKeys appends a row's values of the further keys (left or
+// right columns of MoreKeys) to its join key; null says one is NULL,
+// which matches nothing.
+func (j *Join) appendMoreKeys(key []byte, row [][]byte, keys []GroupKey, kinds []sortKind, pads []bool) ([]byte, bool, error) {
+	for _, k := range keys {
+		if row[k.Col] == nil {
+			return nil, true, nil
+		}
+		var err error
+		if key, err = appendGroupKey(key, row, k, kinds, pads); err != nil {
+			return nil, false, err
+		}
+	}
+	return key, false, nil
+}
+
+// moreKeys resolves MoreKeys against the two sides' widths.
+func (j *Join) moreKeys(nl, nr int) (left, right []GroupKey, err error) {
+	for _, m := range j.MoreKeys {
+		l, ok1 := resolveKey(m.Left, nl)
+		r, ok2 := resolveKey(m.Right, nr)
+		if !ok1 || !ok2 {
+			return nil, nil, errInternal("join: key columns out of range (%d and %d columns)", nl, nr)
+		}
+		left, right = append(left, l), append(right, r)
+	}
+	return left, right, nil
 }
 
 // sameComparison refuses to pair values the gateway would compare
@@ -362,7 +436,11 @@ func (j *Join) description() Description {
 	if j.Cross {
 		d.Other["Cross"] = true
 	} else {
-		d.Other["JoinColumns"] = colRef(j.LeftKey.Col) + " = " + colRef(j.RightKey.Col)
+		jc := colRef(j.LeftKey.Col) + " = " + colRef(j.RightKey.Col)
+		for _, m := range j.MoreKeys {
+			jc += " and " + colRef(m.Left.Col) + " = " + colRef(m.Right.Col)
+		}
+		d.Other["JoinColumns"] = jc
 		d.Other["BatchSize"] = joinBatch
 	}
 	if j.On != nil {

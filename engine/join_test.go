@@ -119,3 +119,31 @@ func TestCrossJoinWithConditionPairsEveryRowAndCountsThem(t *testing.T) {
 		t.Fatalf("cross join: got %d rows, %v; want 36", len(r.Rows), err)
 	}
 }
+
+func TestJoinOnTwoEqualitiesMatchesBothByCollationWeights(t *testing.T) {
+	text := field("city", mysql.MYSQL_TYPE_VAR_STRING, utf8mb4GeneralCI)
+	ws := field("ws", mysql.MYSQL_TYPE_VAR_STRING, binaryCharset)
+	num := field("n", mysql.MYSQL_TYPE_LONG, binaryCharset)
+	// Columns: id, code, weight(code), city, weight(city).
+	outer := &Result{Fields: []*mysql.Field{num, num, ws, text, ws}, Rows: rows(
+		[]string{"1", "7", "7", "Seoul", "SEOUL"}, []string{"2", "7", "7", "Busan", "BUSAN"}, []string{"3", "7", "7", "NULL", "NULL"})}
+	inner := &Result{Fields: []*mysql.Field{num, num, ws, text, ws}, Rows: rows(
+		[]string{"10", "7", "7", "seoul", "SEOUL"}, []string{"11", "7", "7", "Tokyo", "TOKYO"}, []string{"12", "8", "8", "Busan", "BUSAN"})}
+	j := &Join{
+		Left:    outerRoute(),
+		Right:   &Route{Routing: Routing{Opcode: Unsharded, Keyspace: "global"}, Query: mustTemplate(t, "inner where x in (\x00v0\x00)")},
+		Outer:   true,
+		LeftKey: GroupKey{Col: 1, Weight: 2}, RightKey: GroupKey{Col: 1, Weight: 2},
+		MoreKeys: []JoinKeyPair{{Left: GroupKey{Col: 3, Weight: 4}, Right: GroupKey{Col: 3, Weight: 4}}},
+		Cols:     []JoinColumn{{Col: 0}, {Right: true, Col: 0}},
+	}
+	r, err := j.Execute(context.Background(), joinCursor(outer, inner), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Seoul = seoul on both keys; Busan's code differs; a NULL city
+	// matches nothing.
+	if got, want := show(r.Rows), "(1,10) (2,NULL) (3,NULL)"; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}

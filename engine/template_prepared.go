@@ -1,6 +1,9 @@
 package engine
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 // PreparedQuery is a shard query in the form a shard prepares once and
 // then executes with arguments: its text with a '?' marker for each
@@ -53,4 +56,35 @@ func (p *PreparedQuery) Args(dst, args []any) ([]any, error) {
 		dst = append(dst, args[n])
 	}
 	return dst, nil
+}
+
+// Shards appends to dst the shards the route reaches with args, without
+// rendering any query: a route that runs prepared sends the same
+// prepared text to each of them. A route that reaches one shard by
+// construction allocates nothing here (see ShardQueries).
+func (r *Route) Shards(ctx context.Context, vc VCursor, args []any, dst []string) ([]string, error) {
+	shard, ok, err := r.oneShard(ctx, vc, args)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return append(dst, shard), nil
+	}
+	d, err := r.resolve(ctx, vc, args)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, d.shards...), nil
+}
+
+// PreparedText renders the shard query of a route whose Prepared form is
+// not nil as text with args filled in: what a shard that cannot prepare
+// the statement runs instead. Every shard's text is the same (the
+// prepared form has no per-shard hole).
+func (r *Route) PreparedText(args []any) (string, error) {
+	env, err := r.renderEnv(args)
+	if err != nil {
+		return "", err
+	}
+	return r.Query.render(&env)
 }

@@ -43,10 +43,15 @@ type fakeShards struct {
 	fields  *engine.Result
 	rows    *engine.Result
 	payload []byte // rows' one row as a text row packet (forwardMulti)
-	queries int
-	// forwarded counts the queries whose rows passed through.
-	forwarded int
-	last      string
+	// binaryPayload is the same row as a binary row packet, as a shard
+	// sends it for its prepared statement.
+	binaryPayload []byte
+	queries       int
+	// forwarded counts the queries whose rows passed through;
+	// forwardedPrepared those of them run as the shards' prepared
+	// statements.
+	forwarded, forwardedPrepared int
+	last                         string
 }
 
 func newFakeShards(tb testing.TB) *fakeShards {
@@ -67,11 +72,20 @@ func newFakeShards(tb testing.TB) *fakeShards {
 		Name: []byte("c"), OrgName: []byte("c"), Type: mysql.MYSQL_TYPE_STRING, Charset: 45, ColumnLength: 480}
 	field.Data = field.Dump()
 	return &fakeShards{
-		shards:  ranges,
-		fields:  &engine.Result{Fields: []*mysql.Field{field}},
-		rows:    &engine.Result{Rows: [][][]byte{{c}}},
-		payload: wire.AppendTextRow(nil, [][]byte{c}),
+		shards:        ranges,
+		fields:        &engine.Result{Fields: []*mysql.Field{field}},
+		rows:          &engine.Result{Rows: [][][]byte{{c}}},
+		payload:       wire.AppendTextRow(nil, [][]byte{c}),
+		binaryPayload: binaryRow(tb, field, c),
 	}
+}
+
+func binaryRow(tb testing.TB, field *mysql.Field, value []byte) []byte {
+	row, err := wire.AppendBinaryRow(nil, []*mysql.Field{field}, [][]byte{value})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return row
 }
 
 func (f *fakeShards) Shards(context.Context, string) ([]engine.ShardRange, error) {
@@ -102,16 +116,23 @@ func (f *fakeShards) StreamMulti(_ context.Context, _ string, shards []string, q
 	return nil
 }
 
-func (f *fakeShards) canForward() bool { return true }
+func (f *fakeShards) canForward(bool) bool { return true }
 
 func (f *fakeShards) forwardMulti(_ context.Context, _ string, shards []string, queries []string, fw *rowForward) error {
-	f.noteQuery(queries)
+	payload := f.payload
+	if fw.prepared != nil {
+		f.noteQuery([]string{fw.prepared.Text})
+		f.forwardedPrepared++
+		payload = f.binaryPayload
+	} else {
+		f.noteQuery(queries)
+	}
 	f.forwarded++
 	for range shards {
 		if err := fw.onFields(f.fields.Fields); err != nil {
 			return err
 		}
-		if err := fw.onRow(f.payload); err != nil {
+		if err := fw.onRow(payload); err != nil {
 			return err
 		}
 	}
@@ -220,7 +241,7 @@ func BenchmarkPointSelectPrepared(b *testing.B) {
 	for b.Loop() {
 		args[0] = 1 + i%100*37
 		const q = "SELECT c FROM sbtest1 WHERE id=?"
-		if err := s.endStatement(s.runOne(s.beginStatement(q), q, args, true)); err != nil {
+		if err := s.endStatement(s.runOne(s.beginStatement(q), nil, q, args, true)); err != nil {
 			b.Fatal(err)
 		}
 		i++

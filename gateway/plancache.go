@@ -74,6 +74,9 @@ type planEntry struct {
 	size int64
 	// used is the cache's clock when the entry was last put or hit.
 	used atomic.Uint64
+	// shard is the map the entry was stored in (its hits are counted
+	// there).
+	shard *planShard
 
 	// stats and digest are the plan's metrics and query digest, resolved
 	// on its first run (observe.go), so later runs record without looking
@@ -125,11 +128,17 @@ func (c *planCache) get(key []byte, vs *vschema.VSchema) (*planEntry, bool) {
 		c.misses.Add(1)
 		return nil, false
 	}
+	c.hit(e)
+	return e, true
+}
+
+// hit records a use of e: a lookup's, or a prepared statement's that
+// kept its entry (prepare_execute.go).
+func (c *planCache) hit(e *planEntry) {
 	if now := c.clock.Load(); e.used.Load() != now {
 		e.used.Store(now) // written once per entry between two puts
 	}
-	sh.hits.Add(1)
-	return e, true
+	e.shard.hits.Add(1)
 }
 
 // put stores a plan (nil: "do not normalise this one") for key and vs,
@@ -143,6 +152,7 @@ func (c *planCache) put(key string, vs *vschema.VSchema, plan *planner.Plan) *pl
 func (c *planCache) store(e *planEntry) {
 	e.used.Store(c.clock.Add(1))
 	sh := &c.shards[maphash.String(c.seed, e.key)%planCacheShards]
+	e.shard = sh
 	sh.mu.Lock()
 	old, replaced := sh.entries[e.key]
 	sh.entries[e.key] = e
@@ -306,8 +316,11 @@ func (s *session) runCached(ctx context.Context, sql string) (handled bool, err 
 
 // runPreparedCached runs a prepared statement's plan from the cache,
 // keyed by its text. handled is false when the statement is not one the
-// cache serves (SET, SHOW, transactions, DDL, ...).
-func (s *session) runPreparedCached(ctx context.Context, sql string, args []any, binary bool) (handled bool, err error) {
+// cache serves (SET, SHOW, transactions, DDL, ...). A statement the
+// session executes itself (h, prepare_execute.go) keeps the entry it
+// last ran: while the vschema and the session's target are the same it
+// runs that plan again without hashing its text or looking it up.
+func (s *session) runPreparedCached(ctx context.Context, h *stmtHandle, sql string, args []any, binary bool) (handled bool, err error) {
 	r := s.routing()
 	if r.snap == nil || s.srv.plans == nil || s.readsBackslashesAsText(sql) {
 		return false, nil
@@ -315,14 +328,20 @@ func (s *session) runPreparedCached(ctx context.Context, sql string, args []any,
 	vs, target := r.snap.VSchema, s.target()
 	key := appendPlanKey(s.keyBuf[:0], target, planKeyPrepared)
 	key = appendReadSide(key, vs, target)
-	key = append(key, sql...)
-	s.keyBuf = key[:0]
-	prefix := len(key) - len(sql)
-	e, hit := s.srv.plans.get(key, vs)
-	if !hit {
-		plan := s.buildCacheable(sql, vs, target, len(args))
-		e = s.srv.plans.put(string(key), vs, plan)
+	prefix := len(key)
+	e := h.keptPlan(vs, key)
+	if e != nil {
+		s.srv.plans.hit(e)
+	} else {
+		key = append(key, sql...)
+		var hit bool
+		if e, hit = s.srv.plans.get(key, vs); !hit {
+			plan := s.buildCacheable(sql, vs, target, len(args))
+			e = s.srv.plans.put(string(key), vs, plan)
+		}
+		h.keepPlan(e, key[:prefix])
 	}
+	s.keyBuf = key[:0]
 	if e.plan == nil {
 		return false, nil
 	}

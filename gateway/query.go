@@ -76,9 +76,10 @@ func (s *session) finishStatement(err error) error {
 	return err
 }
 
-// runOne runs a prepared statement's text with its arguments.
-func (s *session) runOne(ctx context.Context, sql string, args []any, binary bool) error {
-	if handled, err := s.runPreparedCached(ctx, sql, args, binary); handled { // plan cache (plancache.go)
+// runOne runs a prepared statement's text with its arguments (h: its
+// handle, when the session decoded the execute itself).
+func (s *session) runOne(ctx context.Context, h *stmtHandle, sql string, args []any, binary bool) error {
+	if handled, err := s.runPreparedCached(ctx, h, sql, args, binary); handled { // plan cache (plancache.go)
 		return err
 	}
 	stmts, err := s.parser.Parse(sql)
@@ -322,7 +323,6 @@ func (s *session) executePlanned(ctx context.Context, stmt ast.StmtNode, sql str
 
 // streamPlan sends a SELECT's rows to the client as the shards produce them.
 func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCursor, args []any, binary, more bool) error {
-	s.prepareOnShards(vc, plan, args, binary) // prepare_shard.go
 	st := &s.stream
 	if st.fn == nil {
 		st.s, st.fn = s, st.write
@@ -332,8 +332,8 @@ func (s *session) streamPlan(ctx context.Context, plan *planner.Plan, vc execCur
 		err     error
 		started bool
 	)
-	if route, fwd := forwarding(plan, vc, binary); fwd != nil {
-		started, err = s.forwardRoute(ctx, route, fwd, vc, args, more) // forward.go
+	if route, fwd, pq := s.forwarding(plan, vc, binary); fwd != nil {
+		started, err = s.forwardRoute(ctx, route, pq, fwd, vc, args, more) // forward.go
 	} else {
 		err = plan.Root.Stream(ctx, vc, args, st.fn)
 		started = st.started

@@ -420,7 +420,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	c.Conn.Conn = sess.fence.ReadConn(c.Conn.Conn)
 	for !c.Closed() {
 		disarm := sess.armIdleTimeout(nc)
-		err := c.HandleCommand()
+		err := sess.serveCommand(c) // c.HandleCommand, but executes first (prepare_execute.go)
 		disarm()
 		if ferr := bc.Flush(); err == nil {
 			err = ferr

@@ -105,6 +105,10 @@ type session struct {
 	// (wire/gomysql_fence.go): prepared statements' parameter types, long
 	// data, statement ids, sequence numbers.
 	fence wire.ServerFence
+	// stmts are the connection's prepared statements by id, and execArgs
+	// the arguments of the execute being served (prepare_execute.go).
+	stmts    map[uint32]*stmtHandle
+	execArgs []any
 	// floats holds the prepared statements whose result has a FLOAT
 	// column (exact_float.go).
 	floats floatStmts
@@ -121,9 +125,6 @@ type session struct {
 	// statement to the next (vcursor.go, cursor).
 	vc        vcursor
 	oneStream oneShardStream
-	// shardPrep is a COM_STMT_EXECUTE's prepared form on the shards
-	// (prepare_shard.go).
-	shardPrep shardPrepared
 
 	// fakeCursor, when set (benchmarks only), replaces the shards.
 	fakeCursor func(*routing) execCursor
@@ -313,37 +314,53 @@ func (s *session) HandleStmtPrepare(query string) (int, int, any, error) {
 	ps := s.preparedStmt(ctx, stmts[0], query, n)
 	s.endStatement(nil)
 	ps.ID = id
+	if s.stmts == nil {
+		s.stmts = map[uint32]*stmtHandle{}
+	}
+	s.stmts[id] = &stmtHandle{ps: ps, query: query, params: n}
 	s.fence.Prepared(id, n)
 	s.floats.prepared(id, hasFloatColumn(ps.RawColumnFields))
 	return ps.Params, ps.Columns, ps, nil
 }
 
 // HandleStmtExecute runs a prepared statement with its arguments.
+// (The session serves most executes without go-mysql: prepare_execute.go.)
 func (s *session) HandleStmtExecute(prepared any, query string, args []any) (*mysql.Result, error) {
 	// The response continues the sequence of the packet the client sent.
 	s.fence.FixExecuteSequence(&s.conn.Sequence)
-	ctx := s.beginStatement(query)
+	ps, _ := prepared.(*stmt.PreparedStmt)
 	vals, err := wire.NormalizeArgs(args)
+	s.runExecute(nil, ps, query, vals, err, wire.ArgsSize(args))
+	return s.srv.done, nil
+}
+
+// runExecute runs prepared statement ps (query; h, when the session
+// decoded the execute itself) with its arguments, as decoded (argsErr:
+// they could not be) from argsSize bytes of values, and writes its
+// response.
+func (s *session) runExecute(h *stmtHandle, ps *stmt.PreparedStmt, query string, args []any, argsErr error, argsSize int) {
+	ctx := s.beginStatement(query)
+	err := argsErr
 	if err == nil {
-		err = s.tooLarge(len(query) + wire.ArgsSize(args))
+		err = s.tooLarge(len(query) + argsSize)
 	}
-	if ps, ok := prepared.(*stmt.PreparedStmt); ok && s.fence.LongDataTooLarge(ps.ID) && err == nil {
+	if ps != nil && s.fence.LongDataTooLarge(ps.ID) && err == nil {
 		// Its COM_STMT_SEND_LONG_DATA went over max_allowed_packet.
 		err = errPacketTooLarge()
 	}
 	if err == nil {
-		s.exactFloats = s.floats.has(prepared)
-		err = s.runOne(ctx, query, vals, true)
+		s.exactFloats = ps != nil && s.floats.has(ps)
+		err = s.runOne(ctx, h, query, args, true)
 		s.exactFloats = false
 	}
 	s.finishStatement(err)
-	return s.srv.done, nil
 }
 
 // HandleStmtClose forgets the statement's parameter types; prepared
 // statements hold no shard resources.
 func (s *session) HandleStmtClose(context any) error {
 	if ps, ok := context.(*stmt.PreparedStmt); ok {
+		delete(s.stmts, ps.ID)
 		s.fence.Closed(ps.ID)
 		s.floats.closed(ps.ID)
 	}

@@ -44,6 +44,10 @@ type transaction struct {
 	// answers until the client ends it: it was rolled back under the
 	// client (a statement cut short took a shard connection with it).
 	aborted error
+	// readOutside is set once a plain read ran on pooled connections
+	// instead of joining shards (readsOutside): the transaction has begun,
+	// so a shard joining later begins READ COMMITTED.
+	readOutside bool
 }
 
 // errTxInterrupted answers the statements of a transaction rolled back
@@ -169,7 +173,7 @@ const readCommitted = "READ COMMITTED"
 func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool, set *settings, spanning, write bool) (*shardConn, error) {
 	t.mu.Lock()
 	p := t.parts[key]
-	first := len(t.order) == 0
+	first := len(t.order) == 0 && !t.readOutside
 	t.mu.Unlock()
 	if p != nil {
 		if write {
@@ -205,6 +209,27 @@ func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool,
 	t.order = append(t.order, key)
 	t.mu.Unlock()
 	return sc, nil
+}
+
+// readsOutside tells whether a plain read (a SELECT that takes no row
+// locks) on a shard the transaction has not joined runs on a pooled
+// connection instead of joining it. It does when the shard would join
+// READ COMMITTED (not the first participant, or a statement spanning
+// shards): under READ COMMITTED every statement reads the latest
+// committed rows, which is what an autocommit SELECT reads too, and the
+// transaction has written nothing there for the read to see. The shard
+// then costs no transaction begin and no commit (in twopc mode XA START,
+// XA END and XA COMMIT ONE PHASE: three statements and two round trips)
+// until a write or a locking read joins it. The first participant still
+// joins on a read: its REPEATABLE READ snapshot starts there.
+func (t *transaction) readsOutside(spanning bool) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.order) == 0 && !t.readOutside && !spanning {
+		return false
+	}
+	t.readOutside = true
+	return true
 }
 
 // wouldSpan reports whether running on shards would make the transaction
@@ -243,6 +268,8 @@ func errSingleSpan(have, next shardKey) error {
 func (t *transaction) commit(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	if t.mode == modeTwoPC && len(t.order) > 0 {
+		// Shards read outside (readsOutside) are no members: they hold
+		// nothing of the transaction.
 		members := make([]twopc.Member, len(t.order))
 		writers := 0
 		for i, key := range t.order {
@@ -257,7 +284,7 @@ func (t *transaction) commit(ctx context.Context) error {
 		t.countEnd(err, writers > 1)
 		return err
 	}
-	touched := len(t.order) > 0
+	touched := len(t.order) > 0 || t.readOutside
 	err := t.finish(ctx, "COMMIT")
 	if touched {
 		t.countEnd(err, false)
@@ -267,7 +294,7 @@ func (t *transaction) commit(ctx context.Context) error {
 
 func (t *transaction) rollback(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
-	if len(t.order) > 0 {
+	if len(t.order) > 0 || t.readOutside {
 		t.countRollback()
 	}
 	if t.mode == modeTwoPC {

@@ -30,9 +30,6 @@ type vcursor struct {
 	// exactFloats: the shard queries run in the binary protocol, so FLOAT
 	// values reach a binary-protocol client exactly (exact_float.go).
 	exactFloats bool
-	// prepared, when set, runs the shard query as a prepared statement
-	// and forwards its binary rows (prepare_shard.go).
-	prepared *shardPrepared
 
 	mu       sync.Mutex
 	warnings []warning
@@ -137,15 +134,22 @@ func (vc *vcursor) ExecuteMulti(ctx context.Context, keyspace string, shards []s
 		results[0] = res
 		return results, err
 	}
+	if len(shards) == 0 {
+		return results, nil
+	}
 	errs := make([]error, len(shards))
 	var wg sync.WaitGroup
-	for i := range shards {
+	last := len(shards) - 1
+	for i := range shards[:last] {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			results[i], errs[i] = vc.executeOne(ctx, keyspace, shards[i], queries[i])
 		}()
 	}
+	// The last shard on this goroutine: one goroutine fewer to start and
+	// to grow a stack for.
+	results[last], errs[last] = vc.executeOne(ctx, keyspace, shards[last], queries[last])
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
@@ -173,6 +177,9 @@ func (vc *vcursor) StreamMulti(ctx context.Context, keyspace string, shards []st
 // (apart so that the one-shard path does not allocate what these
 // goroutines share).
 func (vc *vcursor) streamFanOut(ctx context.Context, keyspace string, shards []string, queries []string, fn func(int, *engine.Result) error) error {
+	if len(shards) == 0 {
+		return nil
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -181,22 +188,28 @@ func (vc *vcursor) streamFanOut(ctx context.Context, keyspace string, shards []s
 		errOnce  sync.Once
 		wg       sync.WaitGroup
 	)
-	for i := range shards {
+	read := func(i int) {
+		err := vc.streamOne(ctx, keyspace, i, shards[i], queries[i], func(i int, r *engine.Result) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return fn(i, r)
+		})
+		if err != nil {
+			// The first failure is the cause; the others see its cancellation.
+			errOnce.Do(func() { firstErr = err })
+			cancel()
+		}
+	}
+	last := len(shards) - 1
+	for i := range shards[:last] {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := vc.streamOne(ctx, keyspace, i, shards[i], queries[i], func(i int, r *engine.Result) error {
-				mu.Lock()
-				defer mu.Unlock()
-				return fn(i, r)
-			})
-			if err != nil {
-				// The first failure is the cause; the others see its cancellation.
-				errOnce.Do(func() { firstErr = err })
-				cancel()
-			}
+			read(i)
 		}()
 	}
+	// The last shard on this goroutine (as ExecuteMulti).
+	read(last)
 	wg.Wait()
 	return firstErr
 }
@@ -228,7 +241,8 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string, spare *shar
 	key := shardKey{keyspace, shard}
 	tx := vc.tx()
 	var pool *tablet.Pool
-	if joined := txConn(tx, key); joined != nil {
+	joined := txConn(tx, key)
+	if joined != nil {
 		if s.srv.topo.current.Load().primaryPool(keyspace, shard) != joined.pool {
 			return nil, nil, false, errTxPrimaryChanged(key)
 		}
@@ -253,7 +267,7 @@ func (vc *vcursor) conn(ctx context.Context, keyspace, shard string, spare *shar
 		// Released by the buffer onto a newer routing.
 		tc = s.srv.topo.current.Load().counters[pool]
 	}
-	if tx != nil {
+	if tx != nil && (joined != nil || !vc.read || vc.locking || !tx.readsOutside(vc.spanning)) {
 		sc, err := tx.join(ctx, key, pool, &s.settings, vc.spanning, !vc.read)
 		return sc, tc, false, err
 	}
@@ -385,14 +399,7 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 	defer releasePooled(sc, pooled)
 	defer tc.countSince(start)
 	st.bind(vc, idx, fn)
-	var res *tablet.Result
-	if vc.prepared != nil {
-		// The Route's own shard query (a lookup's, while the Route
-		// resolves, goes through executeOne as text).
-		res, err = vc.streamPrepared(ctx, sc.conn, query, st.onFields, st.onRow) // prepare_shard.go
-	} else {
-		res, err = vc.stream(ctx, sc.conn, query, st.onFields, st.onRow)
-	}
+	res, err := vc.stream(ctx, sc.conn, query, st.onFields, st.onRow)
 	st.fn = nil // let go of the statement's callback
 	if err != nil {
 		return err

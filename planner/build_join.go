@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 
@@ -317,6 +318,11 @@ func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	}
 	if sel.GroupBy != nil || sel.Having != nil || findNode(sel.Fields, isAggregate) || sel.Distinct ||
 		(sel.OrderBy != nil && findNode(sel.OrderBy, isAggregate)) {
+		if isOuter && readsInnerExpression(sel, sides, inner) {
+			// Its value on NULL-extended rows is not NULL in general
+			// (SUM(IFNULL(o.x, 0))): computed over the joined rows.
+			return overRows(unsupported("expressions of the inner table of a LEFT JOIN across shards"))
+		}
 		return b.groupedJoin(sel, sides, outer, inner, isOuter, joinL, joinR)
 	}
 	// Select list: explicit columns first on each side, then its *.
@@ -486,6 +492,44 @@ func sidesInFromOrder(sel *ast.SelectStmt, j *ast.Join, attach [2][]attached) bo
 	}
 	return slices.Equal(tables, want)
 }
+
+// readsInnerExpression says whether a grouped query over a LEFT JOIN reads
+// an expression of the inner table other than a column (an aggregate's
+// argument, a grouping or selected expression), whose value on a
+// NULL-extended row its shard cannot compute.
+func readsInnerExpression(sel *ast.SelectStmt, sides [2]*joinSide, inner int) bool {
+	v := &innerExprFinder{sides: sides, inner: inner}
+	for _, n := range []ast.Node{sel.Fields, sel.GroupBy, sel.Having, sel.OrderBy} {
+		if n != nil && !reflect.ValueOf(n).IsNil() {
+			n.Accept(v)
+		}
+	}
+	return v.found
+}
+
+type innerExprFinder struct {
+	sides [2]*joinSide
+	inner int
+	found bool
+}
+
+func (v *innerExprFinder) Enter(n ast.Node) (ast.Node, bool) {
+	e, ok := n.(ast.ExprNode)
+	if !ok || v.found {
+		return n, v.found
+	}
+	switch e.(type) {
+	case *ast.ColumnNameExpr, *ast.AggregateFuncExpr, *ast.ParenthesesExpr:
+		return n, false
+	}
+	if s, err := sideOf(e, v.sides); err == nil && s == v.inner {
+		v.found = true
+		return n, true
+	}
+	return n, false
+}
+
+func (v *innerExprFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // starAtOrBefore says whether a * is among the first n select fields:
 // then the n-th result column is known only when the rows come.

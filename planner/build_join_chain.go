@@ -51,6 +51,16 @@ type chainStep struct {
 	left, right ast.ExprNode
 	leftGroup   int
 	set         bool
+	// more are further equalities of columns of an earlier group and
+	// this one: a composite join key.
+	more []chainKey
+}
+
+// chainKey is one more equality of a step: left of group leftGroup equal
+// to right of the step's group.
+type chainKey struct {
+	left, right ast.ExprNode
+	leftGroup   int
 }
 
 // flattenChain lists the tables of a left-deep tree of joins in FROM
@@ -528,12 +538,16 @@ func (c *chain) joinTerm(e ast.ExprNode, gs []int, fromOn bool) {
 		return
 	}
 	l, r, lt, rt, ok := c.columnEquality(e)
-	if ok && len(gs) == 2 && !c.steps[last].set && (c.tables[lt].group == last || c.tables[rt].group == last) {
+	if ok && len(gs) == 2 && (c.tables[lt].group == last || c.tables[rt].group == last) {
 		if c.tables[lt].group == last {
 			l, r = r, l
 			lt = rt
 		}
-		c.steps[last] = chainStep{left: l, right: r, leftGroup: c.tables[lt].group, set: true}
+		if !c.steps[last].set {
+			c.steps[last] = chainStep{left: l, right: r, leftGroup: c.tables[lt].group, set: true}
+		} else {
+			c.steps[last].more = append(c.steps[last].more, chainKey{left: l, right: r, leftGroup: c.tables[lt].group})
+		}
 		return
 	}
 	c.on[last] = append(c.on[last], e)
@@ -573,7 +587,8 @@ func (b *builder) groupedChain(c *chain, sel *ast.SelectStmt) (engine.Primitive,
 	if err != nil {
 		return nil, err
 	}
-	var out []chainCol
+	var cols []rowsColumn
+	computed := false
 	for col, f := range g.fields {
 		var phys ast.ExprNode = newValueExpr(nil, "", "")
 		if !g.computedAt[col] {
@@ -585,9 +600,31 @@ func (b *builder) groupedChain(c *chain, sel *ast.SelectStmt) (engine.Primitive,
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, c.add(grp, &ast.SelectField{Expr: phys, AsName: f.AsName}))
+		if gw, err := c.needsGateway(phys); err != nil {
+			return nil, err
+		} else if gw {
+			// A partial of a LEFT JOINed table's expression
+			// (SUM(IFNULL(o.x, 0))): its value on NULL-extended rows.
+			rx, err := b.rewriteOverRows(c, phys, func(h int) bool { return c.leftGroup[h] })
+			if err != nil {
+				return nil, err
+			}
+			cols = append(cols, rowsColumn{expr: rx, orig: phys, name: f.AsName})
+			computed = true
+			continue
+		}
+		cols = append(cols, rowsColumn{col: c.add(grp, &ast.SelectField{Expr: phys, AsName: f.AsName})})
 	}
-	in, err := b.chainRows(c, out)
+	var in engine.Primitive
+	if computed {
+		in, err = b.projectedChainRows(c, cols)
+	} else {
+		var out []chainCol
+		for _, rc := range cols {
+			out = append(out, rc.col)
+		}
+		in, err = b.chainRows(c, out)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -13,22 +13,29 @@ import (
 // (buildChain), the conditions evaluated over the joined pairs and rows,
 // and the select list and ORDER BY over them (plainChain).
 
-// keys adds the hidden join key columns of every step joined on an
-// equality.
-func (c *chain) keys() (lk, lw, rk, rw []chainCol) {
-	lk, lw = make([]chainCol, len(c.groups)), make([]chainCol, len(c.groups))
-	rk, rw = make([]chainCol, len(c.groups)), make([]chainCol, len(c.groups))
+// stepKey is the hidden columns of one equality of a step: the left
+// value and weight in an earlier group, the right ones in the step's.
+type stepKey struct{ lk, lw, rk, rw chainCol }
+
+// keys adds the hidden join key columns of every step joined on
+// equalities: by group, the first key, then any more.
+func (c *chain) keys() [][]stepKey {
+	out := make([][]stepKey, len(c.groups))
 	for _, g := range c.order[1:] {
 		st := c.steps[g]
 		if !st.set {
 			continue
 		}
-		lk[g] = c.add(st.leftGroup, &ast.SelectField{Expr: st.left})
-		lw[g] = c.add(st.leftGroup, &ast.SelectField{Expr: weightOf(st.left)})
-		rk[g] = c.add(g, &ast.SelectField{Expr: st.right})
-		rw[g] = c.add(g, &ast.SelectField{Expr: weightOf(st.right)})
+		for _, k := range append([]chainKey{{left: st.left, right: st.right, leftGroup: st.leftGroup}}, st.more...) {
+			out[g] = append(out[g], stepKey{
+				lk: c.add(k.leftGroup, &ast.SelectField{Expr: k.left}),
+				lw: c.add(k.leftGroup, &ast.SelectField{Expr: weightOf(k.left)}),
+				rk: c.add(g, &ast.SelectField{Expr: k.right}),
+				rw: c.add(g, &ast.SelectField{Expr: weightOf(k.right)}),
+			})
+		}
 	}
-	return lk, lw, rk, rw
+	return out
 }
 
 // stepConditions prepares the conditions each step evaluates over its
@@ -53,7 +60,7 @@ func (b *builder) stepConditions(c *chain) (map[int]*rowExpr, error) {
 // buildChain turns the groups into Routes chained by Joins whose last one
 // delivers out; ons are the steps' conditions (stepConditions).
 func (b *builder) buildChain(c *chain, out []chainCol, ons map[int]*rowExpr) (*engine.Join, error) {
-	lk, lw, rk, rw := c.keys()
+	keys := c.keys()
 	for g, sd := range c.groups {
 		if len(sd.fields) == 0 {
 			// A group read only for its rows (a cross join's): one
@@ -106,8 +113,15 @@ func (b *builder) buildChain(c *chain, out []chainCol, ons map[int]*rowExpr) (*e
 		}
 		jn := &engine.Join{Left: left, Right: route, Outer: c.leftGroup[g], RightVindex: rightVindex, Cross: !keyed}
 		if keyed {
-			jn.LeftKey = engine.GroupKey{Col: at(lk[g]), Weight: at(lw[g])}
-			jn.RightKey = engine.GroupKey{Col: rk[g].idx, Weight: rw[g].idx}
+			for i, k := range keys[g] {
+				l := engine.GroupKey{Col: at(k.lk), Weight: at(k.lw)}
+				r := engine.GroupKey{Col: k.rk.idx, Weight: k.rw.idx}
+				if i == 0 {
+					jn.LeftKey, jn.RightKey = l, r
+				} else {
+					jn.MoreKeys = append(jn.MoreKeys, engine.JoinKeyPair{Left: l, Right: r})
+				}
+			}
 		}
 		if rx := ons[g]; rx != nil {
 			if jn.On, err = rx.compile(at); err != nil {
@@ -167,6 +181,22 @@ func (b *builder) chainRows(c *chain, out []chainCol) (engine.Primitive, error) 
 		return nil, err
 	}
 	return &engine.Filter{Input: jn, Predicate: pred, Text: post.text, Trim: len(out) - n}, nil
+}
+
+// projectedChainRows is the chain's joined rows as columns cols, its
+// steps' conditions and WHERE terms over NULL-extended groups applied.
+func (b *builder) projectedChainRows(c *chain, cols []rowsColumn) (engine.Primitive, error) {
+	ons, err := b.stepConditions(c)
+	if err != nil {
+		return nil, err
+	}
+	var post *rowExpr
+	if len(c.post) > 0 {
+		if post, err = b.rewriteOverRows(c, andAll(c.post), func(g int) bool { return c.leftGroup[g] }); err != nil {
+			return nil, err
+		}
+	}
+	return b.projectedRows(c, cols, ons, post)
 }
 
 // rowsColumn is a column of the rows a chain delivers to its select list:
@@ -317,9 +347,41 @@ func (b *builder) plainChain(c *chain, sel *ast.SelectStmt) (engine.Primitive, e
 		}
 		return sortAndLimit(jn, keys, n, sel.Limit)
 	}
-	// The last Join delivers every group column the select list, ORDER BY
-	// and the computed expressions read; a Filter and a Projection make
-	// the select list (and sort keys) from them.
+	// A Filter and a Projection make the select list and the sort keys
+	// (value, and weight but for computed ones) from the joined rows.
+	all := append([]rowsColumn(nil), cols...)
+	var keys []engine.OrderKey
+	hidden := 0
+	for _, o := range orders {
+		if o.computed {
+			hidden++
+		} else {
+			hidden += 2
+		}
+	}
+	at := -hidden
+	for _, o := range orders {
+		all = append(all, o.val)
+		k := engine.OrderKey{Col: at, Weight: engine.NoWeight, Desc: o.desc}
+		at++
+		if !o.computed {
+			all = append(all, o.weight)
+			k.Weight = at
+			at++
+		}
+		keys = append(keys, k)
+	}
+	proj, err := b.projectedRows(c, all, ons, post)
+	if err != nil {
+		return nil, err
+	}
+	return sortAndLimit(proj, keys, hidden, sel.Limit)
+}
+
+// projectedRows is the chain's joined rows as columns cols: the last Join
+// delivers every group column they read, post (if any) filters them, and
+// a Projection computes the expressions (typed by a field query).
+func (b *builder) projectedRows(c *chain, cols []rowsColumn, ons map[int]*rowExpr, post *rowExpr) (engine.Primitive, error) {
 	var out []chainCol
 	place := map[chainCol]int{}
 	need := func(cc chainCol) {
@@ -328,22 +390,13 @@ func (b *builder) plainChain(c *chain, sel *ast.SelectStmt) (engine.Primitive, e
 			out = append(out, cc)
 		}
 	}
-	needAll := func(rc rowsColumn) {
-		if rc.expr != nil {
-			for _, cc := range rc.expr.cols() {
-				need(cc)
-			}
-		} else {
-			need(rc.col)
-		}
-	}
 	for _, rc := range cols {
-		needAll(rc)
-	}
-	for _, o := range orders {
-		needAll(o.val)
-		if !o.computed {
-			needAll(o.weight)
+		if rc.expr == nil {
+			need(rc.col)
+			continue
+		}
+		for _, cc := range rc.expr.cols() {
+			need(cc)
 		}
 	}
 	if post != nil {
@@ -367,60 +420,29 @@ func (b *builder) plainChain(c *chain, sel *ast.SelectStmt) (engine.Primitive, e
 	proj := &engine.Projection{Input: input}
 	var probeFields []*ast.SelectField
 	var probeCols []int
-	var probeTables []ast.ExprNode
-	project := func(rc rowsColumn) error {
+	var probeExprs []ast.ExprNode
+	for _, rc := range cols {
 		if rc.expr == nil {
 			proj.Cols = append(proj.Cols, engine.ProjectedColumn{Col: place[rc.col]})
-			return nil
+			continue
 		}
 		fn, err := rc.expr.compile(idx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		probeCols = append(probeCols, len(proj.Cols))
 		probeFields = append(probeFields, &ast.SelectField{Expr: rc.orig, AsName: rc.name})
-		probeTables = append(probeTables, rc.orig)
+		probeExprs = append(probeExprs, rc.orig)
 		proj.Cols = append(proj.Cols, engine.ProjectedColumn{Expr: fn, Text: rc.expr.text})
-		return nil
-	}
-	for _, rc := range cols {
-		if err := project(rc); err != nil {
-			return nil, err
-		}
-	}
-	var keys []engine.OrderKey
-	hidden := 0
-	for _, o := range orders {
-		if o.computed {
-			hidden++
-		} else {
-			hidden += 2
-		}
-	}
-	at := -hidden
-	for _, o := range orders {
-		if err := project(o.val); err != nil {
-			return nil, err
-		}
-		k := engine.OrderKey{Col: at, Weight: engine.NoWeight, Desc: o.desc}
-		at++
-		if !o.computed {
-			if err := project(o.weight); err != nil {
-				return nil, err
-			}
-			k.Weight = at
-			at++
-		}
-		keys = append(keys, k)
 	}
 	if len(probeFields) > 0 {
-		probe, err := c.typeProbe(probeFields, probeCols, probeTables)
+		probe, err := c.typeProbe(probeFields, probeCols, probeExprs)
 		if err != nil {
 			return nil, err
 		}
 		proj.TypeProbe = &probe
 	}
-	return sortAndLimit(proj, keys, hidden, sel.Limit)
+	return proj, nil
 }
 
 // sortAndLimit puts the gateway's sort (dropping trim hidden columns) and

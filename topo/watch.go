@@ -10,6 +10,10 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
+// twopcDir is where package twopc keeps its decision records and its
+// resolver's election (twopc.Config.Root is the topology's root).
+func (s *Store) twopcDir() string { return s.root + "/twopc/" }
+
 // Watch timing.
 const (
 	// watchDebounce is how long WatchSnapshots waits after a change before
@@ -106,11 +110,16 @@ func (w *watcher) run(ctx context.Context) (delivered bool, err error) {
 // changes need no new snapshot: locks, and resharding workflows (whose
 // copy progress is saved after every chunk) with their controller's
 // election, tablet health (WatchTabletHealth has its own watch), and the
-// hold/ack protocol's acknowledgements and gateway presence keys, and
-// users (WatchUsers). Holds
+// hold/ack protocol's acknowledgements and gateway presence keys, users
+// (WatchUsers), and two-phase commit's decision records and resolver
+// election (package twopc, under the same root): a record is written and
+// deleted by every distributed commit, and a snapshot for each cost every
+// gateway an etcd read, a vschema compile and its whole plan cache (a
+// plan is cached against the vschema it was planned with). Holds
 // themselves do deliver one (see WatchHolds).
 func (s *Store) notInSnapshot(key string) bool {
 	return strings.HasPrefix(key, s.locksDir()) ||
+		strings.HasPrefix(key, s.twopcDir()) ||
 		strings.HasPrefix(key, s.healthDir()) ||
 		strings.HasPrefix(key, s.holdAcksRoot()) || strings.HasPrefix(key, s.gatewaysDir()) ||
 		strings.HasPrefix(key, s.workflowsDir()) ||

@@ -3,6 +3,7 @@ package topo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -71,7 +72,8 @@ func TestWorkflows(t *testing.T) {
 }
 
 // TestWorkflowWritesDeliverNoSnapshot: copy progress is saved after every
-// chunk; gateways watching the topology must not rebuild a snapshot for it.
+// chunk, and a distributed commit writes and deletes its decision record;
+// gateways watching the topology must not rebuild a snapshot for either.
 func TestWorkflowWritesDeliverNoSnapshot(t *testing.T) {
 	s := newStore(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -99,6 +101,17 @@ func TestWorkflowWritesDeliverNoSnapshot(t *testing.T) {
 	}
 	if _, err := s.Client().Put(ctx, s.ReshardElectionPrefix()+"/x", "runner"); err != nil {
 		t.Fatal(err)
+	}
+	// Two-phase commit's decision records: one written and deleted per
+	// distributed commit (package twopc keeps them under the root).
+	for i := range 5 {
+		key := fmt.Sprintf("%s/twopc/tx/dtid-%d", s.root, i)
+		if _, err := s.Client().Put(ctx, key, `{"state":"commit"}`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Client().Delete(ctx, key); err != nil {
+			t.Fatal(err)
+		}
 	}
 	select {
 	case snap := <-snaps:

@@ -72,6 +72,14 @@ type Coordinator struct {
 	ctx     context.Context // the sessions'
 	seq     atomic.Uint64
 	wg      sync.WaitGroup
+	// removals are the records of finished transactions waiting to be
+	// deleted; running says a removeDecided goroutine (counted in wg)
+	// is deleting them.
+	removals struct {
+		mu      sync.Mutex
+		pending []string
+		running bool
+	}
 }
 
 // NewCoordinator grants the coordinator's lease.
@@ -251,16 +259,53 @@ func (c *Coordinator) Commit(ctx context.Context, dtid string, members []Member)
 		c.log.Warn("twopc: commit decided but a participant failed to commit; the resolver will finish it", "dtid", dtid, "err", err)
 		return nil
 	}
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := c.recs.remove(dctx, dtid); err != nil {
-			c.log.Warn("twopc: delete decision record (the resolver will)", "dtid", dtid, "err", err)
-		}
-	}()
+	c.removeLater(dtid)
 	return nil
+}
+
+// maxRemovalsPerTxn bounds one etcd transaction of record deletions
+// (etcd refuses more than --max-txn-ops, 128 by default).
+const maxRemovalsPerTxn = 64
+
+// removeLater deletes a finished transaction's decision record in the
+// background. Records finished while a deletion is in flight go together
+// in the next etcd transaction: under load one raft write removes many,
+// and an idle coordinator keeps no goroutine. Close waits for them.
+func (c *Coordinator) removeLater(dtid string) {
+	c.removals.mu.Lock()
+	c.removals.pending = append(c.removals.pending, dtid)
+	start := !c.removals.running
+	c.removals.running = true
+	c.removals.mu.Unlock()
+	if start {
+		c.wg.Add(1)
+		go c.removeDecided()
+	}
+}
+
+// removeDecided deletes pending records until there are none left.
+func (c *Coordinator) removeDecided() {
+	defer c.wg.Done()
+	for {
+		c.removals.mu.Lock()
+		batch := c.removals.pending
+		c.removals.pending = nil
+		if len(batch) == 0 {
+			c.removals.running = false
+			c.removals.mu.Unlock()
+			return
+		}
+		c.removals.mu.Unlock()
+		for len(batch) > 0 {
+			n := min(len(batch), maxRemovalsPerTxn)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := c.recs.removeAll(ctx, batch[:n]); err != nil {
+				c.log.Warn("twopc: delete decision records (the resolver will)", "dtids", batch[:n], "err", err)
+			}
+			cancel()
+			batch = batch[n:]
+		}
+	}
 }
 
 // abort rolls every participant back. A branch that will not roll back
@@ -299,15 +344,23 @@ func (c *Coordinator) abort(ctx context.Context, dtid string, members []Member, 
 	}
 }
 
+// parallel runs fn(0..n-1) at once and waits for them. The last runs on
+// the calling goroutine: a one-member call (the usual read-only
+// participant) starts no goroutine, and none pays for growing a fresh
+// goroutine's stack.
 func parallel(n int, fn func(i int)) {
+	if n == 0 {
+		return
+	}
 	var wg sync.WaitGroup
-	for i := range n {
+	for i := range n - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			fn(i)
 		}()
 	}
+	fn(n - 1)
 	wg.Wait()
 }
 

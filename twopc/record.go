@@ -156,6 +156,18 @@ func (r records) remove(ctx context.Context, dtid string) error {
 	return nil
 }
 
+// removeAll deletes several records in one etcd transaction.
+func (r records) removeAll(ctx context.Context, dtids []string) error {
+	ops := make([]clientv3.Op, len(dtids))
+	for i, dtid := range dtids {
+		ops[i] = clientv3.OpDelete(r.key(dtid))
+	}
+	if _, err := r.cli.Txn(ctx).Then(ops...).Commit(); err != nil {
+		return fmt.Errorf("twopc: delete %d decisions: %w", len(dtids), err)
+	}
+	return nil
+}
+
 // Records lists the decision records in etcd: the distributed
 // transactions decided and not yet finished on every shard (the
 // resolver removes a record once all its branches are done).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,6 +151,42 @@ func TestTwoPC(t *testing.T) {
 		}
 		if _, err := (records{cli: cli, root: e.root}).get(ctx, dtid); !errors.Is(err, ErrNoRecord) {
 			t.Errorf("record after commit: got %v, want ErrNoRecord", err)
+		}
+	})
+
+	t.Run("concurrent commits leave no records", func(t *testing.T) {
+		// Records finished while a deletion is in flight are deleted
+		// together (removeLater): none may be left behind.
+		table(t, "t_concurrent")
+		c := newCoord(t)
+		const n = 8
+		dtids := make([]string, n)
+		members := make([][]Member, n)
+		for i := range n {
+			dtids[i] = c.NewDTID()
+			members[i] = e.begin(t, dtids[i], "t_concurrent", 2*i+1, 2*i+2)
+		}
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = c.Commit(ctx, dtids[i], members[i])
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("commit %d: %v", i, err)
+			}
+		}
+		c.Close() // waits for the records' deletion
+		if got := e.rows(t, "t_concurrent"); got != "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16" {
+			t.Errorf("rows: got %q, want 1 to 16", got)
+		}
+		if got, err := (records{cli: cli, root: e.root}).list(ctx); err != nil || len(got) != 0 {
+			t.Errorf("records after %d commits: got %d (%v), want none", n, len(got), err)
 		}
 	})
 

@@ -26,24 +26,18 @@ func NormalizeArgs(args []any) ([]any, error) {
 			out[i] = int64(v)
 		case int32:
 			out[i] = int64(v)
-		case int64:
-			out[i] = v
+		case int64, uint64, float64, []byte:
+			out[i] = a // already in the set: no second boxing
 		case uint8:
 			out[i] = uint64(v)
 		case uint16:
 			out[i] = uint64(v)
 		case uint32:
 			out[i] = uint64(v)
-		case uint64:
-			out[i] = v
 		case float32:
 			// Keep the float32's own shortest decimal form: 1.1f stays 1.1.
 			f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
 			out[i] = f
-		case float64:
-			out[i] = v
-		case []byte:
-			out[i] = v
 		case string:
 			out[i] = []byte(v)
 		case mysql.TypedBytes:

@@ -57,6 +57,14 @@ import (
 //     (ComRefusedTooLarge) that the gateway answers with 1153; and it
 //     bounds the wait for a packet's rest (net_read_timeout).
 //
+//  9. NextCommand: go-mysql reads every command into a fresh buffer,
+//     and a COM_STMT_EXECUTE's arguments into a fresh slice, boxing
+//     each value twice with NormalizeArgs: the prepared point select's
+//     most allocations. The gateway reads the next command first and
+//     serves the executes it can decode itself (DecodeStmtExecuteArgs),
+//     from the reader's reused buffer; every other command, and any
+//     execute it leaves, goes to go-mysql as before.
+//
 // The gateway's other go-mysql seams are not workarounds but its API:
 // Handler methods, a Resultset go-mysql will not write for responses the
 // gateway wrote itself, HandleOtherCommand for COM_CHANGE_USER.
@@ -78,6 +86,8 @@ type ServerFence struct {
 	// command continues from.
 	readTimeout time.Duration
 	refusedSeq  uint8
+	// reader is the packet reader ReadConn installed (9).
+	reader *packetReader
 }
 
 // NextStmtID returns the id go-mysql gives the COM_STMT_PREPARE being
@@ -167,8 +177,38 @@ func (f *ServerFence) rewrite(dst, payload []byte) (out []byte, ok bool) {
 // packets). Install it when the client waits for nothing and go-mysql has
 // buffered none of its bytes.
 func (f *ServerFence) ReadConn(c net.Conn) net.Conn {
-	return &packetReadConn{Conn: c, reader: &packetReader{r: bufio.NewReaderSize(c, 16*1024), conn: c, fence: f}}
+	f.reader = &packetReader{r: bufio.NewReaderSize(c, 16*1024), conn: c, fence: f}
+	return &packetReadConn{Conn: c, reader: f.reader}
 }
+
+// NextCommand reads the client's next command, as go-mysql's next read
+// would (executes rewritten, long data kept, oversized commands
+// refused), and returns its payload and sequence number without
+// consuming it (9): go-mysql reads it next unless TakeCommand says the
+// caller served it. payload is nil for a command of several packets,
+// which only go-mysql reads; it aliases the reader's buffer, valid until
+// the next read. Call it only between commands, after ReadConn.
+func (f *ServerFence) NextCommand() (payload []byte, seq byte, err error) {
+	p := f.reader
+	if len(p.pending) == 0 {
+		if err := p.next(); err != nil {
+			return nil, 0, err
+		}
+	}
+	pkt := p.pending
+	if len(pkt) < HeaderSize {
+		return nil, 0, nil
+	}
+	size := int(pkt[0]) | int(pkt[1])<<8 | int(pkt[2])<<16
+	if size >= MaxPayload || HeaderSize+size != len(pkt) {
+		return nil, 0, nil
+	}
+	return pkt[HeaderSize:], pkt[3], nil
+}
+
+// TakeCommand consumes the command NextCommand returned: the caller
+// served it, and go-mysql never reads it (9).
+func (f *ServerFence) TakeCommand() { f.reader.pending = nil }
 
 // packetReadConn is a net.Conn whose reads come through a packetReader.
 type packetReadConn struct {
