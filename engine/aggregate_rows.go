@@ -11,22 +11,20 @@ import (
 
 // AggregateRows evaluates a SELECT's own clauses at the gateway over the
 // rows any input produced — a grouped, DISTINCT or LIMITed derived table,
-// a derived UNION — where the shards cannot: WHERE (Filter), GROUP BY
-// (Keys) with aggregates over the raw values, expressions of them
+// a derived UNION, a gateway join of one — where the shards cannot: GROUP
+// BY (Keys) with aggregates over the raw values, expressions of them
 // (Computed), HAVING, ORDER BY, and the projection to the client's
-// columns. Unlike GroupAggregate, which merges partial aggregates the
+// columns (a WHERE is a Filter below it). Unlike GroupAggregate, which merges partial aggregates the
 // shards computed, it aggregates single rows: COUNT counts non-NULL
 // values, SUM and AVG add them up, MIN and MAX compare them (strings by
 // their weight_string column, so in their collation). Without Keys and
 // Scalar every row that passes the filter is a row of the result.
 //
-// It holds its input whole and one row per group; the input's rows were
-// counted against the gateway's row budget when they were read.
+// It holds its input whole and one row per group, each counted against
+// the gateway's row budget (--max-buffered-rows, 1041 past it), as the
+// input's rows were when they were read.
 type AggregateRows struct {
 	Input Primitive
-	// Filter, over the input's columns, keeps the rows it is true for.
-	Filter     Expr
-	FilterText string
 	// Keys are the grouping columns of the input (with weight_string
 	// columns); Scalar with no keys is one group even for no rows.
 	Keys   []GroupKey
@@ -98,8 +96,7 @@ func (a *AggregateRows) Execute(ctx context.Context, vc VCursor, args []any) (*R
 		return nil, err
 	}
 	env := evalEnvOf(vc)
-	ec := newEvalCtx(fields, env)
-	kinds := ec.kinds
+	kinds := columnKinds(fields)
 	pads := padsOf(fields)
 	if err := a.checkWeights(fields, kinds); err != nil {
 		return nil, err
@@ -115,19 +112,13 @@ func (a *AggregateRows) Execute(ctx context.Context, vc VCursor, args []any) (*R
 		}
 	}
 	grouped := len(a.Keys) > 0 || a.Scalar
+	// Each group held counts against the statement's row budget (the
+	// input's rows were counted when they were read).
+	held := rowCounter{vc: vc}
 	index := map[string]*rowsGroup{}
 	var groups []*rowsGroup
 	var key []byte
 	for _, row := range in.Rows {
-		if a.Filter != nil {
-			v, err := a.Filter(row, ec, args)
-			if err != nil {
-				return nil, err
-			}
-			if t, null := v.truth(); null || !t {
-				continue
-			}
-		}
 		var gr *rowsGroup
 		if grouped {
 			key = key[:0]
@@ -142,6 +133,9 @@ func (a *AggregateRows) Execute(ctx context.Context, vc VCursor, args []any) (*R
 			gr = &rowsGroup{first: row, aggs: make([]aggState, len(a.Columns))}
 			if grouped {
 				index[string(key)] = gr
+				if err := held.add(); err != nil {
+					return nil, err
+				}
 			}
 			groups = append(groups, gr)
 		}
@@ -152,6 +146,9 @@ func (a *AggregateRows) Execute(ctx context.Context, vc VCursor, args []any) (*R
 				}
 			}
 		}
+	}
+	if err := held.flush(); err != nil {
+		return nil, err
 	}
 	if len(groups) == 0 && a.Scalar && len(a.Keys) == 0 {
 		groups = append(groups, &rowsGroup{aggs: make([]aggState, len(a.Columns))})
@@ -430,9 +427,6 @@ func (a *AggregateRows) description() Description {
 		cols = append(cols, describeRowsColumn(c))
 	}
 	d.Other["Columns"] = cols
-	if a.FilterText != "" {
-		d.Other["Filter"] = a.FilterText
-	}
 	if len(a.Keys) > 0 {
 		var keys []string
 		for _, k := range a.Keys {

@@ -60,8 +60,7 @@ func TestAggregateRowsScalarFilterAndMax(t *testing.T) {
 	// WHERE n > 3 keeps "bob" (5) and NULL (4); MAX(name) by weight.
 	filter := BinaryExpr(OpGT, ColumnExpr(2), mustNumber(t, int64(3)))
 	a := &AggregateRows{
-		Input:  scatterRoute("q"),
-		Filter: filter,
+		Input:  &Filter{Input: scatterRoute("q"), Predicate: filter},
 		Scalar: true,
 		Columns: []RowsColumn{
 			{Aggregate: true, Op: AggrCount, Col: NoColumn, Weight: NoWeight},
@@ -78,7 +77,7 @@ func TestAggregateRowsScalarFilterAndMax(t *testing.T) {
 		t.Fatalf("got %s, want %s", got, want)
 	}
 	// Over no rows, a scalar aggregate still has its row.
-	a.Filter = BinaryExpr(OpGT, ColumnExpr(2), mustNumber(t, int64(100)))
+	a.Input = &Filter{Input: scatterRoute("q"), Predicate: BinaryExpr(OpGT, ColumnExpr(2), mustNumber(t, int64(100)))}
 	if r, err = a.Execute(context.Background(), aggregateRowsInput(), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -71,11 +71,13 @@ func (p *rowsPlan) plan() (engine.Primitive, error) {
 	} else {
 		terms = splitAnd(sel.Where, nil)
 	}
+	var filter *engine.Filter
 	if len(terms) > 0 {
-		if ar.Filter, err = p.filter(terms); err != nil {
+		filter = &engine.Filter{}
+		if filter.Predicate, err = p.filter(terms); err != nil {
 			return nil, err
 		}
-		ar.FilterText, _ = restore(andAll(terms))
+		filter.Text, _ = restore(andAll(terms))
 	}
 	if ar.Keys, err = p.groupKeys(); err != nil {
 		return nil, err
@@ -110,6 +112,9 @@ func (p *rowsPlan) plan() (engine.Primitive, error) {
 		if input, err = p.joinInput(input, key[1], lcol, lweight); err != nil {
 			return nil, err
 		}
+	}
+	if filter != nil {
+		filter.Input, input = input, filter
 	}
 	ar.Input, ar.Probe = input, probe
 	ar.Columns, ar.Computed, ar.Visible = p.out, p.computed, p.visible
@@ -345,10 +350,8 @@ func (p *rowsPlan) probeQuery() (*engine.Route, error) {
 	q := cp.(*ast.SelectStmt) // named as the client named them: keepFieldNames ran
 	q.Where = &ast.BinaryOperationExpr{Op: opcode.NE, L: newValueExpr(int64(1), "", ""), R: newValueExpr(int64(1), "", "")}
 	q.OrderBy, q.Limit = nil, nil
-	tables := &tableLister{}
-	q.Accept(tables)
 	var rt engine.Routing
-	for i, tn := range tables.names {
+	for i, tn := range collectTables(q) {
 		ref, err := p.b.resolveTable(tn)
 		if err != nil {
 			return nil, err
@@ -373,15 +376,3 @@ func (p *rowsPlan) probeQuery() (*engine.Route, error) {
 	}
 	return &engine.Route{Routing: rt, Query: tmpl}, nil
 }
-
-// tableLister collects the tables a statement reads.
-type tableLister struct{ names []*ast.TableName }
-
-func (v *tableLister) Enter(n ast.Node) (ast.Node, bool) {
-	if tn, ok := n.(*ast.TableName); ok {
-		v.names = append(v.names, tn)
-	}
-	return n, false
-}
-
-func (v *tableLister) Leave(n ast.Node) (ast.Node, bool) { return n, true }
