@@ -27,7 +27,7 @@ func TestFormerPrimaryLackingAPreparedXAIsRebuilt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a rebuild under load takes a minute or more
 	defer cancel()
 	env, _, _ := startCluster(t, ctx)
 	store := env.Cluster.Store
