@@ -13,13 +13,21 @@ import (
 // DISTINCT union removes duplicates of every branch to its left), by
 // value or by the weight_string columns each branch carries after its
 // Visible columns; the hidden columns are dropped.
+//
+// With Ops set, the inputs are combined left to right by those operators
+// instead (setop.go: INTERSECT and EXCEPT, UNION in a chain with them).
 type Concatenate struct {
 	Sources        []Primitive
 	Visible        int
-	Hidden         int   // weight_string columns after the visible ones
+	Hidden         int   // columns after the visible ones: weight_strings, ORDER BY expressions
 	Weights        []int // each visible column's weight_string column, or NoWeight
 	DistinctInputs int
-	Order          []OrderKey
+	// Ops is the operator before each input after the first (len(Sources)-1).
+	Ops   []SetOperator
+	Order []OrderKey
+	// KeepHidden passes the hidden columns on: a nested set operation
+	// feeds one that compares or orders by them too.
+	KeepHidden bool
 }
 
 var _ Primitive = (*Concatenate)(nil)
@@ -31,6 +39,7 @@ func (c *Concatenate) Execute(ctx context.Context, vc VCursor, args []any) (*Res
 	var pads []bool
 	seen := map[string]bool{}
 	var key []byte
+	var acc keyedRows
 	for i, src := range c.Sources {
 		r, err := src.Execute(ctx, vc, args)
 		if err != nil {
@@ -43,25 +52,40 @@ func (c *Concatenate) Execute(ctx context.Context, vc VCursor, args []any) (*Res
 			out.Fields = r.Fields
 			kinds = columnKinds(r.Fields)
 			pads = padsOf(r.Fields)
-		} else if c.DistinctInputs > 0 || len(c.Order) > 0 {
+		} else if c.DistinctInputs > 0 || len(c.Order) > 0 || c.Ops != nil {
 			for col := 0; col < c.Visible; col++ {
 				if err := sameComparison(out.Fields[col], r.Fields[col]); err != nil {
 					return nil, err
 				}
 			}
-		}
-		out.Warnings = addWarnings(out.Warnings, r.Warnings)
-		for _, row := range r.Rows {
-			if i < c.DistinctInputs {
-				key = key[:0]
-				for col := 0; col < c.Visible; col++ {
-					w := NoWeight
-					if col < len(c.Weights) {
-						w = c.Weights[col]
-					}
-					if key, err = appendGroupKey(key, row, GroupKey{Col: col, Weight: w}, kinds, pads); err != nil {
+			for _, k := range c.Order {
+				if k.Col >= c.Visible {
+					if err := sameComparison(out.Fields[k.Col], r.Fields[k.Col]); err != nil {
 						return nil, err
 					}
+				}
+			}
+		}
+		out.Warnings = addWarnings(out.Warnings, r.Warnings)
+		if c.Ops != nil {
+			next := keyedRows{rows: r.Rows, keys: make([]string, len(r.Rows))}
+			for j, row := range r.Rows {
+				if key, err = c.appendKey(key[:0], row, kinds, pads); err != nil {
+					return nil, err
+				}
+				next.keys[j] = string(key)
+			}
+			if i == 0 {
+				acc = next
+			} else {
+				acc = applySetOp(c.Ops[i-1], acc, next)
+			}
+			continue
+		}
+		for _, row := range r.Rows {
+			if i < c.DistinctInputs {
+				if key, err = c.appendKey(key[:0], row, kinds, pads); err != nil {
+					return nil, err
 				}
 				if seen[string(key)] {
 					continue
@@ -70,6 +94,9 @@ func (c *Concatenate) Execute(ctx context.Context, vc VCursor, args []any) (*Res
 			}
 			out.Rows = append(out.Rows, row)
 		}
+	}
+	if c.Ops != nil {
+		out.Rows = acc.rows
 	}
 	if len(c.Order) > 0 {
 		cols := make([]sortColumn, len(c.Order))
@@ -82,13 +109,29 @@ func (c *Concatenate) Execute(ctx context.Context, vc VCursor, args []any) (*Res
 		}
 		sortRows(out.Rows, cols)
 	}
-	if c.Hidden > 0 && out.Fields != nil {
+	if c.Hidden > 0 && out.Fields != nil && !c.KeepHidden {
 		out.Fields = out.Fields[:c.Visible]
 		for i, r := range out.Rows {
 			out.Rows[i] = r[:c.Visible]
 		}
 	}
 	return out, nil
+}
+
+// appendKey appends the row's comparison key: every visible column, by
+// its weight_string where it has one.
+func (c *Concatenate) appendKey(key []byte, row [][]byte, kinds []sortKind, pads []bool) ([]byte, error) {
+	var err error
+	for col := 0; col < c.Visible; col++ {
+		w := NoWeight
+		if col < len(c.Weights) {
+			w = c.Weights[col]
+		}
+		if key, err = appendGroupKey(key, row, GroupKey{Col: col, Weight: w}, kinds, pads); err != nil {
+			return nil, err
+		}
+	}
+	return key, nil
 }
 
 // Stream implements Primitive.
@@ -104,6 +147,17 @@ func (c *Concatenate) description() Description {
 	if c.DistinctInputs > 0 {
 		d.Variant = "Distinct"
 		d.Other["DistinctInputs"] = c.DistinctInputs
+	}
+	if c.Ops != nil {
+		d.Variant = "SetOp"
+		ops := make([]string, len(c.Ops))
+		for i, o := range c.Ops {
+			ops[i] = o.String()
+		}
+		d.Other["Operators"] = ops
+	}
+	if c.KeepHidden {
+		d.Other["KeepHidden"] = true
 	}
 	if c.Hidden > 0 {
 		d.Other["HiddenColumns"] = c.Hidden

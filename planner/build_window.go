@@ -150,7 +150,16 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		}
 		return pf, nil
 	}
-	windowAt := map[int]int{} // select-list position -> index in funcs
+	planInto := func(wf *ast.WindowFuncExpr, col hiddenRef) error {
+		pf, err := plan(wf, col)
+		if err == nil {
+			funcs = append(funcs, pf)
+		}
+		return err
+	}
+	var exprs []*windowExpr
+	computedAt := map[int]bool{} // select-list positions of expressions of windows
+	windowAt := map[int]int{}    // select-list position -> index in funcs
 	for i, f := range sel.Fields.Fields {
 		if f.WildCard != nil {
 			if w.starAt < 0 {
@@ -161,7 +170,15 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		wf, ok := unparen(f.Expr).(*ast.WindowFuncExpr)
 		if !ok {
 			if findNode(f.Expr, isWindowFunc) {
-				return nil, unsupported("window functions inside expressions across shards")
+				if grouped {
+					return nil, unsupported("window functions inside expressions over groups across shards")
+				}
+				we, err := w.planWindowExpr(b, f.Expr, i, planInto)
+				if err != nil {
+					return nil, err
+				}
+				exprs = append(exprs, we)
+				computedAt[i] = true
 			}
 			continue
 		}
@@ -186,7 +203,24 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 				outer = append(outer, windowKeyRef{col: pf.fn.Col, weight: pf.argW, desc: it.Desc})
 				continue
 			}
+			if !grouped && findNode(it.Expr, isWindowFunc) && matchAlias(sel.Fields.Fields[:w.visible], it.Expr) < 0 {
+				// An expression of window functions: computed into a
+				// hidden column, ordered as a number.
+				ref := w.addHidden(it.Expr)
+				we, err := w.planWindowExpr(b, it.Expr, ref, planInto)
+				if err != nil {
+					return nil, err
+				}
+				exprs = append(exprs, we)
+				outer = append(outer, windowKeyRef{col: ref, weight: engine.NoColumn, desc: it.Desc})
+				continue
+			}
 			k, skip, err := w.outerKey(it, func(i int) (windowKeyRef, bool) {
+				if computedAt[i] {
+					// Ordered as a number: a weight_string from the shards
+					// would be of their own value.
+					return windowKeyRef{col: i, weight: engine.NoColumn, desc: it.Desc}, true
+				}
 				j, ok := windowAt[i]
 				if !ok {
 					return windowKeyRef{}, false
@@ -212,6 +246,13 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 	sel.OrderBy, sel.Limit = nil, nil
 
 	win := &engine.Window{}
+	for _, we := range exprs {
+		c, err := we.compile(w)
+		if err != nil {
+			return nil, err
+		}
+		win.Computed = append(win.Computed, c)
+	}
 	var input engine.Primitive
 	if grouped {
 		var err error
@@ -338,7 +379,7 @@ func (w *windowPlan) outerKey(it *ast.ByItem, windowCol func(int) (windowKeyRef,
 			return windowKeyRef{}, false, unsupported("ORDER BY a constant across shards")
 		}
 		if findNode(it.Expr, isWindowFunc) {
-			return windowKeyRef{}, false, unsupported("window functions in ORDER BY over groups or in ORDER BY expressions across shards (order by their alias)")
+			return windowKeyRef{}, false, unsupported("window functions in ORDER BY over groups across shards (order by their alias)")
 		}
 		col = matchAlias(fields, it.Expr)
 		if col < 0 {
@@ -495,14 +536,23 @@ func (w *windowPlan) frame(kind engine.WindowKind, spec *ast.WindowSpec) (*engin
 		case b.UnBounded:
 			return engine.FrameBound{Kind: engine.BoundUnboundedFollowing}, nil
 		}
-		if !fr.Rows {
-			return engine.FrameBound{}, unsupported("RANGE frames with an offset across shards (use ROWS)")
+		if b.Unit != ast.TimeUnitInvalid {
+			// MariaDB 10.11 has no INTERVAL bounds.
+			s, _ := restore(b.Expr)
+			return engine.FrameBound{}, sqlerror.New(sqlerror.User, mysql.ER_PARSE_ERROR, "%s", syntaxMessage("interval "+s, ""))
 		}
 		v, ok := valueOf(b.Expr)
-		if !ok || b.Unit != ast.TimeUnitInvalid {
+		if !ok {
 			return engine.FrameBound{}, unsupported("a window frame bound other than a number across shards")
 		}
-		if v.Param < 0 {
+		if !fr.Rows {
+			// A number of the ORDER BY key's type (engine/window_range.go).
+			if ve, ok := unparen(b.Expr).(*valueExpr); ok && !isDecimalLit(ve) {
+				if _, err := engine.LimitValue(v, nil); err != nil {
+					return engine.FrameBound{}, err
+				}
+			}
+		} else if v.Param < 0 {
 			if _, err := engine.LimitValue(v, nil); err != nil {
 				return engine.FrameBound{}, err
 			}
@@ -521,4 +571,9 @@ func (w *windowPlan) frame(kind engine.WindowKind, spec *ast.WindowSpec) (*engin
 		return nil, err
 	}
 	return fr, nil
+}
+
+func isDecimalLit(v *valueExpr) bool {
+	_, ok := v.val.(decimalLit)
+	return ok
 }
