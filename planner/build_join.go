@@ -184,7 +184,7 @@ func sideOf(e ast.ExprNode, sides [2]*joinSide) (int, error) {
 func (b *builder) gatewayJoin(sel *ast.SelectStmt) (engine.Primitive, error) {
 	switch {
 	case len(sel.WindowSpecs) > 0 || findNode(sel, isWindowFunc):
-		return nil, unsupported("window functions across shards")
+		return b.windowSelect(sel, vindexRoute{}, nil) // build_window_join.go
 	case sel.SelectIntoOpt != nil || sel.LockInfo != nil && sel.LockInfo.LockType != ast.SelectLockNone:
 		return nil, unsupported("SELECT ... INTO or FOR UPDATE over a join across shards")
 	}

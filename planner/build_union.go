@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -197,15 +198,15 @@ func isIntersect(op ast.SetOprType) bool { return op == ast.Intersect || op == a
 // bindIntersect nests each run of INTERSECTs of a list that also has
 // other operators.
 func (l *setList) bindIntersect() {
-	mixed, any := false, false
+	mixed, intersects := false, false
 	for _, t := range l.terms[1:] {
 		if isIntersect(t.op) {
-			any = true
+			intersects = true
 		} else {
 			mixed = true
 		}
 	}
-	if !any || !mixed {
+	if !intersects || !mixed {
 		return
 	}
 	var out []setTerm
@@ -257,7 +258,7 @@ func (l *setList) needsKeys() bool {
 // top a level keeps its hidden columns for the level it feeds.
 func (b *builder) buildSetList(l *setList, lay *setLayout, top bool) (engine.Primitive, error) {
 	c := &engine.Concatenate{Visible: lay.visible, KeepHidden: !top}
-	if lay.hidden > 0 || slicesAny(lay.weights, func(w int) bool { return w != engine.NoWeight }) {
+	if lay.hidden > 0 || slices.ContainsFunc(lay.weights, func(w int) bool { return w != engine.NoWeight }) {
 		c.Hidden, c.Weights = lay.hidden, lay.weights
 	}
 	plainUnion := true
@@ -311,15 +312,6 @@ func (b *builder) buildSetList(l *setList, lay *setLayout, top bool) (engine.Pri
 		return nil, err
 	}
 	return &engine.Limit{Input: c, Spec: *lim}, nil
-}
-
-func slicesAny(s []int, f func(int) bool) bool {
-	for _, v := range s {
-		if f(v) {
-			return true
-		}
-	}
-	return false
 }
 
 func setOperator(op ast.SetOprType) engine.SetOperator {

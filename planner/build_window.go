@@ -85,13 +85,14 @@ func (w *windowPlan) at(r hiddenRef) int {
 }
 
 // windowSelect plans a single-table SELECT with window functions that runs
-// on several shards.
+// on several shards, or (src nil) one over a join evaluated at the gateway.
 func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (engine.Primitive, error) {
-	if sel.Distinct || (sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct) {
-		return nil, unsupported("window functions over DISTINCT rows across shards")
-	}
+	distinct := sel.Distinct || (sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct)
 	grouped := sel.GroupBy != nil || sel.Having != nil || findOwn(sel.Fields, isAggregate) ||
 		(sel.OrderBy != nil && findOwn(sel.OrderBy, isAggregate))
+	if distinct && grouped {
+		return nil, unsupported("window functions over DISTINCT groups across shards")
+	}
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
 	}
@@ -192,9 +193,10 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 	var outer []windowKeyRef
 	if sel.OrderBy != nil {
 		for _, it := range sel.OrderBy.Items {
-			if wf, ok := unparen(it.Expr).(*ast.WindowFuncExpr); ok && !grouped {
+			if wf, ok := unparen(it.Expr).(*ast.WindowFuncExpr); ok {
 				// ORDER BY a window function: computed into a hidden column
-				// (the shards' own value of it gives its type).
+				// (the shards' own value of it gives its type; over groups,
+				// the type probe's).
 				pf, err := plan(wf, w.addHidden(wf))
 				if err != nil {
 					return nil, err
@@ -244,6 +246,28 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		lim = l
 	}
 	sel.OrderBy, sel.Limit = nil, nil
+	var distinctWeights []hiddenRef
+	if distinct {
+		if w.starAt >= 0 || len(exprs) > 0 {
+			return nil, unsupported("window functions over DISTINCT rows with * or window expressions across shards")
+		}
+		// Rows are the same by every visible column, a character one by
+		// its weight_string (a window function's result by the weight
+		// the engine writes for it; a number needs none).
+		for i, f := range sel.Fields.Fields[:w.visible] {
+			if j, ok := windowAt[i]; ok {
+				distinctWeights = append(distinctWeights, funcs[j].argW)
+				continue
+			}
+			distinctWeights = append(distinctWeights, w.addWeight(f.Expr))
+		}
+		// DISTINCT applies to the rows the windows computed, at the
+		// gateway: the shards send every row.
+		sel.Distinct = false
+		if sel.SelectStmtOpts != nil {
+			sel.SelectStmtOpts.Distinct = false
+		}
+	}
 
 	win := &engine.Window{}
 	for _, we := range exprs {
@@ -254,8 +278,17 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		win.Computed = append(win.Computed, c)
 	}
 	var input engine.Primitive
-	if grouped {
-		var err error
+	var err error
+	switch {
+	case src == nil:
+		// Over a gateway join (build_window_join.go).
+		if grouped {
+			return nil, unsupported("window functions over groups of a join across shards")
+		}
+		if input, win.TypeProbe, err = b.joinedWindowInput(w, windowAt); err != nil {
+			return nil, err
+		}
+	case grouped:
 		if input, win.TypeProbe, err = b.groupedWindowInput(w, windowAt, vr, src); err != nil {
 			return nil, err
 		}
@@ -280,9 +313,17 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 	}
 	win.Input = input
 	var top engine.Primitive = win
+	if distinct {
+		c := &engine.Concatenate{Sources: []engine.Primitive{win}, Visible: w.visible, Hidden: len(w.hidden),
+			DistinctInputs: 1, KeepHidden: len(outer) > 0}
+		for _, r := range distinctWeights {
+			c.Weights = append(c.Weights, w.at(r))
+		}
+		top = c
+	}
 	if len(outer) > 0 {
-		top = &engine.MemorySort{Input: win, Keys: w.keys(outer), Trim: len(w.hidden)}
-	} else {
+		top = &engine.MemorySort{Input: top, Keys: w.keys(outer), Trim: len(w.hidden)}
+	} else if !distinct {
 		win.Trim = len(w.hidden)
 	}
 	if lim != nil {
@@ -334,7 +375,22 @@ func (b *builder) groupedWindowInput(w *windowPlan, windowAt map[int]int, vr vin
 		}
 		inner = append(inner, f)
 	}
-	sel.Fields.Fields = append(inner, w.hidden...)
+	for h, f := range w.hidden {
+		if _, ok := unparen(f.Expr).(*ast.WindowFuncExpr); ok {
+			// A window function of the ORDER BY: typed by the probe too.
+			probeFields = append(probeFields, &ast.SelectField{Expr: f.Expr})
+			tp.Cols = append(tp.Cols, w.visible+h)
+			f = &ast.SelectField{Expr: newValueExpr(nil, "", "")}
+		}
+		inner = append(inner, f)
+	}
+	if len(tp.Cols) > len(cols) {
+		probe.Fields.Fields = probeFields
+		if tp.Route.Query, err = render(probe); err != nil {
+			return nil, nil, err
+		}
+	}
+	sel.Fields.Fields = inner
 	sel.WindowSpecs = nil
 	in, err := b.groupedSelect(sel, vr, src)
 	return in, tp, err
@@ -379,7 +435,7 @@ func (w *windowPlan) outerKey(it *ast.ByItem, windowCol func(int) (windowKeyRef,
 			return windowKeyRef{}, false, unsupported("ORDER BY a constant across shards")
 		}
 		if findNode(it.Expr, isWindowFunc) {
-			return windowKeyRef{}, false, unsupported("window functions in ORDER BY over groups across shards (order by their alias)")
+			return windowKeyRef{}, false, unsupported("window functions inside ORDER BY expressions over groups across shards (order by their alias)")
 		}
 		col = matchAlias(fields, it.Expr)
 		if col < 0 {
