@@ -71,3 +71,32 @@ func TestConcatenateKeepHiddenForTheLevelAbove(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+func TestConcatenateWidensIntegerColumns(t *testing.T) {
+	vc := newFakeVCursor()
+	vc.results = func(_, shard, _ string) (*Result, error) {
+		typ := byte(mysql.MYSQL_TYPE_TINY)
+		if shard == "40-80" {
+			typ = mysql.MYSQL_TYPE_LONG
+		}
+		f := field("a", typ, binaryCharset)
+		f.Data = f.Dump() // as a backend's packet
+		return &Result{Fields: []*mysql.Field{f}, Rows: rows([]string{"1"})}, nil
+	}
+	c := &Concatenate{Sources: []Primitive{singleShardRoute("q", "-40"), singleShardRoute("q", "40-80")}, Visible: 1,
+		Ops: []SetOperator{SetIntersect}}
+	r, err := c.Execute(context.Background(), vc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent mysql.Field
+	if err := sent.Parse(r.Fields[0].Dump()); err != nil {
+		t.Fatal(err)
+	}
+	if got := sent.Type; got != mysql.MYSQL_TYPE_LONG {
+		t.Errorf("TINYINT INTERSECT INT: the client is sent type %d, want INT (%d)", got, mysql.MYSQL_TYPE_LONG)
+	}
+	if show(r.Rows) != "(1)" {
+		t.Errorf("got %s, want (1)", show(r.Rows))
+	}
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/shardgate/shardgate/sqlerror"
@@ -65,6 +66,9 @@ func (c *Concatenate) Execute(ctx context.Context, vc VCursor, args []any) (*Res
 					}
 				}
 			}
+		}
+		if i > 0 {
+			out.Fields = widenIntegers(out.Fields, r.Fields, c.Visible)
 		}
 		out.Warnings = addWarnings(out.Warnings, r.Warnings)
 		if c.Ops != nil {
@@ -181,4 +185,46 @@ func (c *Concatenate) description() Description {
 // errUnion is ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT.
 func errUnion() error {
 	return sqlerror.New(sqlerror.User, mysql.ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT, "The used SELECT statements have a different number of columns")
+}
+
+// integerWidth orders MySQL's integer types by width (0: not an integer).
+func integerWidth(t byte) int {
+	switch t {
+	case mysql.MYSQL_TYPE_TINY:
+		return 1
+	case mysql.MYSQL_TYPE_SHORT:
+		return 2
+	case mysql.MYSQL_TYPE_INT24:
+		return 3
+	case mysql.MYSQL_TYPE_LONG:
+		return 4
+	case mysql.MYSQL_TYPE_LONGLONG:
+		return 5
+	}
+	return 0
+}
+
+// widenIntegers gives a result column the wider integer type of two
+// inputs of the same signedness, as MySQL aggregates a set operation's
+// column types (TINYINT INTERSECT INT is INT); other types stay the first
+// input's. fields is copied before it changes.
+func widenIntegers(fields, next []*mysql.Field, visible int) []*mysql.Field {
+	copied := false
+	for col := 0; col < visible && col < len(fields) && col < len(next); col++ {
+		a, b := fields[col], next[col]
+		wa, wb := integerWidth(a.Type), integerWidth(b.Type)
+		if wa == 0 || wb <= wa || (a.Flag&mysql.UNSIGNED_FLAG) != (b.Flag&mysql.UNSIGNED_FLAG) {
+			continue
+		}
+		if !copied {
+			fields = slices.Clone(fields)
+			copied = true
+		}
+		f := *a
+		f.Type = b.Type
+		f.ColumnLength = max(a.ColumnLength, b.ColumnLength)
+		f.Data = nil // the backend's packet says the old type: encode anew
+		fields[col] = &f
+	}
+	return fields
 }
