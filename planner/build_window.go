@@ -171,9 +171,6 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		wf, ok := unparen(f.Expr).(*ast.WindowFuncExpr)
 		if !ok {
 			if findNode(f.Expr, isWindowFunc) {
-				if grouped {
-					return nil, unsupported("window functions inside expressions over groups across shards")
-				}
 				we, err := w.planWindowExpr(b, f.Expr, i, planInto)
 				if err != nil {
 					return nil, err
@@ -289,7 +286,16 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 			return nil, err
 		}
 	case grouped:
-		if input, win.TypeProbe, err = b.groupedWindowInput(w, windowAt, vr, src); err != nil {
+		// Columns the gateway writes: NULL in the grouped query, typed by
+		// the probe.
+		written := map[int]bool{}
+		for i := range windowAt {
+			written[i] = true
+		}
+		for i := range computedAt {
+			written[i] = true
+		}
+		if input, win.TypeProbe, err = b.groupedWindowInput(w, written, vr, src); err != nil {
 			return nil, err
 		}
 	}
@@ -337,7 +343,7 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 // added (merged by the existing GroupAggregate), and a probe reading
 // nothing from one shard whose fields are MariaDB's types of the window
 // functions over those groups.
-func (b *builder) groupedWindowInput(w *windowPlan, windowAt map[int]int, vr vindexRoute, src *source) (engine.Primitive, *engine.TypeProbe, error) {
+func (b *builder) groupedWindowInput(w *windowPlan, windowAt map[int]bool, vr vindexRoute, src *source) (engine.Primitive, *engine.TypeProbe, error) {
 	sel := w.sel
 	if w.starAt >= 0 {
 		return nil, nil, unsupported("* with GROUP BY, DISTINCT or aggregate functions across shards")
