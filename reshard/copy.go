@@ -327,6 +327,12 @@ const (
 //
 // While one is listed, everything is dropped and taken again a little
 // later (2PC branches stay prepared for milliseconds).
+//
+// from is at most the snapshot's position, per domain: gtid_binlog_pos
+// counts a transaction once it is in the binlog, before its engine commit
+// (a semi-sync wait for a replica's acknowledgement sits between them), so
+// it can be past the snapshot, which lacks that transaction; catch-up
+// starting there would never apply it.
 func startCopySnapshot(ctx context.Context, src *tablet.Conn, around func(taken bool)) (snapshot, from string, err error) {
 	for attempt := 1; ; attempt++ {
 		if from, err = binlogPos(ctx, src); err != nil {
@@ -350,7 +356,8 @@ func startCopySnapshot(ctx context.Context, src *tablet.Conn, around func(taken 
 				return "", "", fmt.Errorf("snapshot: XA RECOVER: %w", err)
 			}
 			if len(res.Rows) == 0 {
-				return snapshot, from, nil
+				from, err = earlierPosition(from, snapshot)
+				return snapshot, from, err
 			}
 			if _, err := src.Execute(ctx, "ROLLBACK"); err != nil {
 				return "", "", err
@@ -366,6 +373,19 @@ func startCopySnapshot(ctx context.Context, src *tablet.Conn, around func(taken 
 		case <-time.After(xaWaitPause):
 		}
 	}
+}
+
+// earlierPosition is, per domain, the earlier of two GTID positions.
+func earlierPosition(a, b string) (string, error) {
+	pa, err := parsePosition(a)
+	if err != nil {
+		return "", err
+	}
+	pb, err := parsePosition(b)
+	if err != nil {
+		return "", err
+	}
+	return minPosition([]position{pa, pb}).String(), nil
 }
 
 // startSnapshot opens a consistent-snapshot transaction on a source and

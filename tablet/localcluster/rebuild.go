@@ -10,20 +10,31 @@ import (
 	"github.com/shardgate/shardgate/topo"
 )
 
-// erGTIDStrictOutOfOrder is ER_GTID_STRICT_OUT_OF_ORDER (1950): the
-// replica's SQL thread met a GTID whose sequence number it already used
-// for a transaction of its own: it holds a transaction the primary lacks.
-const erGTIDStrictOutOfOrder = 1950
+// The replication SQL-thread errors that mean a drained former primary's
+// history differs from its new primary's, so it can never follow it:
+const (
+	// erGTIDStrictOutOfOrder is ER_GTID_STRICT_OUT_OF_ORDER: the replica
+	// met a GTID whose sequence number it already used for a transaction
+	// of its own: it holds a transaction the primary lacks.
+	erGTIDStrictOutOfOrder = 1950
+	// erXAERNotA is ER_XAER_NOTA: an XA COMMIT or ROLLBACK of a
+	// transaction whose XA PREPARE the replica's binlog has (so it is not
+	// fetched again) but its engine lost in crash recovery: killed between
+	// writing the XA PREPARE to the binlog and preparing it in InnoDB.
+	erXAERNotA = 1397
+)
 
 // rebuildCheckEvery is how often a drained instance is looked at.
 const rebuildCheckEvery = 2 * time.Second
 
 // errantReplica tells whether a drained instance's replication stopped
-// because it holds a transaction its primary lacks: a former primary that
+// because its history differs from its primary's: a former primary that
 // wrote to its binlog what no replica received before it died, and that
 // crash recovery kept (an XA PREPARE is kept even with init_rpl_role=SLAVE:
-// it is prepared by design). It can then never follow its shard's
-// primary.
+// it is prepared by design), or whose binlog has an XA PREPARE its engine
+// lost. It can then never follow its shard's primary. What it alone had
+// was never acknowledged (semi-sync: an acknowledged write is on a
+// replica), so rebuilding it from the primary loses nothing.
 func errantReplica(ctx context.Context, in *Instance) (bool, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -44,7 +55,7 @@ func errantReplica(ctx context.Context, in *Instance) (bool, string, error) {
 		}
 		return nil
 	})
-	return errno == erGTIDStrictOutOfOrder, msg, err
+	return errno == erGTIDStrictOutOfOrder || errno == erXAERNotA, msg, err
 }
 
 // rebuild replaces a drained instance's data with its shard primary's:
