@@ -275,6 +275,15 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		win.Computed = append(win.Computed, c)
 	}
 	var input engine.Primitive
+	// Columns the gateway writes over groups or joined rows: NULL in the
+	// input's query, typed by the probe.
+	written := map[int]bool{}
+	for i := range windowAt {
+		written[i] = true
+	}
+	for i := range computedAt {
+		written[i] = true
+	}
 	var err error
 	switch {
 	case src == nil:
@@ -282,19 +291,10 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		if grouped {
 			return nil, unsupported("window functions over groups of a join across shards")
 		}
-		if input, win.TypeProbe, err = b.joinedWindowInput(w, windowAt); err != nil {
+		if input, win.TypeProbe, err = b.joinedWindowInput(w, written); err != nil {
 			return nil, err
 		}
 	case grouped:
-		// Columns the gateway writes: NULL in the grouped query, typed by
-		// the probe.
-		written := map[int]bool{}
-		for i := range windowAt {
-			written[i] = true
-		}
-		for i := range computedAt {
-			written[i] = true
-		}
 		if input, win.TypeProbe, err = b.groupedWindowInput(w, written, vr, src); err != nil {
 			return nil, err
 		}

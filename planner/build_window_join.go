@@ -16,7 +16,7 @@ import (
 // on one shard), so their types are MariaDB's.
 
 // joinedWindowInput plans the join a window reads and its type probe.
-func (b *builder) joinedWindowInput(w *windowPlan, windowAt map[int]int) (engine.Primitive, *engine.TypeProbe, error) {
+func (b *builder) joinedWindowInput(w *windowPlan, windowAt map[int]bool) (engine.Primitive, *engine.TypeProbe, error) {
 	sel := w.sel
 	if w.starAt >= 0 {
 		return nil, nil, unsupported("* beside window functions over a join across shards")
@@ -73,6 +73,10 @@ func (b *builder) joinedWindowInput(w *windowPlan, windowAt map[int]int) (engine
 	tp := &engine.TypeProbe{Route: &engine.Route{Routing: rt, Query: tmpl}, Cols: cols}
 	sel.Fields.Fields = inner
 	sel.WindowSpecs = nil
+	if findNode(sel.Fields, isWindowFunc) {
+		// The join must not plan windows again (it would come back here).
+		return nil, nil, errInternal("window function left in the input of a window over a join")
+	}
 	in, err := b.gatewayJoin(sel)
 	return in, tp, err
 }
