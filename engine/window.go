@@ -53,15 +53,16 @@ const (
 	BoundUnboundedFollowing
 )
 
-// FrameBound is a frame end; N is the row count of n PRECEDING/FOLLOWING.
+// FrameBound is a frame end; N is the n of n PRECEDING/FOLLOWING: a row
+// count (ROWS) or a difference of ORDER BY values (RANGE).
 type FrameBound struct {
 	Kind BoundKind
 	N    Value
 }
 
-// WindowFrame is a ROWS frame, or a RANGE frame whose ends are UNBOUNDED
-// or CURRENT ROW (the planner refuses RANGE with offsets): CURRENT ROW
-// then means the current row's peers.
+// WindowFrame is a ROWS or RANGE frame. In a RANGE frame CURRENT ROW
+// means the current row's peers, and n PRECEDING/FOLLOWING are values
+// (window_range.go).
 type WindowFrame struct {
 	Rows       bool
 	Start, End FrameBound
@@ -105,6 +106,9 @@ type Window struct {
 	// TypeProbe, over grouped rows, gives the function columns their
 	// fields (the input has placeholders there).
 	TypeProbe *TypeProbe
+	// Computed are expressions of the window functions' values
+	// (`row_number() over w + 1`), evaluated once every function is.
+	Computed []ComputedColumn
 }
 
 var _ Primitive = (*Window)(nil)
@@ -175,6 +179,14 @@ func (w *Window) Execute(ctx context.Context, vc VCursor, args []any) (*Result, 
 			}
 		}
 	}
+	if len(w.Computed) > 0 {
+		ec := newEvalCtx(in.Fields, evalEnvOf(vc))
+		for _, row := range rows {
+			if err := computeColumns(w.Computed, row, in.Fields, ec, args); err != nil {
+				return nil, err
+			}
+		}
+	}
 	keep := n - w.Trim
 	for i := range rows {
 		rows[i] = rows[i][:keep]
@@ -214,6 +226,13 @@ func (w *Window) description() Description {
 	d := Description{OperatorType: "Window", Variant: "Memory", Other: map[string]any{"Functions": funcs}}
 	if w.Trim > 0 {
 		d.Other["HiddenColumns"] = w.Trim
+	}
+	if len(w.Computed) > 0 {
+		var cs []string
+		for _, c := range w.Computed {
+			cs = append(cs, c.Text+" into "+colRef(c.Col))
+		}
+		d.Other["Computed"] = cs
 	}
 	return d
 }

@@ -111,6 +111,7 @@ type windowComputer struct {
 	argField       *mysql.Field
 	resField       *mysql.Field
 	minMax         sortColumn
+	ranges         *rangeFrame // RANGE frames with offsets
 	vals, weights  [][]byte
 	numbers        []*big.Rat // SUM/AVG: exact argument values (nil: NULL)
 	floats         []float64
@@ -171,6 +172,11 @@ func newWindowComputer(f *WindowFunc, fields []*mysql.Field, rows [][][]byte, ar
 			return nil, err
 		}
 		if c.endN, err = boundOffset(f.Frame.End, args); err != nil {
+			return nil, err
+		}
+	}
+	if hasRangeOffset(f.Frame) {
+		if c.ranges, err = newRangeFrame(f, fields, rows, args); err != nil {
 			return nil, err
 		}
 	}
@@ -387,7 +393,11 @@ func (c *windowComputer) frame(p *windowPartition, i int) (lo, hi int) {
 				return p.peerStart[i]
 			}
 			return p.peerEnd[i]
-		case BoundPreceding:
+		}
+		if !fr.Rows {
+			return c.ranges.bound(p, i, b, start)
+		}
+		if b.Kind == BoundPreceding {
 			return int(max(int64(i)-off, -1))
 		}
 		return int(min(int64(i)+off, int64(m)))

@@ -22,12 +22,12 @@ func (b *builder) inlineCTEs(with **ast.WithClause, body ast.Node) error {
 		return nil
 	}
 	if w.IsRecursive {
-		return unsupported("WITH RECURSIVE on sharded tables")
+		return errRecursive()
 	}
 	defs := map[string]*ast.CommonTableExpression{}
 	for _, c := range w.CTEs {
 		if c.IsRecursive {
-			return unsupported("WITH RECURSIVE on sharded tables")
+			return errRecursive()
 		}
 		if err := b.replaceCTERefs(c.Query.Query, defs); err != nil {
 			return err

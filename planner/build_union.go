@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -9,44 +10,29 @@ import (
 	"github.com/shardgate/shardgate/sqlerror"
 )
 
-// buildUnion plans UNION [ALL] whose branches do not share one shard:
-// each branch is planned alone, the gateway concatenates and removes
-// duplicates, then orders and limits.
+// buildUnion plans set operations (UNION [ALL], INTERSECT [ALL], EXCEPT
+// [ALL], nested in parentheses) whose branches do not share one shard:
+// each SELECT is planned alone, the gateway combines their rows (removing
+// duplicates by every column's weight_string, so by its collation), then
+// orders and limits. Every SELECT carries the same hidden columns after
+// its own: the weight_strings of the columns that have one, then each
+// ORDER BY expression of the whole result written over that SELECT's
+// columns (setop_order.go).
 func (b *builder) buildUnion(u *ast.SetOprStmt) (engine.Primitive, error) {
 	if u.With != nil {
 		return nil, unsupported("WITH (common table expressions) on sharded tables")
 	}
-	list := u.SelectList
-	if list == nil || len(list.Selects) == 0 {
+	if u.SelectList == nil || len(u.SelectList.Selects) == 0 {
 		return nil, errInternal("empty UNION")
 	}
-	lastDistinct := -1
-	var sels []*ast.SelectStmt
-	for i, n := range list.Selects {
-		sel, ok := n.(*ast.SelectStmt)
-		if !ok {
-			var err error
-			if sel, err = parenthesizedBranch(n); err != nil {
-				return nil, err
-			}
-		}
-		if i > 0 {
-			if sel.AfterSetOperator == nil {
-				return nil, unsupported("this set operation across shards")
-			}
-			switch *sel.AfterSetOperator {
-			case ast.Union:
-				lastDistinct = i
-			case ast.UnionAll:
-			default:
-				return nil, unsupported("INTERSECT and EXCEPT across shards")
-			}
-		}
-		sels = append(sels, sel)
+	top, err := readSetList(u.SelectList, u.OrderBy, u.Limit)
+	if err != nil {
+		return nil, err
 	}
-	needWeights := lastDistinct >= 0 || u.OrderBy != nil
+	leaves := top.leaves(nil)
+	needWeights := top.needsKeys()
 	visible := -1
-	for _, sel := range sels {
+	for _, sel := range leaves {
 		if sel.Fields == nil {
 			return nil, unsupported("TABLE and VALUES statements on sharded tables")
 		}
@@ -70,75 +56,278 @@ func (b *builder) buildUnion(u *ast.SetOprStmt) (engine.Primitive, error) {
 				return nil, unsupported("* in UNION or ordered UNION ALL across shards")
 			}
 		}
-		for i := 0; i < n; i++ {
-			if !needsWeight(sel.Fields.Fields[i].Expr) {
-				continue
-			}
-			sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: weightOf(sel.Fields.Fields[i].Expr)})
-		}
 	}
-	c := &engine.Concatenate{Visible: visible, DistinctInputs: lastDistinct + 1}
+	lay := &setLayout{visible: visible, weights: make([]int, visible)}
 	if needWeights {
-		// Every branch must weigh the same columns (by the first branch).
-		for i := 0; i < visible; i++ {
-			w := engine.NoWeight
-			if needsWeight(sels[0].Fields.Fields[i].Expr) {
-				w = visible + c.Hidden
-				c.Hidden++
-			}
-			c.Weights = append(c.Weights, w)
-		}
-		for _, sel := range sels[1:] {
-			if len(sel.Fields.Fields) != visible+c.Hidden {
-				return nil, unsupported("UNION of aggregate and plain columns in the same position across shards")
+		// Every SELECT weighs the same columns (by the first one).
+		for i := range visible {
+			lay.weights[i] = engine.NoWeight
+			if needsWeight(leaves[0].Fields.Fields[i].Expr) {
+				lay.weights[i] = visible + lay.hidden
+				lay.hidden++
 			}
 		}
-	}
-	for _, sel := range sels {
-		sel.AfterSetOperator = nil
-		p, err := b.buildSelect(sel)
-		if err != nil {
-			return nil, err
-		}
-		c.Sources = append(c.Sources, p)
-	}
-	if u.OrderBy != nil {
-		first := sels[0].Fields.Fields
-		for _, item := range u.OrderBy.Items {
-			col := -1
-			switch x := item.Expr.(type) {
-			case *ast.PositionExpr:
-				if x.P == nil && x.N >= 1 && x.N <= visible {
-					col = x.N - 1
+		for _, sel := range leaves {
+			for i := range visible {
+				if lay.weights[i] == engine.NoWeight {
+					if needsWeight(sel.Fields.Fields[i].Expr) {
+						return nil, unsupported("UNION of aggregate and plain columns in the same position across shards")
+					}
+					continue
 				}
-			case *ast.ColumnNameExpr:
-				for i := 0; i < visible; i++ {
-					if fieldName(first[i]) == x.Name.Name.O || first[i].AsName.L == x.Name.Name.L {
-						col = i
-						break
-					}
-					if fc, ok := first[i].Expr.(*ast.ColumnNameExpr); ok && fc.Name.Name.L == x.Name.Name.L && first[i].AsName.O == "" {
-						col = i
-						break
-					}
+				if !needsWeight(sel.Fields.Fields[i].Expr) {
+					return nil, unsupported("UNION of aggregate and plain columns in the same position across shards")
 				}
 			}
-			if col < 0 {
-				s, _ := restore(item.Expr)
-				return nil, unsupportedf("ORDER BY %s on a UNION across shards (use a column of the result)", s)
-			}
-			c.Order = append(c.Order, engine.OrderKey{Col: col, Weight: c.Weights[col], Desc: item.Desc})
+		}
+	} else {
+		for i := range lay.weights {
+			lay.weights[i] = engine.NoWeight
 		}
 	}
-	var top engine.Primitive = c
+	order, err := b.setOrder(top, leaves, lay)
+	if err != nil {
+		return nil, err
+	}
+	for _, sel := range leaves {
+		fields := sel.Fields.Fields[:visible]
+		for i := range visible {
+			if lay.weights[i] != engine.NoWeight {
+				sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: weightOf(fields[i].Expr)})
+			}
+		}
+	}
+	if err := b.appendOrderColumns(leaves, order); err != nil {
+		return nil, err
+	}
+	p, err := b.buildSetList(top, lay, true)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := p.(*engine.Concatenate); ok {
+		c.Order = order.keys
+	} else if len(order.keys) > 0 {
+		return nil, errInternal("ordered set operation without a Concatenate")
+	}
 	if u.Limit != nil {
 		l, err := limitOf(u.Limit)
 		if err != nil {
 			return nil, err
 		}
-		top = &engine.Limit{Input: top, Spec: *l}
+		p = &engine.Limit{Input: p, Spec: *l}
 	}
-	return top, nil
+	return p, nil
+}
+
+// setList is one level of a set operation: its operands, each a SELECT
+// or a parenthesised set operation, and the ORDER BY and LIMIT of a
+// parenthesised one.
+type setList struct {
+	terms   []setTerm
+	orderBy *ast.OrderByClause
+	limit   *ast.Limit
+}
+
+type setTerm struct {
+	op     ast.SetOprType // the operator before it (unused for the first)
+	sel    *ast.SelectStmt
+	nested *setList
+}
+
+// setLayout is what every SELECT of the operation returns: the visible
+// columns, then hidden ones.
+type setLayout struct {
+	visible int
+	hidden  int
+	weights []int // each visible column's weight_string column, or NoWeight
+}
+
+// readSetList reads the parser's list. A parenthesised single SELECT is
+// a branch with its own ORDER BY and LIMIT; INTERSECT binds tighter than
+// UNION and EXCEPT (MariaDB's precedence; the parser lists them flat), so
+// a run of INTERSECTs becomes a nested list.
+func readSetList(list *ast.SetOprSelectList, orderBy *ast.OrderByClause, limit *ast.Limit) (*setList, error) {
+	l := &setList{orderBy: orderBy, limit: limit}
+	for i, n := range list.Selects {
+		var t setTerm
+		var after *ast.SetOprType
+		switch x := n.(type) {
+		case *ast.SelectStmt:
+			t.sel, after = x, x.AfterSetOperator
+		case *ast.SetOprSelectList:
+			if x.With != nil {
+				return nil, unsupported("WITH inside a set operation across shards")
+			}
+			after = x.AfterSetOperator
+			if len(x.Selects) == 1 {
+				sel, err := parenthesizedBranch(x)
+				if err != nil {
+					return nil, err
+				}
+				t.sel = sel
+				break
+			}
+			nested, err := readSetList(x, x.OrderBy, x.Limit)
+			if err != nil {
+				return nil, err
+			}
+			if nested.orderBy != nil && nested.limit == nil {
+				nested.orderBy = nil // MySQL ignores ORDER BY without LIMIT there
+			}
+			t.nested = nested
+		default:
+			return nil, unsupported("this set operation across shards")
+		}
+		if i > 0 {
+			if after == nil {
+				return nil, unsupported("this set operation across shards")
+			}
+			t.op = *after
+		}
+		if t.sel != nil {
+			t.sel.AfterSetOperator = nil
+		}
+		l.terms = append(l.terms, t)
+	}
+	l.bindIntersect()
+	return l, nil
+}
+
+func isIntersect(op ast.SetOprType) bool { return op == ast.Intersect || op == ast.IntersectAll }
+
+// bindIntersect nests each run of INTERSECTs of a list that also has
+// other operators.
+func (l *setList) bindIntersect() {
+	mixed, intersects := false, false
+	for _, t := range l.terms[1:] {
+		if isIntersect(t.op) {
+			intersects = true
+		} else {
+			mixed = true
+		}
+	}
+	if !intersects || !mixed {
+		return
+	}
+	var out []setTerm
+	for i, t := range l.terms {
+		if i == 0 || !isIntersect(t.op) {
+			out = append(out, t)
+			continue
+		}
+		last := &out[len(out)-1]
+		if last.sel != nil || last.nested.orderBy != nil || last.nested.limit != nil || len(last.nested.terms) < 2 || !isIntersect(last.nested.terms[1].op) {
+			first := setTerm{sel: last.sel, nested: last.nested}
+			*last = setTerm{op: last.op, nested: &setList{terms: []setTerm{first}}}
+		}
+		last.nested.terms = append(last.nested.terms, t)
+	}
+	l.terms = out
+}
+
+// leaves appends the list's SELECTs in order.
+func (l *setList) leaves(out []*ast.SelectStmt) []*ast.SelectStmt {
+	for _, t := range l.terms {
+		if t.sel != nil {
+			out = append(out, t.sel)
+		} else {
+			out = t.nested.leaves(out)
+		}
+	}
+	return out
+}
+
+// needsKeys reports whether rows must be compared anywhere: a DISTINCT
+// operator, INTERSECT or EXCEPT, or an ORDER BY.
+func (l *setList) needsKeys() bool {
+	if l.orderBy != nil {
+		return true
+	}
+	for i, t := range l.terms {
+		if i > 0 && t.op != ast.UnionAll {
+			return true
+		}
+		if t.nested != nil && t.nested.needsKeys() {
+			return true
+		}
+	}
+	return false
+}
+
+// buildSetList plans one level: a Concatenate of its operands. Below the
+// top a level keeps its hidden columns for the level it feeds.
+func (b *builder) buildSetList(l *setList, lay *setLayout, top bool) (engine.Primitive, error) {
+	c := &engine.Concatenate{Visible: lay.visible, KeepHidden: !top}
+	if lay.hidden > 0 || slices.ContainsFunc(lay.weights, func(w int) bool { return w != engine.NoWeight }) {
+		c.Hidden, c.Weights = lay.hidden, lay.weights
+	}
+	plainUnion := true
+	lastDistinct := -1
+	for i, t := range l.terms {
+		if i == 0 {
+			continue
+		}
+		switch t.op {
+		case ast.Union:
+			lastDistinct = i
+		case ast.UnionAll:
+		default:
+			plainUnion = false
+		}
+	}
+	for i, t := range l.terms {
+		var p engine.Primitive
+		var err error
+		if t.sel != nil {
+			p, err = b.buildSelect(t.sel)
+		} else {
+			p, err = b.buildSetList(t.nested, lay, false)
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.Sources = append(c.Sources, p)
+		if i > 0 && !plainUnion {
+			c.Ops = append(c.Ops, setOperator(t.op))
+		}
+	}
+	if plainUnion {
+		c.DistinctInputs = lastDistinct + 1
+	}
+	if top {
+		return c, nil
+	}
+	if l.limit == nil {
+		return c, nil
+	}
+	if l.orderBy != nil {
+		keys, err := setOrderKeys(l, lay)
+		if err != nil {
+			return nil, err
+		}
+		c.Order = keys
+	}
+	lim, err := limitOf(l.limit)
+	if err != nil {
+		return nil, err
+	}
+	return &engine.Limit{Input: c, Spec: *lim}, nil
+}
+
+func setOperator(op ast.SetOprType) engine.SetOperator {
+	switch op {
+	case ast.Union:
+		return engine.SetUnion
+	case ast.Intersect:
+		return engine.SetIntersect
+	case ast.IntersectAll:
+		return engine.SetIntersectAll
+	case ast.Except:
+		return engine.SetExcept
+	case ast.ExceptAll:
+		return engine.SetExceptAll
+	}
+	return engine.SetUnionAll
 }
 
 // needsWeight reports whether a UNION column needs its weight_string to be
@@ -164,7 +353,7 @@ func errUnion() error {
 // parenthesizedBranch is the SELECT of a parenthesized UNION branch,
 // `(select ... order by ... limit n)`, carrying the parentheses' ORDER BY
 // and LIMIT (applied to the branch alone, as in MySQL) and the set
-// operator before it. A branch that is itself a UNION is refused.
+// operator before it.
 func parenthesizedBranch(n ast.Node) (*ast.SelectStmt, error) {
 	l, ok := n.(*ast.SetOprSelectList)
 	if !ok || l.With != nil || len(l.Selects) != 1 {

@@ -85,13 +85,14 @@ func (w *windowPlan) at(r hiddenRef) int {
 }
 
 // windowSelect plans a single-table SELECT with window functions that runs
-// on several shards.
+// on several shards, or (src nil) one over a join evaluated at the gateway.
 func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source) (engine.Primitive, error) {
-	if sel.Distinct || (sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct) {
-		return nil, unsupported("window functions over DISTINCT rows across shards")
-	}
+	distinct := sel.Distinct || (sel.SelectStmtOpts != nil && sel.SelectStmtOpts.Distinct)
 	grouped := sel.GroupBy != nil || sel.Having != nil || findOwn(sel.Fields, isAggregate) ||
 		(sel.OrderBy != nil && findOwn(sel.OrderBy, isAggregate))
+	if distinct && grouped {
+		return nil, unsupported("window functions over DISTINCT groups across shards")
+	}
 	if err := keepFieldNames(sel); err != nil {
 		return nil, err
 	}
@@ -150,7 +151,16 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		}
 		return pf, nil
 	}
-	windowAt := map[int]int{} // select-list position -> index in funcs
+	planInto := func(wf *ast.WindowFuncExpr, col hiddenRef) error {
+		pf, err := plan(wf, col)
+		if err == nil {
+			funcs = append(funcs, pf)
+		}
+		return err
+	}
+	var exprs []*windowExpr
+	computedAt := map[int]bool{} // select-list positions of expressions of windows
+	windowAt := map[int]int{}    // select-list position -> index in funcs
 	for i, f := range sel.Fields.Fields {
 		if f.WildCard != nil {
 			if w.starAt < 0 {
@@ -161,7 +171,12 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		wf, ok := unparen(f.Expr).(*ast.WindowFuncExpr)
 		if !ok {
 			if findNode(f.Expr, isWindowFunc) {
-				return nil, unsupported("window functions inside expressions across shards")
+				we, err := w.planWindowExpr(b, f.Expr, i, planInto)
+				if err != nil {
+					return nil, err
+				}
+				exprs = append(exprs, we)
+				computedAt[i] = true
 			}
 			continue
 		}
@@ -175,9 +190,10 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 	var outer []windowKeyRef
 	if sel.OrderBy != nil {
 		for _, it := range sel.OrderBy.Items {
-			if wf, ok := unparen(it.Expr).(*ast.WindowFuncExpr); ok && !grouped {
+			if wf, ok := unparen(it.Expr).(*ast.WindowFuncExpr); ok {
 				// ORDER BY a window function: computed into a hidden column
-				// (the shards' own value of it gives its type).
+				// (the shards' own value of it gives its type; over groups,
+				// the type probe's).
 				pf, err := plan(wf, w.addHidden(wf))
 				if err != nil {
 					return nil, err
@@ -186,7 +202,24 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 				outer = append(outer, windowKeyRef{col: pf.fn.Col, weight: pf.argW, desc: it.Desc})
 				continue
 			}
+			if !grouped && findNode(it.Expr, isWindowFunc) && matchAlias(sel.Fields.Fields[:w.visible], it.Expr) < 0 {
+				// An expression of window functions: computed into a
+				// hidden column, ordered as a number.
+				ref := w.addHidden(it.Expr)
+				we, err := w.planWindowExpr(b, it.Expr, ref, planInto)
+				if err != nil {
+					return nil, err
+				}
+				exprs = append(exprs, we)
+				outer = append(outer, windowKeyRef{col: ref, weight: engine.NoColumn, desc: it.Desc})
+				continue
+			}
 			k, skip, err := w.outerKey(it, func(i int) (windowKeyRef, bool) {
+				if computedAt[i] {
+					// Ordered as a number: a weight_string from the shards
+					// would be of their own value.
+					return windowKeyRef{col: i, weight: engine.NoColumn, desc: it.Desc}, true
+				}
 				j, ok := windowAt[i]
 				if !ok {
 					return windowKeyRef{}, false
@@ -210,12 +243,59 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 		lim = l
 	}
 	sel.OrderBy, sel.Limit = nil, nil
+	var distinctWeights []hiddenRef
+	if distinct {
+		if w.starAt >= 0 || len(exprs) > 0 {
+			return nil, unsupported("window functions over DISTINCT rows with * or window expressions across shards")
+		}
+		// Rows are the same by every visible column, a character one by
+		// its weight_string (a window function's result by the weight
+		// the engine writes for it; a number needs none).
+		for i, f := range sel.Fields.Fields[:w.visible] {
+			if j, ok := windowAt[i]; ok {
+				distinctWeights = append(distinctWeights, funcs[j].argW)
+				continue
+			}
+			distinctWeights = append(distinctWeights, w.addWeight(f.Expr))
+		}
+		// DISTINCT applies to the rows the windows computed, at the
+		// gateway: the shards send every row.
+		sel.Distinct = false
+		if sel.SelectStmtOpts != nil {
+			sel.SelectStmtOpts.Distinct = false
+		}
+	}
 
 	win := &engine.Window{}
+	for _, we := range exprs {
+		c, err := we.compile(w)
+		if err != nil {
+			return nil, err
+		}
+		win.Computed = append(win.Computed, c)
+	}
 	var input engine.Primitive
-	if grouped {
-		var err error
-		if input, win.TypeProbe, err = b.groupedWindowInput(w, windowAt, vr, src); err != nil {
+	// Columns the gateway writes over groups or joined rows: NULL in the
+	// input's query, typed by the probe.
+	written := map[int]bool{}
+	for i := range windowAt {
+		written[i] = true
+	}
+	for i := range computedAt {
+		written[i] = true
+	}
+	var err error
+	switch {
+	case src == nil:
+		// Over a gateway join (build_window_join.go).
+		if grouped {
+			return nil, unsupported("window functions over groups of a join across shards")
+		}
+		if input, win.TypeProbe, err = b.joinedWindowInput(w, written); err != nil {
+			return nil, err
+		}
+	case grouped:
+		if input, win.TypeProbe, err = b.groupedWindowInput(w, written, vr, src); err != nil {
 			return nil, err
 		}
 	}
@@ -239,9 +319,17 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 	}
 	win.Input = input
 	var top engine.Primitive = win
+	if distinct {
+		c := &engine.Concatenate{Sources: []engine.Primitive{win}, Visible: w.visible, Hidden: len(w.hidden),
+			DistinctInputs: 1, KeepHidden: len(outer) > 0}
+		for _, r := range distinctWeights {
+			c.Weights = append(c.Weights, w.at(r))
+		}
+		top = c
+	}
 	if len(outer) > 0 {
-		top = &engine.MemorySort{Input: win, Keys: w.keys(outer), Trim: len(w.hidden)}
-	} else {
+		top = &engine.MemorySort{Input: top, Keys: w.keys(outer), Trim: len(w.hidden)}
+	} else if !distinct {
 		win.Trim = len(w.hidden)
 	}
 	if lim != nil {
@@ -255,7 +343,7 @@ func (b *builder) windowSelect(sel *ast.SelectStmt, vr vindexRoute, src *source)
 // added (merged by the existing GroupAggregate), and a probe reading
 // nothing from one shard whose fields are MariaDB's types of the window
 // functions over those groups.
-func (b *builder) groupedWindowInput(w *windowPlan, windowAt map[int]int, vr vindexRoute, src *source) (engine.Primitive, *engine.TypeProbe, error) {
+func (b *builder) groupedWindowInput(w *windowPlan, windowAt map[int]bool, vr vindexRoute, src *source) (engine.Primitive, *engine.TypeProbe, error) {
 	sel := w.sel
 	if w.starAt >= 0 {
 		return nil, nil, unsupported("* with GROUP BY, DISTINCT or aggregate functions across shards")
@@ -293,7 +381,22 @@ func (b *builder) groupedWindowInput(w *windowPlan, windowAt map[int]int, vr vin
 		}
 		inner = append(inner, f)
 	}
-	sel.Fields.Fields = append(inner, w.hidden...)
+	for h, f := range w.hidden {
+		if _, ok := unparen(f.Expr).(*ast.WindowFuncExpr); ok {
+			// A window function of the ORDER BY: typed by the probe too.
+			probeFields = append(probeFields, &ast.SelectField{Expr: f.Expr})
+			tp.Cols = append(tp.Cols, w.visible+h)
+			f = &ast.SelectField{Expr: newValueExpr(nil, "", "")}
+		}
+		inner = append(inner, f)
+	}
+	if len(tp.Cols) > len(cols) {
+		probe.Fields.Fields = probeFields
+		if tp.Route.Query, err = render(probe); err != nil {
+			return nil, nil, err
+		}
+	}
+	sel.Fields.Fields = inner
 	sel.WindowSpecs = nil
 	in, err := b.groupedSelect(sel, vr, src)
 	return in, tp, err
@@ -338,7 +441,7 @@ func (w *windowPlan) outerKey(it *ast.ByItem, windowCol func(int) (windowKeyRef,
 			return windowKeyRef{}, false, unsupported("ORDER BY a constant across shards")
 		}
 		if findNode(it.Expr, isWindowFunc) {
-			return windowKeyRef{}, false, unsupported("window functions in ORDER BY over groups or in ORDER BY expressions across shards (order by their alias)")
+			return windowKeyRef{}, false, unsupported("window functions inside ORDER BY expressions over groups across shards (order by their alias)")
 		}
 		col = matchAlias(fields, it.Expr)
 		if col < 0 {
@@ -495,14 +598,23 @@ func (w *windowPlan) frame(kind engine.WindowKind, spec *ast.WindowSpec) (*engin
 		case b.UnBounded:
 			return engine.FrameBound{Kind: engine.BoundUnboundedFollowing}, nil
 		}
-		if !fr.Rows {
-			return engine.FrameBound{}, unsupported("RANGE frames with an offset across shards (use ROWS)")
+		if b.Unit != ast.TimeUnitInvalid {
+			// MariaDB 10.11 has no INTERVAL bounds.
+			s, _ := restore(b.Expr)
+			return engine.FrameBound{}, sqlerror.New(sqlerror.User, mysql.ER_PARSE_ERROR, "%s", syntaxMessage("interval "+s, ""))
 		}
 		v, ok := valueOf(b.Expr)
-		if !ok || b.Unit != ast.TimeUnitInvalid {
+		if !ok {
 			return engine.FrameBound{}, unsupported("a window frame bound other than a number across shards")
 		}
-		if v.Param < 0 {
+		if !fr.Rows {
+			// A number of the ORDER BY key's type (engine/window_range.go).
+			if ve, ok := unparen(b.Expr).(*valueExpr); ok && !isDecimalLit(ve) {
+				if _, err := engine.LimitValue(v, nil); err != nil {
+					return engine.FrameBound{}, err
+				}
+			}
+		} else if v.Param < 0 {
 			if _, err := engine.LimitValue(v, nil); err != nil {
 				return engine.FrameBound{}, err
 			}
@@ -521,4 +633,9 @@ func (w *windowPlan) frame(kind engine.WindowKind, spec *ast.WindowSpec) (*engin
 		return nil, err
 	}
 	return fr, nil
+}
+
+func isDecimalLit(v *valueExpr) bool {
+	_, ok := v.val.(decimalLit)
+	return ok
 }

@@ -126,12 +126,15 @@ func (a *coAnalysis) withClause(blk *coBlock, w *ast.WithClause) {
 	if w == nil {
 		return
 	}
-	if w.IsRecursive {
-		a.bad = true
-		return
-	}
 	blk.ctes = map[string]*coBlock{}
 	for _, c := range w.CTEs {
+		if w.IsRecursive && readsItself(c) {
+			if !a.recursiveCTE(blk, c) { // build_recursive.go
+				a.bad = true
+				return
+			}
+			continue
+		}
 		sel, ok := c.Query.Query.(*ast.SelectStmt)
 		if !ok {
 			a.bad = true
@@ -206,9 +209,21 @@ func (a *coAnalysis) from(blk *coBlock, rs ast.ResultSetNode) {
 			a.bad = true
 			return
 		}
+		first := len(blk.srcs)
 		a.from(blk, x.Left)
+		mid := len(blk.srcs)
 		if x.Right != nil {
 			a.from(blk, x.Right)
+		}
+		// The rows an outer join keeps must live on one shard each: a
+		// preserved side of reference tables or recursive CTEs only (the
+		// same on every shard) would be NULL-extended by every shard.
+		left, right := blk.srcs[first:mid], blk.srcs[mid:]
+		switch {
+		case x.Tp == ast.LeftJoin && !hasInstance(left) && hasInstance(right),
+			x.Tp == ast.RightJoin && !hasInstance(right) && hasInstance(left):
+			a.bad = true
+			return
 		}
 		if x.On != nil {
 			blk.conj = splitAnd(x.On.Expr, blk.conj)
