@@ -106,8 +106,43 @@ func (b *builder) colocatedJoin(sel *ast.SelectStmt, p placement) (engine.Primit
 		r, err := b.shardRoute(sel, vr, src)
 		return r, true, err
 	}
+	if preservesOnlyReference(sel.From.TableRefs, sharded) {
+		// Every shard would NULL-extend the reference rows it does not
+		// match: the gateway joins instead.
+		return nil, false, nil
+	}
 	r, err := b.multiShardSelect(sel, vr, src)
 	return r, true, err
+}
+
+// preservesOnlyReference reports whether an outer join of the tree keeps
+// every row of a side that has no sharded table (only reference tables,
+// the same on every shard) while its other side has one: sent to several
+// shards, each would return the preserved rows it finds no match for.
+func preservesOnlyReference(rs ast.ResultSetNode, sharded []*source) bool {
+	j, ok := rs.(*ast.Join)
+	if !ok {
+		return false
+	}
+	left, right := hasShardedTable(j.Left, sharded), j.Right != nil && hasShardedTable(j.Right, sharded)
+	switch {
+	case j.Tp == ast.LeftJoin && !left && right, j.Tp == ast.RightJoin && left && !right:
+		return true
+	}
+	return preservesOnlyReference(j.Left, sharded) || (j.Right != nil && preservesOnlyReference(j.Right, sharded))
+}
+
+// hasShardedTable reports whether rs reads one of the sharded sources.
+func hasShardedTable(rs ast.ResultSetNode, sharded []*source) bool {
+	switch x := rs.(type) {
+	case *ast.Join:
+		return hasShardedTable(x.Left, sharded) || (x.Right != nil && hasShardedTable(x.Right, sharded))
+	case *ast.TableSource:
+		return hasShardedTable(x.Source, sharded)
+	case *ast.TableName:
+		return slices.ContainsFunc(sharded, func(s *source) bool { return s.ref.node == x })
+	}
+	return true // anything else: assume it may
 }
 
 // joinSide is one table of a gateway join and the query built for it.
