@@ -428,22 +428,10 @@ func (a *AggregateRows) description() Description {
 	}
 	d.Other["Columns"] = cols
 	if len(a.Keys) > 0 {
-		var keys []string
-		for _, k := range a.Keys {
-			s := colRef(k.Col)
-			if k.Weight != NoWeight {
-				s += " weight_string " + colRef(k.Weight)
-			}
-			keys = append(keys, s)
-		}
-		d.Other["GroupBy"] = keys
+		d.Other["GroupBy"] = describeGroupKeys(a.Keys)
 	}
 	if len(a.Computed) > 0 {
-		var cs []string
-		for _, c := range a.Computed {
-			cs = append(cs, colRef(c.Col)+" = "+c.Text)
-		}
-		d.Other["Computed"] = cs
+		d.Other["Computed"] = describeComputed(a.Computed)
 	}
 	if a.HavingText != "" {
 		d.Other["Having"] = a.HavingText

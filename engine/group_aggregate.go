@@ -601,40 +601,42 @@ func (g *GroupAggregate) description() Description {
 	}
 	d.Other["Aggregates"] = aggs
 	if len(g.Keys) > 0 {
-		var keys []string
-		for _, k := range g.Keys {
-			s := colRef(k.Col)
-			if k.Weight != NoWeight {
-				s += " weight_string " + colRef(k.Weight)
-			}
-			keys = append(keys, s)
-		}
-		d.Other["GroupBy"] = keys
+		d.Other["GroupBy"] = describeGroupKeys(g.Keys)
 	}
 	if len(g.Computed) > 0 {
-		var cs []string
-		for _, c := range g.Computed {
-			cs = append(cs, colRef(c.Col)+" = "+c.Text)
-		}
-		d.Other["Computed"] = cs
+		d.Other["Computed"] = describeComputed(g.Computed)
 	}
 	if g.HavingText != "" {
 		d.Other["Having"] = g.HavingText
 	}
 	if len(g.Distinct) > 0 {
-		var keys []string
-		for _, k := range g.Distinct {
-			s := colRef(k.Col)
-			if k.Weight != NoWeight {
-				s += " weight_string " + colRef(k.Weight)
-			}
-			keys = append(keys, s)
-		}
-		d.Other["Distinct"] = keys
+		d.Other["Distinct"] = describeGroupKeys(g.Distinct)
 	}
 	if len(g.Order) > 0 {
 		d.Other["OrderBy"] = strings.Join(describeKeys(g.Order), ", ")
 	}
 	d.Other["ResultColumns"] = g.Visible
 	return d
+}
+
+// describeGroupKeys renders grouping or DISTINCT keys for VEXPLAIN.
+func describeGroupKeys(keys []GroupKey) []string {
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		s := colRef(k.Col)
+		if k.Weight != NoWeight {
+			s += " weight_string " + colRef(k.Weight)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// describeComputed renders computed columns for VEXPLAIN.
+func describeComputed(cols []ComputedColumn) []string {
+	out := make([]string, 0, len(cols))
+	for _, c := range cols {
+		out = append(out, colRef(c.Col)+" = "+c.Text)
+	}
+	return out
 }
