@@ -67,32 +67,14 @@ func (f *Filter) keep(rows [][][]byte, ec *evalCtx, args []any, n int) ([][][]by
 func (f *Filter) Stream(ctx context.Context, vc VCursor, args []any, fn func(*Result) error) error {
 	var ec *evalCtx
 	n := 0
-	return f.Input.Stream(ctx, vc, args, func(r *Result) error {
-		if r.Fields != nil {
-			fields, err := f.fields(r.Fields)
-			if err != nil {
-				return err
-			}
-			ec, n = newEvalCtx(r.Fields, evalEnvOf(vc)), len(fields)
-			if err := fn(&Result{Fields: fields}); err != nil {
-				return err
-			}
-		}
-		if len(r.Rows) == 0 {
-			if r.Warnings != 0 {
-				return fn(&Result{Warnings: r.Warnings})
-			}
-			return nil
-		}
-		if ec == nil {
-			return errInternal("filter: rows before fields")
-		}
-		rows, err := f.keep(r.Rows, ec, args, n)
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		return fn(&Result{Rows: rows, Warnings: r.Warnings})
-	})
+	return streamMapped(ctx, f.Input, vc, args, "filter",
+		func(in []*mysql.Field) ([]*mysql.Field, error) {
+			fields, err := f.fields(in)
+			ec, n = newEvalCtx(in, evalEnvOf(vc)), len(fields)
+			return fields, err
+		},
+		func(rows [][][]byte) ([][][]byte, error) { return f.keep(rows, ec, args, n) },
+		fn)
 }
 
 // Inputs implements Primitive.

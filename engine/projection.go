@@ -122,32 +122,14 @@ func (p *Projection) Stream(ctx context.Context, vc VCursor, args []any, fn func
 	}
 	var ec *evalCtx
 	var out []*mysql.Field
-	return p.Input.Stream(ctx, vc, args, func(r *Result) error {
-		if r.Fields != nil {
-			fields, err := p.fields(r.Fields, probed)
-			if err != nil {
-				return err
-			}
-			ec, out = newEvalCtx(r.Fields, evalEnvOf(vc)), fields
-			if err := fn(&Result{Fields: fields}); err != nil {
-				return err
-			}
-		}
-		if len(r.Rows) == 0 {
-			if r.Warnings != 0 {
-				return fn(&Result{Warnings: r.Warnings})
-			}
-			return nil
-		}
-		if out == nil {
-			return errInternal("projection: rows before fields")
-		}
-		rows, err := p.project(r.Rows, ec, out, args)
-		if err != nil {
-			return err
-		}
-		return fn(&Result{Rows: rows, Warnings: r.Warnings})
-	})
+	return streamMapped(ctx, p.Input, vc, args, "projection",
+		func(in []*mysql.Field) ([]*mysql.Field, error) {
+			fields, err := p.fields(in, probed)
+			ec, out = newEvalCtx(in, evalEnvOf(vc)), fields
+			return fields, err
+		},
+		func(rows [][][]byte) ([][][]byte, error) { return p.project(rows, ec, out, args) },
+		fn)
 }
 
 // Inputs implements Primitive: the input, then the type probe.
