@@ -104,6 +104,12 @@ type Conn struct {
 	stmts    stmtCache
 	prepArgs []any
 
+	// unchecked: the pool handed the connection out without its
+	// liveness check; its next statement reports a failure before any
+	// answer as ErrStaleConn (failedStale). answered: a packet of the
+	// current statement's answer was read.
+	unchecked, failedStale, answered bool
+
 	// Owned by the Pool the connection belongs to.
 	idleSince time.Time
 	idle      bool
@@ -345,10 +351,12 @@ func (c *Conn) trimBuffers() {
 // exec runs one statement under ctx, with the text protocol or (binary)
 // the prepared-statement protocol.
 func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+	unchecked := c.unchecked
 	stop, err := c.arm(ctx)
 	if err != nil {
 		return err
 	}
+	c.answered = false
 	switch {
 	case mode == modeForward && binary:
 		err = c.roundTripPrepared(query, r, onFields) // prepared.go
@@ -372,6 +380,10 @@ func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMod
 	c.trimBuffers()
 	if fired && err != nil && !isServerError(err) {
 		return ctx.Err()
+	}
+	if unchecked && !c.answered && errors.Is(err, ErrConnBroken) {
+		c.failedStale = true
+		return fmt.Errorf("%w: %w", ErrStaleConn, err)
 	}
 	return err
 }
@@ -452,6 +464,7 @@ func (c *Conn) readPacket() ([]byte, error) {
 	if err := c.pc.ReadPacketTo(&c.rbuf); err != nil {
 		return nil, err
 	}
+	c.answered = true
 	return c.rbuf.b, nil
 }
 
