@@ -250,13 +250,13 @@ func (vc *vcursor) forwardOne(ctx context.Context, keyspace, shard, query string
 	return err
 }
 
-// forwardOnce is forwardOne on one connection; pooled says it was a
-// pooled one (not the session's transaction's).
+// forwardOnce is forwardOne on one connection; pooled says it took (or
+// failed to take) a pooled connection, not the session's transaction's.
 func (vc *vcursor) forwardOnce(ctx context.Context, keyspace, shard, query string, fw *rowForward, spare *shardConn) (pooled bool, err error) {
 	start := time.Now()
 	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard, spare)
 	if err != nil {
-		return false, err
+		return vc.tx() == nil, err // settings applied on a pooled connection
 	}
 	defer releasePooled(sc, pooled)
 	defer tc.countSince(start)

@@ -38,8 +38,8 @@ func killBackendConnections(t *testing.T, keyspace string, shards []string) {
 // connection given back moments ago without checking it (here "moments"
 // is an hour, so the test does not race) answers reads correctly after
 // the server closed every pooled connection: a point select (text and
-// prepared), a scatter and an ordered scatter each run again on a new
-// connection. A write on such a connection is not run again: it fails
+// prepared, and in a session whose settings each connection gets first),
+// a scatter and an ordered scatter each run again on a new connection. A write on such a connection is not run again: it fails
 // with a retryable error (1105) and the row is unchanged on the shard,
 // and the client's retry succeeds.
 func TestReadsRetryAStaleShardConnection(t *testing.T) {
@@ -84,8 +84,26 @@ func TestReadsRetryAStaleShardConnection(t *testing.T) {
 		}
 	}
 
+	// A session whose settings are applied to each pooled connection
+	// (here a user variable) finds the closed connection while applying
+	// them: the read runs again too.
+	withSettings := gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/service", srv.Addr()))
+	withSettings.SetMaxOpenConns(1)
+	mustExec(t, withSettings, "set @x = 5")
+	if got, err := rows(withSettings, "select v from stale_t where id = 4"); err != nil || fmt.Sprint(got) != "[[v4]]" {
+		t.Fatalf("point select with a user variable set: got %v (%v), want [[v4]]", got, err)
+	}
+	killBackendConnections(t, "service", shards)
+	if got, err := rows(withSettings, "select v from stale_t where id = 4"); err != nil || fmt.Sprint(got) != "[[v4]]" {
+		t.Errorf("point select with a user variable set, after the shards closed the gateway's idle connections: got %v (%v), want [[v4]]", got, err)
+	}
+
 	// A write is not run twice: the client hears of the closed
-	// connection, retryable, and nothing changed.
+	// connection, retryable, and nothing changed. (First a scatter read
+	// meets, and retries past, what the last kill left in every pool.)
+	if _, err := rows(db, "select count(*) from stale_t"); err != nil {
+		t.Fatalf("scatter count after the kill: %v", err)
+	}
 	mustExec(t, db, "update stale_t set v = 'w3' where id = 3")
 	killBackendConnections(t, "service", shards)
 	_, err := db.Exec("update stale_t set v = 'x3' where id = 3")

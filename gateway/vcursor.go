@@ -349,13 +349,13 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 	return res, err
 }
 
-// executeOnce is executeOne on one connection; pooled says it was a
-// pooled one (not the session's transaction's).
+// executeOnce is executeOne on one connection; pooled says it took (or
+// failed to take) a pooled connection, not the session's transaction's.
 func (vc *vcursor) executeOnce(ctx context.Context, keyspace, shard, query string) (_ *engine.Result, pooled bool, err error) {
 	start := time.Now()
 	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard, nil)
 	if err != nil {
-		return nil, false, err
+		return nil, vc.tx() == nil, err // settings applied on a pooled connection
 	}
 	defer releasePooled(sc, pooled)
 	defer tc.countSince(start)
@@ -408,13 +408,13 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 	return err
 }
 
-// streamOnce is streamOne on one connection; pooled says it was a pooled
-// one (not the session's transaction's).
+// streamOnce is streamOne on one connection; pooled says it took (or
+// failed to take) a pooled connection, not the session's transaction's.
 func (vc *vcursor) streamOnce(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *engine.Result) error, st *oneShardStream) (pooled bool, err error) {
 	start := time.Now()
 	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard, &st.conn)
 	if err != nil {
-		return false, err
+		return vc.tx() == nil, err // settings applied on a pooled connection
 	}
 	defer releasePooled(sc, pooled)
 	defer tc.countSince(start)

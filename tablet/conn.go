@@ -381,6 +381,12 @@ func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMod
 	if fired && err != nil && !isServerError(err) {
 		return ctx.Err()
 	}
+	return c.staleError(unchecked, err)
+}
+
+// staleError is err, or, when the command was the first on a connection
+// handed out unchecked and failed before any answer, err as ErrStaleConn.
+func (c *Conn) staleError(unchecked bool, err error) error {
 	if unchecked && !c.answered && errors.Is(err, ErrConnBroken) {
 		c.failedStale = true
 		return fmt.Errorf("%w: %w", ErrStaleConn, err)

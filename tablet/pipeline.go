@@ -19,10 +19,12 @@ func (c *Conn) Pipeline(ctx context.Context, queries ...string) error {
 		_, err := c.Execute(ctx, queries[0])
 		return err
 	}
+	unchecked := c.unchecked
 	stop, err := c.arm(ctx)
 	if err != nil {
 		return err
 	}
+	c.answered = false
 	var first error
 	c.inFlight = true
 	for _, q := range queries {
@@ -60,7 +62,7 @@ func (c *Conn) Pipeline(ctx context.Context, queries ...string) error {
 	if fired && first != nil && !isServerError(first) {
 		return ctx.Err()
 	}
-	return first
+	return c.staleError(unchecked, first)
 }
 
 // StreamAfter is Stream with the statements in before sent ahead of query
