@@ -54,6 +54,7 @@ func (c *Conn) Pipeline(ctx context.Context, queries ...string) error {
 			c.inFlight = false
 		}
 	}
+	first = c.takeAhead(first) // ahead.go
 	fired := stop != nil && !stop()
 	if fired || c.inFlight {
 		c.fail(nil)
@@ -82,7 +83,7 @@ func (c *Conn) StreamAfter(ctx context.Context, before []string, query string, o
 	if err != nil {
 		return nil, err
 	}
-	err = c.roundTripAfter(before, query, r, onFields, onRow)
+	err = c.takeAhead(c.roundTripAfter(before, query, r, onFields, onRow)) // ahead.go
 	// As exec: a poisoned deadline or a half-read result leaves the
 	// connection untrustworthy, and a statement cut short may still run.
 	fired := stop != nil && !stop()

@@ -280,6 +280,9 @@ func (p *Pool) Put(c *Conn) {
 	if c.idle {
 		panic("tablet: Put of a connection that is already back in its pool")
 	}
+	// Statements queued to go with a command that never came (ahead.go)
+	// are the caller's, not the next user's.
+	c.dropAhead()
 	if !c.broken && c.InTransaction() {
 		p.rollback(c)
 	}
