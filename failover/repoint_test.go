@@ -4,6 +4,7 @@ package failover_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -29,13 +30,8 @@ func TestFailoverWaitsForASilentReplica(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	env, _, _ := startClusterWith(t, ctx, 2, nil)
+	ctx, env, db := twoReplicaCluster(t)
 	store := env.Cluster.Store
-	defer runController(t, ctx, store)()
-	db := gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/service?timeout=2s&readTimeout=3s&writeTimeout=3s", env.Gateway.Addr()))
-	gatewaytest.MustExec(t, db, "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(32))")
 	const victim = "-80"
 	w := startWriter(db, shardMapper(t))
 	defer w.stop()
@@ -96,13 +92,8 @@ func TestEmergencyReparentGoesOnWithoutAnIgnoredReplica(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	env, _, _ := startClusterWith(t, ctx, 2, nil)
+	ctx, env, db := twoReplicaCluster(t)
 	store := env.Cluster.Store
-	defer runController(t, ctx, store)()
-	db := gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/service?timeout=2s&readTimeout=3s&writeTimeout=3s", env.Gateway.Addr()))
-	gatewaytest.MustExec(t, db, "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(32))")
 	const victim = "-80"
 	shardOf := shardMapper(t)
 	before := startWriter(db, shardOf)
@@ -162,6 +153,20 @@ func TestEmergencyReparentGoesOnWithoutAnIgnoredReplica(t *testing.T) {
 	waitFollows(t, frozen, primary)
 	checkHasAcked(t, primary.Addr(), primary.Alias, append(before.ackedIn(victim), after.ackedIn(victim)...))
 	checkHasAcked(t, frozen.Mysqld.Addr(), frozen.Alias, append(before.ackedIn(victim), after.ackedIn(victim)...))
+}
+
+// twoReplicaCluster starts a cluster with two replicas per shard, a
+// failover controller and table t, and connects to its gateway; all
+// stop when the test ends (4 minutes at most).
+func twoReplicaCluster(t *testing.T) (context.Context, *gatewaytest.Env, *sql.DB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	env, _, _ := startClusterWith(t, ctx, 2, nil)
+	t.Cleanup(runController(t, ctx, env.Cluster.Store))
+	db := gatewaytest.Open(t, fmt.Sprintf("root@tcp(%s)/service?timeout=2s&readTimeout=3s&writeTimeout=3s", env.Gateway.Addr()))
+	gatewaytest.MustExec(t, db, "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(32))")
+	return ctx, env, db
 }
 
 // victimReplicas returns the two replicas of old's shard.
