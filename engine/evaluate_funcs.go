@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"math"
 	"math/big"
 	"unicode/utf8"
@@ -339,4 +340,36 @@ func textOf(v sqlVal) ([]byte, error) {
 
 func errStringArg(fn string) error {
 	return unsupportedf("%s of a string across shards", fn)
+}
+
+// CaseMapExpr is LOWER(x) or, with upper, UPPER(x) of a number's string
+// form (a merged COUNT, SUM, AVG, or a MIN/MAX of numbers, as its column
+// sent it): digits, sign, point and exponent, whose case is ASCII's in
+// every character set. A binary string is returned unchanged, as MySQL
+// leaves it. Any other string is refused when met: its case mapping is
+// its collation's (Turkish maps i to İ), which the gateway does not know
+// from the result's character set.
+func CaseMapExpr(x Expr, upper bool) Expr {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
+		v, err := x(row, k, a)
+		if err != nil || v.null {
+			return v, err
+		}
+		if v.isStr {
+			if v.binary {
+				return v, nil
+			}
+			return sqlVal{}, unsupported("LOWER and UPPER of strings computed at the gateway across shards")
+		}
+		b, err := textOf(v)
+		if err != nil {
+			return sqlVal{}, err
+		}
+		if upper {
+			b = bytes.ToUpper(b)
+		} else {
+			b = bytes.ToLower(b)
+		}
+		return sqlVal{str: b, isStr: true}, nil
+	}
 }

@@ -109,6 +109,11 @@ type GroupAggregateColumn struct {
 	DistinctRest             []GroupKey
 	// Concat describes a GROUP_CONCAT.
 	Concat *GroupConcat
+	// Companions, of a MIN or MAX, are columns the shards computed from
+	// it alone (LOWER(MAX(name)), its weight_string): the merged value is
+	// the winning row's, computed by the shard the winner came from in
+	// the column's own collation.
+	Companions []int
 }
 
 var _ Primitive = (*GroupAggregate)(nil)
@@ -210,6 +215,11 @@ func (g *GroupAggregate) merge(in *Result, args []any, env EvalEnv) (_ *Result, 
 		}
 		if c := a.Concat; c != nil && (c.Elem >= n || c.Times >= n) {
 			return nil, nil, errInternal("aggregate: column out of range")
+		}
+		for _, c := range a.Companions {
+			if c < 0 || c >= n {
+				return nil, nil, errInternal("aggregate: column out of range")
+			}
 		}
 		if a.Op == AggrMin || a.Op == AggrMax {
 			sc, err := newSortColumn(fields, a.Col, a.Weight, a.Op == AggrMax)
@@ -526,6 +536,9 @@ func (g *GroupAggregate) finish(gr *group, st *aggState, a GroupAggregateColumn,
 		if a.Weight != NoWeight {
 			row[a.Weight] = st.best[a.Weight]
 		}
+		for _, c := range a.Companions {
+			row[c] = st.best[c]
+		}
 	}
 }
 
@@ -630,6 +643,9 @@ func (g *GroupAggregate) description() Description {
 			}
 		case a.Weight != NoWeight:
 			s += " weight_string " + colRef(a.Weight)
+		}
+		for _, c := range a.Companions {
+			s += ", " + colRef(c) + " from its row"
 		}
 		aggs = append(aggs, s)
 	}

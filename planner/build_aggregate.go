@@ -34,6 +34,9 @@ type groupPlan struct {
 	// aggregates (expressions of aggregates), by column.
 	computed   []engine.ComputedColumn
 	computedAt map[int]bool
+	// companions are the select columns taken from the winning row of
+	// their MIN or MAX (build_aggregate_companion.go).
+	companions []int
 }
 
 // weight returns the hidden weight_string column of column col (whose
@@ -140,6 +143,12 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 		}
 	}
 	for _, i := range exprCols {
+		if ok, err := g.planCompanion(i); err != nil || ok {
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			continue
+		}
 		if err := g.planComputed(i, "the select list"); err != nil {
 			return nil, nil, nil, err
 		}
@@ -230,9 +239,12 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 			var col int
 			var expr ast.ExprNode
 			var err error
+			companion := false
 			if a, ok := unparen(item.Expr).(*ast.AggregateFuncExpr); ok {
 				col, err = g.aggregateColumn(a)
-			} else if findNode(item.Expr, isAggregate) {
+			} else if col, companion, err = g.companionColumn(item.Expr); companion {
+				expr = g.fields[col].Expr
+			} else if err == nil && findNode(item.Expr, isAggregate) {
 				col, err = g.computedColumn(item.Expr)
 			} else {
 				col, expr, err = g.resolve(item.Expr, "order clause")
@@ -261,6 +273,7 @@ func planGrouping(sel *ast.SelectStmt) (*groupPlan, *engine.GroupAggregate, *eng
 		}
 		lim = l
 	}
+	g.companionWeights()
 	ga.Aggregates = g.aggs
 	ga.Computed = g.computed
 	ga.Visible = g.visible

@@ -110,6 +110,7 @@ func (g *groupPlan) aggregateOwned() map[int]bool {
 	}
 	for _, a := range g.aggs {
 		put(a.Sum, a.Count, a.Distinct, a.DistinctWeight, a.Weight)
+		put(a.Companions...)
 		for _, k := range a.DistinctRest {
 			put(k.Col, k.Weight)
 		}
