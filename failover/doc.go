@@ -17,11 +17,14 @@
 //  1. the topology and the primary are checked again (another controller,
 //     or an operator, may have acted; the primary may be back);
 //  2. a shard failed over within DampWindow is left alone (flapping);
-//  3. of the reachable replicas, the one whose relay log holds the most
-//     advanced GTID position (Gtid_IO_Pos merged with gtid_current_pos) is
-//     chosen: semi-sync AFTER_SYNC replication (tablet/mycnf.go) makes
-//     every write a client saw acknowledged be in some replica's relay
-//     log, so the most advanced one has them all;
+//  3. every replica must answer (one that does not may be the only one
+//     holding an acknowledged write: MariaDB's semi-sync waits for one
+//     replica, any one; the failover waits for it, unless an emergency
+//     reparent names it in IgnoreReplicas); of them, the one whose relay
+//     log holds the most advanced GTID position (Gtid_IO_Pos merged with
+//     gtid_current_pos) is chosen: semi-sync AFTER_SYNC replication
+//     (tablet/mycnf.go) makes every write a client saw acknowledged be in
+//     some replica's relay log, so the most advanced one has them all;
 //  4. it applies its relay log (MASTER_GTID_WAIT, bounded by
 //     CatchUpTimeout), then STOP SLAVE, RESET SLAVE ALL, read_only=OFF;
 //  5. the other replicas replicate from it (MASTER_USE_GTID=slave_pos);
@@ -34,9 +37,10 @@
 //  7. the recovery is recorded under <root>/failover/recoveries/
 //     (ListRecoveries).
 //
-// A replica that could not be reached in step 5 comes back following the
-// old primary: every few seconds the controller repoints replicas that
-// follow another instance than their shard's primary.
+// A replica that could not be repointed in step 5 (or was ignored by an
+// emergency reparent) comes back following the old primary: every few
+// seconds the controller repoints replicas that follow another instance
+// than their shard's primary.
 //
 // Everything it decides from is in etcd or on the instances, so a newly
 // elected controller resumes: a half-done promotion is found again (the

@@ -252,7 +252,7 @@ func shardMapper(t *testing.T) func(int64) string {
 	}
 }
 
-// writer inserts ids 1, 2, 3... through the gateway, one at a time, and
+// writer inserts ids 1, 2, 3... (or from another first id) through the gateway, one at a time, and
 // records those acknowledged.
 type writer struct {
 	db      *sql.DB
@@ -269,11 +269,16 @@ type writer struct {
 }
 
 func startWriter(db *sql.DB, shardOf func(int64) string) *writer {
+	return startWriterAt(db, shardOf, 1)
+}
+
+// startWriterAt is startWriter inserting ids from first on.
+func startWriterAt(db *sql.DB, shardOf func(int64) string, first int64) *writer {
 	w := &writer{db: db, shardOf: shardOf, done: make(chan struct{}), acked: map[string][]int64{}, sent: map[string][]time.Time{}, at: map[string][]time.Time{}}
 	w.stopped.Add(1)
 	go func() {
 		defer w.stopped.Done()
-		for id := int64(1); ; id++ {
+		for id := first; ; id++ {
 			select {
 			case <-w.done:
 				return

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,9 +99,15 @@ func (c *Controller) failover(ctx context.Context, key shardKey, f *failing, em 
 			cd.conn.Close()
 		}
 	}()
-	want := ""
+	want, ignore := "", []string(nil)
 	if em != nil {
-		want = em.want
+		want, ignore = em.want, em.ignore
+	}
+	if silent := silentReplicas(tablets, cands, ignore); len(silent) > 0 {
+		return c.cfg.DetectAfter, fmt.Errorf("failover: %s: not promoting while replica %s does not answer: "+
+			"semi-sync acknowledges a commit once one replica has it, so that replica may hold an acknowledged write the others lack; "+
+			"waiting for it (`shardctl reparent emergency --ignore-replicas` goes on without it, at that risk)",
+			key, strings.Join(silent, ", "))
 	}
 	best, err := chooseReplica(key, cands, want, true)
 	if err != nil {
@@ -209,6 +217,20 @@ func (c *Controller) candidates(ctx context.Context, tablets []*topo.Tablet) []*
 		a, b := out[i].tablet.Alias, out[j].tablet.Alias
 		return a.Cell < b.Cell || a.Cell == b.Cell && a.UID < b.UID
 	})
+	return out
+}
+
+// silentReplicas are the shard's replicas that are not among the
+// candidates read (they did not answer), less those in ignore.
+func silentReplicas(tablets []*topo.Tablet, cands []*candidate, ignore []string) []string {
+	var out []string
+	for _, t := range tablets {
+		if t.Type != topo.TabletReplica || slices.Contains(ignore, t.Alias.String()) ||
+			slices.ContainsFunc(cands, func(cd *candidate) bool { return cd.tablet.Alias == t.Alias }) {
+			continue
+		}
+		out = append(out, t.Alias.String())
+	}
 	return out
 }
 

@@ -50,8 +50,12 @@ type Reparent struct {
 	Shard    string       `json:"shard"`
 	// NewPrimary is the replica to promote ("zone1-0000000102"); empty:
 	// the most advanced one.
-	NewPrimary string    `json:"new_primary,omitempty"`
-	Requested  time.Time `json:"requested"`
+	NewPrimary string `json:"new_primary,omitempty"`
+	// IgnoreReplicas (emergency only) are replicas the operator accepts to
+	// leave out if they do not answer: a failover otherwise waits for every
+	// replica, as any of them may hold an acknowledged write.
+	IgnoreReplicas []string  `json:"ignore_replicas,omitempty"`
+	Requested      time.Time `json:"requested"`
 
 	State string `json:"state"`
 	// Error says why a failed reparent failed.
@@ -71,6 +75,26 @@ func (r *Reparent) finished() bool { return r.State == ReparentDone || r.State =
 func reparentsDir(store *topo.Store) string { return store.Root() + "/failover/reparents/" }
 func reparentKey(store *topo.Store, keyspace, shard string) string {
 	return reparentsDir(store) + keyspace + "/" + shard
+}
+
+// shardReplica finds the replica of r's shard named name among tablets
+// (the shard's), saying what it is if not that.
+func shardReplica(ctx context.Context, store *topo.Store, tablets []*topo.Tablet, r *Reparent, name string) (*topo.Tablet, error) {
+	alias, err := topo.ParseTabletAlias(name)
+	if err != nil {
+		return nil, err
+	}
+	t := findTablet(tablets, alias)
+	if t == nil {
+		if _, err := store.GetTablet(ctx, alias); err != nil {
+			return nil, fmt.Errorf("unknown tablet %s", alias)
+		}
+		return nil, fmt.Errorf("tablet %s is not in shard %s/%s", alias, r.Keyspace, r.Shard)
+	}
+	if t.Type != topo.TabletReplica {
+		return nil, fmt.Errorf("tablet %s is not a replica of %s/%s (it is %s)", alias, r.Keyspace, r.Shard, t.Type)
+	}
+	return t, nil
 }
 
 // ErrReparentRunning: a reparent of the shard is pending or running.
@@ -96,21 +120,21 @@ func RequestReparent(ctx context.Context, store *topo.Store, r *Reparent) error 
 		return fmt.Errorf("failover: shard %s/%s names no primary to reparent from", r.Keyspace, r.Shard)
 	}
 	if r.NewPrimary != "" {
-		alias, err := topo.ParseTabletAlias(r.NewPrimary)
+		t, err := shardReplica(ctx, store, tablets, r, r.NewPrimary)
 		if err != nil {
 			return fmt.Errorf("failover: --new-primary: %w", err)
 		}
-		t := findTablet(tablets, alias)
-		if t == nil {
-			if _, err := store.GetTablet(ctx, alias); err != nil {
-				return fmt.Errorf("failover: unknown tablet %s", alias)
-			}
-			return fmt.Errorf("failover: tablet %s is not in shard %s/%s", alias, r.Keyspace, r.Shard)
+		r.NewPrimary = t.Alias.String()
+	}
+	if len(r.IgnoreReplicas) > 0 && r.Kind != EmergencyReparent {
+		return fmt.Errorf("failover: --ignore-replicas is for an emergency reparent only (a planned one needs every replica caught up)")
+	}
+	for i, name := range r.IgnoreReplicas {
+		t, err := shardReplica(ctx, store, tablets, r, name)
+		if err != nil {
+			return fmt.Errorf("failover: --ignore-replicas: %w", err)
 		}
-		if t.Type != topo.TabletReplica {
-			return fmt.Errorf("failover: tablet %s is not a replica of %s/%s (it is %s)", alias, r.Keyspace, r.Shard, t.Type)
-		}
-		r.NewPrimary = alias.String()
+		r.IgnoreReplicas[i] = t.Alias.String()
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])

@@ -10,10 +10,11 @@ import (
 )
 
 // emergency is an emergency reparent's part in a failover: the replica
-// asked for (alias, "" for the most advanced) and, once done, the one
-// promoted.
+// asked for (alias, "" for the most advanced), the replicas the operator
+// lets it go on without and, once done, the one promoted.
 type emergency struct {
 	want     string
+	ignore   []string
 	promoted string
 }
 
@@ -30,7 +31,7 @@ func (c *Controller) emergencyReparent(ctx context.Context, r *Reparent) error {
 		return fmt.Errorf("shard %s/%s names no primary", r.Keyspace, r.Shard)
 	}
 	r.OldPrimary = sh.PrimaryAlias.String()
-	em := &emergency{want: r.NewPrimary}
+	em := &emergency{want: r.NewPrimary, ignore: r.IgnoreReplicas}
 	f := &failing{primary: *sh.PrimaryAlias, since: time.Now(), reason: "emergency reparent"}
 	if _, err := c.failover(ctx, shardKey{r.Keyspace, r.Shard}, f, em); err != nil {
 		return err

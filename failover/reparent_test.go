@@ -64,6 +64,9 @@ func TestReparent(t *testing.T) {
 			{failover.Reparent{Kind: failover.PlannedReparent, Keyspace: "service", Shard: "-80", NewPrimary: "zone1-999"}, "unknown tablet"},
 			{failover.Reparent{Kind: failover.PlannedReparent, Keyspace: "service", Shard: "-80", NewPrimary: primary.Alias.String()}, "is not a replica of service/-80"},
 			{failover.Reparent{Kind: failover.PlannedReparent, Keyspace: "service", Shard: "-80", NewPrimary: replicaOf(t, ctx, store, "80-").Alias.String()}, "is not in shard service/-80"},
+			{failover.Reparent{Kind: failover.PlannedReparent, Keyspace: "service", Shard: "-80", IgnoreReplicas: []string{replicaOf(t, ctx, store, "-80").Alias.String()}}, "for an emergency reparent only"},
+			{failover.Reparent{Kind: failover.EmergencyReparent, Keyspace: "service", Shard: "-80", IgnoreReplicas: []string{"zone1-999"}}, "--ignore-replicas: unknown tablet"},
+			{failover.Reparent{Kind: failover.EmergencyReparent, Keyspace: "service", Shard: "-80", IgnoreReplicas: []string{primary.Alias.String()}}, "is not a replica of service/-80"},
 		} {
 			err := failover.RequestReparent(ctx, store, &c.r)
 			if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shardgate/shardgate/failover"
@@ -13,13 +14,18 @@ import (
 // elected failover controller (in a `shardgate serve` or `up`) to carry
 // it out, printing the outcome.
 func reparentCommands() []*command {
-	var keyspace, shard, newPrimary string
+	var keyspace, shard, newPrimary, ignoreReplicas string
 	var wait time.Duration
-	flags := func(fs *flag.FlagSet) {
+	common := func(fs *flag.FlagSet) {
 		fs.StringVar(&keyspace, "keyspace", "", "keyspace of the shard")
 		fs.StringVar(&shard, "shard", "", "the shard's key range, e.g. -80")
 		fs.StringVar(&newPrimary, "new-primary", "", "alias of the replica to promote (e.g. zone1-0000000101); default: the most advanced replica")
 		fs.DurationVar(&wait, "wait", 2*time.Minute, "how long to wait for the controller to finish")
+	}
+	emergencyFlags := func(fs *flag.FlagSet) {
+		common(fs)
+		fs.StringVar(&ignoreReplicas, "ignore-replicas", "", "comma-separated aliases of replicas to go on without if they do not answer "+
+			"(by default the failover waits for every replica: a silent one may hold an acknowledged write the others lack)")
 	}
 	run := func(kind failover.ReparentKind) func(ctx context.Context, e *env, args []string) error {
 		return func(ctx context.Context, e *env, args []string) error {
@@ -34,6 +40,9 @@ func reparentCommands() []*command {
 				return err
 			}
 			r := &failover.Reparent{Kind: kind, Keyspace: keyspace, Shard: shard, NewPrimary: newPrimary}
+			if ignoreReplicas != "" {
+				r.IgnoreReplicas = strings.Split(ignoreReplicas, ",")
+			}
 			if err := failover.RequestReparent(ctx, s, r); err != nil {
 				return err
 			}
@@ -65,14 +74,14 @@ func reparentCommands() []*command {
 			group: "reparent", verb: "planned",
 			args:    "--keyspace KS --shard RANGE [--new-primary ALIAS]",
 			summary: "move a shard's primary to a replica with no write lost: writes held in the gateways, old primary read-only, new one caught up, switch",
-			flags:   flags,
+			flags:   common,
 			run:     run(failover.PlannedReparent),
 		},
 		{
 			group: "reparent", verb: "emergency",
-			args:    "--keyspace KS --shard RANGE [--new-primary ALIAS]",
+			args:    "--keyspace KS --shard RANGE [--new-primary ALIAS] [--ignore-replicas ALIAS,...]",
 			summary: "fail a shard over now, its primary presumed dead: promote the most advanced replica (the one named must be it)",
-			flags:   flags,
+			flags:   emergencyFlags,
 			run:     run(failover.EmergencyReparent),
 		},
 	}

@@ -9,7 +9,8 @@ import (
 )
 
 // TestReparentRefused: `shardctl reparent` refuses, with a clear error,
-// an unknown shard, an unknown alias, a tablet that is not a replica of
+// an unknown shard, an unknown alias (also in --ignore-replicas, which
+// only an emergency reparent takes), a tablet that is not a replica of
 // the shard, and a second reparent of a shard while one waits; with no
 // controller to carry it out it says so when --wait runs out, and
 // withdraws the request. (The reparents themselves are tested in package
@@ -41,6 +42,9 @@ func TestReparentRefused(t *testing.T) {
 		{[]string{"reparent", "planned", "--keyspace", "user", "--shard", "80-"}, exitError, "unknown shard user/80-"},
 		{[]string{"reparent", "emergency", "--keyspace", "user", "--shard", "-80", "--new-primary", "zone1-0000000999"}, exitError, "unknown tablet zone1-0000000999"},
 		{[]string{"reparent", "planned", "--keyspace", "user", "--shard", "-80", "--new-primary", "zone1-0000000100"}, exitError, "tablet zone1-0000000100 is not a replica of user/-80 (it is primary)"},
+		{[]string{"reparent", "emergency", "--keyspace", "user", "--shard", "-80", "--ignore-replicas", "zone1-0000000101,zone1-0000000999"}, exitError, "--ignore-replicas: unknown tablet zone1-0000000999"},
+		{[]string{"reparent", "emergency", "--keyspace", "user", "--shard", "-80", "--ignore-replicas", "zone1-0000000100"}, exitError, "tablet zone1-0000000100 is not a replica of user/-80 (it is primary)"},
+		{[]string{"reparent", "planned", "--keyspace", "user", "--shard", "-80", "--ignore-replicas", "zone1-0000000101"}, exitUsage, "flag provided but not defined: -ignore-replicas"},
 		{[]string{"reparent", "planned", "--keyspace", "user", "--shard", "-80", "--wait", "300ms"}, exitError, "is a shardgate with --failover running?"},
 	} {
 		out, errs, code := ctl(t, c.args...)

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shardgate/shardgate/tablet"
 	"github.com/shardgate/shardgate/topo"
@@ -146,7 +147,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	c.Etcd = etcd
-	store, err := topo.Open(ctx, topo.Config{Endpoints: etcd.Endpoints(), Logger: cfg.Logger})
+	// Our own etcd, which said it is ready: a slow first answer is load
+	// (CI saw 5 s pass at load 26), not a wrong address.
+	store, err := topo.Open(ctx, topo.Config{Endpoints: etcd.Endpoints(), Logger: cfg.Logger, DialTimeout: 30 * time.Second})
 	if err != nil {
 		return nil, err
 	}
