@@ -78,38 +78,67 @@ func (rs *rollupState) levelGroups(row [][]byte, key []byte, ends []int, naggs i
 // super-aggregate rows, as MariaDB sends them.
 func (g *GroupAggregate) rollupSequence(groups []*group, rs *rollupState, cols []sortColumn) []*group {
 	slices.SortStableFunc(groups, func(a, b *group) int { return compareRows(a.row, b.row, cols) })
-	n := len(g.Keys)
-	var out []*group
-	flush := func(last *group, from, to int) {
-		key, ends := []byte(rs.keys[last]), rs.ends[last]
-		for l := from; l >= to; l-- {
-			sg := rs.levels[rollupKey(l, key, ends)]
-			row := slices.Clone(last.row)
-			for k := l; k < n; k++ {
-				for _, c := range g.Rollup.Nulls[k] {
-					row[c] = nil
-				}
-			}
-			out = append(out, &group{row: row, aggs: sg.aggs})
-		}
-	}
+	keys := make([]string, len(groups))
+	ends := make([][]int, len(groups))
 	for i, gr := range groups {
-		if i > 0 {
-			prev := groups[i-1]
-			flush(prev, n-1, commonKeys(rs, prev, gr)+1)
-		}
-		out = append(out, gr)
+		keys[i], ends[i] = rs.keys[gr], rs.ends[gr]
 	}
-	if len(groups) > 0 {
-		flush(groups[len(groups)-1], n-1, 0)
+	out := make([]*group, 0, len(groups))
+	for _, st := range rollupSteps(keys, ends) {
+		gr := groups[st.detail]
+		if st.level < 0 {
+			out = append(out, gr)
+			continue
+		}
+		sg := rs.levels[rollupKey(st.level, []byte(keys[st.detail]), ends[st.detail])]
+		row := slices.Clone(gr.row)
+		nullRolledUp(row, g.Rollup.Nulls, st.level)
+		out = append(out, &group{row: row, aggs: sg.aggs})
+	}
+	return out
+}
+
+// nullRolledUp sets the columns of the keys from level on to NULL.
+func nullRolledUp(row [][]byte, nulls [][]int, level int) {
+	for k := level; k < len(nulls); k++ {
+		for _, c := range nulls[k] {
+			row[c] = nil
+		}
+	}
+}
+
+// rollupStep is one row of a rollup's answer: detail group number
+// detail itself (level -1), or the super-aggregate row keeping level keys
+// of the prefix detail ends.
+type rollupStep struct{ detail, level int }
+
+// rollupSteps lists the rows of a rollup over detail groups sorted by
+// their keys (keys: each group's key bytes, ends: where each key ends):
+// each group, then, where the next group leaves a prefix, the
+// super-aggregate rows of the prefixes it leaves, deepest first; the
+// grand total last.
+func rollupSteps(keys []string, ends [][]int) []rollupStep {
+	var out []rollupStep
+	flush := func(last, from, to int) {
+		for l := from; l >= to; l-- {
+			out = append(out, rollupStep{detail: last, level: l})
+		}
+	}
+	for i := range keys {
+		if i > 0 {
+			n := len(ends[i-1])
+			flush(i-1, n-1, commonKeys(keys[i-1], keys[i], ends[i-1], ends[i])+1)
+		}
+		out = append(out, rollupStep{detail: i, level: -1})
+	}
+	if last := len(keys) - 1; last >= 0 {
+		flush(last, len(ends[last])-1, 0)
 	}
 	return out
 }
 
 // commonKeys is the number of leading keys two detail groups share.
-func commonKeys(rs *rollupState, a, b *group) int {
-	ka, kb := rs.keys[a], rs.keys[b]
-	ea, eb := rs.ends[a], rs.ends[b]
+func commonKeys(ka, kb string, ea, eb []int) int {
 	j := 0
 	for j < len(ea) && j < len(eb) && ea[j] == eb[j] && ka[:ea[j]] == kb[:eb[j]] {
 		j++
