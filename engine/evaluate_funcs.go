@@ -325,15 +325,20 @@ func ConcatExpr(args []Expr) Expr {
 	}
 }
 
-// textOf is a value's string form: a string's bytes, or a number's as its
-// column sent it. A computed number's string form depends on its type,
-// which the evaluator does not know: refused.
+// textOf is a value's string form: a string's bytes, a number's as its
+// column sent it, or exact arithmetic's rounded to its type's decimals
+// (sqlVal.shown). Another computed number's (a DOUBLE, ROUND's) depends
+// on a type the evaluator does not track: refused.
 func textOf(v sqlVal) ([]byte, error) {
 	switch {
 	case v.isStr:
 		return v.str, nil
 	case v.text != nil:
 		return v.text, nil
+	case v.shownOK && !v.isFloat:
+		// Arithmetic of exact numbers: its value rounded half away from
+		// zero to its type's decimals, as MySQL's val_str rounds it.
+		return []byte(v.r.FloatString(v.shown)), nil
 	}
 	return nil, unsupported("string functions of computed numbers across shards")
 }

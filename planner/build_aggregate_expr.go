@@ -170,6 +170,13 @@ func hasStringForm(e ast.ExprNode) bool {
 		return true // a joined row's value, as its shard sent it
 	case *ast.AggregateFuncExpr:
 		return true
+	case *ast.BinaryOperationExpr:
+		// + - * / of exact numbers: the evaluator knows their type's
+		// decimals (a floating-point operand is refused when met).
+		switch x.Op {
+		case opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div:
+			return isNumberForm(x.L) && isNumberForm(x.R)
+		}
 	case *ast.FuncCallExpr:
 		// A string the gateway computes from string forms (CONCAT of AVG).
 		switch x.FnName.L {
@@ -184,6 +191,29 @@ func hasStringForm(e ast.ExprNode) bool {
 	case *valueExpr:
 		_, ok := x.val.(string)
 		return ok
+	}
+	return false
+}
+
+// isNumberForm says whether e is an operand of arithmetic whose string
+// form the evaluator knows: an aggregate, a numeric literal or
+// parameter, or such arithmetic.
+func isNumberForm(e ast.ExprNode) bool {
+	switch x := unparen(e).(type) {
+	case *ast.AggregateFuncExpr:
+		return !strings.EqualFold(x.F, ast.AggFuncGroupConcat)
+	case *valueExpr:
+		switch x.val.(type) {
+		case int64, uint64, decimalLit:
+			return true
+		}
+		return false
+	case *paramMarker:
+		return true
+	case *ast.UnaryOperationExpr:
+		return x.Op == opcode.Minus && isNumberForm(x.V)
+	case *ast.BinaryOperationExpr:
+		return hasStringForm(x)
 	}
 	return false
 }
