@@ -238,15 +238,25 @@ func (vc *vcursor) forwardFanOut(ctx context.Context, keyspace string, shards, q
 // forwardOne runs one shard's query (or fw's prepared statement) with its
 // rows forwarded, on the connection streamOne would use.
 func (vc *vcursor) forwardOne(ctx context.Context, keyspace, shard, query string, fw *rowForward) error {
-	start := time.Now()
 	var spare *shardConn
 	if st := vc.one; st != nil && st.busy.CompareAndSwap(false, true) {
 		defer st.busy.Store(false)
 		spare = &st.conn
 	}
+	pooled, err := vc.forwardOnce(ctx, keyspace, shard, query, fw, spare)
+	if vc.retriesStale(err, pooled) {
+		_, err = vc.forwardOnce(ctx, keyspace, shard, query, fw, spare)
+	}
+	return err
+}
+
+// forwardOnce is forwardOne on one connection; pooled says it took (or
+// failed to take) a pooled connection, not the session's transaction's.
+func (vc *vcursor) forwardOnce(ctx context.Context, keyspace, shard, query string, fw *rowForward, spare *shardConn) (pooled bool, err error) {
+	start := time.Now()
 	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard, spare)
 	if err != nil {
-		return err
+		return vc.tx() == nil, err // settings applied on a pooled connection
 	}
 	defer releasePooled(sc, pooled)
 	defer tc.countSince(start)
@@ -266,10 +276,10 @@ func (vc *vcursor) forwardOne(ctx context.Context, keyspace, shard, query string
 		}
 	}
 	if err != nil {
-		return err
+		return pooled, err
 	}
 	if res.Warnings > 0 {
 		vc.collectWarnings(ctx, sc.conn)
 	}
-	return nil
+	return pooled, nil
 }

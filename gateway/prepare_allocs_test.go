@@ -64,3 +64,43 @@ func BenchmarkRawPreparedPointSelect(b *testing.B) {
 		query()
 	}
 }
+
+// TestPreparedTxControlAllocationsOverTCP: a prepared BEGIN and COMMIT
+// (sysbench prepares them) cost the gateway no more than the text ones,
+// which skip the parser (txcontrol_text.go): they used to be parsed on
+// every execution, tens of allocations each.
+func TestPreparedTxControlAllocationsOverTCP(t *testing.T) {
+	c, err := tablet.Dial(context.Background(), tablet.ConnConfig{Addr: shared.Get(t).Gateway.Addr(), User: "root", DB: "service"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	pair := func(run func(string) error) func() {
+		return func() {
+			for _, q := range []string{"BEGIN", "COMMIT"} {
+				if err := run(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+		}
+	}
+	text := pair(func(q string) error { _, err := c.Stream(ctx, q, nil, nil); return err })
+	prepared := pair(func(q string) error { _, err := c.StreamPrepared(ctx, q, nil, nil, nil); return err })
+	text()
+	prepared() // prepares both on the gateway
+	least := func(f func()) float64 {
+		l := -1.0
+		for range 3 {
+			if a := testing.AllocsPerRun(200, f); l < 0 || a < l {
+				l = a
+			}
+		}
+		return l
+	}
+	textAllocs, preparedAllocs := least(text), least(prepared)
+	t.Logf("BEGIN + COMMIT: text %.1f allocations, prepared %.1f", textAllocs, preparedAllocs)
+	if preparedAllocs > textAllocs+1 && !raceEnabled {
+		t.Errorf("prepared BEGIN + COMMIT allocate %.1f times, want at most the text ones' %.1f + 1", preparedAllocs, textAllocs)
+	}
+}

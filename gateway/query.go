@@ -82,6 +82,13 @@ func (s *session) runOne(ctx context.Context, h *stmtHandle, sql string, args []
 	if handled, err := s.runPreparedCached(ctx, h, sql, args, binary); handled { // plan cache (plancache.go)
 		return err
 	}
+	if len(args) == 0 {
+		// A prepared BEGIN, COMMIT or ROLLBACK (sysbench prepares them)
+		// skips the parser as the text ones do.
+		if handled, err := s.runTxControl(ctx, sql); handled { // txcontrol_text.go
+			return err
+		}
+	}
 	stmts, err := s.parser.Parse(sql)
 	if err != nil {
 		return err

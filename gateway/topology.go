@@ -33,6 +33,11 @@ type BackendConfig struct {
 	// (prepare_shard.go): 0 means tablet.DefaultPreparedStatements; < 0
 	// runs them on the shards as text instead.
 	PreparedStatements int
+	// TrustReturnedFor: a pooled connection given back less than this
+	// long ago is handed out again without checking that the server
+	// still has it open (stale_retry.go): 0 means the default,
+	// 10 ms; < 0 always checks.
+	TrustReturnedFor time.Duration
 }
 
 // shardKey names one shard of one keyspace.
@@ -138,7 +143,9 @@ func (t *topology) update(snap *topo.Snapshot) {
 				Size:        t.backend.PoolSize,
 				IdleTimeout: t.backend.IdleTimeout,
 				WaitTimeout: max(t.backend.PoolWaitTimeout, 0),
-				Logger:      t.logger,
+				// The gateway's reads retry a stale one (stale_retry.go).
+				TrustReturnedFor: t.backend.trustReturnedFor(),
+				Logger:           t.logger,
 			})}
 			t.pools[alias] = p
 		}

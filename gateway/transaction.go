@@ -80,6 +80,10 @@ type participant struct {
 	// wrote is set once a statement other than a SELECT ran on it; a
 	// participant that only read commits in one phase (see twopc.Member).
 	wrote atomic.Bool
+	// beganAhead: its begin went out ahead of the read that joined it,
+	// in the same round trip (join); its connection's AheadFailed tells
+	// whether the shard began.
+	beganAhead bool
 }
 
 // shardConn is a connection taken from a tablet's pool, with the session's
@@ -176,6 +180,12 @@ func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool,
 	first := len(t.order) == 0 && !t.readOutside
 	t.mu.Unlock()
 	if p != nil {
+		if p.beganAhead && p.sc.conn.AheadFailed() {
+			// Its begin failed and the statement that found out did not
+			// take it out (forgetFailedBegins): nothing may run there as
+			// if in the transaction.
+			return nil, errTxBeginFailed
+		}
 		if write {
 			p.wrote.Store(true)
 		}
@@ -198,7 +208,22 @@ func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool,
 	default:
 		begin = append(begin, "START TRANSACTION")
 	}
-	sc, err := acquireWith(ctx, pool, set, begin...)
+	var sc *shardConn
+	var err error
+	if write {
+		// A write must not run unless the begin did: one round trip for
+		// the begin, then the write.
+		sc, err = acquireWith(ctx, pool, set, begin...)
+	} else if sc, err = acquire(ctx, pool, set); err == nil {
+		// A read goes out right behind its begin, in the same write
+		// (tablet's SendAhead): no round trip of its own. If the begin
+		// fails the read still runs, outside the transaction (it reads
+		// committed rows and writes nothing), answers the begin's error,
+		// and the statement's end takes the shard out again
+		// (forgetFailedBegins).
+		sc.conn.SendAhead(begin...)
+		p.beganAhead = true
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +234,35 @@ func (t *transaction) join(ctx context.Context, key shardKey, pool *tablet.Pool,
 	t.order = append(t.order, key)
 	t.mu.Unlock()
 	return sc, nil
+}
+
+// errTxBeginFailed answers a statement that would run on a shard whose
+// begin, sent ahead of an earlier read, failed without that read's
+// statement taking the shard out of the transaction. The transaction is
+// rolled back (class Aborted): it can't tell what ran where.
+var errTxBeginFailed = sqlerror.New(sqlerror.Aborted, mysql.ER_XA_RBROLLBACK, "Transaction was rolled back: a shard failed to begin it; end it with ROLLBACK")
+
+// forgetFailedBegins takes out of the transaction the shards whose
+// begin, sent ahead of a read (join), failed: the read answered that
+// failure, and the shard holds nothing of the transaction. They joined
+// with the statement that just failed, so they are the last
+// participants, after every savepoint's. Their connections are closed:
+// a begin that failed may have left one in a state of its own.
+func (t *transaction) forgetFailedBegins(ctx context.Context) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	kept := t.order[:0]
+	for _, key := range t.order {
+		p := t.parts[key]
+		if p.beganAhead && p.sc.conn.AheadFailed() {
+			p.sc.conn.Close()
+			p.sc.release(ctx)
+			delete(t.parts, key)
+			continue
+		}
+		kept = append(kept, key)
+	}
+	t.order = kept
 }
 
 // readsOutside tells whether a plain read (a SELECT that takes no row
@@ -406,8 +460,12 @@ func (s *session) rollback(ctx context.Context) {
 // of class Aborted (a lock wait timeout, a deadlock, an XA branch rolled
 // back): a shard has rolled back or kept a half-done statement, so the
 // distributed transaction can't go on consistently. err reaches the client
-// unchanged.
+// unchanged. Any error first takes out the shards whose begin, sent
+// ahead of the failed read, failed (forgetFailedBegins).
 func (s *session) abortOnError(ctx context.Context, err error) {
+	if s.tx != nil && err != nil {
+		s.tx.forgetFailedBegins(ctx)
+	}
 	if s.tx != nil && s.tx.aborted == nil && err != nil && sqlerror.ClassOf(err) == sqlerror.Aborted {
 		s.rollback(ctx)
 	}

@@ -342,10 +342,20 @@ func (vc *vcursor) txStatement(ctx context.Context, keyspace string, shards []st
 }
 
 func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string) (*engine.Result, error) {
+	res, pooled, err := vc.executeOnce(ctx, keyspace, shard, query)
+	if vc.retriesStale(err, pooled) {
+		res, _, err = vc.executeOnce(ctx, keyspace, shard, query)
+	}
+	return res, err
+}
+
+// executeOnce is executeOne on one connection; pooled says it took (or
+// failed to take) a pooled connection, not the session's transaction's.
+func (vc *vcursor) executeOnce(ctx context.Context, keyspace, shard, query string) (_ *engine.Result, pooled bool, err error) {
 	start := time.Now()
 	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard, nil)
 	if err != nil {
-		return nil, err
+		return nil, vc.tx() == nil, err // settings applied on a pooled connection
 	}
 	defer releasePooled(sc, pooled)
 	defer tc.countSince(start)
@@ -366,7 +376,7 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 		res, err = vc.stream(ctx, sc.conn, query, nil, onRow)
 	}
 	if err != nil {
-		return nil, err
+		return nil, pooled, err
 	}
 	if res.Warnings > 0 {
 		vc.collectWarnings(ctx, sc.conn)
@@ -379,11 +389,10 @@ func (vc *vcursor) executeOne(ctx context.Context, keyspace, shard, query string
 		Warnings:     res.Warnings,
 		RowsMatched:  res.RowsMatched,
 		MatchedKnown: res.MatchedKnown,
-	}, nil
+	}, pooled, nil
 }
 
 func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *engine.Result) error) error {
-	start := time.Now()
 	st := vc.one
 	if st == nil || !st.busy.CompareAndSwap(false, true) {
 		// Another stream of this statement is reading (a join's inner
@@ -392,9 +401,20 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 	} else {
 		defer st.busy.Store(false)
 	}
+	pooled, err := vc.streamOnce(ctx, keyspace, idx, shard, query, fn, st)
+	if vc.retriesStale(err, pooled) {
+		_, err = vc.streamOnce(ctx, keyspace, idx, shard, query, fn, st)
+	}
+	return err
+}
+
+// streamOnce is streamOne on one connection; pooled says it took (or
+// failed to take) a pooled connection, not the session's transaction's.
+func (vc *vcursor) streamOnce(ctx context.Context, keyspace string, idx int, shard, query string, fn func(int, *engine.Result) error, st *oneShardStream) (pooled bool, err error) {
+	start := time.Now()
 	sc, tc, pooled, err := vc.conn(ctx, keyspace, shard, &st.conn)
 	if err != nil {
-		return err
+		return vc.tx() == nil, err // settings applied on a pooled connection
 	}
 	defer releasePooled(sc, pooled)
 	defer tc.countSince(start)
@@ -402,12 +422,12 @@ func (vc *vcursor) streamOne(ctx context.Context, keyspace string, idx int, shar
 	res, err := vc.stream(ctx, sc.conn, query, st.onFields, st.onRow)
 	st.fn = nil // let go of the statement's callback
 	if err != nil {
-		return err
+		return pooled, err
 	}
 	if res != nil && res.Warnings > 0 {
 		vc.collectWarnings(ctx, sc.conn)
 	}
-	return nil
+	return pooled, nil
 }
 
 // oneShardStream is streamOne's state for one shard's result: the

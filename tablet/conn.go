@@ -103,6 +103,20 @@ type Conn struct {
 	// prepArgs are the arguments of the StreamPrepared call in progress.
 	stmts    stmtCache
 	prepArgs []any
+	// ahead are statements to send with the next command, abuf the
+	// memory they are written in; aheadErr is the first error they
+	// answered, until that command returns it; aheadFailed stays set
+	// until the next SendAhead (ahead.go).
+	ahead       []string
+	abuf        []byte
+	aheadErr    error
+	aheadFailed bool
+
+	// unchecked: the pool handed the connection out without its
+	// liveness check; its next statement reports a failure before any
+	// answer as ErrStaleConn (failedStale). answered: a packet of the
+	// current statement's answer was read.
+	unchecked, failedStale, answered bool
 
 	// Owned by the Pool the connection belongs to.
 	idleSince time.Time
@@ -345,10 +359,12 @@ func (c *Conn) trimBuffers() {
 // exec runs one statement under ctx, with the text protocol or (binary)
 // the prepared-statement protocol.
 func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+	unchecked := c.unchecked
 	stop, err := c.arm(ctx)
 	if err != nil {
 		return err
 	}
+	c.answered = false
 	switch {
 	case mode == modeForward && binary:
 		err = c.roundTripPrepared(query, r, onFields) // prepared.go
@@ -357,6 +373,7 @@ func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMod
 	default:
 		err = c.roundTrip(query, r, mode, onFields, onRow)
 	}
+	err = c.takeAhead(err) // ahead.go
 	fired := stop != nil && !stop()
 	if fired || c.inFlight {
 		// Either the deadline was poisoned (perhaps just after the result
@@ -372,6 +389,16 @@ func (c *Conn) exec(ctx context.Context, query string, r *Result, mode resultMod
 	c.trimBuffers()
 	if fired && err != nil && !isServerError(err) {
 		return ctx.Err()
+	}
+	return c.staleError(unchecked, err)
+}
+
+// staleError is err, or, when the command was the first on a connection
+// handed out unchecked and failed before any answer, err as ErrStaleConn.
+func (c *Conn) staleError(unchecked bool, err error) error {
+	if unchecked && !c.answered && errors.Is(err, ErrConnBroken) {
+		c.failedStale = true
+		return fmt.Errorf("%w: %w", ErrStaleConn, err)
 	}
 	return err
 }
@@ -408,6 +435,9 @@ func (c *Conn) roundTrip(query string, r *Result, mode resultMode, onFields func
 // readResults reads a statement's result and, if the server says more
 // follow, drains them and refuses the statement.
 func (c *Conn) readResults(r *Result, mode resultMode, binary bool, onFields func([]*mysql.Field) error, onRow func([][]byte) error) error {
+	if c.aheadErr != nil {
+		return c.discardResults(r) // ahead.go
+	}
 	err := c.readResult(r, mode, binary, onFields, onRow)
 	more := r.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0
 	if c.onResultEnd != nil {
@@ -452,6 +482,7 @@ func (c *Conn) readPacket() ([]byte, error) {
 	if err := c.pc.ReadPacketTo(&c.rbuf); err != nil {
 		return nil, err
 	}
+	c.answered = true
 	return c.rbuf.b, nil
 }
 
@@ -465,6 +496,9 @@ func (c *Conn) fail(err error) error {
 	}
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, ErrConnBroken) {
+		return err // failed and wrapped already (a read behind sendWithAhead)
 	}
 	return fmt.Errorf("%w: %s: %w", ErrConnBroken, c.addr, err)
 }

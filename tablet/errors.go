@@ -29,6 +29,15 @@ var (
 	// packet, cancelled statement, abandoned result) and was closed. A
 	// statement that failed this way may or may not have run.
 	ErrConnBroken = sqlerror.NewSentinel(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "tablet: connection is broken")
+	// ErrStaleConn: a connection the pool handed out without its
+	// liveness check (PoolConfig.TrustReturnedFor) failed before the
+	// server answered anything: most likely the server had closed it
+	// while it was idle (KILL, a restart), and the statement never
+	// reached it; but a server that died while running the statement
+	// looks the same. Errors wrapping it wrap ErrConnBroken too. A
+	// caller may run the statement again on another connection where a
+	// second run is harmless (a read outside a transaction).
+	ErrStaleConn = sqlerror.NewSentinel(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "tablet: connection was closed before the server answered")
 	// ErrPoolClosed: Get on a closed Pool.
 	ErrPoolClosed = sqlerror.NewSentinel(sqlerror.Unavailable, mysql.ER_UNKNOWN_ERROR, "tablet: pool is closed")
 	// ErrPoolWaitTimeout: Get waited PoolConfig.WaitTimeout while every

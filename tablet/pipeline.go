@@ -19,10 +19,12 @@ func (c *Conn) Pipeline(ctx context.Context, queries ...string) error {
 		_, err := c.Execute(ctx, queries[0])
 		return err
 	}
+	unchecked := c.unchecked
 	stop, err := c.arm(ctx)
 	if err != nil {
 		return err
 	}
+	c.answered = false
 	var first error
 	c.inFlight = true
 	for _, q := range queries {
@@ -52,6 +54,7 @@ func (c *Conn) Pipeline(ctx context.Context, queries ...string) error {
 			c.inFlight = false
 		}
 	}
+	first = c.takeAhead(first) // ahead.go
 	fired := stop != nil && !stop()
 	if fired || c.inFlight {
 		c.fail(nil)
@@ -60,7 +63,7 @@ func (c *Conn) Pipeline(ctx context.Context, queries ...string) error {
 	if fired && first != nil && !isServerError(first) {
 		return ctx.Err()
 	}
-	return first
+	return c.staleError(unchecked, first)
 }
 
 // StreamAfter is Stream with the statements in before sent ahead of query
@@ -80,7 +83,7 @@ func (c *Conn) StreamAfter(ctx context.Context, before []string, query string, o
 	if err != nil {
 		return nil, err
 	}
-	err = c.roundTripAfter(before, query, r, onFields, onRow)
+	err = c.takeAhead(c.roundTripAfter(before, query, r, onFields, onRow)) // ahead.go
 	// As exec: a poisoned deadline or a half-read result leaves the
 	// connection untrustworthy, and a statement cut short may still run.
 	fired := stop != nil && !stop()

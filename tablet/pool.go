@@ -30,6 +30,16 @@ type PoolConfig struct {
 	// made every other statement for the instance hang (issue 15,
 	// finding 7).
 	WaitTimeout time.Duration
+	// TrustReturnedFor: Get hands out a connection given back less than
+	// this long ago without the liveness check (a read syscall on every
+	// Get: a point select's connection comes back and goes out again
+	// within a millisecond). 0 always checks. A connection the server
+	// closed in that time (KILL, a restart) fails its next statement
+	// with ErrStaleConn instead of being replaced by Get; after that the
+	// pool checks every connection given back before the failure. Only a
+	// caller that retries a statement failing with ErrStaleConn where a
+	// second run is harmless (the gateway's reads) should set it.
+	TrustReturnedFor time.Duration
 	// Logger receives the pool's warnings; nil discards. Connections log
 	// here too unless Conn.Logger is set.
 	Logger *slog.Logger
@@ -77,7 +87,10 @@ type Pool struct {
 	timeouts   int64
 	isClosed   bool
 	severed    bool
-	reaper     *time.Timer // armed while there are idle connections and an IdleTimeout
+	// recheckBefore: connections given back before it get the liveness
+	// check even within TrustReturnedFor (one of them failed stale).
+	recheckBefore time.Time
+	reaper        *time.Timer // armed while there are idle connections and an IdleTimeout
 }
 
 // NewPool returns a pool that dials on demand.
@@ -120,12 +133,17 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 			<-p.slots
 			return nil, ErrPoolClosed
 		}
-		var c *Conn
+		var (
+			c       *Conn
+			trusted bool
+		)
 		if n := len(p.idle); n > 0 {
 			c = p.idle[n-1]
 			p.idle[n-1] = nil
 			p.idle = p.idle[:n-1]
 			c.idle = false
+			trusted = p.cfg.TrustReturnedFor > 0 && c.idleSince.After(p.recheckBefore) &&
+				time.Since(c.idleSince) < p.cfg.TrustReturnedFor
 		} else {
 			p.open++
 		}
@@ -147,6 +165,10 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 			_ = c.Close()
 			p.forget()
 			continue
+		}
+		if trusted && !c.broken {
+			c.unchecked = true
+			return p.handOut(c), nil
 		}
 		if !c.alive() {
 			c.fail(nil)
@@ -258,12 +280,20 @@ func (p *Pool) Put(c *Conn) {
 	if c.idle {
 		panic("tablet: Put of a connection that is already back in its pool")
 	}
+	// Statements queued to go with a command that never came (ahead.go)
+	// are the caller's, not the next user's.
+	c.dropAhead()
 	if !c.broken && c.InTransaction() {
 		p.rollback(c)
 	}
 	p.mu.Lock()
 	p.inUse--
 	delete(p.out, c)
+	if c.failedStale {
+		// The server closed connections behind the pool's back: those
+		// given back before this one may be closed too.
+		p.recheckBefore = time.Now()
+	}
 	if c.broken || p.isClosed {
 		p.open--
 		p.mu.Unlock()

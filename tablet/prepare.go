@@ -121,6 +121,9 @@ func (c *Conn) writePrepare(query string) error {
 // send sends one command packet built in the write buffer (writeBuffer),
 // as the first packet of a new command.
 func (c *Conn) send(pkt []byte) error {
+	if len(c.ahead) > 0 {
+		return c.sendWithAhead(pkt) // ahead.go
+	}
 	c.wbuf = pkt
 	c.pc.ResetSequence()
 	return c.pc.WritePacket(pkt)

@@ -40,6 +40,8 @@ func (c *Conn) arm(ctx context.Context) (stop func() bool, err error) {
 	if c.broken {
 		return nil, fmt.Errorf("%w: %s", ErrConnBroken, c.addr)
 	}
+	// Whatever command comes first after Get is the one that finds out.
+	c.unchecked = false
 	if ctx.Done() == nil {
 		return nil, nil
 	}

@@ -40,14 +40,15 @@ func TestGoSQLDriverSuite(t *testing.T) {
 
 	var wg sync.WaitGroup
 	var viaGateway, viaMariaDB map[string]bool
+	var gatewayOutput map[string][]string
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		viaGateway = runDriverSuite(t, dir, env.Gateway.Addr(), user, password, unsharded)
+		viaGateway, gatewayOutput = runDriverSuite(t, dir, env.Gateway.Addr(), user, password, unsharded)
 	}()
 	go func() {
 		defer wg.Done()
-		viaMariaDB = runDriverSuite(t, dir, direct.Mysqld.Addr(), "root", "", directDB)
+		viaMariaDB, _ = runDriverSuite(t, dir, direct.Mysqld.Addr(), "root", "", directDB)
 	}()
 	wg.Wait()
 	if t.Failed() {
@@ -73,7 +74,7 @@ func TestGoSQLDriverSuite(t *testing.T) {
 			t.Logf("known: %s fails through the gateway (%s)", name, why)
 			continue
 		}
-		t.Errorf("%s passes against MariaDB directly, fails through the gateway", name)
+		t.Errorf("%s passes against MariaDB directly, fails through the gateway; its output:\n%s", name, strings.Join(gatewayOutput[name], ""))
 	}
 	for name := range knownGatewayFailures() {
 		if viaMariaDB[name] && viaGateway[name] {
@@ -105,8 +106,9 @@ func driverSourceDir(t *testing.T) string {
 }
 
 // runDriverSuite runs the driver's tests against addr and returns each
-// top-level test's outcome (true: passed).
-func runDriverSuite(t *testing.T, dir, addr, user, password, db string) map[string]bool {
+// top-level test's outcome (true: passed) and the last lines it printed
+// (subtests included), to say why one failed.
+func runDriverSuite(t *testing.T, dir, addr, user, password, db string) (map[string]bool, map[string][]string) {
 	// Well past a quiet machine's 3 minutes: on a loaded one the run
 	// through the gateway outlasted go test's default 10-minute timeout
 	// and every test not reached yet counted as failing.
@@ -120,7 +122,7 @@ func runDriverSuite(t *testing.T, dir, addr, user, password, db string) map[stri
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, _ := cmd.Output() // a failing test makes go test exit 1
-	results := map[string]bool{}
+	results, output := map[string]bool{}, map[string][]string{}
 	finished, timedOut := false, "" // timedOut: the test running when the binary's timeout struck
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -138,7 +140,12 @@ func runDriverSuite(t *testing.T, dir, addr, user, password, db string) map[stri
 			finished = finished || ev.Action == "pass" || ev.Action == "fail"
 			continue
 		}
-		if strings.Contains(ev.Test, "/") {
+		top, _, _ := strings.Cut(ev.Test, "/")
+		if ev.Action == "output" {
+			lines := append(output[top], ev.Output)
+			output[top] = lines[max(0, len(lines)-40):]
+		}
+		if top != ev.Test {
 			continue
 		}
 		switch ev.Action {
@@ -154,5 +161,5 @@ func runDriverSuite(t *testing.T, dir, addr, user, password, db string) map[stri
 		// Every test not reached would count as failing: say what happened instead.
 		t.Errorf("the driver's suite against %s did not finish (%d tests reported; timed out in %q; %v): %s", addr, len(results), timedOut, ctx.Err(), stderr.String())
 	}
-	return results
+	return results, output
 }

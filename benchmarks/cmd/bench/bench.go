@@ -58,8 +58,12 @@ type legRun struct {
 
 func benchmark(ctx context.Context, o options, ws []workload, log io.Writer) (*report, error) {
 	start := time.Now()
-	// Before this run starts anything: what the machine was doing.
-	loadBefore := loadAverage()
+	// Before this run starts anything: what the machine was doing. A
+	// busy machine gets a few minutes to calm down first.
+	loadBefore, err := waitForQuiet(ctx, quietWait{max: o.quietWait, every: 10 * time.Second, load: loadAverage, sleep: sleepCtx}, log)
+	if err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(log, "bench: load average before starting %.2f\n", loadBefore)
 	e, err := startEnv(ctx, o, log)
 	if err != nil {

@@ -18,9 +18,10 @@
 //
 // It prints the load average before it starts and at the end, measures
 // how much CPU other processes took during the legs (others_cpu.go), and
-// writes no JSON when the load average before it exceeded the CPU count
-// or others took more than a tenth of a core (a busy machine's numbers
-// are not published).
+// writes no JSON when the load average before it was 1 or more (it waits
+// up to -quiet-wait for it to drop under 1 first, quietwait.go) or others
+// took more than a tenth of a core (a busy machine's numbers are not
+// published).
 //
 // It prints one table of ratios and writes it, with every leg's raw
 // numbers, as JSON under benchmarks/results/. Performance claims are ratios
@@ -57,6 +58,7 @@ type options struct {
 	gwArgs    string
 	upArgs    string
 	planCache bool
+	quietWait time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -74,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.gwArgs, "gateway-args", "", "extra flags for shardgate serve (space-separated)")
 	fs.StringVar(&o.upArgs, "up-args", "", "extra flags for leg E's shardgate up (space-separated), e.g. '--replicas 0' to measure what one of its parts costs")
 	fs.BoolVar(&o.planCache, "plan-cache", true, "also run the gateway's plan-cache benchmark under 16 sessions with a mutex profile (about a minute)")
+	fs.DurationVar(&o.quietWait, "quiet-wait", 5*time.Minute, "before starting anything, wait up to this long for the one-minute load average to drop under 1 (0: don't wait); a run that starts at 1 or above is not published")
 	list := fs.Bool("list", false, "list the workloads and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -96,8 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rep.print(stdout)
 	if o.outDir != "" && !rep.quiet() {
-		fmt.Fprintf(stdout, "not written to %s: the load average before the run was %.2f (%d CPUs) and other processes used %.2f CPUs during the legs (at most %.2f to publish), so the run measured other work too; run it on a quiet machine to publish it\n",
-			o.outDir, rep.LoadStart, rep.Machine.CPUs, rep.OthersCPUs, maxOthersCPUs)
+		fmt.Fprintf(stdout, "not written to %s: the load average before the run was %.2f (under %.0f to publish) and other processes used %.2f CPUs during the legs (at most %.2f to publish), so the run measured other work too; run it on a quiet machine to publish it\n",
+			o.outDir, rep.LoadStart, publishLoad, rep.OthersCPUs, maxOthersCPUs)
 		return 0
 	}
 	if o.outDir != "" {

@@ -29,9 +29,10 @@ type report struct {
 	// anything, LoadEnd after the last leg (it includes the bench's own
 	// sysbench, mariadbds and gateways, so it is shown, not judged).
 	// OthersCPUs is how many CPUs processes outside the bench kept busy
-	// on average during the legs (others_cpu.go). A run that started
-	// above the CPU count or shared the machine with more than
-	// maxOthersCPUs measured other people's work too: not published.
+	// on average during the legs (others_cpu.go). A run that started at
+	// a load average of publishLoad or more or shared the machine with
+	// more than maxOthersCPUs measured other people's work too: not
+	// published.
 	LoadStart  float64 `json:"load_average_start"`
 	LoadEnd    float64 `json:"load_average_end"`
 	OthersCPUs float64 `json:"others_cpus"`
@@ -296,10 +297,10 @@ func (r *report) checkTargets() []targetCheck {
 const maxOthersCPUs = 0.1
 
 // quiet tells whether the machine was idle enough for the run to be
-// published: the load average before it at most the CPU count, and
-// other processes using at most maxOthersCPUs during the legs.
+// published: the load average before it under publishLoad, and other
+// processes using at most maxOthersCPUs during the legs.
 func (r *report) quiet() bool {
-	return r.LoadStart >= 0 && r.LoadStart <= float64(r.Machine.CPUs) && r.OthersCPUs <= maxOthersCPUs
+	return r.LoadStart >= 0 && r.LoadStart < publishLoad && r.OthersCPUs <= maxOthersCPUs
 }
 
 func (r *report) print(w io.Writer) {
