@@ -43,6 +43,9 @@ type AggregateRows struct {
 	// from Probe, a query with MySQL's own types and names for them.
 	Visible int
 	Probe   *Route
+	// Rollup, for GROUP BY ... WITH ROLLUP, adds the super-aggregate
+	// rows; its Nulls are result columns (group_rollup.go).
+	Rollup *Rollup
 }
 
 // RowsColumn is one result column of AggregateRows: a column of the
@@ -72,6 +75,9 @@ var _ Primitive = (*AggregateRows)(nil)
 type rowsGroup struct {
 	first [][]byte
 	aggs  []aggState
+	// rollup is 0 for a group, l+1 for a super-aggregate row keeping l
+	// keys.
+	rollup int
 }
 
 // Execute implements Primitive.
@@ -115,17 +121,25 @@ func (a *AggregateRows) Execute(ctx context.Context, vc VCursor, args []any) (*R
 	// Each group held counts against the statement's row budget (the
 	// input's rows were counted when they were read).
 	held := rowCounter{vc: vc}
+	var rr *rowsRollup
+	if a.Rollup != nil {
+		if rr, err = a.newRowsRollup(fields); err != nil {
+			return nil, err
+		}
+	}
 	index := map[string]*rowsGroup{}
 	var groups []*rowsGroup
 	var key []byte
+	var ends []int
 	for _, row := range in.Rows {
 		var gr *rowsGroup
 		if grouped {
-			key = key[:0]
+			key, ends = key[:0], ends[:0]
 			for _, k := range a.Keys {
 				if key, err = appendGroupKey(key, row, k, kinds, pads); err != nil {
 					return nil, err
 				}
+				ends = append(ends, len(key))
 			}
 			gr = index[string(key)]
 		}
@@ -139,16 +153,29 @@ func (a *AggregateRows) Execute(ctx context.Context, vc VCursor, args []any) (*R
 			}
 			groups = append(groups, gr)
 		}
-		for i, c := range a.Columns {
-			if c.Aggregate {
-				if err := addRaw(&gr.aggs[i], c, row, fields, kinds, pads, minmax[i]); err != nil {
-					return nil, err
+		targets := []*rowsGroup{gr}
+		if rr != nil {
+			more, err := rr.levelGroups(gr, row, key, ends, len(a.Columns), &held)
+			if err != nil {
+				return nil, err
+			}
+			targets = append(targets, more...)
+		}
+		for _, t := range targets {
+			for i, c := range a.Columns {
+				if c.Aggregate {
+					if err := addRaw(&t.aggs[i], c, row, fields, kinds, pads, minmax[i]); err != nil {
+						return nil, err
+					}
 				}
 			}
 		}
 	}
 	if err := held.flush(); err != nil {
 		return nil, err
+	}
+	if rr != nil {
+		groups = rr.sequence(groups)
 	}
 	if len(groups) == 0 && a.Scalar && len(a.Keys) == 0 {
 		groups = append(groups, &rowsGroup{aggs: make([]aggState, len(a.Columns))})
@@ -172,6 +199,9 @@ func (a *AggregateRows) Execute(ctx context.Context, vc VCursor, args []any) (*R
 			if n.cut {
 				cut = append(cut, joined[i])
 			}
+		}
+		if gr.rollup > 0 {
+			nullRolledUp(row, a.Rollup.Nulls, gr.rollup-1)
 		}
 		if err := computeColumns(a.Computed, row, outFields, outEC, args); err != nil {
 			return nil, err
@@ -432,6 +462,9 @@ func (a *AggregateRows) description() Description {
 	}
 	if len(a.Computed) > 0 {
 		d.Other["Computed"] = describeComputed(a.Computed)
+	}
+	if a.Rollup != nil {
+		d.Other["Rollup"] = describeRollup(a.Keys, a.Rollup)
 	}
 	if a.HavingText != "" {
 		d.Other["Having"] = a.HavingText

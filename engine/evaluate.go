@@ -27,9 +27,14 @@ type sqlVal struct {
 	isStr   bool
 	// text is a number's bytes as the column sent them (MySQL's string
 	// form of the value in its column type), for string functions; nil
-	// for computed numbers, whose string form depends on a type the
-	// evaluator does not track.
+	// for computed numbers.
 	text []byte
+	// shown, when shownOK, is the decimals of an exact number's type as
+	// MySQL derives it for + - * / (a division adds
+	// div_precision_increment to its dividend's, where its value keeps
+	// more, scale): its string form is the value rounded to them.
+	shown   int
+	shownOK bool
 	// weight is a string's weight_string in its collation, when weighed
 	// (evaluate_strings.go); pad says the collation is PAD SPACE. binary
 	// strings compare byte by byte; temporal values are dates and times,
@@ -96,7 +101,8 @@ func columnVal(row [][]byte, ec *evalCtx, i int) (sqlVal, error) {
 	case sortDecimal:
 		r, ok := new(big.Rat).SetString(string(b))
 		if ok {
-			return sqlVal{r: r, scale: fracDigits(string(b)), text: b}, nil
+			d := fracDigits(string(b))
+			return sqlVal{r: r, scale: d, text: b, shown: d, shownOK: true}, nil
 		}
 	case sortFloat:
 		f, err := strconv.ParseFloat(string(b), 64)
@@ -160,9 +166,9 @@ func NumberExpr(v any) (Expr, bool) {
 	case nil:
 		val = valNull
 	case int64:
-		val = ratVal(new(big.Rat).SetInt64(x))
+		val = sqlVal{r: new(big.Rat).SetInt64(x), shownOK: true}
 	case uint64:
-		val = ratVal(new(big.Rat).SetUint64(x))
+		val = sqlVal{r: new(big.Rat).SetUint64(x), shownOK: true}
 	case bool:
 		val = boolVal(x)
 	case float64:
@@ -179,7 +185,7 @@ func DecimalExpr(text string) (Expr, bool) {
 	if !ok {
 		return nil, false
 	}
-	val := sqlVal{r: r, scale: fracDigits(text)}
+	val := sqlVal{r: r, scale: fracDigits(text), shown: fracDigits(text), shownOK: true}
 	return func([][]byte, *evalCtx, []any) (sqlVal, error) { return val, nil }, true
 }
 
@@ -221,7 +227,7 @@ func NegExpr(in Expr) Expr {
 		if v.isFloat {
 			return sqlVal{isFloat: true, f: -v.f}, nil
 		}
-		return sqlVal{r: new(big.Rat).Neg(v.r), scale: v.scale}, nil
+		return sqlVal{r: new(big.Rat).Neg(v.r), scale: v.scale, shown: v.shown, shownOK: v.shownOK}, nil
 	}
 }
 
@@ -264,11 +270,11 @@ func argVal(a any) (sqlVal, error) {
 		}
 		return columnVal([][]byte{[]byte(v)}, &evalCtx{kinds: []sortKind{sortDecimal}}, 0)
 	case int64:
-		return ratVal(new(big.Rat).SetInt64(v)), nil
+		return sqlVal{r: new(big.Rat).SetInt64(v), shownOK: true}, nil
 	case int:
-		return ratVal(new(big.Rat).SetInt64(int64(v))), nil
+		return sqlVal{r: new(big.Rat).SetInt64(int64(v)), shownOK: true}, nil
 	case uint64:
-		return ratVal(new(big.Rat).SetUint64(v)), nil
+		return sqlVal{r: new(big.Rat).SetUint64(v), shownOK: true}, nil
 	case float64:
 		return sqlVal{isFloat: true, f: v}, nil
 	case string:
@@ -420,13 +426,14 @@ func arith(op BinaryOp, a, b sqlVal, env EvalEnv) sqlVal {
 		m := x - y*float64(int64(x/y))
 		return sqlVal{isFloat: true, f: m}
 	}
+	known := a.shownOK && b.shownOK
 	switch op {
 	case OpPlus:
-		return sqlVal{r: new(big.Rat).Add(a.r, b.r), scale: max(a.scale, b.scale)}
+		return sqlVal{r: new(big.Rat).Add(a.r, b.r), scale: max(a.scale, b.scale), shown: max(a.shown, b.shown), shownOK: known}
 	case OpMinus:
-		return sqlVal{r: new(big.Rat).Sub(a.r, b.r), scale: max(a.scale, b.scale)}
+		return sqlVal{r: new(big.Rat).Sub(a.r, b.r), scale: max(a.scale, b.scale), shown: max(a.shown, b.shown), shownOK: known}
 	case OpMul:
-		return sqlVal{r: new(big.Rat).Mul(a.r, b.r), scale: min(a.scale+b.scale, maxDecimalScale)}
+		return sqlVal{r: new(big.Rat).Mul(a.r, b.r), scale: min(a.scale+b.scale, maxDecimalScale), shown: min(a.shown+b.shown, maxDecimalScale), shownOK: known}
 	}
 	if b.r.Sign() == 0 {
 		return valNull
@@ -434,7 +441,9 @@ func arith(op BinaryOp, a, b sqlVal, env EvalEnv) sqlVal {
 	q := new(big.Rat).Quo(a.r, b.r)
 	switch op {
 	case OpDiv:
-		return decimalDiv(q, a.scale, b.scale, env.DivPrecisionIncrement)
+		v := decimalDiv(q, a.scale, b.scale, env.DivPrecisionIncrement)
+		v.shown, v.shownOK = min(a.shown+env.DivPrecisionIncrement, maxDecimalScale), known
+		return v
 	case OpIntDiv:
 		return ratVal(new(big.Rat).SetInt(truncRat(q)))
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"math"
 	"math/big"
 	"unicode/utf8"
@@ -324,19 +325,56 @@ func ConcatExpr(args []Expr) Expr {
 	}
 }
 
-// textOf is a value's string form: a string's bytes, or a number's as its
-// column sent it. A computed number's string form depends on its type,
-// which the evaluator does not know: refused.
+// textOf is a value's string form: a string's bytes, a number's as its
+// column sent it, or exact arithmetic's rounded to its type's decimals
+// (sqlVal.shown). Another computed number's (a DOUBLE, ROUND's) depends
+// on a type the evaluator does not track: refused.
 func textOf(v sqlVal) ([]byte, error) {
 	switch {
 	case v.isStr:
 		return v.str, nil
 	case v.text != nil:
 		return v.text, nil
+	case v.shownOK && !v.isFloat:
+		// Arithmetic of exact numbers: its value rounded half away from
+		// zero to its type's decimals, as MySQL's val_str rounds it.
+		return []byte(v.r.FloatString(v.shown)), nil
 	}
 	return nil, unsupported("string functions of computed numbers across shards")
 }
 
 func errStringArg(fn string) error {
 	return unsupportedf("%s of a string across shards", fn)
+}
+
+// CaseMapExpr is LOWER(x) or, with upper, UPPER(x) of a number's string
+// form (a merged COUNT, SUM, AVG, or a MIN/MAX of numbers, as its column
+// sent it): digits, sign, point and exponent, whose case is ASCII's in
+// every character set. A binary string is returned unchanged, as MySQL
+// leaves it. Any other string is refused when met: its case mapping is
+// its collation's (Turkish maps i to İ), which the gateway does not know
+// from the result's character set.
+func CaseMapExpr(x Expr, upper bool) Expr {
+	return func(row [][]byte, k *evalCtx, a []any) (sqlVal, error) {
+		v, err := x(row, k, a)
+		if err != nil || v.null {
+			return v, err
+		}
+		if v.isStr {
+			if v.binary {
+				return v, nil
+			}
+			return sqlVal{}, unsupported("LOWER and UPPER of strings computed at the gateway across shards")
+		}
+		b, err := textOf(v)
+		if err != nil {
+			return sqlVal{}, err
+		}
+		if upper {
+			b = bytes.ToUpper(b)
+		} else {
+			b = bytes.ToLower(b)
+		}
+		return sqlVal{str: b, isStr: true}, nil
+	}
 }

@@ -78,6 +78,9 @@ type GroupAggregate struct {
 	// TypeProbes give the result columns whose type MySQL derives (SUM,
 	// AVG over per-row partials) the fields of a query that reads nothing.
 	TypeProbes []TypeProbe
+	// Rollup, for GROUP BY ... WITH ROLLUP, adds the super-aggregate
+	// rows (group_rollup.go).
+	Rollup *Rollup
 }
 
 // TypeProbe is a field query whose columns are the fields of result
@@ -106,6 +109,11 @@ type GroupAggregateColumn struct {
 	DistinctRest             []GroupKey
 	// Concat describes a GROUP_CONCAT.
 	Concat *GroupConcat
+	// Companions, of a MIN or MAX, are columns the shards computed from
+	// it alone (LOWER(MAX(name)), its weight_string): the merged value is
+	// the winning row's, computed by the shard the winner came from in
+	// the column's own collation.
+	Companions []int
 }
 
 var _ Primitive = (*GroupAggregate)(nil)
@@ -208,6 +216,11 @@ func (g *GroupAggregate) merge(in *Result, args []any, env EvalEnv) (_ *Result, 
 		if c := a.Concat; c != nil && (c.Elem >= n || c.Times >= n) {
 			return nil, nil, errInternal("aggregate: column out of range")
 		}
+		for _, c := range a.Companions {
+			if c < 0 || c >= n {
+				return nil, nil, errInternal("aggregate: column out of range")
+			}
+		}
 		if a.Op == AggrMin || a.Op == AggrMax {
 			sc, err := newSortColumn(fields, a.Col, a.Weight, a.Op == AggrMax)
 			if err != nil {
@@ -222,16 +235,37 @@ func (g *GroupAggregate) merge(in *Result, args []any, env EvalEnv) (_ *Result, 
 	for i, f := range fields {
 		pads[i] = padSpace(f)
 	}
+	var rollupCols []sortColumn
+	var rs *rollupState
+	if g.Rollup != nil {
+		if len(g.Rollup.Desc) != len(g.Keys) || len(g.Rollup.Nulls) != len(g.Keys) {
+			return nil, nil, errInternal("aggregate: rollup of %d keys describes %d", len(g.Keys), len(g.Rollup.Desc))
+		}
+		for _, cols := range g.Rollup.Nulls {
+			for _, c := range cols {
+				if c < 0 || c >= n {
+					return nil, nil, errInternal("aggregate: rollup column out of range")
+				}
+			}
+		}
+		var err error
+		if rollupCols, err = g.rollupSortColumns(fields); err != nil {
+			return nil, nil, err
+		}
+		rs = newRollupState()
+	}
 	index := map[string]*group{}
 	var groups []*group
 	var key []byte
+	var ends []int
 	for _, row := range in.Rows {
-		key = key[:0]
+		key, ends = key[:0], ends[:0]
 		for _, k := range g.Keys {
 			var err error
 			if key, err = appendGroupKey(key, row, k, kinds, pads); err != nil {
 				return nil, nil, err
 			}
+			ends = append(ends, len(key))
 		}
 		gr := index[string(key)]
 		if gr == nil {
@@ -239,14 +273,24 @@ func (g *GroupAggregate) merge(in *Result, args []any, env EvalEnv) (_ *Result, 
 			index[string(key)] = gr
 			groups = append(groups, gr)
 		}
-		for i, a := range g.Aggregates {
-			if err := g.add(&gr.aggs[i], a, row, fields, kinds, pads, minmax[i]); err != nil {
-				return nil, nil, err
+		targets := []*group{gr}
+		if rs != nil {
+			rs.note(gr, key, ends)
+			targets = append(targets, rs.levelGroups(row, key, ends, len(g.Aggregates))...)
+		}
+		for _, t := range targets {
+			for i, a := range g.Aggregates {
+				if err := g.add(&t.aggs[i], a, row, fields, kinds, pads, minmax[i]); err != nil {
+					return nil, nil, err
+				}
 			}
 		}
 	}
 	if len(groups) == 0 && g.Scalar {
 		groups = append(groups, &group{row: make([][]byte, n), aggs: make([]aggState, len(g.Aggregates))})
+	}
+	if rs != nil {
+		groups = g.rollupSequence(groups, rs, rollupCols)
 	}
 	kept := make([]*group, 0, len(groups))
 	for _, gr := range groups {
@@ -492,6 +536,9 @@ func (g *GroupAggregate) finish(gr *group, st *aggState, a GroupAggregateColumn,
 		if a.Weight != NoWeight {
 			row[a.Weight] = st.best[a.Weight]
 		}
+		for _, c := range a.Companions {
+			row[c] = st.best[c]
+		}
 	}
 }
 
@@ -597,6 +644,9 @@ func (g *GroupAggregate) description() Description {
 		case a.Weight != NoWeight:
 			s += " weight_string " + colRef(a.Weight)
 		}
+		for _, c := range a.Companions {
+			s += ", " + colRef(c) + " from its row"
+		}
 		aggs = append(aggs, s)
 	}
 	d.Other["Aggregates"] = aggs
@@ -605,6 +655,9 @@ func (g *GroupAggregate) description() Description {
 	}
 	if len(g.Computed) > 0 {
 		d.Other["Computed"] = describeComputed(g.Computed)
+	}
+	if g.Rollup != nil {
+		d.Other["Rollup"] = describeRollup(g.Keys, g.Rollup)
 	}
 	if g.HavingText != "" {
 		d.Other["Having"] = g.HavingText

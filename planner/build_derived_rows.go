@@ -211,6 +211,8 @@ type rowsPlan struct {
 	computed []engine.ComputedColumn
 	visible  int
 	grouped  bool
+	// rollupDesc, for GROUP BY ... WITH ROLLUP, are the items' directions.
+	rollupDesc []bool
 }
 
 // readUnion reads a derived UNION's branches and column names.

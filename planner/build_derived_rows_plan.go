@@ -118,6 +118,11 @@ func (p *rowsPlan) plan() (engine.Primitive, error) {
 	}
 	ar.Input, ar.Probe = input, probe
 	ar.Columns, ar.Computed, ar.Visible = p.out, p.computed, p.visible
+	if p.rollupDesc != nil {
+		if ar.Rollup, err = p.rollup(ar.Keys); err != nil {
+			return nil, err
+		}
+	}
 	var top engine.Primitive = ar
 	if sel.Limit != nil {
 		l, err := limitOf(sel.Limit)
@@ -168,14 +173,17 @@ func (p *rowsPlan) groupKeys() ([]engine.GroupKey, error) {
 	var items []ast.ExprNode
 	switch {
 	case sel.GroupBy != nil:
-		if sel.GroupBy.Rollup {
-			return nil, unsupported("WITH ROLLUP across shards")
-		}
 		if isDistinct(sel) {
 			return nil, unsupported("DISTINCT with GROUP BY across shards")
 		}
+		if sel.GroupBy.Rollup && sel.OrderBy != nil {
+			return nil, sqlerror.New(sqlerror.User, mysql.ER_WRONG_USAGE, "Incorrect usage of CUBE/ROLLUP and ORDER BY")
+		}
 		for _, it := range sel.GroupBy.Items {
 			items = append(items, it.Expr)
+			if sel.GroupBy.Rollup {
+				p.rollupDesc = append(p.rollupDesc, it.Desc)
+			}
 		}
 	case isDistinct(sel) && !p.grouped:
 		// DISTINCT a, b is GROUP BY a, b.
@@ -375,4 +383,29 @@ func (p *rowsPlan) probeQuery() (*engine.Route, error) {
 		return nil, err
 	}
 	return &engine.Route{Routing: rt, Query: tmpl}, nil
+}
+
+// rollup plans WITH ROLLUP over the derived rows (engine.Rollup): the
+// result columns copying a grouping key (or its weight) are NULL in the
+// rows that roll it up; expressions of them are computed at the gateway
+// from those columns, so they see the NULL, as in MariaDB. Another plain
+// column (a derived column, or an expression the shards compute per row)
+// would keep its value where MariaDB computes it from the NULL: refused.
+func (p *rowsPlan) rollup(keys []engine.GroupKey) (*engine.Rollup, error) {
+	r := &engine.Rollup{Desc: p.rollupDesc, Nulls: make([][]int, len(keys))}
+	covered := map[int]bool{}
+	for k, key := range keys {
+		for i, c := range p.out {
+			if !c.Aggregate && c.Col != engine.NoColumn && (c.Col == key.Col || (key.Weight != engine.NoWeight && c.Col == key.Weight)) {
+				r.Nulls[k] = append(r.Nulls[k], i)
+				covered[i] = true
+			}
+		}
+	}
+	for i, c := range p.out {
+		if !c.Aggregate && c.Col != engine.NoColumn && !covered[i] {
+			return nil, unsupported("columns other than GROUP BY columns and aggregates with WITH ROLLUP over a derived table across shards")
+		}
+	}
+	return r, nil
 }

@@ -50,7 +50,11 @@ func (c *exprCompiler) compile(e ast.ExprNode) (engine.Expr, error) {
 	case *ast.ParenthesesExpr:
 		return c.compile(x.Expr)
 	case *ast.FuncCallExpr:
-		if f, ok, err := compileFunc(x, c.compile); ok || err != nil {
+		sub := c.compile
+		if takesStringForm(x) {
+			sub = c.compileStringForm
+		}
+		if f, ok, err := compileFunc(x, sub); ok || err != nil {
 			return f, err
 		}
 	case *ast.CaseExpr:

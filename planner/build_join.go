@@ -761,8 +761,14 @@ func (g *groupPlan) needsTypeProbe(col int) bool {
 		return true
 	}
 	i, ok := g.aggAt[col]
-	if !ok || col >= g.visible {
+	if !ok {
 		return false
+	}
+	if col >= g.visible {
+		// A hidden AVG read as text (CONCAT('avg ', AVG(x))) rounds to
+		// its type's scale too.
+		op := g.aggs[i].Op
+		return op == engine.AggrAvg || op == engine.AggrAvgDistinct
 	}
 	switch g.aggs[i].Op {
 	case engine.AggrSum, engine.AggrAvg, engine.AggrSumDistinct, engine.AggrAvgDistinct, engine.AggrGroupConcat:
