@@ -77,9 +77,6 @@ func (c *Controller) fenceTablet(ctx context.Context, alias topo.TabletAlias) er
 		if err := c.follow(ctx, conn, primary); err != nil {
 			return err
 		}
-		if err := c.rollBackOrphanedXA(ctx, conn, alias, primary); err != nil {
-			return err
-		}
 		err = c.cfg.Store.UpdateTablet(ctx, alias, func(t *topo.Tablet) error {
 			t.Type = topo.TabletReplica
 			return nil
